@@ -1,0 +1,50 @@
+# paymux — the two commands a developer needs are `make dev` and `make test`.
+SHELL := /bin/bash
+# The Lambda runtime is python3.13; develop and test on the same interpreter.
+PYTHON313 ?= $(shell PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3.13)
+VENV := .venv
+SAMVENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAMVENV)/bin/sam
+# sam build resolves the runtime's python from PATH.
+SAMPATH := $(dir $(PYTHON313)):$(PATH)
+
+.PHONY: dev test validate bench lint typecheck unit clean
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv 3.13.0 or a system python3.13 is required)"; exit 1; }
+	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(SAMVENV)/.installed: requirements-sam.txt
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found"; exit 1; }
+	test -x $(SAMVENV)/bin/python || $(PYTHON313) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAMVENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $@
+
+dev: $(VENV)/.installed
+	$(PY) -m local
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+test: lint typecheck
+	$(VENV)/bin/pytest
+
+validate: $(VENV)/.installed $(SAMVENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	PATH="$(SAMPATH)" $(SAM) validate --lint --region us-east-1
+	PATH="$(SAMPATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --cached=false
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

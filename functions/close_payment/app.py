@@ -1,0 +1,21 @@
+"""POST /v1/payments/{payment_id}/close — close an unpaid payment (at the channel, then here)."""
+
+from typing import Any
+
+from paymux.api.auth import authenticate
+from paymux.api.http import Request, handle
+from paymux.deps import deps
+from paymux.observability import setup_logging
+from paymux.services.payments import close_payment
+
+setup_logging()
+
+
+def _close(request: Request) -> tuple[int, dict[str, Any]]:
+    d = deps()
+    app = authenticate(request, d.merchants, d.nonces, d.clock())
+    return 200, close_payment(d, app, request.path_params["payment_id"]).to_public()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(_close, event)

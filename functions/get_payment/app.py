@@ -1,0 +1,33 @@
+"""GET /v1/payments/{payment_id} (`?sync=true` asks the channel first) and
+GET /v1/payments?merchant_order_no=… — read a payment."""
+
+from typing import Any
+
+from paymux.api.auth import authenticate
+from paymux.api.http import Request, handle
+from paymux.deps import deps
+from paymux.errors import ValidationFailed
+from paymux.observability import setup_logging
+from paymux.services.payments import find_payment, get_payment
+
+setup_logging()
+
+
+def _get(request: Request) -> tuple[int, dict[str, Any]]:
+    d = deps()
+    app = authenticate(request, d.merchants, d.nonces, d.clock())
+    payment_id = request.path_params.get("payment_id")
+    if payment_id:
+        sync = request.query.get("sync", "false").lower() == "true"
+        return 200, get_payment(d, app, payment_id, sync=sync).to_public()
+    merchant_order_no = request.query.get("merchant_order_no")
+    if not merchant_order_no:
+        raise ValidationFailed(
+            "merchant_order_no is required",
+            details=[{"field": "merchant_order_no", "message": "required"}],
+        )
+    return 200, find_payment(d, app, merchant_order_no).to_public()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(_get, event)

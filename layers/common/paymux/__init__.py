@@ -1,0 +1,1 @@
+"""paymux: the aggregation payment gateway's shared code (the Lambda layer)."""

@@ -1,0 +1,1 @@
+"""The merchant-facing HTTP edge: event parsing, authentication, models, error mapping."""

@@ -1,0 +1,90 @@
+"""API Gateway HTTP API (payload 2.0) events in, responses out; typed errors mapped in one place."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from paymux.errors import PaymuxError
+
+log = logging.getLogger("paymux")
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    raw_query: str
+    headers: dict[str, str]
+    body: bytes
+    path_params: dict[str, str]
+    query: dict[str, str]
+    domain: str
+    request_id: str
+    source_ip: str
+
+    @property
+    def path_with_query(self) -> str:
+        return f"{self.path}?{self.raw_query}" if self.raw_query else self.path
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+def parse_event(event: dict[str, Any]) -> Request:
+    context = event.get("requestContext") or {}
+    http = context.get("http") or {}
+    body = event.get("body") or ""
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    return Request(
+        method=str(http.get("method", "GET")).upper(),
+        path=str(event.get("rawPath") or http.get("path") or "/"),
+        raw_query=str(event.get("rawQueryString") or ""),
+        headers={k.lower(): v for k, v in (event.get("headers") or {}).items()},
+        body=raw,
+        path_params=dict(event.get("pathParameters") or {}),
+        query=dict(event.get("queryStringParameters") or {}),
+        domain=str(context.get("domainName", "")),
+        request_id=str(context.get("requestId", "")),
+        source_ip=str(http.get("sourceIp", "")),
+    )
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {**JSON_HEADERS, **(headers or {})},
+        "body": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def error_response(error: PaymuxError, request_id: str = "") -> dict[str, Any]:
+    payload: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        payload["details"] = error.details
+    if request_id:
+        payload["request_id"] = request_id
+    return json_response(error.status, {"error": payload})
+
+
+def handle(operation: Callable[[Request], tuple[int, Any]], event: dict[str, Any]) -> dict[str, Any]:
+    """Runs one operation: typed errors become their HTTP answer; anything else is a logged 500
+    that reveals nothing."""
+    request = parse_event(event)
+    try:
+        status, payload = operation(request)
+    except PaymuxError as exc:
+        if exc.status >= 500:
+            log.warning("operation failed: %s %s", exc.code, exc.message)
+        return error_response(exc, request.request_id)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(PaymuxError("internal error"), request.request_id)
+    return json_response(status, payload)

@@ -1,0 +1,74 @@
+"""Request bodies of the merchant API (pydantic at the boundary); errors become 422 with
+field-level details."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from paymux.errors import ValidationFailed
+
+METHODS = ("wechat.native", "wechat.jsapi", "wechat.mini_program", "wechat.h5", "wechat.app")
+MAX_EXPIRES_IN = 7 * 24 * 3600
+
+
+class Payer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    openid: str | None = Field(None, min_length=1, max_length=128)
+    client_ip: str | None = Field(None, min_length=3, max_length=45)
+    h5_type: Literal["iOS", "Android", "Wap"] | None = None
+
+
+class CreatePaymentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: int = Field(gt=0, strict=True, description="integer number of fen")
+    currency: str = Field(description="ISO 4217; only CNY is supported")
+    method: str = Field(description="channel product, e.g. wechat.native")
+    subject: str = Field(min_length=1, max_length=127)
+    merchant_order_no: str = Field(pattern=r"^[0-9A-Za-z_\-*|@.]{1,64}$")
+    notify_url: str = Field(min_length=8, max_length=256)
+    return_url: str = Field("", max_length=512)
+    description: str = Field("", max_length=255)
+    expires_in: int | None = Field(None, ge=60, le=MAX_EXPIRES_IN, strict=True)
+    payer: Payer = Field(default_factory=Payer)
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if value != "CNY":
+            raise ValueError(f"unsupported currency {value!r}; supported: CNY")
+        return value
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        if value not in METHODS:
+            raise ValueError(f"unsupported method {value!r}; supported: {', '.join(METHODS)}")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 20 or any(len(k) > 40 or len(v) > 500 for k, v in value.items()):
+            raise ValueError("metadata takes at most 20 keys of ≤ 40 characters, values ≤ 500")
+        return value
+
+
+def parse_body[M: BaseModel](model: type[M], body: bytes) -> M:
+    try:
+        raw: Any = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise ValidationFailed("the body is not valid JSON") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        raise ValidationFailed("the request body is invalid", details=details) from exc

@@ -1,0 +1,1 @@
+"""Payment channels behind one interface (`base.Channel`), registered in `registry`."""

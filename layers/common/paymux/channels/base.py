@@ -1,0 +1,115 @@
+"""The interface every provider implements, and the normalised values crossing it.
+
+Amounts crossing this interface are always integer fen; each provider converts to its own unit
+(`amount_unit`) inside its transform module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+
+class TradeState(StrEnum):
+    """A channel's view of one attempt, mapped exhaustively from each provider's own states."""
+
+    NOT_FOUND = "NOT_FOUND"  # the channel has no such order (yet)
+    OPEN = "OPEN"  # created, not paid
+    PAID = "PAID"  # money taken (even if refunded since)
+    CLOSED = "CLOSED"  # closed/revoked without payment
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAccount:
+    """One merchant account at a provider, as configured (credentials are fetched separately)."""
+
+    account_id: str
+    provider: str
+    products: tuple[str, ...]
+    mchid: str
+    appid: str
+    base_url: str
+    weight: int = 1
+    enabled: bool = True
+    priority: int = 100
+    fee_rate: str = "0.0060"
+    merchants: tuple[str, ...] = ()  # empty: every merchant may use it
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    out_trade_no: str
+    product: str
+    amount: int
+    currency: str
+    subject: str
+    notify_url: str
+    expires_at: float
+    return_url: str = ""
+    payer: Mapping[str, str] = field(default_factory=dict)
+    attach: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateResult:
+    """What the payer needs to pay, e.g. {"type": "qr_code", "code_url": …}."""
+
+    action: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TradeResult:
+    out_trade_no: str
+    state: TradeState
+    amount: int | None = None
+    currency: str = "CNY"
+    channel_trade_no: str = ""
+    paid_at: float | None = None
+    mchid: str = ""
+    appid: str = ""
+    raw_state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackEvent:
+    """A verified, decrypted callback. `event_id` identifies the notification at the provider."""
+
+    event_id: str
+    kind: Literal["payment", "refund"]
+    trade: TradeResult | None = None
+    refund: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    status: int
+    body: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRow:
+    out_trade_no: str
+    kind: Literal["payment", "refund"]
+    amount: int
+    fee: int
+    channel_trade_no: str
+    status: str
+    occurred_at: str
+    out_refund_no: str = ""
+
+
+class Channel(Protocol):
+    provider: str
+    amount_unit: Literal["fen", "yuan"]
+    products: frozenset[str]
+
+    def create(self, request: CreateRequest) -> CreateResult: ...
+    def query(self, out_trade_no: str) -> TradeResult: ...
+    def close(self, out_trade_no: str) -> None: ...
+    def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent: ...
+    def callback_ack(self, error: Exception | None) -> HttpReply: ...
+    def download_statement(self, bill_date: date) -> Iterator[StatementRow]: ...

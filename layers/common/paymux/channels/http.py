@@ -1,0 +1,67 @@
+"""The HTTP port channels talk through: injectable, so tests can record or fail requests.
+
+The default transport is requests over urllib3 2.x, whose default TLS context refuses anything
+below TLS 1.2 and verifies certificates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from paymux.errors import ChannelUnavailable
+
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class HttpClient(Protocol):
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes = b"",
+        timeout: float = READ_TIMEOUT,
+    ) -> HttpResponse: ...
+
+
+class RequestsHttpClient:
+    """One pooled session per container; requests is imported on first use (cold start)."""
+
+    def __init__(self) -> None:
+        self._session: Any = None
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes = b"",
+        timeout: float = READ_TIMEOUT,
+    ) -> HttpResponse:
+        import requests  # noqa: PLC0415 - deferred: 300 ms of import most functions never need
+
+        if self._session is None:
+            self._session = requests.Session()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                headers=dict(headers),
+                data=body or None,
+                timeout=(CONNECT_TIMEOUT, timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise ChannelUnavailable(f"{method} {url} failed: {type(exc).__name__}") from exc
+        return HttpResponse(response.status_code, response.content, dict(response.headers))

@@ -1,0 +1,174 @@
+"""WeChat Pay API v3 I/O: signed requests, verified responses and callbacks."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+from paymux.channels.base import (
+    CallbackEvent,
+    ChannelAccount,
+    CreateRequest,
+    CreateResult,
+    HttpReply,
+    StatementRow,
+    TradeResult,
+    TradeState,
+)
+from paymux.channels.http import HttpClient, HttpResponse
+from paymux.channels.wechat import signing, transform
+from paymux.clock import Clock
+from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
+
+# Errors after which another account may safely be tried: WeChat created no order.
+_SAFE_TO_RETRY_ELSEWHERE = frozenset(
+    {
+        "SIGN_ERROR",
+        "MCH_NOT_EXISTS",
+        "APPID_MCHID_NOT_MATCH",
+        "NO_AUTH",
+        "RULE_LIMIT",
+        "FREQUENCY_LIMITED",
+    }
+)
+
+
+class WeChatPayChannel:
+    provider = "wechat"
+    amount_unit: Literal["fen", "yuan"] = "fen"
+    products = frozenset(transform.PRODUCTS)
+
+    def __init__(
+        self,
+        account: ChannelAccount,
+        credentials: Mapping[str, Any],
+        http: HttpClient,
+        clock: Clock,
+    ) -> None:
+        self._account = account
+        self._http = http
+        self._clock = clock
+        self._private_key = signing.load_private_key(credentials["merchant_private_key_pem"])
+        self._serial_no = str(credentials["merchant_cert_serial"])
+        self._apiv3_key = str(credentials["apiv3_key"]).encode()
+        self._keys = {
+            str(cert["serial_no"]): signing.load_public_key(cert["public_key_pem"])
+            for cert in credentials.get("platform_certificates", [])
+        }
+        public_key = credentials.get("wechatpay_public_key")
+        if public_key:
+            self._keys[str(public_key["id"])] = signing.load_public_key(public_key["public_key_pem"])
+        # Which key WeChat should answer with: the public key once the merchant has one.
+        self._preferred_serial = str(public_key["id"]) if public_key else ""
+
+    # -- requests ----------------------------------------------------------------------------
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> HttpResponse:
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")) if body is not None else ""
+        timestamp = str(int(self._clock()))
+        nonce = secrets.token_hex(16).upper()
+        headers = {
+            "Authorization": signing.authorization(
+                private_key=self._private_key,
+                mchid=self._account.mchid,
+                serial_no=self._serial_no,
+                method=method,
+                canonical_url=path,
+                body=payload,
+                timestamp=timestamp,
+                nonce=nonce,
+            ),
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": "paymux/0.1",
+        }
+        if self._preferred_serial:
+            headers["Wechatpay-Serial"] = self._preferred_serial
+        url = self._account.base_url.rstrip("/") + path
+        response = self._http.request(method, url, headers=headers, body=payload.encode())
+        if 200 <= response.status < 300:
+            try:
+                signing.verify(response.headers, response.body, self._keys, self._clock())
+            except CallbackRejected as exc:
+                raise ChannelUnavailable(f"unverifiable WeChat Pay response: {exc.message}") from exc
+        elif response.status >= 500:
+            raise ChannelUnavailable(f"WeChat Pay answered HTTP {response.status}")
+        return response
+
+    @staticmethod
+    def _error(response: HttpResponse) -> ChannelError:
+        try:
+            doc = json.loads(response.body)
+            code, message = str(doc.get("code", "")), str(doc.get("message", ""))
+        except ValueError:
+            code, message = "", response.body[:200].decode(errors="replace")
+        if code in {"SYSTEM_ERROR", "SYSTEMERROR"}:
+            return ChannelUnavailable(f"WeChat Pay {code}: {message}", channel_code=code)
+        return ChannelError(
+            f"WeChat Pay {code or response.status}: {message}",
+            channel_code=code,
+            retryable_elsewhere=code in _SAFE_TO_RETRY_ELSEWHERE,
+        )
+
+    def create(self, request: CreateRequest) -> CreateResult:
+        endpoint, field = transform.PRODUCTS[request.product]
+        body = transform.order_body(request, appid=self._account.appid, mchid=self._account.mchid)
+        response = self._call("POST", f"/v3/pay/transactions/{endpoint}", body)
+        if response.status != 200:
+            raise self._error(response)
+        value = str(json.loads(response.body)[field])
+        if field == "code_url":
+            return CreateResult({"type": "qr_code", "code_url": value})
+        if field == "h5_url":
+            return CreateResult({"type": "redirect", "url": value})
+        return CreateResult({"type": "wechat_prepay", "prepay_id": value})
+
+    def query(self, out_trade_no: str) -> TradeResult:
+        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}?mchid={self._account.mchid}"
+        response = self._call("GET", path)
+        if response.status == 404:
+            return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND)
+        if response.status != 200:
+            raise self._error(response)
+        return transform.trade_result(json.loads(response.body))
+
+    def close(self, out_trade_no: str) -> None:
+        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}/close"
+        response = self._call("POST", path, {"mchid": self._account.mchid})
+        if response.status != 204:
+            raise self._error(response)
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
+        signing.verify(headers, body, self._keys, self._clock())
+        try:
+            notice = json.loads(body)
+            resource = notice["resource"]
+            event_type = str(notice["event_type"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CallbackRejected("callback body is not a WeChat Pay notification") from exc
+        plain = signing.decrypt_resource(self._apiv3_key, resource)
+        event_id = str(notice.get("id", ""))
+        if event_type.startswith("TRANSACTION."):
+            return CallbackEvent(event_id, "payment", trade=transform.trade_result(plain))
+        if event_type.startswith("REFUND."):
+            return CallbackEvent(event_id, "refund", refund=plain)
+        raise CallbackRejected(f"unexpected WeChat Pay event_type {event_type}")
+
+    def callback_ack(self, error: Exception | None) -> HttpReply:
+        """WeChat reads only the status: 2xx is delivered, anything else is retried."""
+        if error is None:
+            return HttpReply(204)
+        status = 401 if isinstance(error, CallbackRejected) else 500
+        body = json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False)
+        return HttpReply(status, body, {"Content-Type": "application/json"})
+
+    def download_statement(self, bill_date: date) -> Iterator[StatementRow]:
+        raise NotImplementedError("WeChat Pay trade bill download is not implemented yet")
+
+    @property
+    def callback_host(self) -> str:
+        return urlsplit(self._account.base_url).netloc

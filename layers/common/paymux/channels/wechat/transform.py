@@ -1,0 +1,82 @@
+"""Pure mapping between paymux values and WeChat Pay v3 bodies (PROTOCOLS.md §1.4–1.5)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from paymux.channels.base import CreateRequest, TradeResult, TradeState
+from paymux.errors import BadRequest
+
+CHINA = timezone(timedelta(hours=8))
+
+# product → (endpoint suffix, response field, trade_type)
+PRODUCTS: dict[str, tuple[str, str]] = {
+    "wechat.native": ("native", "code_url"),
+    "wechat.jsapi": ("jsapi", "prepay_id"),
+    "wechat.mini_program": ("jsapi", "prepay_id"),
+    "wechat.h5": ("h5", "h5_url"),
+    "wechat.app": ("app", "prepay_id"),
+}
+
+TRADE_STATES: dict[str, TradeState] = {
+    "SUCCESS": TradeState.PAID,
+    "REFUND": TradeState.PAID,  # paid, then (partly) refunded
+    "NOTPAY": TradeState.OPEN,
+    "USERPAYING": TradeState.OPEN,
+    "ACCEPT": TradeState.OPEN,
+    "CLOSED": TradeState.CLOSED,
+    "REVOKED": TradeState.CLOSED,
+    "PAYERROR": TradeState.FAILED,
+}
+
+
+def rfc3339(ts: float) -> str:
+    return datetime.fromtimestamp(int(ts), CHINA).isoformat()
+
+
+def parse_rfc3339(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def order_body(request: CreateRequest, *, appid: str, mchid: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "appid": appid,
+        "mchid": mchid,
+        "description": request.subject[:127],
+        "out_trade_no": request.out_trade_no,
+        "time_expire": rfc3339(request.expires_at),
+        "notify_url": request.notify_url,
+        "amount": {"total": request.amount, "currency": request.currency},
+    }
+    if request.attach:
+        body["attach"] = request.attach[:128]
+    if request.product in {"wechat.jsapi", "wechat.mini_program"}:
+        openid = request.payer.get("openid")
+        if not openid:
+            raise BadRequest(f"{request.product} needs payer.openid")
+        body["payer"] = {"openid": openid}
+    if request.product == "wechat.h5":
+        client_ip = request.payer.get("client_ip")
+        if not client_ip:
+            raise BadRequest("wechat.h5 needs payer.client_ip")
+        h5_type = request.payer.get("h5_type", "Wap")
+        body["scene_info"] = {"payer_client_ip": client_ip, "h5_info": {"type": h5_type}}
+    return body
+
+
+def trade_result(transaction: dict[str, Any]) -> TradeResult:
+    raw_state = str(transaction.get("trade_state", ""))
+    amount = transaction.get("amount") or {}
+    success_time = transaction.get("success_time")
+    return TradeResult(
+        out_trade_no=str(transaction["out_trade_no"]),
+        state=TRADE_STATES.get(raw_state, TradeState.OPEN),  # unknown → not final
+        amount=int(amount["total"]) if "total" in amount else None,
+        currency=str(amount.get("currency", "CNY")),
+        channel_trade_no=str(transaction.get("transaction_id", "")),
+        paid_at=parse_rfc3339(success_time) if success_time else None,
+        mchid=str(transaction.get("mchid", "")),
+        appid=str(transaction.get("appid", "")),
+        raw_state=raw_state,
+    )

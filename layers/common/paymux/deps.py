@@ -1,0 +1,120 @@
+"""Everything a handler needs, built on first use and cached for the container.
+
+No AWS client is created at import time: boto3 is imported and clients built when a handler
+first needs them. Tests and the local stack replace the whole container with `set_deps`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from paymux.channels.base import Channel, ChannelAccount
+from paymux.channels.http import HttpClient, RequestsHttpClient
+from paymux.clock import Clock, system_clock
+from paymux.config import Settings
+from paymux.store.channels import ChannelConfigStore
+from paymux.store.merchants import MerchantStore
+from paymux.store.nonces import NonceStore
+from paymux.store.notifications import NotificationStore
+from paymux.store.payments import PaymentStore
+
+
+class Deps:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        clock: Clock = system_clock,
+        http: HttpClient | None = None,
+        merchant_http: HttpClient | None = None,
+    ) -> None:
+        self._settings = settings
+        self.clock = clock
+        self._http = http
+        self._merchant_http = merchant_http
+        self._channels: dict[str, Channel] = {}
+
+    @cached_property
+    def settings(self) -> Settings:
+        return self._settings or Settings.from_env()
+
+    def _client(self, service: str) -> Any:
+        import boto3  # noqa: PLC0415 - deferred so cold start pays it once, on first use
+        from botocore.config import Config  # noqa: PLC0415
+
+        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+        make_client: Any = boto3.client
+        return make_client(service, config=config)
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @cached_property
+    def sqs(self) -> Any:
+        return self._client("sqs")
+
+    @cached_property
+    def secretsmanager(self) -> Any:
+        return self._client("secretsmanager")
+
+    @cached_property
+    def s3(self) -> Any:
+        return self._client("s3")
+
+    @cached_property
+    def payments(self) -> PaymentStore:
+        return PaymentStore(self.dynamodb, self.settings.table)
+
+    @cached_property
+    def notifications(self) -> NotificationStore:
+        return NotificationStore(self.dynamodb, self.settings.table)
+
+    @cached_property
+    def nonces(self) -> NonceStore:
+        return NonceStore(self.dynamodb, self.settings.table)
+
+    @cached_property
+    def merchants(self) -> MerchantStore:
+        s = self.settings
+        return MerchantStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+
+    @cached_property
+    def channel_config(self) -> ChannelConfigStore:
+        s = self.settings
+        return ChannelConfigStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+
+    @cached_property
+    def http(self) -> HttpClient:
+        return self._http or RequestsHttpClient()
+
+    @cached_property
+    def merchant_http(self) -> HttpClient:
+        """A separate pool for merchant notify URLs: untrusted endpoints never share channel connections."""
+        return self._merchant_http or RequestsHttpClient()
+
+    def channel(self, account: ChannelAccount) -> Channel:
+        """A channel client per account, rebuilt when the account's configuration changes."""
+        from paymux.channels.registry import build_channel  # noqa: PLC0415
+
+        key = repr(account)
+        channel = self._channels.get(key)
+        if channel is None:
+            credentials = self.channel_config.credentials(account.account_id)
+            channel = build_channel(account, credentials, self.http, self.clock)
+            self._channels[key] = channel
+        return channel
+
+
+_deps: Deps | None = None
+
+
+def deps() -> Deps:
+    global _deps  # noqa: PLW0603 - the per-container singleton
+    if _deps is None:
+        _deps = Deps()
+    return _deps
+
+
+def set_deps(value: Deps | None) -> None:
+    global _deps  # noqa: PLW0603
+    _deps = value

@@ -1,0 +1,41 @@
+"""Identifiers: time-ordered, unguessable, and acceptable to every channel's order-number rules
+(WeChat 6–32 [0-9A-Za-z_-*], Alipay ≤ 64, UnionPay 8–40 alphanumeric)."""
+
+from __future__ import annotations
+
+import secrets
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def _base32(value: int, length: int) -> str:
+    out = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        out.append(_ALPHABET[rem])
+    return "".join(reversed(out))
+
+
+def ulid(now: float) -> str:
+    """26 characters: 48 bits of milliseconds then 80 random bits."""
+    return _base32(int(now * 1000), 10) + _base32(secrets.randbits(80), 16)
+
+
+def new_payment_id(now: float) -> str:
+    return "pay_" + ulid(now)
+
+
+def new_refund_id(now: float) -> str:
+    return "re_" + ulid(now)
+
+
+def new_event_id(now: float) -> str:
+    return "evt_" + ulid(now)
+
+
+def attempt_out_trade_no(payment_id: str, attempt: int) -> str:
+    """The order number a channel sees for one attempt: the payment's ULID plus a 2-digit
+    attempt number, 28 alphanumeric characters."""
+    if not 1 <= attempt <= 99:
+        raise ValueError("attempt must be 1..99")
+    return payment_id.removeprefix("pay_") + f"{attempt:02d}"

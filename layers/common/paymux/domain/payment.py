@@ -1,0 +1,75 @@
+"""The payment (an order) and its public representation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from paymux.clock import iso
+from paymux.domain.states import PaymentStatus
+
+
+@dataclass(slots=True)
+class Payment:
+    payment_id: str
+    merchant_id: str
+    app_id: str
+    merchant_order_no: str
+    amount: int
+    currency: str
+    method: str
+    subject: str
+    notify_url: str
+    request_hash: str
+    created_at: float
+    expires_at: float
+    status: PaymentStatus = PaymentStatus.PENDING
+    version: int = 1
+    description: str = ""
+    return_url: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    payer: dict[str, str] = field(default_factory=dict)
+    provider: str = ""
+    account_id: str = ""
+    out_trade_no: str = ""
+    attempt_count: int = 0
+    channel_trade_no: str = ""
+    action: dict[str, Any] = field(default_factory=dict)
+    paid_at: float | None = None
+    closed_at: float | None = None
+    amount_refunded: int = 0
+    failure_code: str = ""
+    failure_message: str = ""
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_public(self) -> dict[str, Any]:
+        """What the merchant sees (API responses and notifications)."""
+        return {
+            "id": self.payment_id,
+            "object": "payment",
+            "merchant_order_no": self.merchant_order_no,
+            "amount": self.amount,
+            "currency": self.currency,
+            "method": self.method,
+            "status": self.status.value,
+            "subject": self.subject,
+            "description": self.description,
+            "amount_refunded": self.amount_refunded,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+            "paid_at": iso(self.paid_at) if self.paid_at else None,
+            "closed_at": iso(self.closed_at) if self.closed_at else None,
+            "channel": {
+                "provider": self.provider or None,
+                "trade_no": self.channel_trade_no or None,
+            },
+            "action": self.action or None,
+            "failure": (
+                {"code": self.failure_code, "message": self.failure_message} if self.failure_code else None
+            ),
+            "metadata": self.metadata,
+            "version": self.version,
+        }

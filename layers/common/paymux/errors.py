@@ -1,0 +1,97 @@
+"""One hierarchy of typed errors. Each carries its HTTP status and a stable machine-readable code;
+`paymux.api.http` maps them to responses in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PaymuxError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class ConfigurationError(PaymuxError):
+    code = "configuration_error"
+
+
+class BadRequest(PaymuxError):
+    status = 400
+    code = "bad_request"
+
+
+class ValidationFailed(PaymuxError):
+    status = 422
+    code = "validation_failed"
+
+
+class AuthenticationFailed(PaymuxError):
+    status = 401
+    code = "authentication_failed"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NotFound(PaymuxError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(PaymuxError):
+    status = 409
+    code = "conflict"
+
+    def __init__(self, code: str, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.code = code
+
+
+class IllegalTransition(Conflict):
+    """A state change the state machine forbids, or one that lost a race (condition failed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("illegal_state_transition", message)
+
+
+class ChannelError(PaymuxError):
+    """The channel answered with a business error: the request was understood and refused.
+
+    `retryable_elsewhere` is True only when the channel certainly created nothing, so another
+    account or channel may be tried before the payer is charged."""
+
+    status = 502
+    code = "channel_rejected"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        channel_code: str = "",
+        retryable_elsewhere: bool = False,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.channel_code = channel_code
+        self.retryable_elsewhere = retryable_elsewhere
+
+
+class ChannelUnavailable(ChannelError):
+    """No usable answer (timeout, connection error, 5xx, unverifiable response): the outcome is
+    unknown, so the order stays open and is resolved by active query."""
+
+    status = 503
+    code = "channel_unavailable"
+
+
+class CallbackRejected(PaymuxError):
+    """A channel callback that cannot be trusted (signature, freshness, key, decryption)."""
+
+    status = 401
+    code = "callback_rejected"

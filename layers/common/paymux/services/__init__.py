@@ -1,0 +1,1 @@
+"""One module per use case; handlers call exactly one of these."""

@@ -1,0 +1,80 @@
+"""Channel callbacks: verify → decrypt → find the attempt → check it against the order →
+conditional transition → the channel's own acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from paymux.channels.base import CallbackEvent, HttpReply
+from paymux.deps import Deps
+from paymux.errors import CallbackRejected, IllegalTransition, PaymuxError
+from paymux.services.outcomes import TradeMismatch, apply_trade_result
+from paymux.store.exceptions import record_exception
+
+log = logging.getLogger("paymux")
+
+
+def handle_callback(
+    d: Deps, provider: str, account_id: str, headers: Mapping[str, str], body: bytes
+) -> HttpReply:
+    account = d.channel_config.account(account_id)
+    if account is None or account.provider != provider:
+        return HttpReply(404, '{"code":"NOT_FOUND","message":"unknown callback path"}')
+    channel = d.channel(account)
+    try:
+        event = channel.parse_callback(headers, body)
+    except CallbackRejected as exc:
+        log.warning("callback rejected on %s/%s: %s", provider, account_id, exc.message)
+        return channel.callback_ack(exc)
+    try:
+        _apply(d, account_id, event)
+    except TradeMismatch as exc:
+        # Verified, but it disagrees with our order: recorded for operators, nothing changed,
+        # and not acknowledged so the channel keeps the message alive while it is looked at.
+        record_exception(
+            d,
+            "trade_mismatch",
+            event.trade.out_trade_no if event.trade else "",
+            {"reason": exc.message},
+            key=f"{provider}#{event.event_id}#mismatch",
+        )
+        return channel.callback_ack(exc)
+    except (IllegalTransition, PaymuxError) as exc:
+        log.warning("callback %s not applied yet: %s", event.event_id, exc.message)
+        return channel.callback_ack(exc)
+    return channel.callback_ack(None)
+
+
+def _apply(d: Deps, account_id: str, event: CallbackEvent) -> None:
+    if event.kind != "payment" or event.trade is None:
+        # Refund callbacks arrive only for refunds paymux requested; until refunds are wired
+        # to callbacks the refund query path settles them, so the notice is recorded.
+        record_exception(
+            d,
+            "unhandled_refund_callback",
+            event.event_id,
+            {"refund": event.refund},
+            key=f"refund#{event.event_id}",
+        )
+        return
+    trade = event.trade
+    attempt = d.payments.get_attempt(trade.out_trade_no)
+    if attempt is None or attempt["account_id"] != account_id:
+        # Money may have moved for an order we do not know: never dropped.
+        record_exception(
+            d,
+            "unknown_order",
+            trade.out_trade_no,
+            {
+                "account_id": account_id,
+                "channel_trade_no": trade.channel_trade_no,
+                "amount": trade.amount,
+            },
+            key=f"unknown#{event.event_id}",
+        )
+        return
+    payment = d.payments.get(attempt["payment_id"])
+    if payment is None:
+        raise IllegalTransition(f"attempt {trade.out_trade_no} points at a missing payment")
+    apply_trade_result(d, payment, trade, actor="channel_callback")

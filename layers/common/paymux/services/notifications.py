@@ -1,0 +1,150 @@
+"""Merchant notifications: hand the outbox to SQS, deliver signed POSTs, retry on the merchant's
+schedule with SQS DelaySeconds (chained past SQS's 900 s cap), log every attempt, and after the
+last retry mark the notification failed and park the message in the DLQ."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+from paymux.deps import Deps
+from paymux.domain.payment import Payment
+from paymux.errors import NotFound, PaymuxError
+from paymux.services.urls import check_resolves_public
+from paymux.store.merchants import MerchantApp
+
+log = logging.getLogger("paymux")
+SQS_MAX_DELAY = 900
+DELIVERY_TIMEOUT = 5.0
+
+
+def signature_header(secrets: list[str], timestamp: int, body: bytes) -> str:
+    """Stripe-style: `t=<unix>,v1=<hex>`; during a key rotation one v1 per valid key."""
+    signed = str(timestamp).encode() + b"." + body
+    parts = [f"t={timestamp}"]
+    parts += [f"v1={hmac.new(s.encode(), signed, hashlib.sha256).hexdigest()}" for s in secrets]
+    return ",".join(parts)
+
+
+def send(
+    d: Deps, payment_id: str, notification_id: str, attempt: int, delay: int, not_before: float = 0
+) -> None:
+    body: dict[str, Any] = {
+        "payment_id": payment_id,
+        "notification_id": notification_id,
+        "attempt": attempt,
+    }
+    if not_before:
+        body["not_before"] = not_before
+    d.sqs.send_message(
+        QueueUrl=d.settings.notify_queue_url,
+        MessageBody=json.dumps(body),
+        DelaySeconds=max(0, min(delay, SQS_MAX_DELAY)),
+    )
+
+
+def enqueue(d: Deps, payment_id: str, notification_id: str) -> None:
+    send(d, payment_id, notification_id, attempt=0, delay=0)
+    d.notifications.mark_enqueued(payment_id, notification_id)
+
+
+def enqueue_latest(d: Deps, payment: Payment) -> None:
+    """After a committed transition: hand its notification to SQS. A failure here is logged, not
+    raised: the outbox item stays marked and the sweeper sends it."""
+    try:
+        pending = [n for n in d.notifications.for_payment(payment.payment_id) if n.get("GSI1PK")]
+        for notification in pending:
+            enqueue(d, payment.payment_id, notification["notification_id"])
+    except Exception:
+        log.exception("enqueue failed for %s; the sweeper will re-send", payment.payment_id)
+
+
+def resend_unsent(d: Deps, older_than: float = 30.0) -> int:
+    """The sweeper's half of the outbox: anything written but not handed to SQS."""
+    unsent = d.notifications.unsent(created_before=d.clock() - older_than)
+    for notification in unsent:
+        enqueue(d, notification["payment_id"], notification["notification_id"])
+    return len(unsent)
+
+
+def deliver(d: Deps, message: dict[str, Any]) -> str:
+    """Handles one queue message; returns what happened. Raises only for infrastructure
+    errors, so SQS redelivers and, after maxReceiveCount, dead-letters the message."""
+    payment_id, notification_id = message["payment_id"], message["notification_id"]
+    attempt = int(message.get("attempt", 0))
+    now = d.clock()
+    not_before = float(message.get("not_before", 0))
+    if not_before > now:
+        send(d, payment_id, notification_id, attempt, int(not_before - now + 0.999), not_before)
+        return "deferred"
+    notification = d.notifications.get(payment_id, notification_id)
+    if notification is None:
+        log.error("notification %s/%s not found; dropping message", payment_id, notification_id)
+        return "missing"
+    if notification["status"] != "pending" or int(notification["attempts"]) != attempt:
+        return "duplicate"  # already settled, or this attempt was already made
+    app = d.merchants.app(notification["app_id"])
+    result = _post(d, notification, app)
+    number = attempt + 1
+    schedule = app.notify_schedule if app else ()
+    if result["ok"]:
+        d.notifications.record_attempt(notification, number, result, final="delivered")
+        return "delivered"
+    if attempt < len(schedule):
+        d.notifications.record_attempt(notification, number, result, final=None)
+        delay = int(schedule[attempt])
+        send(
+            d,
+            payment_id,
+            notification_id,
+            number,
+            delay,
+            now + delay if delay > SQS_MAX_DELAY else 0,
+        )
+        return "retry"
+    d.notifications.record_attempt(notification, number, result, final="failed")
+    d.sqs.send_message(QueueUrl=d.settings.notify_dlq_url, MessageBody=json.dumps(message))
+    log.error("notification %s failed after %d attempts; sent to the DLQ", notification_id, number)
+    return "failed"
+
+
+def _post(d: Deps, notification: dict[str, Any], app: MerchantApp | None) -> dict[str, Any]:
+    body = notification["payload"].encode()
+    started = time.perf_counter()
+    result: dict[str, Any] = {"at": d.clock(), "status_code": None, "error": None}
+    try:
+        if app is None:
+            raise NotFound(f"merchant app {notification['app_id']} no longer exists")
+        check_resolves_public(notification["notify_url"], d.settings.allow_http_urls)
+        keys = [k.secret for k in d.merchants.signing_keys(app.app_id)]
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "paymux-webhooks/1.0",
+            "Paymux-Event-Id": notification["notification_id"],
+            "Paymux-Signature": signature_header(keys, int(d.clock()), body),
+        }
+        response = d.merchant_http.request(
+            "POST", notification["notify_url"], headers=headers, body=body, timeout=DELIVERY_TIMEOUT
+        )
+        result["status_code"] = response.status
+        if not 200 <= response.status < 300:
+            result["error"] = f"HTTP {response.status}"
+    except PaymuxError as exc:
+        result["error"] = exc.message
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    result["ok"] = result["error"] is None
+    return result
+
+
+def resend(d: Deps, app: MerchantApp, payment_id: str, notification_id: str) -> dict[str, Any]:
+    """Manual re-send of a failed notification: one more attempt, immediately."""
+    notification = d.notifications.get(payment_id, notification_id)
+    if notification is None or notification["merchant_id"] != app.merchant_id:
+        raise NotFound(f"no notification {notification_id}")
+    reopened = d.notifications.reopen(payment_id, notification_id)
+    send(d, payment_id, notification_id, int(reopened["attempts"]), 0)
+    return reopened

@@ -1,0 +1,162 @@
+"""The single path by which a channel's word about a trade changes a payment: callbacks, active
+queries, closes and the sweeper all come through `apply_trade_result`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from paymux.channels.base import TradeResult, TradeState
+from paymux.deps import Deps
+from paymux.domain.ids import new_event_id
+from paymux.domain.payment import Payment
+from paymux.domain.states import NOTIFIED_EVENTS, OPEN_PAYMENT_STATES, PaymentStatus
+from paymux.errors import IllegalTransition, PaymuxError
+from paymux.store.exceptions import record_exception
+from paymux.store.notifications import notification_item
+from paymux.store.payments import Outcome
+
+log = logging.getLogger("paymux")
+MAX_RACE_RETRIES = 3
+
+
+class TradeMismatch(PaymuxError):
+    """A verified channel message that disagrees with our order (amount, currency, merchant)."""
+
+    status = 400
+    code = "trade_mismatch"
+
+
+def notification_for(event_type: str, now: float) -> Callable[[Payment], dict[str, Any]]:
+    def build(payment: Payment) -> dict[str, Any]:
+        notification_id = new_event_id(now)
+        payload = {
+            "id": notification_id,
+            "type": event_type,
+            "created": int(now),
+            "data": {"object": payment.to_public()},
+        }
+        return notification_item(
+            payment_id=payment.payment_id,
+            notification_id=notification_id,
+            merchant_id=payment.merchant_id,
+            app_id=payment.app_id,
+            event_type=event_type,
+            notify_url=payment.notify_url,
+            payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            created_at=now,
+        )
+
+    return build
+
+
+def transition(
+    d: Deps,
+    payment: Payment,
+    target: PaymentStatus,
+    changes: dict[str, Any],
+    event_type: str,
+    actor: str,
+    detail: dict[str, Any],
+) -> Payment:
+    """A status change with its event and, for outcomes the merchant hears about, its
+    notification — then the notification is handed to SQS (the sweeper re-sends it if this
+    process dies first)."""
+    now = d.clock()
+    event = NOTIFIED_EVENTS.get(target) if target != payment.status else None
+    outcome = Outcome(event_type, actor, detail, notification_for(event, now) if event else None)
+    updated = d.payments.transition(payment, target, {**changes, "updated_at": now}, outcome)
+    if event:
+        from paymux.services.notifications import enqueue_latest  # noqa: PLC0415 - import cycle
+
+        enqueue_latest(d, updated)
+    return updated
+
+
+def check_trade(payment: Payment, trade: TradeResult, mchid: str, appid: str) -> None:
+    problems = []
+    if trade.amount is not None and trade.amount != payment.amount:
+        problems.append(f"amount {trade.amount} != {payment.amount}")
+    if trade.currency and trade.currency != payment.currency:
+        problems.append(f"currency {trade.currency} != {payment.currency}")
+    if trade.mchid and trade.mchid != mchid:
+        problems.append(f"merchant id {trade.mchid} != {mchid}")
+    if trade.appid and trade.appid != appid:
+        problems.append(f"app id {trade.appid} != {appid}")
+    if problems:
+        raise TradeMismatch("; ".join(problems))
+
+
+def apply_trade_result(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
+    """Applies what the channel says about the payment's current attempt, idempotently and
+    race-safely: a lost race re-reads the payment and decides again."""
+    account = d.channel_config.account(payment.account_id)
+    if account is None:
+        raise IllegalTransition(f"payment {payment.payment_id} has no configured account")
+    for _ in range(MAX_RACE_RETRIES):
+        try:
+            return _apply_once(d, payment, trade, actor, account.mchid, account.appid)
+        except IllegalTransition:
+            fresh = d.payments.get(payment.payment_id)
+            if fresh is None or fresh.version == payment.version:
+                raise
+            payment = fresh
+    raise IllegalTransition(f"payment {payment.payment_id} kept changing; giving up this pass")
+
+
+def _apply_once(d: Deps, payment: Payment, trade: TradeResult, actor: str, mchid: str, appid: str) -> Payment:
+    if trade.state == TradeState.PAID:
+        check_trade(payment, trade, mchid, appid)
+        if payment.status in OPEN_PAYMENT_STATES:
+            changes = {
+                "paid_at": trade.paid_at or d.clock(),
+                "channel_trade_no": trade.channel_trade_no,
+            }
+            detail = {
+                "out_trade_no": trade.out_trade_no,
+                "channel_trade_no": trade.channel_trade_no,
+            }
+            return transition(d, payment, PaymentStatus.SUCCESS, changes, "payment.succeeded", actor, detail)
+        if payment.channel_trade_no == trade.channel_trade_no:
+            return payment  # a duplicate of what we already applied
+        record_exception(
+            d,
+            "paid_after_terminal",
+            payment.payment_id,
+            {
+                "status": payment.status.value,
+                "out_trade_no": trade.out_trade_no,
+                "channel_trade_no": trade.channel_trade_no,
+                "amount": trade.amount,
+                "actor": actor,
+            },
+        )
+        return payment
+    if trade.state == TradeState.CLOSED and payment.status in OPEN_PAYMENT_STATES:
+        changes = {"closed_at": d.clock()}
+        return transition(
+            d,
+            payment,
+            PaymentStatus.CLOSED,
+            changes,
+            "payment.closed",
+            actor,
+            {"reason": "closed_by_channel", "channel_state": trade.raw_state},
+        )
+    if trade.state == TradeState.FAILED and payment.status in OPEN_PAYMENT_STATES:
+        changes = {
+            "failure_code": trade.raw_state,
+            "failure_message": "the channel reported the payment failed",
+        }
+        return transition(
+            d,
+            payment,
+            PaymentStatus.FAILED,
+            changes,
+            "payment.failed",
+            actor,
+            {"channel_state": trade.raw_state},
+        )
+    return payment

@@ -1,0 +1,215 @@
+"""Creating, reading and closing payments."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from paymux.api.models import CreatePaymentRequest
+from paymux.channels.base import CreateRequest, TradeState
+from paymux.deps import Deps
+from paymux.domain.ids import attempt_out_trade_no, new_payment_id
+from paymux.domain.payment import Payment
+from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
+from paymux.errors import ChannelError, ChannelUnavailable, Conflict, NotFound, ValidationFailed
+from paymux.services.outcomes import apply_trade_result, transition
+from paymux.services.routing import choose_account
+from paymux.services.urls import check_url_syntax
+from paymux.store.merchants import MerchantApp
+from paymux.store.payments import DuplicateMerchantOrder
+
+log = logging.getLogger("paymux")
+FIRST_CHECK_AFTER = 60.0
+
+
+def request_hash(request: CreatePaymentRequest) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def callback_url(d: Deps, api_domain: str, provider: str, account_id: str) -> str:
+    base = d.settings.public_base_url or f"https://{api_domain}"
+    return f"{base}/v1/callbacks/{provider}/{account_id}"
+
+
+def create_payment(
+    d: Deps, app: MerchantApp, request: CreatePaymentRequest, api_domain: str
+) -> tuple[int, Payment]:
+    """201 with a new payment; 200 with the existing one when the same request is repeated."""
+    if app.methods and request.method not in app.methods:
+        raise ValidationFailed(
+            "method not enabled",
+            details=[{"field": "method", "message": f"{request.method} is not enabled for this app"}],
+        )
+    if request.amount > app.max_amount:
+        raise ValidationFailed(
+            "amount too large",
+            details=[{"field": "amount", "message": f"must be ≤ {app.max_amount} fen for this app"}],
+        )
+    check_url_syntax(request.notify_url, "notify_url", d.settings.allow_http_urls)
+    if request.return_url:
+        check_url_syntax(request.return_url, "return_url", d.settings.allow_http_urls)
+    account = choose_account(d.channel_config.accounts(), request.method, app.merchant_id)
+    now = d.clock()
+    payment_id = new_payment_id(now)
+    payment = Payment(
+        payment_id=payment_id,
+        merchant_id=app.merchant_id,
+        app_id=app.app_id,
+        merchant_order_no=request.merchant_order_no,
+        amount=request.amount,
+        currency=request.currency,
+        method=request.method,
+        subject=request.subject,
+        description=request.description,
+        notify_url=request.notify_url,
+        return_url=request.return_url,
+        metadata=request.metadata,
+        payer=request.payer.model_dump(exclude_none=True),
+        request_hash=request_hash(request),
+        created_at=now,
+        updated_at=now,
+        expires_at=now + (request.expires_in or app.default_expires_in),
+        provider=account.provider,
+        account_id=account.account_id,
+        out_trade_no=attempt_out_trade_no(payment_id, 1),
+        attempt_count=1,
+    )
+    attempt = {
+        "out_trade_no": payment.out_trade_no,
+        "payment_id": payment_id,
+        "account_id": account.account_id,
+        "provider": account.provider,
+        "product": request.method,
+        "created_at": now,
+    }
+    try:
+        d.payments.create(payment, attempt, next_check_at=now + FIRST_CHECK_AFTER)
+    except DuplicateMerchantOrder as dup:
+        existing = d.payments.get(dup.payment_id)
+        if existing is None or dup.request_hash != payment.request_hash:
+            raise Conflict(
+                "duplicate_merchant_order_no",
+                f"merchant_order_no {request.merchant_order_no} was already used with different parameters",
+                details=[{"payment_id": dup.payment_id}],
+            ) from None
+        if existing.status == PaymentStatus.PENDING and not existing.action:
+            return 200, submit(d, existing, api_domain)  # the first try never reached the channel
+        return 200, existing
+    return 201, submit(d, payment, api_domain)
+
+
+def submit(d: Deps, payment: Payment, api_domain: str) -> Payment:
+    """Creates the order at the channel and records what the payer needs. An unknown outcome
+    leaves the payment PENDING for the sweeper; a refusal fails it."""
+    account = d.channel_config.account(payment.account_id)
+    if account is None:
+        raise ChannelUnavailable(f"channel account {payment.account_id} is no longer configured")
+    channel = d.channel(account)
+    request = CreateRequest(
+        out_trade_no=payment.out_trade_no,
+        product=payment.method,
+        amount=payment.amount,
+        currency=payment.currency,
+        subject=payment.subject,
+        notify_url=callback_url(d, api_domain, account.provider, account.account_id),
+        expires_at=payment.expires_at,
+        return_url=payment.return_url,
+        payer=payment.payer,
+    )
+    try:
+        result = channel.create(request)
+    except ChannelUnavailable as exc:
+        log.warning("channel create outcome unknown for %s: %s", payment.payment_id, exc.message)
+        exc.details = [{"payment_id": payment.payment_id, "status": payment.status.value}]
+        raise
+    except ChannelError as exc:
+        changes = {"failure_code": exc.channel_code or exc.code, "failure_message": exc.message}
+        transition(
+            d,
+            payment,
+            PaymentStatus.FAILED,
+            changes,
+            "payment.failed",
+            "channel",
+            {"channel_code": exc.channel_code},
+        )
+        exc.details = [{"payment_id": payment.payment_id, "status": PaymentStatus.FAILED.value}]
+        raise
+    return transition(
+        d,
+        payment,
+        PaymentStatus.PROCESSING,
+        {"action": result.action},
+        "payment.submitted",
+        "paymux",
+        {"out_trade_no": payment.out_trade_no},
+    )
+
+
+def get_payment(d: Deps, app: MerchantApp, payment_id: str, sync: bool = False) -> Payment:
+    payment = d.payments.get(payment_id)
+    if payment is None or payment.merchant_id != app.merchant_id:
+        raise NotFound(f"no payment {payment_id}")
+    if sync and payment.status in OPEN_PAYMENT_STATES:
+        payment = refresh_from_channel(d, payment, actor="merchant_sync")
+    return payment
+
+
+def find_payment(d: Deps, app: MerchantApp, merchant_order_no: str) -> Payment:
+    payment = d.payments.get_by_merchant_order_no(app.merchant_id, merchant_order_no)
+    if payment is None:
+        raise NotFound(f"no payment with merchant_order_no {merchant_order_no}")
+    return payment
+
+
+def refresh_from_channel(d: Deps, payment: Payment, actor: str) -> Payment:
+    account = d.channel_config.account(payment.account_id)
+    if account is None:
+        return payment
+    trade = d.channel(account).query(payment.out_trade_no)
+    return apply_trade_result(d, payment, trade, actor)
+
+
+def close_payment(d: Deps, app: MerchantApp, payment_id: str, actor: str = "merchant") -> Payment:
+    """Closes at the channel first, then locally; a payment the channel reports paid becomes
+    SUCCESS (and the close answers 409), never CLOSED."""
+    payment = get_payment(d, app, payment_id)
+    if payment.status == PaymentStatus.CLOSED:
+        return payment
+    if payment.status not in OPEN_PAYMENT_STATES:
+        raise Conflict("payment_not_closable", f"a {payment.status} payment cannot be closed")
+    payment = close_open_payment(d, payment, actor)
+    if payment.status != PaymentStatus.CLOSED:
+        raise Conflict(
+            "payment_already_paid",
+            f"payment {payment_id} was paid before it could be closed",
+            details=[{"payment_id": payment_id, "status": payment.status.value}],
+        )
+    return payment
+
+
+def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
+    """PENDING payments are closed at the channel too: a create whose answer was lost may
+    still have made an order there."""
+    account = d.channel_config.account(payment.account_id)
+    if account is None:
+        raise ChannelUnavailable(f"channel account {payment.account_id} is no longer configured")
+    channel = d.channel(account)
+    try:
+        channel.close(payment.out_trade_no)
+    except ChannelUnavailable:
+        raise
+    except ChannelError as exc:  # e.g. ORDERPAID: the query below tells what happened
+        log.info("channel refused close of %s: %s", payment.payment_id, exc.channel_code)
+    trade = channel.query(payment.out_trade_no)  # a close answers 204 even for unknown orders
+    if trade.state == TradeState.OPEN:
+        raise ChannelUnavailable(f"the channel still reports {payment.out_trade_no} open after closing it")
+    payment = apply_trade_result(d, payment, trade, actor)
+    if trade.state == TradeState.NOT_FOUND and payment.status in OPEN_PAYMENT_STATES:
+        changes = {"closed_at": d.clock()}
+        payment = transition(
+            d, payment, PaymentStatus.CLOSED, changes, "payment.closed", actor, {"reason": actor}
+        )
+    return payment

@@ -1,0 +1,61 @@
+"""The every-minute sweep: re-send the notification outbox, close expired payments (at the
+channel first), and actively query open payments on a schedule that thins out with age."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from paymux.deps import Deps
+from paymux.domain.payment import Payment
+from paymux.domain.states import PaymentStatus
+from paymux.errors import PaymuxError
+from paymux.services.notifications import resend_unsent
+from paymux.services.payments import close_open_payment, refresh_from_channel
+from paymux.store.payments import DUE_SHARDS
+
+log = logging.getLogger("paymux")
+
+# (age below which, check every) in seconds: every minute for 10 minutes, every 10 minutes up to
+# an hour, hourly up to a day, then every 6 hours until the payment expires.
+QUERY_TIERS = ((600, 60), (3600, 600), (86400, 3600))
+LATE_INTERVAL = 21600
+
+
+def next_check_at(payment: Payment, now: float) -> float:
+    age = now - payment.created_at
+    interval = next((every for limit, every in QUERY_TIERS if age < limit), LATE_INTERVAL)
+    return min(now + interval, payment.expires_at)
+
+
+@dataclass(slots=True)
+class SweepReport:
+    outbox_resent: int = 0
+    expired_closed: int = 0
+    queried: int = 0
+    errors: int = 0
+
+
+def sweep(d: Deps) -> SweepReport:
+    report = SweepReport(outbox_resent=resend_unsent(d))
+    now = d.clock()
+    for shard in range(DUE_SHARDS):
+        for payment in d.payments.due(shard, now):
+            try:
+                _check(d, payment, now, report)
+            except PaymuxError as exc:
+                report.errors += 1
+                log.warning("sweep of %s deferred: %s", payment.payment_id, exc.message)
+                d.payments.reschedule(payment, now + 60)
+    return report
+
+
+def _check(d: Deps, payment: Payment, now: float, report: SweepReport) -> None:
+    if now >= payment.expires_at:
+        if close_open_payment(d, payment, actor="expiry").status == PaymentStatus.CLOSED:
+            report.expired_closed += 1
+        return
+    updated = refresh_from_channel(d, payment, actor="active_query")
+    report.queried += 1
+    if updated.version == payment.version:
+        d.payments.reschedule(payment, next_check_at(payment, now))

@@ -1,0 +1,117 @@
+"""Merchant apps: configuration in DynamoDB, signing secrets in Secrets Manager, both cached
+briefly per container so a rotation or a limit change takes effect within a minute."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from paymux.clock import Clock, parse_iso
+from paymux.store.cache import TTLCache
+from paymux.store.dynamo import from_item, to_item
+
+DEFAULT_NOTIFY_SCHEDULE = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+CACHE_SECONDS = 60.0
+DEFAULT_MAX_AMOUNT = 5_000_000  # fen: 50,000.00 CNY per payment unless configured
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantApp:
+    app_id: str
+    merchant_id: str
+    name: str = ""
+    status: str = "active"
+    max_amount: int = DEFAULT_MAX_AMOUNT
+    default_expires_in: int = 7200
+    notify_schedule: tuple[int, ...] = DEFAULT_NOTIFY_SCHEDULE
+    methods: tuple[str, ...] = field(default_factory=tuple)  # empty: every enabled method
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    secret: str
+    expires_at: float | None  # None: current key; set: old key kept during a rotation overlap
+
+
+class MerchantStore:
+    def __init__(self, ddb: Any, secrets: Any, table: str, prefix: str, clock: Clock) -> None:
+        self._ddb = ddb
+        self._secrets = secrets
+        self._table = table
+        self._prefix = prefix
+        self._clock = clock
+        self._apps: TTLCache[MerchantApp | None] = TTLCache(CACHE_SECONDS, clock)
+        self._keys: TTLCache[list[SigningKey]] = TTLCache(CACHE_SECONDS, clock)
+
+    def secret_name(self, app_id: str) -> str:
+        return f"{self._prefix}merchant/{app_id}"
+
+    def app(self, app_id: str) -> MerchantApp | None:
+        return self._apps.get(app_id, lambda: self._load_app(app_id))
+
+    def _load_app(self, app_id: str) -> MerchantApp | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key={"PK": {"S": f"APP#{app_id}"}, "SK": {"S": "APP"}}
+        ).get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return MerchantApp(
+            app_id=app_id,
+            merchant_id=values["merchant_id"],
+            name=values.get("name", ""),
+            status=values.get("status", "active"),
+            max_amount=int(values.get("max_amount", DEFAULT_MAX_AMOUNT)),
+            default_expires_in=int(values.get("default_expires_in", 7200)),
+            notify_schedule=tuple(values.get("notify_schedule") or DEFAULT_NOTIFY_SCHEDULE),
+            methods=tuple(values.get("methods") or ()),
+        )
+
+    def signing_keys(self, app_id: str) -> list[SigningKey]:
+        """Keys valid now, newest first; an expired overlap key is never returned."""
+        keys = self._keys.get(app_id, lambda: self._load_keys(app_id))
+        now = self._clock()
+        return [k for k in keys if k.expires_at is None or k.expires_at > now]
+
+    def _load_keys(self, app_id: str) -> list[SigningKey]:
+        secrets = self._secrets
+        try:
+            raw = secrets.get_secret_value(SecretId=self.secret_name(app_id))["SecretString"]
+        except secrets.exceptions.ResourceNotFoundException:
+            return []
+        doc = json.loads(raw)
+        return [
+            SigningKey(k["secret"], parse_iso(k["expires_at"]) if k.get("expires_at") else None)
+            for k in doc["keys"]
+        ]
+
+    # -- onboarding (operator CLI, local demo, tests) ------------------------------------------
+    def put_app(self, app: MerchantApp, secret: str) -> None:
+        self._ddb.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    "PK": f"APP#{app.app_id}",
+                    "SK": "APP",
+                    "merchant_id": app.merchant_id,
+                    "name": app.name,
+                    "status": app.status,
+                    "max_amount": app.max_amount,
+                    "default_expires_in": app.default_expires_in,
+                    "notify_schedule": list(app.notify_schedule),
+                    "methods": list(app.methods),
+                }
+            ),
+        )
+        body = json.dumps({"merchant_id": app.merchant_id, "keys": [{"secret": secret}]})
+        try:
+            self._secrets.create_secret(Name=self.secret_name(app.app_id), SecretString=body)
+        except self._secrets.exceptions.ResourceExistsException:
+            self._secrets.put_secret_value(SecretId=self.secret_name(app.app_id), SecretString=body)
+        self._apps.clear()
+        self._keys.clear()

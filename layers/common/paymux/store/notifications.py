@@ -1,0 +1,165 @@
+"""Merchant notifications: the outbox item written with a terminal transition, its delivery
+state and every delivery attempt, all in the payment's partition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paymux.clock import iso
+from paymux.store.dynamo import from_item, to_attr, to_item
+
+OUTBOX_PK = "DUE#OUTBOX"
+
+
+def notification_item(
+    *,
+    payment_id: str,
+    notification_id: str,
+    merchant_id: str,
+    app_id: str,
+    event_type: str,
+    notify_url: str,
+    payload: str,
+    created_at: float,
+) -> dict[str, Any]:
+    """The outbox entry: while GSI1PK is set, the notification has not been handed to SQS yet."""
+    return {
+        "PK": f"PAY#{payment_id}",
+        "SK": f"NTF#{notification_id}",
+        "notification_id": notification_id,
+        "payment_id": payment_id,
+        "merchant_id": merchant_id,
+        "app_id": app_id,
+        "type": event_type,
+        "notify_url": notify_url,
+        "payload": payload,
+        "created_at": created_at,
+        "status": "pending",
+        "attempts": 0,
+        "GSI1PK": OUTBOX_PK,
+        "GSI1SK": f"{iso(created_at)}#{notification_id}",
+    }
+
+
+def _key(payment_id: str, notification_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"PAY#{payment_id}"}, "SK": {"S": f"NTF#{notification_id}"}}
+
+
+class NotificationStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._ddb = client
+        self._table = table
+
+    def get(self, payment_id: str, notification_id: str) -> dict[str, Any] | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key=_key(payment_id, notification_id), ConsistentRead=True
+        ).get("Item")
+        return from_item(item) if item else None
+
+    def mark_enqueued(self, payment_id: str, notification_id: str) -> None:
+        self._ddb.update_item(
+            TableName=self._table,
+            Key=_key(payment_id, notification_id),
+            UpdateExpression="REMOVE GSI1PK, GSI1SK",
+            ConditionExpression="attribute_exists(PK)",
+        )
+
+    def unsent(self, created_before: float, limit: int = 100) -> list[dict[str, Any]]:
+        page = self._ddb.query(
+            TableName=self._table,
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk AND GSI1SK < :before",
+            ExpressionAttributeValues={
+                ":pk": {"S": OUTBOX_PK},
+                ":before": {"S": iso(created_before)},
+            },
+            Limit=limit,
+        )
+        return [from_item(i) for i in page.get("Items", [])]
+
+    def record_attempt(
+        self, notification: dict[str, Any], number: int, result: dict[str, Any], final: str | None
+    ) -> None:
+        """Logs attempt `number` (1-based) and updates the notification's counters; `final` is
+        "delivered" or "failed" when this attempt settles it. Conditioned on the attempt count,
+        so a duplicate SQS delivery of the same attempt cannot log or settle it twice."""
+        payment_id = notification["payment_id"]
+        notification_id = notification["notification_id"]
+        attempt = {
+            "PK": f"PAY#{payment_id}",
+            "SK": f"NTF#{notification_id}#ATT#{number:02d}",
+            "attempt": number,
+            **result,
+        }
+        update = "SET attempts = :n, last_attempt_at = :at, last_status_code = :code"
+        values = {
+            ":n": to_attr(number),
+            ":prev": to_attr(number - 1),
+            ":at": to_attr(result["at"]),
+            ":code": to_attr(result.get("status_code")),
+            ":pending": to_attr("pending"),
+        }
+        if final:
+            update += ", #status = :final"
+            values[":final"] = to_attr(final)
+        self._ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _key(payment_id, notification_id),
+                        "UpdateExpression": update,
+                        "ConditionExpression": "attempts = :prev AND #status = :pending",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(attempt),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+
+    def reopen(self, payment_id: str, notification_id: str) -> dict[str, Any]:
+        """A failed notification is re-sent on request: back to pending, attempts kept."""
+        result = self._ddb.update_item(
+            TableName=self._table,
+            Key=_key(payment_id, notification_id),
+            UpdateExpression="SET #status = :pending, resent = if_not_exists(resent, :zero) + :one",
+            ConditionExpression="#status = :failed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":pending": {"S": "pending"},
+                ":failed": {"S": "failed"},
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        return from_item(result["Attributes"])
+
+    def for_payment(self, payment_id: str) -> list[dict[str, Any]]:
+        """Notifications of a payment, each with its attempts in order."""
+        page: dict[str, Any] = {}
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+            "ExpressionAttributeValues": {":pk": {"S": f"PAY#{payment_id}"}, ":p": {"S": "NTF#"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._ddb.query(**kwargs)
+            items.extend(from_item(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        notifications = {i["SK"]: {**i, "attempt_log": []} for i in items if "#ATT#" not in i["SK"]}
+        for item in items:
+            if "#ATT#" in item["SK"]:
+                notifications[item["SK"].split("#ATT#")[0]]["attempt_log"].append(item)
+        return list(notifications.values())

@@ -1,0 +1,287 @@
+"""Payments, merchant-order-number uniqueness, attempts and the audit trail, in one table.
+
+Every status change is one TransactWriteItems: the payment update conditioned on the expected
+status and version, the event put conditioned on its absence, and (for outcomes the merchant
+must hear about) the notification outbox item. Nothing changes status any other way."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from paymux.clock import iso
+from paymux.domain.payment import Payment
+from paymux.domain.states import (
+    TERMINAL_PAYMENT_STATES,
+    PaymentStatus,
+    check_payment_transition,
+)
+from paymux.errors import IllegalTransition
+from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item
+
+DUE_SHARDS = 8
+_PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
+
+
+def payment_key(payment_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"PAY#{payment_id}"}, "SK": {"S": "PAY"}}
+
+
+def due_shard(payment_id: str) -> str:
+    return f"DUE#PAY#{sum(payment_id.encode()) % DUE_SHARDS}"
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMerchantOrder(Exception):
+    payment_id: str
+    request_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a transition appends: the audit event, and optionally a notification to enqueue."""
+
+    event_type: str
+    actor: str
+    detail: dict[str, Any]
+    # Builds the outbox item from the payment as it will be after the transition.
+    notification: Callable[[Payment], dict[str, Any]] | None = None
+
+
+def payment_from_item(item: dict[str, Any]) -> Payment:
+    values = {k: v for k, v in from_item(item).items() if k in _PAYMENT_FIELDS}
+    values["status"] = PaymentStatus(values["status"])
+    return Payment(**values)
+
+
+class PaymentStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._ddb = client
+        self._table = table
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, payment_id: str) -> Payment | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key=payment_key(payment_id), ConsistentRead=True
+        ).get("Item")
+        return payment_from_item(item) if item else None
+
+    def get_by_merchant_order_no(self, merchant_id: str, merchant_order_no: str) -> Payment | None:
+        ref = self._ddb.get_item(
+            TableName=self._table,
+            Key={"PK": {"S": f"MORDER#{merchant_id}#{merchant_order_no}"}, "SK": {"S": "MORDER"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return self.get(ref["payment_id"]["S"]) if ref else None
+
+    def get_attempt(self, out_trade_no: str) -> dict[str, Any] | None:
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key={"PK": {"S": f"ATTEMPT#{out_trade_no}"}, "SK": {"S": "ATTEMPT"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return from_item(item) if item else None
+
+    def events(self, payment_id: str) -> list[dict[str, Any]]:
+        return self._query_partition(f"PAY#{payment_id}", "EVT#")
+
+    def _query_partition(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._ddb.query(**kwargs)
+            items.extend(from_item(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def due(self, shard: int, now: float, limit: int = 100) -> list[Payment]:
+        page = self._ddb.query(
+            TableName=self._table,
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :now",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"DUE#PAY#{shard}"},
+                ":now": {"S": iso(now) + "~"},
+            },
+            Limit=limit,
+        )
+        return [payment_from_item(i) for i in page.get("Items", [])]
+
+    # -- writes ------------------------------------------------------------------------------
+    def create(self, payment: Payment, attempt: dict[str, Any], next_check_at: float) -> None:
+        """Writes the payment, its merchant-order-number claim, its first attempt and its
+        creation event atomically. Raises DuplicateMerchantOrder if the number is taken."""
+        values = payment.to_dict()
+        values["status"] = payment.status.value
+        order_key = f"MORDER#{payment.merchant_id}#{payment.merchant_order_no}"
+        payment_item = {
+            "PK": f"PAY#{payment.payment_id}",
+            "SK": "PAY",
+            **values,
+            "GSI1PK": due_shard(payment.payment_id),
+            "GSI1SK": f"{iso(next_check_at)}#{payment.payment_id}",
+            "GSI2PK": f"MERCHANT#{payment.merchant_id}",
+            "GSI2SK": f"{iso(payment.created_at)}#{payment.payment_id}",
+        }
+        event = self._event_item(payment, None, payment.status, "payment.created", "merchant", {})
+        not_exists = "attribute_not_exists(PK)"
+        puts = [
+            {
+                "PK": order_key,
+                "SK": "MORDER",
+                "payment_id": payment.payment_id,
+                "request_hash": payment.request_hash,
+            },
+            payment_item,
+            event,
+            {"PK": f"ATTEMPT#{attempt['out_trade_no']}", "SK": "ATTEMPT", **attempt},
+        ]
+        try:
+            self._ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(p),
+                            "ConditionExpression": not_exists,
+                        }
+                    }
+                    for p in puts
+                ]
+            )
+        except self._ddb.exceptions.TransactionCanceledException as exc:
+            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
+                existing = self._ddb.get_item(
+                    TableName=self._table,
+                    Key={"PK": {"S": order_key}, "SK": {"S": "MORDER"}},
+                    ConsistentRead=True,
+                )["Item"]
+                raise DuplicateMerchantOrder(
+                    existing["payment_id"]["S"], existing["request_hash"]["S"]
+                ) from exc
+            raise
+
+    def add_attempt(self, payment: Payment, attempt: dict[str, Any], changes: dict[str, Any]) -> Payment:
+        """Records a further channel attempt (fallback) on a still-PENDING payment."""
+        return self.transition(
+            payment,
+            payment.status,
+            changes,
+            Outcome("payment.attempt_added", "paymux", {"out_trade_no": attempt["out_trade_no"]}),
+            extra_puts=[{"PK": f"ATTEMPT#{attempt['out_trade_no']}", "SK": "ATTEMPT", **attempt}],
+        )
+
+    def transition(
+        self,
+        payment: Payment,
+        target: PaymentStatus,
+        changes: dict[str, Any],
+        outcome: Outcome,
+        *,
+        extra_puts: list[dict[str, Any]] | None = None,
+    ) -> Payment:
+        """Moves `payment` (as read, at its version) to `target`; raises IllegalTransition if the
+        state machine forbids it or if another writer changed the payment first."""
+        if target != payment.status:
+            check_payment_transition(payment.status, target)
+        now = changes.get("updated_at") or payment.updated_at
+        updated = Payment(**{**payment.to_dict(), **changes})
+        updated.status = target
+        updated.version = payment.version + 1
+        updated.updated_at = now
+        sets = {k: v for k, v in changes.items() if k in _PAYMENT_FIELDS}
+        sets.update({"status": target.value, "version": updated.version, "updated_at": now})
+        names = {f"#a{i}": k for i, k in enumerate(sets)}
+        values = {f":v{i}": to_attr(v) for i, v in enumerate(sets.values())}
+        values[":expected_status"] = to_attr(payment.status.value)
+        values[":expected_version"] = to_attr(payment.version)
+        names["#status"] = "status"
+        names["#version"] = "version"
+        expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+        if target in TERMINAL_PAYMENT_STATES:
+            expression += " REMOVE GSI1PK, GSI1SK"
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": payment_key(payment.payment_id),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "#status = :expected_status AND #version = :expected_version",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        event = self._event_item(
+            updated, payment.status, target, outcome.event_type, outcome.actor, outcome.detail
+        )
+        puts = [event, *(extra_puts or [])]
+        if outcome.notification is not None:
+            puts.append(outcome.notification(updated))
+        items.extend(
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(p),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+            for p in puts
+        )
+        try:
+            self._ddb.transact_write_items(TransactItems=items)
+        except self._ddb.exceptions.TransactionCanceledException as exc:
+            if "ConditionalCheckFailed" in cancellation_codes(exc):
+                raise IllegalTransition(
+                    f"payment {payment.payment_id} changed concurrently "
+                    f"(expected {payment.status} at version {payment.version})"
+                ) from exc
+            raise
+        return updated
+
+    def reschedule(self, payment: Payment, next_check_at: float) -> None:
+        """Moves an open payment's next active check; bookkeeping, not a transition, so it is
+        conditioned on the payment still being open at the version read."""
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=payment_key(payment.payment_id),
+                UpdateExpression="SET GSI1SK = :sk",
+                ConditionExpression="#version = :v AND attribute_exists(GSI1PK)",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={
+                    ":sk": {"S": f"{iso(next_check_at)}#{payment.payment_id}"},
+                    ":v": {"N": str(payment.version)},
+                },
+            )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            return  # it changed meanwhile; the writer that changed it owns its schedule
+
+    @staticmethod
+    def _event_item(
+        payment: Payment,
+        from_status: PaymentStatus | None,
+        to_status: PaymentStatus,
+        event_type: str,
+        actor: str,
+        detail: dict[str, Any],
+    ) -> dict[str, Any]:
+        return {
+            "PK": f"PAY#{payment.payment_id}",
+            "SK": f"EVT#{payment.version:06d}",
+            "type": event_type,
+            "actor": actor,
+            "from_status": from_status.value if from_status else None,
+            "to_status": to_status.value,
+            "version": payment.version,
+            "at": payment.updated_at or payment.created_at,
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
+        }

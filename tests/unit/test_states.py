@@ -1,0 +1,48 @@
+import itertools
+
+import pytest
+
+from paymux.domain.states import (
+    PAYMENT_TRANSITIONS,
+    TERMINAL_PAYMENT_STATES,
+    PaymentStatus,
+    RefundStatus,
+    check_payment_transition,
+    check_refund_transition,
+)
+from paymux.errors import IllegalTransition
+
+P = PaymentStatus
+ALLOWED = {
+    (P.PENDING, P.PROCESSING),
+    (P.PENDING, P.SUCCESS),
+    (P.PENDING, P.FAILED),
+    (P.PENDING, P.CLOSED),
+    (P.PROCESSING, P.SUCCESS),
+    (P.PROCESSING, P.FAILED),
+    (P.PROCESSING, P.CLOSED),
+    (P.SUCCESS, P.REFUNDED),
+}
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(P, P)))
+def test_every_payment_pair_is_allowed_exactly_when_listed(current, target):
+    if (current, target) in ALLOWED:
+        check_payment_transition(current, target)
+    else:
+        with pytest.raises(IllegalTransition):
+            check_payment_transition(current, target)
+
+
+def test_terminal_states_lead_nowhere_but_success_to_refunded():
+    for state in TERMINAL_PAYMENT_STATES - {P.SUCCESS}:
+        assert PAYMENT_TRANSITIONS[state] == frozenset()
+
+
+def test_refund_states():
+    check_refund_transition(RefundStatus.PROCESSING, RefundStatus.SUCCESS)
+    check_refund_transition(RefundStatus.PROCESSING, RefundStatus.FAILED)
+    with pytest.raises(IllegalTransition):
+        check_refund_transition(RefundStatus.SUCCESS, RefundStatus.FAILED)
+    with pytest.raises(IllegalTransition):
+        check_refund_transition(RefundStatus.FAILED, RefundStatus.SUCCESS)
