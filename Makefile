@@ -40,8 +40,8 @@ test: lint typecheck
 
 validate: $(VENV)/.installed $(SAMVENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
-	PATH="$(SAMPATH)" $(SAM) validate --lint --region us-east-1
-	PATH="$(SAMPATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --cached=false
+	PATH="$(SAMPATH)" SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
+	PATH="$(SAMPATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --no-cached
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

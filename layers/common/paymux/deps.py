@@ -93,14 +93,20 @@ class Deps:
         return self._merchant_http or RequestsHttpClient()
 
     def channel(self, account: ChannelAccount) -> Channel:
-        """A channel client per account, rebuilt when the account's configuration changes."""
+        """A channel client per account and credentials version: a re-weighted account or a
+        rotated key (both re-read within a minute) gets a fresh client."""
+        import hashlib  # noqa: PLC0415
+        import json  # noqa: PLC0415
+
         from paymux.channels.registry import build_channel  # noqa: PLC0415
 
-        key = repr(account)
+        credentials = self.channel_config.credentials(account.account_id)
+        fingerprint = hashlib.sha256(json.dumps(credentials, sort_keys=True).encode()).hexdigest()
+        key = f"{account!r}#{fingerprint}"
         channel = self._channels.get(key)
         if channel is None:
-            credentials = self.channel_config.credentials(account.account_id)
             channel = build_channel(account, credentials, self.http, self.clock)
+            self._channels = {k: v for k, v in self._channels.items() if not k.startswith(f"{account!r}#")}
             self._channels[key] = channel
         return channel
 

@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from paymux.clock import iso
+from paymux.observability import emit_metric
 from paymux.store.dynamo import to_item
 
 if TYPE_CHECKING:
@@ -38,4 +39,5 @@ def record_exception(d: Deps, kind: str, subject: str, detail: dict[str, Any], k
         )
     except d.dynamodb.exceptions.ConditionalCheckFailedException:
         return
+    emit_metric("CallbackExceptions")
     log.error("exception recorded: %s %s", kind, subject)

@@ -1,0 +1,243 @@
+"""Integration tests: the real handlers, invoked with events/*.json, against moto resources
+created from template.yaml by the local stack (no pollers, no schedules: tests drive them),
+and a real WeChat Pay sandbox over HTTP."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+
+from local.stack import LocalStack
+from paymux.channels.base import ChannelAccount
+from paymux.config import Settings
+from paymux.deps import Deps, set_deps
+from paymux.store.merchants import MerchantApp
+from sandbox.wechat import WeChatSandbox, generate_merchant
+from tests.support import FakeClock, MerchantEndpoint, api_event, invoke, load_event, response_json
+
+WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.h5", "wechat.app", "wechat.mini_program")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(api_port=0, moto_port=0, schedules=False, sqs_poll=False) as running:
+        yield running
+
+
+@dataclass
+class World:
+    """One merchant app, one WeChat Pay account at a fresh sandbox, a movable clock."""
+
+    stack: LocalStack
+    d: Deps
+    clock: FakeClock
+    sandbox: WeChatSandbox
+    merchant_endpoint: MerchantEndpoint
+    catcher: CallbackCatcher
+    app_id: str
+    secret: str
+    account_id: str
+    mchid: str
+    appid: str
+    notify_url: str = "https://merchant.example.com/paymux/notify"
+
+    def call(self, template: str, **kwargs: Any) -> tuple[int, Any]:
+        function = template.removesuffix(".json").removesuffix("_by_merchant_order_no")
+        event = api_event(template, app_id=self.app_id, secret=self.secret, now=self.clock(), **kwargs)
+        return response_json(invoke(function, event))
+
+    def create(self, **overrides: Any) -> tuple[int, Any]:
+        body = {
+            "amount": 1999,
+            "currency": "CNY",
+            "method": "wechat.native",
+            "subject": "Coffee beans 1kg",
+            "merchant_order_no": "ORD-" + secrets.token_hex(6),
+            "notify_url": self.notify_url,
+            **overrides,
+        }
+        return self.call("create_payment.json", body=body)
+
+    def get(self, payment_id: str, query: str = "") -> tuple[int, Any]:
+        return self.call(
+            "get_payment.json",
+            path=f"/v1/payments/{payment_id}",
+            path_params={"payment_id": payment_id},
+            query=query,
+        )
+
+    def close(self, payment_id: str) -> tuple[int, Any]:
+        return self.call(
+            "close_payment.json",
+            path=f"/v1/payments/{payment_id}/close",
+            path_params={"payment_id": payment_id},
+        )
+
+    def out_trade_no(self, payment_id: str) -> str:
+        payment = self.d.payments.get(payment_id)
+        assert payment is not None
+        return payment.out_trade_no
+
+    def queued_messages(self) -> list[dict[str, Any]]:
+        """Drains the notify queue (messages whose delay has passed) as SQS Lambda records."""
+        url = self.stack.queue_urls["NotifyQueue"]
+        records = []
+        while True:
+            page = self.d.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = page.get("Messages", [])
+            if not messages:
+                return records
+            for m in messages:
+                self.d.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                records.append(
+                    {
+                        "messageId": m["MessageId"],
+                        "receiptHandle": m["ReceiptHandle"],
+                        "body": m["Body"],
+                        "attributes": {"ApproximateReceiveCount": "1"},
+                        "eventSource": "aws:sqs",
+                    }
+                )
+
+    def run_notifier(self) -> dict[str, Any]:
+        records = self.queued_messages()
+        result: dict[str, Any] = (
+            invoke("notify_merchant", {"Records": records}) if records else {"batchItemFailures": []}
+        )
+        result["count"] = len(records)
+        return result
+
+
+def callback_event(path_account: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    event = load_event("channel_callback.json")
+    event["headers"] = {k.lower(): v for k, v in headers.items()}
+    event["body"] = body.decode()
+    event["rawPath"] = f"/v1/callbacks/wechat/{path_account}"
+    event["pathParameters"] = {"provider": "wechat", "account_id": path_account}
+    return event
+
+
+class CallbackCatcher:
+    """The sandbox delivers callbacks here over HTTP; each is forwarded to the real
+    channel_callback handler and its answer returned to the sandbox (so its retries are real)."""
+
+    def __init__(self) -> None:
+        catcher = self
+        self.received: list[dict[str, Any]] = []
+        self.forward = True
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = dict(self.headers.items())
+                account = self.path.rstrip("/").rsplit("/", 1)[-1]
+                catcher.received.append({"headers": headers, "body": body, "account": account})
+                status = 500
+                if catcher.forward:
+                    status = invoke("channel_callback", callback_event(account, headers, body))["statusCode"]
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def drain(d: Deps, stack: LocalStack) -> None:
+    """Empties every queue (PurgeQueue is rate-limited to once a minute, so receive and delete)."""
+    for url in stack.queue_urls.values():
+        while messages := d.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages"):
+            for m in messages:
+                d.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+@pytest.fixture
+def world(stack: LocalStack) -> Iterator[World]:
+    clock = FakeClock(time.time())
+    endpoint = MerchantEndpoint()
+    catcher = CallbackCatcher()
+    # Channel callbacks for this test go to the catcher, which forwards them to the handler.
+    settings = replace(Settings.from_env(), public_base_url=catcher.base_url)
+    d = Deps(settings=settings, clock=clock, merchant_http=endpoint)
+    set_deps(d)
+    drain(d, stack)  # each test starts with empty queues
+    suffix = secrets.token_hex(4)
+    identity = generate_merchant(
+        mchid=str(1_900_000_000 + int(suffix, 16) % 99_999), appids=(f"wx{suffix}{suffix}",)
+    )
+    sandbox = WeChatSandbox(key_mode="both", clock=clock, callback_time_scale=0.001)
+    sandbox.register_merchant(identity.merchant)
+    sandbox.start()
+    merchant_id, app_id, secret, account_id = (
+        f"mch_{suffix}",
+        f"app_{suffix}",
+        "sk_" + secrets.token_hex(16),
+        f"wx-{suffix}",
+    )
+    d.merchants.put_app(MerchantApp(app_id=app_id, merchant_id=merchant_id, name="Test shop"), secret)
+    cert = sandbox.platform_certificates[0]
+    d.channel_config.put_account(
+        ChannelAccount(
+            account_id=account_id,
+            provider="wechat",
+            products=WECHAT_PRODUCTS,
+            mchid=identity.merchant.mchid,
+            appid=identity.merchant.appids[0],
+            base_url=sandbox.base_url,
+            merchants=(merchant_id,),
+        ),
+        {
+            "merchant_private_key_pem": identity.private_key_pem.decode(),
+            "merchant_cert_serial": identity.merchant.merchant_cert_serial,
+            "apiv3_key": identity.merchant.apiv3_key.decode(),
+            "platform_certificates": [
+                {"serial_no": cert["serial_no"], "public_key_pem": cert["public_key_pem"].decode()}
+            ],
+            "wechatpay_public_key": {
+                "id": sandbox.public_key_id,
+                "public_key_pem": sandbox.public_key_pem.decode(),
+            },
+        },
+    )
+    world = World(
+        stack,
+        d,
+        clock,
+        sandbox,
+        endpoint,
+        catcher,
+        app_id,
+        secret,
+        account_id,
+        identity.merchant.mchid,
+        identity.merchant.appids[0],
+    )
+    try:
+        yield world
+    finally:
+        catcher.stop()
+        sandbox.stop()
+        set_deps(None)
+
+
+def notification_bodies(endpoint: MerchantEndpoint) -> list[dict[str, Any]]:
+    return [json.loads(r["body"]) for r in endpoint.received]

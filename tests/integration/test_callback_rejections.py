@@ -1,0 +1,183 @@
+"""Callbacks that must change nothing: forged, tampered, stale, wrong key, wrong amount,
+unknown order. Crafted by the test with its own trusted key (tests/wechat_notices.py)."""
+
+import pytest
+
+from paymux.channels.base import ChannelAccount
+from tests.integration.conftest import World, callback_event
+from tests.keys import apiv3_key as random_apiv3_key
+from tests.keys import keypair
+from tests.support import invoke
+from tests.wechat_notices import notice, sign_headers, transaction
+
+TEST_SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+
+
+@pytest.fixture
+def trusted(world: World):
+    """Adds a platform key the test holds to the account's trusted keys."""
+    store = world.d.channel_config
+    account = store.account(world.account_id)
+    credentials = dict(store.credentials(world.account_id))
+    key = keypair("test-platform")
+    credentials["platform_certificates"] = [
+        *credentials["platform_certificates"],
+        {"serial_no": TEST_SERIAL, "public_key_pem": key.public_pem},
+    ]
+    store.put_account(account, credentials)
+    return key.private_key, credentials["apiv3_key"]
+
+
+def _created(world: World):
+    status, created = world.create(amount=2500)
+    assert status == 201
+    return created
+
+
+def _send(world: World, headers, body, account=None):
+    response = invoke("channel_callback", callback_event(account or world.account_id, headers, body))
+    return response["statusCode"]
+
+
+def _unchanged(world: World, created) -> None:
+    payment = world.d.payments.get(created["id"])
+    assert payment.status == "PROCESSING"
+    assert payment.version == created["version"]
+    assert world.run_notifier()["count"] == 0
+
+
+def _tx(world: World, created, **overrides):
+    values = {
+        "appid": world.appid,
+        "mchid": world.mchid,
+        "out_trade_no": world.out_trade_no(created["id"]),
+        "total": 2500,
+        "now": world.clock(),
+    }
+    return transaction(**{**values, **overrides})
+
+
+def test_a_genuine_crafted_callback_is_accepted(world: World, trusted):
+    key, apiv3 = trusted
+    created = _created(world)
+    headers, body = notice(
+        _tx(world, created), signing_key=key, serial=TEST_SERIAL, apiv3_key=apiv3, timestamp=world.clock()
+    )
+    assert _send(world, headers, body) == 204
+    assert world.d.payments.get(created["id"]).status == "SUCCESS"
+
+
+def test_forged_signature_is_rejected(world: World, trusted):
+    _, apiv3 = trusted
+    created = _created(world)
+    attacker = keypair("attacker").private_key
+    headers, body = notice(
+        _tx(world, created),
+        signing_key=attacker,
+        serial=TEST_SERIAL,
+        apiv3_key=apiv3,
+        timestamp=world.clock(),
+    )
+    assert _send(world, headers, body) == 401
+    _unchanged(world, created)
+
+
+def test_tampered_body_is_rejected(world: World, trusted):
+    key, apiv3 = trusted
+    created = _created(world)
+    headers, body = notice(
+        _tx(world, created), signing_key=key, serial=TEST_SERIAL, apiv3_key=apiv3, timestamp=world.clock()
+    )
+    tampered = body.replace(b"TRANSACTION.SUCCESS", b"TRANSACTION.SUCCESS ")
+    assert _send(world, headers, tampered) == 401
+    _unchanged(world, created)
+
+
+def test_genuine_callback_with_wrong_amount_is_refused_and_recorded(world: World, trusted):
+    key, apiv3 = trusted
+    created = _created(world)
+    headers, body = notice(
+        _tx(world, created, total=1),
+        signing_key=key,
+        serial=TEST_SERIAL,
+        apiv3_key=apiv3,
+        timestamp=world.clock(),
+    )
+    assert _send(world, headers, body) == 500  # not acknowledged: WeChat keeps it while operators look
+    _unchanged(world, created)
+    exceptions = world.d.dynamodb.query(
+        TableName=world.d.settings.table,
+        IndexName="GSI2",
+        KeyConditionExpression="GSI2PK = :p",
+        ExpressionAttributeValues={":p": {"S": "EXCEPTIONS"}},
+    )["Items"]
+    assert any(
+        e["kind"]["S"] == "trade_mismatch" and "amount 1 != 2500" in e["detail"]["S"] for e in exceptions
+    )
+
+
+def test_stale_timestamp_is_rejected(world: World, trusted):
+    key, apiv3 = trusted
+    created = _created(world)
+    headers, body = notice(
+        _tx(world, created),
+        signing_key=key,
+        serial=TEST_SERIAL,
+        apiv3_key=apiv3,
+        timestamp=world.clock() - 301,
+    )
+    assert _send(world, headers, body) == 401
+    _unchanged(world, created)
+
+
+def test_wrong_decryption_key_is_rejected(world: World, trusted):
+    key, _ = trusted
+    created = _created(world)
+    headers, body = notice(
+        _tx(world, created),
+        signing_key=key,
+        serial=TEST_SERIAL,
+        apiv3_key=random_apiv3_key(),
+        timestamp=world.clock(),
+    )
+    assert _send(world, headers, body) == 401
+    _unchanged(world, created)
+
+
+def test_signtest_probe_is_rejected(world: World, trusted):
+    key, apiv3 = trusted
+    created = _created(world)
+    headers, body = notice(
+        _tx(world, created), signing_key=key, serial=TEST_SERIAL, apiv3_key=apiv3, timestamp=world.clock()
+    )
+    headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
+    assert _send(world, headers, body) == 401
+    _unchanged(world, created)
+
+
+def test_callback_on_another_accounts_path_is_rejected(world: World, trusted):
+    key, apiv3 = trusted
+    created = _created(world)
+    # Disabled: never routed to, but its callbacks are still verified and handled.
+    other = ChannelAccount(
+        "wx-other",
+        "wechat",
+        ("wechat.native",),
+        "1900000001",
+        "wxother",
+        "https://wechat.invalid",
+        enabled=False,
+    )
+    world.d.channel_config.put_account(other, dict(world.d.channel_config.credentials(world.account_id)))
+    headers, body = notice(
+        _tx(world, created), signing_key=key, serial=TEST_SERIAL, apiv3_key=apiv3, timestamp=world.clock()
+    )
+    assert _send(world, headers, body, account="wx-other") == 204  # verified, recorded as unknown order
+    _unchanged(world, created)
+
+
+def test_unknown_callback_path_is_404(world: World):
+    headers = sign_headers(
+        b"{}", signing_key=keypair("attacker").private_key, serial=TEST_SERIAL, timestamp=world.clock()
+    )
+    assert _send(world, headers, b"{}", account="no-such-account") == 404
