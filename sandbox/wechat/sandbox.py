@@ -1,0 +1,283 @@
+"""``WeChatSandbox``: a local WeChat Pay API v3 server, its keys, its payers and its callbacks."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, Literal
+from urllib.parse import quote
+
+from sandbox.wechat import resources
+from sandbox.wechat.api import PaymentApi
+from sandbox.wechat.auth import ResponseSigner
+from sandbox.wechat.bill_api import BillApi
+from sandbox.wechat.callbacks import (
+    WECHAT_RETRY_DELAYS,
+    CallbackAttempt,
+    CallbackDispatcher,
+)
+from sandbox.wechat.certificates import CertificateApi
+from sandbox.wechat.crypto import (
+    SigningKey,
+    new_platform_key,
+    new_wechatpay_public_key,
+    random_alnum,
+    utc_datetime,
+)
+from sandbox.wechat.errors import SandboxStateError
+from sandbox.wechat.merchant import MerchantRegistry, SandboxMerchant
+from sandbox.wechat.notices import NoticeFactory
+from sandbox.wechat.server import KeyPolicy, SandboxApp, SandboxHTTPServer
+from sandbox.wechat.store import Order, Refund, SandboxStore, cst
+
+KeyMode = Literal["platform_cert", "public_key", "both"]
+KEY_MODES: frozenset[str] = frozenset({"platform_cert", "public_key", "both"})
+_DAY = 86400.0
+
+
+class WeChatSandbox:
+    """See ``sandbox/wechat/README.md`` for the behaviour; the constructor only builds keys."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        key_mode: KeyMode = "platform_cert",
+        clock: Callable[[], float] = time.time,
+        callback_retry_delays: Sequence[float] = WECHAT_RETRY_DELAYS,
+        callback_time_scale: float = 1.0,
+        *,
+        require_https_notify: bool = False,
+        auto_complete_refunds: bool = True,
+    ) -> None:
+        if key_mode not in KEY_MODES:
+            raise ValueError(f"key_mode must be one of {sorted(KEY_MODES)}")
+        self._host, self._port = host, port
+        self._key_mode: KeyMode = key_mode
+        self._clock = clock
+        self._auto_complete_refunds = auto_complete_refunds
+        earliest = min(clock(), time.time()) - _DAY  # valid under both the clock and real time
+        self._platform_key = new_platform_key(utc_datetime(earliest))
+        self._public_key = new_wechatpay_public_key(cst(clock()))
+        self._store = SandboxStore()
+        self._merchants = MerchantRegistry()
+        self._signer = ResponseSigner(clock)
+        self._callbacks = CallbackDispatcher(self._signer, clock, callback_retry_delays, callback_time_scale)
+        self._callback_count = itertools.count()
+        self._notices = NoticeFactory(clock, self._callback_key)
+        self._server: SandboxHTTPServer | None = None
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        payments = PaymentApi(
+            self._store,
+            self._merchants,
+            clock,
+            self,
+            require_https_notify=require_https_notify,
+        )
+        bills = BillApi(self._store, self._merchants, clock, lambda: self.base_url)
+        certificates = CertificateApi(self._merchants, self._downloadable_certificates)
+        keys = KeyPolicy(self._response_key, self._accepted_serials, self._signer.headers)
+        self._app = SandboxApp(
+            payments.routes + bills.routes + certificates.routes,
+            self._merchants,
+            self._store,
+            keys,
+            clock,
+            self._pay_from_page,
+        )
+
+    # lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._stopped:
+            raise RuntimeError("a stopped sandbox cannot be started again; make a new one")
+        if self._server is not None:
+            return
+        self._server = SandboxHTTPServer((self._host, self._port), self._app)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() returns within one poll
+            name="wechat-sandbox-http",
+            daemon=True,
+        )
+        self._thread.start()
+        self._callbacks.start()
+
+    def stop(self) -> None:
+        """Stop serving and cancel every pending callback retry."""
+        self._stopped = True
+        self._callbacks.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> WeChatSandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        host, port = self._server.server_address[:2]
+        host_text = host.decode() if isinstance(host, bytes) else host
+        return f"http://{host_text}:{port}"
+
+    # keys ---------------------------------------------------------------------------------
+
+    @property
+    def key_mode(self) -> KeyMode:
+        return self._key_mode
+
+    @property
+    def platform_certificates(self) -> list[dict[str, Any]]:
+        key = self._platform_key
+        return [
+            {
+                "serial_no": key.serial,
+                "public_key_pem": key.public_key_pem,
+                "certificate_pem": key.certificate_pem,
+            }
+        ]
+
+    @property
+    def public_key_id(self) -> str:
+        return self._public_key.serial
+
+    @property
+    def public_key_pem(self) -> bytes:
+        return self._public_key.public_key_pem
+
+    def _downloadable_certificates(self) -> list[SigningKey]:
+        return [] if self._key_mode == "public_key" else [self._platform_key]
+
+    def _accepted_serials(self) -> set[str]:
+        return {
+            "platform_cert": {self._platform_key.serial},
+            "public_key": {self._public_key.serial},
+            "both": {self._platform_key.serial, self._public_key.serial},
+        }[self._key_mode]
+
+    def _response_key(self, requested_serial: str | None) -> SigningKey:
+        if self._key_mode == "public_key":
+            return self._public_key
+        if self._key_mode == "both" and requested_serial == self._public_key.serial:
+            return self._public_key
+        return self._platform_key
+
+    def _callback_key(self) -> SigningKey:
+        if self._key_mode == "both":  # WeChat's switch period: either key may sign a callback
+            return (self._platform_key, self._public_key)[next(self._callback_count) % 2]
+        return self._public_key if self._key_mode == "public_key" else self._platform_key
+
+    # merchants and state ------------------------------------------------------------------
+
+    def register_merchant(self, merchant: SandboxMerchant) -> None:
+        self._merchants.register(merchant)
+
+    @property
+    def orders(self) -> Mapping[str, dict[str, Any]]:
+        """out_trade_no → the Transaction as a query returns it, plus sandbox-side fields."""
+        return MappingProxyType({order.out_trade_no: _order_view(order) for order in self._store.orders()})
+
+    @property
+    def refunds(self) -> Mapping[str, dict[str, Any]]:
+        """out_refund_no → the Refund as a refund query returns it."""
+        return MappingProxyType(
+            {refund.out_refund_no: resources.refund(refund) for refund in self._store.refunds()}
+        )
+
+    # the payer's side ---------------------------------------------------------------------
+
+    def pay(self, mchid: str, out_trade_no: str, openid: str | None = None) -> dict[str, Any]:
+        """The payer pays: the order becomes SUCCESS and TRANSACTION.SUCCESS is sent."""
+        payer = openid or f"o{random_alnum(27)}"
+        order = self._store.pay(mchid, out_trade_no, payer, self._clock())
+        self._notify_transaction(order)
+        return resources.transaction(order)
+
+    def abandon(self, mchid: str, out_trade_no: str) -> None:
+        """The payer walks away: nothing happens (a Native order stays NOTPAY until closed)."""
+        if self._store.order(mchid, out_trade_no) is None:
+            raise SandboxStateError(f"no order {out_trade_no} for merchant {mchid}")
+
+    def _pay_from_page(self, mchid: str, out_trade_no: str, openid: str | None) -> Order:
+        self.pay(mchid, out_trade_no, openid)
+        order = self._store.order(mchid, out_trade_no)
+        assert order is not None  # it was just paid
+        return order
+
+    # refunds ------------------------------------------------------------------------------
+
+    def refund_accepted(self, refund: Refund) -> None:
+        """Called by the refund endpoint after it has built its PROCESSING answer."""
+        if self._auto_complete_refunds:
+            self._finish_refund(refund.mchid, refund.out_refund_no, "SUCCESS")
+
+    def complete_refunds(self, mchid: str | None = None) -> list[str]:
+        """Every PROCESSING refund (of ``mchid``, or of all merchants) succeeds now."""
+        done = []
+        for refund in self._store.refunds():
+            if refund.status == "PROCESSING" and mchid in (None, refund.mchid):
+                self._finish_refund(refund.mchid, refund.out_refund_no, "SUCCESS")
+                done.append(refund.out_refund_no)
+        return done
+
+    def abnormal_refund(self, mchid: str, out_refund_no: str) -> dict[str, Any]:
+        """The refund cannot reach the payer (e.g. a closed card): ABNORMAL + REFUND.ABNORMAL."""
+        return resources.refund(self._finish_refund(mchid, out_refund_no, "ABNORMAL"))
+
+    def _finish_refund(self, mchid: str, out_refund_no: str, status: str) -> Refund:
+        refund = self._store.finish_refund(mchid, out_refund_no, status, self._clock())
+        merchant = self._merchants.get(mchid)
+        url = refund.notify_url or (merchant.refund_notify_url if merchant else None)
+        if merchant is not None and url:
+            self._callbacks.submit(self._notices.refund(merchant, refund, url))
+        return refund
+
+    # callbacks ----------------------------------------------------------------------------
+
+    @property
+    def callback_log(self) -> list[CallbackAttempt]:
+        return self._callbacks.log
+
+    def wait_for_callbacks(self, timeout: float = 5.0) -> bool:
+        """Block until no callback is pending or in flight (False when ``timeout`` ran out)."""
+        return self._callbacks.wait_idle(timeout)
+
+    def sign_test_probe(self, mchid: str, out_trade_no: str) -> CallbackAttempt:
+        """Send a WECHATPAY/SIGNTEST/ probe (a bad signature) to the order's notify_url now.
+        A correct merchant answers 4xx/5xx; the probe is never retried."""
+        order = self._store.order(mchid, out_trade_no)
+        merchant = self._merchants.get(mchid)
+        if order is None or merchant is None:
+            raise SandboxStateError(f"no order {out_trade_no} for merchant {mchid}")
+        notification = self._notices.transaction(merchant, order)
+        return self._callbacks.deliver_once(replace(notification, probe=True))
+
+    def _notify_transaction(self, order: Order) -> None:
+        merchant = self._merchants.get(order.mchid)
+        if merchant is not None:
+            self._callbacks.submit(self._notices.transaction(merchant, order))
+
+
+def _order_view(order: Order) -> dict[str, Any]:
+    return resources.transaction(order) | {
+        "description": order.description,
+        "notify_url": order.notify_url,
+        "trade_type": order.trade_type,
+        "created_at": order.created_at,
+        "refunded_amount": order.refunded,
+        "prepay": dict(order.prepay),
+        "sandbox_pay_path": f"/sandbox/pay?code={quote(order.pay_token, safe='')}",
+    }
