@@ -94,14 +94,18 @@ def response_json(response: dict[str, Any]) -> tuple[int, Any]:
 
 
 class FakeClock:
-    """Wall-clock based (the sandbox checks timestamps against its own clock) but movable."""
+    """Starts at wall-clock time (the sandbox checks timestamps against its own clock), moves
+    only when told, and ticks 1 µs per reading so that, like a real clock, no two readings are
+    equal."""
 
     def __init__(self, start: float) -> None:
         self.now = start
         self._lock = threading.Lock()
 
     def __call__(self) -> float:
-        return self.now
+        with self._lock:
+            self.now += 1e-6
+            return self.now
 
     def advance(self, seconds: float) -> None:
         with self._lock:

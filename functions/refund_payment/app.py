@@ -1,2 +1,24 @@
-def handler(event, context):
-    raise NotImplementedError
+"""POST /v1/payments/{payment_id}/refunds — refund part or all of a paid payment."""
+
+from typing import Any
+
+from paymux.api.auth import authenticate
+from paymux.api.http import Request, handle
+from paymux.api.models import parse_body
+from paymux.deps import deps
+from paymux.observability import setup_logging
+from paymux.services.refunds import CreateRefundRequest, create_refund
+
+setup_logging()
+
+
+def _refund(request: Request) -> tuple[int, dict[str, Any]]:
+    d = deps()
+    app = authenticate(request, d.merchants, d.nonces, d.clock())
+    body = parse_body(CreateRefundRequest, request.body)
+    status, refund = create_refund(d, app, request.path_params["payment_id"], body, request.domain)
+    return status, refund.to_public()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(_refund, event)

@@ -17,6 +17,7 @@ from paymux.store.merchants import MerchantStore
 from paymux.store.nonces import NonceStore
 from paymux.store.notifications import NotificationStore
 from paymux.store.payments import PaymentStore
+from paymux.store.refunds import RefundStore
 
 
 class Deps:
@@ -64,6 +65,10 @@ class Deps:
     @cached_property
     def payments(self) -> PaymentStore:
         return PaymentStore(self.dynamodb, self.settings.table)
+
+    @cached_property
+    def refunds(self) -> RefundStore:
+        return RefundStore(self.dynamodb, self.settings.table)
 
     @cached_property
     def notifications(self) -> NotificationStore:

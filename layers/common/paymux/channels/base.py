@@ -73,6 +73,34 @@ class TradeResult:
     raw_state: str = ""
 
 
+class RefundState(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    PROCESSING = "PROCESSING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    out_trade_no: str
+    out_refund_no: str
+    amount: int
+    total: int  # the payment's amount (WeChat wants it with every refund)
+    currency: str
+    reason: str
+    notify_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    out_refund_no: str
+    state: RefundState
+    amount: int | None = None
+    channel_refund_no: str = ""
+    succeeded_at: float | None = None
+    raw_status: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class CallbackEvent:
     """A verified, decrypted callback. `event_id` identifies the notification at the provider."""
@@ -80,7 +108,7 @@ class CallbackEvent:
     event_id: str
     kind: Literal["payment", "refund"]
     trade: TradeResult | None = None
-    refund: dict[str, Any] | None = None
+    refund: RefundResult | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +138,8 @@ class Channel(Protocol):
     def create(self, request: CreateRequest) -> CreateResult: ...
     def query(self, out_trade_no: str) -> TradeResult: ...
     def close(self, out_trade_no: str) -> None: ...
+    def refund(self, request: RefundRequest) -> RefundResult: ...
+    def query_refund(self, out_refund_no: str) -> RefundResult: ...
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent: ...
     def callback_ack(self, error: Exception | None) -> HttpReply: ...
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]: ...

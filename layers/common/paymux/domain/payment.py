@@ -37,7 +37,8 @@ class Payment:
     action: dict[str, Any] = field(default_factory=dict)
     paid_at: float | None = None
     closed_at: float | None = None
-    amount_refunded: int = 0
+    amount_refunded: int = 0  # refunds that succeeded
+    amount_refund_reserved: int = 0  # refunds that succeeded or are still processing
     failure_code: str = ""
     failure_message: str = ""
     updated_at: float = 0.0
@@ -58,6 +59,9 @@ class Payment:
             "subject": self.subject,
             "description": self.description,
             "amount_refunded": self.amount_refunded,
+            "amount_refundable": self.amount - self.amount_refund_reserved
+            if self.status.value == "SUCCESS"
+            else 0,
             "created_at": iso(self.created_at),
             "expires_at": iso(self.expires_at),
             "paid_at": iso(self.paid_at) if self.paid_at else None,

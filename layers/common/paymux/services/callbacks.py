@@ -47,34 +47,43 @@ def handle_callback(
 
 
 def _apply(d: Deps, account_id: str, event: CallbackEvent) -> None:
-    if event.kind != "payment" or event.trade is None:
-        # Refund callbacks arrive only for refunds paymux requested; until refunds are wired
-        # to callbacks the refund query path settles them, so the notice is recorded.
-        record_exception(
-            d,
-            "unhandled_refund_callback",
-            event.event_id,
-            {"refund": event.refund},
-            key=f"refund#{event.event_id}",
-        )
+    if event.kind == "refund" and event.refund is not None:
+        _apply_refund(d, account_id, event)
         return
+    if event.trade is None:
+        raise CallbackRejected("a payment callback without a transaction")
     trade = event.trade
     attempt = d.payments.get_attempt(trade.out_trade_no)
     if attempt is None or attempt["account_id"] != account_id:
         # Money may have moved for an order we do not know: never dropped.
-        record_exception(
-            d,
-            "unknown_order",
-            trade.out_trade_no,
-            {
-                "account_id": account_id,
-                "channel_trade_no": trade.channel_trade_no,
-                "amount": trade.amount,
-            },
-            key=f"unknown#{event.event_id}",
-        )
+        detail = {
+            "account_id": account_id,
+            "channel_trade_no": trade.channel_trade_no,
+            "amount": trade.amount,
+        }
+        record_exception(d, "unknown_order", trade.out_trade_no, detail, key=f"unknown#{event.event_id}")
         return
     payment = d.payments.get(attempt["payment_id"])
     if payment is None:
         raise IllegalTransition(f"attempt {trade.out_trade_no} points at a missing payment")
     apply_trade_result(d, payment, trade, actor="channel_callback")
+
+
+def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> None:
+    from paymux.services.refunds import apply_refund_result, refund_for_out_refund_no  # noqa: PLC0415
+
+    result = event.refund
+    assert result is not None
+    refund = refund_for_out_refund_no(d, result.out_refund_no)
+    payment = d.payments.get(refund.payment_id) if refund else None
+    if refund is None or payment is None or payment.account_id != account_id:
+        detail = {
+            "account_id": account_id,
+            "channel_refund_no": result.channel_refund_no,
+            "amount": result.amount,
+        }
+        record_exception(
+            d, "unknown_refund", result.out_refund_no, detail, key=f"unknown-refund#{event.event_id}"
+        )
+        return
+    apply_refund_result(d, refund, result, actor="channel_callback")

@@ -29,14 +29,17 @@ class TradeMismatch(PaymuxError):
     code = "trade_mismatch"
 
 
-def notification_for(event_type: str, now: float) -> Callable[[Payment], dict[str, Any]]:
+def notification_for(event_type: str, now: float, subject: Any = None) -> Callable[[Payment], dict[str, Any]]:
+    """The outbox item for `event_type`; its data object is `subject` (a refund …) or the
+    payment as it is after the transition."""
+
     def build(payment: Payment) -> dict[str, Any]:
         notification_id = new_event_id(now)
         payload = {
             "id": notification_id,
             "type": event_type,
             "created": int(now),
-            "data": {"object": payment.to_public()},
+            "data": {"object": subject.to_public() if subject is not None else payment.to_public()},
         }
         return notification_item(
             payment_id=payment.payment_id,
@@ -60,6 +63,7 @@ def transition(
     event_type: str,
     actor: str,
     detail: dict[str, Any],
+    extra_items: list[dict[str, Any]] | None = None,
 ) -> Payment:
     """A status change with its event and, for outcomes the merchant hears about, its
     notification — then the notification is handed to SQS (the sweeper re-sends it if this
@@ -67,8 +71,10 @@ def transition(
     now = d.clock()
     event = NOTIFIED_EVENTS.get(target) if target != payment.status else None
     outcome = Outcome(event_type, actor, detail, notification_for(event, now) if event else None)
-    updated = d.payments.transition(payment, target, {**changes, "updated_at": now}, outcome)
-    if event:
+    updated = d.payments.transition(
+        payment, target, {**changes, "updated_at": now}, outcome, extra_items=extra_items
+    )
+    if event or extra_items:
         from paymux.services.notifications import enqueue_latest  # noqa: PLC0415 - import cycle
 
         enqueue_latest(d, updated)

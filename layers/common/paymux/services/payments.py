@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import Any
 
 from paymux.api.models import CreatePaymentRequest
 from paymux.channels.base import CreateRequest, TradeState
+from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
 from paymux.domain.payment import Payment
@@ -155,6 +157,24 @@ def get_payment(d: Deps, app: MerchantApp, payment_id: str, sync: bool = False) 
     if sync and payment.status in OPEN_PAYMENT_STATES:
         payment = refresh_from_channel(d, payment, actor="merchant_sync")
     return payment
+
+
+def payment_events(d: Deps, app: MerchantApp, payment_id: str) -> list[dict[str, Any]]:
+    """Every change of the payment and its refunds, oldest first (who, what, from, to, when)."""
+    get_payment(d, app, payment_id)
+    events = sorted(d.payments.events(payment_id), key=lambda e: (e["at"], e["SK"]))
+    return [
+        {
+            "type": e["type"],
+            "actor": e["actor"],
+            "from_status": e.get("from_status"),
+            "to_status": e["to_status"],
+            "refund_id": e.get("refund_id"),
+            "at": iso(e["at"]),
+            "detail": json.loads(e["detail"]),
+        }
+        for e in events
+    ]
 
 
 def find_payment(d: Deps, app: MerchantApp, merchant_order_no: str) -> Payment:

@@ -12,6 +12,7 @@ from paymux.domain.states import PaymentStatus
 from paymux.errors import PaymuxError
 from paymux.services.notifications import resend_unsent
 from paymux.services.payments import close_open_payment, refresh_from_channel
+from paymux.services.refunds import refresh_refund
 from paymux.store.payments import DUE_SHARDS
 
 log = logging.getLogger("paymux")
@@ -33,6 +34,7 @@ class SweepReport:
     outbox_resent: int = 0
     expired_closed: int = 0
     queried: int = 0
+    refunds_queried: int = 0
     errors: int = 0
 
 
@@ -47,6 +49,13 @@ def sweep(d: Deps) -> SweepReport:
                 report.errors += 1
                 log.warning("sweep of %s deferred: %s", payment.payment_id, exc.message)
                 d.payments.reschedule(payment, now + 60)
+    for refund in d.refunds.due(now):
+        try:
+            refresh_refund(d, refund)
+            report.refunds_queried += 1
+        except PaymuxError as exc:
+            report.errors += 1
+            log.warning("sweep of refund %s deferred: %s", refund.refund_id, exc.message)
     return report
 
 

@@ -187,9 +187,11 @@ class PaymentStore:
         outcome: Outcome,
         *,
         extra_puts: list[dict[str, Any]] | None = None,
+        extra_items: list[dict[str, Any]] | None = None,
     ) -> Payment:
         """Moves `payment` (as read, at its version) to `target`; raises IllegalTransition if the
-        state machine forbids it or if another writer changed the payment first."""
+        state machine forbids it or if another writer changed the payment first (or if one of
+        `extra_items`, further TransactWriteItems entries such as a refund's update, fails)."""
         if target != payment.status:
             check_payment_transition(payment.status, target)
         now = changes.get("updated_at") or payment.updated_at
@@ -236,6 +238,7 @@ class PaymentStore:
             }
             for p in puts
         )
+        items.extend(extra_items or [])
         try:
             self._ddb.transact_write_items(TransactItems=items)
         except self._ddb.exceptions.TransactionCanceledException as exc:

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from paymux.channels.base import (
     CallbackEvent,
@@ -15,6 +15,9 @@ from paymux.channels.base import (
     CreateRequest,
     CreateResult,
     HttpReply,
+    RefundRequest,
+    RefundResult,
+    RefundState,
     StatementRow,
     TradeResult,
     TradeState,
@@ -141,6 +144,21 @@ class WeChatPayChannel:
         if response.status != 204:
             raise self._error(response)
 
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """out_refund_no is WeChat's idempotency key: re-sending it never refunds twice."""
+        response = self._call("POST", "/v3/refund/domestic/refunds", transform.refund_body(request))
+        if response.status != 200:
+            raise self._error(response)
+        return transform.refund_result(json.loads(response.body))
+
+    def query_refund(self, out_refund_no: str) -> RefundResult:
+        response = self._call("GET", f"/v3/refund/domestic/refunds/{quote(out_refund_no)}")
+        if response.status == 404:
+            return RefundResult(out_refund_no=out_refund_no, state=RefundState.NOT_FOUND)
+        if response.status != 200:
+            raise self._error(response)
+        return transform.refund_result(json.loads(response.body))
+
     # -- callbacks ---------------------------------------------------------------------------
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
         signing.verify(headers, body, self._keys, self._clock())
@@ -155,7 +173,7 @@ class WeChatPayChannel:
         if event_type.startswith("TRANSACTION."):
             return CallbackEvent(event_id, "payment", trade=transform.trade_result(plain))
         if event_type.startswith("REFUND."):
-            return CallbackEvent(event_id, "refund", refund=plain)
+            return CallbackEvent(event_id, "refund", refund=transform.refund_result(plain))
         raise CallbackRejected(f"unexpected WeChat Pay event_type {event_type}")
 
     def callback_ack(self, error: Exception | None) -> HttpReply:
@@ -168,7 +186,3 @@ class WeChatPayChannel:
 
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]:
         raise NotImplementedError("WeChat Pay trade bill download is not implemented yet")
-
-    @property
-    def callback_host(self) -> str:
-        return urlsplit(self._account.base_url).netloc

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from paymux.channels.base import CreateRequest, TradeResult, TradeState
+from paymux.channels.base import (
+    CreateRequest,
+    RefundRequest,
+    RefundResult,
+    RefundState,
+    TradeResult,
+    TradeState,
+)
 from paymux.errors import BadRequest
 
 CHINA = timezone(timedelta(hours=8))
@@ -79,4 +86,38 @@ def trade_result(transaction: dict[str, Any]) -> TradeResult:
         mchid=str(transaction.get("mchid", "")),
         appid=str(transaction.get("appid", "")),
         raw_state=raw_state,
+    )
+
+
+REFUND_STATES: dict[str, RefundState] = {
+    "SUCCESS": RefundState.SUCCESS,
+    "PROCESSING": RefundState.PROCESSING,
+    "CLOSED": RefundState.FAILED,
+    "ABNORMAL": RefundState.FAILED,  # the money could not reach the payer: needs an operator
+}
+
+
+def refund_body(request: RefundRequest) -> dict[str, Any]:
+    return {
+        "out_trade_no": request.out_trade_no,
+        "out_refund_no": request.out_refund_no,
+        "reason": request.reason[:80] if request.reason else "",
+        "notify_url": request.notify_url,
+        "amount": {"refund": request.amount, "total": request.total, "currency": request.currency},
+    }
+
+
+def refund_result(refund: dict[str, Any]) -> RefundResult:
+    """From a refund response, a refund query or a decrypted REFUND.* callback (which calls
+    the status `refund_status`)."""
+    raw = str(refund.get("status") or refund.get("refund_status") or "")
+    amount = refund.get("amount") or {}
+    success_time = refund.get("success_time")
+    return RefundResult(
+        out_refund_no=str(refund["out_refund_no"]),
+        state=REFUND_STATES.get(raw, RefundState.PROCESSING),  # unknown → not final
+        amount=int(amount["refund"]) if "refund" in amount else None,
+        channel_refund_no=str(refund.get("refund_id", "")),
+        succeeded_at=parse_rfc3339(success_time) if success_time else None,
+        raw_status=raw,
     )

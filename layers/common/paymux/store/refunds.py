@@ -1,0 +1,238 @@
+"""Refunds: created with an atomic reservation of the payment's refundable amount, settled with
+a versioned payment transition, so concurrent refunds can never exceed what was paid."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from paymux.clock import iso
+from paymux.domain.payment import Payment
+from paymux.domain.refund import Refund
+from paymux.domain.states import RefundStatus, check_refund_transition
+from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item
+from paymux.store.payments import payment_key
+
+DUE_REFUNDS = "DUE#REFUND"
+_FIELDS = frozenset(Refund.__dataclass_fields__)
+
+
+def refund_key(refund_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"REFUND#{refund_id}"}, "SK": {"S": "REFUND"}}
+
+
+def refund_from_item(item: dict[str, Any]) -> Refund:
+    values = {k: v for k, v in from_item(item).items() if k in _FIELDS}
+    values["status"] = RefundStatus(values["status"])
+    return Refund(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateMerchantRefund(Exception):
+    refund_id: str
+    request_hash: str
+
+
+class RefundRejected(Exception):
+    """The payment is not refundable now (not SUCCESS, or the amount exceeds what is left)."""
+
+
+def refund_event(
+    refund: Refund, event_type: str, actor: str, at: float, detail: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "PK": f"PAY#{refund.payment_id}",
+        "SK": f"EVT#REFUND#{refund.refund_id}#{refund.version:03d}",
+        "type": event_type,
+        "actor": actor,
+        "from_status": None,
+        "to_status": refund.status.value,
+        "refund_id": refund.refund_id,
+        "at": at,
+        "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
+    }
+
+
+class RefundStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._ddb = client
+        self._table = table
+
+    def get(self, refund_id: str) -> Refund | None:
+        item = self._ddb.get_item(TableName=self._table, Key=refund_key(refund_id), ConsistentRead=True).get(
+            "Item"
+        )
+        return refund_from_item(item) if item else None
+
+    def for_payment(self, payment_id: str) -> list[Refund]:
+        page = self._ddb.query(
+            TableName=self._table,
+            IndexName="GSI2",
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"PAYREFUNDS#{payment_id}"}},
+        )
+        return [refund_from_item(i) for i in page.get("Items", [])]
+
+    def due(self, now: float, limit: int = 100) -> list[Refund]:
+        page = self._ddb.query(
+            TableName=self._table,
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :now",
+            ExpressionAttributeValues={":pk": {"S": DUE_REFUNDS}, ":now": {"S": iso(now) + "~"}},
+            Limit=limit,
+        )
+        return [refund_from_item(i) for i in page.get("Items", [])]
+
+    def create(self, refund: Refund, payment: Payment, next_check_at: float) -> None:
+        """Reserves the amount on the payment (condition: SUCCESS and reserved + amount ≤ paid;
+        DynamoDB conditions cannot add, so the limit is computed from the immutable amount),
+        claims the merchant refund number and writes the refund, atomically."""
+        values = refund.to_dict()
+        values["status"] = refund.status.value
+        item = {
+            "PK": f"REFUND#{refund.refund_id}",
+            "SK": "REFUND",
+            **values,
+            "GSI1PK": DUE_REFUNDS,
+            "GSI1SK": f"{iso(next_check_at)}#{refund.refund_id}",
+            "GSI2PK": f"PAYREFUNDS#{refund.payment_id}",
+            "GSI2SK": f"{iso(refund.created_at)}#{refund.refund_id}",
+        }
+        claim = {
+            "PK": f"MREFUND#{refund.merchant_id}#{refund.merchant_refund_no}",
+            "SK": "MREFUND",
+            "refund_id": refund.refund_id,
+            "request_hash": refund.request_hash,
+        }
+        event = refund_event(
+            refund, "refund.created", "merchant", refund.created_at, {"amount": refund.amount}
+        )
+        not_exists = "attribute_not_exists(PK)"
+        try:
+            self._ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": payment_key(refund.payment_id),
+                            "UpdateExpression": "SET amount_refund_reserved = amount_refund_reserved + :a",
+                            "ConditionExpression": "#status = :success AND amount_refund_reserved <= :limit",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":a": to_attr(refund.amount),
+                                ":limit": to_attr(payment.amount - refund.amount),
+                                ":success": to_attr("SUCCESS"),
+                            },
+                        }
+                    },
+                    *(
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": to_item(p),
+                                "ConditionExpression": not_exists,
+                            }
+                        }
+                        for p in (claim, item, event)
+                    ),
+                ]
+            )
+        except self._ddb.exceptions.TransactionCanceledException as exc:
+            codes = cancellation_codes(exc)
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                existing = self._ddb.get_item(
+                    TableName=self._table,
+                    Key={"PK": {"S": claim["PK"]}, "SK": {"S": "MREFUND"}},
+                    ConsistentRead=True,
+                )["Item"]
+                raise DuplicateMerchantRefund(
+                    existing["refund_id"]["S"], existing["request_hash"]["S"]
+                ) from exc
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                raise RefundRejected(refund.payment_id) from exc
+            raise
+
+    def settle_items(
+        self, refund: Refund, target: RefundStatus, changes: dict[str, Any], actor: str
+    ) -> tuple[Refund, list[dict[str, Any]]]:
+        """The transaction entries that move `refund` to `target` (conditioned on its status and
+        version) and log it; the caller adds them to the payment's transaction."""
+        check_refund_transition(refund.status, target)
+        updated = Refund(**{**refund.to_dict(), **changes})
+        updated.status, updated.version = target, refund.version + 1
+        sets = {**changes, "status": target.value, "version": updated.version}
+        names = {f"#a{i}": k for i, k in enumerate(sets)}
+        values = {f":v{i}": to_attr(v) for i, v in enumerate(sets.values())}
+        values |= {
+            ":expected_status": to_attr(refund.status.value),
+            ":expected_version": to_attr(refund.version),
+        }
+        names |= {"#status": "status", "#version": "version"}
+        update = {
+            "Update": {
+                "TableName": self._table,
+                "Key": refund_key(refund.refund_id),
+                "UpdateExpression": "SET "
+                + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+                + " REMOVE GSI1PK, GSI1SK",
+                "ConditionExpression": "#status = :expected_status AND #version = :expected_version",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+        at = float(changes.get("updated_at") or 0)
+        event_type = {RefundStatus.SUCCESS: "refund.succeeded", RefundStatus.FAILED: "refund.failed"}[target]
+        event = refund_event(
+            updated,
+            event_type,
+            actor,
+            at,
+            {k: v for k, v in changes.items() if k != "updated_at"},
+        )
+        return updated, [
+            update,
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(event),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+
+    def release_reservation_item(self, refund: Refund) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": payment_key(refund.payment_id),
+                "UpdateExpression": "SET amount_refund_reserved = amount_refund_reserved - :a",
+                "ConditionExpression": "amount_refund_reserved >= :a",
+                "ExpressionAttributeValues": {":a": to_attr(refund.amount)},
+            }
+        }
+
+    def transact(self, items: list[dict[str, Any]]) -> None:
+        self._ddb.transact_write_items(TransactItems=items)
+
+    def record_channel_answer(self, refund: Refund, channel_refund_no: str, next_check_at: float) -> None:
+        """Bookkeeping while PROCESSING: the channel's refund number and the next active check.
+        A refund settled meanwhile (its callback can overtake the synchronous answer) is left as is."""
+        try:
+            self._update_processing(refund, channel_refund_no, next_check_at)
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            return
+
+    def _update_processing(self, refund: Refund, channel_refund_no: str, next_check_at: float) -> None:
+        self._ddb.update_item(
+            TableName=self._table,
+            Key=refund_key(refund.refund_id),
+            UpdateExpression="SET channel_refund_no = :no, GSI1SK = :sk",
+            ConditionExpression="#status = :processing",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":no": to_attr(channel_refund_no),
+                ":sk": to_attr(f"{iso(next_check_at)}#{refund.refund_id}"),
+                ":processing": to_attr(RefundStatus.PROCESSING.value),
+            },
+        )

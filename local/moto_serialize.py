@@ -1,0 +1,35 @@
+"""Serialize DynamoDB requests inside the embedded moto server.
+
+moto's `transact_write_items` snapshots every table it touches with `copy.deepcopy` and, when
+the transaction fails, restores the whole table from that snapshot. Under concurrent requests
+this raises `RuntimeError: dictionary changed size during iteration`, and a failed
+transaction's restore can silently undo another request's committed write. Real DynamoDB
+serializes conflicting writes per item; serializing every DynamoDB request in moto is a
+coarser but faithful stand-in: requests still interleave with each other (which is where a
+gateway's read-then-conditional-write races live), each one is atomic."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+_LOCK = threading.RLock()
+_applied = False
+
+
+def serialize_dynamodb_requests() -> None:
+    global _applied  # noqa: PLW0603 - patch once per process
+    if _applied:
+        return
+    from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
+
+    original = DynamoHandler.call_action
+
+    @functools.wraps(original)
+    def call_action(self: Any) -> Any:
+        with _LOCK:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    _applied = True
