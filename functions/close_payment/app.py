@@ -3,7 +3,8 @@
 from typing import Any
 
 from paymux.api.auth import authenticate
-from paymux.api.http import Request, handle
+from paymux.api.http import Outcome, Request, handle
+from paymux.api.idempotency import idempotent
 from paymux.deps import deps
 from paymux.observability import setup_logging
 from paymux.services.payments import close_payment
@@ -11,10 +12,14 @@ from paymux.services.payments import close_payment
 setup_logging()
 
 
-def _close(request: Request) -> tuple[int, dict[str, Any]]:
+def _close(request: Request) -> Outcome:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    return 200, close_payment(d, app, request.path_params["payment_id"]).to_public()
+
+    def run() -> tuple[int, dict[str, Any]]:
+        return 200, close_payment(d, app, request.path_params["payment_id"]).to_public()
+
+    return idempotent(d, app, request, run)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

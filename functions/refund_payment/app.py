@@ -3,7 +3,8 @@
 from typing import Any
 
 from paymux.api.auth import authenticate
-from paymux.api.http import Request, handle
+from paymux.api.http import Outcome, Request, handle
+from paymux.api.idempotency import idempotent
 from paymux.api.models import parse_body
 from paymux.deps import deps
 from paymux.observability import setup_logging
@@ -12,12 +13,16 @@ from paymux.services.refunds import CreateRefundRequest, create_refund
 setup_logging()
 
 
-def _refund(request: Request) -> tuple[int, dict[str, Any]]:
+def _refund(request: Request) -> Outcome:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    body = parse_body(CreateRefundRequest, request.body)
-    status, refund = create_refund(d, app, request.path_params["payment_id"], body, request.domain)
-    return status, refund.to_public()
+
+    def run() -> tuple[int, dict[str, Any]]:
+        body = parse_body(CreateRefundRequest, request.body)
+        status, refund = create_refund(d, app, request.path_params["payment_id"], body, request.domain)
+        return status, refund.to_public()
+
+    return idempotent(d, app, request, run)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

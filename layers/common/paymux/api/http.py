@@ -74,12 +74,15 @@ def error_response(error: PaymuxError, request_id: str = "") -> dict[str, Any]:
     return json_response(error.status, {"error": payload})
 
 
-def handle(operation: Callable[[Request], tuple[int, Any]], event: dict[str, Any]) -> dict[str, Any]:
+Outcome = tuple[int, Any] | tuple[int, Any, dict[str, str]]
+
+
+def handle(operation: Callable[[Request], Outcome], event: dict[str, Any]) -> dict[str, Any]:
     """Runs one operation: typed errors become their HTTP answer; anything else is a logged 500
-    that reveals nothing."""
+    that reveals nothing. An operation may return extra response headers as a third item."""
     request = parse_event(event)
     try:
-        status, payload = operation(request)
+        outcome = operation(request)
     except PaymuxError as exc:
         if exc.status >= 500:
             log.warning("operation failed: %s %s", exc.code, exc.message)
@@ -87,4 +90,5 @@ def handle(operation: Callable[[Request], tuple[int, Any]], event: dict[str, Any
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(PaymuxError("internal error"), request.request_id)
-    return json_response(status, payload)
+    status, payload, *extra = outcome
+    return json_response(status, payload, extra[0] if extra else None)

@@ -14,7 +14,14 @@ from paymux.deps import Deps
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
-from paymux.errors import ChannelError, ChannelUnavailable, Conflict, NotFound, ValidationFailed
+from paymux.errors import (
+    ChannelError,
+    ChannelUnavailable,
+    Conflict,
+    IllegalTransition,
+    NotFound,
+    ValidationFailed,
+)
 from paymux.services.outcomes import apply_trade_result, transition
 from paymux.services.routing import choose_account
 from paymux.services.urls import check_url_syntax
@@ -139,15 +146,23 @@ def submit(d: Deps, payment: Payment, api_domain: str) -> Payment:
         )
         exc.details = [{"payment_id": payment.payment_id, "status": PaymentStatus.FAILED.value}]
         raise
-    return transition(
-        d,
-        payment,
-        PaymentStatus.PROCESSING,
-        {"action": result.action},
-        "payment.submitted",
-        "paymux",
-        {"out_trade_no": payment.out_trade_no},
-    )
+    try:
+        return transition(
+            d,
+            payment,
+            PaymentStatus.PROCESSING,
+            {"action": result.action},
+            "payment.submitted",
+            "paymux",
+            {"out_trade_no": payment.out_trade_no},
+        )
+    except IllegalTransition:
+        # A concurrent identical create submitted the same out_trade_no (the channel answers
+        # it idempotently) and recorded the result first.
+        fresh = d.payments.get(payment.payment_id)
+        if fresh is None:
+            raise
+        return fresh
 
 
 def get_payment(d: Deps, app: MerchantApp, payment_id: str, sync: bool = False) -> Payment:

@@ -1,0 +1,327 @@
+"""The OpenAPI 3.1 description of the merchant API, built from the code: request schemas from the
+request models, response schemas from `paymux.api.resources`, the routes from the table below
+(a unit test checks it against template.yaml's HttpApi events, both ways), the prose from
+`paymux.api.openapi_text`.
+
+Only the standard library is imported at module level; `build_spec()` imports the models, so a
+handler that serves a cached document pays for pydantic once, on first use.
+
+Regenerate the committed copy (tests/unit/test_openapi.py fails while it differs):
+    PYTHONPATH=layers/common .venv/bin/python -m paymux.api.openapi > docs/openapi.json"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from paymux.api.openapi_text import (
+    AUTH,
+    BAD_KEY,
+    IDEMPOTENCY,
+    IDEMPOTENCY_KEY,
+    INFO_DESCRIPTION,
+    INTERNAL,
+    JSON,
+    NOT_FOUND,
+    REJECTED,
+    SECURITY_DESCRIPTION,
+    UNAVAILABLE,
+    Codes,
+    webhooks,
+)
+
+REF = "#/components/schemas/{model}"
+SECURITY = "PaymuxHmac"
+PATH_PARAMS = {"payment_id": "the payment's id (pay_…)", "refund_id": "the refund's id (re_…)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    status: int
+    description: str
+    schema: str | None = None  # a components/schemas name; None: free-form (see media)
+    media: str | None = JSON  # None: no body
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    description: str
+    schema: dict[str, Any]
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One HttpApi route. 401 (signed routes), the Idempotency-Key answers (POST) and 500 are
+    added to `errors` by `_errors`."""
+
+    method: str
+    path: str
+    operation_id: str
+    function: str  # the template's logical id
+    tag: str
+    summary: str
+    description: str
+    ok: tuple[Success, ...]
+    errors: dict[int, Codes] = field(default_factory=dict)
+    request: str | None = None  # a components/schemas name
+    query: tuple[Param, ...] = ()
+    signed: bool = True
+
+
+_AGAIN = "was sent before with the same parameters: the existing one."
+_NOT_MODIFIED = Success(304, "Not modified: If-None-Match matched the ETag.", media=None)
+
+# fmt: off
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "POST", "/v1/payments", "createPayment", "CreatePaymentFunction", "payments", "Create a payment",
+        "Creates the order at a channel that offers `method`. Idempotent on `merchant_order_no`.",
+        (Success(201, "Created and submitted: `action` tells the payer how to pay.", "PaymentResource"),
+         Success(200, f"This merchant_order_no {_AGAIN}", "PaymentResource")),
+        errors={
+            400: (("bad_request", "the method needs payer.openid (jsapi, mini program) or "
+                   "payer.client_ip (h5)"),),
+            409: (("duplicate_merchant_order_no", "merchant_order_no was used with other parameters"),),
+            422: (("validation_failed", "invalid body, method not enabled, amount above the app's limit, "
+                   "or a URL not allowed; details name the fields"),),
+            502: (("channel_rejected", "the channel refused the order: the payment is now FAILED"),),
+            503: (("channel_unavailable", "no channel account offers the method, or the channel could not be "
+                   "reached: the payment stays PENDING and is resolved by active query"),),
+        },
+        request="CreatePaymentRequest",
+    ),
+    Route(
+        "GET", "/v1/payments", "getPaymentByMerchantOrderNo", "GetPaymentFunction", "payments",
+        "Find a payment by merchant_order_no", "Your own order number instead of paymux's id.",
+        (Success(200, "The payment.", "PaymentResource"),),
+        errors={404: NOT_FOUND, 422: (("validation_failed", "merchant_order_no is missing"),)},
+        query=(Param("merchant_order_no", "your order number", {"type": "string", "maxLength": 64}, True),),
+    ),
+    Route(
+        "GET", "/v1/payments/{payment_id}", "getPayment", "GetPaymentFunction", "payments", "Get a payment",
+        "With `sync=true` an open payment is first queried at the channel.",
+        (Success(200, "The payment.", "PaymentResource"),),
+        errors={404: NOT_FOUND, 502: REJECTED, 503: UNAVAILABLE},
+        query=(Param("sync", "ask the channel before answering (open payments only)",
+                     {"type": "boolean", "default": False}),),
+    ),
+    Route(
+        "POST", "/v1/payments/{payment_id}/close", "closePayment", "ClosePaymentFunction", "payments",
+        "Close an unpaid payment", "Closes the order at the channel first, then here. A CLOSED payment is "
+        "answered unchanged; one the channel reports paid becomes SUCCESS instead (409).",
+        (Success(200, "The closed payment.", "PaymentResource"),),
+        errors={
+            404: NOT_FOUND,
+            409: (("payment_not_closable", "the payment is SUCCESS, FAILED or REFUNDED"),
+                  ("payment_already_paid", "the payer paid before the close: the payment is now SUCCESS")),
+            502: REJECTED,
+            503: UNAVAILABLE,
+        },
+    ),
+    Route(
+        "POST", "/v1/payments/{payment_id}/refunds", "createRefund", "RefundPaymentFunction", "refunds",
+        "Refund a payment", "Partial and repeated refunds up to the amount paid. A refund is PROCESSING "
+        "until the channel settles it (refund.succeeded or refund.failed notification). Idempotent on "
+        "`merchant_refund_no`.",
+        (Success(201, "Created and submitted to the channel.", "RefundResource"),
+         Success(200, f"This merchant_refund_no {_AGAIN}", "RefundResource")),
+        errors={
+            404: NOT_FOUND,
+            409: (("duplicate_merchant_refund_no", "merchant_refund_no was used with other parameters"),
+                  ("payment_not_refundable", "the payment is not SUCCESS")),
+            422: (("validation_failed", "invalid body, or the amount exceeds what is refundable"),),
+            503: (("channel_unavailable", "the payment's channel account is no longer configured"),),
+        },
+        request="CreateRefundRequest",
+    ),
+    Route(
+        "GET", "/v1/refunds/{refund_id}", "getRefund", "GetRefundFunction", "refunds", "Get a refund", "",
+        (Success(200, "The refund.", "RefundResource"),),
+        errors={404: NOT_FOUND},
+    ),
+    Route(
+        "GET", "/v1/payments/{payment_id}/events", "listPaymentEvents", "ListPaymentEventsFunction",
+        "payments", "List a payment's events", "Every change of the payment and its refunds, oldest first.",
+        (Success(200, "The audit trail.", "EventList"),),
+        errors={404: NOT_FOUND},
+    ),
+    Route(
+        "GET", "/v1/openapi.json", "getOpenApiDocument", "ApiDocsFunction", "documentation",
+        "This document", "The OpenAPI 3.1 description of this API.",
+        (Success(200, "The OpenAPI document (with an ETag; cacheable)."), _NOT_MODIFIED),
+        signed=False,
+    ),
+    Route(
+        "GET", "/v1/docs", "getApiDocsPage", "ApiDocsFunction", "documentation", "This reference as HTML",
+        "This document as one self-contained page: no scripts, no external resources.",
+        (Success(200, "The HTML page (with an ETag; cacheable).", media="text/html"), _NOT_MODIFIED),
+        signed=False,
+    ),
+)
+# fmt: on
+
+# template.yaml's HttpApi routes that are not part of the merchant API, and why.
+UNDOCUMENTED = {
+    ("POST", "/v1/callbacks/{provider}/{account_id}", "ChannelCallbackFunction"): (
+        "the channels' asynchronous results, authenticated by each channel's own protocol"
+    ),
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _errors(route: Route) -> dict[int, Codes]:
+    errors = dict(route.errors)
+    if route.signed:
+        errors[401] = AUTH
+    if route.method == "POST":
+        errors[409] = errors.get(409, ()) + IDEMPOTENCY
+        errors[422] = (*errors.get(422, ()), BAD_KEY)
+    errors[500] = INTERNAL
+    return dict(sorted(errors.items()))
+
+
+def _success(route: Route, ok: Success, replayed: dict[str, Any]) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": ok.description}
+    if ok.media is not None:
+        schema = _ref(ok.schema) if ok.schema else {"type": "object" if ok.media == JSON else "string"}
+        response["content"] = {ok.media: {"schema": schema}}
+    if route.method == "POST":
+        response["headers"] = {"Idempotent-Replayed": replayed}
+    elif not route.signed:
+        response["headers"] = {
+            "ETag": {"description": "the document's version", "schema": {"type": "string"}},
+            "Cache-Control": {"schema": {"type": "string"}},
+        }
+    return response
+
+
+def _param(name: str, where: str, required: bool, description: str, schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
+
+
+def _parameters(route: Route, idempotency_key: dict[str, Any]) -> list[dict[str, Any]]:
+    string = {"type": "string"}
+    params = [_param(n, "path", True, PATH_PARAMS[n], string) for n in re.findall(r"{(\w+)}", route.path)]
+    params += [_param(q.name, "query", q.required, q.description, q.schema) for q in route.query]
+    return [*params, idempotency_key] if route.method == "POST" else params
+
+
+def _operation(route: Route, idempotency_key: dict[str, Any], replayed: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "tags": [route.tag],
+    }
+    if route.description:
+        operation["description"] = route.description
+    if params := _parameters(route, idempotency_key):
+        operation["parameters"] = params
+    if not route.signed:
+        operation["security"] = []
+    if route.request:
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(route.request)}}}
+    responses = {str(ok.status): _success(route, ok, replayed) for ok in route.ok}
+    for status, codes in _errors(route).items():
+        lines = [HTTPStatus(status).phrase, "", *(f"- `{code}`: {when}" for code, when in codes)]
+        responses[str(status)] = {
+            "description": "\n".join(lines),
+            "content": {JSON: {"schema": _ref("ErrorResponse")}},
+            "x-paymux-error-codes": list(dict.fromkeys(code for code, _ in codes)),
+        }
+    operation["responses"] = responses
+    return operation
+
+
+def _schemas() -> dict[str, Any]:
+    """components/schemas: every request and response model and the models they use."""
+    from paymux.api import resources  # noqa: PLC0415 - lazy: keeps this module's import cheap
+    from paymux.api.models import METHODS, CreatePaymentRequest  # noqa: PLC0415
+    from paymux.services.refunds import CreateRefundRequest  # noqa: PLC0415
+
+    models = (
+        CreatePaymentRequest,
+        CreateRefundRequest,
+        resources.PaymentResource,
+        resources.RefundResource,
+        resources.EventList,
+        resources.ErrorResponse,
+        resources.NotificationEvent,
+    )
+    schemas: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template=REF)
+        for name, definition in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+            if schemas.setdefault(name, definition) != definition:
+                raise ValueError(f"two different schemas are named {name}")
+    # What CreatePaymentRequest's validators enforce but its JSON schema cannot show.
+    properties = schemas["CreatePaymentRequest"]["properties"]
+    properties["currency"]["enum"] = ["CNY"]
+    properties["method"]["enum"] = list(METHODS)
+    properties["metadata"].update(
+        maxProperties=20,
+        propertyNames={"maxLength": 40},
+        additionalProperties={"type": "string", "maxLength": 500},
+    )
+    return dict(sorted(schemas.items()))
+
+
+def build_spec() -> dict[str, Any]:
+    """The OpenAPI 3.1.0 document (a new dict on every call; callers cache it)."""
+    from paymux.api.idempotency import KEY_TTL_SECONDS  # noqa: PLC0415
+
+    idempotency_key = _param(
+        "Idempotency-Key",
+        "header",
+        False,
+        IDEMPOTENCY_KEY.format(hours=KEY_TTL_SECONDS // 3600),
+        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    )
+    replayed = {
+        "description": "present on a replayed response",
+        "schema": {"type": "string", "const": "true"},
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, idempotency_key, replayed)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "paymux API", "version": "v1", "description": INFO_DESCRIPTION},
+        "tags": [
+            {"name": "payments", "description": "Payments (orders) and their audit trail"},
+            {"name": "refunds", "description": "Partial and full refunds of paid payments"},
+            {"name": "documentation", "description": "This description; no signature needed"},
+        ],
+        "security": [{SECURITY: []}],
+        "paths": paths,
+        "webhooks": webhooks(_ref("NotificationEvent")),
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                SECURITY: {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": SECURITY_DESCRIPTION,
+                }
+            },
+        },
+    }
+
+
+def dumps(spec: dict[str, Any]) -> str:
+    """The committed form, docs/openapi.json."""
+    return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(dumps(build_spec()))

@@ -1,0 +1,100 @@
+"""The prose of the OpenAPI document (paymux.api.openapi): the introduction, the signing scheme
+and the merchant notifications (the `webhooks` of OpenAPI 3.1). Standard library only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = "application/json"
+Codes = tuple[tuple[str, str], ...]  # (error.code, when it is answered)
+
+NOT_FOUND: Codes = (("not_found", "no such object, or another merchant's"),)
+UNAVAILABLE: Codes = (("channel_unavailable", "the channel could not be reached: the outcome is unknown"),)
+REJECTED: Codes = (("channel_rejected", "the channel refused the request (details: payment_id, status)"),)
+AUTH: Codes = (
+    ("missing_signature", "no Authorization header, or another scheme"),
+    ("malformed_signature", "a pair is missing, or the nonce has the wrong form"),
+    ("stale_request", "timestamp is more than 300 s from paymux's clock"),
+    ("invalid_signature", "unknown or suspended app, or the signature does not verify"),
+    ("replayed_request", "this nonce was already used by this app"),
+)
+IDEMPOTENCY: Codes = (
+    ("idempotency_key_reused", "this Idempotency-Key was used with a different request"),
+    ("idempotency_key_in_use", "the first request with this Idempotency-Key is still running; retry shortly"),
+)
+BAD_KEY = ("validation_failed", "the Idempotency-Key header is not 1-255 printable ASCII characters")
+IDEMPOTENCY_KEY = """\
+Optional; any unique string, e.g. a UUID. Retrying with the same key and the same request replays \
+the first response (with `Idempotent-Replayed: true`); the same key with a different request is \
+refused with 409 `idempotency_key_reused`; while the first request runs, 409 \
+`idempotency_key_in_use`. Keys are kept {hours} h per app; 5xx answers are not kept, so a retry \
+runs again."""
+INTERNAL: Codes = (("internal_error", "an unexpected error; nothing about it is revealed"),)
+
+INFO_DESCRIPTION = """\
+One signed REST API in front of the payment channels (WeChat Pay today).
+
+- Amounts are integers in fen (1/100 CNY). Times are ISO 8601 UTC with a `Z`, to the second.
+- Every request is signed (see Authentication); only the documentation routes are not.
+- Errors are `{"error": {"code", "message", "details", "request_id"}}` with the error's HTTP \
+status; each operation lists its codes.
+- Every POST takes an optional `Idempotency-Key` header; creating payments and refunds is also \
+idempotent on your own order and refund numbers.
+- Outcomes are pushed to your `notify_url` as signed notifications (see Webhooks).
+- Bursts are throttled by API Gateway with 429 `{"message": "Too Many Requests"}`: retry later."""
+SECURITY_DESCRIPTION = """\
+`Authorization: PAYMUX-HMAC-SHA256 app_id="<app id>",timestamp="<unix seconds>",nonce="<nonce>",\
+signature="<hex>"`, the pairs in any order. `nonce`: 16-64 characters of `[A-Za-z0-9_-]`, new for \
+every request. `timestamp`: within 300 s of paymux's clock.
+
+`signature` = lower-case hex HMAC-SHA256(key = the app's secret, message = the string to sign): \
+six lines, each ending in `\\n`: `PAYMUX-HMAC-SHA256`; the method in upper case; the path, with \
+`?` and the query string exactly as sent if there is one; the timestamp; the nonce; the lower-case \
+hex SHA-256 of the exact body bytes (of the empty string without a body).
+
+The normative specification, with a test vector and how to verify notifications: \
+docs/authentication.md."""
+WEBHOOKS = {
+    "payment.succeeded": "The payer paid: `data.object` is the payment, now SUCCESS.",
+    "payment.failed": "The payment failed: `data.object` is the payment, now FAILED; `failure` says why.",
+    "payment.closed": "The order was closed unpaid (by you, or on expiry): the payment, now CLOSED.",
+    "payment.refunded": "Refunds reached the amount paid: the payment, now REFUNDED.",
+    "refund.succeeded": "A refund succeeded: `data.object` is the refund, now SUCCESS.",
+    "refund.failed": "A refund failed and its amount is refundable again: the refund, now FAILED.",
+}
+DELIVERY = """\
+POSTed to the payment's `notify_url` with `Content-Type: application/json`. Verify \
+`Paymux-Signature` over the raw body before trusting it (docs/authentication.md §2), and process \
+each `id` once: retries carry the same id."""
+
+
+def webhooks(body: dict[str, Any]) -> dict[str, Any]:
+    """One webhook per notification type, each with `body` as its request body schema."""
+    signature = (
+        "`t=<unix seconds>,v1=<hex>[,v1=<hex>]`, v1 = hex HMAC-SHA256(app secret, `<t>.<raw body>`), "
+        "one v1 per valid secret during a rotation; reject a t more than 300 s from your clock"
+    )
+    headers = [
+        {"name": "Paymux-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+         "description": signature},
+        {"name": "Paymux-Event-Id", "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "the notification's id (evt_…), as in the body"},
+    ]  # fmt: skip
+    responses = {
+        "2XX": {"description": "Received. Answer within 5 s."},
+        "default": {"description": "Anything else, or no answer in 5 s: retried after 1, 2, 4 … 512 s."},
+    }
+    return {
+        event: {
+            "post": {
+                "operationId": "on" + "".join(part.title() for part in event.split(".")),
+                "summary": event,
+                "description": f"{summary}\n\n{DELIVERY}",
+                "security": [],
+                "parameters": headers,
+                "requestBody": {"required": True, "content": {JSON: {"schema": body}}},
+                "responses": responses,
+            }
+        }
+        for event, summary in WEBHOOKS.items()
+    }

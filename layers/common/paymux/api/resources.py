@@ -1,0 +1,167 @@
+"""What the API answers, as pydantic models: they document the responses (the OpenAPI document
+is built from them) and the unit tests validate real `to_public()` output against them, so a
+renamed, added or missing field fails a test instead of silently changing the contract.
+
+Nothing here is used to serialize responses: the domain objects' `to_public()` stay the one
+source of the shapes, and these models only describe them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from paymux.domain.states import PaymentStatus, RefundStatus
+
+ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+NOTIFICATION_TYPES = (
+    "payment.succeeded",
+    "payment.failed",
+    "payment.closed",
+    "payment.refunded",
+    "refund.succeeded",
+    "refund.failed",
+)
+
+
+# ISO 8601 UTC with a Z, second precision (paymux.clock.iso).
+IsoTime = Annotated[str, Field(pattern=ISO_UTC, json_schema_extra={"format": "date-time"})]
+
+
+class _Resource(BaseModel):
+    # strict: an amount that became a string or a float fails validation, as a changed field does.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ChannelInfo(_Resource):
+    provider: str | None = Field(description="the channel that handles the payment, e.g. wechat")
+    trade_no: str | None = Field(description="the channel's own transaction number, once paid")
+
+
+class Failure(_Resource):
+    code: str = Field(description="the channel's (or paymux's) reason code")
+    message: str
+
+
+class QrCodeAction(_Resource):
+    type: Literal["qr_code"]
+    code_url: str = Field(description="render as a QR code for the payer to scan (wechat.native)")
+
+
+class RedirectAction(_Resource):
+    type: Literal["redirect"]
+    url: str = Field(description="send the payer's browser here (wechat.h5)")
+
+
+class WechatPrepayAction(_Resource):
+    type: Literal["wechat_prepay"]
+    prepay_id: str = Field(description="hand to the WeChat JSAPI / mini program / app SDK")
+
+
+PaymentAction = Annotated[QrCodeAction | RedirectAction | WechatPrepayAction, Field(discriminator="type")]
+
+
+class PaymentResource(_Resource):
+    """A payment (an order) as the merchant sees it."""
+
+    id: str = Field(pattern=r"^pay_[0-9A-Z]{26}$")
+    object: Literal["payment"]
+    merchant_order_no: str
+    amount: int = Field(description="integer number of fen")
+    currency: str = Field(description="ISO 4217; CNY")
+    method: str = Field(description="channel product, e.g. wechat.native")
+    status: PaymentStatus = Field(
+        strict=False,
+        description="PENDING → PROCESSING → SUCCESS | FAILED | CLOSED; SUCCESS → REFUNDED (all refunded)",
+    )
+    subject: str
+    description: str
+    amount_refunded: int = Field(description="fen refunded by refunds that succeeded")
+    amount_refundable: int = Field(description="fen that may still be refunded (0 unless SUCCESS)")
+    created_at: IsoTime = Field(description="ISO 8601 UTC")
+    expires_at: IsoTime = Field(description="unpaid orders are closed after this time")
+    paid_at: IsoTime | None = Field(description="when the payer paid")
+    closed_at: IsoTime | None = Field(description="when the order was closed")
+    channel: ChannelInfo
+    action: PaymentAction | None = Field(description="what the payer needs to pay, once submitted")
+    failure: Failure | None = Field(description="why the payment FAILED")
+    metadata: dict[str, str]
+    version: int = Field(description="increases by one with every change")
+
+
+class RefundResource(_Resource):
+    """A refund of (part of) a paid payment."""
+
+    id: str = Field(pattern=r"^re_[0-9A-Z]{26}$")
+    object: Literal["refund"]
+    payment_id: str
+    merchant_refund_no: str
+    amount: int = Field(description="integer number of fen")
+    currency: str
+    reason: str
+    status: RefundStatus = Field(strict=False, description="PROCESSING → SUCCESS | FAILED")
+    channel_refund_no: str | None = Field(description="the channel's refund number, once known")
+    created_at: IsoTime = Field(description="ISO 8601 UTC")
+    succeeded_at: IsoTime | None = Field(description="when the money went back to the payer")
+    failure: Failure | None = Field(description="why the refund FAILED")
+
+
+class EventResource(_Resource):
+    """One change of a payment or of one of its refunds (the audit trail)."""
+
+    type: str = Field(description="what happened, e.g. payment.created, payment.submitted, refund.succeeded")
+    actor: str = Field(description="who caused it: merchant, channel, paymux, sweeper …")
+    from_status: str | None = Field(description="the status before (null for creations and refunds)")
+    to_status: str = Field(description="the payment's (or, with refund_id, the refund's) status after")
+    refund_id: str | None = Field(description="set for a refund's changes")
+    at: IsoTime = Field(description="when it happened")
+    detail: dict[str, Any] = Field(description="what else is known about the change")
+
+
+class EventList(_Resource):
+    object: Literal["list"]
+    data: list[EventResource] = Field(description="oldest first")
+
+
+class ErrorBody(_Resource):
+    code: str = Field(description="stable, machine-readable; the operation lists the possible codes")
+    message: str = Field(description="for people; may change")
+    details: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description=(
+            "omitted when empty. validation_failed: one {field, message} per problem; conflicts and "
+            "channel errors: the payment concerned, e.g. {payment_id, status}"
+        ),
+    )
+    request_id: str = Field("", description="API Gateway's request id; quote it to support")
+
+
+class ErrorResponse(_Resource):
+    """Every error, whatever the status."""
+
+    error: ErrorBody
+
+
+class NotificationData(_Resource):
+    object: PaymentResource | RefundResource = Field(
+        discriminator="object",
+        description="the payment (payment.*) or the refund (refund.*) after the change",
+    )
+
+
+class NotificationEvent(_Resource):
+    """The body paymux POSTs to the merchant's notify_url."""
+
+    id: str = Field(
+        pattern=r"^evt_[0-9A-Z]{26}$", description="the same on every retry: process each id once"
+    )
+    type: Literal[
+        "payment.succeeded",
+        "payment.failed",
+        "payment.closed",
+        "payment.refunded",
+        "refund.succeeded",
+        "refund.failed",
+    ]
+    created: int = Field(description="unix seconds")
+    data: NotificationData
