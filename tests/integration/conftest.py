@@ -28,9 +28,6 @@ WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.h5", "wechat.app", "
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    from local.moto_serialize import serialize_dynamodb_requests
-
-    serialize_dynamodb_requests()  # moved into LocalStack.start once that file is free
     with LocalStack(api_port=0, moto_port=0, schedules=False, sqs_poll=False) as running:
         yield running
 

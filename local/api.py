@@ -1,0 +1,300 @@
+"""The template's HttpApi routes on localhost: HTTP request -> payload format 2.0 event -> handler.
+
+Routes come from the `HttpApi` events of each AWS::Serverless::Function. Events and responses
+follow API Gateway HTTP APIs: header names lower-cased and repeats joined with ",", the path
+URL-decoded, bodies base64-encoded unless the content type is text, `{"message": "Not Found"}`
+for an unknown route and `{"message": "Internal Server Error"}` when the handler fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from local.intrinsics import ACCOUNT_ID
+
+log = logging.getLogger("local.api")
+
+Invoke = Callable[[str, dict[str, Any]], Any]
+NOT_FOUND = (404, {"message": "Not Found"})
+SERVER_ERROR = (500, {"message": "Internal Server Error"})
+# HTTP APIs pass these bodies as text; everything else (form posts too) arrives base64-encoded.
+_TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
+_HOP_HEADERS = {"content-length", "transfer-encoding", "connection"}  # the server sets these
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # upper case, or ANY
+    path: str  # /v1/payments/{payment_id}
+    function: str  # logical id
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.method not in ("ANY", method):
+            return None
+        names: list[str] = []
+        pattern = ""
+        for segment in self.path.strip("/").split("/"):
+            variable = re.fullmatch(r"\{([^}]+?)(\+?)\}", segment)
+            if variable is None:
+                pattern += "/" + re.escape(segment)
+                continue
+            names.append(variable.group(1))
+            pattern += f"/(?P<g{len(names) - 1}>{'.+' if variable.group(2) else '[^/]+'})"
+        found = re.fullmatch(pattern or "/", path)
+        if found is None:
+            return None
+        return {name: found.group(f"g{i}") for i, name in enumerate(names)}
+
+    def specificity(self) -> tuple[int, int, int]:
+        """API Gateway prefers literal segments, then single over greedy variables, then a method."""
+        segments = self.path.strip("/").split("/")
+        literal = sum(1 for s in segments if not s.startswith("{"))
+        greedy = sum(1 for s in segments if s.endswith("+}"))
+        return (literal, -greedy, int(self.method != "ANY"))
+
+
+def http_api_routes(sam_template: dict[str, Any]) -> list[Route]:
+    routes: list[Route] = []
+    for logical_id, resource in sam_template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in (resource.get("Properties", {}).get("Events") or {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            props = event.get("Properties") or {}
+            method = str(props.get("Method", "ANY")).upper()
+            routes.append(Route(method, str(props.get("Path", "/{proxy+}")), logical_id))
+    return routes
+
+
+def find_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    matches = [(r, params) for r in routes if (params := r.match(method, path)) is not None]
+    if not matches:
+        return None
+    return max(matches, key=lambda pair: pair[0].specificity())
+
+
+def build_event(
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    route: Route,
+    path_parameters: dict[str, str],
+    source_ip: str,
+    server_port: int,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API payload format 2.0 event, as AWS builds it."""
+    url = urlsplit(target)
+    raw_path = unquote(url.path)
+    merged: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    cookie_header = merged.pop("cookie", None)
+    forwarded = merged.get("x-forwarded-for")
+    merged["x-forwarded-for"] = f"{forwarded},{source_ip}" if forwarded else source_ip
+    merged.setdefault("x-forwarded-port", str(server_port))
+    merged.setdefault("x-forwarded-proto", "http")
+    merged.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}")
+    now = datetime.now(UTC)
+    domain = merged.get("host", f"127.0.0.1:{server_port}")
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.key,
+        "rawPath": raw_path,
+        "rawQueryString": url.query,
+        "headers": merged,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": domain,
+            "domainPrefix": domain.split(".")[0],
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": merged.get("user-agent", ""),
+            },
+            "requestId": request_id or _request_id(),
+            "routeKey": route.key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookie_header:
+        event["cookies"] = [c.strip() for c in cookie_header.replace(",", ";").split(";") if c.strip()]
+    if url.query:
+        query: dict[str, str] = {}
+        for name, value in parse_qsl(url.query, keep_blank_values=True):
+            query[name] = f"{query[name]},{value}" if name in query else value
+        event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body:
+        event["body"], event["isBase64Encoded"] = _event_body(body, merged.get("content-type", ""))
+    return event
+
+
+def _event_body(body: bytes, content_type: str) -> tuple[str, bool]:
+    media_type = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if media_type.startswith("text/") or media_type in _TEXT_TYPES:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode(), True
+
+
+def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Translate a handler's return value the way HTTP APIs read payload format 2.0 responses."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # No statusCode: API Gateway assumes 200 and returns the value itself as JSON.
+        text = result if isinstance(result, str) else json.dumps(result)
+        return 200, [("content-type", "application/json")], text.encode()
+    status = int(result["statusCode"])
+    headers = [
+        (str(k), str(v))
+        for k, v in (result.get("headers") or {}).items()
+        if str(k).lower() not in _HOP_HEADERS
+    ]
+    headers += [("set-cookie", str(c)) for c in result.get("cookies") or []]
+    body = result.get("body") or ""
+    if not isinstance(body, str):
+        raise TypeError(f"response body must be a string, got {type(body).__name__}")
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    return status, headers, data
+
+
+class ApiServer:
+    """A threaded HTTP server for the routes; binds on construction, serves after `start()`."""
+
+    def __init__(self, routes: list[Route], invoke: Invoke, host: str, port: int, name: str = "api") -> None:
+        self.routes = routes
+        self._name = name
+        self._invoke = invoke
+        self._server = ThreadingHTTPServer((host, port), _handler_class(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name=self._name)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def respond(self, request: _RequestHandler) -> tuple[int, list[tuple[str, str]], bytes, str]:
+        """Route and invoke; returns status, headers, body and the function's logical id."""
+        body = request.read_body()  # always: an unread body would spoil a kept-alive connection
+        request_id = _request_id()
+        id_header = ("apigw-requestid", request_id)
+        method = request.command
+        path = unquote(urlsplit(request.path).path)
+        found = find_route(self.routes, method, path)
+        if found is None:
+            status, headers, data = _json_response(*NOT_FOUND)
+            return status, [*headers, id_header], data, "-"
+        route, params = found
+        event = build_event(
+            method,
+            request.path,
+            list(request.headers.items()),
+            body,
+            route,
+            params,
+            request.client_address[0],
+            self.port,
+            request_id,
+        )
+        try:
+            status, headers, data = http_response(self._invoke(route.function, event))
+        except Exception:
+            log.exception("%s %s: %s failed", method, path, route.function)
+            status, headers, data = _json_response(*SERVER_ERROR)
+        return status, [*headers, id_header], data, route.function
+
+
+def _request_id() -> str:
+    """An id in API Gateway's format (16 base64 characters)."""
+    return base64.b64encode(os.urandom(10)).decode()
+
+
+def _json_response(status: int, payload: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("content-type", "application/json")], json.dumps(payload).encode()
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "paymux-local"
+    api: ApiServer
+
+    def read_body(self) -> bytes:
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            self.rfile.readline()
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("content-length") or 0))
+
+    def handle_one_request(self) -> None:
+        self._started = time.monotonic()
+        super().handle_one_request()
+
+    def _serve(self) -> None:
+        status, headers, body, function = self.api.respond(self)
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        elapsed_ms = (time.monotonic() - self._started) * 1000
+        path = urlsplit(self.path).path  # the query may carry merchant data; keep it out of logs
+        log.info("%s %s %d %.1fms %s", self.command, path, status, elapsed_ms, function)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the stdlib access log; `_serve` logs one line per request."""
+
+    def log_error(self, format: str, *args: Any) -> None:
+        log.warning("%s: %s", self.client_address[0], format % args)
+
+
+def _handler_class(api: ApiServer) -> type[_RequestHandler]:
+    return type("RequestHandler", (_RequestHandler,), {"api": api})

@@ -1,0 +1,107 @@
+"""What `make dev` adds to the bare local stack: the WeChat Pay sandbox, a WeChat Pay account
+pointing at it, a seeded demo merchant app, and a demo merchant server that receives
+notifications. Prints the credentials and a copy-paste example."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from local.demo_merchant import DemoMerchant
+from local.stack import LocalStack
+from paymux.channels.base import ChannelAccount
+from paymux.deps import deps, set_deps
+from paymux.store.merchants import MerchantApp
+from sandbox.wechat import WeChatSandbox, generate_merchant
+
+log = logging.getLogger("local.demo")
+STATE_FILE = Path(
+    os.environ.get("PAYMUX_DEMO_STATE", Path(__file__).resolve().parent / ".state" / "demo.json")
+)
+DEMO_APP_ID = "app_demo"
+DEMO_MERCHANT_ID = "mch_demo"
+DEMO_ACCOUNT_ID = "wx-demo"
+WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.mini_program", "wechat.h5", "wechat.app")
+
+
+def setup(stack: LocalStack) -> None:
+    sandbox_port = int(os.environ.get("PAYMUX_SANDBOX_PORT", "8701"))
+    merchant_port = int(os.environ.get("PAYMUX_DEMO_MERCHANT_PORT", "8702"))
+    secret = "sk_demo_" + secrets.token_hex(16)
+    identity = generate_merchant(mchid="1900000109", appids=("wx8888888888888888",))
+    sandbox = WeChatSandbox(port=sandbox_port, key_mode="both")
+    merchant = DemoMerchant(secret, port=merchant_port)
+
+    def started(stack: LocalStack) -> None:
+        sandbox.register_merchant(identity.merchant)
+        sandbox.start()
+        merchant.start()
+        set_deps(None)  # build from the stack's environment
+        d = deps()
+        d.merchants.put_app(
+            MerchantApp(app_id=DEMO_APP_ID, merchant_id=DEMO_MERCHANT_ID, name="Demo shop"), secret
+        )
+        cert = sandbox.platform_certificates[0]
+        d.channel_config.put_account(
+            ChannelAccount(
+                account_id=DEMO_ACCOUNT_ID,
+                provider="wechat",
+                products=WECHAT_PRODUCTS,
+                mchid=identity.merchant.mchid,
+                appid=identity.merchant.appids[0],
+                base_url=sandbox.base_url,
+            ),
+            {
+                "merchant_private_key_pem": identity.private_key_pem.decode(),
+                "merchant_cert_serial": identity.merchant.merchant_cert_serial,
+                "apiv3_key": identity.merchant.apiv3_key.decode(),
+                "platform_certificates": [
+                    {"serial_no": cert["serial_no"], "public_key_pem": cert["public_key_pem"].decode()}
+                ],
+                "wechatpay_public_key": {
+                    "id": sandbox.public_key_id,
+                    "public_key_pem": sandbox.public_key_pem.decode(),
+                },
+            },
+        )
+        state = {
+            "api_url": stack.api_url,
+            "app_id": DEMO_APP_ID,
+            "secret": secret,
+            "sandbox_url": sandbox.base_url,
+            "merchant_url": merchant.url,
+            "notify_url": f"{merchant.url}/notify",
+        }
+        STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        STATE_FILE.write_text(json.dumps(state, indent=2))
+        print(banner(state), flush=True)
+
+    stack.on_started.append(started)
+    stack.on_stopped.append(lambda _stack: (merchant.stop(), sandbox.stop()))
+
+
+def banner(state: dict[str, str]) -> str:
+    example = (
+        f".venv/bin/python -m local.example --api {state['api_url']} --app-id {state['app_id']} "
+        f"--secret {state['secret']} --notify-url {state['notify_url']} --sandbox-url {state['sandbox_url']}"
+    )
+    rule = "─" * 76
+    return f"""
+{rule}
+ paymux local demo
+ API            {state["api_url"]}
+ app id         {state["app_id"]}
+ secret         {state["secret"]}
+ WeChat sandbox {state["sandbox_url"]}/sandbox/   (pay QR codes in a browser)
+ demo merchant  {state["notify_url"]}   (verifies and logs notifications)
+
+ Make a payment (create → pay in the sandbox → SUCCESS → merchant notified):
+
+   {example}
+
+ Add --no-pay to only create it, then pay the QR code yourself on the sandbox page.
+{rule}
+"""
