@@ -8,11 +8,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import cold_start
+from bench import aws_calls, cold_start
 
 Section = Callable[[Sequence[str]], int]
 SECTIONS: list[tuple[str, Section]] = [
     ("cold_start", cold_start.run),
+    ("aws_calls", aws_calls.run),
 ]
 
 

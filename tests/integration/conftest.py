@@ -160,6 +160,20 @@ class CallbackCatcher:
         self.server.server_close()
 
 
+def wipe_table(d: Deps) -> None:
+    """Each test starts from an empty table: the sweeper and the due indexes are global, so
+    leftovers from an earlier test would otherwise be swept (and notified) by this one."""
+    table = d.settings.table
+    kwargs: dict[str, Any] = {"TableName": table, "ProjectionExpression": "PK, SK"}
+    while True:
+        page = d.dynamodb.scan(**kwargs)
+        for item in page.get("Items", []):
+            d.dynamodb.delete_item(TableName=table, Key={"PK": item["PK"], "SK": item["SK"]})
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def drain(d: Deps, stack: LocalStack) -> None:
     """Empties every queue (PurgeQueue is rate-limited to once a minute, so receive and delete)."""
     for url in stack.queue_urls.values():
@@ -179,6 +193,7 @@ def world(stack: LocalStack) -> Iterator[World]:
     settings = replace(Settings.from_env(), public_base_url=catcher.base_url)
     d = Deps(settings=settings, clock=clock, merchant_http=endpoint)
     set_deps(d)
+    wipe_table(d)
     drain(d, stack)  # each test starts with empty queues
     suffix = secrets.token_hex(4)
     identity = generate_merchant(

@@ -11,15 +11,20 @@ import logging
 import time
 from typing import Any
 
+from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
-from paymux.errors import NotFound, PaymuxError
+from paymux.errors import Conflict, NotFound, PaymuxError
 from paymux.services.urls import check_resolves_public
 from paymux.store.merchants import MerchantApp
 
 log = logging.getLogger("paymux")
 SQS_MAX_DELAY = 900
 DELIVERY_TIMEOUT = 5.0
+# A handed-off attempt that has not happened this long after it was due is re-sent by the
+# sweeper: longer than the notifier's timeout times SQS's receives before the DLQ.
+OVERDUE_GRACE = 600.0
+FIRST_SEND_GRACE = 30.0
 
 
 def signature_header(secrets: list[str], timestamp: int, body: bytes) -> str:
@@ -47,28 +52,34 @@ def send(
     )
 
 
-def enqueue(d: Deps, payment_id: str, notification_id: str) -> None:
-    send(d, payment_id, notification_id, attempt=0, delay=0)
-    d.notifications.mark_enqueued(payment_id, notification_id)
+def enqueue(d: Deps, payment_id: str, notification_id: str, attempt: int = 0) -> None:
+    send(d, payment_id, notification_id, attempt=attempt, delay=0)
+    d.notifications.mark_enqueued(payment_id, notification_id, d.clock() + OVERDUE_GRACE)
 
 
 def enqueue_latest(d: Deps, payment: Payment) -> None:
     """After a committed transition: hand its notification to SQS. A failure here is logged, not
     raised: the outbox item stays marked and the sweeper sends it."""
     try:
-        pending = [n for n in d.notifications.for_payment(payment.payment_id) if n.get("GSI1PK")]
-        for notification in pending:
+        fresh = [
+            n
+            for n in d.notifications.for_payment(payment.payment_id)
+            if n["status"] == "pending" and "enqueued_at" not in n
+        ]
+        for notification in fresh:
             enqueue(d, payment.payment_id, notification["notification_id"])
     except Exception:
         log.exception("enqueue failed for %s; the sweeper will re-send", payment.payment_id)
 
 
-def resend_unsent(d: Deps, older_than: float = 30.0) -> int:
-    """The sweeper's half of the outbox: anything written but not handed to SQS."""
-    unsent = d.notifications.unsent(created_before=d.clock() - older_than)
-    for notification in unsent:
-        enqueue(d, notification["payment_id"], notification["notification_id"])
-    return len(unsent)
+def resend_unsent(d: Deps) -> int:
+    """The sweeper's half of the outbox: notifications written but never handed to SQS (their
+    due time is their creation, so they are picked after FIRST_SEND_GRACE), and pending ones
+    whose next attempt is overdue (a crash between an attempt and its re-queue)."""
+    overdue = d.notifications.overdue(d.clock() - FIRST_SEND_GRACE)
+    for notification in overdue:
+        enqueue(d, notification["payment_id"], notification["notification_id"], int(notification["attempts"]))
+    return len(overdue)
 
 
 def deliver(d: Deps, message: dict[str, Any]) -> str:
@@ -95,8 +106,9 @@ def deliver(d: Deps, message: dict[str, Any]) -> str:
         d.notifications.record_attempt(notification, number, result, final="delivered")
         return "delivered"
     if attempt < len(schedule):
-        d.notifications.record_attempt(notification, number, result, final=None)
         delay = int(schedule[attempt])
+        overdue_at = now + delay + OVERDUE_GRACE
+        d.notifications.record_attempt(notification, number, {**result, "retry_in": delay}, None, overdue_at)
         send(
             d,
             payment_id,
@@ -140,11 +152,49 @@ def _post(d: Deps, notification: dict[str, Any], app: MerchantApp | None) -> dic
     return result
 
 
-def resend(d: Deps, app: MerchantApp, payment_id: str, notification_id: str) -> dict[str, Any]:
-    """Manual re-send of a failed notification: one more attempt, immediately."""
-    notification = d.notifications.get(payment_id, notification_id)
+def resend(d: Deps, app: MerchantApp, notification_id: str) -> dict[str, Any]:
+    """Manual re-send of a failed notification: one more attempt, now."""
+    notification = d.notifications.find(notification_id)
     if notification is None or notification["merchant_id"] != app.merchant_id:
         raise NotFound(f"no notification {notification_id}")
-    reopened = d.notifications.reopen(payment_id, notification_id)
+    if notification["status"] != "failed":
+        raise Conflict(
+            "notification_not_failed", f"notification {notification_id} is {notification['status']}"
+        )
+    payment_id = notification["payment_id"]
+    reopened = d.notifications.reopen(payment_id, notification_id, d.clock() + OVERDUE_GRACE)
     send(d, payment_id, notification_id, int(reopened["attempts"]), 0)
-    return reopened
+    return public_notification(reopened)
+
+
+def list_for_payment(d: Deps, app: MerchantApp, payment_id: str) -> list[dict[str, Any]]:
+    payment = d.payments.get(payment_id)
+    if payment is None or payment.merchant_id != app.merchant_id:
+        raise NotFound(f"no payment {payment_id}")
+    notifications = sorted(d.notifications.for_payment(payment_id), key=lambda n: n["created_at"])
+    return [public_notification(n) for n in notifications]
+
+
+def public_notification(item: dict[str, Any]) -> dict[str, Any]:
+    payload = json.loads(item["payload"])
+    return {
+        "id": item["notification_id"],
+        "object": "notification",
+        "type": item["type"],
+        "payment_id": item["payment_id"],
+        "notify_url": item["notify_url"],
+        "status": item["status"],
+        "created_at": iso(item["created_at"]),
+        "attempts": [
+            {
+                "attempt": a["attempt"],
+                "at": iso(a["at"]),
+                "status_code": a.get("status_code"),
+                "latency_ms": a.get("latency_ms"),
+                "error": a.get("error"),
+                "retry_in": a.get("retry_in"),
+            }
+            for a in item.get("attempt_log", [])
+        ],
+        "event": payload,
+    }

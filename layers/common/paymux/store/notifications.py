@@ -1,5 +1,10 @@
 """Merchant notifications: the outbox item written with a terminal transition, its delivery
-state and every delivery attempt, all in the payment's partition."""
+state and every delivery attempt, all in the payment's partition.
+
+While a notification is pending it stays in the due index (GSI1PK=DUE#OUTBOX) keyed by the time
+by which its next attempt should have happened; every hand-off to SQS pushes that time forward,
+settling it removes it. So a crash anywhere between the write and the next SQS message (the
+first send, or a retry's re-send) leaves it overdue, and the sweeper sends it again."""
 
 from __future__ import annotations
 
@@ -38,6 +43,8 @@ def notification_item(
         "attempts": 0,
         "GSI1PK": OUTBOX_PK,
         "GSI1SK": f"{iso(created_at)}#{notification_id}",
+        "GSI2PK": f"NTF#{notification_id}",  # find a notification by its id alone (resend)
+        "GSI2SK": payment_id,
     }
 
 
@@ -56,29 +63,49 @@ class NotificationStore:
         ).get("Item")
         return from_item(item) if item else None
 
-    def mark_enqueued(self, payment_id: str, notification_id: str) -> None:
+    def find(self, notification_id: str) -> dict[str, Any] | None:
+        page = self._ddb.query(
+            TableName=self._table,
+            IndexName="GSI2",
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"NTF#{notification_id}"}},
+        )
+        items = page.get("Items", [])
+        return self.get(items[0]["payment_id"]["S"], notification_id) if items else None
+
+    def mark_enqueued(self, payment_id: str, notification_id: str, overdue_at: float) -> None:
+        """Handed to SQS: overdue (and re-sent by the sweeper) only if nothing settles or
+        re-schedules it by `overdue_at`."""
         self._ddb.update_item(
             TableName=self._table,
             Key=_key(payment_id, notification_id),
-            UpdateExpression="REMOVE GSI1PK, GSI1SK",
-            ConditionExpression="attribute_exists(PK)",
+            UpdateExpression="SET GSI1SK = :due, enqueued_at = :due_time",
+            ConditionExpression="#status = :pending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":due": to_attr(f"{iso(overdue_at)}#{notification_id}"),
+                ":due_time": to_attr(overdue_at),
+                ":pending": to_attr("pending"),
+            },
         )
 
-    def unsent(self, created_before: float, limit: int = 100) -> list[dict[str, Any]]:
+    def overdue(self, now: float, limit: int = 100) -> list[dict[str, Any]]:
         page = self._ddb.query(
             TableName=self._table,
             IndexName="GSI1",
-            KeyConditionExpression="GSI1PK = :pk AND GSI1SK < :before",
-            ExpressionAttributeValues={
-                ":pk": {"S": OUTBOX_PK},
-                ":before": {"S": iso(created_before)},
-            },
+            KeyConditionExpression="GSI1PK = :pk AND GSI1SK < :now",
+            ExpressionAttributeValues={":pk": {"S": OUTBOX_PK}, ":now": {"S": iso(now)}},
             Limit=limit,
         )
         return [from_item(i) for i in page.get("Items", [])]
 
     def record_attempt(
-        self, notification: dict[str, Any], number: int, result: dict[str, Any], final: str | None
+        self,
+        notification: dict[str, Any],
+        number: int,
+        result: dict[str, Any],
+        final: str | None,
+        overdue_at: float = 0.0,
     ) -> None:
         """Logs attempt `number` (1-based) and updates the notification's counters; `final` is
         "delivered" or "failed" when this attempt settles it. Conditioned on the attempt count,
@@ -100,8 +127,11 @@ class NotificationStore:
             ":pending": to_attr("pending"),
         }
         if final:
-            update += ", #status = :final"
+            update += ", #status = :final REMOVE GSI1PK, GSI1SK"
             values[":final"] = to_attr(final)
+        else:
+            update += ", GSI1SK = :due"
+            values[":due"] = to_attr(f"{iso(overdue_at)}#{notification_id}")
         self._ddb.transact_write_items(
             TransactItems=[
                 {
@@ -124,12 +154,15 @@ class NotificationStore:
             ]
         )
 
-    def reopen(self, payment_id: str, notification_id: str) -> dict[str, Any]:
+    def reopen(self, payment_id: str, notification_id: str, overdue_at: float) -> dict[str, Any]:
         """A failed notification is re-sent on request: back to pending, attempts kept."""
         result = self._ddb.update_item(
             TableName=self._table,
             Key=_key(payment_id, notification_id),
-            UpdateExpression="SET #status = :pending, resent = if_not_exists(resent, :zero) + :one",
+            UpdateExpression=(
+                "SET #status = :pending, resent = if_not_exists(resent, :zero) + :one, "
+                "GSI1PK = :outbox, GSI1SK = :due"
+            ),
             ConditionExpression="#status = :failed",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
@@ -137,6 +170,8 @@ class NotificationStore:
                 ":failed": {"S": "failed"},
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},
+                ":outbox": {"S": OUTBOX_PK},
+                ":due": to_attr(f"{iso(overdue_at)}#{notification_id}"),
             },
             ReturnValues="ALL_NEW",
         )
