@@ -5,10 +5,10 @@ from typing import Any
 from paymux.api.auth import authenticate
 from paymux.api.http import Outcome, Request, handle
 from paymux.api.idempotency import idempotent
-from paymux.api.models import parse_body
+from paymux.api.models import CreateRefundRequest, parse_body
 from paymux.deps import deps
 from paymux.observability import setup_logging
-from paymux.services.refunds import CreateRefundRequest, create_refund
+from paymux.services.refunds import create_refund
 
 setup_logging()
 

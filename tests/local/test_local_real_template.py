@@ -34,8 +34,8 @@ def test_paymux_table_has_the_keys_indexes_and_ttl(paymux: LocalStack) -> None:
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
     indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"GSI1", "GSI2"}
-    for name in ("GSI1", "GSI2"):
+    assert set(indexes) == {"GSI1", "GSI2", "GSI3"}
+    for name in ("GSI1", "GSI2", "GSI3"):
         assert indexes[name]["KeySchema"] == [
             {"AttributeName": f"{name}PK", "KeyType": "HASH"},
             {"AttributeName": f"{name}SK", "KeyType": "RANGE"},

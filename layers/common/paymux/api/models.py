@@ -59,6 +59,14 @@ class CreatePaymentRequest(BaseModel):
         return value
 
 
+class CreateRefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: int = Field(gt=0, strict=True, description="integer number of fen")
+    merchant_refund_no: str = Field(pattern=r"^[0-9A-Za-z_\-*|@.]{1,64}$")
+    reason: str = Field("", max_length=80)
+
+
 def parse_body[M: BaseModel](model: type[M], body: bytes) -> M:
     try:
         raw: Any = json.loads(body or b"{}")

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the merchant API, built from the code: request schemas from the
 request models, response schemas from `paymux.api.resources`, the routes from the table below
-(a unit test checks it against template.yaml's HttpApi events, both ways), the prose from
-`paymux.api.openapi_text`.
+(a unit test checks it against template.yaml's HttpApi events, both ways), the prose and the
+table's building blocks from `paymux.api.openapi_text`.
 
 Only the standard library is imported at module level; `build_spec()` imports the models, so a
 handler that serves a cached document pays for pydantic once, on first use.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -28,49 +27,22 @@ from paymux.api.openapi_text import (
     NOT_FOUND,
     REJECTED,
     SECURITY_DESCRIPTION,
+    TAGS,
     UNAVAILABLE,
     Codes,
+    Param,
+    Route,
+    Success,
     webhooks,
 )
 
 REF = "#/components/schemas/{model}"
 SECURITY = "PaymuxHmac"
-PATH_PARAMS = {"payment_id": "the payment's id (pay_…)", "refund_id": "the refund's id (re_…)"}
-
-
-@dataclass(frozen=True, slots=True)
-class Success:
-    status: int
-    description: str
-    schema: str | None = None  # a components/schemas name; None: free-form (see media)
-    media: str | None = JSON  # None: no body
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    name: str
-    description: str
-    schema: dict[str, Any]
-    required: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """One HttpApi route. 401 (signed routes), the Idempotency-Key answers (POST) and 500 are
-    added to `errors` by `_errors`."""
-
-    method: str
-    path: str
-    operation_id: str
-    function: str  # the template's logical id
-    tag: str
-    summary: str
-    description: str
-    ok: tuple[Success, ...]
-    errors: dict[int, Codes] = field(default_factory=dict)
-    request: str | None = None  # a components/schemas name
-    query: tuple[Param, ...] = ()
-    signed: bool = True
+PATH_PARAMS = {
+    "payment_id": "the payment's id (pay_…)",
+    "refund_id": "the refund's id (re_…)",
+    "notification_id": "the notification's id (evt_…)",
+}
 
 
 _AGAIN = "was sent before with the same parameters: the existing one."
@@ -149,6 +121,25 @@ ROUTES: tuple[Route, ...] = (
         "payments", "List a payment's events", "Every change of the payment and its refunds, oldest first.",
         (Success(200, "The audit trail.", "EventList"),),
         errors={404: NOT_FOUND},
+    ),
+    Route(
+        "GET", "/v1/payments/{payment_id}/notifications", "listPaymentNotifications",
+        "ListNotificationsFunction", "notifications", "List a payment's notifications",
+        "Every notification sent about the payment and its refunds, oldest first, with every delivery "
+        "attempt (time, status code, latency, error, next retry).",
+        (Success(200, "The notifications.", "NotificationList"),),
+        errors={404: NOT_FOUND},
+    ),
+    Route(
+        "POST", "/v1/notifications/{notification_id}/resend", "resendNotification",
+        "ResendNotificationFunction", "notifications", "Resend a failed notification",
+        "One more delivery, now, of a notification that failed after its last retry. It is pending "
+        "again; its earlier attempts are kept.",
+        (Success(202, "Accepted: the delivery is queued.", "NotificationResource"),),
+        errors={
+            404: (("not_found", "no such notification, or another merchant's"),),
+            409: (("notification_not_failed", "the notification is pending or delivered"),),
+        },
     ),
     Route(
         "GET", "/v1/openapi.json", "getOpenApiDocument", "ApiDocsFunction", "documentation",
@@ -236,6 +227,8 @@ def _operation(route: Route, idempotency_key: dict[str, Any], replayed: dict[str
             "content": {JSON: {"schema": _ref("ErrorResponse")}},
             "x-paymux-error-codes": list(dict.fromkeys(code for code, _ in codes)),
         }
+        if route.method == "POST" and status < 500 and status != 401:  # kept and replayed too
+            responses[str(status)]["headers"] = {"Idempotent-Replayed": replayed}
     operation["responses"] = responses
     return operation
 
@@ -243,8 +236,11 @@ def _operation(route: Route, idempotency_key: dict[str, Any], replayed: dict[str
 def _schemas() -> dict[str, Any]:
     """components/schemas: every request and response model and the models they use."""
     from paymux.api import resources  # noqa: PLC0415 - lazy: keeps this module's import cheap
-    from paymux.api.models import METHODS, CreatePaymentRequest  # noqa: PLC0415
-    from paymux.services.refunds import CreateRefundRequest  # noqa: PLC0415
+    from paymux.api.models import (  # noqa: PLC0415
+        METHODS,
+        CreatePaymentRequest,
+        CreateRefundRequest,
+    )
 
     models = (
         CreatePaymentRequest,
@@ -252,6 +248,8 @@ def _schemas() -> dict[str, Any]:
         resources.PaymentResource,
         resources.RefundResource,
         resources.EventList,
+        resources.NotificationList,
+        resources.NotificationResource,
         resources.ErrorResponse,
         resources.NotificationEvent,
     )
@@ -294,11 +292,7 @@ def build_spec() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "paymux API", "version": "v1", "description": INFO_DESCRIPTION},
-        "tags": [
-            {"name": "payments", "description": "Payments (orders) and their audit trail"},
-            {"name": "refunds", "description": "Partial and full refunds of paid payments"},
-            {"name": "documentation", "description": "This description; no signature needed"},
-        ],
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "security": [{SECURITY: []}],
         "paths": paths,
         "webhooks": webhooks(_ref("NotificationEvent")),

@@ -1,12 +1,50 @@
-"""The prose of the OpenAPI document (paymux.api.openapi): the introduction, the signing scheme
-and the merchant notifications (the `webhooks` of OpenAPI 3.1). Standard library only."""
+"""What paymux.api.openapi's route table is written with (routes, responses, error codes) and the
+prose of the document: the introduction, the signing scheme and the merchant notifications (the
+`webhooks` of OpenAPI 3.1). Standard library only."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 JSON = "application/json"
 Codes = tuple[tuple[str, str], ...]  # (error.code, when it is answered)
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    status: int
+    description: str
+    schema: str | None = None  # a components/schemas name; None: free-form (see media)
+    media: str | None = JSON  # None: no body
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    description: str
+    schema: dict[str, Any]
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One HttpApi route. 401 (signed routes), the Idempotency-Key answers (POST) and 500 are
+    added to `errors` by paymux.api.openapi."""
+
+    method: str
+    path: str
+    operation_id: str
+    function: str  # the template's logical id
+    tag: str
+    summary: str
+    description: str
+    ok: tuple[Success, ...]
+    errors: dict[int, Codes] = field(default_factory=dict)
+    request: str | None = None  # a components/schemas name
+    query: tuple[Param, ...] = ()
+    signed: bool = True
+
 
 NOT_FOUND: Codes = (("not_found", "no such object, or another merchant's"),)
 UNAVAILABLE: Codes = (("channel_unavailable", "the channel could not be reached: the outcome is unknown"),)
@@ -31,6 +69,12 @@ refused with 409 `idempotency_key_reused`; while the first request runs, 409 \
 runs again."""
 INTERNAL: Codes = (("internal_error", "an unexpected error; nothing about it is revealed"),)
 
+TAGS = {
+    "payments": "Payments (orders) and their audit trail",
+    "refunds": "Partial and full refunds of paid payments",
+    "notifications": "The notifications sent to your notify_url: their deliveries, and resending them",
+    "documentation": "This description; no signature needed",
+}
 INFO_DESCRIPTION = """\
 One signed REST API in front of the payment channels (WeChat Pay today).
 

@@ -7,21 +7,22 @@ source of the shapes, and these models only describe them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from paymux.domain.states import PaymentStatus, RefundStatus
 
 ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
-NOTIFICATION_TYPES = (
+NotificationType = Literal[
     "payment.succeeded",
     "payment.failed",
     "payment.closed",
     "payment.refunded",
     "refund.succeeded",
     "refund.failed",
-)
+]
+NOTIFICATION_TYPES: tuple[str, ...] = get_args(NotificationType)
 
 
 # ISO 8601 UTC with a Z, second precision (paymux.clock.iso).
@@ -155,13 +156,36 @@ class NotificationEvent(_Resource):
     id: str = Field(
         pattern=r"^evt_[0-9A-Z]{26}$", description="the same on every retry: process each id once"
     )
-    type: Literal[
-        "payment.succeeded",
-        "payment.failed",
-        "payment.closed",
-        "payment.refunded",
-        "refund.succeeded",
-        "refund.failed",
-    ]
+    type: NotificationType
     created: int = Field(description="unix seconds")
     data: NotificationData
+
+
+class NotificationAttempt(_Resource):
+    attempt: int = Field(description="1 for the first delivery")
+    at: IsoTime = Field(description="when it was made")
+    status_code: int | None = Field(description="your endpoint's HTTP status; null if none came")
+    latency_ms: float | None = Field(description="how long the delivery took")
+    error: str | None = Field(description="why it did not count as delivered; null if it did")
+    retry_in: int | None = Field(description="seconds until the next attempt; null if none follows")
+
+
+class NotificationResource(_Resource):
+    """A notification paymux sent (or is sending) to your notify_url, with every attempt."""
+
+    id: str = Field(pattern=r"^evt_[0-9A-Z]{26}$", description="the event id, as in the body sent")
+    object: Literal["notification"]
+    type: NotificationType
+    payment_id: str
+    notify_url: str
+    status: Literal["pending", "delivered", "failed"] = Field(
+        description="failed after the last retry; only a failed notification can be resent"
+    )
+    created_at: IsoTime
+    attempts: list[NotificationAttempt] = Field(description="oldest first")
+    event: NotificationEvent = Field(description="the body that is POSTed")
+
+
+class NotificationList(_Resource):
+    object: Literal["list"]
+    data: list[NotificationResource] = Field(description="oldest first")

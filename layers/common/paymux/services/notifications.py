@@ -164,7 +164,10 @@ def resend(d: Deps, app: MerchantApp, notification_id: str) -> dict[str, Any]:
     payment_id = notification["payment_id"]
     reopened = d.notifications.reopen(payment_id, notification_id, d.clock() + OVERDUE_GRACE)
     send(d, payment_id, notification_id, int(reopened["attempts"]), 0)
-    return public_notification(reopened)
+    logged = next(
+        n for n in d.notifications.for_payment(payment_id) if n["notification_id"] == notification_id
+    )
+    return public_notification(logged)
 
 
 def list_for_payment(d: Deps, app: MerchantApp, payment_id: str) -> list[dict[str, Any]]:

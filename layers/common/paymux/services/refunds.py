@@ -7,8 +7,7 @@ import hashlib
 import json
 import logging
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from paymux.api.models import CreateRefundRequest
 from paymux.channels.base import RefundRequest, RefundResult, RefundState
 from paymux.deps import Deps
 from paymux.domain.ids import new_refund_id
@@ -33,14 +32,6 @@ log = logging.getLogger("paymux")
 FIRST_CHECK_AFTER = 60.0
 LATER_CHECK_EVERY = 600.0
 MAX_RACE_RETRIES = 8
-
-
-class CreateRefundRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount: int = Field(gt=0, strict=True, description="integer number of fen")
-    merchant_refund_no: str = Field(pattern=r"^[0-9A-Za-z_\-*|@.]{1,64}$")
-    reason: str = Field("", max_length=80)
 
 
 def create_refund(
