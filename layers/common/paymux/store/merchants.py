@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from paymux.clock import Clock, parse_iso
+from paymux.clock import Clock, iso, parse_iso
 from paymux.store.cache import TTLCache
 from paymux.store.dynamo import from_item, to_item
 
@@ -115,3 +115,20 @@ class MerchantStore:
             self._secrets.put_secret_value(SecretId=self.secret_name(app.app_id), SecretString=body)
         self._apps.clear()
         self._keys.clear()
+
+    def rotate_secret(self, app_id: str, new_secret: str, overlap_seconds: float) -> float:
+        """Makes `new_secret` current and keeps the current one valid for `overlap_seconds`
+        (keys already in an overlap keep their own, earlier expiry). Returns the old key's
+        expiry. Warm containers see the change within CACHE_SECONDS."""
+        name = self.secret_name(app_id)
+        doc = json.loads(self._secrets.get_secret_value(SecretId=name)["SecretString"])
+        expires_at = self._clock() + overlap_seconds
+        kept = [
+            {**k, "expires_at": k.get("expires_at") or iso(expires_at)}
+            for k in doc["keys"]
+            if not k.get("expires_at") or parse_iso(k["expires_at"]) > self._clock()
+        ]
+        doc["keys"] = [{"secret": new_secret}, *kept]
+        self._secrets.put_secret_value(SecretId=name, SecretString=json.dumps(doc))
+        self._keys.clear()
+        return expires_at
