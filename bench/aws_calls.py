@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,6 @@ import boto3
 from bench import pricing, report, staging
 
 if TYPE_CHECKING:
-    from local.stack import LocalStack
     from tests.integration.conftest import World
 
 DEFAULT_JSON = staging.REPO / "bench" / ".out" / "aws_calls.json"
@@ -114,51 +112,6 @@ class Runner:
             item = self.sizer.get_item(**key).get("Item", {})
             write.size, write.indexes = pricing.item_size(item), pricing.index_keys(item)
         runs.append(pricing.tally(calls))
-
-
-def open_world(stack: LocalStack) -> World:
-    """tests/integration/conftest.py's `world` fixture as a plain function (a fixture can't be called)."""
-    from paymux.channels.base import ChannelAccount  # noqa: PLC0415
-    from paymux.config import Settings  # noqa: PLC0415
-    from paymux.deps import Deps, set_deps  # noqa: PLC0415
-    from paymux.store.merchants import MerchantApp  # noqa: PLC0415
-    from sandbox.wechat import WeChatSandbox, generate_merchant  # noqa: PLC0415
-    from tests.integration.conftest import WECHAT_PRODUCTS, CallbackCatcher, World  # noqa: PLC0415
-    from tests.support import FakeClock, MerchantEndpoint  # noqa: PLC0415
-
-    clock, endpoint, catcher = FakeClock(time.time()), MerchantEndpoint(), CallbackCatcher()
-    d = Deps(replace(Settings.from_env(), public_base_url=catcher.base_url), clock, merchant_http=endpoint)
-    set_deps(d)
-    suffix = secrets.token_hex(4)
-    mchid = str(1_900_000_000 + int(suffix, 16) % 99_999)
-    identity = generate_merchant(mchid=mchid, appids=(f"wx{suffix}{suffix}",))
-    sandbox = WeChatSandbox(key_mode="both", clock=clock, callback_time_scale=0.001)
-    sandbox.register_merchant(identity.merchant)
-    sandbox.start()
-    merchant_id, app_id, secret = f"mch_{suffix}", f"app_{suffix}", "sk_" + secrets.token_hex(16)
-    d.merchants.put_app(MerchantApp(app_id=app_id, merchant_id=merchant_id, name="Bench shop"), secret)
-    cert, appid = sandbox.platform_certificates[0], identity.merchant.appids[0]
-    account = ChannelAccount(
-        f"wx-{suffix}", "wechat", WECHAT_PRODUCTS, mchid, appid, sandbox.base_url, merchants=(merchant_id,)
-    )
-    d.channel_config.put_account(
-        account,
-        {
-            "merchant_private_key_pem": identity.private_key_pem.decode(),
-            "merchant_cert_serial": identity.merchant.merchant_cert_serial,
-            "apiv3_key": identity.merchant.apiv3_key.decode(),
-            "platform_certificates": [
-                {"serial_no": cert["serial_no"], "public_key_pem": cert["public_key_pem"].decode()}
-            ],
-            "wechatpay_public_key": {
-                "id": sandbox.public_key_id,
-                "public_key_pem": sandbox.public_key_pem.decode(),
-            },
-        },
-    )
-    return World(
-        stack, d, clock, sandbox, endpoint, catcher, app_id, secret, account.account_id, mchid, appid
-    )
 
 
 @contextmanager
@@ -250,13 +203,11 @@ def scenario(world: World, runner: Runner, gate: threading.Event) -> None:
 
 def measure() -> dict[str, list[dict[str, Any]]]:
     """{operation: [cold run, warm run]} from one real run on a fresh local stack."""
-    from local.moto_serialize import serialize_dynamodb_requests  # noqa: PLC0415
     from local.stack import LocalStack  # noqa: PLC0415
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log (as `make dev` does)
-    serialize_dynamodb_requests()
     with LocalStack(api_port=0, moto_port=0, schedules=False, sqs_poll=False) as stack:
-        from paymux.deps import set_deps  # noqa: PLC0415 - the stack puts the layer on sys.path
+        from tests.integration.conftest import close_world, open_world  # noqa: PLC0415 - needs the layer path
 
         world, gate = open_world(stack), threading.Event()  # its own clients are not hooked
         session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
@@ -269,9 +220,7 @@ def measure() -> dict[str, list[dict[str, Any]]]:
         finally:
             gate.set()
             recorder.close()
-            world.catcher.stop()
-            world.sandbox.stop()
-            set_deps(None)
+            close_world(world)
     return runner.results
 
 

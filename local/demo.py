@@ -11,8 +11,8 @@ import secrets
 from pathlib import Path
 
 from local.demo_merchant import DemoMerchant
+from local.seed import seed_wechat_account
 from local.stack import LocalStack
-from paymux.channels.base import ChannelAccount
 from paymux.deps import deps, set_deps
 from paymux.store.merchants import MerchantApp
 from sandbox.wechat import WeChatSandbox, generate_merchant
@@ -24,7 +24,6 @@ STATE_FILE = Path(
 DEMO_APP_ID = "app_demo"
 DEMO_MERCHANT_ID = "mch_demo"
 DEMO_ACCOUNT_ID = "wx-demo"
-WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.mini_program", "wechat.h5", "wechat.app")
 
 
 def setup(stack: LocalStack) -> None:
@@ -36,7 +35,6 @@ def setup(stack: LocalStack) -> None:
     merchant = DemoMerchant(secret, port=merchant_port)
 
     def started(stack: LocalStack) -> None:
-        sandbox.register_merchant(identity.merchant)
         sandbox.start()
         merchant.start()
         set_deps(None)  # build from the stack's environment
@@ -44,29 +42,7 @@ def setup(stack: LocalStack) -> None:
         d.merchants.put_app(
             MerchantApp(app_id=DEMO_APP_ID, merchant_id=DEMO_MERCHANT_ID, name="Demo shop"), secret
         )
-        cert = sandbox.platform_certificates[0]
-        d.channel_config.put_account(
-            ChannelAccount(
-                account_id=DEMO_ACCOUNT_ID,
-                provider="wechat",
-                products=WECHAT_PRODUCTS,
-                mchid=identity.merchant.mchid,
-                appid=identity.merchant.appids[0],
-                base_url=sandbox.base_url,
-            ),
-            {
-                "merchant_private_key_pem": identity.private_key_pem.decode(),
-                "merchant_cert_serial": identity.merchant.merchant_cert_serial,
-                "apiv3_key": identity.merchant.apiv3_key.decode(),
-                "platform_certificates": [
-                    {"serial_no": cert["serial_no"], "public_key_pem": cert["public_key_pem"].decode()}
-                ],
-                "wechatpay_public_key": {
-                    "id": sandbox.public_key_id,
-                    "public_key_pem": sandbox.public_key_pem.decode(),
-                },
-            },
-        )
+        seed_wechat_account(d, sandbox, identity, DEMO_ACCOUNT_ID)
         state = {
             "api_url": stack.api_url,
             "app_id": DEMO_APP_ID,

@@ -15,15 +15,13 @@ from typing import Any
 
 import pytest
 
+from local.seed import seed_wechat_account
 from local.stack import LocalStack
-from paymux.channels.base import ChannelAccount
 from paymux.config import Settings
 from paymux.deps import Deps, set_deps
 from paymux.store.merchants import MerchantApp
 from sandbox.wechat import WeChatSandbox, generate_merchant
 from tests.support import FakeClock, MerchantEndpoint, api_event, invoke, load_event, response_json
-
-WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.h5", "wechat.app", "wechat.mini_program")
 
 
 @pytest.fixture(scope="session")
@@ -184,56 +182,29 @@ def drain(d: Deps, stack: LocalStack) -> None:
                 d.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
-@pytest.fixture
-def world(stack: LocalStack) -> Iterator[World]:
+def open_world(stack: LocalStack) -> World:
+    """A fresh test world on `stack`: empty table and queues, a movable clock, a WeChat Pay
+    sandbox with one merchant, a paymux merchant app and a WeChat Pay account. Plain function
+    (not only a fixture) so that the bench can use it too."""
     clock = FakeClock(time.time())
     endpoint = MerchantEndpoint()
     catcher = CallbackCatcher()
-    # Channel callbacks for this test go to the catcher, which forwards them to the handler.
+    # Channel callbacks for this world go to the catcher, which forwards them to the handler.
     settings = replace(Settings.from_env(), public_base_url=catcher.base_url)
     d = Deps(settings=settings, clock=clock, merchant_http=endpoint)
     set_deps(d)
     wipe_table(d)
-    drain(d, stack)  # each test starts with empty queues
+    drain(d, stack)
     suffix = secrets.token_hex(4)
     identity = generate_merchant(
         mchid=str(1_900_000_000 + int(suffix, 16) % 99_999), appids=(f"wx{suffix}{suffix}",)
     )
     sandbox = WeChatSandbox(key_mode="both", clock=clock, callback_time_scale=0.001)
-    sandbox.register_merchant(identity.merchant)
     sandbox.start()
-    merchant_id, app_id, secret, account_id = (
-        f"mch_{suffix}",
-        f"app_{suffix}",
-        "sk_" + secrets.token_hex(16),
-        f"wx-{suffix}",
-    )
+    merchant_id, app_id, secret = f"mch_{suffix}", f"app_{suffix}", "sk_" + secrets.token_hex(16)
     d.merchants.put_app(MerchantApp(app_id=app_id, merchant_id=merchant_id, name="Test shop"), secret)
-    cert = sandbox.platform_certificates[0]
-    d.channel_config.put_account(
-        ChannelAccount(
-            account_id=account_id,
-            provider="wechat",
-            products=WECHAT_PRODUCTS,
-            mchid=identity.merchant.mchid,
-            appid=identity.merchant.appids[0],
-            base_url=sandbox.base_url,
-            merchants=(merchant_id,),
-        ),
-        {
-            "merchant_private_key_pem": identity.private_key_pem.decode(),
-            "merchant_cert_serial": identity.merchant.merchant_cert_serial,
-            "apiv3_key": identity.merchant.apiv3_key.decode(),
-            "platform_certificates": [
-                {"serial_no": cert["serial_no"], "public_key_pem": cert["public_key_pem"].decode()}
-            ],
-            "wechatpay_public_key": {
-                "id": sandbox.public_key_id,
-                "public_key_pem": sandbox.public_key_pem.decode(),
-            },
-        },
-    )
-    world = World(
+    account = seed_wechat_account(d, sandbox, identity, f"wx-{suffix}", merchants=(merchant_id,))
+    return World(
         stack,
         d,
         clock,
@@ -242,16 +213,25 @@ def world(stack: LocalStack) -> Iterator[World]:
         catcher,
         app_id,
         secret,
-        account_id,
-        identity.merchant.mchid,
-        identity.merchant.appids[0],
+        account.account_id,
+        account.mchid,
+        account.appid,
     )
+
+
+def close_world(world: World) -> None:
+    world.catcher.stop()
+    world.sandbox.stop()
+    set_deps(None)
+
+
+@pytest.fixture
+def world(stack: LocalStack) -> Iterator[World]:
+    opened = open_world(stack)
     try:
-        yield world
+        yield opened
     finally:
-        catcher.stop()
-        sandbox.stop()
-        set_deps(None)
+        close_world(opened)
 
 
 def notification_bodies(endpoint: MerchantEndpoint) -> list[dict[str, Any]]:

@@ -1,0 +1,47 @@
+"""Seeding a paymux WeChat Pay account that points at a WeChat Pay sandbox: what an operator
+does for a real account, with the sandbox's keys (used by the demo, the tests and the bench)."""
+
+from __future__ import annotations
+
+from paymux.channels.base import ChannelAccount
+from paymux.deps import Deps
+from sandbox.wechat import WeChatSandbox
+from sandbox.wechat.merchant import GeneratedMerchant
+
+WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.mini_program", "wechat.h5", "wechat.app")
+
+
+def seed_wechat_account(
+    d: Deps,
+    sandbox: WeChatSandbox,
+    identity: GeneratedMerchant,
+    account_id: str,
+    merchants: tuple[str, ...] = (),
+) -> ChannelAccount:
+    """Registers the merchant at the sandbox and configures the matching paymux account, with
+    both the platform certificate and the WeChat Pay public key trusted."""
+    sandbox.register_merchant(identity.merchant)
+    cert = sandbox.platform_certificates[0]
+    account = ChannelAccount(
+        account_id=account_id,
+        provider="wechat",
+        products=WECHAT_PRODUCTS,
+        mchid=identity.merchant.mchid,
+        appid=identity.merchant.appids[0],
+        base_url=sandbox.base_url,
+        merchants=merchants,
+    )
+    credentials = {
+        "merchant_private_key_pem": identity.private_key_pem.decode(),
+        "merchant_cert_serial": identity.merchant.merchant_cert_serial,
+        "apiv3_key": identity.merchant.apiv3_key.decode(),
+        "platform_certificates": [
+            {"serial_no": cert["serial_no"], "public_key_pem": cert["public_key_pem"].decode()}
+        ],
+        "wechatpay_public_key": {
+            "id": sandbox.public_key_id,
+            "public_key_pem": sandbox.public_key_pem.decode(),
+        },
+    }
+    d.channel_config.put_account(account, credentials)
+    return account
