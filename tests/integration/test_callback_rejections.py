@@ -1,6 +1,8 @@
 """Callbacks that must change nothing: forged, tampered, stale, wrong key, wrong amount,
 unknown order. Crafted by the test with its own trusted key (tests/wechat_notices.py)."""
 
+import json
+
 import pytest
 
 from paymux.channels.base import ChannelAccount
@@ -181,3 +183,31 @@ def test_unknown_callback_path_is_404(world: World):
         b"{}", signing_key=keypair("attacker").private_key, serial=TEST_SERIAL, timestamp=world.clock()
     )
     assert _send(world, headers, b"{}", account="no-such-account") == 404
+
+
+def test_exceptions_are_listed_for_operators(world: World, trusted):
+    key, apiv3 = trusted
+    created = _created(world)
+    headers, body = notice(
+        _tx(world, created, total=1),
+        signing_key=key,
+        serial=TEST_SERIAL,
+        apiv3_key=apiv3,
+        timestamp=world.clock(),
+    )
+    _send(world, headers, body)
+    _send(world, headers, body)  # the channel's retry is the same exception, recorded once
+    response = invoke(
+        "list_exceptions",
+        {
+            "rawPath": "/v1/admin/exceptions",
+            "queryStringParameters": {"kind": "trade_mismatch"},
+            "requestContext": {"http": {"method": "GET"}},
+        },
+    )
+    listed = json.loads(response["body"])["data"]
+    assert response["statusCode"] == 200 and len(listed) == 1
+    assert (
+        listed[0]["subject"] == world.out_trade_no(created["id"])
+        and "amount 1 != 2500" in listed[0]["detail"]["reason"]
+    )

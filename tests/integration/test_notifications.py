@@ -134,6 +134,8 @@ def test_delays_beyond_the_sqs_limit_are_chained(world: World, sqs: RecordingSQS
     assert [a["status_code"] for a in notification["attempts"]] == [500, 200]
 
 
+# The simulated kill escapes the callback receiver's thread, as a real crash would.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_crash_between_write_and_enqueue_is_still_delivered(world: World, sqs: RecordingSQS):
     sqs._die_on_sends = 1  # the process dies right after the transition's write
     _, created = world.create()

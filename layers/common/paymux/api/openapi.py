@@ -161,6 +161,9 @@ UNDOCUMENTED = {
     ("POST", "/v1/callbacks/{provider}/{account_id}", "ChannelCallbackFunction"): (
         "the channels' asynchronous results, authenticated by each channel's own protocol"
     ),
+    ("GET", "/v1/admin/exceptions", "ListExceptionsFunction"): (
+        "an operators' endpoint behind IAM (SigV4) authorization, not part of the merchant API"
+    ),
 }
 
 
