@@ -120,6 +120,10 @@ class HttpReply:
 
 @dataclass(frozen=True, slots=True)
 class StatementRow:
+    """One record of a channel statement. `amount` and `fee` are fen (a refund's fee is the
+    fee given back, so usually negative); `occurred_at` is ISO 8601 UTC with a Z; `status` is
+    "SUCCESS" for a payment and a `RefundState` value for a refund."""
+
     out_trade_no: str
     kind: Literal["payment", "refund"]
     amount: int
@@ -128,6 +132,30 @@ class StatementRow:
     status: str
     occurred_at: str
     out_refund_no: str = ""
+    channel_refund_no: str = ""
+    mchid: str = ""
+    appid: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatementSummary:
+    """The statement's own totals (fen), already checked against its detail rows."""
+
+    records: int = 0
+    payment_total: int = 0
+    refund_total: int = 0
+    fee_total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFile:
+    """A day's statement as downloaded: the raw file (archived as is) and its parsed rows."""
+
+    raw: bytes
+    rows: tuple[StatementRow, ...]
+    summary: StatementSummary
+    content_type: str = "text/csv; charset=utf-8"
+    extension: str = "csv"
 
 
 class Channel(Protocol):
@@ -143,3 +171,7 @@ class Channel(Protocol):
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent: ...
     def callback_ack(self, error: Exception | None) -> HttpReply: ...
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]: ...
+    def fetch_statement(self, bill_date: date) -> StatementFile | None:
+        """The statement of `bill_date` (the channel's own calendar day), None when the
+        channel has none for that day (no trades)."""
+        ...

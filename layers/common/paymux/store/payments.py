@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from paymux.clock import iso
@@ -23,6 +24,12 @@ from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item
 
 DUE_SHARDS = 8
 _PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
+SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai: no DST since 1991; no tzdata needed
+
+
+def paid_day_key(account_id: str, paid_at: float) -> str:
+    """GSI3PK of a paid payment: its account and Asia/Shanghai day, as statements count days."""
+    return f"PAID#{account_id}#{datetime.fromtimestamp(paid_at, SHANGHAI).date().isoformat()}"
 
 
 def payment_key(payment_id: str) -> dict[str, Any]:
@@ -115,6 +122,22 @@ class PaymentStore:
         )
         return [payment_from_item(i) for i in page.get("Items", [])]
 
+    def paid_on(self, account_id: str, day: date) -> list[Payment]:
+        """Payments of `account_id` that succeeded on `day` (Asia/Shanghai), via GSI3."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI3",
+            "KeyConditionExpression": "GSI3PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"PAID#{account_id}#{day.isoformat()}"}},
+        }
+        payments: list[Payment] = []
+        while True:
+            page = self._ddb.query(**kwargs)
+            payments.extend(payment_from_item(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return payments
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     # -- writes ------------------------------------------------------------------------------
     def create(self, payment: Payment, attempt: dict[str, Any], next_check_at: float) -> None:
         """Writes the payment, its merchant-order-number claim, its first attempt and its
@@ -201,6 +224,9 @@ class PaymentStore:
         updated.updated_at = now
         sets = {k: v for k, v in changes.items() if k in _PAYMENT_FIELDS}
         sets.update({"status": target.value, "version": updated.version, "updated_at": now})
+        if target == PaymentStatus.SUCCESS and changes.get("paid_at") is not None:
+            sets["GSI3PK"] = paid_day_key(payment.account_id, changes["paid_at"])
+            sets["GSI3SK"] = payment.payment_id
         names = {f"#a{i}": k for i, k in enumerate(sets)}
         values = {f":v{i}": to_attr(v) for i, v in enumerate(sets.values())}
         values[":expected_status"] = to_attr(payment.status.value)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from paymux.channels.base import (
     CallbackEvent,
@@ -18,12 +19,13 @@ from paymux.channels.base import (
     RefundRequest,
     RefundResult,
     RefundState,
+    StatementFile,
     StatementRow,
     TradeResult,
     TradeState,
 )
 from paymux.channels.http import HttpClient, HttpResponse
-from paymux.channels.wechat import signing, transform
+from paymux.channels.wechat import signing, statement, transform
 from paymux.clock import Clock
 from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
 
@@ -69,8 +71,7 @@ class WeChatPayChannel:
         self._preferred_serial = str(public_key["id"]) if public_key else ""
 
     # -- requests ----------------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> HttpResponse:
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")) if body is not None else ""
+    def _headers(self, method: str, canonical_url: str, payload: str) -> dict[str, str]:
         timestamp = str(int(self._clock()))
         nonce = secrets.token_hex(16).upper()
         headers = {
@@ -79,7 +80,7 @@ class WeChatPayChannel:
                 mchid=self._account.mchid,
                 serial_no=self._serial_no,
                 method=method,
-                canonical_url=path,
+                canonical_url=canonical_url,
                 body=payload,
                 timestamp=timestamp,
                 nonce=nonce,
@@ -90,6 +91,11 @@ class WeChatPayChannel:
         }
         if self._preferred_serial:
             headers["Wechatpay-Serial"] = self._preferred_serial
+        return headers
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> HttpResponse:
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")) if body is not None else ""
+        headers = self._headers(method, path, payload)
         url = self._account.base_url.rstrip("/") + path
         response = self._http.request(method, url, headers=headers, body=payload.encode())
         if 200 <= response.status < 300:
@@ -184,5 +190,44 @@ class WeChatPayChannel:
         body = json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False)
         return HttpReply(status, body, {"Content-Type": "application/json"})
 
+    # -- statements --------------------------------------------------------------------------
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]:
-        raise NotImplementedError("WeChat Pay trade bill download is not implemented yet")
+        bill = self.fetch_statement(bill_date)
+        if bill is not None:
+            yield from bill.rows
+
+    def fetch_statement(self, bill_date: date) -> StatementFile | None:
+        """The ALL trade bill of `bill_date` (Asia/Shanghai): apply (a verified response), then
+        download and check the file's SHA1 against the apply answer. None for a day without
+        trades (WeChat's 400 NO_STATEMENT_EXIST)."""
+        response = self._call("GET", f"/v3/bill/tradebill?bill_date={bill_date.isoformat()}&bill_type=ALL")
+        if response.status != 200:
+            error = self._error(response)
+            if error.channel_code == "NO_STATEMENT_EXIST":
+                return None
+            raise error
+        try:
+            answer = json.loads(response.body)
+            hash_type, expected = str(answer["hash_type"]).upper(), str(answer["hash_value"]).lower()
+            download_url = str(answer["download_url"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ChannelUnavailable("WeChat Pay bill answer without hash or download_url") from exc
+        if hash_type != "SHA1":
+            raise ChannelUnavailable(f"WeChat Pay bill hash type {hash_type} is not SHA1")
+        raw = self._download(download_url)
+        if hashlib.sha1(raw).hexdigest() != expected:  # noqa: S324 - WeChat's integrity check
+            raise ChannelUnavailable(f"WeChat Pay bill of {bill_date} does not match its SHA1")
+        bill = statement.parse_trade_bill(raw)
+        return StatementFile(raw=raw, rows=bill.rows, summary=bill.summary)
+
+    def _download(self, download_url: str) -> bytes:
+        """A signed GET of the bill file (canonical URL = its path and query). The answer is
+        not signed by WeChat: its integrity is the SHA1 check of the caller."""
+        parts = urlsplit(download_url)
+        canonical = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = self._http.request("GET", download_url, headers=self._headers("GET", canonical, ""))
+        if response.status >= 500:
+            raise ChannelUnavailable(f"WeChat Pay bill download answered HTTP {response.status}")
+        if response.status != 200:
+            raise self._error(response)
+        return response.body

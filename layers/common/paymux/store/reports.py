@@ -1,0 +1,88 @@
+"""Statements and reconciliation reports in the reports bucket (S3).
+
+Keys: `statements/<provider>/<account_id>/<day>.<ext>` (the channel's raw file, byte for byte)
+and `reports/<day>/<name>`. Every object is written with SSE (AES256, the bucket's default
+made explicit) and a content type; the bucket is versioned, so an overwrite keeps the old
+version for 90 days."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+SSE = "AES256"
+
+
+def statement_key(provider: str, account_id: str, day: date, extension: str = "csv") -> str:
+    return f"statements/{provider}/{account_id}/{day.isoformat()}.{extension}"
+
+
+def report_key(day: date, name: str) -> str:
+    return f"reports/{day.isoformat()}/{name}"
+
+
+class ReportStore:
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+
+    def _put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str]) -> None:
+        self._s3.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            ServerSideEncryption=SSE,
+            Metadata=metadata,
+        )
+
+    def _missing(self, exc: Exception) -> bool:
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+        return code in {"404", "NoSuchKey", "NotFound"}
+
+    def put_statement(self, key: str, raw: bytes, content_type: str) -> str:
+        """Archives a statement file; an identical file already there (a re-run) is left as
+        is, so re-runs add no object versions. Returns the file's SHA1."""
+        sha1 = hashlib.sha1(raw).hexdigest()  # noqa: S324 - a content fingerprint, as WeChat's
+        try:
+            head = self._s3.head_object(Bucket=self._bucket, Key=key)
+            if head.get("Metadata", {}).get("sha1") == sha1:
+                return sha1
+        except self._s3.exceptions.ClientError as exc:
+            if not self._missing(exc):
+                raise
+        self._put(key, raw, content_type, {"sha1": sha1})
+        return sha1
+
+    def put_json(self, key: str, doc: dict[str, Any]) -> None:
+        body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
+        self._put(key, body, "application/json; charset=utf-8", {})
+
+    def put_csv(self, key: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+        """UTF-8 with a BOM (so Excel reads Chinese text as UTF-8), CRLF line ends, a header row."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        self._put(key, buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", {})
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except self._s3.exceptions.ClientError as exc:
+            if self._missing(exc):
+                return None
+            raise
+        return body
+
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        body = self.get(key)
+        if body is None:
+            return None
+        doc: dict[str, Any] = json.loads(body)
+        return doc
