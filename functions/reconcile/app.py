@@ -8,15 +8,11 @@ from datetime import date
 from typing import Any
 
 from paymux.deps import deps
-from paymux.errors import BadRequest, PaymuxError
+from paymux.errors import BadRequest
 from paymux.observability import setup_logging
-from paymux.services.reconciliation import reconcile_day
+from paymux.services.reconciliation import ReconciliationIncomplete, reconcile_day
 
 log = setup_logging()
-
-
-class ReconciliationIncomplete(PaymuxError):
-    code = "reconciliation_incomplete"
 
 
 def requested_day(event: dict[str, Any]) -> date | None:

@@ -40,6 +40,12 @@ FEE_TOLERANCE = 1  # fen
 _PAID = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
 
 
+class ReconciliationIncomplete(PaymuxError):
+    """Some account could not be reconciled; the others' reports are written."""
+
+    code = "reconciliation_incomplete"
+
+
 def default_day(now: float) -> date:
     """Yesterday, Asia/Shanghai: the day whose statements are ready at 10:30 (they are from 09:00)."""
     return (datetime.fromtimestamp(now, SHANGHAI) - timedelta(days=1)).date()
