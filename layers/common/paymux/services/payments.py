@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paymux.api.models import CreatePaymentRequest
 from paymux.channels.base import CreateRequest, TradeState
 from paymux.clock import iso
 from paymux.deps import Deps
@@ -27,6 +26,9 @@ from paymux.services.routing import choose_account
 from paymux.services.urls import check_url_syntax
 from paymux.store.merchants import MerchantApp
 from paymux.store.payments import DuplicateMerchantOrder
+
+if TYPE_CHECKING:  # pydantic is imported only by handlers that validate a body (cold start)
+    from paymux.api.models import CreatePaymentRequest
 
 log = logging.getLogger("paymux")
 FIRST_CHECK_AFTER = 60.0

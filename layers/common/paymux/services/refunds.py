@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import TYPE_CHECKING
 
-from paymux.api.models import CreateRefundRequest
 from paymux.channels.base import RefundRequest, RefundResult, RefundState
 from paymux.deps import Deps
 from paymux.domain.ids import new_refund_id
@@ -28,6 +28,9 @@ from paymux.store.exceptions import record_exception
 from paymux.store.merchants import MerchantApp
 from paymux.store.refunds import DuplicateMerchantRefund, RefundRejected
 
+if TYPE_CHECKING:  # pydantic is imported only by handlers that validate a body (cold start)
+    from paymux.api.models import CreateRefundRequest
+
 log = logging.getLogger("paymux")
 FIRST_CHECK_AFTER = 60.0
 LATER_CHECK_EVERY = 600.0
@@ -37,6 +40,7 @@ MAX_RACE_RETRIES = 8
 def create_refund(
     d: Deps, app: MerchantApp, payment_id: str, request: CreateRefundRequest, api_domain: str
 ) -> tuple[int, Refund]:
+
     payment = get_payment(d, app, payment_id)
     now = d.clock()
     canonical = json.dumps({"payment_id": payment_id, **request.model_dump()}, sort_keys=True)
