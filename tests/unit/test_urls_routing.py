@@ -66,3 +66,48 @@ def test_disabled_foreign_and_wrong_product_accounts_are_never_chosen():
     with pytest.raises(ChannelUnavailable):
         choose_account(accounts, "wechat.native", "m1")
     assert choose_account([*accounts, _account("ok")], "wechat.native", "m1").account_id == "ok"
+
+
+def test_rank_orders_by_priority_then_weight_and_puts_open_breakers_last():
+    from paymux.services.routing import CircuitBreaker, rank_accounts
+
+    accounts = [_account("a", 1), _account("b", 3), _account("backup", 10, priority=200)]
+    breaker = CircuitBreaker()
+    firsts = Counter(
+        rank_accounts(accounts, "wechat.native", "m1", breaker, 0.0, random.Random(i))[0].account_id
+        for i in range(4000)
+    )
+    assert abs(firsts["b"] / 4000 - 0.75) < 0.05 and firsts["backup"] == 0
+    assert (
+        rank_accounts(accounts, "wechat.native", "m1", breaker, 0.0, random.Random(1))[-1].account_id
+        == "backup"
+    )
+    for t in range(5):
+        breaker.record("b", False, float(t))
+    ranked = [
+        a.account_id for a in rank_accounts(accounts, "wechat.native", "m1", breaker, 5.0, random.Random(2))
+    ]
+    assert ranked == ["a", "backup", "b"]  # never dropped: a total outage still probes
+
+
+def test_breaker_opens_half_opens_and_closes():
+    from paymux.services.routing import CircuitBreaker
+
+    breaker = CircuitBreaker(window=60, min_calls=5, failure_ratio=0.5, cooldown=30)
+    for t, ok in enumerate([True, True, False, False]):
+        breaker.record("x", ok, float(t))
+    assert breaker.allows("x", 4.0)  # 4 calls: not enough to judge
+    breaker.record("x", False, 4.0)  # 3 of 5 failed
+    assert not breaker.allows("x", 5.0) and not breaker.allows("x", 33.9)
+    assert breaker.allows("x", 34.0)  # half-open: one probe
+    breaker.record("x", False, 34.0)  # probe failed: open again from now
+    assert not breaker.allows("x", 60.0) and breaker.allows("x", 64.0)
+    breaker.record("x", True, 64.0)  # probe succeeded: closed, history forgotten
+    breaker.record("x", False, 65.0)
+    assert breaker.allows("x", 66.0)
+    for t in range(100, 105):
+        breaker.record("x", True, float(t))
+    breaker.record("old-failures-expire", False, 0.0)
+    for t in range(61, 66):
+        breaker.record("old-failures-expire", True, float(t))
+    assert breaker.allows("old-failures-expire", 66.0)

@@ -33,6 +33,9 @@ class Deps:
         self._http = http
         self._merchant_http = merchant_http
         self._channels: dict[str, Channel] = {}
+        from paymux.services.routing import CircuitBreaker  # noqa: PLC0415 - services import deps
+
+        self.breaker = CircuitBreaker()
 
     @cached_property
     def settings(self) -> Settings:

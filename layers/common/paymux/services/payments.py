@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from paymux.channels.base import CreateRequest, TradeState
+from paymux.channels.base import ChannelAccount, CreateRequest, TradeState
 from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
@@ -22,7 +23,7 @@ from paymux.errors import (
     ValidationFailed,
 )
 from paymux.services.outcomes import apply_trade_result, transition
-from paymux.services.routing import choose_account
+from paymux.services.routing import rank_accounts
 from paymux.services.urls import check_url_syntax
 from paymux.store.merchants import MerchantApp
 from paymux.store.payments import DuplicateMerchantOrder
@@ -61,8 +62,9 @@ def create_payment(
     check_url_syntax(request.notify_url, "notify_url", d.settings.allow_http_urls)
     if request.return_url:
         check_url_syntax(request.return_url, "return_url", d.settings.allow_http_urls)
-    account = choose_account(d.channel_config.accounts(), request.method, app.merchant_id)
     now = d.clock()
+    ranked = rank_accounts(d.channel_config.accounts(), request.method, app.merchant_id, d.breaker, now)
+    account, fallbacks = ranked[0], ranked[1:]
     payment_id = new_payment_id(now)
     payment = Payment(
         payment_id=payment_id,
@@ -94,6 +96,7 @@ def create_payment(
         "provider": account.provider,
         "product": request.method,
         "created_at": now,
+        "routing": {"ranked": [a.account_id for a in ranked], "reason": "priority, weight, breaker"},
     }
     try:
         d.payments.create(payment, attempt, next_check_at=now + FIRST_CHECK_AFTER)
@@ -108,17 +111,36 @@ def create_payment(
         if existing.status == PaymentStatus.PENDING and not existing.action:
             return 200, submit(d, existing, api_domain)  # the first try never reached the channel
         return 200, existing
-    return 201, submit(d, payment, api_domain)
+    return 201, submit(d, payment, api_domain, fallbacks)
 
 
-def submit(d: Deps, payment: Payment, api_domain: str) -> Payment:
-    """Creates the order at the channel and records what the payer needs. An unknown outcome
-    leaves the payment PENDING for the sweeper; a refusal fails it."""
-    account = d.channel_config.account(payment.account_id)
-    if account is None:
-        raise ChannelUnavailable(f"channel account {payment.account_id} is no longer configured")
-    channel = d.channel(account)
-    request = CreateRequest(
+def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[ChannelAccount] = ()) -> Payment:
+    """Creates the order at the channel and records what the payer needs. A failure that is
+    safe to retry elsewhere (the channel was unreachable or refused this account's
+    configuration: no payer has a QR code or prepay id yet, so nobody can have paid) moves to
+    the next account as a new attempt; an unknown outcome with no fallback left leaves the
+    payment PENDING for the sweeper; a business refusal fails it."""
+    remaining = list(fallbacks)
+    while True:
+        account = d.channel_config.account(payment.account_id)
+        if account is None:
+            raise ChannelUnavailable(f"channel account {payment.account_id} is no longer configured")
+        try:
+            result = d.channel(account).create(_create_request(d, payment, account, api_domain))
+        except ChannelError as exc:
+            safe_elsewhere = isinstance(exc, ChannelUnavailable) or exc.retryable_elsewhere
+            d.breaker.record(account.account_id, not safe_elsewhere, d.clock())
+            if safe_elsewhere and remaining:
+                _close_orphan(d, account, payment.out_trade_no)
+                payment = _next_attempt(d, payment, remaining.pop(0), exc)
+                continue
+            raise _unsubmitted(d, payment, exc) from None
+        d.breaker.record(account.account_id, True, d.clock())
+        return _submitted(d, payment, result.action)
+
+
+def _create_request(d: Deps, payment: Payment, account: ChannelAccount, api_domain: str) -> CreateRequest:
+    return CreateRequest(
         out_trade_no=payment.out_trade_no,
         product=payment.method,
         amount=payment.amount,
@@ -129,34 +151,64 @@ def submit(d: Deps, payment: Payment, api_domain: str) -> Payment:
         return_url=payment.return_url,
         payer=payment.payer,
     )
+
+
+def _close_orphan(d: Deps, account: ChannelAccount, out_trade_no: str) -> None:
+    """Best effort: the abandoned attempt may exist at the channel; it also expires there at
+    the payment's time_expire, and nobody holds its QR code or prepay id."""
     try:
-        result = channel.create(request)
-    except ChannelUnavailable as exc:
+        d.channel(account).close(out_trade_no)
+    except ChannelError as exc:
+        log.info("could not close abandoned attempt %s: %s", out_trade_no, exc.message)
+
+
+def _next_attempt(d: Deps, payment: Payment, account: ChannelAccount, cause: ChannelError) -> Payment:
+    number = payment.attempt_count + 1
+    out_trade_no = attempt_out_trade_no(payment.payment_id, number)
+    reason = {"fallback_from": payment.account_id, "cause": cause.channel_code or cause.code}
+    attempt = {
+        "out_trade_no": out_trade_no,
+        "payment_id": payment.payment_id,
+        "account_id": account.account_id,
+        "provider": account.provider,
+        "product": payment.method,
+        "created_at": d.clock(),
+        "routing": reason,
+    }
+    log.warning(
+        "payment %s falls back from %s to %s: %s",
+        payment.payment_id,
+        payment.account_id,
+        account.account_id,
+        reason["cause"],
+    )
+    changes = {
+        "account_id": account.account_id,
+        "provider": account.provider,
+        "out_trade_no": out_trade_no,
+        "attempt_count": number,
+        "updated_at": d.clock(),
+    }
+    return d.payments.add_attempt(payment, attempt, changes)
+
+
+def _unsubmitted(d: Deps, payment: Payment, exc: ChannelError) -> ChannelError:
+    if isinstance(exc, ChannelUnavailable):
         log.warning("channel create outcome unknown for %s: %s", payment.payment_id, exc.message)
         exc.details = [{"payment_id": payment.payment_id, "status": payment.status.value}]
-        raise
-    except ChannelError as exc:
-        changes = {"failure_code": exc.channel_code or exc.code, "failure_message": exc.message}
-        transition(
-            d,
-            payment,
-            PaymentStatus.FAILED,
-            changes,
-            "payment.failed",
-            "channel",
-            {"channel_code": exc.channel_code},
-        )
-        exc.details = [{"payment_id": payment.payment_id, "status": PaymentStatus.FAILED.value}]
-        raise
+        return exc
+    changes = {"failure_code": exc.channel_code or exc.code, "failure_message": exc.message}
+    detail = {"channel_code": exc.channel_code}
+    transition(d, payment, PaymentStatus.FAILED, changes, "payment.failed", "channel", detail)
+    exc.details = [{"payment_id": payment.payment_id, "status": PaymentStatus.FAILED.value}]
+    return exc
+
+
+def _submitted(d: Deps, payment: Payment, action: dict[str, Any]) -> Payment:
+    detail = {"out_trade_no": payment.out_trade_no}
     try:
         return transition(
-            d,
-            payment,
-            PaymentStatus.PROCESSING,
-            {"action": result.action},
-            "payment.submitted",
-            "paymux",
-            {"out_trade_no": payment.out_trade_no},
+            d, payment, PaymentStatus.PROCESSING, {"action": action}, "payment.submitted", "paymux", detail
         )
     except IllegalTransition:
         # A concurrent identical create submitted the same out_trade_no (the channel answers
