@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from paymux.channels.base import TradeResult, TradeState
+from paymux.channels.base import ChannelAccount, TradeResult, TradeState
 from paymux.deps import Deps
 from paymux.domain.ids import new_event_id
 from paymux.domain.payment import Payment
@@ -20,6 +20,7 @@ from paymux.store.payments import Outcome
 
 log = logging.getLogger("paymux")
 MAX_RACE_RETRIES = 3
+PAID_STATES = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
 
 
 class TradeMismatch(PaymuxError):
@@ -96,14 +97,15 @@ def check_trade(payment: Payment, trade: TradeResult, mchid: str, appid: str) ->
 
 
 def apply_trade_result(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
-    """Applies what the channel says about the payment's current attempt, idempotently and
-    race-safely: a lost race re-reads the payment and decides again."""
-    account = d.channel_config.account(payment.account_id)
+    """Applies what the channel says about one of the payment's attempts, idempotently and
+    race-safely: a lost race re-reads the payment and decides again. The trade is checked
+    against the account of the attempt it is about."""
+    account = d.channel_config.account(_attempt_account_id(d, payment, trade.out_trade_no))
     if account is None:
         raise IllegalTransition(f"payment {payment.payment_id} has no configured account")
     for _ in range(MAX_RACE_RETRIES):
         try:
-            return _apply_once(d, payment, trade, actor, account.mchid, account.appid)
+            return _apply_once(d, payment, trade, actor, account)
         except IllegalTransition:
             fresh = d.payments.get(payment.payment_id)
             if fresh is None or fresh.version == payment.version:
@@ -112,34 +114,60 @@ def apply_trade_result(d: Deps, payment: Payment, trade: TradeResult, actor: str
     raise IllegalTransition(f"payment {payment.payment_id} kept changing; giving up this pass")
 
 
-def _apply_once(d: Deps, payment: Payment, trade: TradeResult, actor: str, mchid: str, appid: str) -> Payment:
+def _attempt_account_id(d: Deps, payment: Payment, out_trade_no: str) -> str:
+    if out_trade_no == payment.out_trade_no:
+        return payment.account_id
+    attempt = d.payments.get_attempt(out_trade_no)
+    if attempt is None or attempt["payment_id"] != payment.payment_id:
+        raise TradeMismatch(f"{out_trade_no} is not an attempt of payment {payment.payment_id}")
+    return str(attempt["account_id"])
+
+
+def _apply_paid(
+    d: Deps, payment: Payment, trade: TradeResult, actor: str, account: ChannelAccount
+) -> Payment:
+    check_trade(payment, trade, account.mchid, account.appid)
+    if payment.status in OPEN_PAYMENT_STATES:
+        changes = {
+            "paid_at": trade.paid_at or d.clock(),
+            "channel_trade_no": trade.channel_trade_no,
+            # the attempt that was paid is the payment's attempt from now on
+            "out_trade_no": trade.out_trade_no,
+            "account_id": account.account_id,
+            "provider": account.provider,
+        }
+        detail = {
+            "out_trade_no": trade.out_trade_no,
+            "channel_trade_no": trade.channel_trade_no,
+        }
+        return transition(d, payment, PaymentStatus.SUCCESS, changes, "payment.succeeded", actor, detail)
+    if payment.channel_trade_no == trade.channel_trade_no:
+        return payment  # a duplicate of what we already applied
+    if payment.status in PAID_STATES and trade.out_trade_no != payment.out_trade_no:
+        from paymux.services.duplicates import refund_duplicate_charge  # noqa: PLC0415
+
+        refund_duplicate_charge(d, payment, trade, account, actor)
+        return d.payments.get(payment.payment_id) or payment
+    record_exception(
+        d,
+        "paid_after_terminal",
+        payment.payment_id,
+        {
+            "status": payment.status.value,
+            "out_trade_no": trade.out_trade_no,
+            "channel_trade_no": trade.channel_trade_no,
+            "amount": trade.amount,
+            "actor": actor,
+        },
+    )
+    return payment
+
+
+def _apply_once(
+    d: Deps, payment: Payment, trade: TradeResult, actor: str, account: ChannelAccount
+) -> Payment:
     if trade.state == TradeState.PAID:
-        check_trade(payment, trade, mchid, appid)
-        if payment.status in OPEN_PAYMENT_STATES:
-            changes = {
-                "paid_at": trade.paid_at or d.clock(),
-                "channel_trade_no": trade.channel_trade_no,
-            }
-            detail = {
-                "out_trade_no": trade.out_trade_no,
-                "channel_trade_no": trade.channel_trade_no,
-            }
-            return transition(d, payment, PaymentStatus.SUCCESS, changes, "payment.succeeded", actor, detail)
-        if payment.channel_trade_no == trade.channel_trade_no:
-            return payment  # a duplicate of what we already applied
-        record_exception(
-            d,
-            "paid_after_terminal",
-            payment.payment_id,
-            {
-                "status": payment.status.value,
-                "out_trade_no": trade.out_trade_no,
-                "channel_trade_no": trade.channel_trade_no,
-                "amount": trade.amount,
-                "actor": actor,
-            },
-        )
-        return payment
+        return _apply_paid(d, payment, trade, actor, account)
     if trade.state == TradeState.CLOSED and payment.status in OPEN_PAYMENT_STATES:
         changes = {"closed_at": d.clock()}
         return transition(
@@ -152,7 +180,7 @@ def _apply_once(d: Deps, payment: Payment, trade: TradeResult, actor: str, mchid
             {"reason": "closed_by_channel", "channel_state": trade.raw_state},
         )
     if trade.state == TradeState.FAILED and payment.status in OPEN_PAYMENT_STATES:
-        changes = {
+        failure = {
             "failure_code": trade.raw_state,
             "failure_message": "the channel reported the payment failed",
         }
@@ -160,7 +188,7 @@ def _apply_once(d: Deps, payment: Payment, trade: TradeResult, actor: str, mchid
             d,
             payment,
             PaymentStatus.FAILED,
-            changes,
+            failure,
             "payment.failed",
             actor,
             {"channel_state": trade.raw_state},

@@ -98,13 +98,16 @@ REFUND_STATES: dict[str, RefundState] = {
 
 
 def refund_body(request: RefundRequest) -> dict[str, Any]:
-    return {
+    """Without a notify_url WeChat uses the refund callback configured in the merchant portal."""
+    body: dict[str, Any] = {
         "out_trade_no": request.out_trade_no,
         "out_refund_no": request.out_refund_no,
         "reason": request.reason[:80] if request.reason else "",
-        "notify_url": request.notify_url,
         "amount": {"refund": request.amount, "total": request.total, "currency": request.currency},
     }
+    if request.notify_url:
+        body["notify_url"] = request.notify_url
+    return body
 
 
 def refund_result(refund: dict[str, Any]) -> RefundResult:
