@@ -1,8 +1,11 @@
-"""The one registration point: provider name → how to build its channel for an account."""
+"""The one registration point: provider name → its channel class ("module:Class"), imported only
+when an account of that provider is used (each provider's code stays off other cold starts).
+Adding a provider is its folder under channels/ plus one line here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from paymux.channels.base import Channel, ChannelAccount
@@ -10,24 +13,56 @@ from paymux.channels.http import HttpClient
 from paymux.clock import Clock
 from paymux.errors import ConfigurationError
 
-Factory = Callable[[ChannelAccount, Mapping[str, Any], HttpClient, Clock], Channel]
-
-
-def _wechat(a: ChannelAccount, c: Mapping[str, Any], h: HttpClient, k: Clock) -> Channel:
-    from paymux.channels.wechat.client import WeChatPayChannel  # noqa: PLC0415 - per provider
-
-    return WeChatPayChannel(a, c, h, k)
-
-
-PROVIDERS: dict[str, Factory] = {
-    "wechat": _wechat,
+PROVIDERS: dict[str, str] = {
+    "wechat": "paymux.channels.wechat.client:WeChatPayChannel",
 }
+
+# What docs/channels.md lists per provider besides what the class declares.
+SANDBOXES: dict[str, str] = {"wechat": "sandbox/wechat (WeChat Pay API v3)"}
+OPERATIONS = ("create", "query", "close", "refund", "query_refund", "parse_callback", "fetch_statement")
+
+
+def channel_class(provider: str) -> Any:
+    path = PROVIDERS.get(provider)
+    if path is None:
+        raise ConfigurationError(f"no channel provider named {provider!r}")
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def build_channel(
     account: ChannelAccount, credentials: Mapping[str, Any], http: HttpClient, clock: Clock
 ) -> Channel:
-    factory = PROVIDERS.get(account.provider)
-    if factory is None:
-        raise ConfigurationError(f"no channel provider named {account.provider!r}")
-    return factory(account, credentials, http, clock)
+    channel: Channel = channel_class(account.provider)(account, credentials, http, clock)
+    return channel
+
+
+def catalog() -> list[dict[str, str]]:
+    """One row per product of every registered provider, from the classes themselves."""
+    rows = []
+    for provider in sorted(PROVIDERS):
+        cls = channel_class(provider)
+        operations = ", ".join(op for op in OPERATIONS if callable(getattr(cls, op, None)))
+        for product in sorted(cls.products):
+            rows.append(
+                {
+                    "provider": provider,
+                    "product": product,
+                    "operations": operations,
+                    "amount unit": cls.amount_unit,
+                    "sandbox": SANDBOXES.get(provider, "none"),
+                }
+            )
+    return rows
+
+
+def markdown_table() -> str:
+    rows = catalog()
+    header = list(rows[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(f"`{r[h]}`" if h == "product" else r[h] for h in header) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")
