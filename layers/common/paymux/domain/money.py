@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-SUPPORTED_CURRENCIES = frozenset({"CNY"})
 _YUAN = re.compile(r"-?\d{1,13}(\.\d{1,2})?")
 
 

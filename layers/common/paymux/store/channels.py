@@ -10,7 +10,7 @@ from typing import Any
 from paymux.channels.base import ChannelAccount
 from paymux.clock import Clock
 from paymux.store.cache import TTLCache
-from paymux.store.dynamo import from_item, to_item
+from paymux.store.dynamo import query_all, to_item
 
 CACHE_SECONDS = 60.0
 
@@ -34,18 +34,12 @@ class ChannelConfigStore:
         return next((a for a in self.accounts() if a.account_id == account_id), None)
 
     def _load_accounts(self) -> list[ChannelAccount]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-            "ExpressionAttributeValues": {":pk": {"S": "CHANNEL"}, ":p": {"S": "ACCOUNT#"}},
-        }
-        while True:
-            page = self._ddb.query(**kwargs)
-            items.extend(from_item(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(
+            self._ddb,
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+            ExpressionAttributeValues={":pk": {"S": "CHANNEL"}, ":p": {"S": "ACCOUNT#"}},
+        )
         fields = ChannelAccount.__dataclass_fields__
         accounts = []
         for item in items:

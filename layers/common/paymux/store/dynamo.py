@@ -61,6 +61,12 @@ def cancellation_codes(exc: Exception) -> list[str]:
     return [str(r.get("Code", "None")) for r in reasons]
 
 
-def error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", {}) or {}
-    return str(response.get("Error", {}).get("Code", ""))
+def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a Query, following LastEvaluatedKey, as plain Python values."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**kwargs)
+        items.extend(from_item(i) for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from paymux.clock import iso
-from paymux.store.dynamo import from_item, to_attr, to_item
+from paymux.store.dynamo import from_item, query_all, to_attr, to_item
 
 OUTBOX_PK = "DUE#OUTBOX"
 
@@ -179,20 +179,13 @@ class NotificationStore:
 
     def for_payment(self, payment_id: str) -> list[dict[str, Any]]:
         """Notifications of a payment, each with its attempts in order."""
-        page: dict[str, Any] = {}
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-            "ExpressionAttributeValues": {":pk": {"S": f"PAY#{payment_id}"}, ":p": {"S": "NTF#"}},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._ddb.query(**kwargs)
-            items.extend(from_item(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(
+            self._ddb,
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+            ExpressionAttributeValues={":pk": {"S": f"PAY#{payment_id}"}, ":p": {"S": "NTF#"}},
+            ConsistentRead=True,
+        )
         notifications = {i["SK"]: {**i, "attempt_log": []} for i in items if "#ATT#" not in i["SK"]}
         for item in items:
             if "#ATT#" in item["SK"]:

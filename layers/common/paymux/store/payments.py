@@ -20,7 +20,7 @@ from paymux.domain.states import (
     check_payment_transition,
 )
 from paymux.errors import IllegalTransition
-from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item
+from paymux.store.dynamo import cancellation_codes, from_item, query_all, to_attr, to_item
 
 DUE_SHARDS = 8
 _PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
@@ -58,7 +58,11 @@ class Outcome:
 
 
 def payment_from_item(item: dict[str, Any]) -> Payment:
-    values = {k: v for k, v in from_item(item).items() if k in _PAYMENT_FIELDS}
+    return _payment_from_values(from_item(item))
+
+
+def _payment_from_values(item: dict[str, Any]) -> Payment:
+    values = {k: v for k, v in item.items() if k in _PAYMENT_FIELDS}
     values["status"] = PaymentStatus(values["status"])
     return Payment(**values)
 
@@ -95,19 +99,13 @@ class PaymentStore:
         return self._query_partition(f"PAY#{payment_id}", "EVT#")
 
     def _query_partition(self, pk: str, prefix: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._ddb.query(**kwargs)
-            items.extend(from_item(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_all(
+            self._ddb,
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": prefix}},
+            ConsistentRead=True,
+        )
 
     def due(self, shard: int, now: float, limit: int = 100) -> list[Payment]:
         page = self._ddb.query(
@@ -124,19 +122,14 @@ class PaymentStore:
 
     def paid_on(self, account_id: str, day: date) -> list[Payment]:
         """Payments of `account_id` that succeeded on `day` (Asia/Shanghai), via GSI3."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "GSI3",
-            "KeyConditionExpression": "GSI3PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"PAID#{account_id}#{day.isoformat()}"}},
-        }
-        payments: list[Payment] = []
-        while True:
-            page = self._ddb.query(**kwargs)
-            payments.extend(payment_from_item(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return payments
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(
+            self._ddb,
+            TableName=self._table,
+            IndexName="GSI3",
+            KeyConditionExpression="GSI3PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"PAID#{account_id}#{day.isoformat()}"}},
+        )
+        return [_payment_from_values(i) for i in items]
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, payment: Payment, attempt: dict[str, Any], next_check_at: float) -> None:

@@ -5,7 +5,6 @@ Everything here raises on anything wrong; nothing returns a "false" to be forgot
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -134,7 +133,3 @@ def decrypt_resource(apiv3_key: bytes, resource: Mapping[str, Any]) -> dict[str,
     except (InvalidTag, KeyError, ValueError) as exc:
         raise CallbackRejected("callback resource does not decrypt with the APIv3 key") from exc
     return decoded
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
