@@ -53,42 +53,12 @@ def test_idempotency_key_replays_the_first_response(world: World):
         "notify_url": world.notify_url,
     }
     key = {"idempotency-key": "key-" + secrets.token_hex(8)}
-    first = invoke(
-        "create_payment",
-        api_event(
-            "create_payment.json",
-            app_id=world.app_id,
-            secret=world.secret,
-            now=world.clock(),
-            body=body,
-            headers=key,
-        ),
-    )
-    again = invoke(
-        "create_payment",
-        api_event(
-            "create_payment.json",
-            app_id=world.app_id,
-            secret=world.secret,
-            now=world.clock(),
-            body=body,
-            headers=key,
-        ),
-    )
+    first = world.raw("create_payment.json", body=body, headers=key)
+    again = world.raw("create_payment.json", body=body, headers=key)
     assert first["statusCode"] == again["statusCode"] == 201  # without the key a repeat answers 200
     assert first["body"] == again["body"]
     assert again["headers"].get("Idempotent-Replayed") == "true"
-    other = invoke(
-        "create_payment",
-        api_event(
-            "create_payment.json",
-            app_id=world.app_id,
-            secret=world.secret,
-            now=world.clock(),
-            body={**body, "amount": 101},
-            headers=key,
-        ),
-    )
+    other = world.raw("create_payment.json", body={**body, "amount": 101}, headers=key)
     assert response_json(other)[0] == 409
     assert response_json(other)[1]["error"]["code"] == "idempotency_key_reused"
 
@@ -103,55 +73,28 @@ def test_idempotency_key_replays_errors_too(world: World):
         "merchant_order_no": "ORD-E",
         "notify_url": world.notify_url,
     }
-    responses = [
-        invoke(
-            "create_payment",
-            api_event(
-                "create_payment.json",
-                app_id=world.app_id,
-                secret=world.secret,
-                now=world.clock(),
-                body=body,
-                headers=key,
-            ),
-        )
-        for _ in range(2)
-    ]
+    responses = [world.raw("create_payment.json", body=body, headers=key) for _ in range(2)]
     assert [r["statusCode"] for r in responses] == [422, 422]
     assert responses[1]["headers"].get("Idempotent-Replayed") == "true"
 
 
 def test_replayed_forged_and_stale_requests_are_rejected(world: World):
+    missing = {"path": "/v1/payments/pay_x", "path_params": {"payment_id": "pay_x"}}
     event = api_event(
         "get_payment.json",
         app_id=world.app_id,
         secret=world.secret,
         now=world.clock(),
-        path="/v1/payments/pay_x",
-        path_params={"payment_id": "pay_x"},
         nonce="fixed-nonce-0000001",
+        **missing,
     )
     assert response_json(invoke("get_payment", event))[0] == 404  # authenticated, no such payment
     replay = response_json(invoke("get_payment", event))
     assert (replay[0], replay[1]["error"]["code"]) == (401, "replayed_request")
-    forged = api_event(
-        "get_payment.json",
-        app_id=world.app_id,
-        secret="sk_wrong",
-        now=world.clock(),
-        path="/v1/payments/pay_x",
-        path_params={"payment_id": "pay_x"},
-    )
-    assert response_json(invoke("get_payment", forged))[1]["error"]["code"] == "invalid_signature"
-    stale = api_event(
-        "get_payment.json",
-        app_id=world.app_id,
-        secret=world.secret,
-        now=world.clock() - 301,
-        path="/v1/payments/pay_x",
-        path_params={"payment_id": "pay_x"},
-    )
-    assert response_json(invoke("get_payment", stale))[1]["error"]["code"] == "stale_request"
+    forged = world.raw("get_payment.json", secret="sk_wrong", **missing)
+    assert response_json(forged)[1]["error"]["code"] == "invalid_signature"
+    stale = world.raw("get_payment.json", now=world.clock() - 301, **missing)
+    assert response_json(stale)[1]["error"]["code"] == "stale_request"
 
 
 @pytest.mark.parametrize(
