@@ -1,0 +1,298 @@
+"""``AlipaySandbox``: a local Alipay OpenAPI gateway, its key, its payers and its notifications."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from sandbox.alipay import resources
+from sandbox.alipay.api import TradeApi
+from sandbox.alipay.apps import AppRegistry, SandboxApp
+from sandbox.alipay.bill_api import BillApi
+from sandbox.alipay.crypto import NOTIFY_EXCLUDED, new_rsa_key, public_pem, rsa2_sign, sign_content
+from sandbox.alipay.envelope import (
+    DEFAULT_TIMESTAMP_TOLERANCE,
+    GatewayRequest,
+    authenticate,
+    parse_order_string,
+    response_key,
+)
+from sandbox.alipay.errors import GatewayError, SandboxStateError, business
+from sandbox.alipay.notify import ALIPAY_NOTIFY_DELAYS, Notification, NotifyAttempt, NotifyDispatcher
+from sandbox.alipay.orders import build_trade
+from sandbox.alipay.server import GatewayApp, GatewayConfig, SandboxHTTPServer, render_response
+from sandbox.alipay.store import Event, Refund, SandboxStore, Trade
+from sandbox.alipay.times import alipay_time
+from sandbox.alipay.validation import yuan
+
+APP_PAY_METHOD = "alipay.trade.app.pay"
+_SWEEP_INTERVAL_SECONDS = 0.2
+
+
+class AlipaySandbox:
+    """See ``sandbox/alipay/README.md`` for the behaviour; the constructor only builds a key."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+        notify_retry_delays: Sequence[float] = ALIPAY_NOTIFY_DELAYS,
+        notify_time_scale: float = 1.0,
+        require_https_notify: bool = False,
+        notify_on_close: bool = False,
+        *,
+        notify_on_finish: bool = False,
+        timestamp_tolerance: float | None = DEFAULT_TIMESTAMP_TOLERANCE,
+    ) -> None:
+        self._host, self._port = host, port
+        self._clock = clock
+        self._require_https_notify = require_https_notify
+        self._notify_on_close = notify_on_close
+        self._notify_on_finish = notify_on_finish
+        self._timestamp_tolerance = timestamp_tolerance
+        self._alipay_key = new_rsa_key()
+        self._apps = AppRegistry()
+        self._store = SandboxStore(self._on_event)
+        self._notifier = NotifyDispatcher(self._alipay_key, clock, notify_retry_delays, notify_time_scale)
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._sweeper: threading.Thread | None = None
+        self._stopped = False
+        trades = TradeApi(
+            self._store, clock, lambda: self.base_url, require_https_notify=require_https_notify
+        )
+        self._bills = BillApi(self._store, clock, lambda: self.base_url)
+        config = GatewayConfig(
+            apps=self._apps,
+            store=self._store,
+            handlers=trades.handlers | self._bills.handlers,
+            alipay_key=self._alipay_key,
+            clock=clock,
+            timestamp_tolerance=timestamp_tolerance,
+            base_url=lambda: self.base_url,
+            bill_download=self._bills.download,
+        )
+        self._app = GatewayApp(config, self)
+
+    # lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._stopped:
+            raise RuntimeError("a stopped sandbox cannot be started again; make a new one")
+        if self._server is not None:
+            return
+        self._server = SandboxHTTPServer((self._host, self._port), self._app)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="alipay-sandbox-http",
+            daemon=True,
+        )
+        self._thread.start()
+        self._notifier.start()
+        if self._notify_on_close:  # timeouts must be noticed even when nobody asks
+            self._sweeper = threading.Thread(
+                target=self._sweep_loop, name="alipay-sandbox-sweeper", daemon=True
+            )
+            self._sweeper.start()
+
+    def stop(self) -> None:
+        """Stop serving and cancel every pending notification resend."""
+        self._stopped = True
+        self._stopping.set()
+        self._notifier.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for thread in (self._thread, self._sweeper):
+            if thread is not None:
+                thread.join(timeout=5)
+
+    def __enter__(self) -> AlipaySandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        host, port = self._server.server_address[:2]
+        host_text = host.decode() if isinstance(host, bytes) else host
+        return f"http://{host_text}:{port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"{self.base_url}/gateway.do"
+
+    @property
+    def alipay_public_key_pem(self) -> bytes:
+        """The key Alipay signs answers, notifications and page returns with (not the app key)."""
+        return public_pem(self._alipay_key)
+
+    # applications and state ---------------------------------------------------------------
+
+    def register_app(self, app: SandboxApp) -> None:
+        self._apps.register(app)
+
+    @property
+    def trades(self) -> Mapping[str, dict[str, Any]]:
+        """out_trade_no → the query answer's fields plus the sandbox's view of the order."""
+        return MappingProxyType(
+            {
+                trade.out_trade_no: resources.trade_view(trade, self.base_url)
+                for trade in self._store.trades(self._clock())
+            }
+        )
+
+    @property
+    def refunds(self) -> Mapping[tuple[str, str], dict[str, Any]]:
+        """(out_trade_no, out_request_no) → the refund."""
+        return MappingProxyType(
+            {(r.out_trade_no, r.out_request_no): resources.refund_view(r) for r in self._store.refunds()}
+        )
+
+    def sweep(self) -> None:
+        """Close every unpaid trade whose time is up now (reads do it lazily anyway)."""
+        self._store.sweep(self._clock())
+
+    def finish_trades(self, app_id: str | None = None) -> list[str]:
+        """The refund window is over: every TRADE_SUCCESS trade becomes TRADE_FINISHED."""
+        return [trade.out_trade_no for trade in self._store.finish(app_id, self._clock())]
+
+    # the payer's side ---------------------------------------------------------------------
+
+    def scan(self, app_id: str, out_trade_no: str, buyer_id: str | None = None) -> dict[str, Any]:
+        """The payer scans a precreate QR code: the trade now exists (WAIT_BUYER_PAY)."""
+        return resources.trade_view(
+            self._store.scan(app_id, out_trade_no, buyer_id, self._clock()), self.base_url
+        )
+
+    def pay(self, app_id: str, out_trade_no: str, buyer_id: str | None = None) -> dict[str, Any]:
+        """The payer pays (scanning first if needed): TRADE_SUCCESS, notified in the background."""
+        app = self._apps.get(app_id)
+        if app is None:
+            raise SandboxStateError(f"unknown app {app_id}")
+        trade = self._store.pay(app_id, out_trade_no, buyer_id, app.fee_rate_bp, self._clock())
+        return resources.trade_view(trade, self.base_url)
+
+    def abandon(self, app_id: str, out_trade_no: str) -> None:
+        """The payer walks away: nothing happens (the trade waits until it expires or is closed)."""
+        if self._store.trade(app_id, out_trade_no, self._clock()) is None:
+            raise SandboxStateError(f"no order {out_trade_no} for app {app_id}")
+
+    def pay_app_order(self, order_string: str) -> dict[str, Any]:
+        """What the Alipay app does with an ``alipay.trade.app.pay`` order string: verify it,
+        create and pay the trade, notify. Returns the app SDK's result: ``resultStatus`` 9000
+        and ``result`` (the signed ``alipay_trade_app_pay_response`` JSON text), or 4000 with
+        the error; plus the sandbox's ``trade`` view when paid."""
+        try:
+            request, trade = self._submit_app_order(order_string)
+            app = request.app
+            paid = self._store.pay(app.app_id, trade.out_trade_no, None, app.fee_rate_bp, self._clock())
+        except GatewayError as exc:
+            return _app_result(
+                "4000",
+                exc.sub_msg or exc.msg,
+                render_response(response_key(APP_PAY_METHOD), exc.body(), None, "utf-8").decode(),
+            )
+        except SandboxStateError as exc:
+            error = business("ACQ.TRADE_STATUS_ERROR", str(exc))
+            return _app_result(
+                "4000",
+                str(exc),
+                render_response(response_key(APP_PAY_METHOD), error.body(), None, "utf-8").decode(),
+            )
+        answer = {
+            "code": "10000",
+            "msg": "Success",
+            "app_id": app.app_id,
+            "auth_app_id": app.app_id,
+            "charset": request.charset,
+            "timestamp": alipay_time(self._clock()),
+            "out_trade_no": paid.out_trade_no,
+            "total_amount": yuan(paid.total),
+            "trade_no": paid.trade_no,
+            "seller_id": app.pid,
+        }
+        text = render_response(response_key(APP_PAY_METHOD), answer, self._alipay_key, request.charset)
+        result = text[:-1].decode(request.charset) + ',"sign_type":"RSA2"}'
+        return _app_result("9000", "", result) | {"trade": resources.trade_view(paid, self.base_url)}
+
+    def cancel_app_order(self, order_string: str) -> dict[str, Any]:
+        """The payer opens the app cashier and cancels: the trade exists, unpaid (6001)."""
+        try:
+            self._submit_app_order(order_string)
+        except GatewayError as exc:
+            return _app_result(
+                "4000",
+                exc.sub_msg or exc.msg,
+                render_response(response_key(APP_PAY_METHOD), exc.body(), None, "utf-8").decode(),
+            )
+        return _app_result("6001", "用户中途取消", "")
+
+    def _submit_app_order(self, order_string: str) -> tuple[GatewayRequest, Trade]:
+        params, charset = parse_order_string(order_string)
+        request = authenticate(
+            params, charset, self._apps, {APP_PAY_METHOD}, self._clock, self._timestamp_tolerance
+        )
+        return request, self.open_cashier(request)
+
+    # hooks for the HTTP side ---------------------------------------------------------------
+
+    def open_cashier(self, request: GatewayRequest) -> Trade:
+        """A page/wap/app order reaches Alipay's cashier: the trade exists from now on."""
+        now = self._clock()
+        return self._store.place(
+            build_trade(request, now, require_https_notify=self._require_https_notify), now
+        )
+
+    def return_url_after_payment(self, app_id: str, out_trade_no: str) -> str | None:
+        """Where the browser goes after a page/wap payment: ``return_url`` with signed params."""
+        trade = self._store.trade(app_id, out_trade_no, self._clock())
+        app = self._apps.get(app_id)
+        if trade is None or app is None or not trade.return_url or trade.qr_code:
+            return None
+        params = resources.page_return_params(app, trade, self._clock())
+        content = sign_content(params, NOTIFY_EXCLUDED)
+        params["sign"] = rsa2_sign(self._alipay_key, content.encode(trade.charset, errors="replace"))
+        separator = "&" if urlsplit(trade.return_url).query else "?"
+        return f"{trade.return_url}{separator}{urlencode(params, encoding=trade.charset)}"
+
+    # notifications ------------------------------------------------------------------------
+
+    @property
+    def notify_log(self) -> list[NotifyAttempt]:
+        return self._notifier.log
+
+    def wait_for_notifications(self, timeout: float = 5.0) -> bool:
+        """Block until no notification is pending or in flight (False when ``timeout`` ran out)."""
+        return self._notifier.wait_idle(timeout)
+
+    def _on_event(self, event: Event, trade: Trade, refund: Refund | None) -> None:
+        if event == "closed" and not self._notify_on_close:
+            return
+        if event == "finished" and not self._notify_on_finish:
+            return
+        app = self._apps.get(trade.app_id)
+        if app is None or not trade.notify_url:
+            return
+        notify_id = resources.new_notify_id(self._clock())
+        fields = resources.notify_fields(app, trade, notify_id, refund)
+        self._notifier.submit(Notification(notify_id, trade.notify_url, fields, trade.charset))
+
+    def _sweep_loop(self) -> None:
+        while not self._stopping.wait(_SWEEP_INTERVAL_SECONDS):
+            self.sweep()
+
+
+def _app_result(status: str, memo: str, result: str) -> dict[str, Any]:
+    return {"resultStatus": status, "memo": memo, "result": result}
