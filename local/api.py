@@ -33,6 +33,17 @@ SERVER_ERROR = (500, {"message": "Internal Server Error"})
 # HTTP APIs pass these bodies as text; everything else (form posts too) arrives base64-encoded.
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
 _HOP_HEADERS = {"content-length", "transfer-encoding", "connection"}  # the server sets these
+# What an IAM-authorized route's event carries (requestContext.authorizer.iam); locally every
+# request to such a route is this operator, signed or not.
+LOCAL_IAM = {
+    "accessKey": "AKIALOCALOPERATOR000",
+    "accountId": ACCOUNT_ID,
+    "callerId": "AIDALOCALOPERATOR000",
+    "cognitoIdentity": None,
+    "principalOrgId": None,
+    "userArn": f"arn:aws:iam::{ACCOUNT_ID}:user/local-operator",
+    "userId": "AIDALOCALOPERATOR000",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class Route:
     method: str  # upper case, or ANY
     path: str  # /v1/payments/{payment_id}
     function: str  # logical id
+    iam: bool = False  # Auth: Authorizer: AWS_IAM (SigV4 is not checked locally; see LOCAL_IAM)
 
     @property
     def key(self) -> str:
@@ -80,7 +92,8 @@ def http_api_routes(sam_template: dict[str, Any]) -> list[Route]:
                 continue
             props = event.get("Properties") or {}
             method = str(props.get("Method", "ANY")).upper()
-            routes.append(Route(method, str(props.get("Path", "/{proxy+}")), logical_id))
+            iam = (props.get("Auth") or {}).get("Authorizer") == "AWS_IAM"
+            routes.append(Route(method, str(props.get("Path", "/{proxy+}")), logical_id, iam))
     return routes
 
 
@@ -143,6 +156,8 @@ def build_event(
         },
         "isBase64Encoded": False,
     }
+    if route.iam:
+        event["requestContext"]["authorizer"] = {"iam": dict(LOCAL_IAM)}
     if cookie_header:
         event["cookies"] = [c.strip() for c in cookie_header.replace(",", ";").split(";") if c.strip()]
     if url.query:

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> Any:
         ("merchants", "show"): lambda: merchants.show(d, args.app_id),
         ("channels", "list"): lambda: channels.list_accounts(d),
         ("channels", "add"): lambda: channels.add(d, args.file),
-        ("channels", "disable"): lambda: channels.update(d, args.account_id, {"enabled": False}),
+        ("channels", "disable"): lambda: channels.disable(d, args.account_id),
         ("channels", "update"): lambda: channels.update(
             d, args.account_id, {**updates, "enabled": True if args.enable else None}, args.file
         ),

@@ -1,18 +1,20 @@
 """`python -m ops channels …`: channel accounts as data. Changes reach warm containers within
-60 s (their configuration cache), with no deploy."""
+60 s (their configuration cache), with no deploy.
+
+Validation, merging and auditing are paymux.services.channel_admin's, shared with the
+operators' endpoints (/v1/admin/channel-accounts); here files are read and typed errors become
+exit messages. Writes are attributed to the operator's AWS identity."""
 
 from __future__ import annotations
 
+import getpass
 import json
-from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
-from paymux.channels.base import ChannelAccount
-from paymux.channels.registry import PROVIDERS
 from paymux.deps import Deps
-
-_FIELDS = {f.name for f in fields(ChannelAccount)}
+from paymux.errors import PaymuxError
+from paymux.services import channel_admin
 
 
 def load_document(path: str) -> dict[str, Any]:
@@ -22,60 +24,66 @@ def load_document(path: str) -> dict[str, Any]:
     if path.endswith((".yaml", ".yml")):
         import yaml  # noqa: PLC0415 - only for YAML input
 
-        doc: dict[str, Any] = yaml.safe_load(text)
+        doc: Any = yaml.safe_load(text)
     else:
         doc = json.loads(text)
+    if not isinstance(doc, dict):
+        raise SystemExit(f"{path}: expected the account's fields (a mapping)")
     if "credentials_file" in doc:
         doc["credentials"] = json.loads(Path(doc.pop("credentials_file")).read_text())
     return doc
 
 
-def account_from(doc: dict[str, Any]) -> ChannelAccount:
-    unknown = set(doc) - _FIELDS - {"credentials"}
-    if unknown:
-        raise SystemExit(f"unknown account fields: {', '.join(sorted(unknown))}")
-    if doc.get("provider") not in PROVIDERS:
-        raise SystemExit(f"provider must be one of {', '.join(sorted(PROVIDERS))}")
-    values = {k: v for k, v in doc.items() if k in _FIELDS}
-    values["products"] = tuple(values.get("products", ()))
-    values["merchants"] = tuple(values.get("merchants", ()))
-    return ChannelAccount(**values)
+def _exit(error: PaymuxError) -> SystemExit:
+    """A typed error as the command's message, one line per field problem (no values)."""
+    lines = [error.message] + [f"  {d.get('field', '')}: {d.get('message', '')}" for d in error.details]
+    return SystemExit("\n".join(lines))
 
 
-def public(account: ChannelAccount) -> dict[str, Any]:
-    return asdict(account)  # no credentials: those stay in Secrets Manager
+def operator() -> str:
+    """Who is writing: the caller's AWS identity (as the endpoints record the IAM caller), or
+    the local user when it cannot be had."""
+    try:
+        import boto3  # noqa: PLC0415
+
+        return str(boto3.client("sts").get_caller_identity()["Arn"])
+    except Exception:
+        return f"ops-cli:{getpass.getuser()}"
 
 
 def list_accounts(d: Deps) -> list[dict[str, Any]]:
-    return [public(a) for a in sorted(d.channel_config.accounts(), key=lambda a: (a.priority, a.account_id))]
+    return channel_admin.list_accounts(d)
 
 
 def add(d: Deps, path: str) -> dict[str, Any]:
     doc = load_document(path)
-    account = account_from(doc)
-    if d.channel_config.account(account.account_id) is not None:
-        raise SystemExit(f"account {account.account_id} exists: use `update`")
     if "credentials" not in doc:
         raise SystemExit("a new account needs credentials (or credentials_file)")
-    d.channel_config.put_account(account, doc["credentials"])
-    return public(account)
+    try:
+        return channel_admin.create_account(d, doc, actor=operator())
+    except PaymuxError as exc:
+        if exc.code == "channel_account_exists":
+            raise SystemExit(f"account {doc.get('account_id')} exists: use `update`") from None
+        raise _exit(exc) from None
 
 
 def update(d: Deps, account_id: str, changes: dict[str, Any], path: str | None = None) -> dict[str, Any]:
-    current = d.channel_config.account(account_id)
-    if current is None:
-        raise SystemExit(f"no channel account {account_id}")
+    """`changes` (None values: not given) over the fields of the file at `path`, if any; its
+    credentials, when present, replace the current ones."""
     credentials = None
     if path:
         doc = load_document(path)
         credentials = doc.pop("credentials", None)
-        changes = {**doc, **changes}
+        changes = {**doc, **{k: v for k, v in changes.items() if v is not None}}
     changes = {k: v for k, v in changes.items() if v is not None}
-    if changes.get("account_id", account_id) != account_id:
-        raise SystemExit("account_id cannot change")
-    for key in ("products", "merchants"):
-        if key in changes:
-            changes[key] = tuple(changes[key])
-    updated = replace(current, **changes)
-    d.channel_config.put_account(updated, credentials)
-    return public(updated)
+    try:
+        return channel_admin.update_account(d, account_id, changes, credentials, actor=operator())
+    except PaymuxError as exc:
+        raise _exit(exc) from None
+
+
+def disable(d: Deps, account_id: str) -> dict[str, Any]:
+    try:
+        return channel_admin.disable_account(d, account_id, actor=operator())
+    except PaymuxError as exc:
+        raise _exit(exc) from None

@@ -164,6 +164,13 @@ UNDOCUMENTED = {
     ("GET", "/v1/admin/exceptions", "ListExceptionsFunction"): (
         "an operators' endpoint behind IAM (SigV4) authorization, not part of the merchant API"
     ),
+    # Channel accounts, administered by operators (IAM): described in docs/operations.md.
+    ("GET", "/v1/admin/channel-accounts", "AdminListChannelAccountsFunction"): "operators, IAM",
+    ("POST", "/v1/admin/channel-accounts", "AdminCreateChannelAccountFunction"): "operators, IAM",
+    ("GET", "/v1/admin/channel-accounts/{account_id}", "AdminGetChannelAccountFunction"): "operators, IAM",
+    ("PATCH", "/v1/admin/channel-accounts/{account_id}", "AdminUpdateChannelAccountFunction"): (
+        "operators, IAM"
+    ),
 }
 
 

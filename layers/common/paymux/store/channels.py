@@ -4,15 +4,39 @@ from Secrets Manager. Adding, re-weighting or disabling an account is a write he
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from paymux.channels.base import ChannelAccount
 from paymux.clock import Clock
+from paymux.errors import Conflict
 from paymux.store.cache import TTLCache
-from paymux.store.dynamo import query_all, to_item
+from paymux.store.dynamo import from_item, query_all, to_item
 
 CACHE_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """An account as stored, with who changed it last and when (absent on items written before
+    writes were attributed)."""
+
+    account: ChannelAccount
+    updated_at: float | None = None
+    updated_by: str = ""
+
+
+def _record(item: dict[str, Any]) -> AccountRecord:
+    fields = ChannelAccount.__dataclass_fields__
+    values = {k: v for k, v in item.items() if k in fields}
+    values["products"] = tuple(values.get("products", ()))
+    values["merchants"] = tuple(values.get("merchants", ()))
+    updated_at = item.get("updated_at")
+    return AccountRecord(
+        ChannelAccount(**values),
+        float(updated_at) if updated_at is not None else None,
+        str(item.get("updated_by", "")),
+    )
 
 
 class ChannelConfigStore:
@@ -21,6 +45,7 @@ class ChannelConfigStore:
         self._secrets = secrets
         self._table = table
         self._prefix = prefix
+        self._clock = clock
         self._accounts: TTLCache[list[ChannelAccount]] = TTLCache(CACHE_SECONDS, clock)
         self._credentials: TTLCache[dict[str, Any]] = TTLCache(CACHE_SECONDS, clock)
 
@@ -34,20 +59,29 @@ class ChannelConfigStore:
         return next((a for a in self.accounts() if a.account_id == account_id), None)
 
     def _load_accounts(self) -> list[ChannelAccount]:
+        return [r.account for r in self._query(consistent=False)]
+
+    def _query(self, consistent: bool) -> list[AccountRecord]:
         items = query_all(
             self._ddb,
             TableName=self._table,
             KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
             ExpressionAttributeValues={":pk": {"S": "CHANNEL"}, ":p": {"S": "ACCOUNT#"}},
+            ConsistentRead=consistent,
         )
-        fields = ChannelAccount.__dataclass_fields__
-        accounts = []
-        for item in items:
-            values = {k: v for k, v in item.items() if k in fields}
-            values["products"] = tuple(values.get("products", ()))
-            values["merchants"] = tuple(values.get("merchants", ()))
-            accounts.append(ChannelAccount(**values))
-        return accounts
+        return [_record(item) for item in items]
+
+    # -- administration: read uncached and consistent, so an operator sees their own writes ----
+    def records(self) -> list[AccountRecord]:
+        return self._query(consistent=True)
+
+    def record(self, account_id: str) -> AccountRecord | None:
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key={"PK": {"S": "CHANNEL"}, "SK": {"S": f"ACCOUNT#{account_id}"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return _record(from_item(item)) if item else None
 
     def credentials(self, account_id: str) -> dict[str, Any]:
         def load() -> dict[str, Any]:
@@ -57,14 +91,18 @@ class ChannelConfigStore:
 
         return self._credentials.get(account_id, load)
 
-    def put_account(self, account: ChannelAccount, credentials: dict[str, Any] | None) -> None:
-        values = asdict(account)
-        values["products"] = list(account.products)
-        values["merchants"] = list(account.merchants)
-        self._ddb.put_item(
-            TableName=self._table,
-            Item=to_item({"PK": "CHANNEL", "SK": f"ACCOUNT#{account.account_id}", **values}),
-        )
+    def put_account(
+        self,
+        account: ChannelAccount,
+        credentials: dict[str, Any] | None,
+        *,
+        updated_by: str = "",
+        create: bool = False,
+    ) -> AccountRecord:
+        """Writes the account (and, when given, replaces its credentials). The credentials are
+        written first, so an account is never readable without them. `create` refuses to
+        replace an existing account (Conflict `channel_account_exists`); check first when the
+        credentials must not be touched in that case."""
         if credentials is not None:
             body = json.dumps(credentials)
             name = self.secret_name(account.account_id)
@@ -72,5 +110,18 @@ class ChannelConfigStore:
                 self._secrets.create_secret(Name=name, SecretString=body)
             except self._secrets.exceptions.ResourceExistsException:
                 self._secrets.put_secret_value(SecretId=name, SecretString=body)
-        self._accounts.clear()
-        self._credentials.clear()
+        values = asdict(account)
+        values["products"] = list(account.products)
+        values["merchants"] = list(account.merchants)
+        item = {"PK": "CHANNEL", "SK": f"ACCOUNT#{account.account_id}", **values}
+        record = AccountRecord(account, self._clock(), updated_by)
+        item |= {"updated_at": record.updated_at, "updated_by": updated_by or None}
+        condition = {"ConditionExpression": "attribute_not_exists(PK)"} if create else {}
+        try:
+            self._ddb.put_item(TableName=self._table, Item=to_item(item), **condition)
+        except self._ddb.exceptions.ConditionalCheckFailedException as exc:
+            raise Conflict("channel_account_exists", f"channel account {account.account_id} exists") from exc
+        finally:
+            self._accounts.clear()
+            self._credentials.clear()
+        return record
