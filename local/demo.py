@@ -1,6 +1,6 @@
-"""What `make dev` adds to the bare local stack: the WeChat Pay sandbox, a WeChat Pay account
-pointing at it, a seeded demo merchant app, and a demo merchant server that receives
-notifications. Prints the credentials and a copy-paste example."""
+"""What `make dev` adds to the bare local stack: the WeChat Pay and Alipay sandboxes, an account
+at each, a seeded demo merchant app, and a demo merchant server that receives notifications.
+Prints the credentials and a copy-paste example."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import secrets
 from pathlib import Path
 
 from local.demo_merchant import DemoMerchant
-from local.seed import seed_wechat_account
+from local.seed import seed_alipay_account, seed_wechat_account
 from local.stack import LocalStack
 from paymux.deps import deps, set_deps
 from paymux.store.merchants import MerchantApp
+from sandbox.alipay import AlipaySandbox, generate_app
 from sandbox.wechat import WeChatSandbox, generate_merchant
 
 log = logging.getLogger("local.demo")
@@ -24,6 +25,7 @@ STATE_FILE = Path(
 DEMO_APP_ID = "app_demo"
 DEMO_MERCHANT_ID = "mch_demo"
 DEMO_ACCOUNT_ID = "wx-demo"
+DEMO_ALIPAY_ACCOUNT_ID = "ali-demo"
 
 
 def setup(stack: LocalStack) -> None:
@@ -31,11 +33,15 @@ def setup(stack: LocalStack) -> None:
     merchant_port = int(os.environ.get("PAYMUX_DEMO_MERCHANT_PORT", "8702"))
     secret = "sk_demo_" + secrets.token_hex(16)
     identity = generate_merchant(mchid="1900000109", appids=("wx8888888888888888",))
+    alipay_port = int(os.environ.get("PAYMUX_ALIPAY_SANDBOX_PORT", "8703"))
     sandbox = WeChatSandbox(port=sandbox_port, key_mode="both")
+    alipay = AlipaySandbox(port=alipay_port)
+    alipay_identity = generate_app(app_id="2021000000000001", pid="2088000000000001")
     merchant = DemoMerchant(secret, port=merchant_port)
 
     def started(stack: LocalStack) -> None:
         sandbox.start()
+        alipay.start()
         merchant.start()
         set_deps(None)  # build from the stack's environment
         d = deps()
@@ -43,11 +49,13 @@ def setup(stack: LocalStack) -> None:
             MerchantApp(app_id=DEMO_APP_ID, merchant_id=DEMO_MERCHANT_ID, name="Demo shop"), secret
         )
         seed_wechat_account(d, sandbox, identity, DEMO_ACCOUNT_ID)
+        seed_alipay_account(d, alipay, alipay_identity, DEMO_ALIPAY_ACCOUNT_ID)
         state = {
             "api_url": stack.api_url,
             "app_id": DEMO_APP_ID,
             "secret": secret,
             "sandbox_url": sandbox.base_url,
+            "alipay_sandbox_url": alipay.base_url,
             "merchant_url": merchant.url,
             "notify_url": f"{merchant.url}/notify",
         }
@@ -56,7 +64,7 @@ def setup(stack: LocalStack) -> None:
         print(banner(state), flush=True)
 
     stack.on_started.append(started)
-    stack.on_stopped.append(lambda _stack: (merchant.stop(), sandbox.stop()))
+    stack.on_stopped.append(lambda _stack: (merchant.stop(), sandbox.stop(), alipay.stop()))
 
 
 def banner(state: dict[str, str]) -> str:
@@ -72,6 +80,7 @@ def banner(state: dict[str, str]) -> str:
  app id         {state["app_id"]}
  secret         {state["secret"]}
  WeChat sandbox {state["sandbox_url"]}/sandbox/   (pay QR codes in a browser)
+ Alipay sandbox {state["alipay_sandbox_url"]}/sandbox/   (methods alipay.qr/page/wap/app)
  demo merchant  {state["notify_url"]}   (verifies and logs notifications)
 
  Make a payment (create → pay in the sandbox → SUCCESS → merchant notified):

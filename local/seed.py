@@ -1,10 +1,12 @@
-"""Seeding a paymux WeChat Pay account that points at a WeChat Pay sandbox: what an operator
-does for a real account, with the sandbox's keys (used by the demo, the tests and the bench)."""
+"""Seeding paymux channel accounts that point at the WeChat Pay and Alipay sandboxes: what an
+operator does for a real account, with the sandbox's keys (used by the demo, the tests and the
+bench)."""
 
 from __future__ import annotations
 
 from paymux.channels.base import ChannelAccount
 from paymux.deps import Deps
+from sandbox.alipay import AlipaySandbox, GeneratedApp
 from sandbox.wechat import WeChatSandbox
 from sandbox.wechat.merchant import GeneratedMerchant
 
@@ -42,6 +44,36 @@ def seed_wechat_account(
             "id": sandbox.public_key_id,
             "public_key_pem": sandbox.public_key_pem.decode(),
         },
+    }
+    d.channel_config.put_account(account, credentials)
+    return account
+
+
+ALIPAY_PRODUCTS = ("alipay.qr", "alipay.page", "alipay.wap", "alipay.app")
+
+
+def seed_alipay_account(
+    d: Deps,
+    sandbox: AlipaySandbox,
+    identity: GeneratedApp,
+    account_id: str,
+    merchants: tuple[str, ...] = (),
+) -> ChannelAccount:
+    """Registers the application at the Alipay sandbox and configures the matching paymux
+    account: the app's private key signs, the sandbox's Alipay public key verifies."""
+    sandbox.register_app(identity.app)
+    account = ChannelAccount(
+        account_id=account_id,
+        provider="alipay",
+        products=ALIPAY_PRODUCTS,
+        mchid=identity.app.pid,
+        appid=identity.app.app_id,
+        base_url=sandbox.gateway_url,
+        merchants=merchants,
+    )
+    credentials = {
+        "app_private_key_pem": identity.private_key_pem.decode(),
+        "alipay_public_key_pem": sandbox.alipay_public_key_pem.decode(),
     }
     d.channel_config.put_account(account, credentials)
     return account

@@ -119,12 +119,14 @@ class World:
         return result
 
 
-def callback_event(path_account: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+def callback_event(
+    path_account: str, headers: dict[str, str], body: bytes, provider: str = "wechat"
+) -> dict[str, Any]:
     event = load_event("channel_callback.json")
     event["headers"] = {k.lower(): v for k, v in headers.items()}
     event["body"] = body.decode()
-    event["rawPath"] = f"/v1/callbacks/wechat/{path_account}"
-    event["pathParameters"] = {"provider": "wechat", "account_id": path_account}
+    event["rawPath"] = f"/v1/callbacks/{provider}/{path_account}"
+    event["pathParameters"] = {"provider": provider, "account_id": path_account}
     return event
 
 
@@ -141,14 +143,16 @@ class CallbackCatcher:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = dict(self.headers.items())
-                account = self.path.rstrip("/").rsplit("/", 1)[-1]
+                provider, account = self.path.rstrip("/").split("/")[-2:]
                 catcher.received.append({"headers": headers, "body": body, "account": account})
-                status = 500
+                status, answer = 500, b""
                 if catcher.forward:
-                    status = invoke("channel_callback", callback_event(account, headers, body))["statusCode"]
+                    reply = invoke("channel_callback", callback_event(account, headers, body, provider))
+                    status, answer = reply["statusCode"], reply["body"].encode()
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args: Any) -> None:
                 return

@@ -34,7 +34,10 @@ def test_a_provider_that_is_down_falls_back_to_the_next_account(world: World):
     assert (payment.account_id, payment.attempt_count) == (world.account_id, 2)
     first = world.d.payments.get_attempt(payment.out_trade_no[:-2] + "01")
     second = world.d.payments.get_attempt(payment.out_trade_no)
-    assert first["account_id"] == "wx-down" and first["routing"]["ranked"] == ["wx-down", world.account_id]
+    assert first["account_id"] == "wx-down" and first["routing"]["ranked"] == [
+        "wx-down:wechat.native",
+        f"{world.account_id}:wechat.native",
+    ]
     assert second["routing"] == {"fallback_from": "wx-down", "cause": "channel_unavailable"}
     assert [e["type"] for e in world.d.payments.events(created["id"])] == [
         "payment.created",

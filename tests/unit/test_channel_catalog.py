@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from paymux.api.models import METHODS
 from paymux.channels.registry import catalog, markdown_table
+from paymux.domain.methods import METHODS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "channels.md"
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from paymux.domain.methods import MAX_FALLBACK_METHODS, METHODS, can_replace
 from paymux.errors import ValidationFailed
 
-METHODS = ("wechat.native", "wechat.jsapi", "wechat.mini_program", "wechat.h5", "wechat.app")
 MAX_EXPIRES_IN = 7 * 24 * 3600
 
 
@@ -28,6 +28,12 @@ class CreatePaymentRequest(BaseModel):
     amount: int = Field(gt=0, strict=True, description="integer number of fen")
     currency: str = Field(description="ISO 4217; only CNY is supported")
     method: str = Field(description="channel product, e.g. wechat.native")
+    fallback_methods: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_FALLBACK_METHODS,
+        description="methods of the same family (e.g. alipay.qr for wechat.native) that may be used, "
+        "in this order, when no account of `method` can take the payment",
+    )
     subject: str = Field(min_length=1, max_length=127)
     merchant_order_no: str = Field(pattern=r"^[0-9A-Za-z_\-*|@.]{1,64}$")
     notify_url: str = Field(min_length=8, max_length=256)
@@ -49,6 +55,23 @@ class CreatePaymentRequest(BaseModel):
     def _method(cls, value: str) -> str:
         if value not in METHODS:
             raise ValueError(f"unsupported method {value!r}; supported: {', '.join(METHODS)}")
+        return value
+
+    @field_validator("fallback_methods")
+    @classmethod
+    def _fallbacks(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        method = info.data.get("method")
+        if method is None:
+            return value  # `method` itself is invalid and reported
+        if len(set(value)) != len(value):
+            raise ValueError("fallback_methods has duplicates")
+        for fallback in value:
+            if not can_replace(method, fallback):
+                same = [m for m in METHODS if can_replace(method, m)]
+                raise ValueError(
+                    f"{fallback!r} cannot replace {method!r} "
+                    f"(same-family alternatives: {', '.join(same) or 'none'})"
+                )
         return value
 
     @field_validator("metadata")

@@ -247,10 +247,10 @@ def _schemas() -> dict[str, Any]:
     """components/schemas: every request and response model and the models they use."""
     from paymux.api import resources  # noqa: PLC0415 - lazy: keeps this module's import cheap
     from paymux.api.models import (  # noqa: PLC0415
-        METHODS,
         CreatePaymentRequest,
         CreateRefundRequest,
     )
+    from paymux.domain.methods import METHODS  # noqa: PLC0415
 
     models = (
         CreatePaymentRequest,
@@ -273,6 +273,7 @@ def _schemas() -> dict[str, Any]:
     properties = schemas["CreatePaymentRequest"]["properties"]
     properties["currency"]["enum"] = ["CNY"]
     properties["method"]["enum"] = list(METHODS)
+    properties["fallback_methods"]["items"]["enum"] = list(METHODS)
     properties["metadata"].update(
         maxProperties=20,
         propertyNames={"maxLength": 40},

@@ -11,14 +11,19 @@ from typing import Any
 from paymux.channels.base import Channel, ChannelAccount
 from paymux.channels.http import HttpClient
 from paymux.clock import Clock
+from paymux.domain.methods import FAMILIES
 from paymux.errors import ConfigurationError
 
 PROVIDERS: dict[str, str] = {
+    "alipay": "paymux.channels.alipay.client:AlipayChannel",
     "wechat": "paymux.channels.wechat.client:WeChatPayChannel",
 }
 
 # What docs/channels.md lists per provider besides what the class declares.
-SANDBOXES: dict[str, str] = {"wechat": "sandbox/wechat (WeChat Pay API v3)"}
+SANDBOXES: dict[str, str] = {
+    "alipay": "sandbox/alipay (Alipay OpenAPI, RSA2)",
+    "wechat": "sandbox/wechat (WeChat Pay API v3)",
+}
 OPERATIONS = ("create", "query", "close", "refund", "query_refund", "parse_callback", "fetch_statement")
 
 
@@ -49,6 +54,7 @@ def catalog() -> list[dict[str, str]]:
                     "provider": provider,
                     "product": product,
                     "operations": operations,
+                    "family": FAMILIES.get(product, "none"),
                     "amount unit": cls.amount_unit,
                     "sandbox": SANDBOXES.get(provider, "none"),
                 }

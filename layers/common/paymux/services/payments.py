@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pydantic is imported only by handlers that validate a body 
 
 log = logging.getLogger("paymux")
 FIRST_CHECK_AFTER = 60.0
+Route = tuple[ChannelAccount, str]  # an account and the method it would be asked for
 
 
 def request_hash(request: CreatePaymentRequest) -> str:
@@ -49,11 +50,13 @@ def create_payment(
     d: Deps, app: MerchantApp, request: CreatePaymentRequest, api_domain: str
 ) -> tuple[int, Payment]:
     """201 with a new payment; 200 with the existing one when the same request is repeated."""
-    if app.methods and request.method not in app.methods:
-        raise ValidationFailed(
-            "method not enabled",
-            details=[{"field": "method", "message": f"{request.method} is not enabled for this app"}],
-        )
+    asked = [("method", request.method)] + [("fallback_methods", m) for m in request.fallback_methods]
+    for field, method in asked:
+        if app.methods and method not in app.methods:
+            raise ValidationFailed(
+                "method not enabled",
+                details=[{"field": field, "message": f"{method} is not enabled for this app"}],
+            )
     if request.amount > app.max_amount:
         raise ValidationFailed(
             "amount too large",
@@ -63,8 +66,8 @@ def create_payment(
     if request.return_url:
         check_url_syntax(request.return_url, "return_url", d.settings.allow_http_urls)
     now = d.clock()
-    ranked = rank_accounts(d.channel_config.accounts(), request.method, app.merchant_id, d.breaker, now)
-    account, fallbacks = ranked[0], ranked[1:]
+    ranked = rank_routes(d, [request.method, *request.fallback_methods], app.merchant_id, now)
+    (account, _), fallbacks = ranked[0], ranked[1:]
     payment_id = new_payment_id(now)
     payment = Payment(
         payment_id=payment_id,
@@ -96,7 +99,10 @@ def create_payment(
         "provider": account.provider,
         "product": request.method,
         "created_at": now,
-        "routing": {"ranked": [a.account_id for a in ranked], "reason": "priority, weight, breaker"},
+        "routing": {
+            "ranked": [f"{a.account_id}:{m}" for a, m in ranked],
+            "reason": "method order, then priority, weight, breaker",
+        },
     }
     try:
         d.payments.create(payment, attempt, next_check_at=now + FIRST_CHECK_AFTER)
@@ -114,7 +120,26 @@ def create_payment(
     return 201, submit(d, payment, api_domain, fallbacks)
 
 
-def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[ChannelAccount] = ()) -> Payment:
+def rank_routes(d: Deps, methods: Sequence[str], merchant_id: str, now: float) -> list[Route]:
+    """Every (account, method) that may take the payment, best first: the requested method's
+    accounts, then each allowed fallback method's. Fails only when none has an account."""
+    routes: list[Route] = []
+    unavailable: ChannelUnavailable | None = None
+    accounts = d.channel_config.accounts()
+    for method in methods:
+        try:
+            ranked = rank_accounts(accounts, method, merchant_id, d.breaker, now)
+        except ChannelUnavailable as exc:
+            unavailable = unavailable or exc
+            continue
+        routes += [(account, method) for account in ranked]
+    if not routes:
+        assert unavailable is not None
+        raise unavailable
+    return routes
+
+
+def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Route] = ()) -> Payment:
     """Creates the order at the channel and records what the payer needs. A failure that is
     safe to retry elsewhere (the channel was unreachable or refused this account's
     configuration: no payer has a QR code or prepay id yet, so nobody can have paid) moves to
@@ -132,7 +157,7 @@ def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Chann
             d.breaker.record(account.account_id, not safe_elsewhere, d.clock())
             if safe_elsewhere and remaining:
                 _close_orphan(d, account, payment.out_trade_no)
-                payment = _next_attempt(d, payment, remaining.pop(0), exc)
+                payment = _next_attempt(d, payment, *remaining.pop(0), exc)
                 continue
             raise _unsubmitted(d, payment, exc) from None
         d.breaker.record(account.account_id, True, d.clock())
@@ -162,16 +187,20 @@ def _close_orphan(d: Deps, account: ChannelAccount, out_trade_no: str) -> None:
         log.info("could not close abandoned attempt %s: %s", out_trade_no, exc.message)
 
 
-def _next_attempt(d: Deps, payment: Payment, account: ChannelAccount, cause: ChannelError) -> Payment:
+def _next_attempt(
+    d: Deps, payment: Payment, account: ChannelAccount, method: str, cause: ChannelError
+) -> Payment:
     number = payment.attempt_count + 1
     out_trade_no = attempt_out_trade_no(payment.payment_id, number)
     reason = {"fallback_from": payment.account_id, "cause": cause.channel_code or cause.code}
+    if method != payment.method:
+        reason["fallback_from_method"] = payment.method
     attempt = {
         "out_trade_no": out_trade_no,
         "payment_id": payment.payment_id,
         "account_id": account.account_id,
         "provider": account.provider,
-        "product": payment.method,
+        "product": method,
         "created_at": d.clock(),
         "routing": reason,
     }
@@ -185,6 +214,7 @@ def _next_attempt(d: Deps, payment: Payment, account: ChannelAccount, cause: Cha
     changes = {
         "account_id": account.account_id,
         "provider": account.provider,
+        "method": method,
         "out_trade_no": out_trade_no,
         "attempt_count": number,
         "updated_at": d.clock(),

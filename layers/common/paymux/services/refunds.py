@@ -218,7 +218,7 @@ def refresh_refund(d: Deps, refund: Refund) -> Refund:
     account = d.channel_config.account(payment.account_id) if payment else None
     if payment is None or account is None:
         return refund
-    result = d.channel(account).query_refund(refund.out_refund_no)
+    result = d.channel(account).query_refund(refund.out_refund_no, payment.out_trade_no)
     if result.state == RefundState.NOT_FOUND:
         return submit_refund(d, refund, payment)
     return apply_refund_result(d, refund, result, actor="active_query")

@@ -191,7 +191,16 @@ class PaymentStore:
             payment,
             payment.status,
             changes,
-            Outcome("payment.attempt_added", "paymux", {"out_trade_no": attempt["out_trade_no"]}),
+            Outcome(
+                "payment.attempt_added",
+                "paymux",
+                {
+                    "out_trade_no": attempt["out_trade_no"],
+                    "account_id": attempt["account_id"],
+                    "method": attempt["product"],
+                    "routing": attempt.get("routing", {}),
+                },
+            ),
             extra_puts=[{"PK": f"ATTEMPT#{attempt['out_trade_no']}", "SK": "ATTEMPT", **attempt}],
         )
 

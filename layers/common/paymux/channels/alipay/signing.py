@@ -17,12 +17,37 @@ from collections.abc import Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from paymux.errors import CallbackRejected
+from paymux.errors import CallbackRejected, ConfigurationError
 
 SIGN_TYPE = "RSA2"
+
+
+def _pem(text: str, kind: str) -> bytes:
+    """Alipay's console hands keys out as bare base64; PEM is accepted as well."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        return text.encode()
+    body = "\n".join(text[i : i + 64] for i in range(0, len(text), 64))
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n".encode()
+
+
+def load_private_key(text: str) -> rsa.RSAPrivateKey:
+    """The application private key (PKCS#8, or PKCS#1 when given as PEM)."""
+    key = serialization.load_pem_private_key(_pem(text, "PRIVATE KEY"), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigurationError("the Alipay application key must be an RSA private key")
+    return key
+
+
+def load_public_key(text: str) -> rsa.RSAPublicKey:
+    """Alipay's public key (SubjectPublicKeyInfo), not the application's."""
+    key = serialization.load_pem_public_key(_pem(text, "PUBLIC KEY"))
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ConfigurationError("the Alipay public key must be an RSA public key")
+    return key
 
 
 def sign_content(params: Mapping[str, Any], exclude: frozenset[str] = frozenset({"sign"})) -> str:

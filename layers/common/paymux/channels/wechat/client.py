@@ -157,7 +157,8 @@ class WeChatPayChannel:
             raise self._error(response)
         return transform.refund_result(json.loads(response.body))
 
-    def query_refund(self, out_refund_no: str) -> RefundResult:
+    def query_refund(self, out_refund_no: str, out_trade_no: str = "") -> RefundResult:
+        """WeChat finds a refund by out_refund_no alone (out_trade_no is for other providers)."""
         response = self._call("GET", f"/v3/refund/domestic/refunds/{quote(out_refund_no)}")
         if response.status == 404:
             return RefundResult(out_refund_no=out_refund_no, state=RefundState.NOT_FOUND)

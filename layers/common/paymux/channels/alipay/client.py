@@ -1,0 +1,283 @@
+"""Alipay OpenAPI (gateway v1, RSA2, public-key mode) I/O: signed requests, verified answers and
+notifies (PROTOCOLS.md §2).
+
+Credentials: `app_private_key_pem` (the application's key, signs requests) and
+`alipay_public_key_pem` (Alipay's key, verifies answers and notifies; not the app's public
+key). Public-key-certificate mode (app_cert_sn/alipay_root_cert_sn) is not supported.
+
+Only `alipay.qr` (precreate) is a server-to-server call. Page, wap and app payments are signed
+requests handed to the payer (a gateway URL, or the app's order string); Alipay creates the
+trade when the payer opens it, so those creates cannot fail over to another account."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode
+
+from paymux.channels.alipay import signing, statement, transform
+from paymux.channels.base import (
+    CallbackEvent,
+    ChannelAccount,
+    CreateRequest,
+    CreateResult,
+    HttpReply,
+    RefundRequest,
+    RefundResult,
+    RefundState,
+    StatementFile,
+    StatementRow,
+    TradeResult,
+    TradeState,
+)
+from paymux.channels.http import HttpClient
+from paymux.clock import Clock
+from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
+
+SUCCESS = "10000"
+MAX_NOTIFY_AGE = 48 * 3600.0
+MAX_CLOCK_SKEW = 300.0
+# Refusals of this account's configuration or permissions: Alipay created no trade, so another
+# account may be tried.
+_SAFE_TO_RETRY_ELSEWHERE = frozenset(
+    {
+        "isv.invalid-signature",
+        "isv.invalid-app-id",
+        "isv.invalid-app-auth-token",
+        "isv.insufficient-isv-permissions",
+        "isv.insufficient-user-permissions",
+        "isv.invalid-sign-type",
+        "ACQ.ACCESS_FORBIDDEN",
+        "ACQ.PARTNER_ERROR",
+        "ACQ.SELLER_BALANCE_NOT_ENOUGH",
+    }
+)
+_UNKNOWN_OUTCOME = frozenset({"ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.ACQ.SYSTEM_ERROR"})
+
+
+class AlipayChannel:
+    provider = "alipay"
+    amount_unit: Literal["fen", "yuan"] = "yuan"
+    products = frozenset(transform.PRODUCTS)
+
+    def __init__(
+        self,
+        account: ChannelAccount,
+        credentials: Mapping[str, Any],
+        http: HttpClient,
+        clock: Clock,
+    ) -> None:
+        self._account = account
+        self._http = http
+        self._clock = clock
+        self._private_key = signing.load_private_key(credentials["app_private_key_pem"])
+        self._alipay_key = signing.load_public_key(credentials["alipay_public_key_pem"])
+
+    # -- requests ----------------------------------------------------------------------------
+    def _signed(self, method: str, content: Mapping[str, Any], **extra: str) -> dict[str, str]:
+        params = {
+            "app_id": self._account.appid,
+            "method": method,
+            "format": "JSON",
+            "charset": "utf-8",
+            "sign_type": signing.SIGN_TYPE,
+            "timestamp": transform.china_time(self._clock()),
+            "version": "1.0",
+            "biz_content": json.dumps(content, ensure_ascii=False, separators=(",", ":")),
+            **extra,
+        }
+        return signing.sign_request(self._private_key, params)
+
+    def _call(self, method: str, content: Mapping[str, Any], **extra: str) -> dict[str, Any]:
+        """A verified answer object (code 10000, or a business error raised as ChannelError)."""
+        body = urlencode(self._signed(method, content, **extra)).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded;charset=utf-8",
+            "Accept": "application/json",
+            "User-Agent": "paymux/0.1",
+        }
+        response = self._http.request("POST", self._account.base_url, headers=headers, body=body)
+        if response.status != 200:
+            raise ChannelUnavailable(f"Alipay answered HTTP {response.status}")
+        text = response.body.decode("utf-8", errors="replace")
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise ChannelUnavailable("Alipay answered something that is not JSON") from exc
+        if not isinstance(document, dict):
+            raise ChannelUnavailable("Alipay answered something that is not a JSON object")
+        if "sign" not in document:
+            # Gateway-level refusals (bad signature, unknown app) may come unsigned. An unsigned
+            # answer is only ever believed as a refusal, never as a success.
+            answer = document.get(_response_key(method)) or document.get("error_response") or {}
+            if isinstance(answer, dict) and answer.get("code") not in (None, SUCCESS):
+                raise _error(answer)
+            raise ChannelUnavailable(f"Alipay answer to {method} is not signed")
+        try:
+            answer = signing.verify_response(self._alipay_key, text, method)
+        except CallbackRejected as exc:
+            raise ChannelUnavailable(f"unverifiable Alipay answer: {exc.message}") from exc
+        if str(answer.get("code")) != SUCCESS:
+            raise _error(answer)
+        return answer
+
+    # -- payments ----------------------------------------------------------------------------
+    def create(self, request: CreateRequest) -> CreateResult:
+        method, _ = transform.PRODUCTS[request.product]
+        content = transform.biz_content(request)
+        if request.product == "alipay.qr":
+            answer = self._call(method, content, notify_url=request.notify_url)
+            return CreateResult({"type": "qr_code", "code_url": str(answer["qr_code"])})
+        extra = {"notify_url": request.notify_url}
+        if request.return_url and request.product != "alipay.app":
+            extra["return_url"] = request.return_url
+        signed = self._signed(method, content, **extra)
+        if request.product == "alipay.app":
+            return CreateResult({"type": "alipay_app", "order_string": urlencode(signed)})
+        return CreateResult({"type": "redirect", "url": f"{self._account.base_url}?{urlencode(signed)}"})
+
+    def query(self, out_trade_no: str) -> TradeResult:
+        """Before a payer scans a precreate QR code Alipay has no trade: NOT_FOUND."""
+        try:
+            answer = self._call("alipay.trade.query", {"out_trade_no": out_trade_no})
+        except ChannelError as exc:
+            if exc.channel_code == "ACQ.TRADE_NOT_EXIST":
+                return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND)
+            raise
+        return transform.trade_result(answer, out_trade_no)
+
+    def close(self, out_trade_no: str) -> None:
+        """A trade that does not exist yet (QR code never scanned) has nothing to close; it can
+        still be paid until its time_expire, which the caller's query after close reports as
+        NOT_FOUND. A paid trade raises ACQ.TRADE_STATUS_ERROR."""
+        try:
+            self._call("alipay.trade.close", {"out_trade_no": out_trade_no})
+        except ChannelError as exc:
+            if exc.channel_code != "ACQ.TRADE_NOT_EXIST":
+                raise
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Synchronous at Alipay: 10000 means refunded. fund_change "N" answers a replayed
+        out_request_no (nothing moved this time), so the refund query decides."""
+        answer = self._call("alipay.trade.refund", transform.refund_content(request))
+        if answer.get("fund_change") != "Y":
+            return self.query_refund(request.out_refund_no, request.out_trade_no)
+        refunded = str(answer.get("gmt_refund_pay") or "")
+        return RefundResult(
+            out_refund_no=request.out_refund_no,
+            state=RefundState.SUCCESS,
+            amount=None,  # refund_fee is the trade's cumulative refund, not this one's amount
+            succeeded_at=transform.parse_china_time(refunded) if refunded else None,
+            raw_status="fund_change=Y",
+        )
+
+    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundResult:
+        content = {
+            "out_trade_no": out_trade_no,
+            "out_request_no": out_refund_no,
+            "query_options": ["gmt_refund_pay"],
+        }
+        try:
+            answer = self._call("alipay.trade.fastpay.refund.query", content)
+        except ChannelError as exc:
+            if exc.channel_code == "ACQ.TRADE_NOT_EXIST":
+                return RefundResult(out_refund_no=out_refund_no, state=RefundState.NOT_FOUND)
+            raise
+        return transform.refund_query_result(out_refund_no, answer)
+
+    # -- notifies ----------------------------------------------------------------------------
+    def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
+        form = _form(body)
+        signing.verify_notify(self._alipay_key, form)
+        if form.get("notify_type") != "trade_status_sync":
+            raise CallbackRejected(f"unexpected Alipay notify_type {form.get('notify_type')!r}")
+        if not form.get("notify_id") or not form.get("out_trade_no"):
+            raise CallbackRejected("Alipay notify without notify_id or out_trade_no")
+        self._check_fresh(form.get("notify_time", ""))
+        if form.get("app_id") != self._account.appid:
+            raise CallbackRejected(f"Alipay notify for app {form.get('app_id')}, not this account's")
+        if transform.is_refund_notify(form):
+            return CallbackEvent(form["notify_id"], "refund", refund=transform.refund_notify_result(form))
+        return CallbackEvent(form["notify_id"], "payment", trade=transform.trade_result(form))
+
+    def _check_fresh(self, notify_time: str) -> None:
+        """Alipay re-sends one notification for about 25 h (8 tries); anything older than
+        MAX_NOTIFY_AGE, or dated in the future, is a replay or a forgery, not a resend."""
+        try:
+            sent = transform.parse_china_time(notify_time)
+        except ValueError as exc:
+            raise CallbackRejected(f"Alipay notify_time {notify_time!r} is not a time") from exc
+        age = self._clock() - sent
+        if age > MAX_NOTIFY_AGE or age < -MAX_CLOCK_SKEW:
+            raise CallbackRejected(f"Alipay notify is stale (notify_time {notify_time})")
+
+    def callback_ack(self, error: Exception | None) -> HttpReply:
+        """Alipay reads the body: exactly `success` ends its resends, anything else is retried."""
+        headers = {"Content-Type": "text/plain; charset=utf-8"}
+        if error is None:
+            return HttpReply(200, "success", headers)
+        return HttpReply(401 if isinstance(error, CallbackRejected) else 500, "fail", headers)
+
+    # -- statements --------------------------------------------------------------------------
+    def download_statement(self, bill_date: date) -> Iterator[StatementRow]:
+        bill = self.fetch_statement(bill_date)
+        if bill is not None:
+            yield from bill.rows
+
+    def fetch_statement(self, bill_date: date) -> StatementFile | None:
+        """The trade bill of `bill_date` (GMT+8): ask for the download URL (a verified answer),
+        fetch it at once (it lives 30 s), parse the zip. None when Alipay has no bill."""
+        content = {"bill_type": "trade", "bill_date": bill_date.isoformat()}
+        try:
+            answer = self._call("alipay.data.dataservice.bill.downloadurl.query", content)
+        except ChannelError as exc:
+            if exc.channel_code == "isp.bill_not_exist":
+                return None
+            raise
+        url = str(answer.get("bill_download_url") or "")
+        if not url:
+            raise ChannelUnavailable("Alipay bill answer without bill_download_url")
+        response = self._http.request("GET", url, headers={"User-Agent": "paymux/0.1"})
+        if response.status != 200:
+            raise ChannelUnavailable(f"Alipay bill download answered HTTP {response.status}")
+        bill = statement.parse_trade_bill(response.body)
+        return StatementFile(
+            raw=response.body,
+            rows=bill.rows,
+            summary=bill.summary,
+            content_type="application/zip",
+            extension="zip",
+        )
+
+
+def _response_key(method: str) -> str:
+    return method.replace(".", "_") + "_response"
+
+
+def _error(answer: Mapping[str, Any]) -> ChannelError:
+    code = str(answer.get("code", ""))
+    sub_code = str(answer.get("sub_code") or code)
+    message = f"Alipay {sub_code}: {answer.get('sub_msg') or answer.get('msg') or ''}"
+    if code == "20000" or sub_code in _UNKNOWN_OUTCOME:
+        return ChannelUnavailable(message, channel_code=sub_code)
+    safe = sub_code in _SAFE_TO_RETRY_ELSEWHERE
+    return ChannelError(message, channel_code=sub_code, retryable_elsewhere=safe)
+
+
+def _form(body: bytes) -> dict[str, str]:
+    """The notify's form fields, decoded in the charset it declares (utf-8 unless it says GBK)."""
+    try:
+        text = body.decode("ascii")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CallbackRejected("Alipay notify body is not a URL-encoded form") from exc
+    charset = dict(pairs).get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "gbk", "gb2312"):
+        raise CallbackRejected(f"Alipay notify charset {charset} is not supported")
+    try:
+        form = dict(parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict"))
+    except UnicodeDecodeError as exc:
+        raise CallbackRejected(f"Alipay notify is not valid {charset}") from exc
+    return form

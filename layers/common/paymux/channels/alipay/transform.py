@@ -1,0 +1,154 @@
+"""Pure mapping between paymux values and Alipay OpenAPI fields (PROTOCOLS.md §2.4–2.5).
+
+Amounts cross as yuan strings with 2 decimals; times are GMT+8 wall clock
+"yyyy-MM-dd HH:mm:ss"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from paymux.channels.base import (
+    CreateRequest,
+    RefundRequest,
+    RefundResult,
+    RefundState,
+    TradeResult,
+    TradeState,
+)
+from paymux.domain.money import fen_to_yuan, yuan_to_fen
+from paymux.errors import BadRequest
+
+CHINA = timezone(timedelta(hours=8))
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# product → (OpenAPI method, product_code). Only precreate is a server-to-server call; page,
+# wap and app are signed requests the payer's browser or Alipay app carries to Alipay.
+PRODUCTS: dict[str, tuple[str, str]] = {
+    "alipay.qr": ("alipay.trade.precreate", ""),
+    "alipay.page": ("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY"),
+    "alipay.wap": ("alipay.trade.wap.pay", "QUICK_WAP_WAY"),
+    "alipay.app": ("alipay.trade.app.pay", "QUICK_MSECURITY_PAY"),
+}
+
+TRADE_STATES: dict[str, TradeState] = {
+    "WAIT_BUYER_PAY": TradeState.OPEN,
+    "TRADE_SUCCESS": TradeState.PAID,
+    "TRADE_FINISHED": TradeState.PAID,
+    "TRADE_CLOSED": TradeState.CLOSED,
+}
+
+
+def china_time(ts: float) -> str:
+    return datetime.fromtimestamp(int(ts), CHINA).strftime(TIME_FORMAT)
+
+
+def parse_china_time(value: str) -> float:
+    """ "2026-11-27 10:55:23", or with milliseconds as refund notifies write gmt_refund."""
+    moment = datetime.strptime(value, TIME_FORMAT + (".%f" if "." in value else ""))
+    return moment.replace(tzinfo=CHINA).timestamp()
+
+
+_SUBJECT_FORBIDDEN = str.maketrans("/=&", "--+")
+
+
+def _subject(subject: str) -> str:
+    """Alipay refuses `/`, `=` and `&` in subject; they are replaced, never dropped silently."""
+    return subject.translate(_SUBJECT_FORBIDDEN)[:256]
+
+
+def biz_content(request: CreateRequest) -> dict[str, Any]:
+    _, product_code = PRODUCTS[request.product]
+    content: dict[str, Any] = {
+        "out_trade_no": request.out_trade_no,
+        "total_amount": fen_to_yuan(request.amount),
+        "subject": _subject(request.subject),
+        "time_expire": china_time(request.expires_at),
+    }
+    if product_code:
+        content["product_code"] = product_code
+    if request.attach:
+        content["passback_params"] = request.attach[:512]
+    if request.product == "alipay.wap":
+        if not request.return_url:
+            raise BadRequest("alipay.wap needs return_url (where the payer goes back to)")
+        content["quit_url"] = request.return_url
+    return content
+
+
+def _amount(value: Any) -> int | None:
+    return yuan_to_fen(str(value)) if value not in (None, "") else None
+
+
+def trade_result(fields: Mapping[str, Any], out_trade_no: str = "") -> TradeResult:
+    """From a verified alipay.trade.query answer or a payment notify. A trade closed after a
+    full refund was paid: query answers TRADE_CLOSED with its send_pay_date, so it maps to
+    PAID, as WeChat's REFUND state does."""
+    raw_state = str(fields.get("trade_status", ""))
+    state = TRADE_STATES.get(raw_state, TradeState.OPEN)  # unknown → not final
+    paid_text = str(fields.get("send_pay_date") or fields.get("gmt_payment") or "")
+    if state == TradeState.CLOSED and paid_text:
+        state = TradeState.PAID
+    return TradeResult(
+        out_trade_no=str(fields.get("out_trade_no") or out_trade_no),
+        state=state,
+        amount=_amount(fields.get("total_amount")),
+        currency=str(fields.get("trans_currency") or "CNY"),
+        channel_trade_no=str(fields.get("trade_no", "")),
+        paid_at=parse_china_time(paid_text) if paid_text and state == TradeState.PAID else None,
+        mchid=str(fields.get("seller_id", "")),
+        appid=str(fields.get("app_id", "")),
+        raw_state=raw_state,
+    )
+
+
+def refund_content(request: RefundRequest) -> dict[str, Any]:
+    """out_request_no is Alipay's idempotency key for a refund: the same value never refunds
+    twice, and it is required for partial refunds."""
+    content: dict[str, Any] = {
+        "out_trade_no": request.out_trade_no,
+        "refund_amount": fen_to_yuan(request.amount),
+        "out_request_no": request.out_refund_no,
+    }
+    if request.reason:
+        content["refund_reason"] = request.reason[:256]
+    return content
+
+
+def refund_query_result(out_refund_no: str, answer: Mapping[str, Any]) -> RefundResult:
+    """alipay.trade.fastpay.refund.query answers 10000 without refund fields when Alipay has
+    no such refund; REFUND_SUCCESS is the only final state it reports."""
+    if not answer.get("refund_amount") and not answer.get("refund_status"):
+        return RefundResult(out_refund_no=out_refund_no, state=RefundState.NOT_FOUND)
+    raw = str(answer.get("refund_status") or "")
+    # Older answers carry no refund_status: a refund amount there means it was refunded.
+    state = RefundState.SUCCESS if raw in ("REFUND_SUCCESS", "") else RefundState.PROCESSING
+    succeeded = str(answer.get("gmt_refund_pay") or "")
+    return RefundResult(
+        out_refund_no=str(answer.get("out_request_no") or out_refund_no),
+        state=state,
+        amount=_amount(answer.get("refund_amount")),
+        channel_refund_no="",
+        succeeded_at=parse_china_time(succeeded) if succeeded else None,
+        raw_status=raw or "REFUND_SUCCESS",
+    )
+
+
+def refund_notify_result(form: Mapping[str, str]) -> RefundResult:
+    """A trade_status_sync notify caused by a refund (it carries out_biz_no = out_request_no
+    and gmt_refund). Its refund_fee is the trade's cumulative refund, not this refund's
+    amount, so the amount is left unknown here and checked by the stored refund instead."""
+    refunded = str(form.get("gmt_refund") or "")
+    return RefundResult(
+        out_refund_no=str(form["out_biz_no"]),
+        state=RefundState.SUCCESS,
+        amount=None,
+        channel_refund_no="",
+        succeeded_at=parse_china_time(refunded) if refunded else None,
+        raw_status="REFUND_SUCCESS",
+    )
+
+
+def is_refund_notify(form: Mapping[str, str]) -> bool:
+    return bool(form.get("out_biz_no")) and bool(form.get("gmt_refund") or form.get("refund_fee"))

@@ -1,0 +1,26 @@
+"""The payment methods merchants ask for, and which of them can stand in for one another.
+
+A method is a channel product. Two methods share a family when the payer experience is the
+same kind of thing (a QR code to scan, a mobile web redirect, an app SDK call), so a merchant
+that allows it can be given one when the other is down. Methods of different families never
+replace one another: a merchant page built to show a QR code cannot follow a redirect."""
+
+from __future__ import annotations
+
+FAMILIES: dict[str, str] = {
+    "wechat.native": "qr_code",
+    "alipay.qr": "qr_code",
+    "wechat.h5": "mobile_web",
+    "alipay.wap": "mobile_web",
+    "wechat.app": "app",
+    "alipay.app": "app",
+    "alipay.page": "desktop_web",
+    "wechat.jsapi": "wechat_browser",
+    "wechat.mini_program": "wechat_mini_program",
+}
+METHODS: tuple[str, ...] = tuple(FAMILIES)
+MAX_FALLBACK_METHODS = 3
+
+
+def can_replace(method: str, fallback: str) -> bool:
+    return fallback != method and FAMILIES.get(fallback) == FAMILIES.get(method) is not None
