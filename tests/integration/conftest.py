@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from local.seed import seed_wechat_account
+from local.seed import seed_alipay_account, seed_wechat_account
 from local.stack import LocalStack
 from paymux.config import Settings
 from paymux.deps import Deps, set_deps
 from paymux.store.merchants import MerchantApp
+from sandbox.alipay import AlipaySandbox, generate_app
 from sandbox.wechat import WeChatSandbox, generate_merchant
 from tests.support import FakeClock, MerchantEndpoint, api_event, invoke, load_event, response_json
 
@@ -245,3 +246,29 @@ def world(stack: LocalStack) -> Iterator[World]:
 
 def notification_bodies(endpoint: MerchantEndpoint) -> list[dict[str, Any]]:
     return [json.loads(r["body"]) for r in endpoint.received]
+
+
+@dataclass
+class Alipay:
+    sandbox: AlipaySandbox
+    account_id: str
+    app_id: str
+    pid: str
+    app_private_key_pem: bytes
+
+
+@pytest.fixture
+def alipay(world: World) -> Iterator[Alipay]:
+    suffix = secrets.token_hex(4)
+    identity = generate_app(app_id=f"2021{int(suffix, 16):012d}", pid=f"2088{int(suffix, 16):012d}")
+    sandbox = AlipaySandbox(clock=world.clock, notify_time_scale=0.001)
+    sandbox.start()
+    app = world.d.merchants.app(world.app_id)
+    assert app is not None
+    account = seed_alipay_account(world.d, sandbox, identity, f"ali-{suffix}", merchants=(app.merchant_id,))
+    try:
+        yield Alipay(
+            sandbox, account.account_id, identity.app.app_id, identity.app.pid, identity.private_key_pem
+        )
+    finally:
+        sandbox.stop()

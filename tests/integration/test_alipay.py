@@ -5,9 +5,7 @@ closes, notifies accepted and rejected, the bill, and fallback from WeChat Pay t
 from __future__ import annotations
 
 import base64
-import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -17,41 +15,14 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from local.seed import seed_alipay_account
 from paymux.channels.base import ChannelAccount
-from sandbox.alipay import AlipaySandbox, SandboxStateError, generate_app
-from tests.integration.conftest import World, callback_event, notification_bodies
+from sandbox.alipay import SandboxStateError
+from tests.integration.conftest import Alipay, World, callback_event, notification_bodies
 from tests.integration.test_refunds import get_refund, refund, wait_until
 from tests.support import invoke, load_event
 
 SHANGHAI = timezone(timedelta(hours=8))
 DOWN = "http://127.0.0.1:9"  # nothing listens: connection refused
-
-
-@dataclass
-class Alipay:
-    sandbox: AlipaySandbox
-    account_id: str
-    app_id: str
-    pid: str
-    app_private_key_pem: bytes
-
-
-@pytest.fixture
-def alipay(world: World) -> Iterator[Alipay]:
-    suffix = secrets.token_hex(4)
-    identity = generate_app(app_id=f"2021{int(suffix, 16):012d}", pid=f"2088{int(suffix, 16):012d}")
-    sandbox = AlipaySandbox(clock=world.clock, notify_time_scale=0.001)
-    sandbox.start()
-    app = world.d.merchants.app(world.app_id)
-    assert app is not None
-    account = seed_alipay_account(world.d, sandbox, identity, f"ali-{suffix}", merchants=(app.merchant_id,))
-    try:
-        yield Alipay(
-            sandbox, account.account_id, identity.app.app_id, identity.app.pid, identity.private_key_pem
-        )
-    finally:
-        sandbox.stop()
 
 
 def create(world: World, method: str = "alipay.qr", **overrides: Any) -> dict[str, Any]:

@@ -50,7 +50,28 @@ REGENERATE = "PYTHONPATH=layers/common .venv/bin/python -m paymux.api.openapi > 
 ACTIONS = (
     {"type": "qr_code", "code_url": "weixin://wxpay/bizpayurl?pr=abc"},
     {"type": "redirect", "url": "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"},
-    {"type": "wechat_prepay", "prepay_id": "wx201410272009395522657a690389285100"},
+    {
+        "type": "wechat_jsapi",
+        "prepay_id": "wx201410272009395522657a690389285100",
+        "appId": "wx8888888888888888",
+        "timeStamp": "1414561699",
+        "nonceStr": "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+        "package": "prepay_id=wx201410272009395522657a690389285100",
+        "signType": "RSA",
+        "paySign": "oR9d8PuhnIc+YZ8cBHFCwfgpaK9gd7vaRvkYD7rthRAZ",
+    },
+    {
+        "type": "wechat_app",
+        "prepay_id": "wx201410272009395522657a690389285100",
+        "appid": "wx8888888888888888",
+        "partnerid": "1900000109",
+        "prepayid": "wx201410272009395522657a690389285100",
+        "package": "Sign=WXPay",
+        "noncestr": "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+        "timestamp": "1414561699",
+        "sign": "oR9d8PuhnIc+YZ8cBHFCwfgpaK9gd7vaRvkYD7rthRAZ",
+    },
+    {"type": "alipay_app", "order_string": "app_id=2021000000000001&biz_content=%7B%7D&sign=abc"},
 )
 
 
@@ -92,6 +113,8 @@ PAYMENTS = [
     payment(status=PaymentStatus.PROCESSING, provider="wechat", action=ACTIONS[0], metadata={"k": "v"}),
     payment(status=PaymentStatus.PROCESSING, provider="wechat", action=ACTIONS[1], description="d"),
     payment(status=PaymentStatus.PROCESSING, provider="wechat", action=ACTIONS[2]),
+    payment(status=PaymentStatus.PROCESSING, provider="wechat", action=ACTIONS[3]),
+    payment(status=PaymentStatus.PROCESSING, provider="alipay", action=ACTIONS[4]),
     payment(
         status=PaymentStatus.SUCCESS, channel_trade_no="4200001", paid_at=NOW + 60, amount_refund_reserved=500
     ),

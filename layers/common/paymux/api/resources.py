@@ -46,20 +46,51 @@ class Failure(_Resource):
 
 class QrCodeAction(_Resource):
     type: Literal["qr_code"]
-    code_url: str = Field(description="render as a QR code for the payer to scan (wechat.native)")
+    code_url: str = Field(description="render as a QR code for the payer to scan (wechat.native, alipay.qr)")
 
 
 class RedirectAction(_Resource):
     type: Literal["redirect"]
-    url: str = Field(description="send the payer's browser here (wechat.h5)")
+    url: str = Field(description="send the payer's browser here (wechat.h5, alipay.page, alipay.wap)")
 
 
-class WechatPrepayAction(_Resource):
-    type: Literal["wechat_prepay"]
-    prepay_id: str = Field(description="hand to the WeChat JSAPI / mini program / app SDK")
+class WechatJsapiAction(_Resource):
+    """wechat.jsapi and wechat.mini_program: pass appId … paySign as they are to
+    `WeixinJSBridge.invoke("getBrandWCPayRequest", …)` or `wx.requestPayment`."""
+
+    type: Literal["wechat_jsapi"]
+    prepay_id: str
+    appId: str  # WeChat front-end field names, passed through unchanged
+    timeStamp: str
+    nonceStr: str
+    package: str = Field(description="prepay_id=…")
+    signType: Literal["RSA"]
+    paySign: str
 
 
-PaymentAction = Annotated[QrCodeAction | RedirectAction | WechatPrepayAction, Field(discriminator="type")]
+class WechatAppAction(_Resource):
+    """wechat.app: the fields of the WeChat OpenSDK PayReq, signed."""
+
+    type: Literal["wechat_app"]
+    prepay_id: str
+    appid: str
+    partnerid: str
+    prepayid: str
+    package: Literal["Sign=WXPay"]
+    noncestr: str
+    timestamp: str
+    sign: str
+
+
+class AlipayAppAction(_Resource):
+    type: Literal["alipay_app"]
+    order_string: str = Field(description="hand to the Alipay app SDK's payOrder (alipay.app), signed")
+
+
+PaymentAction = Annotated[
+    QrCodeAction | RedirectAction | WechatJsapiAction | WechatAppAction | AlipayAppAction,
+    Field(discriminator="type"),
+]
 
 
 class PaymentResource(_Resource):

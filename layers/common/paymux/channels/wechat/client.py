@@ -133,7 +133,43 @@ class WeChatPayChannel:
             return CreateResult({"type": "qr_code", "code_url": value})
         if field == "h5_url":
             return CreateResult({"type": "redirect", "url": value})
-        return CreateResult({"type": "wechat_prepay", "prepay_id": value})
+        if request.product == "wechat.app":
+            return CreateResult(self._app_parameters(value))
+        return CreateResult(self._jsapi_parameters(value))
+
+    def _jsapi_parameters(self, prepay_id: str) -> dict[str, Any]:
+        """What the page passes to WeixinJSBridge `getBrandWCPayRequest` (JSAPI) or the mini
+        program to `wx.requestPayment`, signed with the merchant key (paySign)."""
+        timestamp, nonce = str(int(self._clock())), secrets.token_hex(16)
+        package = f"prepay_id={prepay_id}"
+        appid = self._account.appid
+        return {
+            "type": "wechat_jsapi",
+            "prepay_id": prepay_id,
+            "appId": appid,
+            "timeStamp": timestamp,
+            "nonceStr": nonce,
+            "package": package,
+            "signType": "RSA",
+            "paySign": signing.pay_sign(self._private_key, appid, timestamp, nonce, package),
+        }
+
+    def _app_parameters(self, prepay_id: str) -> dict[str, Any]:
+        """What the merchant's app passes to the WeChat OpenSDK PayReq; the signed fourth line is
+        the bare prepay_id."""
+        timestamp, nonce = str(int(self._clock())), secrets.token_hex(16)
+        appid = self._account.appid
+        return {
+            "type": "wechat_app",
+            "prepay_id": prepay_id,
+            "appid": appid,
+            "partnerid": self._account.mchid,
+            "prepayid": prepay_id,
+            "package": "Sign=WXPay",
+            "noncestr": nonce,
+            "timestamp": timestamp,
+            "sign": signing.pay_sign(self._private_key, appid, timestamp, nonce, prepay_id),
+        }
 
     def query(self, out_trade_no: str) -> TradeResult:
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}?mchid={self._account.mchid}"

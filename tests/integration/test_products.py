@@ -1,0 +1,108 @@
+"""Every product of the registry, through the real handlers against its provider's sandbox:
+create (with what the payer needs), the payer pays, the callback is accepted, a synchronous
+query agrees, a partial refund succeeds, and another order of the product closes."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from paymux.channels.base import TradeState
+from paymux.channels.registry import catalog
+from tests.integration.conftest import Alipay, World
+from tests.integration.test_refunds import get_refund, refund, wait_until
+
+OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+PAYER: dict[str, dict[str, Any]] = {
+    "wechat.jsapi": {"payer": {"openid": OPENID}},
+    "wechat.mini_program": {"payer": {"openid": OPENID}},
+    "wechat.h5": {"payer": {"client_ip": "203.0.113.7", "h5_type": "iOS"}},
+    "alipay.page": {"return_url": "https://shop.example.com/paid"},
+    "alipay.wap": {"return_url": "https://shop.example.com/paid"},
+}
+ACTION = {
+    "wechat.native": "qr_code",
+    "wechat.jsapi": "wechat_jsapi",
+    "wechat.mini_program": "wechat_jsapi",
+    "wechat.h5": "redirect",
+    "wechat.app": "wechat_app",
+    "alipay.qr": "qr_code",
+    "alipay.page": "redirect",
+    "alipay.wap": "redirect",
+    "alipay.app": "alipay_app",
+}
+PRODUCTS = sorted(row["product"] for row in catalog())
+
+
+def test_every_registered_product_is_covered_here():
+    assert sorted(ACTION) == PRODUCTS
+
+
+def _merchant_public_key(world: World) -> rsa.RSAPublicKey:
+    pem = world.d.channel_config.credentials(world.account_id)["merchant_private_key_pem"]
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key.public_key()
+
+
+def _check_front_end_signature(world: World, action: dict[str, Any]) -> None:
+    """WeChat checks paySign/sign against the merchant's certificate: appid, timestamp, nonce
+    and package (JSAPI: "prepay_id=…"; APP: the bare prepay id), one per line."""
+    if action["type"] == "wechat_jsapi":
+        lines = [action["appId"], action["timeStamp"], action["nonceStr"], action["package"]]
+        signature = action["paySign"]
+        assert action["package"] == f"prepay_id={action['prepay_id']}" and action["signType"] == "RSA"
+    else:
+        lines = [action["appid"], action["timestamp"], action["noncestr"], action["prepayid"]]
+        signature = action["sign"]
+        assert (action["partnerid"], action["package"]) == (world.mchid, "Sign=WXPay")
+    assert lines[0] == world.appid
+    message = ("\n".join(lines) + "\n").encode()
+    _merchant_public_key(world).verify(
+        base64.b64decode(signature), message, padding.PKCS1v15(), hashes.SHA256()
+    )
+
+
+def _pay(world: World, alipay: Alipay, method: str, action: dict[str, Any], out_trade_no: str) -> None:
+    if method.startswith("wechat."):
+        world.sandbox.pay(world.mchid, out_trade_no, openid=OPENID)
+    elif method == "alipay.app":
+        assert alipay.sandbox.pay_app_order(action["order_string"])["resultStatus"] == "9000"
+    else:
+        if action["type"] == "redirect":  # the payer's browser opens Alipay's cashier first
+            assert requests.get(action["url"], timeout=5).status_code == 200
+        alipay.sandbox.pay(alipay.app_id, out_trade_no)
+
+
+@pytest.mark.parametrize("method", PRODUCTS)
+def test_product_lifecycle_against_its_sandbox(world: World, alipay: Alipay, method: str):
+    status, created = world.create(method=method, amount=2000, **PAYER.get(method, {}))
+    assert status == 201 and created["status"] == "PROCESSING", created
+    action = created["action"]
+    assert action["type"] == ACTION[method]
+    if action["type"] in ("wechat_jsapi", "wechat_app"):
+        _check_front_end_signature(world, action)
+    payment = world.d.payments.get(created["id"])
+    assert payment.provider == method.split(".", maxsplit=1)[0]
+
+    _pay(world, alipay, method, action, payment.out_trade_no)
+    wait_until(lambda: world.d.payments.get(created["id"]).status == "SUCCESS")  # callback accepted
+    assert world.get(created["id"], query="sync=true")[1]["status"] == "SUCCESS"
+    channel = world.d.channel(world.d.channel_config.account(payment.account_id))
+    trade = channel.query(payment.out_trade_no)
+    assert (trade.state, trade.amount) == (TradeState.PAID, 2000)
+
+    status, partial = refund(world, created["id"], 500)
+    assert status == 201
+    wait_until(lambda: get_refund(world, partial["id"])[1]["status"] == "SUCCESS")
+    assert world.get(created["id"])[1]["amount_refunded"] == 500
+
+    status, other = world.create(method=method, **PAYER.get(method, {}))
+    assert status == 201
+    status, closed = world.close(other["id"])
+    assert status == 200 and closed["status"] == "CLOSED"
