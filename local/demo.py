@@ -87,6 +87,7 @@ def banner(state: dict[str, str]) -> str:
 
    {example}
 
- Add --no-pay to only create it, then pay the QR code yourself on the sandbox page.
+ Add --no-pay to only create it, then pay the QR code yourself on the sandbox page; add
+ --method alipay.qr --alipay-sandbox-url {state["alipay_sandbox_url"]} to pay with Alipay.
 {rule}
 """

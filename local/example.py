@@ -1,9 +1,9 @@
 """The copy-paste example `make dev` prints: a merchant's first payment, with nothing but the
 standard library (what any language does, following docs/authentication.md).
 
-create (signed) → the payer pays the QR code in the WeChat Pay sandbox → paymux receives the
-signed, encrypted callback → GET shows SUCCESS → the demo merchant received a verified
-notification."""
+create (signed) → the payer pays the QR code in the WeChat Pay (or, with --method alipay.qr,
+the Alipay) sandbox → paymux receives the channel's signed callback → GET shows SUCCESS → the
+demo merchant received a verified notification."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 
 def http(
@@ -63,10 +63,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--app-id", required=True)
     parser.add_argument("--secret", required=True)
     parser.add_argument("--notify-url", required=True)
-    parser.add_argument("--sandbox-url", default="http://127.0.0.1:8701")
+    parser.add_argument("--sandbox-url", default="http://127.0.0.1:8701", help="the WeChat Pay sandbox")
+    parser.add_argument("--alipay-sandbox-url", default="http://127.0.0.1:8703")
+    parser.add_argument("--method", choices=("wechat.native", "alipay.qr"), default="wechat.native")
     parser.add_argument("--amount", type=int, default=1999, help="fen (default 1999 = ¥19.99)")
     parser.add_argument("--no-pay", action="store_true", help="only create; pay in the sandbox page yourself")
     return parser.parse_args(argv)
+
+
+def pay_in_sandbox(args: argparse.Namespace, code_url: str) -> str:
+    """What a payer does in the sandbox's page, as its JSON form: scan and pay."""
+    if args.method == "alipay.qr":
+        code = parse_qs(urlsplit(code_url).query)["code"][0]
+        form = urlencode({"code": code, "action": "pay"}).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        _, answer = http("POST", f"{args.alipay_sandbox_url}/sandbox/scan", form, headers)
+        return str(answer["trade_status"])
+    pay_code = parse_qs(urlsplit(code_url).query)["pr"][0]
+    body = json.dumps({"code": pay_code, "action": "pay"}).encode()
+    headers = {"Content-Type": "application/json"}
+    _, answer = http("POST", f"{args.sandbox_url}/sandbox/pay", body, headers)
+    return str(answer["trade_state"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     order = {
         "amount": args.amount,
         "currency": "CNY",
-        "method": "wechat.native",
+        "method": args.method,
         "subject": "paymux demo order",
         "merchant_order_no": "DEMO-" + secrets.token_hex(6),
         "notify_url": args.notify_url,
@@ -84,17 +101,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"create failed: HTTP {status} {payment}", file=sys.stderr)
         return 1
     code_url = payment["action"]["code_url"]
-    pay_code = parse_qs(urlsplit(code_url).query)["pr"][0]
     print(f"created {payment['id']}  {payment['status']}  QR: {code_url}")
-    print(f"pay page: {args.sandbox_url}/sandbox/pay?code={pay_code}")
+    if args.method == "alipay.qr":
+        print(f"pay page: {code_url}")  # the Alipay sandbox's QR code is its own scan page
+    else:
+        pay_code = parse_qs(urlsplit(code_url).query)["pr"][0]
+        print(f"pay page: {args.sandbox_url}/sandbox/pay?code={pay_code}")
     if args.no_pay:
         return 0
-
-    body = json.dumps({"code": pay_code, "action": "pay"}).encode()
-    _, paid_at_channel = http(
-        "POST", f"{args.sandbox_url}/sandbox/pay", body, {"Content-Type": "application/json"}
-    )
-    print(f"payer paid in the sandbox: {paid_at_channel['trade_state']}")
+    print(f"payer paid in the sandbox: {pay_in_sandbox(args, code_url)}")
 
     path = f"/v1/payments/{payment['id']}"
 
@@ -103,9 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         return current if current["status"] == "SUCCESS" else None
 
     paid = wait_for("SUCCESS", succeeded, 30)
-    print(
-        f"paymux says {paid['id']} is {paid['status']} (WeChat Pay transaction {paid['channel']['trade_no']})"
-    )
+    channel = paid["channel"]
+    print(f"paymux says {paid['id']} is {paid['status']} ({channel['provider']} trade {channel['trade_no']})")
 
     received_url = args.notify_url.rsplit("/", 1)[0] + "/received"
 

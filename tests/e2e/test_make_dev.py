@@ -63,22 +63,23 @@ def test_printed_example_pays_and_notifies(local_stack):
     log.seek(0)
     banner = log.read()
     assert state["secret"] in banner and "python -m local.example" in banner
+    example = [
+        sys.executable,
+        "-m",
+        "local.example",
+        "--api",
+        state["api_url"],
+        "--app-id",
+        state["app_id"],
+        "--secret",
+        state["secret"],
+        "--notify-url",
+        state["notify_url"],
+        "--sandbox-url",
+        state["sandbox_url"],
+    ]
     result = subprocess.run(  # noqa: PLW1510 - the return code is asserted below
-        [
-            sys.executable,
-            "-m",
-            "local.example",
-            "--api",
-            state["api_url"],
-            "--app-id",
-            state["app_id"],
-            "--secret",
-            state["secret"],
-            "--notify-url",
-            state["notify_url"],
-            "--sandbox-url",
-            state["sandbox_url"],
-        ],
+        example,
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -90,6 +91,21 @@ def test_printed_example_pays_and_notifies(local_stack):
     assert any(line.startswith("paymux says pay_") and line.split()[4] == "SUCCESS" for line in lines)
     assert lines[-1].startswith("merchant notified: payment.succeeded (signature verified")
 
+    # The same example paying with Alipay, as the banner says.
+    assert "--method alipay.qr" in banner
+    alipay = subprocess.run(  # noqa: PLW1510 - the return code is asserted below
+        [*example, "--method", "alipay.qr", "--alipay-sandbox-url", state["alipay_sandbox_url"]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert alipay.returncode == 0, alipay.stdout + alipay.stderr
+    lines = alipay.stdout.splitlines()
+    assert "payer paid in the sandbox: TRADE_SUCCESS" in lines
+    assert any(line.startswith("paymux says pay_") and "SUCCESS (alipay trade" in line for line in lines)
+    assert lines[-1].startswith("merchant notified: payment.succeeded (signature verified")
+
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     log.seek(0)
@@ -98,3 +114,4 @@ def test_printed_example_pays_and_notifies(local_stack):
     # one readable line per request, e.g. "POST /v1/payments 201 12.3ms CreatePaymentFunction"
     assert any("POST /v1/payments 201" in line for line in output.splitlines())
     assert any("POST /v1/callbacks/wechat/wx-demo 204" in line for line in output.splitlines())
+    assert any("POST /v1/callbacks/alipay/ali-demo 200" in line for line in output.splitlines())

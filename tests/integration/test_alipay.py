@@ -5,6 +5,7 @@ closes, notifies accepted and rejected, the bill, and fallback from WeChat Pay t
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -114,6 +115,26 @@ def test_close_before_and_after_the_scan(world: World, alipay: Alipay):
     assert alipay.sandbox.trades[out_trade_no]["trade_status"] == "TRADE_CLOSED"
 
 
+def test_a_qr_code_paid_after_an_early_close_is_surfaced_to_operators(world: World, alipay: Alipay):
+    """Alipay cannot close a trade it does not have yet: a payer who scans and pays after the
+    merchant closed an unscanned order (and before its time_expire) is not silently lost."""
+    created = create(world)
+    assert world.close(created["id"])[1]["status"] == "CLOSED"
+    alipay.sandbox.pay(alipay.app_id, world.out_trade_no(created["id"]))
+    assert alipay.sandbox.wait_for_notifications(timeout=10)
+    assert world.d.payments.get(created["id"]).status == "CLOSED"
+    response = invoke(
+        "list_exceptions",
+        {
+            "rawPath": "/v1/admin/exceptions",
+            "queryStringParameters": {"kind": "paid_after_terminal"},
+            "requestContext": {"http": {"method": "GET"}},
+        },
+    )
+    (listed,) = json.loads(response["body"])["data"]
+    assert listed["subject"] == created["id"] and listed["detail"]["amount"] == 1999
+
+
 def test_closing_a_paid_trade_reports_it_paid(world: World, alipay: Alipay):
     created = create(world)
     world.catcher.forward = False  # the notify is lost
@@ -202,6 +223,35 @@ def test_untrustworthy_notifies_are_refused_with_nothing_changed(world: World, a
     after = world.d.payments.get(created["id"])
     assert (after.status, after.version) == (before.status, before.version)
     assert world.queued_messages() == []
+
+
+def test_a_genuine_notify_with_the_wrong_amount_is_refused_and_recorded_for_operators(
+    world: World, alipay: Alipay
+):
+    created = create(world, amount=1999)
+    world.catcher.forward = False
+    alipay.sandbox.pay(alipay.app_id, world.out_trade_no(created["id"]))
+    wait_until(lambda: world.catcher.received)
+    genuine = dict(parse_qsl(world.catcher.received[0]["body"].decode(), keep_blank_values=True))
+    forged_by_alipay = alipay.sandbox.sign_notify(
+        genuine | {"total_amount": "0.01", "receipt_amount": "0.01"}
+    )
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    body = urlencode(forged_by_alipay).encode()
+    reply = invoke("channel_callback", callback_event(alipay.account_id, headers, body, "alipay"))
+    assert (reply["statusCode"], reply["body"]) == (500, "fail")  # not acknowledged: Alipay keeps it
+    assert world.d.payments.get(created["id"]).status == "PROCESSING"
+    response = invoke(
+        "list_exceptions",
+        {
+            "rawPath": "/v1/admin/exceptions",
+            "queryStringParameters": {"kind": "trade_mismatch"},
+            "requestContext": {"http": {"method": "GET"}},
+        },
+    )
+    (listed,) = json.loads(response["body"])["data"]
+    assert listed["subject"] == world.out_trade_no(created["id"])
+    assert "amount 1 != 1999" in listed["detail"]["reason"]
 
 
 def test_a_genuine_notify_on_another_accounts_path_is_refused(world: World, alipay: Alipay):
