@@ -7,6 +7,7 @@
     channels add FILE.json|yaml
     channels update ACCOUNT [FILE] [--weight N] [--priority N] [--fee-rate R] [--enable]
     channels disable ACCOUNT
+    channels refresh-certificates [ACCOUNT]
 
 Runs with the operator's AWS credentials: pass --stack to read the table name from the
 CloudFormation outputs, or set PAYMUX_TABLE / PAYMUX_SECRETS_PREFIX (and AWS_ENDPOINT_URL for
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> Any:
         ("channels", "list"): lambda: channels.list_accounts(d),
         ("channels", "add"): lambda: channels.add(d, args.file),
         ("channels", "disable"): lambda: channels.disable(d, args.account_id),
+        ("channels", "refresh-certificates"): lambda: channels.refresh_certificates(d, args.account_id),
         ("channels", "update"): lambda: channels.update(
             d, args.account_id, {**updates, "enabled": True if args.enable else None}, args.file
         ),
@@ -103,6 +105,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     upd.add_argument("--fee-rate")
     upd.add_argument("--enable", action="store_true")
     c.add_parser("disable").add_argument("account_id")
+    refresh = c.add_parser("refresh-certificates", help="download WeChat Pay platform certificates now")
+    refresh.add_argument("account_id", nargs="?", help="one account (default: every enabled WeChat Pay one)")
     return parser.parse_args(argv)
 
 

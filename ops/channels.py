@@ -87,3 +87,14 @@ def disable(d: Deps, account_id: str) -> dict[str, Any]:
         return channel_admin.disable_account(d, account_id, actor=operator())
     except PaymuxError as exc:
         raise _exit(exc) from None
+
+
+def refresh_certificates(d: Deps, account_id: str | None = None) -> list[dict[str, Any]]:
+    """Download WeChat Pay platform certificates now, as the 12-hourly schedule does: new ones
+    stored, expired ones dropped; a report per account (a failed account does not stop the others)."""
+    from paymux.services.certificates import refresh_platform_certificates  # noqa: PLC0415
+
+    try:
+        return [r.to_dict() for r in refresh_platform_certificates(d, account_id)]
+    except PaymuxError as exc:
+        raise _exit(exc) from None

@@ -61,7 +61,8 @@ class WeChatSandbox:
         self._clock = clock
         self._auto_complete_refunds = auto_complete_refunds
         earliest = min(clock(), time.time()) - _DAY  # valid under both the clock and real time
-        self._platform_key = new_platform_key(utc_datetime(earliest))
+        # Oldest first; the last one signs (WeChat signs with its newest platform certificate).
+        self._platform_keys: list[SigningKey] = [new_platform_key(utc_datetime(earliest))]
         self._public_key = new_wechatpay_public_key(cst(clock()))
         self._store = SandboxStore()
         self._merchants = MerchantRegistry()
@@ -140,15 +141,39 @@ class WeChatSandbox:
         return self._key_mode
 
     @property
+    def _platform_key(self) -> SigningKey:
+        """The platform certificate that signs answers and callbacks: the newest one."""
+        return self._platform_keys[-1]
+
+    @property
     def platform_certificates(self) -> list[dict[str, Any]]:
-        key = self._platform_key
+        """Every platform certificate, oldest first (the last one signs)."""
         return [
             {
                 "serial_no": key.serial,
                 "public_key_pem": key.public_key_pem,
                 "certificate_pem": key.certificate_pem,
             }
+            for key in self._platform_keys
         ]
+
+    def rotate_platform_certificate(self) -> dict[str, Any]:
+        """WeChat publishes a new platform certificate before the old one expires: from now on
+        both are served by ``/v3/certificates`` and accepted as a request ``Wechatpay-Serial``,
+        and the new one signs answers and callbacks. Returns the new certificate (as in
+        ``platform_certificates``)."""
+        valid_from = min(self._clock(), time.time()) - 60  # already valid under both clocks
+        self._platform_keys = [*self._platform_keys, new_platform_key(utc_datetime(valid_from))]
+        return self.platform_certificates[-1]
+
+    def signature_headers(self, body: bytes, serial: str | None = None) -> dict[str, str]:
+        """WeChat's signature headers over ``body``, by the key announced under ``serial`` (by
+        default the signing platform certificate): for tests that craft their own callbacks."""
+        keys = {key.serial: key for key in [*self._platform_keys, self._public_key]}
+        key = self._platform_key if serial is None else keys.get(serial)
+        if key is None:
+            raise SandboxStateError(f"the sandbox has no key {serial}")
+        return self._signer.headers(body, key)
 
     @property
     def public_key_id(self) -> str:
@@ -159,13 +184,14 @@ class WeChatSandbox:
         return self._public_key.public_key_pem
 
     def _downloadable_certificates(self) -> list[SigningKey]:
-        return [] if self._key_mode == "public_key" else [self._platform_key]
+        return [] if self._key_mode == "public_key" else list(self._platform_keys)
 
     def _accepted_serials(self) -> set[str]:
+        platform = {key.serial for key in self._platform_keys}
         return {
-            "platform_cert": {self._platform_key.serial},
+            "platform_cert": platform,
             "public_key": {self._public_key.serial},
-            "both": {self._platform_key.serial, self._public_key.serial},
+            "both": platform | {self._public_key.serial},
         }[self._key_mode]
 
     def _response_key(self, requested_serial: str | None) -> SigningKey:

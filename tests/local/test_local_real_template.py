@@ -94,6 +94,7 @@ def test_routes_queues_and_schedules_come_from_the_template(paymux: LocalStack) 
     assert {(s.function, s.expression, s.timezone) for s in paymux.schedules} == {
         ("SweeperFunction", "rate(1 minute)", "UTC"),
         ("ReconcileFunction", "cron(30 10 * * ? *)", "Asia/Shanghai"),
+        ("RefreshCertificatesFunction", "rate(12 hours)", "UTC"),
     }
     assert set(paymux.functions) >= {
         "CreatePaymentFunction",

@@ -227,6 +227,28 @@ class WeChatPayChannel:
         body = json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False)
         return HttpReply(status, body, {"Content-Type": "application/json"})
 
+    # -- platform certificates ---------------------------------------------------------------
+    def download_certificates(self) -> list[dict[str, str]]:
+        """WeChat Pay's unexpired platform certificates (`GET /v3/certificates`), decrypted
+        with the APIv3 key and verified as channels/wechat/certificates.py describes (the
+        answer may be signed by a certificate not trusted yet, so it is not verified by
+        `_call`). [] for a merchant on the WeChat Pay public key alone (404 RESOURCE_NOT_EXISTS)."""
+        from paymux.channels.wechat import certificates  # noqa: PLC0415 - only the refresh needs it
+
+        path = "/v3/certificates"
+        url = self._account.base_url.rstrip("/") + path
+        response = self._http.request("GET", url, headers=self._headers("GET", path, ""))
+        if response.status >= 500:
+            raise ChannelUnavailable(f"WeChat Pay answered HTTP {response.status}")
+        if response.status != 200:
+            error = self._error(response)
+            if response.status == 404 and error.channel_code == "RESOURCE_NOT_EXISTS":
+                return []
+            raise error
+        return certificates.read_answer(
+            response.headers, response.body, self._apiv3_key, self._keys, self._clock()
+        )
+
     # -- statements --------------------------------------------------------------------------
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]:
         bill = self.fetch_statement(bill_date)
