@@ -190,8 +190,9 @@ def test_credentials_are_written_but_never_returned_or_logged(
     stored = world.d.secretsmanager.get_secret_value(SecretId=world.d.channel_config.secret_name("wx-admin"))
     assert json.loads(stored["SecretString"]) == credentials
 
-    # Replaced by PATCH: the WeChat Pay public key alone now verifies the channel's answers.
-    replacement = {k: v for k, v in credentials.items() if k != "platform_certificates"}
+    # Replaced by PATCH: the WeChat Pay public key alone now verifies the channel's answers
+    # (verification keys are replaced only when named, here by an explicit empty list).
+    replacement = {**credentials, "platform_certificates": []}
     status, patched = admin.call("update", "wx-admin", {"credentials": replacement, "priority": 2})
     assert status == 200 and patched["priority"] == 2 and "credentials" not in patched
     stored = world.d.secretsmanager.get_secret_value(SecretId=world.d.channel_config.secret_name("wx-admin"))
@@ -199,14 +200,23 @@ def test_credentials_are_written_but_never_returned_or_logged(
     world.clock.advance(CACHE_SECONDS + 1)
     assert routed(world) == ["wx-admin"]  # payments work with the replaced credentials
 
+    # A new merchant key alone keeps the stored keys that verify WeChat (none dropped silently).
+    merchant_key_only = {
+        k: v for k, v in credentials.items() if k not in ("platform_certificates", "wechatpay_public_key")
+    }
+    assert admin.call("update", "wx-admin", {"credentials": merchant_key_only})[0] == 200
+    stored = world.d.secretsmanager.get_secret_value(SecretId=world.d.channel_config.secret_name("wx-admin"))
+    assert json.loads(stored["SecretString"]) == replacement
+
     admin.call("get", "wx-admin")
     admin.call("list")
     admin.call("update", "wx-admin", {"credentials": {"apiv3_key": credentials["apiv3_key"]}})  # 422
-    assert len(admin.bodies) == 5
+    assert len(admin.bodies) == 6
     assert_no_secret(admin.bodies, credentials)
     audit = [json.loads(r.getMessage()) for r in caplog.records if r.getMessage().startswith('{"account_id"')]
     assert [(a["audit"], a["actor"], a["credentials_replaced"]) for a in audit] == [
         ("channel_account.created", OPERATOR, True),
+        ("channel_account.updated", OPERATOR, True),
         ("channel_account.updated", OPERATOR, True),
     ]
     assert audit[1]["changes"] == {"priority": [1, 2]}

@@ -63,6 +63,9 @@ class FakeStore:
     def record(self, account_id: str) -> AccountRecord | None:
         return self.items.get(account_id)
 
+    def credentials(self, account_id: str) -> dict[str, Any]:
+        return self.secrets[account_id]
+
     def put_account(
         self,
         account: ChannelAccount,

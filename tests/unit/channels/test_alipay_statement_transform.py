@@ -186,3 +186,7 @@ def test_a_notify_is_about_a_refund_only_when_it_names_the_refund_request():
 def test_refund_times_carry_milliseconds():
     result = transform.refund_notify_result({"out_biz_no": "RF01", "gmt_refund": "2026-11-27 10:55:23.665"})
     assert result.succeeded_at == 1795748123.665
+
+
+def test_timeout_express_never_outlives_the_payment():
+    assert [transform.timeout_express(s) for s in (30, 60, 3599, 7200.5)] == ["1m", "1m", "59m", "120m"]

@@ -21,6 +21,14 @@ FAMILIES: dict[str, str] = {
 METHODS: tuple[str, ...] = tuple(FAMILIES)
 MAX_FALLBACK_METHODS = 3
 
+# What the channel needs from the create request for a method (a dotted path in the request).
+REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
+    "wechat.jsapi": ("payer.openid",),
+    "wechat.mini_program": ("payer.openid",),
+    "wechat.h5": ("payer.client_ip",),
+    "alipay.wap": ("return_url",),
+}
+
 
 def can_replace(method: str, fallback: str) -> bool:
     return fallback != method and FAMILIES.get(fallback) == FAMILIES.get(method) is not None

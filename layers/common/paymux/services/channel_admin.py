@@ -100,6 +100,7 @@ def update_account(
     else:
         updated = _merged(current.account, changes)
     if credentials is not None:
+        credentials = _keep_verification_keys(d, updated, credentials)
         _check_credentials(updated, credentials)
     diff = _diff(current.account, updated)
     if not diff and credentials is None:
@@ -112,6 +113,20 @@ def update_account(
 def disable_account(d: Deps, account_id: str, actor: str = "") -> dict[str, Any]:
     """No new payments are routed to it; its payments' callbacks, queries and refunds still work."""
     return update_account(d, account_id, {"enabled": False}, actor=actor)
+
+
+_WECHAT_VERIFICATION_KEYS = ("platform_certificates", "wechatpay_public_key")
+
+
+def _keep_verification_keys(d: Deps, account: ChannelAccount, credentials: dict[str, Any]) -> dict[str, Any]:
+    """Replacing a WeChat Pay account's merchant key must not drop the keys that verify WeChat's
+    answers and callbacks: those the request does not name are carried over from the stored
+    credentials (send them explicitly, even empty, to replace them)."""
+    if account.provider != "wechat" or all(k in credentials for k in _WECHAT_VERIFICATION_KEYS):
+        return credentials
+    stored = d.channel_config.credentials(account.account_id)
+    kept = {k: stored[k] for k in _WECHAT_VERIFICATION_KEYS if k not in credentials and k in stored}
+    return {**credentials, **kept}
 
 
 def _merged(current: ChannelAccount, changes: dict[str, Any]) -> ChannelAccount:

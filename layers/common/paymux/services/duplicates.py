@@ -32,8 +32,16 @@ def _key(out_refund_no: str) -> dict[str, Any]:
 
 
 def refund_duplicate_charge(
-    d: Deps, payment: Payment, trade: TradeResult, account: ChannelAccount, actor: str
+    d: Deps,
+    payment: Payment,
+    trade: TradeResult,
+    account: ChannelAccount,
+    actor: str,
+    event_type: str = "payment.duplicate_charge",
+    reason: str = "duplicate payment refunded automatically",
 ) -> None:
+    """Also used for a charge that arrives after the payment was closed or failed (the merchant
+    was told it will not be paid): `event_type` "payment.paid_after_close"."""
     from paymux.services.outcomes import transition  # noqa: PLC0415 - outcomes calls this module
 
     out_refund_no = duplicate_refund_no(trade.out_trade_no)
@@ -63,9 +71,7 @@ def refund_duplicate_charge(
             }
         }
         detail = {k: record[k] for k in ("out_trade_no", "channel_trade_no", "amount", "out_refund_no")}
-        transition(
-            d, payment, payment.status, {}, "payment.duplicate_charge", actor, detail, extra_items=[put]
-        )
+        transition(d, payment, payment.status, {}, event_type, actor, detail, extra_items=[put])
     amount = int(from_item(existing)["amount"]) if existing else int(trade.amount or payment.amount)
     request = RefundRequest(
         out_trade_no=trade.out_trade_no,
@@ -73,7 +79,7 @@ def refund_duplicate_charge(
         amount=amount,
         total=amount,
         currency=trade.currency or payment.currency,
-        reason="duplicate payment refunded automatically",
+        reason=reason,
         notify_url=_callback(d, account),
     )
     try:

@@ -21,6 +21,7 @@ from paymux.store.payments import Outcome
 log = logging.getLogger("paymux")
 MAX_RACE_RETRIES = 3
 PAID_STATES = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
+UNPAID_FINAL_STATES = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED})
 
 
 class TradeMismatch(PaymuxError):
@@ -159,7 +160,23 @@ def _apply_paid(
             "amount": trade.amount,
             "actor": actor,
         },
+        key=f"paid-after#{trade.out_trade_no}#{trade.channel_trade_no}",
     )
+    if payment.status in UNPAID_FINAL_STATES:
+        # The merchant was told this payment will not be paid (e.g. an Alipay QR code closed
+        # before anyone scanned it, which Alipay cannot close, then paid): the charge goes back.
+        from paymux.services.duplicates import refund_duplicate_charge  # noqa: PLC0415
+
+        refund_duplicate_charge(
+            d,
+            payment,
+            trade,
+            account,
+            actor,
+            event_type="payment.paid_after_close",
+            reason="paid after the order was closed; refunded automatically",
+        )
+        return d.payments.get(payment.payment_id) or payment
     return payment
 
 

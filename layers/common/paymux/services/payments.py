@@ -12,6 +12,7 @@ from paymux.channels.base import ChannelAccount, CreateRequest, TradeState
 from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
+from paymux.domain.methods import REQUIRED_INPUTS
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import (
@@ -57,6 +58,12 @@ def create_payment(
                 "method not enabled",
                 details=[{"field": field, "message": f"{method} is not enabled for this app"}],
             )
+        missing = [path for path in REQUIRED_INPUTS.get(method, ()) if not _given(request, path)]
+        if missing:
+            raise ValidationFailed(
+                f"{method} needs {', '.join(missing)}",
+                details=[{"field": path, "message": f"required by {method}"} for path in missing],
+            )
     if request.amount > app.max_amount:
         raise ValidationFailed(
             "amount too large",
@@ -67,7 +74,7 @@ def create_payment(
         check_url_syntax(request.return_url, "return_url", d.settings.allow_http_urls)
     now = d.clock()
     ranked = rank_routes(d, [request.method, *request.fallback_methods], app.merchant_id, now)
-    (account, _), fallbacks = ranked[0], ranked[1:]
+    (account, method), fallbacks = ranked[0], ranked[1:]
     payment_id = new_payment_id(now)
     payment = Payment(
         payment_id=payment_id,
@@ -76,7 +83,7 @@ def create_payment(
         merchant_order_no=request.merchant_order_no,
         amount=request.amount,
         currency=request.currency,
-        method=request.method,
+        method=method,  # a fallback method when no account of the requested one can take it
         subject=request.subject,
         description=request.description,
         notify_url=request.notify_url,
@@ -97,11 +104,12 @@ def create_payment(
         "payment_id": payment_id,
         "account_id": account.account_id,
         "provider": account.provider,
-        "product": request.method,
+        "product": method,
         "created_at": now,
         "routing": {
             "ranked": [f"{a.account_id}:{m}" for a, m in ranked],
             "reason": "method order, then priority, weight, breaker",
+            **({"fallback_from_method": request.method} if method != request.method else {}),
         },
     }
     try:
@@ -118,6 +126,13 @@ def create_payment(
             return 200, submit(d, existing, api_domain)  # the first try never reached the channel
         return 200, existing
     return 201, submit(d, payment, api_domain, fallbacks)
+
+
+def _given(request: CreatePaymentRequest, path: str) -> bool:
+    value: Any = request
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return bool(value)
 
 
 def rank_routes(d: Deps, methods: Sequence[str], merchant_id: str, now: float) -> list[Route]:

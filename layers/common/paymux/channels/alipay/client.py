@@ -128,6 +128,9 @@ class AlipayChannel:
         method, _ = transform.PRODUCTS[request.product]
         content = transform.biz_content(request)
         if request.product == "alipay.qr":
+            # time_expire is the absolute limit; timeout_express (whole minutes, never later)
+            # is the relative one every precreate version understands.
+            content["timeout_express"] = transform.timeout_express(request.expires_at - self._clock())
             answer = self._call(method, content, notify_url=request.notify_url)
             return CreateResult({"type": "qr_code", "code_url": str(answer["qr_code"])})
         extra = {"notify_url": request.notify_url}

@@ -50,6 +50,11 @@ def parse_china_time(value: str) -> float:
     return moment.replace(tzinfo=CHINA).timestamp()
 
 
+def timeout_express(seconds_left: float) -> str:
+    """Whole minutes, rounded down so the trade never outlives the payment (at least 1m)."""
+    return f"{max(1, int(seconds_left // 60))}m"
+
+
 _SUBJECT_FORBIDDEN = str.maketrans("/=&", "--+")
 
 
