@@ -1,5 +1,7 @@
 """Rotating a merchant secret with an overlap window, through the operator command."""
 
+from datetime import datetime
+
 from ops.__main__ import parse, run
 from tests.integration.conftest import World
 
@@ -18,7 +20,10 @@ def test_rotation_overlap_then_expiry(world: World, monkeypatch):
     world.secret = new
     assert world.get(created["id"])[0] == 200  # and with the new one
 
-    world.clock.advance(3601)
+    # `ops` stamps the expiry with real time, which has moved on since the world's clock was
+    # set: go just past the expiry it printed, not past "1 h from the world's start".
+    expires = datetime.fromisoformat(rotated["previous_secret_expires_at"].replace("Z", "+00:00"))
+    world.clock.advance(expires.timestamp() - world.clock() + 1)
     world.d.merchants._keys.clear()
     assert world.get(created["id"])[0] == 200
     world.secret = old
