@@ -11,7 +11,7 @@ import pytest
 
 from paymux.channels.alipay import statement, transform
 from paymux.channels.base import CreateRequest, RefundState, TradeState
-from paymux.channels.wechat.statement import StatementInvalid
+from paymux.channels.statement import StatementInvalid
 from paymux.errors import BadRequest
 
 HEADER = (

@@ -15,7 +15,6 @@ account's failure is reported and the others are still refreshed."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -106,17 +105,11 @@ def _accounts(d: Deps, account_id: str | None) -> list[ChannelAccount]:
     return [account]
 
 
-def _read_secret(d: Deps, account_id: str) -> tuple[dict[str, Any], str]:
-    answer = d.secretsmanager.get_secret_value(SecretId=d.channel_config.secret_name(account_id))
-    credentials: dict[str, Any] = json.loads(answer["SecretString"])
-    return credentials, str(answer.get("VersionId", ""))
-
-
 def refresh_account(d: Deps, account: ChannelAccount) -> AccountRefresh:
     from paymux.channels.wechat.client import WeChatPayChannel  # noqa: PLC0415 - WeChat only
 
     report = AccountRefresh(account.account_id)
-    credentials, version = _read_secret(d, account.account_id)
+    credentials, version = d.channel_config.credentials_version(account.account_id)
     stored = list(credentials.get("platform_certificates") or [])
     report.certificates = [str(c.get("serial_no", "")) for c in stored]
     downloaded = WeChatPayChannel(account, credentials, d.http, d.clock).download_certificates()
@@ -128,11 +121,10 @@ def refresh_account(d: Deps, account: ChannelAccount) -> AccountRefresh:
     report.certificates = [c["serial_no"] for c in merged.certificates]
     if merged.certificates == stored:
         return report
-    if _read_secret(d, account.account_id)[1] != version:
+    if d.channel_config.credentials_version(account.account_id)[1] != version:
         raise PaymuxError("the credentials changed during the refresh; the next run retries")
-    body = json.dumps({**credentials, "platform_certificates": merged.certificates})
-    d.secretsmanager.put_secret_value(
-        SecretId=d.channel_config.secret_name(account.account_id), SecretString=body
+    d.channel_config.replace_credentials(
+        account.account_id, {**credentials, "platform_certificates": merged.certificates}
     )
     report.status = "updated"
     return report

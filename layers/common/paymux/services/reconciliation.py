@@ -19,14 +19,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from paymux.channels.base import ChannelAccount, StatementRow, TradeResult, TradeState
-from paymux.clock import iso, parse_iso
+from paymux.clock import CHINA, iso, parse_iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.refund import refund_id_from_out_refund_no
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import PaymuxError
 from paymux.services.outcomes import apply_trade_result
-from paymux.store.payments import SHANGHAI
 from paymux.store.reports import ReportStore, report_key, statement_key
 
 log = logging.getLogger("paymux")
@@ -48,7 +47,7 @@ class ReconciliationIncomplete(PaymuxError):
 
 def default_day(now: float) -> date:
     """Yesterday, Asia/Shanghai: the day whose statements are ready at 10:30 (they are from 09:00)."""
-    return (datetime.fromtimestamp(now, SHANGHAI) - timedelta(days=1)).date()
+    return (datetime.fromtimestamp(now, CHINA) - timedelta(days=1)).date()
 
 
 def expected_fee(amount: int, fee_rate: str) -> int:
@@ -195,7 +194,7 @@ class _AccountRun:
         if payment.status in OPEN_PAYMENT_STATES:
             self._record(self._repair(base, payment, row))
         elif payment.status in _PAID:
-            paid_day = datetime.fromtimestamp(payment.paid_at or 0, SHANGHAI).date()
+            paid_day = datetime.fromtimestamp(payment.paid_at or 0, CHINA).date()
             if paid_day == self._day:  # paid while this run was under way
                 self.report.totals["local_paid"] += payment.amount
                 self._record(self._compare(base, payment, fee))

@@ -84,12 +84,20 @@ class ChannelConfigStore:
         return _record(from_item(item)) if item else None
 
     def credentials(self, account_id: str) -> dict[str, Any]:
-        def load() -> dict[str, Any]:
-            raw = self._secrets.get_secret_value(SecretId=self.secret_name(account_id))
-            doc: dict[str, Any] = json.loads(raw["SecretString"])
-            return doc
+        return self._credentials.get(account_id, lambda: self.credentials_version(account_id)[0])
 
-        return self._credentials.get(account_id, load)
+    def credentials_version(self, account_id: str) -> tuple[dict[str, Any], str]:
+        """The stored credentials, uncached, with their Secrets Manager VersionId."""
+        raw = self._secrets.get_secret_value(SecretId=self.secret_name(account_id))
+        doc: dict[str, Any] = json.loads(raw["SecretString"])
+        return doc, str(raw.get("VersionId", ""))
+
+    def replace_credentials(self, account_id: str, credentials: dict[str, Any]) -> None:
+        """A new value of an existing account's secret (PutSecretValue alone: no table write)."""
+        self._secrets.put_secret_value(
+            SecretId=self.secret_name(account_id), SecretString=json.dumps(credentials)
+        )
+        self._credentials.clear()
 
     def put_account(
         self,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
-from paymux.clock import iso
+from paymux.clock import CHINA, iso
 from paymux.domain.payment import Payment
 from paymux.domain.states import (
     TERMINAL_PAYMENT_STATES,
@@ -24,12 +24,11 @@ from paymux.store.dynamo import cancellation_codes, from_item, query_all, to_att
 
 DUE_SHARDS = 8
 _PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
-SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai: no DST since 1991; no tzdata needed
 
 
 def paid_day_key(account_id: str, paid_at: float) -> str:
     """GSI3PK of a paid payment: its account and Asia/Shanghai day, as statements count days."""
-    return f"PAID#{account_id}#{datetime.fromtimestamp(paid_at, SHANGHAI).date().isoformat()}"
+    return f"PAID#{account_id}#{datetime.fromtimestamp(paid_at, CHINA).date().isoformat()}"
 
 
 def payment_key(payment_id: str) -> dict[str, Any]:

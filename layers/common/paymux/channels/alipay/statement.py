@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from paymux.channels.base import StatementRow, StatementSummary
-from paymux.channels.wechat.statement import ParsedBill, StatementInvalid, bill_time, decimal, to_fen
+from paymux.channels.statement import ParsedBill, StatementInvalid, bill_time, decimal, to_fen
 
 DETAIL_MARK = "#支付宝业务明细查询"
 _ACCOUNT = re.compile(r"#账号：\[(\d+)\]")

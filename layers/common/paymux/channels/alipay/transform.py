@@ -6,7 +6,7 @@ Amounts cross as yuan strings with 2 decimals; times are GMT+8 wall clock
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from paymux.channels.base import (
@@ -17,10 +17,10 @@ from paymux.channels.base import (
     TradeResult,
     TradeState,
 )
+from paymux.clock import CHINA
 from paymux.domain.money import fen_to_yuan, yuan_to_fen
 from paymux.errors import BadRequest
 
-CHINA = timezone(timedelta(hours=8))
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # product → (OpenAPI method, product_code). Only precreate is a server-to-server call; page,

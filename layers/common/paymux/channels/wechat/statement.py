@@ -14,13 +14,10 @@ raises `StatementInvalid` rather than passing with rows missing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from paymux.channels.base import StatementRow, StatementSummary
-from paymux.channels.wechat.transform import CHINA
-from paymux.errors import ChannelUnavailable
+from paymux.channels.statement import ParsedBill, StatementInvalid, bill_time, decimal, to_fen
 
 SUMMARY_FIRST_COLUMN = "总交易单数"
 _REQUIRED = ("交易时间", "交易状态", "商户订单号", "微信订单号", "手续费")
@@ -41,43 +38,6 @@ _TOTALS = {
     "订单总金额": "订单金额",
     "申请退款总金额": "申请退款金额",
 }
-_FEN = Decimal(100)
-
-
-class StatementInvalid(ChannelUnavailable):
-    """The bill cannot be trusted as complete: malformed, or detail and summary disagree."""
-
-    code = "statement_invalid"
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedBill:
-    rows: tuple[StatementRow, ...]
-    summary: StatementSummary
-
-
-def decimal(text: str, column: str) -> Decimal:
-    try:
-        value = Decimal(text or "0")
-    except InvalidOperation as exc:
-        raise StatementInvalid(f"bill column {column} is not a number: {text!r}") from exc
-    if not value.is_finite():
-        raise StatementInvalid(f"bill column {column} is not a number: {text!r}")
-    return value
-
-
-def to_fen(value: Decimal) -> int:
-    """Yuan (any number of decimals) → whole fen, ROUND_HALF_UP."""
-    return int((value * _FEN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def bill_time(text: str) -> str:
-    """ "2021-01-28 17:07:11" (Asia/Shanghai) → "2021-01-28T09:07:11Z"."""
-    try:
-        moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
-    except ValueError as exc:
-        raise StatementInvalid(f"bill time is not YYYY-MM-DD HH:MM:SS: {text!r}") from exc
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _lines(raw: bytes) -> Iterator[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from paymux.channels.base import (
@@ -13,9 +13,8 @@ from paymux.channels.base import (
     TradeResult,
     TradeState,
 )
+from paymux.clock import CHINA
 from paymux.errors import BadRequest
-
-CHINA = timezone(timedelta(hours=8))
 
 # product → (endpoint suffix, response field, trade_type)
 PRODUCTS: dict[str, tuple[str, str]] = {
