@@ -115,6 +115,10 @@ def create_payment(
     try:
         d.payments.create(payment, attempt, next_check_at=now + FIRST_CHECK_AFTER)
     except DuplicateMerchantOrder as dup:
+        if dup.payment_id == payment.payment_id:
+            # Our own committed write: the SDK re-sent the transaction after a lost response
+            # and the retry met the claim it had just made. This request created the order.
+            return 201, submit(d, payment, api_domain, fallbacks)
         existing = d.payments.get(dup.payment_id)
         if existing is None or dup.request_hash != payment.request_hash:
             raise Conflict(

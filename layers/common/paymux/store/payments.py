@@ -20,7 +20,7 @@ from paymux.domain.states import (
     check_payment_transition,
 )
 from paymux.errors import IllegalTransition
-from paymux.store.dynamo import cancellation_codes, from_item, query_all, to_attr, to_item
+from paymux.store.dynamo import cancellation_codes, from_item, query_all, to_attr, to_item, transact
 
 DUE_SHARDS = 8
 _PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
@@ -159,19 +159,12 @@ class PaymentStore:
             event,
             {"PK": f"ATTEMPT#{attempt['out_trade_no']}", "SK": "ATTEMPT", **attempt},
         ]
+        items = [
+            {"Put": {"TableName": self._table, "Item": to_item(p), "ConditionExpression": not_exists}}
+            for p in puts
+        ]
         try:
-            self._ddb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": to_item(p),
-                            "ConditionExpression": not_exists,
-                        }
-                    }
-                    for p in puts
-                ]
-            )
+            transact(self._ddb, self._table, f"payment.create#{payment.payment_id}", items)
         except self._ddb.exceptions.TransactionCanceledException as exc:
             if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
                 existing = self._ddb.get_item(
@@ -267,7 +260,8 @@ class PaymentStore:
         )
         items.extend(extra_items or [])
         try:
-            self._ddb.transact_write_items(TransactItems=items)
+            operation = f"payment.transition#{payment.payment_id}#v{payment.version}>{target.value}"
+            transact(self._ddb, self._table, operation, items)
         except self._ddb.exceptions.TransactionCanceledException as exc:
             if "ConditionalCheckFailed" in cancellation_codes(exc):
                 raise IllegalTransition(
