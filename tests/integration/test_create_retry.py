@@ -102,3 +102,20 @@ def test_every_transaction_carries_a_token_derived_from_its_operation(
     assert tokens[0] == tokens[1] and sent[0]["TransactItems"] == sent[1]["TransactItems"]
     assert tokens[3] == tokens[4]  # derived from the operation, not drawn per call
     assert len({tokens[0], tokens[2], tokens[3], tokens[5]}) == 4  # distinct operations never share one
+
+
+def test_sdk_retry_counts_the_payer_once(world: World, lose_first_create_response):
+    from paymux.domain.payer_limits import PayerLimits
+
+    world.d.merchants.set_payer_limits(world.app_id, PayerLimits(("openid",), daily_count=1))
+    status, body = world.create(merchant_order_no="ORD-RETRY-3", payer={"openid": "o-retry"})
+    assert lose_first_create_response.fired
+    assert status == 201, body  # neither "200 existing" nor "limit reached" by its own retry
+    (counter,) = world.d.dynamodb.scan(
+        TableName=world.d.settings.table,
+        FilterExpression="begins_with(PK, :p)",
+        ExpressionAttributeValues={":p": {"S": "PAYERDAY#"}},
+    )["Items"]
+    assert counter["count"] == {"N": "1"}
+    status, body = world.create(payer={"openid": "o-retry"})
+    assert (status, body["error"]["code"]) == (422, "payer_daily_count_exceeded")
