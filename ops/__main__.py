@@ -3,6 +3,7 @@
     merchants create APP --merchant-id M [--name N] [--max-amount FEN]
     merchants rotate-secret APP [--overlap 24h]
     merchants show APP
+    merchants payer-limits APP --key KIND [--key KIND] [--daily-count N] [--daily-amount FEN] | --off
     channels list
     channels add FILE.json|yaml
     channels update ACCOUNT [FILE] [--weight N] [--priority N] [--fee-rate R] [--enable]
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace) -> Any:
         ),
         ("merchants", "rotate-secret"): lambda: merchants.rotate_secret(d, args.app_id, args.overlap),
         ("merchants", "show"): lambda: merchants.show(d, args.app_id),
+        ("merchants", "payer-limits"): lambda: merchants.payer_limits(d, args),
         ("channels", "list"): lambda: channels.list_accounts(d),
         ("channels", "add"): lambda: channels.add(d, args.file),
         ("channels", "disable"): lambda: channels.disable(d, args.account_id),
@@ -94,6 +96,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--overlap", type=duration, default=duration("24h"), help="how long the old secret stays valid"
     )
     m.add_parser("show").add_argument("app_id")
+    merchants.add_payer_limits_parser(m)
     c = groups.add_parser("channels").add_subparsers(dest="command", required=True)
     c.add_parser("list")
     c.add_parser("add").add_argument("file")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import secrets
 from dataclasses import asdict
 from typing import Any
 
 from paymux.clock import iso
 from paymux.deps import Deps
+from paymux.domain.payer_limits import PAYER_KEY_KINDS, PayerLimits
 from paymux.store.merchants import MerchantApp
 
 
@@ -34,6 +36,32 @@ def show(d: Deps, app_id: str) -> dict[str, Any]:
     keys = d.merchants.signing_keys(app_id)
     overlap = [iso(k.expires_at) for k in keys if k.expires_at]
     return {"app": asdict(app), "valid_keys": len(keys), "overlap_until": overlap}
+
+
+def add_payer_limits_parser(commands: Any) -> None:
+    limits = commands.add_parser("payer-limits", help="set (or --off) the app's per-payer daily limits")
+    limits.add_argument("app_id")
+    limits.add_argument(
+        "--key", action="append", choices=PAYER_KEY_KINDS, help="payer identifier; repeat: first present wins"
+    )
+    limits.add_argument("--daily-count", type=int, help="payments per payer and day")
+    limits.add_argument("--daily-amount", type=int, help="fen per payer and day")
+    limits.add_argument("--off", action="store_true", help="remove the limits")
+
+
+def payer_limits(d: Deps, args: argparse.Namespace) -> dict[str, Any]:
+    """`merchants payer-limits APP --key openid [--key client_ip] [--daily-count N]
+    [--daily-amount FEN]`, or `--off`; validated before anything is written."""
+    _require(d, args.app_id)
+    limits = None
+    if not args.off:
+        raw = {"key": args.key or [], "daily_count": args.daily_count, "daily_amount": args.daily_amount}
+        try:
+            limits = PayerLimits.parse(raw)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from exc
+    d.merchants.set_payer_limits(args.app_id, limits)
+    return {"app_id": args.app_id, "payer_limits": limits.to_config() if limits else None}
 
 
 def _require(d: Deps, app_id: str) -> MerchantApp:

@@ -30,6 +30,18 @@ class ValidationFailed(PaymuxError):
     code = "validation_failed"
 
 
+class PayerLimitExceeded(PaymuxError):
+    """A per-payer daily limit of the merchant app's risk setting refused a create; nothing was
+    written. 422, not 429: retrying does not help before the Asia/Shanghai day ends, and
+    clients retry 429s by themselves."""
+
+    status = 422
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class AuthenticationFailed(PaymuxError):
     status = 401
     code = "authentication_failed"

@@ -19,6 +19,18 @@ class Payer(BaseModel):
 
     openid: str | None = Field(None, min_length=1, max_length=128)
     client_ip: str | None = Field(None, min_length=3, max_length=45)
+    buyer_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="the payer's id at the merchant or the channel; keys per-payer limits only",
+    )
+    card_token: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="a token of the payer's card (never the card number); keys per-payer limits only",
+    )
     h5_type: Literal["iOS", "Android", "Wap"] | None = None
 
 

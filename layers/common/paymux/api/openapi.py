@@ -60,7 +60,12 @@ ROUTES: tuple[Route, ...] = (
                    "payer.client_ip (h5)"),),
             409: (("duplicate_merchant_order_no", "merchant_order_no was used with other parameters"),),
             422: (("validation_failed", "invalid body, method not enabled, amount above the app's limit, "
-                   "or a URL not allowed; details name the fields"),),
+                   "a URL not allowed, or no payer identifier the app's payer limits count by; details "
+                   "name the fields"),
+                  ("payer_daily_count_exceeded", "this payer has made as many payments with the merchant "
+                   "today (Asia/Shanghai) as the app's payer limits allow; nothing was written"),
+                  ("payer_daily_amount_exceeded", "this payment would take the payer over today's amount "
+                   "limit (Asia/Shanghai); nothing was written")),
             502: (("channel_rejected", "the channel refused the order: the payment is now FAILED"),),
             503: (("channel_unavailable", "no channel account offers the method, or the channel could not be "
                    "reached: the payment stays PENDING and is resolved by active query"),),

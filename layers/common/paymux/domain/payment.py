@@ -42,6 +42,7 @@ class Payment:
     failure_code: str = ""
     failure_message: str = ""
     updated_at: float = 0.0
+    payer_counter: str = ""  # the payer's daily-limit counter (PK) this payment counts on, if any
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,6 +13,7 @@ from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
 from paymux.domain.methods import REQUIRED_INPUTS
+from paymux.domain.payer_limits import LIMIT_ONLY_KINDS, payer_charge
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import (
@@ -73,6 +74,9 @@ def create_payment(
     if request.return_url:
         check_url_syntax(request.return_url, "return_url", d.settings.allow_http_urls)
     now = d.clock()
+    payer = request.payer.model_dump(exclude_none=True)
+    limits = app.payer_limits
+    charge = payer_charge(limits, app.merchant_id, payer, request.amount, now) if limits else None
     ranked = rank_routes(d, [request.method, *request.fallback_methods], app.merchant_id, now)
     (account, method), fallbacks = ranked[0], ranked[1:]
     payment_id = new_payment_id(now)
@@ -89,7 +93,7 @@ def create_payment(
         notify_url=request.notify_url,
         return_url=request.return_url,
         metadata=request.metadata,
-        payer=request.payer.model_dump(exclude_none=True),
+        payer={k: v for k, v in payer.items() if k not in LIMIT_ONLY_KINDS},
         request_hash=request_hash(request),
         created_at=now,
         updated_at=now,
@@ -98,6 +102,7 @@ def create_payment(
         account_id=account.account_id,
         out_trade_no=attempt_out_trade_no(payment_id, 1),
         attempt_count=1,
+        payer_counter=charge.counter if charge else "",
     )
     attempt = {
         "out_trade_no": payment.out_trade_no,
@@ -113,8 +118,12 @@ def create_payment(
         },
     }
     try:
-        d.payments.create(payment, attempt, next_check_at=now + FIRST_CHECK_AFTER)
+        d.payments.create(payment, attempt, now + FIRST_CHECK_AFTER, charge)
     except DuplicateMerchantOrder as dup:
+        if dup.payment_id == payment.payment_id:
+            # Our own committed write: the SDK re-sent the transaction after a lost response
+            # and the retry met the claim it had just made. This request created the order.
+            return 201, submit(d, payment, api_domain, fallbacks)
         existing = d.payments.get(dup.payment_id)
         if existing is None or dup.request_hash != payment.request_hash:
             raise Conflict(

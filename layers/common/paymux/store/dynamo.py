@@ -1,11 +1,17 @@
-"""Marshalling between Python values and DynamoDB attribute values, and condition helpers."""
+"""Marshalling between Python values and DynamoDB attribute values, condition helpers, and the
+one way a transaction is written (`transact`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 from typing import Any
 
+from paymux.errors import IllegalTransition
+
 _ATTR = dict[str, Any]
+TOKEN_LENGTH = 36  # DynamoDB's limit for a ClientRequestToken
 
 
 def to_attr(value: Any) -> _ATTR:  # noqa: PLR0911 - one branch per attribute type
@@ -54,11 +60,40 @@ def from_item(item: dict[str, _ATTR]) -> dict[str, Any]:
     return {k: from_attr(v) for k, v in item.items()}
 
 
+def request_token(table: str, operation: str, items: list[dict[str, Any]]) -> str:
+    """The ClientRequestToken of one transaction: a digest of the table, the operation's name
+    (e.g. "payment.transition#pay_…#v3>SUCCESS") and its exact items. The same operation sent
+    again — by the SDK's retry after a lost response, or by a caller repeating it — carries the
+    same token, so DynamoDB answers the success it already applied (for 10 minutes) instead of
+    failing the retry on its own condition. Two different operations, or one operation with
+    different items (two racing writers of the same version), get different tokens, so a
+    token never meets other items (IdempotentParameterMismatch) by accident."""
+    canonical = json.dumps([table, operation, items], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:TOKEN_LENGTH]
+
+
+def transact(client: Any, table: str, operation: str, items: list[dict[str, Any]]) -> None:
+    """Every TransactWriteItems goes through here, with its operation's token. A cancelled
+    transaction raises TransactionCanceledException as before (callers read its reasons)."""
+    try:
+        client.transact_write_items(
+            TransactItems=items, ClientRequestToken=request_token(table, operation, items)
+        )
+    except client.exceptions.IdempotentParameterMismatchException as exc:
+        # Only a digest collision gets here: to the caller it is a write that lost a race.
+        raise IllegalTransition(f"{operation}: its request token was used by other items") from exc
+
+
+def cancellation_reasons(exc: Exception) -> list[dict[str, Any]]:
+    """The per-item reasons of a cancelled transaction, each with "Code" and, when the item
+    asked for ReturnValuesOnConditionCheckFailure=ALL_OLD, the "Item" as it was."""
+    response = getattr(exc, "response", {}) or {}
+    return list(response.get("CancellationReasons") or [])
+
+
 def cancellation_codes(exc: Exception) -> list[str]:
     """The per-item reasons of a cancelled transaction ("ConditionalCheckFailed", "None" …)."""
-    response = getattr(exc, "response", {}) or {}
-    reasons = response.get("CancellationReasons") or []
-    return [str(r.get("Code", "None")) for r in reasons]
+    return [str(r.get("Code", "None")) for r in cancellation_reasons(exc)]
 
 
 def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:

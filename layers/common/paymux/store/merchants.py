@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paymux.clock import Clock, iso, parse_iso
+from paymux.domain.payer_limits import PayerLimits
 from paymux.store.cache import TTLCache
-from paymux.store.dynamo import from_item, to_item
+from paymux.store.dynamo import from_item, to_attr, to_item
 
 DEFAULT_NOTIFY_SCHEDULE = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 CACHE_SECONDS = 60.0
@@ -26,6 +27,7 @@ class MerchantApp:
     default_expires_in: int = 7200
     notify_schedule: tuple[int, ...] = DEFAULT_NOTIFY_SCHEDULE
     methods: tuple[str, ...] = field(default_factory=tuple)  # empty: every enabled method
+    payer_limits: PayerLimits | None = None  # risk setting: per-payer daily count/amount
 
     @property
     def active(self) -> bool:
@@ -70,6 +72,7 @@ class MerchantStore:
             default_expires_in=int(values.get("default_expires_in", 7200)),
             notify_schedule=tuple(values.get("notify_schedule") or DEFAULT_NOTIFY_SCHEDULE),
             methods=tuple(values.get("methods") or ()),
+            payer_limits=PayerLimits.parse(values["payer_limits"]) if values.get("payer_limits") else None,
         )
 
     def signing_keys(self, app_id: str) -> list[SigningKey]:
@@ -105,6 +108,7 @@ class MerchantStore:
                     "default_expires_in": app.default_expires_in,
                     "notify_schedule": list(app.notify_schedule),
                     "methods": list(app.methods),
+                    "payer_limits": app.payer_limits.to_config() if app.payer_limits else None,
                 }
             ),
         )
@@ -115,6 +119,25 @@ class MerchantStore:
             self._secrets.put_secret_value(SecretId=self.secret_name(app.app_id), SecretString=body)
         self._apps.clear()
         self._keys.clear()
+
+    def set_payer_limits(self, app_id: str, limits: PayerLimits | None) -> None:
+        """Sets (None: removes) an existing app's per-payer daily limits; every container applies
+        the change within CACHE_SECONDS. Raises ConditionalCheckFailedException for no such app."""
+        key = {"PK": {"S": f"APP#{app_id}"}, "SK": {"S": "APP"}}
+        condition = {"ConditionExpression": "attribute_exists(PK)"}
+        if limits is None:
+            self._ddb.update_item(
+                TableName=self._table, Key=key, UpdateExpression="REMOVE payer_limits", **condition
+            )
+        else:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET payer_limits = :limits",
+                ExpressionAttributeValues={":limits": to_attr(limits.to_config())},
+                **condition,
+            )
+        self._apps.clear()
 
     def rotate_secret(self, app_id: str, new_secret: str, overlap_seconds: float) -> float:
         """Makes `new_secret` current and keeps the current one valid for `overlap_seconds`

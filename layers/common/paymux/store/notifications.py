@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from paymux.clock import iso
-from paymux.store.dynamo import from_item, query_all, to_attr, to_item
+from paymux.store.dynamo import from_item, query_all, to_attr, to_item, transact
 
 OUTBOX_PK = "DUE#OUTBOX"
 
@@ -132,8 +132,11 @@ class NotificationStore:
         else:
             update += ", GSI1SK = :due"
             values[":due"] = to_attr(f"{iso(overdue_at)}#{notification_id}")
-        self._ddb.transact_write_items(
-            TransactItems=[
+        transact(
+            self._ddb,
+            self._table,
+            f"notification.attempt#{notification_id}#{number}",
+            [
                 {
                     "Update": {
                         "TableName": self._table,
@@ -151,7 +154,7 @@ class NotificationStore:
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
-            ]
+            ],
         )
 
     def reopen(self, payment_id: str, notification_id: str, overdue_at: float) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from paymux.clock import CHINA, iso
+from paymux.domain.payer_limits import PayerCharge
 from paymux.domain.payment import Payment
 from paymux.domain.states import (
     TERMINAL_PAYMENT_STATES,
@@ -20,9 +21,20 @@ from paymux.domain.states import (
     check_payment_transition,
 )
 from paymux.errors import IllegalTransition
-from paymux.store.dynamo import cancellation_codes, from_item, query_all, to_attr, to_item
+from paymux.store.dynamo import (
+    cancellation_codes,
+    cancellation_reasons,
+    from_item,
+    query_all,
+    to_attr,
+    to_item,
+    transact,
+)
+from paymux.store.payer_limits import claim_item, refusal, release_item
 
 DUE_SHARDS = 8
+# A payment that ends unpaid gives its place in the payer's daily limits back; a paid one keeps it.
+RELEASING_STATES = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED})
 _PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
 
 
@@ -131,9 +143,18 @@ class PaymentStore:
         return [_payment_from_values(i) for i in items]
 
     # -- writes ------------------------------------------------------------------------------
-    def create(self, payment: Payment, attempt: dict[str, Any], next_check_at: float) -> None:
+    def create(
+        self,
+        payment: Payment,
+        attempt: dict[str, Any],
+        next_check_at: float,
+        charge: PayerCharge | None = None,
+    ) -> None:
         """Writes the payment, its merchant-order-number claim, its first attempt and its
-        creation event atomically. Raises DuplicateMerchantOrder if the number is taken."""
+        creation event atomically, and takes `charge` from the payer's counter of the day.
+        Raises DuplicateMerchantOrder if the number is taken (also when the payer is at a
+        limit: a repeated create is answered as one), PayerLimitExceeded if the counter has no
+        room; nothing is written then."""
         values = payment.to_dict()
         values["status"] = payment.status.value
         order_key = f"MORDER#{payment.merchant_id}#{payment.merchant_order_no}"
@@ -159,30 +180,34 @@ class PaymentStore:
             event,
             {"PK": f"ATTEMPT#{attempt['out_trade_no']}", "SK": "ATTEMPT", **attempt},
         ]
+        items = [
+            {"Put": {"TableName": self._table, "Item": to_item(p), "ConditionExpression": not_exists}}
+            for p in puts
+        ]
+        if charge is not None:
+            items.append(claim_item(self._table, charge))  # last: its reason is the last one
         try:
-            self._ddb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": to_item(p),
-                            "ConditionExpression": not_exists,
-                        }
-                    }
-                    for p in puts
-                ]
-            )
+            transact(self._ddb, self._table, f"payment.create#{payment.payment_id}", items)
         except self._ddb.exceptions.TransactionCanceledException as exc:
-            if cancellation_codes(exc)[:1] == ["ConditionalCheckFailed"]:
-                existing = self._ddb.get_item(
-                    TableName=self._table,
-                    Key={"PK": {"S": order_key}, "SK": {"S": "MORDER"}},
-                    ConsistentRead=True,
-                )["Item"]
-                raise DuplicateMerchantOrder(
-                    existing["payment_id"]["S"], existing["request_hash"]["S"]
-                ) from exc
-            raise
+            refused = self._create_refused(exc, order_key, charge)
+            if refused is None:
+                raise
+            raise refused from exc
+
+    def _create_refused(self, exc: Exception, order_key: str, charge: PayerCharge | None) -> Exception | None:
+        reasons = cancellation_reasons(exc)
+        if not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+            return None
+        claim = self._ddb.get_item(
+            TableName=self._table,
+            Key={"PK": {"S": order_key}, "SK": {"S": "MORDER"}},
+            ConsistentRead=True,
+        ).get("Item")
+        if claim:
+            return DuplicateMerchantOrder(claim["payment_id"]["S"], claim["request_hash"]["S"])
+        if charge is not None and reasons[-1].get("Code") == "ConditionalCheckFailed":
+            return refusal(charge, reasons[-1])
+        return None
 
     def add_attempt(self, payment: Payment, attempt: dict[str, Any], changes: dict[str, Any]) -> Payment:
         """Records a further channel attempt (fallback) on a still-PENDING payment."""
@@ -265,9 +290,12 @@ class PaymentStore:
             }
             for p in puts
         )
+        if target in RELEASING_STATES and payment.status not in RELEASING_STATES and payment.payer_counter:
+            items.append(release_item(self._table, payment.payer_counter, payment.amount))
         items.extend(extra_items or [])
         try:
-            self._ddb.transact_write_items(TransactItems=items)
+            operation = f"payment.transition#{payment.payment_id}#v{payment.version}>{target.value}"
+            transact(self._ddb, self._table, operation, items)
         except self._ddb.exceptions.TransactionCanceledException as exc:
             if "ConditionalCheckFailed" in cancellation_codes(exc):
                 raise IllegalTransition(

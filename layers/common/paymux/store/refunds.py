@@ -11,7 +11,7 @@ from paymux.clock import iso
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
 from paymux.domain.states import RefundStatus, check_refund_transition
-from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item
+from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item, transact
 from paymux.store.payments import payment_key
 
 DUE_REFUNDS = "DUE#REFUND"
@@ -110,8 +110,11 @@ class RefundStore:
         )
         not_exists = "attribute_not_exists(PK)"
         try:
-            self._ddb.transact_write_items(
-                TransactItems=[
+            transact(
+                self._ddb,
+                self._table,
+                f"refund.create#{refund.refund_id}",
+                [
                     {
                         "Update": {
                             "TableName": self._table,
@@ -136,7 +139,7 @@ class RefundStore:
                         }
                         for p in (claim, item, event)
                     ),
-                ]
+                ],
             )
         except self._ddb.exceptions.TransactionCanceledException as exc:
             codes = cancellation_codes(exc)
@@ -212,8 +215,8 @@ class RefundStore:
             }
         }
 
-    def transact(self, items: list[dict[str, Any]]) -> None:
-        self._ddb.transact_write_items(TransactItems=items)
+    def transact(self, items: list[dict[str, Any]], operation: str = "refund.settle") -> None:
+        transact(self._ddb, self._table, operation, items)
 
     def record_channel_answer(self, refund: Refund, channel_refund_no: str, next_check_at: float) -> None:
         """Bookkeeping while PROCESSING: the channel's refund number and the next active check.
