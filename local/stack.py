@@ -111,6 +111,13 @@ class LocalStack:
             raise LocalStackError("the stack is not started")
         return f"http://{self.host}:{self._api.port}"
 
+    @property
+    def api_domain(self) -> str:
+        """host:port of the local API, as requestContext.domainName gives it."""
+        if self._api is None:
+            raise LocalStackError("the stack is not started")
+        return f"{self.host}:{self._api.port}"
+
     def start(self) -> LocalStack:
         if self in LocalStack._running:
             raise LocalStackError("this LocalStack is already running")
@@ -143,10 +150,12 @@ class LocalStack:
         # The stack may have had to use an allowed Stage; the environment says what runs here.
         declared = set(sam.get("Parameters") or {})
         local_values = {k: v for k, v in self._wanted_parameters.items() if k in declared}
+        # PAYMUX_API_DOMAIN is the local API's own domain (served over http): what the deployed
+        # functions read from the template's ApiDomainParameter when PublicBaseUrl is empty.
         overrides = {
             "PAYMUX_STAGE": "local",
             "PAYMUX_ALLOW_HTTP_URLS": "true",
-            "PAYMUX_PUBLIC_BASE_URL": self.api_url,
+            "PAYMUX_API_DOMAIN": self.api_domain,
         }
         resolver = self._resolver(cfn, specs, parameters | local_values)
         self.env = function_environment(specs, resolver, overrides)
