@@ -92,7 +92,8 @@ def test_refuses_to_start_without_an_absolute_callback_base(env: dict[str, str])
 
 
 @pytest.fixture
-def aws() -> Iterator[Any]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # a local stack of the session, if any
     with mock_aws():
         yield boto3.client("ssm", region_name="us-east-1")
 
