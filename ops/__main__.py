@@ -143,8 +143,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     try:
         result = run(parse(argv))
-    except PaymuxError as exc:  # refused: say why, write nothing more
-        print(f"python -m ops: {exc.message} ({exc.code})", file=sys.stderr)
+    except PaymuxError as exc:  # refused: say why (one line per field problem, no values)
+        lines = [f"python -m ops: {exc.message} ({exc.code})"]
+        lines += [f"  {d.get('field', '')}: {d.get('message', '')}" for d in exc.details]
+        print("\n".join(lines), file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
