@@ -107,6 +107,7 @@ def lambda_env(function: str, home: Path) -> dict[str, str]:
         "PAYMUX_SECRETS_PREFIX": "paymux/bench/",
         "PAYMUX_ALLOW_HTTP_URLS": "false",
         "PAYMUX_PUBLIC_BASE_URL": "",
+        "PAYMUX_API_DOMAIN_PARAMETER": "/paymux/bench/api-domain",
         "POWERTOOLS_SERVICE_NAME": "paymux",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }

@@ -17,6 +17,7 @@ from local.intrinsics import IntrinsicError
 from local.resources import StackError
 from local.schedules import ScheduleError
 from local.stack import LocalStack, LocalStackError
+from local.state import state_file
 from local.template import TemplateError, load_template
 
 STARTUP_ERRORS = (
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         moto_port=args.moto_port,
         schedules=not args.no_schedules,
         template_path=args.template,
+        state_file=state_file(),  # for `python -m ops --local`
     )
     try:
         if not args.no_demo:

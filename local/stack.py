@@ -26,6 +26,7 @@ from local.moto_serialize import serialize_dynamodb_requests
 from local.resources import StackResources, create_stack, plan_stack
 from local.schedules import Schedule, ScheduleRunner, run_schedule, template_schedules
 from local.sqs import QueueSubscription, SqsPoller, queue_mappings
+from local.state import local_outputs, remove_state, write_state
 from local.template import choose_parameters, load_template, transform_template
 
 log = logging.getLogger("local.stack")
@@ -70,11 +71,14 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         host: str = "127.0.0.1",
         stack_name: str = "paymux-local",
+        state_file: Path | None = None,
     ) -> None:
         self.root = (root or REPO_ROOT).resolve()
         self.template_path = template_path or self.root / "template.yaml"
         self.host = host
         self.stack_name = self._base_name = stack_name
+        # Written once started (moto endpoint, outputs by logical name) for `python -m ops --local`.
+        self.state_file = state_file
         # Extras (sandboxes, a demo merchant) join in here: `on_started` hooks run once the
         # resources and environment exist, before the API serves; `on_stopped` hooks run on
         # stop() after the API, pollers and schedules have stopped, before moto goes away.
@@ -87,6 +91,7 @@ class LocalStack:
         self.schedules: list[Schedule] = []
         self.subscriptions: list[QueueSubscription] = []
         self.resources: StackResources | None = None
+        self.outputs: dict[str, str] = {}  # the template's Outputs, by logical name
         self._api_port, self._moto_port = api_port, moto_port
         self._run_schedules, self._run_sqs = schedules, sqs_poll
         self._wanted_parameters = {"Stage": "local", **(parameters or {})}
@@ -110,6 +115,13 @@ class LocalStack:
         if self._api is None:
             raise LocalStackError("the stack is not started")
         return f"http://{self.host}:{self._api.port}"
+
+    @property
+    def api_domain(self) -> str:
+        """host:port of the local API, as requestContext.domainName gives it."""
+        if self._api is None:
+            raise LocalStackError("the stack is not started")
+        return f"{self.host}:{self._api.port}"
 
     def start(self) -> LocalStack:
         if self in LocalStack._running:
@@ -143,14 +155,19 @@ class LocalStack:
         # The stack may have had to use an allowed Stage; the environment says what runs here.
         declared = set(sam.get("Parameters") or {})
         local_values = {k: v for k, v in self._wanted_parameters.items() if k in declared}
+        # PAYMUX_API_DOMAIN is the local API's own domain (served over http): what the deployed
+        # functions read from the template's ApiDomainParameter when PublicBaseUrl is empty.
         overrides = {
             "PAYMUX_STAGE": "local",
             "PAYMUX_ALLOW_HTTP_URLS": "true",
-            "PAYMUX_PUBLIC_BASE_URL": self.api_url,
+            "PAYMUX_API_DOMAIN": self.api_domain,
         }
         resolver = self._resolver(cfn, specs, parameters | local_values)
         self.env = function_environment(specs, resolver, overrides)
         self._set_env(dict(self.env))
+        self.outputs = self._outputs(cfn, resolver)
+        if self.state_file is not None:
+            write_state(self.state_file, self.state())
         self._add_paths(layer_paths(cfn, code_root))
         self.functions = {k: LocalFunction(s, REGION) for k, s in specs.items()}
         self.subscriptions = self._subscriptions(mappings)
@@ -240,6 +257,8 @@ class LocalStack:
             self._moto.stop()
             self._moto = None
         self._restore_process()
+        if self.state_file is not None:
+            remove_state(self.state_file, self.stack_name)
         if self in LocalStack._running:
             if LocalStack._running[-1] is not self:
                 log.warning("%s stopped before a stack nested in it", self.stack_name)
@@ -306,6 +325,21 @@ class LocalStack:
             cfn.get("Conditions") or {},
             cfn.get("Mappings") or {},
         )
+
+    def _outputs(self, cfn: dict[str, Any], resolver: Intrinsics) -> dict[str, str]:
+        assert self.resources is not None
+        callback_base = self.env.get("PAYMUX_PUBLIC_BASE_URL") or self.api_url
+        return local_outputs(cfn, resolver, set(self.resources.refs), self.api_url, callback_base)
+
+    def state(self) -> dict[str, Any]:
+        """What another process needs to reach this stack: `python -m ops --local` reads it."""
+        return {
+            "stack_name": self.stack_name,
+            "stage": self.env["PAYMUX_STAGE"],
+            "region": REGION,
+            "endpoint_url": self.moto_url,
+            "outputs": dict(self.outputs),
+        }
 
     def _set_env(self, values: dict[str, str | None]) -> None:
         for key, value in values.items():

@@ -1,18 +1,23 @@
 """python -m ops — operator commands against a deployed stack (or the local stack).
 
+    python -m ops [--stack NAME [--stage STAGE] | --local] COMMAND
+
     merchants create APP --merchant-id M [--name N] [--max-amount FEN]
     merchants rotate-secret APP [--overlap 24h]
     merchants show APP
     merchants payer-limits APP --key KIND [--key KIND] [--daily-count N] [--daily-amount FEN] | --off
     channels list
     channels add FILE.json|yaml
-    channels update ACCOUNT [FILE] [--weight N] [--priority N] [--fee-rate R] [--enable]
+    channels update ACCOUNT [FILE] [--weight N] [--priority N] [--fee-rate R] [--enable] [--version V]
     channels disable ACCOUNT
     channels refresh-certificates [ACCOUNT]
 
-Runs with the operator's AWS credentials: pass --stack to read the table name from the
-CloudFormation outputs, or set PAYMUX_TABLE / PAYMUX_SECRETS_PREFIX (and AWS_ENDPOINT_URL for
-the local stack). Secrets are printed once and stored only in Secrets Manager."""
+Where: --stack NAME, a deployed stack (its outputs by logical name through CloudFormation's
+DescribeStacks, its stage from its Stage parameter; the operator's AWS credentials); --local,
+the stack `make dev` runs (its state file, local/.state/stack.json or $PAYMUX_STACK_STATE);
+or neither, the PAYMUX_* variables of the environment. Secrets are printed once and stored
+only in Secrets Manager. A refused command (an existing app id, a stale version, a stack that
+cannot be read) prints why and exits with code 2."""
 
 from __future__ import annotations
 
@@ -23,9 +28,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ops import channels, merchants
+from local.state import state_file
+from ops import channels, merchants, stack
+from ops.stack import Stack
 from paymux.config import Settings
 from paymux.deps import Deps
+from paymux.errors import PaymuxError
 from paymux.store.merchants import DEFAULT_MAX_AMOUNT
 
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -38,24 +46,43 @@ def duration(text: str) -> int:
     return int(text[:-1]) * DURATIONS[unit]
 
 
-def settings_for(args: argparse.Namespace) -> Settings:
-    env = dict(os.environ)
+def target(args: argparse.Namespace) -> Stack | None:
+    """The stack named on the command line (None: the environment's PAYMUX_* variables)."""
+    if args.local:
+        return stack.local(state_file())
     if args.stack:
         import boto3  # noqa: PLC0415 - only for --stack
 
-        outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]["Outputs"]
-        env["PAYMUX_TABLE"] = {o["OutputKey"]: o["OutputValue"] for o in outputs}["TableName"]
-        env.setdefault("PAYMUX_SECRETS_PREFIX", f"paymux/{args.stage}/")
+        return stack.deployed(args.stack, boto3.client("cloudformation"))
+    return None
+
+
+def settings_for(args: argparse.Namespace, where: Stack | None) -> Settings:
+    if where is not None:
+        return Settings.from_env(where.environment(args.stage))
+    env = dict(os.environ)
     for name in ("PAYMUX_NOTIFY_QUEUE_URL", "PAYMUX_NOTIFY_DLQ_URL", "PAYMUX_BUCKET"):
         env.setdefault(name, "unused-by-ops")
-    env.setdefault("PAYMUX_STAGE", args.stage)
+    env.setdefault("PAYMUX_STAGE", args.stage or "dev")
+    env.setdefault("PAYMUX_SECRETS_PREFIX", f"paymux/{env['PAYMUX_STAGE']}/")
     return Settings.from_env(env)
 
 
+def reach(where: Stack | None) -> None:
+    """AWS settings of the target (the local stack's moto endpoint), for this process."""
+    for name, value in (where.aws if where else {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def run(args: argparse.Namespace) -> Any:
-    d = Deps(settings=settings_for(args))
+    where = target(args)
+    reach(where)
+    d = Deps(settings=settings_for(args, where))
     updates = (
-        {"weight": args.weight, "priority": args.priority, "fee_rate": args.fee_rate}
+        {"weight": args.weight, "priority": args.priority, "fee_rate": args.fee_rate, "version": args.version}
         if args.group == "channels" and args.command == "update"
         else {}
     )
@@ -81,8 +108,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stack", help="read resource names from this CloudFormation stack")
-    parser.add_argument("--stage", default="dev")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--stack", help="a deployed stack: resource names from its CloudFormation outputs")
+    where.add_argument("--local", action="store_true", help="the local stack that `make dev` runs")
+    parser.add_argument("--stage", help="the stack's stage (checked against it); default dev")
     groups = parser.add_subparsers(dest="group", required=True)
     m = groups.add_parser("merchants").add_subparsers(dest="command", required=True)
     create = m.add_parser("create")
@@ -107,6 +136,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     upd.add_argument("--priority", type=int)
     upd.add_argument("--fee-rate")
     upd.add_argument("--enable", action="store_true")
+    upd.add_argument("--version", type=int, help="the version it was read at: refused if it changed since")
     c.add_parser("disable").add_argument("account_id")
     refresh = c.add_parser("refresh-certificates", help="download WeChat Pay platform certificates now")
     refresh.add_argument("account_id", nargs="?", help="one account (default: every enabled WeChat Pay one)")
@@ -114,7 +144,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    print(json.dumps(run(parse(argv)), indent=2, ensure_ascii=False))
+    try:
+        result = run(parse(argv))
+    except PaymuxError as exc:  # refused: say why (one line per field problem, no values)
+        lines = [f"python -m ops: {exc.message} ({exc.code})"]
+        lines += [f"  {d.get('field', '')}: {d.get('message', '')}" for d in exc.details]
+        print("\n".join(lines), file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
 

@@ -2,8 +2,9 @@
 60 s (their configuration cache), with no deploy.
 
 Validation, merging and auditing are paymux.services.channel_admin's, shared with the
-operators' endpoints (/v1/admin/channel-accounts); here files are read and typed errors become
-exit messages. Writes are attributed to the operator's AWS identity."""
+operators' endpoints (/v1/admin/channel-accounts); here files are read. Typed errors reach
+ops.__main__, which prints them (one line per field problem, no values) and exits 2. Writes
+are attributed to the operator's AWS identity."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from paymux.deps import Deps
-from paymux.errors import PaymuxError
+from paymux.errors import Conflict
 from paymux.services import channel_admin
 
 
@@ -32,12 +33,6 @@ def load_document(path: str) -> dict[str, Any]:
     if "credentials_file" in doc:
         doc["credentials"] = json.loads(Path(doc.pop("credentials_file")).read_text())
     return doc
-
-
-def _exit(error: PaymuxError) -> SystemExit:
-    """A typed error as the command's message, one line per field problem (no values)."""
-    lines = [error.message] + [f"  {d.get('field', '')}: {d.get('message', '')}" for d in error.details]
-    return SystemExit("\n".join(lines))
 
 
 def operator() -> str:
@@ -61,10 +56,10 @@ def add(d: Deps, path: str) -> dict[str, Any]:
         raise SystemExit("a new account needs credentials (or credentials_file)")
     try:
         return channel_admin.create_account(d, doc, actor=operator())
-    except PaymuxError as exc:
+    except Conflict as exc:
         if exc.code == "channel_account_exists":
-            raise SystemExit(f"account {doc.get('account_id')} exists: use `update`") from None
-        raise _exit(exc) from None
+            exc.message = f"account {doc.get('account_id')} exists: use `update`"
+        raise
 
 
 def update(d: Deps, account_id: str, changes: dict[str, Any], path: str | None = None) -> dict[str, Any]:
@@ -76,17 +71,11 @@ def update(d: Deps, account_id: str, changes: dict[str, Any], path: str | None =
         credentials = doc.pop("credentials", None)
         changes = {**doc, **{k: v for k, v in changes.items() if v is not None}}
     changes = {k: v for k, v in changes.items() if v is not None}
-    try:
-        return channel_admin.update_account(d, account_id, changes, credentials, actor=operator())
-    except PaymuxError as exc:
-        raise _exit(exc) from None
+    return channel_admin.update_account(d, account_id, changes, credentials, actor=operator())
 
 
 def disable(d: Deps, account_id: str) -> dict[str, Any]:
-    try:
-        return channel_admin.disable_account(d, account_id, actor=operator())
-    except PaymuxError as exc:
-        raise _exit(exc) from None
+    return channel_admin.disable_account(d, account_id, actor=operator())
 
 
 def refresh_certificates(d: Deps, account_id: str | None = None) -> list[dict[str, Any]]:
@@ -94,7 +83,4 @@ def refresh_certificates(d: Deps, account_id: str | None = None) -> list[dict[st
     stored, expired ones dropped; a report per account (a failed account does not stop the others)."""
     from paymux.services.certificates import refresh_platform_certificates  # noqa: PLC0415
 
-    try:
-        return [r.to_dict() for r in refresh_platform_certificates(d, account_id)]
-    except PaymuxError as exc:
-        raise _exit(exc) from None
+    return [r.to_dict() for r in refresh_platform_certificates(d, account_id)]

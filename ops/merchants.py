@@ -20,7 +20,7 @@ def new_secret() -> str:
 def create(d: Deps, app_id: str, merchant_id: str, name: str, max_amount: int) -> dict[str, Any]:
     app = MerchantApp(app_id=app_id, merchant_id=merchant_id, name=name, max_amount=max_amount)
     secret = new_secret()
-    d.merchants.put_app(app, secret)
+    d.merchants.put_app(app, secret, create=True)  # Conflict if the app id exists: nothing written
     return {"app": asdict(app), "secret": secret}
 
 

@@ -1,7 +1,9 @@
 """PATCH /v1/admin/channel-accounts/{account_id} — operators only (IAM-authorized route): change
 some fields of a channel account (`{"enabled": false}` disables it), and replace its credentials
-when `credentials` is given. account_id and provider cannot change. 404; 422 with field
-details, nothing written. Audited with the caller's ARN; effective within 60 s."""
+when `credentials` is given. account_id and provider cannot change. Conditional on the
+account's version (the body's optional `version`, else the one read): 409 `version_conflict`
+if it changed. 404; 422 with field details, nothing written. Audited with the caller's ARN;
+effective within 60 s."""
 
 from typing import Any
 

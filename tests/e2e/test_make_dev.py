@@ -32,6 +32,7 @@ def local_stack(tmp_path: Path):
     env = {
         **os.environ,
         "PAYMUX_DEMO_STATE": str(state),
+        "PAYMUX_STACK_STATE": str(tmp_path / "stack.json"),
         "PAYMUX_SANDBOX_PORT": str(ports["sandbox"]),
         "PAYMUX_DEMO_MERCHANT_PORT": str(ports["merchant"]),
         "PAYMUX_ALIPAY_SANDBOX_PORT": str(ports["alipay"]),

@@ -72,7 +72,9 @@ def test_environment_matches_the_architecture(paymux: LocalStack) -> None:
     env = paymux.env
     assert env["PAYMUX_STAGE"] == "local"
     assert env["PAYMUX_SECRETS_PREFIX"] == "paymux/local/"
-    assert env["PAYMUX_PUBLIC_BASE_URL"] == paymux.api_url
+    assert env["PAYMUX_PUBLIC_BASE_URL"] == ""  # PublicBaseUrl's default
+    assert env["PAYMUX_API_DOMAIN"] == paymux.api_domain
+    assert env["PAYMUX_API_DOMAIN_PARAMETER"] == f"/paymux/{paymux.stack_name}/api-domain"
     assert env["PAYMUX_ALLOW_HTTP_URLS"] == "true"
     assert env["POWERTOOLS_SERVICE_NAME"] == "paymux"
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"

@@ -47,7 +47,9 @@ def test_environment_is_resolved_from_the_template(stack: LocalStack) -> None:
     assert env["PAYMUX_STAGE"] == "local"
     assert env["PAYMUX_SECRETS_PREFIX"] == "paymux/local/"
     assert env["PAYMUX_ALLOW_HTTP_URLS"] == "true"
-    assert env["PAYMUX_PUBLIC_BASE_URL"] == stack.api_url
+    assert env["PAYMUX_PUBLIC_BASE_URL"] == ""  # the template's default
+    assert env["PAYMUX_API_DOMAIN"] == stack.api_domain  # the local API's own domain
+    assert stack.api_url == f"http://{stack.api_domain}"
     assert env["WORKER_ONLY"] == "yes"
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
 

@@ -73,13 +73,18 @@ class FakeStore:
         *,
         updated_by: str = "",
         create: bool = False,
+        expected_version: int | None = None,
     ) -> AccountRecord:
-        if create and account.account_id in self.items:
+        current = self.items.get(account.account_id)
+        if create and current is not None:
             raise Conflict("channel_account_exists", "exists")
+        if expected_version is not None and (current.version if current else None) != expected_version:
+            raise Conflict("version_conflict", "changed")
         self.writes += 1
         if creds is not None:
             self.secrets[account.account_id] = creds
-        self.items[account.account_id] = AccountRecord(account, NOW + self.writes, updated_by)
+        version = (current.version if current else 0) + 1
+        self.items[account.account_id] = AccountRecord(account, NOW + self.writes, updated_by, version)
         return self.items[account.account_id]
 
 
@@ -113,6 +118,7 @@ def test_create_stores_the_account_and_credentials_and_returns_no_credentials(d:
         "merchants": [],
         "updated_at": "2025-11-28T08:00:01Z",
         "updated_by": ACTOR,
+        "version": 1,
     }
     assert d.channel_config.secrets["wx-main"] == creds
     assert channel_admin.get_account(d, "wx-main") == created

@@ -12,6 +12,7 @@ from paymux.channels.base import Channel, ChannelAccount
 from paymux.channels.http import HttpClient, RequestsHttpClient
 from paymux.clock import Clock, system_clock
 from paymux.config import Settings
+from paymux.errors import ConfigurationError
 from paymux.store.channels import ChannelConfigStore
 from paymux.store.merchants import MerchantStore
 from paymux.store.nonces import NonceStore
@@ -64,6 +65,28 @@ class Deps:
     @cached_property
     def s3(self) -> Any:
         return self._client("s3")
+
+    @cached_property
+    def ssm(self) -> Any:
+        return self._client("ssm")
+
+    @cached_property
+    def callback_base(self) -> str:
+        """Base of the callback URLs given to channels: from the settings, or else the API's
+        domain, which CloudFormation writes to an SSM parameter (an environment variable cannot
+        name the API: the API refers to the functions, so it would be a circular dependency).
+        Read once per container; a missing parameter stops the function (ConfigurationError)."""
+        s = self.settings
+        if s.public_base_url:
+            return s.public_base_url
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        name = s.api_domain_parameter
+        try:
+            domain = str(self.ssm.get_parameter(Name=name)["Parameter"]["Value"])
+        except (BotoCoreError, ClientError) as exc:
+            raise ConfigurationError(f"cannot read the API domain from SSM parameter {name}: {exc}") from exc
+        return s.base_url_for_domain(domain, f"SSM parameter {name}")
 
     @cached_property
     def payments(self) -> PaymentStore:

@@ -17,7 +17,7 @@ from paymux.channels.base import ChannelAccount
 from paymux.clock import iso, system_clock
 from paymux.deps import Deps
 from paymux.errors import Conflict, NotFound, ValidationFailed
-from paymux.store.channels import AccountRecord
+from paymux.store.channels import AccountRecord, version_conflict
 
 log = logging.getLogger("paymux")
 
@@ -34,6 +34,7 @@ def public(record: AccountRecord) -> dict[str, Any]:
         **fields,
         "updated_at": iso(record.updated_at) if record.updated_at is not None else None,
         "updated_by": record.updated_by or None,
+        "version": record.version,
     }
 
 
@@ -88,8 +89,17 @@ def update_account(
     actor: str = "",
 ) -> dict[str, Any]:
     """Changes some fields (and replaces the credentials when given). NotFound, or
-    ValidationFailed with nothing written. No change at all writes nothing."""
+    ValidationFailed with nothing written. No change at all writes nothing.
+
+    The write is conditional on the version the change was based on: `changes["version"]`
+    when the caller gives it (the version it read), else the version read here. Conflict
+    `version_conflict` (409) when the account changed meanwhile: nothing is written, and no
+    concurrent update is undone."""
+    changes = dict(changes)
+    expected = _expected_version(changes.pop("version", None))
     current = _record(d, account_id)
+    if expected is not None and expected != current.version:
+        raise version_conflict(account_id, expected)
     for name in IMMUTABLE:
         if name in changes and changes[name] != getattr(current.account, name):
             raise _invalid(name, f"{name} cannot change; add a new account instead")
@@ -105,9 +115,19 @@ def update_account(
     diff = _diff(current.account, updated)
     if not diff and credentials is None:
         return public(current)
-    record = d.channel_config.put_account(updated, credentials, updated_by=actor)
+    record = d.channel_config.put_account(
+        updated, credentials, updated_by=actor, expected_version=current.version
+    )
     _audit("channel_account.updated", account_id, actor, diff, credentials is not None)
     return public(record)
+
+
+def _expected_version(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _invalid("version", "must be the account's version, an integer from 0")
+    return value
 
 
 def disable_account(d: Deps, account_id: str, actor: str = "") -> dict[str, Any]:

@@ -98,8 +98,9 @@ def refund_duplicate_charge(
 
 
 def _callback(d: Deps, account: ChannelAccount) -> str:
-    base = d.settings.public_base_url
-    return f"{base}/v1/callbacks/{account.provider}/{account.account_id}" if base else ""
+    from paymux.services.payments import callback_url  # noqa: PLC0415 - one builder for every path
+
+    return callback_url(d, "", account.provider, account.account_id)
 
 
 def settle_duplicate_refund(d: Deps, result: RefundResult) -> None:

@@ -54,7 +54,8 @@ def send(
 
 def enqueue(d: Deps, payment_id: str, notification_id: str, attempt: int = 0) -> None:
     send(d, payment_id, notification_id, attempt=attempt, delay=0)
-    d.notifications.mark_enqueued(payment_id, notification_id, d.clock() + OVERDUE_GRACE)
+    if not d.notifications.mark_enqueued(payment_id, notification_id, d.clock() + OVERDUE_GRACE):
+        log.debug("notification %s settled before it was marked enqueued", notification_id)
 
 
 def enqueue_latest(d: Deps, payment: Payment) -> None:

@@ -44,8 +44,10 @@ def request_hash(request: CreatePaymentRequest) -> str:
 
 
 def callback_url(d: Deps, api_domain: str, provider: str, account_id: str) -> str:
-    base = d.settings.public_base_url or f"https://{api_domain}"
-    return f"{base}/v1/callbacks/{provider}/{account_id}"
+    """The absolute URL a channel calls back for this account, the same on every path (create,
+    refund, the sweeper's resubmission, automatic refunds). `api_domain`, the domain of the
+    request being served (if any), is not used: the base comes from the settings."""
+    return f"{d.callback_base}/v1/callbacks/{provider}/{account_id}"
 
 
 def create_payment(

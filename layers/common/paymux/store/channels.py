@@ -24,6 +24,7 @@ class AccountRecord:
     account: ChannelAccount
     updated_at: float | None = None
     updated_by: str = ""
+    version: int = 0  # +1 on every write; 0: written before writes were versioned
 
 
 def _record(item: dict[str, Any]) -> AccountRecord:
@@ -36,6 +37,7 @@ def _record(item: dict[str, Any]) -> AccountRecord:
         ChannelAccount(**values),
         float(updated_at) if updated_at is not None else None,
         str(item.get("updated_by", "")),
+        int(item.get("version", 0)),
     )
 
 
@@ -106,30 +108,73 @@ class ChannelConfigStore:
         *,
         updated_by: str = "",
         create: bool = False,
+        expected_version: int | None = None,
     ) -> AccountRecord:
-        """Writes the account (and, when given, replaces its credentials). The credentials are
-        written first, so an account is never readable without them. `create` refuses to
-        replace an existing account (Conflict `channel_account_exists`); check first when the
-        credentials must not be touched in that case."""
-        if credentials is not None:
-            body = json.dumps(credentials)
-            name = self.secret_name(account.account_id)
-            try:
-                self._secrets.create_secret(Name=name, SecretString=body)
-            except self._secrets.exceptions.ResourceExistsException:
-                self._secrets.put_secret_value(SecretId=name, SecretString=body)
+        """Writes the account (and, when given, replaces its credentials), one version up.
+
+        `create` refuses to replace an existing account (Conflict `channel_account_exists`);
+        its credentials are written first, so it is never readable without them.
+        `expected_version` (the version the change was based on) refuses a write over any other
+        (Conflict `version_conflict`): of two concurrent updates, the later fails instead of
+        undoing the earlier. Its credentials are written after the account, so a refused update
+        replaces nothing. Without either (seeding), the account is simply written."""
+        if expected_version is None and credentials is not None:
+            self._write_secret(account.account_id, credentials)
         values = asdict(account)
         values["products"] = list(account.products)
         values["merchants"] = list(account.merchants)
+        version, condition = self._version_condition(account.account_id, create, expected_version)
+        record = AccountRecord(account, self._clock(), updated_by, version)
         item = {"PK": "CHANNEL", "SK": f"ACCOUNT#{account.account_id}", **values}
-        record = AccountRecord(account, self._clock(), updated_by)
-        item |= {"updated_at": record.updated_at, "updated_by": updated_by or None}
-        condition = {"ConditionExpression": "attribute_not_exists(PK)"} if create else {}
+        item |= {"updated_at": record.updated_at, "updated_by": updated_by or None, "version": version}
         try:
             self._ddb.put_item(TableName=self._table, Item=to_item(item), **condition)
         except self._ddb.exceptions.ConditionalCheckFailedException as exc:
-            raise Conflict("channel_account_exists", f"channel account {account.account_id} exists") from exc
+            raise _refused(account.account_id, create, expected_version) from exc
         finally:
             self._accounts.clear()
             self._credentials.clear()
+        if expected_version is not None and credentials is not None:
+            self._write_secret(account.account_id, credentials)
+            self._credentials.clear()
         return record
+
+    def _write_secret(self, account_id: str, credentials: dict[str, Any]) -> None:
+        body, name = json.dumps(credentials), self.secret_name(account_id)
+        try:
+            self._secrets.create_secret(Name=name, SecretString=body)
+        except self._secrets.exceptions.ResourceExistsException:
+            self._secrets.put_secret_value(SecretId=name, SecretString=body)
+
+    def _version_condition(
+        self, account_id: str, create: bool, expected: int | None
+    ) -> tuple[int, dict[str, Any]]:
+        """The version to write and the condition that guards it."""
+        if create:
+            return 1, {"ConditionExpression": "attribute_not_exists(PK)"}
+        if expected is None:
+            current = self.record(account_id)
+            return (current.version if current else 0) + 1, {}
+        if expected == 0:  # an item from before versions: it must still have none
+            guard = "attribute_exists(PK) AND attribute_not_exists(#version)"
+            return 1, {"ConditionExpression": guard, "ExpressionAttributeNames": {"#version": "version"}}
+        return expected + 1, {
+            "ConditionExpression": "#version = :expected",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":expected": {"N": str(expected)}},
+        }
+
+
+def _refused(account_id: str, create: bool, expected: int | None) -> Conflict:
+    if create:
+        return Conflict("channel_account_exists", f"channel account {account_id} exists")
+    return version_conflict(account_id, expected)
+
+
+def version_conflict(account_id: str, expected: int | None) -> Conflict:
+    """409 `version_conflict`: the account is no longer at the version a change was based on."""
+    return Conflict(
+        "version_conflict",
+        f"channel account {account_id} changed since version {expected}: read it again and retry",
+        details=[{"field": "version", "message": f"is no longer {expected}"}],
+    )

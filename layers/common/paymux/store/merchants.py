@@ -9,6 +9,7 @@ from typing import Any
 
 from paymux.clock import Clock, iso, parse_iso
 from paymux.domain.payer_limits import PayerLimits
+from paymux.errors import Conflict
 from paymux.store.cache import TTLCache
 from paymux.store.dynamo import from_item, to_attr, to_item
 
@@ -94,9 +95,26 @@ class MerchantStore:
         ]
 
     # -- onboarding (operator CLI, local demo, tests) ------------------------------------------
-    def put_app(self, app: MerchantApp, secret: str) -> None:
+    def put_app(self, app: MerchantApp, secret: str, *, create: bool = False) -> None:
+        """Writes the app and makes `secret` its only signing key. `create` refuses an app id
+        that exists (Conflict `merchant_app_exists`) before anything is written."""
+        condition = {"ConditionExpression": "attribute_not_exists(PK)"} if create else {}
+        try:
+            self._put_app_item(app, condition)
+        except self._ddb.exceptions.ConditionalCheckFailedException as exc:
+            raise Conflict("merchant_app_exists", f"merchant app {app.app_id} already exists") from exc
+        body = json.dumps({"merchant_id": app.merchant_id, "keys": [{"secret": secret}]})
+        try:
+            self._secrets.create_secret(Name=self.secret_name(app.app_id), SecretString=body)
+        except self._secrets.exceptions.ResourceExistsException:
+            self._secrets.put_secret_value(SecretId=self.secret_name(app.app_id), SecretString=body)
+        self._apps.clear()
+        self._keys.clear()
+
+    def _put_app_item(self, app: MerchantApp, condition: dict[str, str]) -> None:
         self._ddb.put_item(
             TableName=self._table,
+            **condition,
             Item=to_item(
                 {
                     "PK": f"APP#{app.app_id}",
@@ -112,13 +130,6 @@ class MerchantStore:
                 }
             ),
         )
-        body = json.dumps({"merchant_id": app.merchant_id, "keys": [{"secret": secret}]})
-        try:
-            self._secrets.create_secret(Name=self.secret_name(app.app_id), SecretString=body)
-        except self._secrets.exceptions.ResourceExistsException:
-            self._secrets.put_secret_value(SecretId=self.secret_name(app.app_id), SecretString=body)
-        self._apps.clear()
-        self._keys.clear()
 
     def set_payer_limits(self, app_id: str, limits: PayerLimits | None) -> None:
         """Sets (None: removes) an existing app's per-payer daily limits; every container applies

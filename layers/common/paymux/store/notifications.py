@@ -73,21 +73,27 @@ class NotificationStore:
         items = page.get("Items", [])
         return self.get(items[0]["payment_id"]["S"], notification_id) if items else None
 
-    def mark_enqueued(self, payment_id: str, notification_id: str, overdue_at: float) -> None:
+    def mark_enqueued(self, payment_id: str, notification_id: str, overdue_at: float) -> bool:
         """Handed to SQS: overdue (and re-sent by the sweeper) only if nothing settles or
-        re-schedules it by `overdue_at`."""
-        self._ddb.update_item(
-            TableName=self._table,
-            Key=_key(payment_id, notification_id),
-            UpdateExpression="SET GSI1SK = :due, enqueued_at = :due_time",
-            ConditionExpression="#status = :pending",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":due": to_attr(f"{iso(overdue_at)}#{notification_id}"),
-                ":due_time": to_attr(overdue_at),
-                ":pending": to_attr("pending"),
-            },
-        )
+        re-schedules it by `overdue_at`. False when it is no longer pending: the notifier took
+        the message and settled it before this mark (the message is visible at once), so there
+        is nothing left to watch."""
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=_key(payment_id, notification_id),
+                UpdateExpression="SET GSI1SK = :due, enqueued_at = :due_time",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":due": to_attr(f"{iso(overdue_at)}#{notification_id}"),
+                    ":due_time": to_attr(overdue_at),
+                    ":pending": to_attr("pending"),
+                },
+            )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def overdue(self, now: float, limit: int = 100) -> list[dict[str, Any]]:
         page = self._ddb.query(
