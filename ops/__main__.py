@@ -8,6 +8,7 @@
     channels update ACCOUNT [FILE] [--weight N] [--priority N] [--fee-rate R] [--enable]
     channels disable ACCOUNT
     channels refresh-certificates [ACCOUNT]
+    refunds apply-abnormal REFUND_ID --to merchant-card|user-card [--bank-type T ...]
 
 Runs with the operator's AWS credentials: pass --stack to read the table name from the
 CloudFormation outputs, or set PAYMUX_TABLE / PAYMUX_SECRETS_PREFIX (and AWS_ENDPOINT_URL for
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ops import channels, merchants
+from ops import channels, merchants, refunds
 from paymux.config import Settings
 from paymux.deps import Deps
 from paymux.store.merchants import DEFAULT_MAX_AMOUNT
@@ -53,6 +54,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 def run(args: argparse.Namespace) -> Any:
     d = Deps(settings=settings_for(args))
+    if getattr(args, "runner", None):  # groups that register their own commands (ops/refunds.py)
+        return args.runner(d, args)
     updates = (
         {"weight": args.weight, "priority": args.priority, "fee_rate": args.fee_rate}
         if args.group == "channels" and args.command == "update"
@@ -107,6 +110,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     c.add_parser("disable").add_argument("account_id")
     refresh = c.add_parser("refresh-certificates", help="download WeChat Pay platform certificates now")
     refresh.add_argument("account_id", nargs="?", help="one account (default: every enabled WeChat Pay one)")
+    refunds.register(groups)
     return parser.parse_args(argv)
 
 
