@@ -249,6 +249,23 @@ class WeChatSandbox:
 
     # refunds ------------------------------------------------------------------------------
 
+    @property
+    def auto_complete_refunds(self) -> bool:
+        """Whether an accepted refund succeeds at once (else it stays PROCESSING until
+        ``complete_refunds`` or ``abnormal_refund``)."""
+        return self._auto_complete_refunds
+
+    @auto_complete_refunds.setter
+    def auto_complete_refunds(self, value: bool) -> None:
+        self._auto_complete_refunds = value
+
+    def reissue_from_portal(self, mchid: str, out_refund_no: str) -> dict[str, Any]:
+        """The merchant re-issues an ABNORMAL refund in WeChat's merchant portal (to its own
+        bank account): PROCESSING again, with no API call and no callback yet."""
+        return resources.refund(
+            self._store.reissue_refund(mchid, out_refund_no, "OTHER_BALANCE", "商户基本账户")
+        )
+
     def refund_accepted(self, refund: Refund) -> None:
         """Called by the refund endpoint after it has built its PROCESSING answer."""
         if self._auto_complete_refunds:

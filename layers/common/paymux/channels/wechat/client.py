@@ -110,16 +110,13 @@ class WeChatPayChannel:
             except CallbackRejected as exc:
                 raise ChannelUnavailable(f"unverifiable WeChat Pay response: {exc.message}") from exc
         elif response.status >= 500:
-            raise ChannelUnavailable(f"WeChat Pay answered HTTP {response.status}")
+            code = _answer(response)[0] or f"HTTP_{response.status}"
+            raise ChannelUnavailable(f"WeChat Pay answered HTTP {response.status}", channel_code=code)
         return response
 
     @staticmethod
     def _error(response: HttpResponse) -> ChannelError:
-        try:
-            doc = json.loads(response.body)
-            code, message = str(doc.get("code", "")), str(doc.get("message", ""))
-        except ValueError:
-            code, message = "", response.body[:200].decode(errors="replace")
+        code, message = _answer(response)
         if code in {"SYSTEM_ERROR", "SYSTEMERROR"}:
             return ChannelUnavailable(f"WeChat Pay {code}: {message}", channel_code=code)
         return ChannelError(
@@ -317,3 +314,12 @@ class WeChatPayChannel:
         if response.status != 200:
             raise self._error(response)
         return response.body
+
+
+def _answer(response: HttpResponse) -> tuple[str, str]:
+    """An error answer's code and message (WeChat's JSON, or the start of whatever came)."""
+    try:
+        doc = json.loads(response.body)
+        return str(doc.get("code", "")), str(doc.get("message", ""))
+    except (ValueError, AttributeError):
+        return "", response.body[:200].decode(errors="replace")
