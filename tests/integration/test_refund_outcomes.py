@@ -9,6 +9,7 @@ import pytest
 from ops.__main__ import parse, run
 from paymux.services.exceptions import list_exceptions
 from tests.integration.conftest import Alipay, World, notification_bodies
+from tests.integration.test_reconcile import NO_CLASSES, alone, reconcile, today
 from tests.integration.test_refunds import get_refund, paid_payment, refund, wait_until
 from tests.support import invoke
 
@@ -198,3 +199,11 @@ def test_alipay_seller_balance_short_is_retried_not_failed(world: World, alipay:
     stored = world.d.refunds.get(body["id"])
     assert stored.status == "SUCCESS"
     assert list(alipay.sandbox.refunds) == [(world.out_trade_no(created["id"]), stored.out_refund_no)]
+
+
+def test_reconciliation_compares_an_abnormal_refund_as_abnormal(world: World):
+    alone(world)
+    _, body = abnormal_refund(world, 600)
+    summary = reconcile(world, today(world))
+    assert summary["counts"]["refund"] == NO_CLASSES | {"matched": 1}
+    assert world.d.refunds.get(body["id"]).status == "ABNORMAL"  # reconciliation changes nothing
