@@ -168,6 +168,9 @@ class AlipaySandbox:
             GatewayError(code, message, sub_code, sub_msg) for _ in range(times)
         )
 
+    def clear_refund_faults(self) -> None:
+        self._trades.refund_faults.clear()
+
     def sweep(self) -> None:
         """Close every unpaid trade whose time is up now (reads do it lazily anyway)."""
         self._store.sweep(self._clock())

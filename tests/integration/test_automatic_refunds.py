@@ -4,6 +4,7 @@ settled by callbacks and queries, visible on the payment, matched by reconciliat
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -172,3 +173,36 @@ def test_a_charge_after_close_on_alipay_is_not_acknowledged_until_refunded(world
     assert payment["status"] == "CLOSED" and payment["amount_refunded"] == 0
     assert [(r["id"], r["status"]) for r in payment["automatic_refunds"]] == [(refund.refund_id, "SUCCESS")]
     assert [key for key in alipay.sandbox.refunds] == [(out_trade_no, refund.out_refund_no)]
+
+
+def test_a_charge_after_close_is_followed_up_and_reconciled_against_its_refund(world: World, alipay: Alipay):
+    for account in world.d.channel_config.accounts():
+        if account.account_id != alipay.account_id and account.enabled:
+            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    status, created = world.create(method="alipay.qr", amount=1500)
+    assert status == 201
+    out_trade_no = world.out_trade_no(created["id"])
+    assert world.close(created["id"])[1]["status"] == "CLOSED"  # nothing to close at Alipay yet
+    alipay.sandbox.fail_next_refunds("40004", "ACQ.SELLER_BALANCE_NOT_ENOUGH", "余额不足", times=50)
+    world.catcher.forward = False  # Alipay's notify is only recorded
+    alipay.sandbox.pay(alipay.app_id, out_trade_no)
+    wait_until(lambda: len(world.catcher.received) >= 1)
+    notify = world.catcher.received[0]
+    reply = invoke(
+        "channel_callback", callback_event(alipay.account_id, notify["headers"], notify["body"], "alipay")
+    )
+    assert (reply["statusCode"], reply["body"]) == (500, "fail")
+    refund = world.d.refunds.get(automatic_refund_id(out_trade_no))
+    assert (refund.status, refund.last_error) == ("PROCESSING", "ACQ.SELLER_BALANCE_NOT_ENOUGH")
+
+    alipay.sandbox.clear_refund_faults()
+    world.clock.advance(61)
+    assert invoke("sweeper", {})["refunds_queried"] == 1  # the sweeper places it
+    assert world.d.refunds.get(refund.refund_id).status == "SUCCESS"
+    assert world.get(created["id"])[1]["automatic_refunds"][0]["status"] == "SUCCESS"
+
+    summary = reconcile(world, today(world))
+    (account,) = [a for a in summary["accounts"] if a["account_id"] == alipay.account_id]
+    assert account["counts"]["payment"] == NO_CLASSES | {"matched": 1, "local_only": 0}
+    assert account["counts"]["refund"] == NO_CLASSES | {"matched": 1}
+    assert account["totals"]["local_paid"] == 0  # a CLOSED payment: the charge was never kept
