@@ -11,6 +11,7 @@
     channels update ACCOUNT [FILE] [--weight N] [--priority N] [--fee-rate R] [--enable] [--version V]
     channels disable ACCOUNT
     channels refresh-certificates [ACCOUNT]
+    refunds apply-abnormal REFUND_ID --to merchant-card|user-card [--bank-type T ...]
 
 Where: --stack NAME, a deployed stack (its outputs by logical name through CloudFormation's
 DescribeStacks, its stage from its Stage parameter; the operator's AWS credentials); --local,
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.state import state_file
-from ops import channels, merchants, stack
+from ops import channels, merchants, refunds, stack
 from ops.stack import Stack
 from paymux.config import Settings
 from paymux.deps import Deps
@@ -81,6 +82,8 @@ def run(args: argparse.Namespace) -> Any:
     where = target(args)
     reach(where)
     d = Deps(settings=settings_for(args, where))
+    if getattr(args, "runner", None):  # groups that register their own commands (ops/refunds.py)
+        return args.runner(d, args)
     updates = (
         {"weight": args.weight, "priority": args.priority, "fee_rate": args.fee_rate, "version": args.version}
         if args.group == "channels" and args.command == "update"
@@ -140,6 +143,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     c.add_parser("disable").add_argument("account_id")
     refresh = c.add_parser("refresh-certificates", help="download WeChat Pay platform certificates now")
     refresh.add_argument("account_id", nargs="?", help="one account (default: every enabled WeChat Pay one)")
+    refunds.register(groups)
     return parser.parse_args(argv)
 
 

@@ -6,11 +6,13 @@ Success`` answer, or raises ``GatewayError`` with Alipay's code and sub_code.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from sandbox.alipay import resources
 from sandbox.alipay.envelope import GatewayRequest
+from sandbox.alipay.errors import GatewayError
 from sandbox.alipay.orders import build_trade
 from sandbox.alipay.store import SandboxStore
 from sandbox.alipay.validation import amount_fen, text, trade_reference
@@ -31,6 +33,8 @@ class TradeApi:
         self._clock = clock
         self._base_url = base_url
         self._require_https_notify = require_https_notify
+        self.refund_faults: list[GatewayError] = []  # a test's injected refusals, oldest first
+        self._faults_lock = threading.Lock()
         self.handlers: dict[str, Handler] = {
             "alipay.trade.precreate": self.precreate,
             "alipay.trade.query": self.query,
@@ -62,6 +66,10 @@ class TradeApi:
 
     def refund(self, request: GatewayRequest) -> dict[str, Any]:
         """Synchronous: the money is back when the answer says ``fund_change`` Y."""
+        with self._faults_lock:
+            fault = self.refund_faults.pop(0) if self.refund_faults else None
+        if fault is not None:
+            raise fault
         biz = request.biz
         reference = trade_reference(biz)
         amount = amount_fen(biz, "refund_amount")

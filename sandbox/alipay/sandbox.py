@@ -64,7 +64,7 @@ class AlipaySandbox:
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
         self._stopped = False
-        trades = TradeApi(
+        self._trades = trades = TradeApi(
             self._store, clock, lambda: self.base_url, require_https_notify=require_https_notify
         )
         self._bills = BillApi(self._store, clock, lambda: self.base_url)
@@ -159,6 +159,17 @@ class AlipaySandbox:
         return MappingProxyType(
             {(r.out_trade_no, r.out_request_no): resources.refund_view(r) for r in self._store.refunds()}
         )
+
+    def fail_next_refunds(self, code: str, sub_code: str, sub_msg: str, times: int = 1) -> None:
+        """The next ``times`` alipay.trade.refund calls are refused with ``code``/``sub_code``
+        (e.g. 40004 ACQ.SELLER_BALANCE_NOT_ENOUGH, 20000 ACQ.SYSTEM_ERROR), refunding nothing."""
+        message = {"20000": "Service Currently Unavailable", "40004": "Business Failed"}.get(code, "Failed")
+        self._trades.refund_faults.extend(
+            GatewayError(code, message, sub_code, sub_msg) for _ in range(times)
+        )
+
+    def clear_refund_faults(self) -> None:
+        self._trades.refund_faults.clear()
 
     def sweep(self) -> None:
         """Close every unpaid trade whose time is up now (reads do it lazily anyway)."""

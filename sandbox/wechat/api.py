@@ -80,6 +80,7 @@ class SandboxHooks(Protocol):
     """What the endpoints need from the sandbox around them."""
 
     def refund_accepted(self, refund: Refund) -> None: ...
+    def refund_fault(self) -> ApiError | None: ...
 
 
 Handler = Callable[[ApiRequest, str], ApiResponse]
@@ -193,6 +194,9 @@ class PaymentApi:
         return ApiResponse(204, content_type=None)
 
     def create_refund(self, request: ApiRequest, _: str) -> ApiResponse:
+        fault = self._hooks.refund_fault()  # a test's injected refusal, before anything is done
+        if fault is not None:
+            raise fault
         body = parse_json_object(request.body)
         validate(body, REFUND_RULES)
         transaction_id, out_trade_no = body.get("transaction_id"), body.get("out_trade_no")

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from sandbox.wechat import resources
+from sandbox.wechat.abnormal import AbnormalRefundApi
 from sandbox.wechat.api import PaymentApi
 from sandbox.wechat.auth import ResponseSigner
 from sandbox.wechat.bill_api import BillApi
@@ -28,7 +29,7 @@ from sandbox.wechat.crypto import (
     random_alnum,
     utc_datetime,
 )
-from sandbox.wechat.errors import SandboxStateError
+from sandbox.wechat.errors import ApiError, SandboxStateError
 from sandbox.wechat.merchant import MerchantRegistry, SandboxMerchant
 from sandbox.wechat.notices import NoticeFactory
 from sandbox.wechat.server import KeyPolicy, SandboxApp, SandboxHTTPServer
@@ -60,6 +61,8 @@ class WeChatSandbox:
         self._key_mode: KeyMode = key_mode
         self._clock = clock
         self._auto_complete_refunds = auto_complete_refunds
+        self._refund_faults: list[ApiError] = []
+        self._faults_lock = threading.Lock()
         earliest = min(clock(), time.time()) - _DAY  # valid under both the clock and real time
         # Oldest first; the last one signs (WeChat signs with its newest platform certificate).
         self._platform_keys: list[SigningKey] = [new_platform_key(utc_datetime(earliest))]
@@ -82,9 +85,10 @@ class WeChatSandbox:
         )
         bills = BillApi(self._store, self._merchants, clock, lambda: self.base_url)
         certificates = CertificateApi(self._merchants, self._downloadable_certificates)
+        abnormal = AbnormalRefundApi(self._store, self, clock)
         keys = KeyPolicy(self._response_key, self._accepted_serials, self._signer.headers)
         self._app = SandboxApp(
-            payments.routes + bills.routes + certificates.routes,
+            payments.routes + bills.routes + certificates.routes + abnormal.routes,
             self._merchants,
             self._store,
             keys,
@@ -245,6 +249,23 @@ class WeChatSandbox:
 
     # refunds ------------------------------------------------------------------------------
 
+    @property
+    def auto_complete_refunds(self) -> bool:
+        """Whether an accepted refund succeeds at once (else it stays PROCESSING until
+        ``complete_refunds`` or ``abnormal_refund``)."""
+        return self._auto_complete_refunds
+
+    @auto_complete_refunds.setter
+    def auto_complete_refunds(self, value: bool) -> None:
+        self._auto_complete_refunds = value
+
+    def reissue_from_portal(self, mchid: str, out_refund_no: str) -> dict[str, Any]:
+        """The merchant re-issues an ABNORMAL refund in WeChat's merchant portal (to its own
+        bank account): PROCESSING again, with no API call and no callback yet."""
+        return resources.refund(
+            self._store.reissue_refund(mchid, out_refund_no, "OTHER_BALANCE", "商户基本账户")
+        )
+
     def refund_accepted(self, refund: Refund) -> None:
         """Called by the refund endpoint after it has built its PROCESSING answer."""
         if self._auto_complete_refunds:
@@ -258,6 +279,24 @@ class WeChatSandbox:
                 self._finish_refund(refund.mchid, refund.out_refund_no, "SUCCESS")
                 done.append(refund.out_refund_no)
         return done
+
+    def fail_next_refunds(self, status: int, code: str, message: str, times: int = 1) -> None:
+        """The next ``times`` refund requests are refused with WeChat's ``status``/``code``
+        (e.g. 429 FREQUENCY_LIMITED, 500 SYSTEM_ERROR, 403 NOT_ENOUGH) before anything is
+        created, as WeChat refuses them."""
+        with self._faults_lock:
+            self._refund_faults.extend(ApiError(status, code, message) for _ in range(times))
+
+    def refund_fault(self) -> ApiError | None:
+        with self._faults_lock:
+            return self._refund_faults.pop(0) if self._refund_faults else None
+
+    def sensitive_key(self, serial: str) -> SigningKey | None:
+        """The key a request's encrypted fields are for (its ``Wechatpay-Serial``)."""
+        if serial not in self._accepted_serials():
+            return None
+        keys = {key.serial: key for key in [*self._platform_keys, self._public_key]}
+        return keys.get(serial)
 
     def abnormal_refund(self, mchid: str, out_refund_no: str) -> dict[str, Any]:
         """The refund cannot reach the payer (e.g. a closed card): ABNORMAL + REFUND.ABNORMAL."""

@@ -69,6 +69,8 @@ class Refund:
     fingerprint: str
     status: str = "PROCESSING"
     success_time: float | None = None
+    channel: str = "ORIGINAL"
+    user_received_account: str = "支付用户零钱"
 
 
 def new_transaction_id(now: float) -> str:
@@ -185,6 +187,17 @@ class SandboxStore:
     def refunds(self) -> list[Refund]:
         with self._lock:
             return [replace(refund) for refund in self._refunds.values()]
+
+    def reissue_refund(self, mchid: str, out_refund_no: str, channel: str, account: str) -> Refund:
+        """ABNORMAL → PROCESSING, paid out again to ``account`` (apply-abnormal-refund)."""
+        with self._lock:
+            refund = self._refunds.get((mchid, out_refund_no))
+            if refund is None:
+                raise SandboxStateError(f"no refund {out_refund_no} for merchant {mchid}")
+            if refund.status != "ABNORMAL":
+                raise invalid_request("退款单状态不是退款异常，不能发起异常退款")
+            refund.status, refund.channel, refund.user_received_account = "PROCESSING", channel, account
+            return replace(refund)
 
     def finish_refund(self, mchid: str, out_refund_no: str, status: str, now: float) -> Refund:
         """PROCESSING → SUCCESS or ABNORMAL."""

@@ -120,7 +120,7 @@ def test_a_payment_after_an_early_close_is_refunded_and_surfaced(world: World, a
     """Alipay cannot close a trade it does not have yet (a QR code nobody scanned, a cashier URL
     nobody opened): a payer who pays after the merchant closed it, before its time_expire, gets
     the money back automatically, and operators see it."""
-    from paymux.services.duplicates import duplicate_refund, duplicate_refund_no
+    from paymux.domain.refund import automatic_refund_id, out_refund_no
 
     created = create(world, method=method, return_url="https://shop.example.com/paid")
     out_trade_no = world.out_trade_no(created["id"])
@@ -128,8 +128,9 @@ def test_a_payment_after_an_early_close_is_refunded_and_surfaced(world: World, a
     if method == "alipay.wap":
         assert requests.get(created["action"]["url"], timeout=5).status_code == 200
     alipay.sandbox.pay(alipay.app_id, out_trade_no)
-    refund_no = duplicate_refund_no(out_trade_no)
-    wait_until(lambda: (duplicate_refund(world.d, refund_no) or {}).get("status") == "SUCCESS")
+    refund_id = automatic_refund_id(out_trade_no)
+    refund_no = out_refund_no(refund_id)
+    wait_until(lambda: getattr(world.d.refunds.get(refund_id), "status", None) == "SUCCESS")
     assert alipay.sandbox.wait_for_notifications(timeout=10)
     assert alipay.sandbox.refunds[(out_trade_no, refund_no)]["refund_amount"] == "19.99"
     assert alipay.sandbox.trades[out_trade_no]["trade_status"] == "TRADE_CLOSED"  # fully refunded
@@ -423,7 +424,7 @@ def test_a_notify_our_endpoint_fails_is_resent_by_alipay_and_then_applied(world:
 def test_two_paid_attempts_on_alipay_refund_the_extra_charge_once(world: World, alipay: Alipay):
     from paymux.channels.base import CreateRequest
     from paymux.domain.ids import attempt_out_trade_no
-    from paymux.services.duplicates import duplicate_refund, duplicate_refund_no
+    from paymux.domain.refund import automatic_refund_id, out_refund_no
 
     created = create(world, amount=3000)
     first = world.d.payments.get(created["id"])
@@ -445,8 +446,9 @@ def test_two_paid_attempts_on_alipay_refund_the_extra_charge_once(world: World, 
     alipay.sandbox.pay(alipay.app_id, second_no)
     wait_until(lambda: world.d.payments.get(created["id"]).status == "SUCCESS")
     alipay.sandbox.pay(alipay.app_id, first.out_trade_no)  # the payer pays the other QR code too
-    refund_no = duplicate_refund_no(first.out_trade_no)
-    wait_until(lambda: (duplicate_refund(world.d, refund_no) or {}).get("status") == "SUCCESS")
+    refund_id = automatic_refund_id(first.out_trade_no)
+    refund_no = out_refund_no(refund_id)
+    wait_until(lambda: getattr(world.d.refunds.get(refund_id), "status", None) == "SUCCESS")
     assert alipay.sandbox.wait_for_notifications(timeout=10)
     payment = world.d.payments.get(created["id"])
     assert (payment.status, payment.out_trade_no, payment.amount_refunded) == ("SUCCESS", second_no, 0)

@@ -6,7 +6,7 @@ import json
 from paymux.channels.base import CreateRequest
 from paymux.channels.wechat.signing import decrypt_resource
 from paymux.domain.ids import attempt_out_trade_no
-from paymux.services.duplicates import duplicate_refund, duplicate_refund_no
+from paymux.domain.refund import automatic_refund_id, out_refund_no
 from tests.integration.conftest import World, callback_event
 from tests.support import invoke
 
@@ -47,10 +47,11 @@ def test_a_second_paid_attempt_is_refunded_automatically(world: World):
 
     payment = world.d.payments.get(created["id"])
     assert (payment.status, payment.out_trade_no, payment.amount_refunded) == ("SUCCESS", second_no, 0)
-    refund_no = duplicate_refund_no(first.out_trade_no)
+    refund_id = automatic_refund_id(first.out_trade_no)
+    refund_no = out_refund_no(refund_id)
     assert world.sandbox.refunds[refund_no]["amount"]["refund"] == 3000
     assert world.sandbox.orders[first.out_trade_no]["trade_state"] == "REFUND"
-    assert duplicate_refund(world.d, refund_no)["status"] == "SUCCESS"  # settled by REFUND.SUCCESS
+    assert world.d.refunds.get(refund_id).status == "SUCCESS"  # settled by REFUND.SUCCESS
     events = [e["type"] for e in world.d.payments.events(created["id"])]
     assert events.count("payment.duplicate_charge") == 1
 

@@ -167,3 +167,75 @@ def test_refunds_wait_for_complete_refunds_and_then_call_back(
     assert notice["amount"] == {"total": 1000, "refund": 250, "payer_total": 1000, "payer_refund": 250}
     with pytest.raises(SandboxStateError):
         sb.abnormal_refund(MCHID, "REFUND_LATER")  # already final
+
+
+def abnormal(sb: WeChatSandbox, signer: RawSigner, out_refund_no: str) -> dict[str, Any]:
+    paid_order(sb, signer, "ORDER_RF_0001")
+    assert signer.send("POST", REFUNDS, refund_body(out_refund_no, 400)).status_code == 200
+    return sb.abnormal_refund(MCHID, out_refund_no)
+
+
+def test_apply_abnormal_refund_to_another_card_then_success(
+    identity: GeneratedMerchant, make_sandbox: Callable[..., WeChatSandbox]
+) -> None:
+    """发起异常退款: card number and name encrypted (RSA-OAEP, as the independent wechatpayv3
+    library does it) with WeChat Pay's public key named in Wechatpay-Serial."""
+    from wechatpayv3.utils import load_public_key, rsa_encrypt
+
+    sb = make_sandbox(key_mode="public_key", auto_complete_refunds=False)
+    signer = RawSigner(identity, sb.base_url)
+    refund = abnormal(sb, signer, "REFUND_ABN_1")
+    assert refund["status"] == "ABNORMAL"
+    key = load_public_key(sb.public_key_pem.decode())
+    body = {
+        "out_refund_no": "REFUND_ABN_1",
+        "type": "USER_BANK_CARD",
+        "bank_type": "ICBC_DEBIT",
+        "bank_account": rsa_encrypt("6222020200009876543", key),
+        "real_name": rsa_encrypt("张三", key),
+    }
+    path = f"{REFUNDS}/{refund['refund_id']}/apply-abnormal-refund"
+    answer = signer.send("POST", path, body, headers={"Wechatpay-Serial": sb.public_key_id})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["status"], answer.json()["channel"]) == ("PROCESSING", "OTHER_BANKCARD")
+    assert answer.json()["user_received_account"].endswith("6543")
+    assert sb.complete_refunds() == ["REFUND_ABN_1"]
+    assert signer.send("GET", f"{REFUNDS}/REFUND_ABN_1").json()["status"] == "SUCCESS"
+
+
+def test_apply_abnormal_refund_refusals(
+    identity: GeneratedMerchant, make_sandbox: Callable[..., WeChatSandbox]
+) -> None:
+    sb = make_sandbox(key_mode="public_key", auto_complete_refunds=False)
+    signer = RawSigner(identity, sb.base_url)
+    refund = abnormal(sb, signer, "REFUND_ABN_2")
+    path = f"{REFUNDS}/{refund['refund_id']}/apply-abnormal-refund"
+    serial = {"Wechatpay-Serial": sb.public_key_id}
+    merchant = {"out_refund_no": "REFUND_ABN_2", "type": "MERCHANT_BANK_CARD"}
+    unreadable = merchant | {"type": "USER_BANK_CARD", "bank_type": "ICBC_DEBIT"}
+    unreadable |= {"bank_account": "bm90IGVuY3J5cHRlZA==", "real_name": "bm90IGVuY3J5cHRlZA=="}
+    cases = [
+        (f"{REFUNDS}/503000/apply-abnormal-refund", merchant, 404, "RESOURCE_NOT_EXISTS"),
+        (path, merchant | {"sub_mchid": "1900000109"}, 400, "PARAM_ERROR"),  # a partner's field
+        (path, merchant | {"type": "BALANCE"}, 400, "PARAM_ERROR"),
+        (path, unreadable, 400, "PARAM_ERROR"),
+    ]
+    for url, body, status, code in cases:
+        answer = signer.send("POST", url, body, headers=serial)
+        assert (answer.status_code, answer.json()["code"]) == (status, code), body
+    assert signer.send("POST", path, merchant).json()["status"] == "PROCESSING"
+    again = signer.send("POST", path, merchant)  # no longer ABNORMAL
+    assert (again.status_code, again.json()["code"]) == (400, "INVALID_REQUEST")
+
+
+def test_injected_refund_refusals_come_first_and_create_nothing(
+    identity: GeneratedMerchant, make_sandbox: Callable[..., WeChatSandbox]
+) -> None:
+    sb = make_sandbox(key_mode="public_key")
+    signer = RawSigner(identity, sb.base_url)
+    paid_order(sb, signer, "ORDER_RF_0001")
+    sb.fail_next_refunds(429, "FREQUENCY_LIMITED", "频率限制")
+    refused = signer.send("POST", REFUNDS, refund_body("REFUND_RL_1", 100))
+    assert (refused.status_code, refused.json()["code"]) == (429, "FREQUENCY_LIMITED")
+    assert sb.refunds == {}
+    assert signer.send("POST", REFUNDS, refund_body("REFUND_RL_1", 100)).status_code == 200

@@ -46,3 +46,23 @@ def test_refund_states():
         check_refund_transition(RefundStatus.SUCCESS, RefundStatus.FAILED)
     with pytest.raises(IllegalTransition):
         check_refund_transition(RefundStatus.FAILED, RefundStatus.SUCCESS)
+
+
+R = RefundStatus
+REFUND_ALLOWED = {
+    (R.PROCESSING, R.SUCCESS),
+    (R.PROCESSING, R.FAILED),
+    (R.PROCESSING, R.ABNORMAL),
+    (R.ABNORMAL, R.SUCCESS),  # a later success settles it
+    (R.ABNORMAL, R.PROCESSING),  # re-issued by an operator
+}
+
+
+@pytest.mark.parametrize(("current", "target"), list(itertools.product(R, R)))
+def test_every_refund_pair_is_allowed_exactly_when_listed(current, target):
+    """ABNORMAL is not a failure: it never becomes FAILED (its money left the merchant)."""
+    if (current, target) in REFUND_ALLOWED:
+        check_refund_transition(current, target)
+    else:
+        with pytest.raises(IllegalTransition):
+            check_refund_transition(current, target)

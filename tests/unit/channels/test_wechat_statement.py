@@ -288,3 +288,13 @@ def test_other_apply_errors_are_channel_errors():
     with pytest.raises(ChannelError) as caught:
         channel(Refusing(1_764_316_800.0, b"")).fetch_statement(date(2020, 1, 1))
     assert caught.value.channel_code == "INVALID_REQUEST"
+
+
+@pytest.mark.parametrize(
+    ("written", "status"), [("ABNORMAL", "ABNORMAL"), ("CHANGE", "ABNORMAL"), ("REFUNDCLOSE", "FAILED")]
+)
+def test_refund_statuses_follow_the_same_rules_as_the_api(written, status):
+    """ABNORMAL (CHANGE in v2-era bills) is not a failure: reconciliation compares it as such."""
+    row = REFUND.replace("`ORIGINAL,`SUCCESS,", f"`ORIGINAL,`{written},")
+    (_, _, refund) = parse_trade_bill(bill(PAY_1, PAY_2, row)).rows
+    assert refund.status == status

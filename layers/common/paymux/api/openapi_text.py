@@ -105,6 +105,9 @@ WEBHOOKS = {
     "payment.refunded": "Refunds reached the amount paid: the payment, now REFUNDED.",
     "refund.succeeded": "A refund succeeded: `data.object` is the refund, now SUCCESS.",
     "refund.failed": "A refund failed and its amount is refundable again: the refund, now FAILED.",
+    "refund.abnormal": "The channel took the money from your balance but could not pay it back to the "
+    "payer's account (WeChat Pay ABNORMAL): the refund, now ABNORMAL. It is not failed and not "
+    "refundable again; paymux's operators re-issue it, and refund.succeeded follows.",
 }
 DELIVERY = """\
 POSTed to the payment's `notify_url` with `Content-Type: application/json`. Verify \

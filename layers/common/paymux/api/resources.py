@@ -21,6 +21,7 @@ NotificationType = Literal[
     "payment.refunded",
     "refund.succeeded",
     "refund.failed",
+    "refund.abnormal",
 ]
 NOTIFICATION_TYPES: tuple[str, ...] = get_args(NotificationType)
 
@@ -93,6 +94,19 @@ PaymentAction = Annotated[
 ]
 
 
+class AutomaticRefundResource(_Resource):
+    """A charge the payment did not keep (a second paid attempt, or a charge after close),
+    refunded automatically. It is not part of amount_refunded: the money was never the payment's."""
+
+    id: str = Field(pattern=r"^re_DUP[0-9A-Z]{28}$")
+    out_trade_no: str = Field(description="the attempt (channel order number) that was charged")
+    amount: int = Field(description="integer number of fen")
+    currency: str
+    reason: str
+    status: RefundStatus = Field(strict=False, description="PROCESSING → SUCCESS | FAILED | ABNORMAL")
+    created_at: IsoTime = Field(description="ISO 8601 UTC")
+
+
 class PaymentResource(_Resource):
     """A payment (an order) as the merchant sees it."""
 
@@ -118,24 +132,32 @@ class PaymentResource(_Resource):
     action: PaymentAction | None = Field(description="what the payer needs to pay, once submitted")
     failure: Failure | None = Field(description="why the payment FAILED")
     metadata: dict[str, str]
+    automatic_refunds: list[AutomaticRefundResource] = Field(
+        description="charges this payment did not keep, each refunded automatically (oldest first)"
+    )
     version: int = Field(description="increases by one with every change")
 
 
 class RefundResource(_Resource):
     """A refund of (part of) a paid payment."""
 
-    id: str = Field(pattern=r"^re_[0-9A-Z]{26}$")
+    id: str = Field(pattern=r"^re_([0-9A-Z]{26}|DUP[0-9A-Z]{28})$")
     object: Literal["refund"]
     payment_id: str
     merchant_refund_no: str
     amount: int = Field(description="integer number of fen")
     currency: str
     reason: str
-    status: RefundStatus = Field(strict=False, description="PROCESSING → SUCCESS | FAILED")
+    status: RefundStatus = Field(
+        strict=False,
+        description="PROCESSING → SUCCESS | FAILED | ABNORMAL; ABNORMAL (the money did not reach "
+        "the payer's account; paymux's operators re-issue it, the amount stays reserved) → "
+        "SUCCESS | PROCESSING",
+    )
     channel_refund_no: str | None = Field(description="the channel's refund number, once known")
     created_at: IsoTime = Field(description="ISO 8601 UTC")
     succeeded_at: IsoTime | None = Field(description="when the money went back to the payer")
-    failure: Failure | None = Field(description="why the refund FAILED")
+    failure: Failure | None = Field(description="why the refund FAILED (or is ABNORMAL)")
 
 
 class EventResource(_Resource):

@@ -77,7 +77,33 @@ class RefundState(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     PROCESSING = "PROCESSING"
     SUCCESS = "SUCCESS"
-    FAILED = "FAILED"
+    FAILED = "FAILED"  # definitive: nothing was (or will be) refunded
+    ABNORMAL = "ABNORMAL"  # the money left the merchant but did not reach the payer
+
+
+class RefundErrorClass(StrEnum):
+    """What a channel's refusal of a refund request means (each channel's transform declares
+    its table): only a DEFINITIVE one fails the refund; a TRANSIENT one is retried with the same
+    out_refund_no and backoff; NEEDS_PERSON (and any code a table does not name) keeps the refund
+    open, its reservation held, for an operator. Nothing is guessed."""
+
+    DEFINITIVE = "definitive"
+    TRANSIENT = "transient"
+    NEEDS_PERSON = "needs_person"
+
+
+RefundErrorTable = Mapping[str, RefundErrorClass]  # channel code ("isp.*": a prefix) → class
+
+
+def classify_refund_error(table: RefundErrorTable, code: str, *, outcome_unknown: bool) -> RefundErrorClass:
+    """No usable answer (timeout, 5xx, unverifiable) is transient whatever its code."""
+    if outcome_unknown:
+        return RefundErrorClass.TRANSIENT
+    if code in table:
+        return table[code]
+    prefixes = (k[:-1] for k in table if k.endswith("*"))
+    match = max((p for p in prefixes if code.startswith(p)), key=len, default=None)
+    return table[match + "*"] if match is not None else RefundErrorClass.NEEDS_PERSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +125,19 @@ class RefundResult:
     channel_refund_no: str = ""
     succeeded_at: float | None = None
     raw_status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AbnormalRefundRequest:
+    """Re-issue an ABNORMAL refund (WeChat Pay's apply-abnormal-refund): to the merchant's bank
+    account, or to another debit card of the payer (then bank_type, bank_account, real_name)."""
+
+    channel_refund_no: str
+    out_refund_no: str
+    to: Literal["MERCHANT_BANK_CARD", "USER_BANK_CARD"]
+    bank_type: str = ""
+    bank_account: str = field(default="", repr=False)
+    real_name: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +201,7 @@ class Channel(Protocol):
     provider: str
     amount_unit: Literal["fen", "yuan"]
     products: frozenset[str]
+    refund_errors: RefundErrorTable
 
     def create(self, request: CreateRequest) -> CreateResult: ...
     def query(self, out_trade_no: str) -> TradeResult: ...

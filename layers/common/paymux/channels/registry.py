@@ -8,7 +8,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from paymux.channels.base import Channel, ChannelAccount
+from paymux.channels.base import Channel, ChannelAccount, RefundErrorClass
 from paymux.channels.http import HttpClient
 from paymux.clock import Clock
 from paymux.domain.methods import FAMILIES
@@ -62,11 +62,37 @@ def catalog() -> list[dict[str, str]]:
     return rows
 
 
-def markdown_table() -> str:
-    rows = catalog()
+def _table(rows: list[dict[str, str]], code: tuple[str, ...] = ()) -> list[str]:
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(f"`{r[h]}`" if h == "product" else r[h] for h in header) + " |" for r in rows]
+    lines += ["| " + " | ".join(f"`{r[h]}`" if h in code else r[h] for h in header) + " |" for r in rows]
+    return lines
+
+
+def refund_error_rows() -> list[dict[str, str]]:
+    """Per provider, the refund refusals its class declares, by what they mean."""
+    columns = {
+        RefundErrorClass.DEFINITIVE: "definitive: FAILED, reservation released",
+        RefundErrorClass.TRANSIENT: "transient: retried (same out_refund_no, backoff), stays reserved",
+        RefundErrorClass.NEEDS_PERSON: "needs a person: stays open and reserved, operator exception",
+    }
+    rows = []
+    for provider in sorted(PROVIDERS):
+        table = channel_class(provider).refund_errors
+        row = {"provider": provider}
+        for kind, title in columns.items():
+            codes = sorted(code for code, k in table.items() if k == kind)
+            extra = {RefundErrorClass.TRANSIENT: ["no answer (timeout, 5xx, unverifiable)"]}
+            extra[RefundErrorClass.NEEDS_PERSON] = ["any code not listed"]
+            row[title] = ", ".join([f"`{c}`" for c in codes] + extra.get(kind, []))
+        rows.append(row)
+    return rows
+
+
+def markdown_table() -> str:
+    lines = _table(catalog(), code=("product",))
+    lines += ["", "Refund refusals by provider (each transform's `REFUND_ERRORS`):", ""]
+    lines += _table(refund_error_rows())
     return "\n".join(lines) + "\n"
 
 

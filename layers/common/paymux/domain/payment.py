@@ -43,6 +43,8 @@ class Payment:
     failure_message: str = ""
     updated_at: float = 0.0
     payer_counter: str = ""  # the payer's daily-limit counter (PK) this payment counts on, if any
+    # refund_id → Refund.to_summary() of the automatic refunds of charges it did not keep
+    automatic_refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,5 +78,8 @@ class Payment:
                 {"code": self.failure_code, "message": self.failure_message} if self.failure_code else None
             ),
             "metadata": self.metadata,
+            "automatic_refunds": sorted(
+                self.automatic_refunds.values(), key=lambda r: (str(r["created_at"]), str(r["id"]))
+            ),
             "version": self.version,
         }

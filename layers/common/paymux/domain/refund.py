@@ -1,4 +1,10 @@
-"""A refund of (part of) a paid payment."""
+"""A refund of (part of) a paid payment, or an automatic refund of a charge the payment did not
+keep (a second paid attempt, or a charge that arrived after the payment was closed).
+
+An automatic refund is a refund like any other (same store, state machine, due index and
+settle paths) with `kind="automatic"`: it names the attempt it refunds (`out_trade_no`,
+`account_id`), reserves nothing on the payment (that money was never the payment's) and its
+id is derived from the attempt, so placing it twice is placing it once."""
 
 from __future__ import annotations
 
@@ -16,6 +22,14 @@ def out_refund_no(refund_id: str) -> str:
 
 def refund_id_from_out_refund_no(value: str) -> str:
     return "re_" + value
+
+
+AUTOMATIC_PREFIX = "DUP"
+
+
+def automatic_refund_id(out_trade_no: str) -> str:
+    """The automatic refund of attempt `out_trade_no`; its out_refund_no is DUP<out_trade_no>."""
+    return refund_id_from_out_refund_no(AUTOMATIC_PREFIX + out_trade_no)
 
 
 @dataclass(slots=True)
@@ -37,6 +51,15 @@ class Refund:
     failure_code: str = ""
     failure_message: str = ""
     updated_at: float = 0.0
+    kind: str = "merchant"  # or "automatic"
+    out_trade_no: str = ""  # automatic: the attempt refunded (merchant: the payment's own)
+    account_id: str = ""  # automatic: the attempt's account
+    attempts: int = 0  # submissions that met a transient channel error
+    last_error: str = ""  # the channel's code of the last one
+
+    @property
+    def automatic(self) -> bool:
+        return self.kind == "automatic"
 
     @property
     def out_refund_no(self) -> str:
@@ -61,4 +84,16 @@ class Refund:
             "failure": (
                 {"code": self.failure_code, "message": self.failure_message} if self.failure_code else None
             ),
+        }
+
+    def to_summary(self) -> dict[str, Any]:
+        """An automatic refund as the payment's public view lists it."""
+        return {
+            "id": self.refund_id,
+            "out_trade_no": self.out_trade_no,
+            "amount": self.amount,
+            "currency": self.currency,
+            "reason": self.reason,
+            "status": self.status.value,
+            "created_at": iso(self.created_at),
         }

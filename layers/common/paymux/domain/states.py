@@ -3,7 +3,10 @@
 Payment: PENDING → PROCESSING → SUCCESS | FAILED | CLOSED; PENDING may also end FAILED or
 CLOSED directly (the channel refused or was never reached); SUCCESS → REFUNDED when fully
 refunded. A paid result may still arrive for an open order in either open state.
-Refund: PROCESSING → SUCCESS | FAILED."""
+Refund: PROCESSING → SUCCESS | FAILED | ABNORMAL; ABNORMAL → SUCCESS (a later success settles
+it) | PROCESSING (an operator re-issued it to another card). ABNORMAL is WeChat Pay's "the money
+left the merchant's balance but did not reach the payer": not a failure, so the reservation is
+kept and the refund stays followed up."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ class RefundStatus(StrEnum):
     PROCESSING = "PROCESSING"
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
+    ABNORMAL = "ABNORMAL"
 
 
 _P = PaymentStatus
@@ -39,10 +43,13 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 
 _R = RefundStatus
 REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
-    _R.PROCESSING: frozenset({_R.SUCCESS, _R.FAILED}),
+    _R.PROCESSING: frozenset({_R.SUCCESS, _R.FAILED, _R.ABNORMAL}),
+    _R.ABNORMAL: frozenset({_R.SUCCESS, _R.PROCESSING}),
     _R.SUCCESS: frozenset(),
     _R.FAILED: frozenset(),
 }
+# Refunds the sweeper still follows up (they stay on the due index).
+OPEN_REFUND_STATES = frozenset({_R.PROCESSING, _R.ABNORMAL})
 
 OPEN_PAYMENT_STATES = frozenset({_P.PENDING, _P.PROCESSING})
 TERMINAL_PAYMENT_STATES = frozenset({_P.SUCCESS, _P.FAILED, _P.CLOSED, _P.REFUNDED})

@@ -70,17 +70,15 @@ def _apply(d: Deps, account_id: str, event: CallbackEvent) -> None:
 
 
 def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> None:
-    from paymux.services.duplicates import is_duplicate_refund, settle_duplicate_refund  # noqa: PLC0415
     from paymux.services.refunds import apply_refund_result, refund_for_out_refund_no  # noqa: PLC0415
 
     result = event.refund
     assert result is not None
-    if is_duplicate_refund(result.out_refund_no):
-        settle_duplicate_refund(d, result)
-        return
     refund = refund_for_out_refund_no(d, result.out_refund_no)
     payment = d.payments.get(refund.payment_id) if refund else None
-    if refund is None or payment is None or payment.account_id != account_id:
+    # an automatic refund is of its own attempt's account, a merchant refund of the payment's
+    expected = (refund.account_id or payment.account_id) if refund and payment else None
+    if refund is None or payment is None or expected != account_id:
         detail = {
             "account_id": account_id,
             "channel_refund_no": result.channel_refund_no,

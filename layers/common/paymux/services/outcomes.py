@@ -165,17 +165,9 @@ def _apply_paid(
     if payment.status in UNPAID_FINAL_STATES:
         # The merchant was told this payment will not be paid (e.g. an Alipay QR code closed
         # before anyone scanned it, which Alipay cannot close, then paid): the charge goes back.
-        from paymux.services.duplicates import refund_duplicate_charge  # noqa: PLC0415
+        from paymux.services.duplicates import PAID_AFTER_CLOSE, refund_duplicate_charge  # noqa: PLC0415
 
-        refund_duplicate_charge(
-            d,
-            payment,
-            trade,
-            account,
-            actor,
-            event_type="payment.paid_after_close",
-            reason="paid after the order was closed; refunded automatically",
-        )
+        refund_duplicate_charge(d, payment, trade, account, actor, PAID_AFTER_CLOSE)
         return d.payments.get(payment.payment_id) or payment
     return payment
 

@@ -22,7 +22,7 @@ from paymux.channels.base import ChannelAccount, StatementRow, TradeResult, Trad
 from paymux.clock import CHINA, iso, parse_iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
-from paymux.domain.refund import refund_id_from_out_refund_no
+from paymux.domain.refund import Refund, automatic_refund_id, refund_id_from_out_refund_no
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import PaymuxError
 from paymux.services.outcomes import apply_trade_result
@@ -182,6 +182,13 @@ class _AccountRun:
         fee = expected_fee(row.amount, self._account.fee_rate)
         base = self._channel_record(row, fee)
         payment_id = self._payment_id(row.out_trade_no)
+        if payment_id and row.out_trade_no not in self._by_trade_no:
+            # a charge the payment did not keep (a second paid attempt, or paid after close) is
+            # matched against its automatic refund, never counted as the payment
+            automatic = self._d.refunds.get(automatic_refund_id(row.out_trade_no))
+            if automatic is not None and automatic.payment_id == payment_id:
+                self._record(self._automatic(base, automatic, fee))
+                return
         payment = self._paid.pop(payment_id, None) if payment_id else None
         if payment is not None:
             self._record(self._compare(base, payment, fee))
@@ -203,6 +210,16 @@ class _AccountRun:
         else:
             detail = f"paid at the channel, {payment.status.value} locally: needs an operator"
             self._record(base.classed("status_mismatch", detail))
+
+    @staticmethod
+    def _automatic(base: Record, refund: Refund, fee: int) -> Record:
+        base = base.local(refund.payment_id, refund.status.value, refund.amount)
+        base = replace(base, out_refund_no=refund.out_refund_no)
+        if base.channel_amount != refund.amount:
+            return base.classed("amount_mismatch", "the charge differs from its automatic refund")
+        if abs((base.channel_fee or 0) - fee) > FEE_TOLERANCE:
+            return base.classed("fee_mismatch", "fee of a charge refunded automatically")
+        return base.classed("matched", f"charge not kept; automatic refund {refund.status.value}")
 
     def _compare(self, base: Record, payment: Payment, fee: int) -> Record:
         base = base.local(payment.payment_id, payment.status.value, payment.amount)
@@ -251,7 +268,8 @@ class _AccountRun:
         refund_id = refund_id_from_out_refund_no(row.out_refund_no)
         refund = self._d.refunds.get(refund_id) if row.out_refund_no else None
         payment = self._d.payments.get(refund.payment_id) if refund else None
-        if refund is None or payment is None or payment.account_id != self._account.account_id:
+        account_id = (refund.account_id or payment.account_id) if refund and payment else ""
+        if refund is None or payment is None or account_id != self._account.account_id:
             self._record(base.classed("channel_only", "no local refund for this out_refund_no"))
             return
         base = base.local(refund.payment_id, refund.status.value, refund.amount)

@@ -15,6 +15,12 @@ from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item,
 from paymux.store.payments import payment_key
 
 DUE_REFUNDS = "DUE#REFUND"
+SETTLE_EVENTS = {
+    RefundStatus.SUCCESS: "refund.succeeded",
+    RefundStatus.FAILED: "refund.failed",
+    RefundStatus.ABNORMAL: "refund.abnormal",
+    RefundStatus.PROCESSING: "refund.reissued",
+}
 _FIELDS = frozenset(Refund.__dataclass_fields__)
 
 
@@ -84,13 +90,11 @@ class RefundStore:
         )
         return [refund_from_item(i) for i in page.get("Items", [])]
 
-    def create(self, refund: Refund, payment: Payment, next_check_at: float) -> None:
-        """Reserves the amount on the payment (condition: SUCCESS and reserved + amount ≤ paid;
-        DynamoDB conditions cannot add, so the limit is computed from the immutable amount),
-        claims the merchant refund number and writes the refund, atomically."""
+    @staticmethod
+    def _item(refund: Refund, next_check_at: float) -> dict[str, Any]:
         values = refund.to_dict()
         values["status"] = refund.status.value
-        item = {
+        return {
             "PK": f"REFUND#{refund.refund_id}",
             "SK": "REFUND",
             **values,
@@ -99,6 +103,30 @@ class RefundStore:
             "GSI2PK": f"PAYREFUNDS#{refund.payment_id}",
             "GSI2SK": f"{iso(refund.created_at)}#{refund.refund_id}",
         }
+
+    def automatic_items(
+        self, refund: Refund, next_check_at: float, detail: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The entries that write an automatic refund (and its creation event), for the payment
+        transition that records the charge: no reservation, no merchant refund number; the
+        refund's id comes from the attempt, so a second write of it fails the transaction."""
+        event = refund_event(refund, "refund.created", "paymux", refund.created_at, detail)
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(p),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+            for p in (self._item(refund, next_check_at), event)
+        ]
+
+    def create(self, refund: Refund, payment: Payment, next_check_at: float) -> None:
+        """Reserves the amount on the payment (condition: SUCCESS and reserved + amount ≤ paid;
+        DynamoDB conditions cannot add, so the limit is computed from the immutable amount),
+        claims the merchant refund number and writes the refund, atomically."""
+        item = self._item(refund, next_check_at)
         claim = {
             "PK": f"MREFUND#{refund.merchant_id}#{refund.merchant_refund_no}",
             "SK": "MREFUND",
@@ -157,10 +185,17 @@ class RefundStore:
             raise
 
     def settle_items(
-        self, refund: Refund, target: RefundStatus, changes: dict[str, Any], actor: str
+        self,
+        refund: Refund,
+        target: RefundStatus,
+        changes: dict[str, Any],
+        actor: str,
+        next_check_at: float | None = None,
     ) -> tuple[Refund, list[dict[str, Any]]]:
         """The transaction entries that move `refund` to `target` (conditioned on its status and
-        version) and log it; the caller adds them to the payment's transaction."""
+        version) and log it; the caller adds them to the payment's transaction. With
+        `next_check_at` the refund stays on the due index (ABNORMAL, or re-issued), else it
+        leaves it (final)."""
         check_refund_transition(refund.status, target)
         updated = Refund(**{**refund.to_dict(), **changes})
         updated.status, updated.version = target, refund.version + 1
@@ -172,20 +207,27 @@ class RefundStore:
             ":expected_version": to_attr(refund.version),
         }
         names |= {"#status": "status", "#version": "version"}
+        expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+        if next_check_at is None:
+            expression += " REMOVE GSI1PK, GSI1SK"
+        else:
+            expression += ", GSI1PK = :due_pk, GSI1SK = :due_sk"
+            values |= {
+                ":due_pk": to_attr(DUE_REFUNDS),
+                ":due_sk": to_attr(f"{iso(next_check_at)}#{refund.refund_id}"),
+            }
         update = {
             "Update": {
                 "TableName": self._table,
                 "Key": refund_key(refund.refund_id),
-                "UpdateExpression": "SET "
-                + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
-                + " REMOVE GSI1PK, GSI1SK",
+                "UpdateExpression": expression,
                 "ConditionExpression": "#status = :expected_status AND #version = :expected_version",
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             }
         }
         at = float(changes.get("updated_at") or 0)
-        event_type = {RefundStatus.SUCCESS: "refund.succeeded", RefundStatus.FAILED: "refund.failed"}[target]
+        event_type = SETTLE_EVENTS[target]
         event = refund_event(
             updated,
             event_type,
@@ -219,23 +261,41 @@ class RefundStore:
         transact(self._ddb, self._table, operation, items)
 
     def record_channel_answer(self, refund: Refund, channel_refund_no: str, next_check_at: float) -> None:
-        """Bookkeeping while PROCESSING: the channel's refund number and the next active check.
-        A refund settled meanwhile (its callback can overtake the synchronous answer) is left as is."""
-        try:
-            self._update_processing(refund, channel_refund_no, next_check_at)
-        except self._ddb.exceptions.ConditionalCheckFailedException:
-            return
-
-    def _update_processing(self, refund: Refund, channel_refund_no: str, next_check_at: float) -> None:
-        self._ddb.update_item(
-            TableName=self._table,
-            Key=refund_key(refund.refund_id),
-            UpdateExpression="SET channel_refund_no = :no, GSI1SK = :sk",
-            ConditionExpression="#status = :processing",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":no": to_attr(channel_refund_no),
-                ":sk": to_attr(f"{iso(next_check_at)}#{refund.refund_id}"),
-                ":processing": to_attr(RefundStatus.PROCESSING.value),
-            },
+        """Bookkeeping while open (PROCESSING or ABNORMAL): the channel's refund number and the
+        next active check. A refund settled meanwhile (its callback can overtake the synchronous
+        answer) is left as is."""
+        self._bookkeep(
+            refund,
+            "SET channel_refund_no = :no, GSI1SK = :sk",
+            {":no": to_attr(channel_refund_no or refund.channel_refund_no)},
+            next_check_at,
         )
+
+    def record_attempt(self, refund: Refund, error_code: str, next_check_at: float) -> None:
+        """A submission the channel refused for now (a transient error): counted, with its code,
+        and the next attempt scheduled (same out_refund_no)."""
+        self._bookkeep(
+            refund,
+            "SET attempts = if_not_exists(attempts, :zero) + :one, last_error = :error, GSI1SK = :sk",
+            {":zero": to_attr(0), ":one": to_attr(1), ":error": to_attr(error_code)},
+            next_check_at,
+        )
+
+    def _bookkeep(
+        self, refund: Refund, expression: str, values: dict[str, Any], next_check_at: float
+    ) -> None:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=refund_key(refund.refund_id),
+                UpdateExpression=expression,
+                ConditionExpression="#status = :expected AND attribute_exists(GSI1PK)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    **values,
+                    ":sk": to_attr(f"{iso(next_check_at)}#{refund.refund_id}"),
+                    ":expected": to_attr(refund.status.value),
+                },
+            )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            return  # it changed meanwhile; whoever changed it owns its schedule

@@ -61,6 +61,7 @@ class AlipayChannel:
     provider = "alipay"
     amount_unit: Literal["fen", "yuan"] = "yuan"
     products = frozenset(transform.PRODUCTS)
+    refund_errors = transform.REFUND_ERRORS
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ from typing import Any
 
 from paymux.channels.base import (
     CreateRequest,
+    RefundErrorClass,
     RefundRequest,
     RefundResult,
     RefundState,
@@ -106,6 +107,29 @@ def trade_result(fields: Mapping[str, Any], out_trade_no: str = "") -> TradeResu
         appid=str(fields.get("app_id", "")),
         raw_state=raw_state,
     )
+
+
+_D, _T, _P = RefundErrorClass.DEFINITIVE, RefundErrorClass.TRANSIENT, RefundErrorClass.NEEDS_PERSON
+# sub_codes of alipay.trade.refund (synchronous: a refusal means nothing was refunded).
+REFUND_ERRORS: dict[str, RefundErrorClass] = {
+    "ACQ.SYSTEM_ERROR": _T,  # 系统错误: retry with the same out_request_no
+    "aop.ACQ.SYSTEM_ERROR": _T,
+    "isp.*": _T,  # Alipay's own service errors (isp.unknow-error …)
+    "ACQ.SELLER_BALANCE_NOT_ENOUGH": _T,  # the seller's balance is short: retry once topped up
+    "ACQ.TRADE_NOT_EXIST": _D,
+    "ACQ.TRADE_STATUS_ERROR": _D,  # the trade is not in a refundable state
+    "ACQ.TRADE_HAS_FINISHED": _D,  # TRADE_FINISHED: past its refund period
+    "ACQ.TRADE_NOT_ALLOW_REFUND": _D,
+    "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL": _D,
+    "ACQ.REFUND_FEE_ERROR": _D,  # more than is left to refund
+    "ACQ.INVALID_PARAMETER": _D,
+    "ACQ.BUYER_ERROR": _D,  # the buyer's account is abnormal
+    "ACQ.DISCORDANT_REPEAT_REQUEST": _P,  # the out_request_no was used with other values
+    "ACQ.REASON_TRADE_BEEN_FREEZEN": _P,  # the trade is frozen at Alipay
+    "ACQ.ACCESS_FORBIDDEN": _P,
+    "ACQ.PARTNER_ERROR": _P,
+    "isv.*": _P,  # our signature, app id or permissions
+}
 
 
 def refund_content(request: RefundRequest) -> dict[str, Any]:

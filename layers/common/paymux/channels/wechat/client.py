@@ -11,6 +11,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from paymux.channels.base import (
+    AbnormalRefundRequest,
     CallbackEvent,
     ChannelAccount,
     CreateRequest,
@@ -46,6 +47,7 @@ class WeChatPayChannel:
     provider = "wechat"
     amount_unit: Literal["fen", "yuan"] = "fen"
     products = frozenset(transform.PRODUCTS)
+    refund_errors = transform.REFUND_ERRORS
 
     def __init__(
         self,
@@ -93,9 +95,13 @@ class WeChatPayChannel:
             headers["Wechatpay-Serial"] = self._preferred_serial
         return headers
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> HttpResponse:
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, serial: str = ""
+    ) -> HttpResponse:
         payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")) if body is not None else ""
         headers = self._headers(method, path, payload)
+        if serial:  # the key the body's encrypted fields are for
+            headers["Wechatpay-Serial"] = serial
         url = self._account.base_url.rstrip("/") + path
         response = self._http.request(method, url, headers=headers, body=payload.encode())
         if 200 <= response.status < 300:
@@ -104,21 +110,18 @@ class WeChatPayChannel:
             except CallbackRejected as exc:
                 raise ChannelUnavailable(f"unverifiable WeChat Pay response: {exc.message}") from exc
         elif response.status >= 500:
-            raise ChannelUnavailable(f"WeChat Pay answered HTTP {response.status}")
+            code = _answer(response)[0] or f"HTTP_{response.status}"
+            raise ChannelUnavailable(f"WeChat Pay answered HTTP {response.status}", channel_code=code)
         return response
 
     @staticmethod
     def _error(response: HttpResponse) -> ChannelError:
-        try:
-            doc = json.loads(response.body)
-            code, message = str(doc.get("code", "")), str(doc.get("message", ""))
-        except ValueError:
-            code, message = "", response.body[:200].decode(errors="replace")
+        code, message = _answer(response)
         if code in {"SYSTEM_ERROR", "SYSTEMERROR"}:
             return ChannelUnavailable(f"WeChat Pay {code}: {message}", channel_code=code)
         return ChannelError(
             f"WeChat Pay {code or response.status}: {message}",
-            channel_code=code,
+            channel_code=code or f"HTTP_{response.status}",
             retryable_elsewhere=code in _SAFE_TO_RETRY_ELSEWHERE,
         )
 
@@ -201,6 +204,27 @@ class WeChatPayChannel:
         if response.status != 200:
             raise self._error(response)
         return transform.refund_result(json.loads(response.body))
+
+    def apply_abnormal_refund(self, request: AbnormalRefundRequest) -> RefundResult:
+        """`POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`: an ABNORMAL
+        refund goes again, to the merchant's bank account or the payer's other card; WeChat
+        answers the Refund (PROCESSING) and its REFUND.* callback follows."""
+        serial = self._encryption_serial()
+        key = self._keys[serial]
+        body = transform.abnormal_refund_body(request, lambda text: signing.encrypt_sensitive(key, text))
+        path = f"/v3/refund/domestic/refunds/{quote(request.channel_refund_no)}/apply-abnormal-refund"
+        response = self._call("POST", path, body, serial=serial)
+        if response.status != 200:
+            raise self._error(response)
+        return transform.refund_result(json.loads(response.body))
+
+    def _encryption_serial(self) -> str:
+        """WeChat Pay's public key once the merchant has one, else its newest platform certificate."""
+        if self._preferred_serial:
+            return self._preferred_serial
+        if not self._keys:
+            raise ChannelUnavailable("no WeChat Pay key to encrypt with; refresh the platform certificates")
+        return list(self._keys)[-1]
 
     # -- callbacks ---------------------------------------------------------------------------
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
@@ -290,3 +314,12 @@ class WeChatPayChannel:
         if response.status != 200:
             raise self._error(response)
         return response.body
+
+
+def _answer(response: HttpResponse) -> tuple[str, str]:
+    """An error answer's code and message (WeChat's JSON, or the start of whatever came)."""
+    try:
+        doc = json.loads(response.body)
+        return str(doc.get("code", "")), str(doc.get("message", ""))
+    except (ValueError, AttributeError):
+        return "", response.body[:200].decode(errors="replace")

@@ -21,14 +21,16 @@ from paymux.channels.statement import ParsedBill, StatementInvalid, bill_time, d
 
 SUMMARY_FIRST_COLUMN = "总交易单数"
 _REQUIRED = ("交易时间", "交易状态", "商户订单号", "微信订单号", "手续费")
-# 退款状态 as written in bills → RefundState value; unknown values are treated as not final.
+# 退款状态 as written in bills → RefundState value, by the same rules as the API's statuses
+# (transform.REFUND_STATES): closed is a definitive failure; ABNORMAL (and CHANGE, its v2-era
+# name) is not a failure. Unknown values are treated as not final.
 _REFUND_STATUS = {
     "SUCCESS": "SUCCESS",
     "PROCESSING": "PROCESSING",
     "REFUNDCLOSE": "FAILED",
     "CLOSED": "FAILED",
-    "ABNORMAL": "FAILED",
-    "CHANGE": "FAILED",
+    "ABNORMAL": "ABNORMAL",
+    "CHANGE": "ABNORMAL",
 }
 # summary column → detail column it totals
 _TOTALS = {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from paymux.channels.base import (
+    AbnormalRefundRequest,
     CreateRequest,
+    RefundErrorClass,
     RefundRequest,
     RefundResult,
     RefundState,
@@ -92,7 +95,29 @@ REFUND_STATES: dict[str, RefundState] = {
     "SUCCESS": RefundState.SUCCESS,
     "PROCESSING": RefundState.PROCESSING,
     "CLOSED": RefundState.FAILED,
-    "ABNORMAL": RefundState.FAILED,  # the money could not reach the payer: needs an operator
+    # the money left the merchant's balance but could not reach the payer: not a failure; an
+    # operator re-issues it (apply-abnormal-refund) and a later SUCCESS settles it
+    "ABNORMAL": RefundState.ABNORMAL,
+}
+
+_D, _T, _P = RefundErrorClass.DEFINITIVE, RefundErrorClass.TRANSIENT, RefundErrorClass.NEEDS_PERSON
+# Error codes of POST /v3/refund/domestic/refunds (an empty code is written HTTP_<status>).
+REFUND_ERRORS: dict[str, RefundErrorClass] = {
+    "SYSTEM_ERROR": _T,  # 5xx 系统错误: retry with the same out_refund_no
+    "SYSTEMERROR": _T,
+    "FREQUENCY_LIMITED": _T,  # 429 频率限制: retry later, slower
+    "HTTP_429": _T,
+    "NOT_ENOUGH": _T,  # 403 余额不足: retry once the merchant's balance is topped up
+    "PARAM_ERROR": _D,  # 400: the request itself is wrong; nothing was accepted
+    "INVALID_REQUEST": _D,  # 400: e.g. the order is fully refunded or past its refund period
+    "USER_ACCOUNT_ABNORMAL": _D,  # 403: the payer's account is closed or frozen
+    "RESOURCE_NOT_EXISTS": _D,  # 404: WeChat has no such paid order
+    "ORDER_NOT_EXIST": _D,
+    "SIGN_ERROR": _P,  # 401: our keys or configuration; fix, then it is retried
+    "NO_AUTH": _P,  # 403: the account may not refund (product permissions)
+    "MCH_NOT_EXISTS": _P,
+    "HTTP_401": _P,
+    "HTTP_403": _P,
 }
 
 
@@ -106,6 +131,20 @@ def refund_body(request: RefundRequest) -> dict[str, Any]:
     }
     if request.notify_url:
         body["notify_url"] = request.notify_url
+    return body
+
+
+def abnormal_refund_body(request: AbnormalRefundRequest, encrypt: Callable[[str], str]) -> dict[str, Any]:
+    """apply-abnormal-refund; the card number and the payer's name are encrypted with WeChat
+    Pay's public key (the request names that key in Wechatpay-Serial). A direct merchant sends
+    no sub_mchid (that field is for partners)."""
+    body: dict[str, Any] = {"out_refund_no": request.out_refund_no, "type": request.to}
+    if request.to == "USER_BANK_CARD":
+        if not (request.bank_type and request.bank_account and request.real_name):
+            raise BadRequest("a refund to the payer's card needs bank_type, bank_account and real_name")
+        body["bank_type"] = request.bank_type
+        body["bank_account"] = encrypt(request.bank_account)
+        body["real_name"] = encrypt(request.real_name)
     return body
 
 
