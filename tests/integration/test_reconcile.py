@@ -19,7 +19,15 @@ from tests.integration.test_refunds import get_refund, paid_payment, refund, wai
 from tests.support import invoke, load_event
 
 SHANGHAI = timezone(timedelta(hours=8))
-NO_CLASSES = {c: 0 for c in ("matched", "channel_only", "status_mismatch", "amount_mismatch", "fee_mismatch")}
+CLASSES = (
+    "matched",
+    "channel_only",
+    "status_mismatch",
+    "amount_mismatch",
+    "merchant_mismatch",
+    "fee_mismatch",
+)
+NO_CLASSES = dict.fromkeys(CLASSES, 0)
 
 
 class BillAnswers:
