@@ -61,8 +61,9 @@ class CreateResult:
 
 
 # The fields of a channel's word about a trade that are checked against the order and its
-# account before it changes anything (services/outcomes.check_trade).
-CHECKED_FIELDS: frozenset[str] = frozenset({"amount", "currency", "mchid", "appid"})
+# account before it changes anything (services/outcomes.check_trade), with their names.
+CHECKED_FIELD_LABELS = {"amount": "amount", "currency": "currency", "mchid": "merchant id", "appid": "app id"}
+CHECKED_FIELDS: frozenset[str] = frozenset(CHECKED_FIELD_LABELS)
 
 
 @dataclass(frozen=True, slots=True)

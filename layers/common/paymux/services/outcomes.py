@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from paymux.channels.base import ChannelAccount, TradeResult, TradeState
+from paymux.channels.base import CHECKED_FIELD_LABELS, ChannelAccount, TradeResult, TradeState
 from paymux.deps import Deps
 from paymux.domain.ids import new_event_id
 from paymux.domain.payment import Payment
@@ -39,7 +39,7 @@ class IncompleteTrade(TradeMismatch):
     code = "incomplete_trade"
 
 
-FIELD_LABELS = {"amount": "amount", "currency": "currency", "mchid": "merchant id", "appid": "app id"}
+FIELD_LABELS = CHECKED_FIELD_LABELS
 ABSENT = "absent"
 
 
