@@ -44,27 +44,29 @@ PAID_TX = {
 def test_a_wechat_transaction_without_amount_or_currency_reports_them_absent():
     trade = wechat.trade_result({k: v for k, v in PAID_TX.items() if k != "amount"}, "callback")
     assert (trade.state, trade.amount, trade.currency) == (TradeState.PAID, None, "")
-    assert wechat.trade_result(PAID_TX | {"amount": {"total": 2500}}).currency == ""  # not "CNY"
+    assert wechat.trade_result(PAID_TX | {"amount": {"total": 2500}}, "query").currency == ""  # not "CNY"
     assert trade.carries == CHECKED_FIELDS
 
 
 @pytest.mark.parametrize("total", ["2500", 25.0, True, None, [2500]])
 def test_a_wechat_total_that_is_not_an_integer_is_absent_not_an_error(total):
-    assert wechat.trade_result(PAID_TX | {"amount": {"total": total, "currency": "CNY"}}).amount is None
+    assert (
+        wechat.trade_result(PAID_TX | {"amount": {"total": total, "currency": "CNY"}}, "query").amount is None
+    )
 
 
 def test_alipay_messages_carry_what_their_type_always_has():
     notify = {"out_trade_no": "pay_1-01", "trade_status": "TRADE_SUCCESS", "total_amount": "25.00"}
     assert alipay.trade_result(notify, message="callback").carries == {"amount", "mchid", "appid"}
     assert alipay.trade_result(notify, message="query").carries == {"amount"}
-    assert alipay.trade_result(notify).currency == "CNY"  # the unit of Alipay's yuan amounts
-    assert alipay.trade_result(notify | {"trans_currency": "USD"}).currency == "USD"
+    assert alipay.trade_result(notify, message="query").currency == "CNY"  # the unit of Alipay's yuan amounts
+    assert alipay.trade_result(notify | {"trans_currency": "USD"}, message="query").currency == "USD"
 
 
 @pytest.mark.parametrize("total_amount", ["", "abc", "1e3", "25.001", None])
 def test_an_alipay_amount_that_cannot_be_read_is_absent(total_amount):
     fields = {"out_trade_no": "pay_1-01", "trade_status": "TRADE_SUCCESS", "total_amount": total_amount}
-    assert alipay.trade_result(fields).amount is None
+    assert alipay.trade_result(fields, message="callback").amount is None
 
 
 def _trade(state=TradeState.PAID, **overrides) -> TradeResult:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from paymux.channels.base import (
     CreateRequest,
@@ -112,7 +112,9 @@ def _paid_at(text: str) -> float | None:
         return None  # an unreadable time: the payment is stamped when applied
 
 
-def trade_result(fields: Mapping[str, Any], out_trade_no: str = "", message: str = "query") -> TradeResult:
+def trade_result(
+    fields: Mapping[str, Any], out_trade_no: str = "", *, message: Literal["callback", "query"]
+) -> TradeResult:
     """From a verified alipay.trade.query answer (`message` "query") or a payment notify
     ("callback"). A trade closed after a full refund was paid: query answers TRADE_CLOSED with
     its send_pay_date, so it maps to PAID, as WeChat's REFUND state does."""

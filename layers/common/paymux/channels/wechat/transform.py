@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from paymux.channels.base import (
     CHECKED_FIELDS,
@@ -99,7 +99,7 @@ def _moment(value: Any) -> float | None:
         return None  # an unreadable success_time: the payment is stamped when applied
 
 
-def trade_result(transaction: dict[str, Any], message: str = "query") -> TradeResult:
+def trade_result(transaction: dict[str, Any], message: Literal["callback", "query"]) -> TradeResult:
     """`message` is "query" or "callback" (what the Transaction came in, for CARRIED_FIELDS)."""
     raw_state = _text(transaction.get("trade_state"))
     amount = transaction.get("amount")
