@@ -178,6 +178,7 @@ def test_paid_here_but_not_in_the_bill_is_local_only(world: World):
         out_trade_no=payment.out_trade_no,
         state=TradeState.PAID,
         amount=700,
+        currency="CNY",  # no default: an absent currency is absent
         channel_trade_no="4200000000000000000000000000",
         paid_at=world.clock(),
         mchid=world.mchid,
