@@ -13,6 +13,7 @@ from typing import Any
 from sandbox.alipay import resources
 from sandbox.alipay.envelope import GatewayRequest
 from sandbox.alipay.errors import GatewayError
+from sandbox.alipay.misreports import Misreports
 from sandbox.alipay.orders import build_trade
 from sandbox.alipay.store import SandboxStore
 from sandbox.alipay.validation import amount_fen, text, trade_reference
@@ -28,7 +29,9 @@ class TradeApi:
         base_url: Callable[[], str],
         *,
         require_https_notify: bool,
+        misreports: Misreports | None = None,
     ) -> None:
+        self._misreports = misreports or Misreports()
         self._store = store
         self._clock = clock
         self._base_url = base_url
@@ -57,7 +60,7 @@ class TradeApi:
     def query(self, request: GatewayRequest) -> dict[str, Any]:
         out_trade_no, trade_no = trade_reference(request.biz)
         trade = self._store.existing(request.app.app_id, out_trade_no, trade_no, self._clock())
-        return resources.trade_query(trade)
+        return self._misreports.report(trade, resources.trade_query(trade))
 
     def close(self, request: GatewayRequest) -> dict[str, Any]:
         out_trade_no, trade_no = trade_reference(request.biz)

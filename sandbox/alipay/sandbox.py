@@ -22,6 +22,7 @@ from sandbox.alipay.envelope import (
     response_key,
 )
 from sandbox.alipay.errors import GatewayError, SandboxStateError, business
+from sandbox.alipay.misreports import Change, Misreports
 from sandbox.alipay.notify import ALIPAY_NOTIFY_DELAYS, Notification, NotifyAttempt, NotifyDispatcher
 from sandbox.alipay.orders import build_trade
 from sandbox.alipay.server import GatewayApp, GatewayConfig, SandboxHTTPServer, render_response
@@ -64,8 +65,13 @@ class AlipaySandbox:
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
         self._stopped = False
+        self._misreports = Misreports()
         self._trades = trades = TradeApi(
-            self._store, clock, lambda: self.base_url, require_https_notify=require_https_notify
+            self._store,
+            clock,
+            lambda: self.base_url,
+            require_https_notify=require_https_notify,
+            misreports=self._misreports,
         )
         self._bills = BillApi(self._store, clock, lambda: self.base_url)
         config = GatewayConfig(
@@ -290,6 +296,12 @@ class AlipaySandbox:
         signed["sign"] = rsa2_sign(self._alipay_key, content.encode(charset))
         return signed
 
+    def misreport(self, app_id: str, out_trade_no: str, change: Change | None) -> None:
+        """Fault injection: from now on every ``alipay.trade.query`` answer and payment notify
+        the sandbox signs for this trade is ``change(fields)``, e.g. without ``total_amount``
+        or with another ``seller_id``; ``None`` stops it. ``trades`` and the bill keep the truth."""
+        self._misreports.set(app_id, out_trade_no, change)
+
     @property
     def notify_log(self) -> list[NotifyAttempt]:
         return self._notifier.log
@@ -308,6 +320,8 @@ class AlipaySandbox:
             return
         notify_id = resources.new_notify_id(self._clock())
         fields = resources.notify_fields(app, trade, notify_id, refund)
+        if refund is None:
+            fields = self._misreports.report(trade, fields)
         self._notifier.submit(Notification(notify_id, trade.notify_url, fields, trade.charset))
 
     def _sweep_loop(self) -> None:

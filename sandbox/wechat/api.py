@@ -82,6 +82,8 @@ class SandboxHooks(Protocol):
     def refund_accepted(self, refund: Refund) -> None: ...
     def refund_fault(self) -> ApiError | None: ...
 
+    def reported_transaction(self, order: Order) -> dict[str, Any]: ...
+
 
 Handler = Callable[[ApiRequest, str], ApiResponse]
 
@@ -177,14 +179,14 @@ class PaymentApi:
         order = self._store.order(self._queried_mchid(request), unquote(out_trade_no))
         if order is None:
             raise ApiError(404, "ORDER_NOT_EXIST", "订单不存在")
-        return json_response(resources.transaction(order))
+        return json_response(self._hooks.reported_transaction(order))
 
     def query_transaction(self, request: ApiRequest, transaction_id: str) -> ApiResponse:
         mchid = self._queried_mchid(request)
         order = self._store.order_by_transaction(mchid, unquote(transaction_id))
         if order is None:
             raise ApiError(404, "ORDER_NOT_EXIST", "订单不存在")
-        return json_response(resources.transaction(order))
+        return json_response(self._hooks.reported_transaction(order))
 
     def close(self, request: ApiRequest, out_trade_no: str) -> ApiResponse:
         body = parse_json_object(request.body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 from sandbox.wechat import resources
 from sandbox.wechat.callbacks import Notification
@@ -19,13 +20,19 @@ REFUND_EVENTS = {
 
 
 class NoticeFactory:
-    def __init__(self, clock: Callable[[], float], signing_key: Callable[[], SigningKey]) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        signing_key: Callable[[], SigningKey],
+        describe: Callable[[Order], dict[str, Any]] = resources.transaction,
+    ) -> None:
         self._clock = clock
         self._signing_key = signing_key
+        self._describe = describe  # the Transaction a callback carries for an order
         self._sequence = itertools.count()
 
     def transaction(self, merchant: SandboxMerchant, order: Order) -> Notification:
-        plaintext = resources.dumps(resources.transaction(order))
+        plaintext = resources.dumps(self._describe(order))
         return self._build(
             merchant, order.notify_url, "TRANSACTION.SUCCESS", "支付成功", "transaction", plaintext
         )

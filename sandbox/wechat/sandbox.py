@@ -31,6 +31,7 @@ from sandbox.wechat.crypto import (
 )
 from sandbox.wechat.errors import ApiError, SandboxStateError
 from sandbox.wechat.merchant import MerchantRegistry, SandboxMerchant
+from sandbox.wechat.misreports import Change, Misreports
 from sandbox.wechat.notices import NoticeFactory
 from sandbox.wechat.server import KeyPolicy, SandboxApp, SandboxHTTPServer
 from sandbox.wechat.store import Order, Refund, SandboxStore, cst
@@ -72,7 +73,8 @@ class WeChatSandbox:
         self._signer = ResponseSigner(clock)
         self._callbacks = CallbackDispatcher(self._signer, clock, callback_retry_delays, callback_time_scale)
         self._callback_count = itertools.count()
-        self._notices = NoticeFactory(clock, self._callback_key)
+        self._misreports = Misreports()
+        self._notices = NoticeFactory(clock, self._callback_key, self._misreports.transaction)
         self._server: SandboxHTTPServer | None = None
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -246,6 +248,16 @@ class WeChatSandbox:
         order = self._store.order(mchid, out_trade_no)
         assert order is not None  # it was just paid
         return order
+
+    def misreport(self, mchid: str, out_trade_no: str, change: Change | None) -> None:
+        """Fault injection: from now on every Transaction the sandbox signs for this order (query
+        answers, TRANSACTION.SUCCESS callbacks) is ``change(transaction)``, e.g. without
+        ``amount`` or with another ``mchid``; ``None`` stops it. ``orders`` and the bill keep
+        the truth."""
+        self._misreports.set(mchid, out_trade_no, change)
+
+    def reported_transaction(self, order: Order) -> dict[str, Any]:
+        return self._misreports.transaction(order)
 
     # refunds ------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from paymux.channels.base import ChannelAccount
 from sandbox.alipay import SandboxStateError
 from tests.integration.conftest import Alipay, World, callback_event, notification_bodies
+from tests.integration.test_callback_rejections import listed_exceptions
 from tests.integration.test_refunds import get_refund, refund, wait_until
 from tests.support import invoke, load_event
 
@@ -282,8 +283,11 @@ def test_a_genuine_notify_on_another_accounts_path_is_refused(world: World, alip
     reply = invoke(
         "channel_callback", callback_event("ali-other", genuine["headers"], genuine["body"], "alipay")
     )
-    assert reply["statusCode"] == 401
+    # Verified with ali-other's key, but it names another app: not acknowledged, and recorded.
+    assert (reply["statusCode"], reply["body"]) == (500, "fail")
     assert world.d.payments.get(created["id"]).status == "PROCESSING"
+    (listed,) = listed_exceptions("trade_mismatch")
+    assert f"app id {alipay.app_id} != 2021999999999999" in listed["detail"]["reason"]
 
 
 # -- the bill -----------------------------------------------------------------------------------

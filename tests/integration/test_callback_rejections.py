@@ -148,8 +148,36 @@ def test_callback_on_another_accounts_path_is_rejected(world: World, trusted):
     headers, body = notice(
         _tx(world, created), signing_key=key, serial=TEST_SERIAL, apiv3_key=apiv3, timestamp=world.clock()
     )
-    assert _send(world, headers, body, account="wx-other") == 204  # verified, recorded as unknown order
+    # Verified with wx-other's keys, but it names another merchant id: not acknowledged, recorded.
+    assert _send(world, headers, body, account="wx-other") == 500
     _unchanged(world, created)
+    (listed,) = listed_exceptions("trade_mismatch")
+    assert f"merchant id {world.mchid} != 1900000001" in listed["detail"]["reason"]
+
+
+def test_callback_for_an_unknown_order_of_the_right_merchant_is_acknowledged_and_recorded(
+    world: World, trusted
+):
+    key, apiv3 = trusted
+    tx = _tx(world, _created(world), out_trade_no="NOT-OURS-0001")
+    headers, body = notice(tx, signing_key=key, serial=TEST_SERIAL, apiv3_key=apiv3, timestamp=world.clock())
+    assert _send(world, headers, body) == 204  # money may have moved: recorded, never dropped
+    (listed,) = listed_exceptions("unknown_order")
+    assert listed["subject"] == "NOT-OURS-0001"
+
+
+def listed_exceptions(kind: str) -> list[dict]:
+    """What operators see (GET /v1/admin/exceptions) of `kind`."""
+    response = invoke(
+        "list_exceptions",
+        {
+            "rawPath": "/v1/admin/exceptions",
+            "queryStringParameters": {"kind": kind},
+            "requestContext": {"http": {"method": "GET"}},
+        },
+    )
+    assert response["statusCode"] == 200
+    return json.loads(response["body"])["data"]
 
 
 def test_unknown_callback_path_is_404(world: World):

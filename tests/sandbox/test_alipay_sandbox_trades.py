@@ -269,3 +269,20 @@ def test_the_views_are_read_only_snapshots(env: AlipayEnv) -> None:
     assert view["app_id"] == APP_ID and view["product_code"] == "FACE_TO_FACE_PAYMENT"
     assert view["sandbox_pay_path"].startswith("/sandbox/scan?code=bax")
     assert wait_until(lambda: env.sb.wait_for_notifications(0.1))
+
+
+def test_misreport_changes_signed_query_answers_and_notifies_but_not_the_truth(env: AlipayEnv) -> None:
+    # Given a paid trade that the sandbox is told to misreport
+    receiver = env.receiver()
+    env.precreate("F2F_LIES_0001", "5.00", notify_url=receiver.url)
+    env.sb.misreport(APP_ID, "F2F_LIES_0001", lambda fields: fields | {"total_amount": "0.01"})
+    env.sb.pay(APP_ID, "F2F_LIES_0001")
+    # Then the query answer and the notify say 0.01, signed as genuine
+    answer = env.query("F2F_LIES_0001")
+    assert answer["total_amount"] == "0.01" and answer.verifies(env.key)
+    (notice,) = receiver.wait_for(1)
+    assert notice.form["total_amount"] == "0.01" and verify_notify(notice.form, env.key)
+    # While the sandbox's own view keeps the truth, and None stops the misreport
+    assert env.sb.trades["F2F_LIES_0001"]["total_amount"] == "5.00"
+    env.sb.misreport(APP_ID, "F2F_LIES_0001", None)
+    assert env.query("F2F_LIES_0001")["total_amount"] == "5.00"

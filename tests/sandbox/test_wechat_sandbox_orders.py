@@ -221,3 +221,14 @@ def test_payment_after_time_expire_is_refused(
     with pytest.raises(SandboxStateError, match="expired"):
         sb.pay(MCHID, "ORDER_EXPIRE1")
     assert sb.orders["ORDER_EXPIRE1"]["trade_state"] == "NOTPAY"
+
+
+def test_misreport_changes_signed_query_answers_but_not_the_truth(sb: WeChatSandbox, raw: RawSigner) -> None:
+    raw.send("POST", NATIVE, native_order("ORDER_LIES_01"))
+    sb.misreport(MCHID, "ORDER_LIES_01", lambda tx: {k: v for k, v in tx.items() if k != "amount"})
+    response = raw.send("GET", query_path("ORDER_LIES_01"))
+    assert response.status_code == 200 and verifies(sb, response.headers, response.text)
+    assert "amount" not in response.json() and response.json()["out_trade_no"] == "ORDER_LIES_01"
+    assert sb.orders["ORDER_LIES_01"]["amount"]["total"] == 100  # the sandbox's own view: the truth
+    sb.misreport(MCHID, "ORDER_LIES_01", None)
+    assert raw.send("GET", query_path("ORDER_LIES_01")).json()["amount"]["total"] == 100

@@ -148,7 +148,7 @@ def test_biz_content_speaks_yuan_gmt8_and_the_product_codes():
 
 def test_trade_states_map_exhaustively_and_a_refunded_closed_trade_was_paid():
     def state(**fields: str) -> TradeState:
-        return transform.trade_result({"out_trade_no": "X", **fields}).state
+        return transform.trade_result({"out_trade_no": "X", **fields}, message="query").state
 
     assert state(trade_status="WAIT_BUYER_PAY") == TradeState.OPEN
     assert state(trade_status="TRADE_SUCCESS", send_pay_date="2026-11-27 10:55:23") == TradeState.PAID
@@ -162,7 +162,8 @@ def test_trade_states_map_exhaustively_and_a_refunded_closed_trade_was_paid():
             "trade_status": "TRADE_SUCCESS",
             "total_amount": "19.99",
             "gmt_payment": "2026-11-27 10:55:23",
-        }
+        },
+        message="callback",
     )
     assert (paid.amount, paid.paid_at) == (1999, 1795748123.0)  # 2026-11-27 02:55:23 UTC
 

@@ -95,7 +95,9 @@ ROUTES: tuple[Route, ...] = (
         errors={
             404: NOT_FOUND,
             409: (("payment_not_closable", "the payment is SUCCESS, FAILED or REFUNDED"),
-                  ("payment_already_paid", "the payer paid before the close: the payment is now SUCCESS")),
+                  ("payment_already_paid", "the payer paid before the close: the payment is now SUCCESS"),
+                  ("payment_under_review", "the channel's answer disagrees with the payment: it stays open "
+                   "while operators look")),
             502: REJECTED,
             503: UNAVAILABLE,
         },

@@ -60,17 +60,29 @@ class CreateResult:
     action: dict[str, Any]
 
 
+# The fields of a channel's word about a trade that are checked against the order and its
+# account before it changes anything (services/outcomes.check_trade), with their names.
+CHECKED_FIELD_LABELS = {"amount": "amount", "currency": "currency", "mchid": "merchant id", "appid": "app id"}
+CHECKED_FIELDS: frozenset[str] = frozenset(CHECKED_FIELD_LABELS)
+
+
 @dataclass(frozen=True, slots=True)
 class TradeResult:
+    """A channel's word about one attempt. Absent fields are None/"" (never a default value).
+    `carries` names the checked fields this kind of message always has (each transform says
+    which, per message type; docs/channels.md lists them): a PAID result missing one of them is
+    incomplete and never applied. A field outside `carries` is still compared when present."""
+
     out_trade_no: str
     state: TradeState
     amount: int | None = None
-    currency: str = "CNY"
+    currency: str = ""
     channel_trade_no: str = ""
     paid_at: float | None = None
     mchid: str = ""
     appid: str = ""
     raw_state: str = ""
+    carries: frozenset[str] = CHECKED_FIELDS
 
 
 class RefundState(StrEnum):
@@ -174,6 +186,10 @@ class StatementRow:
     channel_refund_no: str = ""
     mchid: str = ""
     appid: str = ""
+    currency: str = ""
+    # The checked fields (CHECKED_FIELDS) this statement format has for every row; the others
+    # are compared only when present. Reconciliation never repairs from an incomplete row.
+    carries: frozenset[str] = CHECKED_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +218,8 @@ class Channel(Protocol):
     amount_unit: Literal["fen", "yuan"]
     products: frozenset[str]
     refund_errors: RefundErrorTable
+    # message type ("callback", "query", "statement") → the CHECKED_FIELDS it always carries
+    carried_fields: Mapping[str, frozenset[str]]
 
     def create(self, request: CreateRequest) -> CreateResult: ...
     def query(self, out_trade_no: str) -> TradeResult: ...

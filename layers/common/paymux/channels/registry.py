@@ -8,7 +8,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from paymux.channels.base import Channel, ChannelAccount, RefundErrorClass
+from paymux.channels.base import CHECKED_FIELD_LABELS, Channel, ChannelAccount, RefundErrorClass
 from paymux.channels.http import HttpClient
 from paymux.clock import Clock
 from paymux.domain.methods import FAMILIES
@@ -96,5 +96,24 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+_MESSAGES = ("callback", "query", "statement")  # the keys of every channel's carried_fields
+
+
+def carried_fields_table() -> str:
+    """Per provider and message type, which checked fields a PAID word must carry (`required`)
+    and which are compared only when present: the channels' own `carried_fields`."""
+    header = ["provider", "message", *CHECKED_FIELD_LABELS.values()]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for provider in sorted(PROVIDERS):
+        carried = channel_class(provider).carried_fields
+        for message in _MESSAGES:
+            required = carried[message]
+            cells = ["required" if name in required else "if present" for name in CHECKED_FIELD_LABELS]
+            lines.append("| " + " | ".join([provider, message, *cells]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(markdown_table(), end="")
+    import sys
+
+    print(carried_fields_table() if sys.argv[1:] == ["carried-fields"] else markdown_table(), end="")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from paymux.channels.base import CallbackEvent, HttpReply
+from paymux.channels.base import CallbackEvent, ChannelAccount, HttpReply
 from paymux.deps import Deps
 from paymux.errors import CallbackRejected, IllegalTransition, PaymuxError
-from paymux.services.outcomes import TradeMismatch, apply_trade_result
+from paymux.services.outcomes import TradeMismatch, apply_trade_result, check_identity, record_unapplied
 from paymux.store.exceptions import record_exception
 
 log = logging.getLogger("paymux")
@@ -28,17 +28,13 @@ def handle_callback(
         log.warning("callback rejected on %s/%s: %s", provider, account_id, exc.message)
         return channel.callback_ack(exc)
     try:
-        _apply(d, account_id, event)
+        _apply(d, account, event)
     except TradeMismatch as exc:
-        # Verified, but it disagrees with our order: recorded for operators, nothing changed,
-        # and not acknowledged so the channel keeps the message alive while it is looked at.
-        record_exception(
-            d,
-            "trade_mismatch",
-            event.trade.out_trade_no if event.trade else "",
-            {"reason": exc.message},
-            key=f"{provider}#{event.event_id}#mismatch",
-        )
+        # Verified, but it disagrees with our order or its account, or lacks what such a
+        # message always carries: recorded for operators (trade_mismatch, incomplete_trade),
+        # nothing changed, and not acknowledged so the channel keeps resending it meanwhile.
+        key = f"{provider}#{event.event_id}#{exc.code}"
+        record_unapplied(d, event.trade, exc, "channel_callback", key=key)
         return channel.callback_ack(exc)
     except (IllegalTransition, PaymuxError) as exc:
         log.warning("callback %s not applied yet: %s", event.event_id, exc.message)
@@ -46,16 +42,19 @@ def handle_callback(
     return channel.callback_ack(None)
 
 
-def _apply(d: Deps, account_id: str, event: CallbackEvent) -> None:
+def _apply(d: Deps, account: ChannelAccount, event: CallbackEvent) -> None:
+    account_id = account.account_id
     if event.kind == "refund" and event.refund is not None:
         _apply_refund(d, account_id, event)
         return
     if event.trade is None:
         raise CallbackRejected("a payment callback without a transaction")
     trade = event.trade
-    attempt = d.payments.get_attempt(trade.out_trade_no)
+    attempt = d.payments.get_attempt(trade.out_trade_no) if trade.out_trade_no else None
     if attempt is None or attempt["account_id"] != account_id:
-        # Money may have moved for an order we do not know: never dropped.
+        # A message naming another merchant than the account it came to is a mismatch;
+        # otherwise money may have moved for an order we do not know: never dropped.
+        check_identity(trade, account)
         detail = {
             "account_id": account_id,
             "channel_trade_no": trade.channel_trade_no,

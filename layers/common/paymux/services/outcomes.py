@@ -3,12 +3,13 @@ queries, closes and the sweeper all come through `apply_trade_result`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from paymux.channels.base import ChannelAccount, TradeResult, TradeState
+from paymux.channels.base import CHECKED_FIELD_LABELS, ChannelAccount, TradeResult, TradeState
 from paymux.deps import Deps
 from paymux.domain.ids import new_event_id
 from paymux.domain.payment import Payment
@@ -29,6 +30,17 @@ class TradeMismatch(PaymuxError):
 
     status = 400
     code = "trade_mismatch"
+
+
+class IncompleteTrade(TradeMismatch):
+    """A verified PAID message without a checked field its kind of message always carries
+    (TradeResult.carries): it cannot be checked, so it is not believed."""
+
+    code = "incomplete_trade"
+
+
+FIELD_LABELS = CHECKED_FIELD_LABELS
+ABSENT = "absent"
 
 
 def notification_for(event_type: str, now: float, subject: Any = None) -> Callable[[Payment], dict[str, Any]]:
@@ -83,18 +95,79 @@ def transition(
     return updated
 
 
-def check_trade(payment: Payment, trade: TradeResult, mchid: str, appid: str) -> None:
-    problems = []
-    if trade.amount is not None and trade.amount != payment.amount:
-        problems.append(f"amount {trade.amount} != {payment.amount}")
-    if trade.currency and trade.currency != payment.currency:
-        problems.append(f"currency {trade.currency} != {payment.currency}")
-    if trade.mchid and trade.mchid != mchid:
-        problems.append(f"merchant id {trade.mchid} != {mchid}")
-    if trade.appid and trade.appid != appid:
-        problems.append(f"app id {trade.appid} != {appid}")
-    if problems:
-        raise TradeMismatch("; ".join(problems))
+def field_problems(
+    values: Mapping[str, object], expected: Mapping[str, object], carries: frozenset[str]
+) -> dict[str, str]:
+    """Checked field → what is wrong with it: a present value that differs from `expected`
+    ("amount 1 != 2500"), or ABSENT for a field of `carries` the message does not have. A field
+    outside `carries` is compared only when present (the message type does not have it)."""
+    problems = {}
+    for name, want in expected.items():
+        value = values.get(name)
+        if value is None or value == "":
+            if name in carries:
+                problems[name] = ABSENT
+        elif value != want:
+            problems[name] = f"{FIELD_LABELS[name]} {value} != {want}"
+    return problems
+
+
+def raise_problems(problems: Mapping[str, str], *, paid: bool) -> None:
+    """A disagreement is a TradeMismatch; a missing field makes a PAID word an IncompleteTrade
+    (an unpaid word, CLOSED or FAILED, is compared on the fields it has)."""
+    mismatched = [problem for problem in problems.values() if problem != ABSENT]
+    if mismatched:
+        raise TradeMismatch("; ".join(mismatched))
+    missing = [FIELD_LABELS[name] for name, problem in problems.items() if problem == ABSENT]
+    if missing and paid:
+        raise IncompleteTrade(f"a paid answer without {', '.join(missing)}")
+
+
+def check_trade(payment: Payment, trade: TradeResult, account: ChannelAccount) -> None:
+    """Before a channel's PAID, CLOSED or FAILED word changes anything: amount and currency must
+    be the order's, merchant id and app id the account's; PAID must carry all it always has."""
+    values = {"amount": trade.amount, "currency": trade.currency, "mchid": trade.mchid, "appid": trade.appid}
+    expected = {
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "mchid": account.mchid,
+        "appid": account.appid,
+    }
+    raise_problems(field_problems(values, expected, trade.carries), paid=trade.state == TradeState.PAID)
+
+
+def check_identity(trade: TradeResult, account: ChannelAccount) -> None:
+    """The merchant id and app id alone, for a message about no order we know."""
+    values, expected = (
+        {"mchid": trade.mchid, "appid": trade.appid},
+        {"mchid": account.mchid, "appid": account.appid},
+    )
+    raise_problems(field_problems(values, expected, trade.carries), paid=trade.state == TradeState.PAID)
+
+
+def record_unapplied(d: Deps, trade: TradeResult | None, exc: TradeMismatch, actor: str, key: str) -> None:
+    """A verified word that was checked and not believed, for operators (`key`: one record per
+    cause, however often the channel repeats it)."""
+    detail = {"reason": exc.message, "actor": actor}
+    if trade is not None:
+        detail |= {"channel_state": trade.raw_state, "channel_trade_no": trade.channel_trade_no}
+    record_exception(d, exc.code, trade.out_trade_no if trade else "", detail, key=key)
+
+
+def apply_queried_trade(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
+    """An answer paymux asked for (the sweeper's active query, `?sync=true`). One that disagrees
+    with the order or lacks what it always carries changes nothing: it is recorded for
+    operators and the payment, still open, is asked about again on its schedule."""
+    try:
+        return apply_trade_result(d, payment, trade, actor)
+    except TradeMismatch as exc:
+        record_unapplied(d, trade, exc, actor, key=queried_key(trade, exc))
+        return payment
+
+
+def queried_key(trade: TradeResult, exc: TradeMismatch) -> str:
+    cause = hashlib.sha256(exc.message.encode()).hexdigest()[:16]
+    return f"query#{trade.out_trade_no}#{exc.code}#{cause}"
 
 
 def apply_trade_result(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
@@ -127,7 +200,6 @@ def _attempt_account_id(d: Deps, payment: Payment, out_trade_no: str) -> str:
 def _apply_paid(
     d: Deps, payment: Payment, trade: TradeResult, actor: str, account: ChannelAccount
 ) -> Payment:
-    check_trade(payment, trade, account.mchid, account.appid)
     if payment.status in OPEN_PAYMENT_STATES:
         changes = {
             "paid_at": trade.paid_at or d.clock(),
@@ -175,6 +247,8 @@ def _apply_paid(
 def _apply_once(
     d: Deps, payment: Payment, trade: TradeResult, actor: str, account: ChannelAccount
 ) -> Payment:
+    if trade.state in (TradeState.PAID, TradeState.CLOSED, TradeState.FAILED):
+        check_trade(payment, trade, account)
     if trade.state == TradeState.PAID:
         return _apply_paid(d, payment, trade, actor, account)
     if trade.state == TradeState.CLOSED and payment.status in OPEN_PAYMENT_STATES:

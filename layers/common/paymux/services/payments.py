@@ -24,7 +24,14 @@ from paymux.errors import (
     NotFound,
     ValidationFailed,
 )
-from paymux.services.outcomes import apply_trade_result, transition
+from paymux.services.outcomes import (
+    TradeMismatch,
+    apply_queried_trade,
+    apply_trade_result,
+    queried_key,
+    record_unapplied,
+    transition,
+)
 from paymux.services.routing import rank_accounts
 from paymux.services.urls import check_url_syntax
 from paymux.store.merchants import MerchantApp
@@ -314,7 +321,7 @@ def refresh_from_channel(d: Deps, payment: Payment, actor: str) -> Payment:
     if account is None:
         return payment
     trade = d.channel(account).query(payment.out_trade_no)
-    return apply_trade_result(d, payment, trade, actor)
+    return apply_queried_trade(d, payment, trade, actor)
 
 
 def close_payment(d: Deps, app: MerchantApp, payment_id: str, actor: str = "merchant") -> Payment:
@@ -351,7 +358,16 @@ def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
     trade = channel.query(payment.out_trade_no)  # a close answers 204 even for unknown orders
     if trade.state == TradeState.OPEN:
         raise ChannelUnavailable(f"the channel still reports {payment.out_trade_no} open after closing it")
-    payment = apply_trade_result(d, payment, trade, actor)
+    try:
+        payment = apply_trade_result(d, payment, trade, actor)
+    except TradeMismatch as exc:
+        record_unapplied(d, trade, exc, actor, key=queried_key(trade, exc))
+        raise Conflict(
+            "payment_under_review",
+            f"the channel's answer about payment {payment.payment_id} disagrees with it; "
+            "it stays open while operators look",
+            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
+        ) from exc
     if trade.state == TradeState.NOT_FOUND and payment.status in OPEN_PAYMENT_STATES:
         changes = {"closed_at": d.clock()}
         payment = transition(

@@ -26,11 +26,13 @@ from paymux.domain.refund import Refund, automatic_refund_id, refund_id_from_out
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import PaymuxError
 from paymux.services.outcomes import apply_trade_result
+from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
 from paymux.store.reports import ReportStore, report_key, statement_key
 
 log = logging.getLogger("paymux")
 ACTOR = "reconciliation"
-CLASSES = ("matched", "channel_only", "status_mismatch", "local_only", "amount_mismatch", "fee_mismatch")
+_MISMATCHES = ("amount_mismatch", "merchant_mismatch", "fee_mismatch")
+CLASSES = ("matched", "channel_only", "status_mismatch", "local_only", *_MISMATCHES)
 REFUND_CLASSES = tuple(c for c in CLASSES if c != "local_only")  # local-only refunds: not yet
 _IDENTITY = ("account_id", "class", "out_trade_no", "out_refund_no", "payment_id", "local_status")
 CSV_COLUMNS = (*_IDENTITY, "local_amount", "channel_amount", "channel_fee", "expected_fee", "detail")
@@ -191,7 +193,7 @@ class _AccountRun:
                 return
         payment = self._paid.pop(payment_id, None) if payment_id else None
         if payment is not None:
-            self._record(self._compare(base, payment, fee))
+            self._record(self._compare(base, payment, fee, row))
             return
         payment = self._d.payments.get(payment_id) if payment_id else None
         if payment is None:
@@ -204,7 +206,7 @@ class _AccountRun:
             paid_day = datetime.fromtimestamp(payment.paid_at or 0, CHINA).date()
             if paid_day == self._day:  # paid while this run was under way
                 self.report.totals["local_paid"] += payment.amount
-                self._record(self._compare(base, payment, fee))
+                self._record(self._compare(base, payment, fee, row))
             else:
                 self._record(base.classed("channel_only", f"paid locally on {paid_day}, not this day"))
         else:
@@ -221,7 +223,7 @@ class _AccountRun:
             return base.classed("fee_mismatch", "fee of a charge refunded automatically")
         return base.classed("matched", f"charge not kept; automatic refund {refund.status.value}")
 
-    def _compare(self, base: Record, payment: Payment, fee: int) -> Record:
+    def _compare(self, base: Record, payment: Payment, fee: int, row: StatementRow) -> Record:
         base = base.local(payment.payment_id, payment.status.value, payment.amount)
         earlier = self._earlier_repairs.get(payment.out_trade_no)
         if earlier is not None and earlier.get("payment_id") == payment.payment_id:
@@ -230,8 +232,8 @@ class _AccountRun:
             return base.classed(
                 "status_mismatch", f"repaired {earlier['from_status']} → SUCCESS by reconciliation"
             )
-        if base.channel_amount != payment.amount:
-            return base.classed("amount_mismatch", "the channel's amount differs from ours")
+        if mismatch := payment_row_mismatch(row, payment, self._account):
+            return base.classed(mismatch[0], mismatch[1] + " (never repaired)")
         if abs((base.channel_fee or 0) - fee) > FEE_TOLERANCE:
             return base.classed("fee_mismatch", f"fee rate {self._account.fee_rate} configured")
         return base
@@ -239,17 +241,19 @@ class _AccountRun:
     def _repair(self, base: Record, payment: Payment, row: StatementRow) -> Record:
         """Paid at the channel, still open here: applied like a late callback, so the payment
         becomes SUCCESS (with its audit event) and the merchant is notified."""
-        if row.amount != payment.amount:
-            return base.classed("amount_mismatch", "paid at the channel with another amount; not repaired")
+        if mismatch := payment_row_mismatch(row, payment, self._account):
+            return base.classed(mismatch[0], mismatch[1] + " (not repaired)")
         trade = TradeResult(
             out_trade_no=row.out_trade_no,
             state=TradeState.PAID,
             amount=row.amount,
+            currency=row.currency,
             channel_trade_no=row.channel_trade_no,
             paid_at=parse_iso(row.occurred_at),
             mchid=row.mchid,
             appid=row.appid,
             raw_state=row.status,
+            carries=row.carries,
         )
         try:
             updated = apply_trade_result(self._d, payment, trade, actor=ACTOR)
@@ -275,6 +279,8 @@ class _AccountRun:
         base = base.local(refund.payment_id, refund.status.value, refund.amount)
         if refund.amount != row.amount:
             base = base.classed("amount_mismatch", "the channel's refund amount differs from ours")
+        elif merchant := refund_row_mismatch(row, self._account):
+            base = base.classed("merchant_mismatch", f"the channel's row: {merchant}")
         elif refund.status.value != row.status:
             base = base.classed("status_mismatch", f"{row.status} at the channel")
         elif abs(row.fee - fee) > FEE_TOLERANCE:

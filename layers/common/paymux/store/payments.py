@@ -251,7 +251,9 @@ class PaymentStore:
         sets = {k: v for k, v in changes.items() if k in _PAYMENT_FIELDS}
         sets.update({"status": target.value, "version": updated.version, "updated_at": now})
         if target == PaymentStatus.SUCCESS and changes.get("paid_at") is not None:
-            sets["GSI3PK"] = paid_day_key(payment.account_id, changes["paid_at"])
+            # The account that was paid: the changes move the payment to the paid attempt's
+            # account (a fallback's earlier attempt may be the one paid).
+            sets["GSI3PK"] = paid_day_key(updated.account_id, changes["paid_at"])
             sets["GSI3SK"] = payment.payment_id
         names = {f"#a{i}": k for i, k in enumerate(sets)}
         values = {f":v{i}": to_attr(v) for i, v in enumerate(sets.values())}

@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from paymux.channels.alipay.transform import CARRIED_FIELDS, PROTOCOL_CURRENCY
 from paymux.channels.base import StatementRow, StatementSummary
 from paymux.channels.statement import ParsedBill, StatementInvalid, bill_time, decimal, to_fen
 
@@ -120,6 +121,8 @@ def _row(values: dict[str, str], kind: str, pid: str) -> StatementRow:
         occurred_at=bill_time(values["完成时间"] or values.get("创建时间", "")),
         out_refund_no=values.get("退款批次号/请求号", "") if refund else "",
         mchid=pid,
+        currency=PROTOCOL_CURRENCY,  # the bill's amounts are CNY yuan
+        carries=CARRIED_FIELDS["statement"],
     )
 
 

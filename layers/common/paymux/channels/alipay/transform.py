@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from paymux.channels.base import (
     CreateRequest,
@@ -83,14 +83,42 @@ def biz_content(request: CreateRequest) -> dict[str, Any]:
     return content
 
 
+# What each message always carries of CHECKED_FIELDS (PROTOCOLS.md §2.4–2.6). A notify names
+# app_id, seller_id (the account's pid) and total_amount. An alipay.trade.query answer names
+# neither app nor seller: it is the signed answer to the app that asked, so only its
+# total_amount is required. The trade bill names the account (its #账号 line) but no app.
+# Amounts are CNY yuan by protocol: trans_currency (cross-border only) is compared when sent.
+CARRIED_FIELDS: dict[str, frozenset[str]] = {
+    "callback": frozenset({"amount", "mchid", "appid"}),
+    "query": frozenset({"amount"}),
+    "statement": frozenset({"amount", "mchid"}),
+}
+PROTOCOL_CURRENCY = "CNY"
+
+
 def _amount(value: Any) -> int | None:
-    return yuan_to_fen(str(value)) if value not in (None, "") else None
+    """A yuan string as fen; absent or unreadable is None (never 0)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return yuan_to_fen(value)
+    except ValueError:
+        return None
 
 
-def trade_result(fields: Mapping[str, Any], out_trade_no: str = "") -> TradeResult:
-    """From a verified alipay.trade.query answer or a payment notify. A trade closed after a
-    full refund was paid: query answers TRADE_CLOSED with its send_pay_date, so it maps to
-    PAID, as WeChat's REFUND state does."""
+def _paid_at(text: str) -> float | None:
+    try:
+        return parse_china_time(text) if text else None
+    except ValueError:
+        return None  # an unreadable time: the payment is stamped when applied
+
+
+def trade_result(
+    fields: Mapping[str, Any], out_trade_no: str = "", *, message: Literal["callback", "query"]
+) -> TradeResult:
+    """From a verified alipay.trade.query answer (`message` "query") or a payment notify
+    ("callback"). A trade closed after a full refund was paid: query answers TRADE_CLOSED with
+    its send_pay_date, so it maps to PAID, as WeChat's REFUND state does."""
     raw_state = str(fields.get("trade_status", ""))
     state = TRADE_STATES.get(raw_state, TradeState.OPEN)  # unknown → not final
     paid_text = str(fields.get("send_pay_date") or fields.get("gmt_payment") or "")
@@ -100,12 +128,13 @@ def trade_result(fields: Mapping[str, Any], out_trade_no: str = "") -> TradeResu
         out_trade_no=str(fields.get("out_trade_no") or out_trade_no),
         state=state,
         amount=_amount(fields.get("total_amount")),
-        currency=str(fields.get("trans_currency") or "CNY"),
+        currency=str(fields.get("trans_currency") or PROTOCOL_CURRENCY),
         channel_trade_no=str(fields.get("trade_no", "")),
-        paid_at=parse_china_time(paid_text) if paid_text and state == TradeState.PAID else None,
+        paid_at=_paid_at(paid_text) if state == TradeState.PAID else None,
         mchid=str(fields.get("seller_id", "")),
         appid=str(fields.get("app_id", "")),
         raw_state=raw_state,
+        carries=CARRIED_FIELDS[message],
     )
 
 

@@ -48,6 +48,7 @@ class WeChatPayChannel:
     amount_unit: Literal["fen", "yuan"] = "fen"
     products = frozenset(transform.PRODUCTS)
     refund_errors = transform.REFUND_ERRORS
+    carried_fields = transform.CARRIED_FIELDS
 
     def __init__(
         self,
@@ -181,7 +182,7 @@ class WeChatPayChannel:
             return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND)
         if response.status != 200:
             raise self._error(response)
-        return transform.trade_result(json.loads(response.body))
+        return transform.trade_result(json.loads(response.body), "query")
 
     def close(self, out_trade_no: str) -> None:
         path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}/close"
@@ -238,7 +239,7 @@ class WeChatPayChannel:
         plain = signing.decrypt_resource(self._apiv3_key, resource)
         event_id = str(notice.get("id", ""))
         if event_type.startswith("TRANSACTION."):
-            return CallbackEvent(event_id, "payment", trade=transform.trade_result(plain))
+            return CallbackEvent(event_id, "payment", trade=transform.trade_result(plain, "callback"))
         if event_type.startswith("REFUND."):
             return CallbackEvent(event_id, "refund", refund=transform.refund_result(plain))
         raise CallbackRejected(f"unexpected WeChat Pay event_type {event_type}")

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from paymux.channels.base import StatementRow, StatementSummary
 from paymux.channels.statement import ParsedBill, StatementInvalid, bill_time, decimal, to_fen
+from paymux.channels.wechat.transform import CARRIED_FIELDS
 
 SUMMARY_FIRST_COLUMN = "总交易单数"
 _REQUIRED = ("交易时间", "交易状态", "商户订单号", "微信订单号", "手续费")
@@ -92,6 +93,8 @@ def _row(values: dict[str, str]) -> StatementRow | None:
         channel_refund_no=values.get("微信退款单号", "") if refund else "",
         mchid=values.get("商户号", ""),
         appid=values.get("公众账号ID", ""),
+        currency=values.get("货币种类", ""),
+        carries=CARRIED_FIELDS["statement"],
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from paymux.channels.base import (
+    CHECKED_FIELDS,
     AbnormalRefundRequest,
     CreateRequest,
     RefundErrorClass,
@@ -74,20 +75,49 @@ def order_body(request: CreateRequest, *, appid: str, mchid: str) -> dict[str, A
     return body
 
 
-def trade_result(transaction: dict[str, Any]) -> TradeResult:
-    raw_state = str(transaction.get("trade_state", ""))
-    amount = transaction.get("amount") or {}
+# A Transaction (query answer or decrypted TRANSACTION.* callback) always names its appid and
+# mchid, and a paid one its amount.total and amount.currency (PROTOCOLS.md §1.3, §1.5); every
+# trade bill row has 公众账号ID, 商户号, 货币种类 and an amount.
+CARRIED_FIELDS: dict[str, frozenset[str]] = {
+    "callback": CHECKED_FIELDS,
+    "query": CHECKED_FIELDS,
+    "statement": CHECKED_FIELDS,
+}
+
+
+def _total(amount: Any) -> int | None:
+    """amount.total as an integer number of fen; anything else is absent (None), never 0."""
+    total = amount.get("total") if isinstance(amount, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _moment(value: Any) -> float | None:
+    try:
+        return parse_rfc3339(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None  # an unreadable success_time: the payment is stamped when applied
+
+
+def trade_result(transaction: dict[str, Any], message: Literal["callback", "query"]) -> TradeResult:
+    """`message` is "query" or "callback" (what the Transaction came in, for CARRIED_FIELDS)."""
+    raw_state = _text(transaction.get("trade_state"))
+    amount = transaction.get("amount")
     success_time = transaction.get("success_time")
     return TradeResult(
-        out_trade_no=str(transaction["out_trade_no"]),
+        out_trade_no=_text(transaction.get("out_trade_no")),
         state=TRADE_STATES.get(raw_state, TradeState.OPEN),  # unknown → not final
-        amount=int(amount["total"]) if "total" in amount else None,
-        currency=str(amount.get("currency", "CNY")),
-        channel_trade_no=str(transaction.get("transaction_id", "")),
-        paid_at=parse_rfc3339(success_time) if success_time else None,
-        mchid=str(transaction.get("mchid", "")),
-        appid=str(transaction.get("appid", "")),
+        amount=_total(amount),
+        currency=_text(amount.get("currency")) if isinstance(amount, dict) else "",
+        channel_trade_no=_text(transaction.get("transaction_id")),
+        paid_at=_moment(success_time),
+        mchid=_text(transaction.get("mchid")),
+        appid=_text(transaction.get("appid")),
         raw_state=raw_state,
+        carries=CARRIED_FIELDS[message],
     )
 
 

@@ -1,0 +1,45 @@
+"""How a statement row is checked before reconciliation believes it, by the same rules as a
+callback or a query answer (services/outcomes.field_problems): amount and currency must be the
+payment's, merchant id and app id the account's, and a field the statement format always has
+(StatementRow.carries) must be there. A row that fails is a discrepancy, never repaired."""
+
+from __future__ import annotations
+
+from paymux.channels.base import ChannelAccount, StatementRow
+from paymux.domain.payment import Payment
+from paymux.services.outcomes import ABSENT, FIELD_LABELS, field_problems
+
+# checked field → the reconciliation class of a row that disagrees on it or lacks it
+FIELD_CLASSES = {
+    "amount": "amount_mismatch",
+    "currency": "amount_mismatch",
+    "mchid": "merchant_mismatch",
+    "appid": "merchant_mismatch",
+}
+
+
+def _described(problems: dict[str, str]) -> str:
+    return "; ".join(f"{FIELD_LABELS[name]} {ABSENT}" if p == ABSENT else p for name, p in problems.items())
+
+
+def _merchant(row: StatementRow, account: ChannelAccount) -> dict[str, str]:
+    values = {"mchid": row.mchid, "appid": row.appid}
+    return field_problems(values, {"mchid": account.mchid, "appid": account.appid}, row.carries)
+
+
+def payment_row_mismatch(
+    row: StatementRow, payment: Payment, account: ChannelAccount
+) -> tuple[str, str] | None:
+    """(class, what is wrong) for a payment row that cannot be believed, else None; money
+    problems (amount, currency) come before merchant ones."""
+    values = {"amount": row.amount, "currency": row.currency}
+    money = field_problems(values, {"amount": payment.amount, "currency": payment.currency}, row.carries)
+    problems = money | _merchant(row, account)
+    if not problems:
+        return None
+    return FIELD_CLASSES[next(iter(problems))], f"the channel's row: {_described(problems)}"
+
+
+def refund_row_mismatch(row: StatementRow, account: ChannelAccount) -> str:
+    """What is wrong with a refund row's merchant id or app id ("" when nothing)."""
+    return _described(_merchant(row, account))
