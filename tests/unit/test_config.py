@@ -14,11 +14,9 @@ from moto import mock_aws
 
 from local.intrinsics import Intrinsics, pseudo_parameters, references
 from local.template import choose_parameters, load_template, transform_template
-from paymux.channels.base import ChannelAccount
 from paymux.config import Settings
 from paymux.deps import Deps
 from paymux.errors import ConfigurationError
-from paymux.services import duplicates
 from paymux.services.payments import callback_url
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -106,8 +104,6 @@ def test_the_parameter_is_read_once_and_builds_every_callback_url(aws: Any) -> N
     expected = "https://abc.execute-api.us-east-1.amazonaws.com/v1/callbacks/wechat/wx-1"
     assert callback_url(d, "", "wechat", "wx-1") == expected
     assert callback_url(d, "elsewhere.example.com", "wechat", "wx-1") == expected  # never the request's
-    account = ChannelAccount("wx-1", "wechat", ("wechat.native",), "1900000001", "wx1", "https://w.example")
-    assert duplicates._callback(d, account) == expected  # automatic refunds: the same URL
     aws.put_parameter(Name=PARAMETER, Value="changed.example.com", Type="String", Overwrite=True)
     assert callback_url(d, "", "alipay", "ali-1").startswith("https://abc.execute-api")  # cached
 
