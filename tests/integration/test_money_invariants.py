@@ -1,0 +1,308 @@
+"""Property test: random interleavings of merchant calls (create, refund, close, sync query),
+payer and channel actions (pay, refund outcomes incl. ABNORMAL), callbacks (lost, duplicated,
+late, out of order), faults (timeouts before and after the channel applied a call, transient
+refusals) and sweeper runs, against the real services on the moto stack and a model channel.
+
+Invariants, after every step and again once the world has been left to settle:
+- money refunded never exceeds money paid;
+- no order or refund ends in a state the channel disagrees with;
+- every terminal order has exactly one effective merchant notification."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from local.stack import LocalStack
+from paymux.api.models import CreatePaymentRequest, CreateRefundRequest
+from paymux.channels.base import Channel, ChannelAccount, RefundState, TradeState
+from paymux.config import Settings
+from paymux.deps import Deps, set_deps
+from paymux.domain.states import PaymentStatus, RefundStatus
+from paymux.errors import PaymuxError
+from paymux.services import payments, refunds, sweeper
+from paymux.services.callbacks import handle_callback
+from paymux.store.dynamo import from_item
+from paymux.store.merchants import MerchantApp
+from tests.integration.conftest import drain, wipe_table
+from tests.integration.model_channel import ModelChannel, ModelChannelState
+from tests.support import FakeClock
+
+ACCOUNT = ChannelAccount(
+    account_id="model-1",
+    provider="wechat",
+    products=("wechat.native",),
+    mchid="1900000001",
+    appid="wxmodel00000001",
+    base_url="https://model.invalid",
+)
+BASE_URL = "https://api.paymux.example"
+MAX_PAYMENTS = 3  # few orders, so that random steps reach deep paths (paid, refunded, abnormal)
+MAX_REFUNDS = 5
+PAYMENT_OUTCOMES = {"payment.succeeded", "payment.failed", "payment.closed"}
+
+
+class ModelDeps(Deps):
+    """The real container, with every account's channel client talking to the model."""
+
+    def __init__(self, state: ModelChannelState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model = state
+        self._client_for_model: ModelChannel | None = None
+
+    def channel(self, account: ChannelAccount) -> Channel:
+        if self._client_for_model is None:
+            self._client_for_model = ModelChannel(account, self.model, self.clock)
+        return self._client_for_model
+
+
+class MoneyPaths(RuleBasedStateMachine):
+    stack: LocalStack  # set by the test
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock(time.time())
+        self.model = ModelChannelState()
+        settings_ = replace(Settings.from_env(), public_base_url=BASE_URL)
+        self.d = ModelDeps(self.model, settings=settings_, clock=self.clock)
+        set_deps(self.d)
+        wipe_table(self.d)
+        drain(self.d, self.stack)
+        suffix = secrets.token_hex(4)
+        self.app = MerchantApp(app_id=f"app_{suffix}", merchant_id=f"mch_{suffix}", name="Model shop")
+        self.d.merchants.put_app(self.app, "sk_" + secrets.token_hex(16))
+        self.d.channel_config.put_account(replace(ACCOUNT, merchants=(self.app.merchant_id,)), {})
+        self.payment_ids: list[str] = []
+        self.refund_ids: list[str] = []
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _payment(self, index: int) -> Any:
+        return self.d.payments.get(self.payment_ids[index % len(self.payment_ids)])
+
+    def _quietly(self, call: Any) -> Any:
+        """Merchant-facing errors (4xx, 502/503) are answers, not failures of the system."""
+        try:
+            return call()
+        except PaymuxError as exc:
+            assert exc.status < 500 or exc.code in {"channel_unavailable", "channel_rejected"}, exc
+            return None
+
+    # -- faults --------------------------------------------------------------------------
+    @rule(fault=st.sampled_from(["lost_request", "lost_answer", "system_error"]))
+    def next_call_fails(self, fault: str) -> None:
+        self.model.next_fault = fault  # type: ignore[assignment]
+
+    # -- merchant ------------------------------------------------------------------------------
+    @precondition(lambda self: len(self.payment_ids) < MAX_PAYMENTS)
+    @rule(amount=st.integers(min_value=1, max_value=3000))
+    def create(self, amount: int) -> None:
+        request = CreatePaymentRequest(
+            amount=amount,
+            currency="CNY",
+            method="wechat.native",
+            subject="model",
+            merchant_order_no="ORD-" + secrets.token_hex(6),
+            notify_url="https://merchant.example.com/notify",
+        )
+        result = self._quietly(lambda: payments.create_payment(self.d, self.app, request, "ignored"))
+        if result is not None:
+            self.payment_ids.append(result[1].payment_id)
+        else:
+            found = self.d.payments.get_by_merchant_order_no(self.app.merchant_id, request.merchant_order_no)
+            if found is not None:
+                self.payment_ids.append(found.payment_id)
+
+    @precondition(lambda self: self.payment_ids and len(self.refund_ids) < MAX_REFUNDS)
+    @rule(index=st.integers(0, 50), share=st.sampled_from([1, 2, 3]))
+    def refund(self, index: int, share: int) -> None:
+        paid = [p for p in map(self.d.payments.get, self.payment_ids) if p.status == PaymentStatus.SUCCESS]
+        if not paid:
+            return
+        payment = paid[index % len(paid)]
+        request = CreateRefundRequest(
+            amount=max(1, payment.amount // share), merchant_refund_no="RF-" + secrets.token_hex(6)
+        )
+        result = self._quietly(
+            lambda: refunds.create_refund(self.d, self.app, payment.payment_id, request, "ignored")
+        )
+        if result is not None:
+            self.refund_ids.append(result[1].refund_id)
+
+    @precondition(lambda self: self.payment_ids)
+    @rule(index=st.integers(0, 50))
+    def close(self, index: int) -> None:
+        payment = self._payment(index)
+        self._quietly(lambda: payments.close_payment(self.d, self.app, payment.payment_id))
+
+    @precondition(lambda self: self.payment_ids)
+    @rule(index=st.integers(0, 50))
+    def sync_query(self, index: int) -> None:
+        payment = self._payment(index)
+        self._quietly(lambda: payments.get_payment(self.d, self.app, payment.payment_id, sync=True))
+
+    # -- payer and channel ---------------------------------------------------------------------
+    @precondition(lambda self: self.model.trades)
+    @rule(index=st.integers(0, 50))
+    def payer_pays(self, index: int) -> None:
+        trades = list(self.model.trades)  # creation order: replays pick the same one
+        self.model.pay(trades[index % len(trades)], self.clock())
+
+    @precondition(lambda self: self.model.refunds)
+    @rule(index=st.integers(0, 50), outcome=st.sampled_from([RefundState.SUCCESS, RefundState.FAILED]))
+    def channel_settles_refund(self, index: int, outcome: RefundState) -> None:
+        numbers = list(self.model.refunds)
+        self.model.settle_refund(numbers[index % len(numbers)], outcome)
+
+    @precondition(lambda self: self.model.callbacks)
+    @rule(index=st.integers(0, 50), what=st.sampled_from(["deliver", "deliver_twice", "lose", "later"]))
+    def callback(self, index: int, what: str) -> None:
+        message = self.model.callbacks.pop(index % len(self.model.callbacks))
+        if what == "lose":
+            return
+        if what == "later":
+            self.model.callbacks.append(message)
+            return
+        for _ in range(2 if what == "deliver_twice" else 1):
+            reply = self._deliver(message)
+            assert reply.status < 500 or reply.status == 500  # 500 is the channel's "try again"
+
+    def _deliver(self, message: dict[str, Any]) -> Any:
+        return handle_callback(self.d, "wechat", ACCOUNT.account_id, {}, json.dumps(message).encode())
+
+    @rule(minutes=st.sampled_from([1, 11, 31]))
+    def sweep(self, minutes: int) -> None:
+        self.clock.advance(minutes * 60)
+        sweeper.sweep(self.d)
+
+    # -- invariants ----------------------------------------------------------------------------
+    def _local_refunds(self) -> list[Any]:
+        found = [self.d.refunds.get(r) for r in self.refund_ids]
+        return [r for r in found if r is not None]
+
+    @invariant()
+    def refunded_never_exceeds_paid(self) -> None:
+        for payment_id in self.payment_ids:
+            payment = self.d.payments.get(payment_id)
+            assert payment.amount_refunded <= payment.amount_refund_reserved <= payment.amount
+            if payment.status not in {PaymentStatus.SUCCESS, PaymentStatus.REFUNDED}:
+                assert payment.amount_refund_reserved == 0
+        for trade in self.model.trades.values():
+            done = sum(
+                r.amount
+                for r in self.model.refunds.values()
+                if r.out_trade_no == trade.out_trade_no and r.state == RefundState.SUCCESS
+            )
+            paid = trade.amount if trade.state == TradeState.PAID else 0
+            assert done <= paid
+
+    @invariant()
+    def never_ahead_of_the_channel(self) -> None:
+        """A final local state is never one the channel does not (yet) hold."""
+        for payment_id in self.payment_ids:
+            payment = self.d.payments.get(payment_id)
+            trade = self.model.trades.get(payment.out_trade_no)
+            if payment.status in {PaymentStatus.SUCCESS, PaymentStatus.REFUNDED}:
+                assert trade is not None and trade.state == TradeState.PAID
+        for refund in self._local_refunds():
+            at_channel = self.model.refunds.get(refund.out_refund_no)
+            if refund.status == RefundStatus.SUCCESS:
+                assert at_channel is not None and at_channel.state == RefundState.SUCCESS
+
+    @invariant()
+    def one_outcome_notification_each(self) -> None:
+        for payment_id in self.payment_ids:
+            counts = self._notification_counts(payment_id)
+            assert sum(counts[t] for t in PAYMENT_OUTCOMES) <= 1, counts
+            assert all(n == 1 for n in counts.values()), counts
+
+    def _notification_counts(self, payment_id: str) -> Counter[str]:
+        items = self.d.dynamodb.query(
+            TableName=self.d.settings.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :n)",
+            ExpressionAttributeValues={":pk": {"S": f"PAY#{payment_id}"}, ":n": {"S": "NTF#"}},
+            ConsistentRead=True,
+        )["Items"]
+        counts: Counter[str] = Counter()
+        for item in items:
+            values = from_item(item)
+            subject = json.loads(values["payload"])["data"]["object"]
+            # a payment's outcomes are counted per payment, a refund's per refund
+            counts[
+                values["type"] + ("#" + subject["id"] if values["type"].startswith("refund.") else "")
+            ] += 1
+        return counts
+
+    # -- the end: let the world settle, then the channel and paymux must agree ---------------------
+    def teardown(self) -> None:
+        try:
+            self._settle_and_compare()
+        finally:
+            set_deps(None)
+
+    def _settle_and_compare(self) -> None:
+        self.model.next_fault = "none"
+        while self.model.callbacks:
+            self._deliver(self.model.callbacks.pop(0))
+        for _ in range(6):  # past every expiry (2 h default) and refund follow-up
+            self.clock.advance(6 * 3600)
+            sweeper.sweep(self.d)
+        for payment_id in self.payment_ids:
+            payment = self.d.payments.get(payment_id)
+            trade = self.model.trades.get(payment.out_trade_no)
+            paid = trade is not None and trade.state == TradeState.PAID
+            assert payment.status not in {PaymentStatus.PENDING, PaymentStatus.PROCESSING}, payment
+            assert (payment.status in {PaymentStatus.SUCCESS, PaymentStatus.REFUNDED}) == paid or (
+                # paid after close: refunded automatically at the channel
+                paid and self._automatically_refunded(payment.out_trade_no)
+            ), (payment, trade)
+            counts = self._notification_counts(payment_id)
+            assert sum(counts[t] for t in PAYMENT_OUTCOMES) == 1, counts
+        for refund in self._local_refunds():
+            at_channel = self.model.refunds.get(refund.out_refund_no)
+            expected = {None: RefundStatus.FAILED}
+            status = at_channel.state if at_channel else None
+            if at_channel is not None and self.model.raw_refund_status(at_channel) == "ABNORMAL":
+                assert refund.status.value == "ABNORMAL", refund
+            elif status == RefundState.SUCCESS:
+                assert refund.status == RefundStatus.SUCCESS, refund
+            elif status == RefundState.PROCESSING:
+                assert refund.status == RefundStatus.PROCESSING, refund
+            else:
+                assert refund.status == expected[None], refund
+
+    def _automatically_refunded(self, out_trade_no: str) -> bool:
+        return any(r.out_trade_no == out_trade_no for r in self.model.refunds.values())
+
+
+def test_money_paths_keep_their_invariants(stack: LocalStack) -> None:
+    MoneyPaths.stack = stack
+    run_state_machine_as_test(
+        MoneyPaths,
+        settings=settings(
+            max_examples=int(os.environ.get("PAYMUX_PROPERTY_EXAMPLES", "25")),
+            stateful_step_count=40,
+            derandomize="PAYMUX_PROPERTY_EXAMPLES" not in os.environ,  # CI replays the same runs
+            database=None,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
