@@ -32,6 +32,7 @@ from paymux.channels.base import (
 )
 from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
 
+NEXT_CREATE = "<next create>"  # a fault for an order not created yet
 Fault = Literal["none", "lost_request", "lost_answer", "system_error"]
 
 
@@ -51,7 +52,6 @@ class ModelRefund:
     amount: int
     state: RefundState = RefundState.PROCESSING
     channel_refund_no: str = ""
-    abnormal_seen: bool = False
 
 
 @dataclass
@@ -61,12 +61,17 @@ class ModelChannelState:
     trades: dict[str, ModelTrade] = field(default_factory=dict)
     refunds: dict[str, ModelRefund] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)  # sent, not yet delivered
-    next_fault: Fault = "none"
+    # The next call about a trade or refund (by its out_ number) meets this fault: keyed by
+    # subject so that a replay hits the same call whatever order a sweep takes.
+    faults: dict[str, Fault] = field(default_factory=dict)
     sequence: int = 0
+    # Alipay's precreate: the trade exists only once a payer scans the code, so a close
+    # before that finds nothing to close, and the code can still be paid afterwards.
+    trade_on_scan: bool = False
+    offered: dict[str, int] = field(default_factory=dict)  # QR codes handed out: amount
 
-    def take_fault(self) -> Fault:
-        fault, self.next_fault = self.next_fault, "none"
-        return fault
+    def take_fault(self, subject: str) -> Fault:
+        return self.faults.pop(subject, "none")
 
     def number(self, prefix: str) -> str:
         self.sequence += 1
@@ -74,6 +79,8 @@ class ModelChannelState:
 
     # -- what happens at the channel without paymux asking -----------------------------------
     def pay(self, out_trade_no: str, now: float) -> bool:
+        if self.trade_on_scan and out_trade_no in self.offered and out_trade_no not in self.trades:
+            self.trades[out_trade_no] = ModelTrade(out_trade_no, self.offered[out_trade_no])
         trade = self.trades.get(out_trade_no)
         if trade is None or trade.state != TradeState.OPEN:
             return False  # nothing to pay: unknown, closed, or paid already
@@ -83,19 +90,16 @@ class ModelChannelState:
         return True
 
     def settle_refund(self, out_refund_no: str, outcome: RefundState) -> bool:
+        """PROCESSING → SUCCESS or ABNORMAL (the money left the merchant's balance, the payer's
+        card refused it); ABNORMAL → SUCCESS (re-issued, or the bank took it after all)."""
         refund = self.refunds.get(out_refund_no)
-        allowed = {RefundState.PROCESSING: {RefundState.SUCCESS}, RefundState.SUCCESS: set()}
-        if refund is None:
+        allowed = {
+            RefundState.PROCESSING: {RefundState.SUCCESS, RefundState.ABNORMAL},
+            RefundState.ABNORMAL: {RefundState.SUCCESS},
+        }
+        if refund is None or outcome not in allowed.get(refund.state, set()):
             return False
-        if refund.state == RefundState.PROCESSING and outcome == RefundState.FAILED:
-            # WeChat's ABNORMAL: the money left the merchant's balance, the card refused it.
-            refund.state, refund.abnormal_seen = RefundState.FAILED, True
-        elif outcome in allowed.get(refund.state, set()) or (
-            refund.abnormal_seen and refund.state == RefundState.FAILED and outcome == RefundState.SUCCESS
-        ):
-            refund.state = outcome
-        else:
-            return False
+        refund.state = outcome
         self.callbacks.append({"kind": "refund", "out_refund_no": out_refund_no, "id": self.number("EV")})
         return True
 
@@ -104,8 +108,6 @@ class ModelChannelState:
         return sum(r.amount for r in self.refunds.values() if r.out_trade_no == out_trade_no)
 
     def raw_refund_status(self, refund: ModelRefund) -> str:
-        if refund.state == RefundState.FAILED and refund.abnormal_seen:
-            return "ABNORMAL"
         return refund.state.value
 
 
@@ -122,8 +124,8 @@ class ModelChannel:
         self._clock = clock
         self.notify_urls: list[str] = []
 
-    def _call[T](self, apply: Any) -> T:
-        fault = self._state.take_fault()
+    def _call[T](self, subject: str, apply: Any) -> T:
+        fault = self._state.take_fault(subject)
         if fault == "lost_request":
             raise ChannelUnavailable("model: the request timed out before the channel saw it")
         if fault == "system_error":
@@ -135,13 +137,16 @@ class ModelChannel:
 
     def create(self, request: CreateRequest) -> CreateResult:
         def apply() -> CreateResult:
-            self._state.trades.setdefault(
-                request.out_trade_no, ModelTrade(request.out_trade_no, request.amount)
-            )
+            self._state.offered.setdefault(request.out_trade_no, request.amount)
+            if not self._state.trade_on_scan:
+                self._state.trades.setdefault(
+                    request.out_trade_no, ModelTrade(request.out_trade_no, request.amount)
+                )
             return CreateResult({"type": "qr_code", "code_url": f"weixin://model/{request.out_trade_no}"})
 
         self.notify_urls.append(request.notify_url)
-        return self._call(apply)
+        subject = NEXT_CREATE if NEXT_CREATE in self._state.faults else request.out_trade_no
+        return self._call(subject, apply)
 
     def trade_result(self, out_trade_no: str) -> TradeResult:
         trade = self._state.trades.get(out_trade_no)
@@ -160,7 +165,7 @@ class ModelChannel:
         )
 
     def query(self, out_trade_no: str) -> TradeResult:
-        return self._call(lambda: self.trade_result(out_trade_no))
+        return self._call(out_trade_no, lambda: self.trade_result(out_trade_no))
 
     def close(self, out_trade_no: str) -> None:
         def apply() -> None:
@@ -170,7 +175,7 @@ class ModelChannel:
             if trade is not None:
                 trade.state = TradeState.CLOSED
 
-        self._call(apply)
+        self._call(out_trade_no, apply)
 
     def refund_result(self, out_refund_no: str) -> RefundResult:
         refund = self._state.refunds.get(out_refund_no)
@@ -204,10 +209,10 @@ class ModelChannel:
             return self.refund_result(request.out_refund_no)
 
         self.notify_urls.append(request.notify_url)
-        return self._call(apply)
+        return self._call(request.out_refund_no, apply)
 
     def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundResult:
-        return self._call(lambda: self.refund_result(out_refund_no))
+        return self._call(out_refund_no, lambda: self.refund_result(out_refund_no))
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
         try:

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -41,7 +42,7 @@ from paymux.services.callbacks import handle_callback
 from paymux.store.dynamo import from_item
 from paymux.store.merchants import MerchantApp
 from tests.integration.conftest import drain, wipe_table
-from tests.integration.model_channel import ModelChannel, ModelChannelState
+from tests.integration.model_channel import NEXT_CREATE, ModelChannel, ModelChannelState
 from tests.support import FakeClock
 
 ACCOUNT = ChannelAccount(
@@ -103,10 +104,26 @@ class MoneyPaths(RuleBasedStateMachine):
             assert exc.status < 500 or exc.code in {"channel_unavailable", "channel_rejected"}, exc
             return None
 
+    @initialize(trade_on_scan=st.booleans())
+    def channel_kind(self, trade_on_scan: bool) -> None:
+        self.model.trade_on_scan = trade_on_scan
+
     # -- faults --------------------------------------------------------------------------
-    @rule(fault=st.sampled_from(["lost_request", "lost_answer", "system_error"]))
-    def next_call_fails(self, fault: str) -> None:
-        self.model.next_fault = fault  # type: ignore[assignment]
+    @rule(
+        fault=st.sampled_from(["lost_request", "lost_answer", "system_error"]),
+        index=st.integers(0, 50),
+        of_refund=st.booleans(),
+    )
+    def next_call_fails(self, fault: str, index: int, of_refund: bool) -> None:
+        """The next call about one trade or refund fails; one not made yet: the next create."""
+        if of_refund:
+            local = [r.out_refund_no for r in self._local_refunds()]
+            subjects = local + [n for n in self.model.refunds if n not in local]  # automatic ones too
+        else:
+            subjects = [NEXT_CREATE, *self.model.offered]
+        if not subjects:
+            return
+        self.model.faults[subjects[index % len(subjects)]] = fault  # type: ignore[assignment]
 
     # -- merchant ------------------------------------------------------------------------------
     @precondition(lambda self: len(self.payment_ids) < MAX_PAYMENTS)
@@ -157,14 +174,14 @@ class MoneyPaths(RuleBasedStateMachine):
         self._quietly(lambda: payments.get_payment(self.d, self.app, payment.payment_id, sync=True))
 
     # -- payer and channel ---------------------------------------------------------------------
-    @precondition(lambda self: self.model.trades)
+    @precondition(lambda self: self.model.offered)
     @rule(index=st.integers(0, 50))
     def payer_pays(self, index: int) -> None:
-        trades = list(self.model.trades)  # creation order: replays pick the same one
+        trades = list(self.model.offered)  # creation order: replays pick the same one
         self.model.pay(trades[index % len(trades)], self.clock())
 
     @precondition(lambda self: self.model.refunds)
-    @rule(index=st.integers(0, 50), outcome=st.sampled_from([RefundState.SUCCESS, RefundState.FAILED]))
+    @rule(index=st.integers(0, 50), outcome=st.sampled_from([RefundState.SUCCESS, RefundState.ABNORMAL]))
     def channel_settles_refund(self, index: int, outcome: RefundState) -> None:
         numbers = list(self.model.refunds)
         self.model.settle_refund(numbers[index % len(numbers)], outcome)
@@ -192,7 +209,13 @@ class MoneyPaths(RuleBasedStateMachine):
 
     # -- invariants ----------------------------------------------------------------------------
     def _local_refunds(self) -> list[Any]:
-        found = [self.d.refunds.get(r) for r in self.refund_ids]
+        """The merchant's refunds and the automatic ones (of charges a payment did not keep)."""
+        automatic = [
+            refund_id
+            for payment_id in self.payment_ids
+            for refund_id in self.d.payments.get(payment_id).automatic_refunds
+        ]
+        found = [self.d.refunds.get(r) for r in [*self.refund_ids, *automatic]]
         return [r for r in found if r is not None]
 
     @invariant()
@@ -223,6 +246,10 @@ class MoneyPaths(RuleBasedStateMachine):
             at_channel = self.model.refunds.get(refund.out_refund_no)
             if refund.status == RefundStatus.SUCCESS:
                 assert at_channel is not None and at_channel.state == RefundState.SUCCESS
+            if refund.status == RefundStatus.FAILED:  # only a refusal: the channel holds nothing
+                assert at_channel is None, (refund, at_channel)
+            if refund.status == RefundStatus.ABNORMAL:
+                assert at_channel is not None and at_channel.state != RefundState.PROCESSING
 
     @invariant()
     def one_outcome_notification_each(self) -> None:
@@ -256,38 +283,49 @@ class MoneyPaths(RuleBasedStateMachine):
             set_deps(None)
 
     def _settle_and_compare(self) -> None:
-        self.model.next_fault = "none"
-        while self.model.callbacks:
-            self._deliver(self.model.callbacks.pop(0))
-        for _ in range(6):  # past every expiry (2 h default) and refund follow-up
+        """No more faults; the channel delivers every callback and settles every refund still
+        in progress (an ABNORMAL one waits for a person); the sweeper runs past every expiry."""
+        self.model.faults.clear()
+        for _ in range(6):
+            for number, at_channel in list(self.model.refunds.items()):
+                if at_channel.state == RefundState.PROCESSING:
+                    self.model.settle_refund(number, RefundState.SUCCESS)
+            while self.model.callbacks:
+                self._deliver(self.model.callbacks.pop(0))
             self.clock.advance(6 * 3600)
             sweeper.sweep(self.d)
         for payment_id in self.payment_ids:
-            payment = self.d.payments.get(payment_id)
-            trade = self.model.trades.get(payment.out_trade_no)
-            paid = trade is not None and trade.state == TradeState.PAID
-            assert payment.status not in {PaymentStatus.PENDING, PaymentStatus.PROCESSING}, payment
-            assert (payment.status in {PaymentStatus.SUCCESS, PaymentStatus.REFUNDED}) == paid or (
-                # paid after close: refunded automatically at the channel
-                paid and self._automatically_refunded(payment.out_trade_no)
-            ), (payment, trade)
-            counts = self._notification_counts(payment_id)
-            assert sum(counts[t] for t in PAYMENT_OUTCOMES) == 1, counts
+            self._agrees_with_the_channel(self.d.payments.get(payment_id))
         for refund in self._local_refunds():
             at_channel = self.model.refunds.get(refund.out_refund_no)
-            expected = {None: RefundStatus.FAILED}
-            status = at_channel.state if at_channel else None
-            if at_channel is not None and self.model.raw_refund_status(at_channel) == "ABNORMAL":
-                assert refund.status.value == "ABNORMAL", refund
-            elif status == RefundState.SUCCESS:
-                assert refund.status == RefundStatus.SUCCESS, refund
-            elif status == RefundState.PROCESSING:
-                assert refund.status == RefundStatus.PROCESSING, refund
-            else:
-                assert refund.status == expected[None], refund
+            expected = RefundStatus(at_channel.state.value) if at_channel else RefundStatus.FAILED
+            assert refund.status == expected, (refund, at_channel)
+        callbacks = f"{BASE_URL}/v1/callbacks/wechat/{ACCOUNT.account_id}"
+        assert all(url == callbacks for url in self.d.channel(ACCOUNT).notify_urls)  # type: ignore[attr-defined]
+
+    def _agrees_with_the_channel(self, payment: Any) -> None:
+        trade = self.model.trades.get(payment.out_trade_no)
+        paid = trade is not None and trade.state == TradeState.PAID
+        assert payment.status not in {PaymentStatus.PENDING, PaymentStatus.PROCESSING}, payment
+        kept = payment.status in {PaymentStatus.SUCCESS, PaymentStatus.REFUNDED}
+        # a charge after the order closed is refunded automatically, in full, at the channel
+        assert kept == paid or (paid and self._automatically_refunded(payment.out_trade_no)), (payment, trade)
+        if kept:
+            refunded = sum(
+                r.amount
+                for r in self.model.refunds.values()
+                if r.out_trade_no == payment.out_trade_no and r.state == RefundState.SUCCESS
+            )
+            assert payment.amount_refunded == refunded, (payment, self.model.refunds)
+            assert (payment.status == PaymentStatus.REFUNDED) == (refunded == payment.amount)
+        counts = self._notification_counts(payment.payment_id)
+        assert sum(counts[t] for t in PAYMENT_OUTCOMES) == 1, counts
 
     def _automatically_refunded(self, out_trade_no: str) -> bool:
-        return any(r.out_trade_no == out_trade_no for r in self.model.refunds.values())
+        """The whole charge went back at the channel (a charge after the order closed)."""
+        trade = self.model.trades[out_trade_no]
+        back = [r for r in self.model.refunds.values() if r.out_trade_no == out_trade_no]
+        return sum(r.amount for r in back if r.state == RefundState.SUCCESS) == trade.amount
 
 
 def test_money_paths_keep_their_invariants(stack: LocalStack) -> None:
