@@ -6,6 +6,7 @@ from paymux.api.auth import authenticate
 from paymux.api.http import Outcome, Request, handle
 from paymux.api.idempotency import idempotent
 from paymux.deps import deps
+from paymux.domain.ids import PAYMENT_ID
 from paymux.observability import setup_logging
 from paymux.services.payments import close_payment
 
@@ -15,9 +16,10 @@ setup_logging()
 def _close(request: Request) -> Outcome:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
+    payment_id = request.path_id("payment_id", PAYMENT_ID)
 
     def run() -> tuple[int, dict[str, Any]]:
-        return 200, close_payment(d, app, request.path_params["payment_id"]).to_public()
+        return 200, close_payment(d, app, payment_id).to_public()
 
     return idempotent(d, app, request, run)
 

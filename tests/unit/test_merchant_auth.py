@@ -145,7 +145,9 @@ class CountingMerchants(FakeMerchants):
 
 
 def _with_header(request: Request, header: str) -> Request:
-    return Request(request.method, request.path, "", {"authorization": header}, request.body, {}, {}, "", "", "")
+    return Request(
+        request.method, request.path, "", {"authorization": header}, request.body, {}, {}, "", "", ""
+    )
 
 
 def _authenticate_header(header: str) -> tuple[str, int]:
@@ -211,5 +213,7 @@ def test_every_pair_once_with_its_own_grammar(header):
 
 def test_pairs_in_any_order_with_a_space_after_commas():
     sig = auth.sign(SECRET, "POST", "/v1/payments", str(NOW), "abcdefghijklmnop", b"{}")
-    header = f'PAYMUX-HMAC-SHA256 signature="{sig}", nonce="abcdefghijklmnop", timestamp="{NOW}", app_id="app_1"'
+    header = (
+        f'PAYMUX-HMAC-SHA256 signature="{sig}", nonce="abcdefghijklmnop", timestamp="{NOW}", app_id="app_1"'
+    )
     assert auth.authenticate(_with_header(signed_request(), header), FakeMerchants(), FakeNonces(), NOW)

@@ -171,6 +171,8 @@ UNDOCUMENTED = {
     ("PATCH", "/v1/admin/channel-accounts/{account_id}", "AdminUpdateChannelAccountFunction"): (
         "operators, IAM"
     ),
+    # Every path also answers other methods: 405 with Allow (each operation lists it), or 404.
+    ("ANY", "$default", "UnroutedFunction"): "what no other route takes: 405 with Allow, or 404",
 }
 
 

@@ -22,6 +22,7 @@ from paymux.errors import (
     NotFound,
     ValidationFailed,
 )
+from paymux.services.channel_limits import check_refund_limits
 from paymux.services.outcomes import TradeMismatch, notification_for, transition
 from paymux.services.payments import callback_url, get_payment
 from paymux.store.exceptions import record_exception
@@ -42,6 +43,7 @@ def create_refund(
 ) -> tuple[int, Refund]:
 
     payment = get_payment(d, app, payment_id)
+    check_refund_limits(request, payment.provider)
     now = d.clock()
     canonical = json.dumps({"payment_id": payment_id, **request.model_dump()}, sort_keys=True)
     refund = Refund(

@@ -61,6 +61,8 @@ class AlipayChannel:
     provider = "alipay"
     amount_unit: Literal["fen", "yuan"] = "yuan"
     products = frozenset(transform.PRODUCTS)
+    create_limits = transform.CREATE_LIMITS
+    refund_limits = transform.REFUND_LIMITS
 
     def __init__(
         self,

@@ -46,6 +46,8 @@ class WeChatPayChannel:
     provider = "wechat"
     amount_unit: Literal["fen", "yuan"] = "fen"
     products = frozenset(transform.PRODUCTS)
+    create_limits = transform.CREATE_LIMITS
+    refund_limits = transform.REFUND_LIMITS
 
     def __init__(
         self,
