@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from paymux.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -39,10 +40,23 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _number(text: str) -> int | float:
+    """JSON has one number type, and JSON Schema calls `100.0` and `1e2` integers: an integral
+    number is an int here too (exactly, through Decimal), so what the schema calls an integer
+    the models accept. Anything else (a fraction, or too large to be an amount, e.g. 1e400)
+    stays a float, which the models refuse where they want an integer."""
+    number = Decimal(text)
+    if number.is_finite() and number.adjusted() < 20 and number == number.to_integral_value():
+        return int(number)
+    return float(text)
+
+
 def decode_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        return json.loads(
+            text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_number
+        )
     except RecursionError:
         raise _too_deep() from None
     except _DuplicateKey as exc:

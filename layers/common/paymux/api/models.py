@@ -33,6 +33,11 @@ ORDER_NO = f"^{MERCHANT_ORDER_NO.pattern}$"
 # Text sent on to a channel: no control characters (no channel takes them in a description).
 TEXT = r"^[^\x00-\x1f\x7f]*$"
 METADATA_KEY = r"^[^\x00-\x1f\x7f]{1,40}$"
+# An absolute URL: scheme, host name, optional port and the rest (printable ASCII). This is the
+# syntax only: outside the local stack paymux.services.urls also wants https and a public host
+# (422 "not allowed" otherwise).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+URL = rf"https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][\x21-\x7e]*)?"
 _METADATA_KEY = re.compile(METADATA_KEY)
 
 
@@ -78,8 +83,8 @@ class CreatePaymentRequest(BaseModel):
         "(WeChat Pay: 127 UTF-8 bytes, e.g. 42 Chinese characters); see docs/channels.md",
     )
     merchant_order_no: str = Field(pattern=ORDER_NO)
-    notify_url: str = Field(min_length=8, max_length=256, pattern=TEXT)
-    return_url: str = Field("", max_length=512, pattern=TEXT)
+    notify_url: str = Field(min_length=8, max_length=256, pattern=f"^{URL}$")
+    return_url: str = Field("", max_length=512, pattern=f"^(?:{URL})?$")
     description: str = Field("", max_length=255, pattern=TEXT)
     expires_in: int | None = Field(None, ge=60, le=MAX_EXPIRES_IN, strict=True)
     payer: Payer = Field(default_factory=Payer)

@@ -67,6 +67,16 @@ the first response (with `Idempotent-Replayed: true`); the same key with a diffe
 refused with 409 `idempotency_key_reused`; while the first request runs, 409 \
 `idempotency_key_in_use`. Keys are kept {hours} h per app; 5xx answers are not kept, so a retry \
 runs again."""
+UNREADABLE: Codes = (("bad_request", "the body is not valid UTF-8 (or, base64-encoded, not valid base64)"),)
+NOT_ALLOWED: Codes = (("method_not_allowed", "this path is served with other methods: see `Allow`"),)
+TOO_LARGE: Codes = (("payload_too_large", "the body is larger than 64 KiB"),)
+UNSUPPORTED: Codes = (
+    ("unsupported_media_type", "a body whose Content-Type is not application/json (charset utf-8)"),
+)
+BAD_JSON = (
+    "validation_failed",
+    "the body is not JSON, names a key twice, nests deeper than 16 levels or holds a lone surrogate",
+)
 INTERNAL: Codes = (("internal_error", "an unexpected error; nothing about it is revealed"),)
 
 TAGS = {
