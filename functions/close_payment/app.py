@@ -16,10 +16,9 @@ setup_logging()
 def _close(request: Request) -> Outcome:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    payment_id = request.path_id("payment_id", PAYMENT_ID)
 
     def run() -> tuple[int, dict[str, Any]]:
-        return 200, close_payment(d, app, payment_id).to_public()
+        return 200, close_payment(d, app, request.path_id("payment_id", PAYMENT_ID)).to_public()
 
     return idempotent(d, app, request, run)
 

@@ -16,9 +16,9 @@ setup_logging()
 def _create(request: Request) -> Outcome:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    body = parse_body(CreatePaymentRequest, request)  # a bad body is refused before anything is written
 
     def run() -> tuple[int, dict[str, Any]]:
+        body = parse_body(CreatePaymentRequest, request)
         status, payment = create_payment(d, app, body, request.domain)
         return status, payment.to_public()
 

@@ -17,10 +17,10 @@ setup_logging()
 def _refund(request: Request) -> Outcome:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    payment_id = request.path_id("payment_id", PAYMENT_ID)
-    body = parse_body(CreateRefundRequest, request)  # a bad body is refused before anything is written
 
     def run() -> tuple[int, dict[str, Any]]:
+        payment_id = request.path_id("payment_id", PAYMENT_ID)
+        body = parse_body(CreateRefundRequest, request)
         status, refund = create_refund(d, app, payment_id, body, request.domain)
         return status, refund.to_public()
 

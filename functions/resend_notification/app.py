@@ -16,8 +16,9 @@ setup_logging()
 def _resend(request: Request) -> Outcome:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    notification_id = request.path_id("notification_id", EVENT_ID)
-    return idempotent(d, app, request, lambda: (202, resend(d, app, notification_id)))
+    return idempotent(
+        d, app, request, lambda: (202, resend(d, app, request.path_id("notification_id", EVENT_ID)))
+    )
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
