@@ -56,6 +56,7 @@ ROUTES = (
 BODY_ROUTES = {"create_payment.json", "refund_payment.json", "admin_create_channel_account.json"}
 BODY_ROUTES |= {"admin_update_channel_account.json"}
 PAYMENT_BODY = {"create_payment.json", "refund_payment.json"}
+ADMIN_BODY = BODY_ROUTES - PAYMENT_BODY
 
 
 def signed_event(
@@ -175,6 +176,11 @@ HOSTILE: dict[str, tuple[Callable[[], dict[str, Any]], int, set[str]]] = {
         422,
         PAYMENT_BODY,
     ),
+    "weight 10**40": (
+        lambda: {"body": json.dumps({"weight": 10**40, "priority": 10**40}).encode()},
+        422,
+        ADMIN_BODY,
+    ),
     "not an object": (lambda: {"body": b"[1, 2]"}, 422, BODY_ROUTES),
     "body over 64 KiB": (lambda: {"body": b" " * (64 * 1024 + 1)}, 413, EVERY),
     "XML": (lambda: {"body": b"<xml/>", "headers": {"content-type": "application/xml"}}, 415, EVERY),
@@ -226,6 +232,7 @@ HOSTILE: dict[str, tuple[Callable[[], dict[str, Any]], int, set[str]]] = {
 def test_hostile_input_is_a_typed_4xx_with_nothing_written(world: World, name: str) -> None:
     build, status, templates = HOSTILE[name]
     ids = {
+        "{acc}": world.account_id,
         "{pay}": paid_payment(world),
         "{re}": new_refund_id(world.clock()),
         "{evt}": new_event_id(world.clock()),
