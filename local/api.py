@@ -1,8 +1,10 @@
 """The template's HttpApi routes on localhost: HTTP request -> payload format 2.0 event -> handler.
 
 Routes come from the `HttpApi` events of each AWS::Serverless::Function. Events and responses
-follow API Gateway HTTP APIs: header names lower-cased and repeats joined with ",", the path
-URL-decoded, bodies base64-encoded unless the content type is text, `{"message": "Not Found"}`
+follow API Gateway HTTP APIs: routes matched on the path as sent, segment by segment (a `%2F`
+never splits a segment), then the path URL-decoded in the event, path parameters decoded per
+segment, the `$default` route taking what no other route matches, header names lower-cased and
+repeats joined with ",", bodies base64-encoded unless the content type is text, `{"message": "Not Found"}`
 for an unknown route and `{"message": "Internal Server Error"}` when the handler fails.
 """
 
@@ -29,6 +31,7 @@ log = logging.getLogger("local.api")
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 NOT_FOUND = (404, {"message": "Not Found"})
+DEFAULT_ROUTE = "$default"  # HTTP APIs' catch-all: any method, any path no other route matches
 SERVER_ERROR = (500, {"message": "Internal Server Error"})
 # HTTP APIs pass these bodies as text; everything else (form posts too) arrives base64-encoded.
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
@@ -57,29 +60,41 @@ class Route:
     def key(self) -> str:
         return f"{self.method} {self.path}"
 
-    def match(self, method: str, path: str) -> dict[str, str] | None:
-        if self.method not in ("ANY", method):
+    def match(self, method: str, raw_path: str) -> dict[str, str] | None:
+        """Matches the path as sent (percent-encoded), segment by segment, as API Gateway
+        does: an encoded `/` (%2F) stays inside its segment, so `a%2Fb` is one path parameter
+        ("a/b", decoded per segment) and never reaches a route with more segments."""
+        if self.method not in ("ANY", method) or not raw_path.startswith("/"):
             return None
-        names: list[str] = []
-        pattern = ""
-        for segment in self.path.strip("/").split("/"):
-            variable = re.fullmatch(r"\{([^}]+?)(\+?)\}", segment)
-            if variable is None:
-                pattern += "/" + re.escape(segment)
-                continue
-            names.append(variable.group(1))
-            pattern += f"/(?P<g{len(names) - 1}>{'.+' if variable.group(2) else '[^/]+'})"
-        found = re.fullmatch(pattern or "/", path)
-        if found is None:
-            return None
-        return {name: found.group(f"g{i}") for i, name in enumerate(names)}
+        if self.path == DEFAULT_ROUTE:
+            return {}
+        return _match_segments(self.path[1:].split("/"), raw_path[1:].split("/"))
 
     def specificity(self) -> tuple[int, int, int]:
         """API Gateway prefers literal segments, then single over greedy variables, then a method."""
+        if self.path == DEFAULT_ROUTE:  # only when nothing else matches
+            return (-1, 0, 0)
         segments = self.path.strip("/").split("/")
         literal = sum(1 for s in segments if not s.startswith("{"))
         greedy = sum(1 for s in segments if s.endswith("+}"))
         return (literal, -greedy, int(self.method != "ANY"))
+
+
+def _match_segments(wanted: list[str], given: list[str]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for i, segment in enumerate(wanted):
+        variable = re.fullmatch(r"\{([^}]+?)(\+?)\}", segment)
+        if variable is not None and variable.group(2):  # greedy: the rest, at least one segment
+            rest = given[i:]
+            if not rest or not all(rest):
+                return None
+            params[variable.group(1)] = "/".join(unquote(part) for part in rest)
+            return params
+        if i >= len(given) or not given[i] or (variable is None and unquote(given[i]) != segment):
+            return None
+        if variable is not None:
+            params[variable.group(1)] = unquote(given[i])
+    return params if len(given) == len(wanted) else None
 
 
 def http_api_routes(sam_template: dict[str, Any]) -> list[Route]:
@@ -233,7 +248,7 @@ class ApiServer:
         request_id = _request_id()
         id_header = ("apigw-requestid", request_id)
         method = request.command
-        path = unquote(urlsplit(request.path).path)
+        path = urlsplit(request.path).path  # matched as sent; the event carries it decoded
         found = find_route(self.routes, method, path)
         if found is None:
             status, headers, data = _json_response(*NOT_FOUND)

@@ -3,8 +3,9 @@ auth: the channel's signature is verified by the channel adapter."""
 
 from typing import Any
 
-from paymux.api.http import parse_event
+from paymux.api.http import error_response, parse_event
 from paymux.deps import deps
+from paymux.errors import BadRequest
 from paymux.observability import setup_logging
 from paymux.services.callbacks import handle_callback
 
@@ -12,7 +13,10 @@ setup_logging()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = parse_event(event)
+    try:
+        request = parse_event(event)
+    except BadRequest as exc:  # an unreadable body (bad base64): nobody could have signed it
+        return error_response(exc)
     reply = handle_callback(
         deps(),
         request.path_params.get("provider", ""),

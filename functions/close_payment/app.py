@@ -6,6 +6,7 @@ from paymux.api.auth import authenticate
 from paymux.api.http import Outcome, Request, handle
 from paymux.api.idempotency import idempotent
 from paymux.deps import deps
+from paymux.domain.ids import PAYMENT_ID
 from paymux.observability import setup_logging
 from paymux.services.payments import close_payment
 
@@ -17,7 +18,7 @@ def _close(request: Request) -> Outcome:
     app = authenticate(request, d.merchants, d.nonces, d.clock())
 
     def run() -> tuple[int, dict[str, Any]]:
-        return 200, close_payment(d, app, request.path_params["payment_id"]).to_public()
+        return 200, close_payment(d, app, request.path_id("payment_id", PAYMENT_ID)).to_public()
 
     return idempotent(d, app, request, run)
 

@@ -18,7 +18,7 @@ def _create(request: Request) -> Outcome:
     app = authenticate(request, d.merchants, d.nonces, d.clock())
 
     def run() -> tuple[int, dict[str, Any]]:
-        body = parse_body(CreatePaymentRequest, request.body)
+        body = parse_body(CreatePaymentRequest, request)
         status, payment = create_payment(d, app, body, request.domain)
         return status, payment.to_public()
 

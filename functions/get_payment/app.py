@@ -6,6 +6,7 @@ from typing import Any
 from paymux.api.auth import authenticate
 from paymux.api.http import Request, handle
 from paymux.deps import deps
+from paymux.domain.ids import MERCHANT_ORDER_NO, PAYMENT_ID
 from paymux.errors import ValidationFailed
 from paymux.observability import setup_logging
 from paymux.services.payments import find_payment, get_payment
@@ -16,15 +17,14 @@ setup_logging()
 def _get(request: Request) -> tuple[int, dict[str, Any]]:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    payment_id = request.path_params.get("payment_id")
-    if payment_id:
-        sync = request.query.get("sync", "false").lower() == "true"
-        return 200, get_payment(d, app, payment_id, sync=sync).to_public()
-    merchant_order_no = request.query.get("merchant_order_no")
-    if not merchant_order_no:
+    if "payment_id" in request.path_params:  # GET /v1/payments/{payment_id}
+        payment_id = request.path_id("payment_id", PAYMENT_ID)
+        return 200, get_payment(d, app, payment_id, sync=request.flag("sync")).to_public()
+    merchant_order_no = request.query.get("merchant_order_no", "")
+    if not MERCHANT_ORDER_NO.fullmatch(merchant_order_no):
         raise ValidationFailed(
-            "merchant_order_no is required",
-            details=[{"field": "merchant_order_no", "message": "required"}],
+            "merchant_order_no is required: 1-64 characters of [0-9A-Za-z_-*|@.]",
+            details=[{"field": "merchant_order_no", "message": "1-64 characters of [0-9A-Za-z_-*|@.]"}],
         )
     return 200, find_payment(d, app, merchant_order_no).to_public()
 

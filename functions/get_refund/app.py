@@ -5,6 +5,7 @@ from typing import Any
 from paymux.api.auth import authenticate
 from paymux.api.http import Request, handle
 from paymux.deps import deps
+from paymux.domain.ids import REFUND_ID
 from paymux.observability import setup_logging
 from paymux.services.refunds import get_refund
 
@@ -14,7 +15,7 @@ setup_logging()
 def _get(request: Request) -> tuple[int, dict[str, Any]]:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    return 200, get_refund(d, app, request.path_params["refund_id"]).to_public()
+    return 200, get_refund(d, app, request.path_id("refund_id", REFUND_ID)).to_public()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ setup_logging()
 
 def _list(request: Request) -> tuple[int, dict[str, Any]]:
     limit = request.query.get("limit", "50")
-    if not limit.isdigit():
+    if not (limit.isascii() and limit.isdigit() and len(limit) <= 3):
         raise ValidationFailed("limit must be a number", details=[{"field": "limit", "message": "1-100"}])
     data = list_exceptions(deps(), int(limit), request.query.get("kind", ""))
     return 200, {"object": "list", "data": data}

@@ -6,6 +6,7 @@ from typing import Any
 from paymux.api.auth import authenticate
 from paymux.api.http import Request, handle
 from paymux.deps import deps
+from paymux.domain.ids import PAYMENT_ID
 from paymux.observability import setup_logging
 from paymux.services.notifications import list_for_payment
 
@@ -15,7 +16,8 @@ setup_logging()
 def _list(request: Request) -> tuple[int, dict[str, Any]]:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    return 200, {"object": "list", "data": list_for_payment(d, app, request.path_params["payment_id"])}
+    payment_id = request.path_id("payment_id", PAYMENT_ID)
+    return 200, {"object": "list", "data": list_for_payment(d, app, payment_id)}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

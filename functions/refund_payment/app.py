@@ -7,6 +7,7 @@ from paymux.api.http import Outcome, Request, handle
 from paymux.api.idempotency import idempotent
 from paymux.api.models import CreateRefundRequest, parse_body
 from paymux.deps import deps
+from paymux.domain.ids import PAYMENT_ID
 from paymux.observability import setup_logging
 from paymux.services.refunds import create_refund
 
@@ -18,8 +19,9 @@ def _refund(request: Request) -> Outcome:
     app = authenticate(request, d.merchants, d.nonces, d.clock())
 
     def run() -> tuple[int, dict[str, Any]]:
-        body = parse_body(CreateRefundRequest, request.body)
-        status, refund = create_refund(d, app, request.path_params["payment_id"], body, request.domain)
+        payment_id = request.path_id("payment_id", PAYMENT_ID)
+        body = parse_body(CreateRefundRequest, request)
+        status, refund = create_refund(d, app, payment_id, body, request.domain)
         return status, refund.to_public()
 
     return idempotent(d, app, request, run)

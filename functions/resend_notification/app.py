@@ -6,6 +6,7 @@ from paymux.api.auth import authenticate
 from paymux.api.http import Outcome, Request, handle
 from paymux.api.idempotency import idempotent
 from paymux.deps import deps
+from paymux.domain.ids import EVENT_ID
 from paymux.observability import setup_logging
 from paymux.services.notifications import resend
 
@@ -15,7 +16,9 @@ setup_logging()
 def _resend(request: Request) -> Outcome:
     d = deps()
     app = authenticate(request, d.merchants, d.nonces, d.clock())
-    return idempotent(d, app, request, lambda: (202, resend(d, app, request.path_params["notification_id"])))
+    return idempotent(
+        d, app, request, lambda: (202, resend(d, app, request.path_id("notification_id", EVENT_ID)))
+    )
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

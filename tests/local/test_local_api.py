@@ -149,3 +149,33 @@ def test_a_result_without_status_code_is_json_with_200() -> None:
 def test_a_non_string_body_is_an_error() -> None:
     with pytest.raises(TypeError):
         http_response({"statusCode": 200, "body": {"not": "a string"}})
+
+
+@pytest.mark.parametrize(
+    ("path", "function", "params"),
+    [
+        # An encoded slash stays inside its segment: never the close route, never greedy.
+        ("/v1/payments/pay_1%2Fclose", "Get", {"payment_id": "pay_1/close"}),
+        ("/v1/payments/a%2Fb%2Fc", "Get", {"payment_id": "a/b/c"}),
+        ("/v1/payments/pay%5F1", "Get", {"payment_id": "pay_1"}),
+    ],
+)
+def test_routes_match_the_raw_path_and_decode_each_parameter(path, function, params) -> None:
+    found = find_route(ROUTES, "GET", path)
+    assert found is not None
+    assert (found[0].function, found[1]) == (function, params)
+
+
+def test_an_encoded_slash_never_reaches_a_route_with_more_segments() -> None:
+    assert find_route(ROUTES, "POST", "/v1/payments/pay_1%2Fclose") is not None
+    found = find_route(ROUTES, "POST", "/v1/payments/pay_1%2Fclose")
+    assert found is not None and found[0].function == "Greedy"  # not Close: ANY greedy
+    assert find_route(ROUTES[:4], "POST", "/v1/payments/pay_1%2Fclose") is None
+
+
+def test_the_default_route_takes_only_what_nothing_else_matches() -> None:
+    routes = [*ROUTES[:4], Route("ANY", "$default", "Unrouted")]
+    assert find_route(routes, "DELETE", "/v1/payments")[0].function == "Unrouted"
+    assert find_route(routes, "GET", "/")[0].function == "Unrouted"
+    assert find_route(routes, "GET", "/v1/payments/")[0].function == "Unrouted"
+    assert find_route(routes, "POST", "/v1/payments")[0].function == "Create"

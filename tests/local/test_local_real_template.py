@@ -110,6 +110,18 @@ def test_routes_queues_and_schedules_come_from_the_template(paymux: LocalStack) 
     }
 
 
-def test_unknown_route_is_404(paymux: LocalStack) -> None:
+def test_unknown_route_is_a_typed_404_and_a_known_path_a_405(paymux: LocalStack) -> None:
+    """The template's $default route (UnroutedFunction) takes what no other route does."""
     response = requests.get(f"{paymux.api_url}/v1/nothing-here", timeout=5)
-    assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
+    for method, path, allow in (
+        ("DELETE", "/v1/payments", "GET, POST"),
+        ("PUT", "/v1/payments/pay_01KB0000000000000000000000/close", "POST"),
+        ("POST", "/v1/openapi.json", "GET"),
+        ("DELETE", "/v1/admin/channel-accounts/wx-1", "GET, PATCH"),
+        ("DELETE", "/v1/docs", "GET"),
+    ):
+        response = requests.request(method, f"{paymux.api_url}{path}", timeout=5)
+        assert response.status_code == 405, (method, path)
+        assert response.headers["Allow"] == allow
+        assert response.json()["error"]["code"] == "method_not_allowed"

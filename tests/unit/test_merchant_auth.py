@@ -131,3 +131,89 @@ def test_unknown_or_suspended_app_looks_like_a_bad_signature():
         with pytest.raises(AuthenticationFailed) as err:
             auth.authenticate(signed_request(), merchants, FakeNonces(), NOW)
         assert err.value.code == "invalid_signature"
+
+
+@dataclass
+class CountingMerchants(FakeMerchants):
+    """Counts lookups: a header the parser refuses must never reach the merchant store."""
+
+    lookups: int = 0
+
+    def app(self, app_id):
+        self.lookups += 1
+        return super().app(app_id)
+
+
+def _with_header(request: Request, header: str) -> Request:
+    return Request(
+        request.method, request.path, "", {"authorization": header}, request.body, {}, {}, "", "", ""
+    )
+
+
+def _authenticate_header(header: str) -> tuple[str, int]:
+    merchants = CountingMerchants()
+    request = _with_header(signed_request(), header)
+    with pytest.raises(AuthenticationFailed) as err:
+        auth.authenticate(request, merchants, FakeNonces(), NOW)
+    return err.value.code, merchants.lookups
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        ',extra="1"',
+        ",",
+        " ",
+        ', signature="' + "0" * 64 + '"',
+        "garbage",
+        ',app_id="app_1"',
+    ],
+)
+def test_junk_after_a_valid_header_is_refused_before_any_lookup(junk):
+    valid = signed_request().header("authorization")
+    assert auth.authenticate(_with_header(signed_request(), valid), FakeMerchants(), FakeNonces(), NOW)
+    assert _authenticate_header(valid + junk) == ("malformed_signature", 0)
+
+
+@pytest.mark.parametrize("size", [1025, 10 * 1024, 1024 * 1024])
+def test_oversized_headers_are_refused_before_parsing(size, monkeypatch):
+    """Bounded: the length cap comes first, so the pair grammar never runs on a long header
+    (counted: the compiled pattern is never asked)."""
+    valid = signed_request().header("authorization")
+    header = valid + " " * (size - len(valid))
+    calls = []
+    real = auth._PAIR
+
+    class Counting:
+        def fullmatch(self, text):
+            calls.append(len(text))
+            return real.fullmatch(text)
+
+    monkeypatch.setattr(auth, "_PAIR", Counting())
+    assert _authenticate_header(header) == ("malformed_signature", 0)
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'PAYMUX-HMAC-SHA256 app_id="app_1",app_id="app_1",nonce="abcdefghijklmnop",signature="{sig}"',
+        'PAYMUX-HMAC-SHA256 app_id="app_1",timestamp="{ts}",nonce="abcdefghijklmnop",sig="{sig}"',
+        'PAYMUX-HMAC-SHA256 app_id="app_1",timestamp="²",nonce="abcdefghijklmnop",signature="{sig}"',
+        'PAYMUX-HMAC-SHA256 app_id="app_1",timestamp="{ts}",nonce="abcdefghijklmnop",signature="xyz"',
+        'PAYMUX-HMAC-SHA256 app_id="app 1",timestamp="{ts}",nonce="abcdefghijklmnop",signature="{sig}"',
+        'PAYMUX-HMAC-SHA256 app_id="app_1",,timestamp="{ts}",nonce="abcdefghijklmnop",signature="{sig}"',
+        'PAYMUX-HMAC-SHA256 app_id="app_1"timestamp="{ts}",nonce="abcdefghijklmnop",signature="{sig}",',
+    ],
+)
+def test_every_pair_once_with_its_own_grammar(header):
+    sig = auth.sign(SECRET, "POST", "/v1/payments", str(NOW), "abcdefghijklmnop", b"{}")
+    assert _authenticate_header(header.format(ts=NOW, sig=sig)) == ("malformed_signature", 0)
+
+
+def test_pairs_in_any_order_with_a_space_after_commas():
+    sig = auth.sign(SECRET, "POST", "/v1/payments", str(NOW), "abcdefghijklmnop", b"{}")
+    header = (
+        f'PAYMUX-HMAC-SHA256 signature="{sig}", nonce="abcdefghijklmnop", timestamp="{NOW}", app_id="app_1"'
+    )
+    assert auth.authenticate(_with_header(signed_request(), header), FakeMerchants(), FakeNonces(), NOW)

@@ -56,6 +56,27 @@ class NotFound(PaymuxError):
     code = "not_found"
 
 
+class MethodNotAllowed(PaymuxError):
+    """A known path asked with a method it does not route; `allow` lists those it does."""
+
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allow: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
+class PayloadTooLarge(PaymuxError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(PaymuxError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class Conflict(PaymuxError):
     status = 409
     code = "conflict"

@@ -6,11 +6,11 @@ Standard library only (the read-only admin functions import nothing heavier)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from paymux.api.http import Outcome, Request, handle
+from paymux.api.media import JSON, decode_body
 from paymux.errors import PaymuxError, ValidationFailed
 
 
@@ -35,10 +35,7 @@ def handle_admin(operation: Callable[[Request, str], Outcome], event: dict[str, 
 
 
 def json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        raise ValidationFailed("the body is not valid JSON") from None
+    value = decode_body(JSON, body, {})
     if not isinstance(value, dict):
         raise ValidationFailed(
             "the body is invalid", details=[{"field": "body", "message": "must be a JSON object"}]

@@ -39,9 +39,9 @@ class ChannelAccountFields(BaseModel):
     mchid: str = Field(min_length=1, max_length=64, description="the merchant id at the provider")
     appid: str = Field(min_length=1, max_length=64, description="the app id at the provider")
     base_url: str = Field(max_length=512, description="https://…; http:// only for 127.0.0.1/localhost")
-    weight: int = Field(1, ge=0, description="share within its priority; 0 takes no new payments")
+    weight: int = Field(1, ge=0, le=10_000, description="share within its priority; 0 takes no new payments")
     enabled: bool = True
-    priority: int = Field(100, ge=0, description="lower is tried first")
+    priority: int = Field(100, ge=0, le=1_000_000, description="lower is tried first")
     fee_rate: str = Field("0.0060", description='the channel\'s fee per unit of amount, e.g. "0.0060"')
     merchants: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, description="merchant ids allowed to use it; empty: every merchant"

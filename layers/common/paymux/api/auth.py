@@ -21,8 +21,45 @@ from paymux.store.nonces import NonceStore
 
 SCHEME = "PAYMUX-HMAC-SHA256"
 TOLERANCE_SECONDS = 300
-_PARAM = re.compile(r'(\w+)="([^"]*)"')
-_NONCE = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
+MAX_HEADER_LENGTH = 1024  # a valid header is ~200 characters
+PARAMS = ("app_id", "timestamp", "nonce", "signature")
+# One pair: a name and a quoted value of a fixed alphabet. Every part is anchored and each
+# character class is disjoint from what follows it, so matching is linear (no backtracking).
+_PAIR = re.compile(r'([a-z_]{1,16})="([A-Za-z0-9_\-]{0,128})"')
+_VALUES = {
+    "app_id": re.compile(r"[A-Za-z0-9_\-]{1,64}"),
+    "timestamp": re.compile(r"[0-9]{1,12}"),
+    "nonce": re.compile(r"[A-Za-z0-9_\-]{16,64}"),
+    "signature": re.compile(r"[0-9a-fA-F]{64}"),
+}
+
+
+def _malformed(message: str) -> AuthenticationFailed:
+    return AuthenticationFailed("malformed_signature", message)
+
+
+def parse_authorization(header: str) -> dict[str, str]:
+    """The four pairs of a PAYMUX-HMAC-SHA256 header, each exactly once, in any order, comma
+    separated (a space after a comma is allowed), nothing else. Linear in the header's length,
+    which is capped first: anything else is 401 malformed_signature before any lookup."""
+    scheme, _, rest = header.partition(" ")
+    if scheme != SCHEME:
+        raise AuthenticationFailed("missing_signature", f"Authorization must use {SCHEME}")
+    if len(header) > MAX_HEADER_LENGTH:
+        raise _malformed(f"the Authorization header is longer than {MAX_HEADER_LENGTH} characters")
+    parts = rest.split(",")
+    if len(parts) != len(PARAMS):
+        raise _malformed("app_id, timestamp, nonce and signature are required, each once")
+    params: dict[str, str] = {}
+    for part in parts:
+        found = _PAIR.fullmatch(part.removeprefix(" "))
+        if found is None or found.group(1) not in _VALUES or found.group(1) in params:
+            raise _malformed("app_id, timestamp, nonce and signature are required, each once")
+        params[found.group(1)] = found.group(2)
+    for name, grammar in _VALUES.items():
+        if not grammar.fullmatch(params[name]):
+            raise _malformed(f"{name} has the wrong form (see docs/authentication.md)")
+    return params
 
 
 def string_to_sign(method: str, path_with_query: str, timestamp: str, nonce: str, body: bytes) -> str:
@@ -36,22 +73,10 @@ def sign(secret: str, method: str, path_with_query: str, timestamp: str, nonce: 
 
 
 def authenticate(request: Request, merchants: MerchantStore, nonces: NonceStore, now: float) -> MerchantApp:
-    header = request.header("authorization")
-    scheme, _, rest = header.partition(" ")
-    if scheme != SCHEME:
-        raise AuthenticationFailed("missing_signature", f"Authorization must use {SCHEME}")
-    params = dict(_PARAM.findall(rest))
-    app_id, timestamp, nonce, signature = (
-        params.get(k, "") for k in ("app_id", "timestamp", "nonce", "signature")
-    )
-    if not (app_id and timestamp and nonce and signature):
-        raise AuthenticationFailed(
-            "malformed_signature", "app_id, timestamp, nonce and signature are required"
-        )
-    if not timestamp.isdigit() or abs(int(timestamp) - now) > TOLERANCE_SECONDS:
+    params = parse_authorization(request.header("authorization"))
+    app_id, timestamp, nonce, signature = (params[k] for k in PARAMS)
+    if abs(int(timestamp) - now) > TOLERANCE_SECONDS:
         raise AuthenticationFailed("stale_request", f"timestamp must be within {TOLERANCE_SECONDS} s of now")
-    if not _NONCE.match(nonce):
-        raise AuthenticationFailed("malformed_signature", "nonce must be 16-64 characters [A-Za-z0-9_-]")
     app = merchants.app(app_id)
     keys = merchants.signing_keys(app_id) if app else []
     if app is None or not app.active or not keys:

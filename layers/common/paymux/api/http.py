@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from paymux.errors import PaymuxError
+from paymux.api.media import check_body
+from paymux.errors import BadRequest, MethodNotAllowed, NotFound, PaymuxError, ValidationFailed
 
 log = logging.getLogger("paymux")
 
@@ -36,12 +39,41 @@ class Request:
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
 
+    def path_id(self, name: str, grammar: re.Pattern[str]) -> str:
+        """A path parameter that must be an id of `grammar`: anything else names nothing, so
+        it is a 404 (never a lookup, never an echo of what was sent)."""
+        value = self.path_params.get(name, "")
+        if not grammar.fullmatch(value):
+            raise NotFound(f"no such {name.removesuffix('_id')}")
+        return value
+
+    def flag(self, name: str) -> bool:
+        """A boolean query parameter: absent, `true` or `false`; anything else is a 422."""
+        value = self.query.get(name, "false")
+        if value not in ("true", "false"):
+            raise ValidationFailed(
+                f"{name} must be true or false", details=[{"field": name, "message": "true or false"}]
+            )
+        return value == "true"
+
+
+def _body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if not isinstance(body, str):
+        raise BadRequest("the body is not text")
+    try:
+        return base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate in the event's text
+        raise BadRequest("the body is not valid UTF-8") from exc
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest("the body is not valid base64") from exc
+
 
 def parse_event(event: dict[str, Any]) -> Request:
+    """Raises BadRequest (400) for a body that cannot be read."""
     context = event.get("requestContext") or {}
     http = context.get("http") or {}
-    body = event.get("body") or ""
-    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    raw = _body(event)
     return Request(
         method=str(http.get("method", "GET")).upper(),
         path=str(event.get("rawPath") or http.get("path") or "/"),
@@ -79,16 +111,23 @@ Outcome = tuple[int, Any] | tuple[int, Any, dict[str, str]]
 
 def handle(operation: Callable[[Request], Outcome], event: dict[str, Any]) -> dict[str, Any]:
     """Runs one operation: typed errors become their HTTP answer; anything else is a logged 500
-    that reveals nothing. An operation may return extra response headers as a third item."""
-    request = parse_event(event)
+    that reveals nothing. An operation may return extra response headers as a third item. A
+    body the API cannot read (too large, another media type) is refused before it runs."""
+    request_id = str((event.get("requestContext") or {}).get("requestId", ""))
     try:
+        request = parse_event(event)
+        check_body(request.header("content-type"), request.body)
         outcome = operation(request)
+    except MethodNotAllowed as exc:
+        response = error_response(exc, request_id)
+        response["headers"]["Allow"] = ", ".join(exc.allow)
+        return response
     except PaymuxError as exc:
         if exc.status >= 500:
             log.warning("operation failed: %s %s", exc.code, exc.message)
-        return error_response(exc, request.request_id)
+        return error_response(exc, request_id)
     except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(PaymuxError("internal error"), request.request_id)
+        log.exception("unhandled error in %s", event.get("routeKey", "a request"))
+        return error_response(PaymuxError("internal error"), request_id)
     status, payload, *extra = outcome
     return json_response(status, payload, extra[0] if extra else None)

@@ -3,22 +3,63 @@ field-level details."""
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+import ipaddress
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
+from paymux.api.media import decode_body
+from paymux.domain.ids import MERCHANT_ORDER_NO
 from paymux.domain.methods import MAX_FALLBACK_METHODS, METHODS, can_replace
 from paymux.errors import ValidationFailed
 
+if TYPE_CHECKING:
+    from paymux.api.http import Request
+
 MAX_EXPIRES_IN = 7 * 24 * 3600
+# 100,000,000 yuan: Alipay's largest total_amount, far above WeChat's and any app's max_amount.
+MAX_AMOUNT = 10_000_000_000
+ORDER_NO = f"^{MERCHANT_ORDER_NO.pattern}$"
+# Text sent on to a channel: no control characters (no channel takes them in a description).
+TEXT = r"^[^\x00-\x1f\x7f]*$"
+METADATA_KEY = r"^[^\x00-\x1f\x7f]{1,40}$"
+# An absolute URL: scheme, host name, optional port and the rest (printable ASCII). This is the
+# syntax only: outside the local stack paymux.services.urls also wants https and a public host
+# (422 "not allowed" otherwise).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+URL = rf"https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][\x21-\x7e]*)?"
+_METADATA_KEY = re.compile(METADATA_KEY)
+
+
+def _ip_address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("must be an IPv4 or IPv6 address") from None
+
+
+IpAddress = Annotated[
+    str,
+    AfterValidator(_ip_address),
+    WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}], "maxLength": 45}),
+]
 
 
 class Payer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    openid: str | None = Field(None, min_length=1, max_length=128)
-    client_ip: str | None = Field(None, min_length=3, max_length=45)
+    openid: str | None = Field(None, pattern=r"^[0-9A-Za-z_\-]{1,128}$")
+    client_ip: IpAddress | None = None
     buyer_id: str | None = Field(
         None,
         min_length=1,
@@ -37,7 +78,7 @@ class Payer(BaseModel):
 class CreatePaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(gt=0, strict=True, description="integer number of fen")
+    amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="integer number of fen")
     currency: str = Field(description="ISO 4217; only CNY is supported")
     method: str = Field(description="channel product, e.g. wechat.native")
     fallback_methods: list[str] = Field(
@@ -46,11 +87,17 @@ class CreatePaymentRequest(BaseModel):
         description="methods of the same family (e.g. alipay.qr for wechat.native) that may be used, "
         "in this order, when no account of `method` can take the payment",
     )
-    subject: str = Field(min_length=1, max_length=127)
-    merchant_order_no: str = Field(pattern=r"^[0-9A-Za-z_\-*|@.]{1,64}$")
-    notify_url: str = Field(min_length=8, max_length=256)
-    return_url: str = Field("", max_length=512)
-    description: str = Field("", max_length=255)
+    subject: str = Field(
+        min_length=1,
+        max_length=127,
+        pattern=TEXT,
+        description="at most 127 characters, and within the routed channels' limits "
+        "(WeChat Pay: 127 UTF-8 bytes, e.g. 42 Chinese characters); see docs/channels.md",
+    )
+    merchant_order_no: str = Field(pattern=ORDER_NO)
+    notify_url: str = Field(min_length=8, max_length=256, pattern=f"^{URL}$")
+    return_url: str = Field("", max_length=512, pattern=f"^(?:{URL})?$")
+    description: str = Field("", max_length=255, pattern=TEXT)
     expires_in: int | None = Field(None, ge=60, le=MAX_EXPIRES_IN, strict=True)
     payer: Payer = Field(default_factory=Payer)
     metadata: dict[str, str] = Field(default_factory=dict)
@@ -89,24 +136,31 @@ class CreatePaymentRequest(BaseModel):
     @field_validator("metadata")
     @classmethod
     def _metadata(cls, value: dict[str, str]) -> dict[str, str]:
-        if len(value) > 20 or any(len(k) > 40 or len(v) > 500 for k, v in value.items()):
-            raise ValueError("metadata takes at most 20 keys of ≤ 40 characters, values ≤ 500")
+        keys_ok = all(_METADATA_KEY.fullmatch(k) for k in value)
+        if len(value) > 20 or not keys_ok or any(len(v) > 500 for v in value.values()):
+            raise ValueError(
+                "metadata takes at most 20 keys of 1-40 characters (no control characters), values ≤ 500"
+            )
         return value
 
 
 class CreateRefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(gt=0, strict=True, description="integer number of fen")
-    merchant_refund_no: str = Field(pattern=r"^[0-9A-Za-z_\-*|@.]{1,64}$")
-    reason: str = Field("", max_length=80)
+    amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="integer number of fen")
+    merchant_refund_no: str = Field(pattern=ORDER_NO)
+    reason: str = Field(
+        "",
+        max_length=80,
+        pattern=TEXT,
+        description="at most 80 characters, and within the payment's channel's limits "
+        "(WeChat Pay: 80 UTF-8 bytes); see docs/channels.md",
+    )
 
 
-def parse_body[M: BaseModel](model: type[M], body: bytes) -> M:
-    try:
-        raw: Any = json.loads(body or b"{}")
-    except ValueError as exc:
-        raise ValidationFailed("the body is not valid JSON") from exc
+def parse_body[M: BaseModel](model: type[M], request: Request) -> M:
+    """The request's body as `model`: 422 with one {field, message} per problem."""
+    raw: Any = decode_body(request.header("content-type"), request.body, {})
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -18,31 +18,42 @@ from typing import Any
 
 from paymux.api.openapi_text import (
     AUTH,
+    BAD_JSON,
     BAD_KEY,
     IDEMPOTENCY,
     IDEMPOTENCY_KEY,
     INFO_DESCRIPTION,
     INTERNAL,
     JSON,
+    NOT_ALLOWED,
     NOT_FOUND,
     REJECTED,
     SECURITY_DESCRIPTION,
     TAGS,
+    TOO_LARGE,
     UNAVAILABLE,
+    UNREADABLE,
+    UNSUPPORTED,
     Codes,
     Param,
     Route,
     Success,
     webhooks,
 )
+from paymux.domain.ids import EVENT_ID, MERCHANT_ORDER_NO, PAYMENT_ID, REFUND_ID
 
 REF = "#/components/schemas/{model}"
 SECURITY = "PaymuxHmac"
+# Each path parameter's grammar: anything else is answered 404 without a lookup.
 PATH_PARAMS = {
-    "payment_id": "the payment's id (pay_…)",
-    "refund_id": "the refund's id (re_…)",
-    "notification_id": "the notification's id (evt_…)",
+    "payment_id": ("the payment's id (pay_…)", PAYMENT_ID),
+    "refund_id": ("the refund's id (re_…)", REFUND_ID),
+    "notification_id": ("the notification's id (evt_…)", EVENT_ID),
 }
+
+
+def _pattern(grammar: re.Pattern[str]) -> dict[str, str]:
+    return {"type": "string", "pattern": f"^{grammar.pattern}$"}
 
 
 _AGAIN = "was sent before with the same parameters: the existing one."
@@ -76,14 +87,15 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/v1/payments", "getPaymentByMerchantOrderNo", "GetPaymentFunction", "payments",
         "Find a payment by merchant_order_no", "Your own order number instead of paymux's id.",
         (Success(200, "The payment.", "PaymentResource"),),
-        errors={404: NOT_FOUND, 422: (("validation_failed", "merchant_order_no is missing"),)},
-        query=(Param("merchant_order_no", "your order number", {"type": "string", "maxLength": 64}, True),),
+        errors={404: NOT_FOUND, 422: (("validation_failed", "merchant_order_no is missing or malformed"),)},
+        query=(Param("merchant_order_no", "your order number", _pattern(MERCHANT_ORDER_NO), True),),
     ),
     Route(
         "GET", "/v1/payments/{payment_id}", "getPayment", "GetPaymentFunction", "payments", "Get a payment",
         "With `sync=true` an open payment is first queried at the channel.",
         (Success(200, "The payment.", "PaymentResource"),),
-        errors={404: NOT_FOUND, 502: REJECTED, 503: UNAVAILABLE},
+        errors={404: NOT_FOUND, 422: (("validation_failed", "sync is neither true nor false"),),
+                502: REJECTED, 503: UNAVAILABLE},
         query=(Param("sync", "ask the channel before answering (open payments only)",
                      {"type": "boolean", "default": False}),),
     ),
@@ -178,7 +190,13 @@ UNDOCUMENTED = {
     ("PATCH", "/v1/admin/channel-accounts/{account_id}", "AdminUpdateChannelAccountFunction"): (
         "operators, IAM"
     ),
+    # Every path also answers other methods: 405 with Allow (each operation lists it), or 404.
+    ("ANY", "$default", "UnroutedFunction"): "what no other route takes: 405 with Allow, or 404",
 }
+
+
+# The errors an operation answers after the Idempotency-Key is claimed: stored and replayed.
+_REPLAYED = (400, 404, 409, 422)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -187,8 +205,11 @@ def _ref(name: str) -> dict[str, str]:
 
 def _errors(route: Route) -> dict[int, Codes]:
     errors = dict(route.errors)
-    if route.signed:
-        errors[401] = AUTH
+    errors[405] = NOT_ALLOWED
+    if route.signed:  # read by paymux.api.http.handle: a body it cannot read is refused first
+        errors.update({400: UNREADABLE, 401: AUTH, 413: TOO_LARGE, 415: UNSUPPORTED})
+    if route.request:
+        errors[422] = (*errors.get(422, ()), BAD_JSON)
     if route.method == "POST":
         errors[409] = errors.get(409, ()) + IDEMPOTENCY
         errors[422] = (*errors.get(422, ()), BAD_KEY)
@@ -216,8 +237,16 @@ def _param(name: str, where: str, required: bool, description: str, schema: Any)
 
 
 def _parameters(route: Route, idempotency_key: dict[str, Any]) -> list[dict[str, Any]]:
-    string = {"type": "string"}
-    params = [_param(n, "path", True, PATH_PARAMS[n], string) for n in re.findall(r"{(\w+)}", route.path)]
+    params = [
+        _param(
+            n,
+            "path",
+            True,
+            PATH_PARAMS[n][0],
+            {"type": "string", "pattern": f"^{PATH_PARAMS[n][1].pattern}$"},
+        )
+        for n in re.findall(r"{(\w+)}", route.path)
+    ]
     params += [_param(q.name, "query", q.required, q.description, q.schema) for q in route.query]
     return [*params, idempotency_key] if route.method == "POST" else params
 
@@ -244,8 +273,12 @@ def _operation(route: Route, idempotency_key: dict[str, Any], replayed: dict[str
             "content": {JSON: {"schema": _ref("ErrorResponse")}},
             "x-paymux-error-codes": list(dict.fromkeys(code for code, _ in codes)),
         }
-        if route.method == "POST" and status < 500 and status != 401:  # kept and replayed too
+        if route.method == "POST" and status in _REPLAYED:  # kept and replayed too
             responses[str(status)]["headers"] = {"Idempotent-Replayed": replayed}
+        if status == 405:
+            responses[str(status)]["headers"] = {
+                "Allow": {"description": "the methods this path is served with", "schema": {"type": "string"}}
+            }
     operation["responses"] = responses
     return operation
 
@@ -254,6 +287,7 @@ def _schemas() -> dict[str, Any]:
     """components/schemas: every request and response model and the models they use."""
     from paymux.api import resources  # noqa: PLC0415 - lazy: keeps this module's import cheap
     from paymux.api.models import (  # noqa: PLC0415
+        METADATA_KEY,
         CreatePaymentRequest,
         CreateRefundRequest,
     )
@@ -281,9 +315,10 @@ def _schemas() -> dict[str, Any]:
     properties["currency"]["enum"] = ["CNY"]
     properties["method"]["enum"] = list(METHODS)
     properties["fallback_methods"]["items"]["enum"] = list(METHODS)
+    properties["fallback_methods"]["uniqueItems"] = True
     properties["metadata"].update(
         maxProperties=20,
-        propertyNames={"maxLength": 40},
+        propertyNames={"minLength": 1, "maxLength": 40, "pattern": METADATA_KEY},
         additionalProperties={"type": "string", "maxLength": 500},
     )
     return dict(sorted(schemas.items()))

@@ -51,7 +51,10 @@ UNAVAILABLE: Codes = (("channel_unavailable", "the channel could not be reached:
 REJECTED: Codes = (("channel_rejected", "the channel refused the request (details: payment_id, status)"),)
 AUTH: Codes = (
     ("missing_signature", "no Authorization header, or another scheme"),
-    ("malformed_signature", "a pair is missing, or the nonce has the wrong form"),
+    (
+        "malformed_signature",
+        "a pair is missing, repeated or unknown, a value has the wrong form, or the header is over 1 KB",
+    ),
     ("stale_request", "timestamp is more than 300 s from paymux's clock"),
     ("invalid_signature", "unknown or suspended app, or the signature does not verify"),
     ("replayed_request", "this nonce was already used by this app"),
@@ -67,6 +70,16 @@ the first response (with `Idempotent-Replayed: true`); the same key with a diffe
 refused with 409 `idempotency_key_reused`; while the first request runs, 409 \
 `idempotency_key_in_use`. Keys are kept {hours} h per app; 5xx answers are not kept, so a retry \
 runs again."""
+UNREADABLE: Codes = (("bad_request", "the body is not valid UTF-8 (or, base64-encoded, not valid base64)"),)
+NOT_ALLOWED: Codes = (("method_not_allowed", "this path is served with other methods: see `Allow`"),)
+TOO_LARGE: Codes = (("payload_too_large", "the body is larger than 64 KiB"),)
+UNSUPPORTED: Codes = (
+    ("unsupported_media_type", "a body whose Content-Type is not application/json (charset utf-8)"),
+)
+BAD_JSON = (
+    "validation_failed",
+    "the body is not JSON, names a key twice, nests deeper than 16 levels or holds a lone surrogate",
+)
 INTERNAL: Codes = (("internal_error", "an unexpected error; nothing about it is revealed"),)
 
 TAGS = {
@@ -88,8 +101,9 @@ idempotent on your own order and refund numbers.
 - Bursts are throttled by API Gateway with 429 `{"message": "Too Many Requests"}`: retry later."""
 SECURITY_DESCRIPTION = """\
 `Authorization: PAYMUX-HMAC-SHA256 app_id="<app id>",timestamp="<unix seconds>",nonce="<nonce>",\
-signature="<hex>"`, the pairs in any order. `nonce`: 16-64 characters of `[A-Za-z0-9_-]`, new for \
-every request. `timestamp`: within 300 s of paymux's clock.
+signature="<hex>"`, the pairs in any order, each once, nothing else, at most 1024 characters. \
+`nonce`: 16-64 characters of `[A-Za-z0-9_-]`, new for every request. `timestamp`: within 300 s \
+of paymux's clock.
 
 `signature` = lower-case hex HMAC-SHA256(key = the app's secret, message = the string to sign): \
 six lines, each ending in `\\n`: `PAYMUX-HMAC-SHA256`; the method in upper case; the path, with \

@@ -40,6 +40,22 @@ class ChannelAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class TextLimit:
+    """The most a channel takes in one of its text fields, filled from the merchant request's
+    `field` (a dotted path, e.g. `subject`). WeChat Pay counts UTF-8 bytes, Alipay characters:
+    each channel's transform declares its own, and requests are checked against them before
+    anything is written (paymux.services.channel_limits)."""
+
+    field: str
+    channel_field: str
+    maximum: int
+    unit: Literal["bytes", "characters"]
+
+    def size(self, text: str) -> int:
+        return len(text.encode("utf-8")) if self.unit == "bytes" else len(text)
+
+
+@dataclass(frozen=True, slots=True)
 class CreateRequest:
     out_trade_no: str
     product: str
@@ -220,6 +236,8 @@ class Channel(Protocol):
     refund_errors: RefundErrorTable
     # message type ("callback", "query", "statement") → the CHECKED_FIELDS it always carries
     carried_fields: Mapping[str, frozenset[str]]
+    create_limits: tuple[TextLimit, ...]  # the create request's text the channel is sent
+    refund_limits: tuple[TextLimit, ...]  # the refund request's
 
     def create(self, request: CreateRequest) -> CreateResult: ...
     def query(self, out_trade_no: str) -> TradeResult: ...

@@ -35,6 +35,11 @@ def channel_class(provider: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def provider_classes(method: str) -> list[Any]:
+    """The channel classes that offer `method` (a product), in provider order."""
+    return [cls for cls in map(channel_class, sorted(PROVIDERS)) if method in cls.products]
+
+
 def build_channel(
     account: ChannelAccount, credentials: Mapping[str, Any], http: HttpClient, clock: Clock
 ) -> Channel:

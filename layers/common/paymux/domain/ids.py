@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+ULID_PATTERN = "[0-9A-HJKMNP-TV-Z]{26}"
+# What an id paymux issued looks like; anything else (an id with a `/` in it, say) names nothing.
+PAYMENT_ID = re.compile(f"pay_{ULID_PATTERN}")
+REFUND_ID = re.compile(f"re_{ULID_PATTERN}")
+EVENT_ID = re.compile(f"evt_{ULID_PATTERN}")
+# The merchant's own order and refund numbers.
+MERCHANT_ORDER_NO = re.compile(r"[0-9A-Za-z_\-*|@.]{1,64}")
 
 
 def _base32(value: int, length: int) -> str:

@@ -24,6 +24,7 @@ from paymux.errors import (
     NotFound,
     ValidationFailed,
 )
+from paymux.services.channel_limits import check_create_limits
 from paymux.services.outcomes import (
     TradeMismatch,
     apply_queried_trade,
@@ -74,6 +75,7 @@ def create_payment(
                 f"{method} needs {', '.join(missing)}",
                 details=[{"field": path, "message": f"required by {method}"} for path in missing],
             )
+    check_create_limits(request, [request.method, *request.fallback_methods])
     if request.amount > app.max_amount:
         raise ValidationFailed(
             "amount too large",

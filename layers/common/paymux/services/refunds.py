@@ -15,6 +15,7 @@ from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund, refund_id_from_out_refund_no
 from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.errors import ChannelError, ChannelUnavailable, Conflict, NotFound, ValidationFailed
+from paymux.services.channel_limits import check_refund_limits
 from paymux.services.payments import callback_url, get_payment
 from paymux.services.refund_outcomes import (
     ABNORMAL_CHECK_EVERY,
@@ -38,6 +39,7 @@ def create_refund(
 ) -> tuple[int, Refund]:
 
     payment = get_payment(d, app, payment_id)
+    check_refund_limits(request, payment.provider)
     now = d.clock()
     canonical = json.dumps({"payment_id": payment_id, **request.model_dump()}, sort_keys=True)
     refund = Refund(

@@ -15,18 +15,22 @@ def _bad(field: str, message: str) -> ValidationFailed:
 
 
 def check_url_syntax(url: str, field: str, allow_http: bool) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. "https://[::1" (an unclosed IPv6 literal)
+        raise _bad(field, "is not a URL") from None
     schemes = {"https", "http"} if allow_http else {"https"}
-    if parts.scheme not in schemes or not parts.hostname:
+    if parts.scheme not in schemes or not hostname:
         raise _bad(field, f"must be an absolute {' or '.join(sorted(schemes))} URL")
     if parts.username or parts.password:
         raise _bad(field, "must not carry credentials")
     if allow_http:
         return
     try:
-        address = ipaddress.ip_address(parts.hostname)
+        address = ipaddress.ip_address(hostname)
     except ValueError:
-        if parts.hostname.endswith((".local", ".internal", ".localhost")) or "." not in parts.hostname:
+        if hostname.endswith((".local", ".internal", ".localhost")) or "." not in hostname:
             raise _bad(field, "must be a public host name") from None
         return
     if not address.is_global:

@@ -63,6 +63,8 @@ class AlipayChannel:
     products = frozenset(transform.PRODUCTS)
     refund_errors = transform.REFUND_ERRORS
     carried_fields = transform.CARRIED_FIELDS
+    create_limits = transform.CREATE_LIMITS
+    refund_limits = transform.REFUND_LIMITS
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ from paymux.channels.base import (
     RefundRequest,
     RefundResult,
     RefundState,
+    TextLimit,
     TradeResult,
     TradeState,
 )
@@ -32,6 +33,10 @@ PRODUCTS: dict[str, tuple[str, str]] = {
     "alipay.wap": ("alipay.trade.wap.pay", "QUICK_WAP_WAY"),
     "alipay.app": ("alipay.trade.app.pay", "QUICK_MSECURITY_PAY"),
 }
+
+# Alipay OpenAPI counts characters: subject ≤ 256, refund_reason ≤ 256 (docs/channels.md).
+CREATE_LIMITS: tuple[TextLimit, ...] = (TextLimit("subject", "subject", 256, "characters"),)
+REFUND_LIMITS: tuple[TextLimit, ...] = (TextLimit("reason", "refund_reason", 256, "characters"),)
 
 TRADE_STATES: dict[str, TradeState] = {
     "WAIT_BUYER_PAY": TradeState.OPEN,

@@ -49,6 +49,8 @@ class WeChatPayChannel:
     products = frozenset(transform.PRODUCTS)
     refund_errors = transform.REFUND_ERRORS
     carried_fields = transform.CARRIED_FIELDS
+    create_limits = transform.CREATE_LIMITS
+    refund_limits = transform.REFUND_LIMITS
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from paymux.channels.base import (
     RefundRequest,
     RefundResult,
     RefundState,
+    TextLimit,
     TradeResult,
     TradeState,
 )
@@ -28,6 +29,14 @@ PRODUCTS: dict[str, tuple[str, str]] = {
     "wechat.h5": ("h5", "h5_url"),
     "wechat.app": ("app", "prepay_id"),
 }
+
+# WeChat Pay v3 counts string lengths in UTF-8 bytes (its PARAM_ERROR says 字节数): 127 bytes
+# of description is 127 ASCII characters but only 42 Chinese ones. docs/channels.md cites them.
+CREATE_LIMITS: tuple[TextLimit, ...] = (
+    TextLimit("subject", "description", 127, "bytes"),
+    TextLimit("payer.openid", "payer.openid", 128, "bytes"),
+)
+REFUND_LIMITS: tuple[TextLimit, ...] = (TextLimit("reason", "reason", 80, "bytes"),)
 
 TRADE_STATES: dict[str, TradeState] = {
     "SUCCESS": TradeState.PAID,

@@ -1,0 +1,153 @@
+"""The media types the API speaks, and how a body of each is read.
+
+Today the API speaks JSON only; another media type (XML, say) is one more decoder in
+`DECODERS`. Every decoder returns plain Python values (dict, list, str, int, float, bool, None)
+or raises a typed 4xx, and every decoded body is checked the same way afterwards: nesting depth,
+and text that is valid Unicode (no lone surrogates), so nothing downstream (models, stores,
+channels) ever sees a value it cannot encode. Standard library only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from paymux.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+JSON = "application/json"
+MAX_BODY_BYTES = 64 * 1024  # a create request with full metadata is ~12 KB
+MAX_DEPTH = 16  # the deepest request body today is 2 levels (payer, metadata)
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object naming a key twice is ambiguous (parsers keep the first or the last)."""
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise _DuplicateKey(key)
+        value[key] = item
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _number(text: str) -> int | float:
+    """JSON has one number type, and JSON Schema calls `100.0` and `1e2` integers: an integral
+    number is an int here too (exactly, through Decimal), so what the schema calls an integer
+    the models accept. Anything else (a fraction, or too large to be an amount, e.g. 1e400)
+    stays a float, which the models refuse where they want an integer."""
+    number = Decimal(text)
+    if number.is_finite() and number.adjusted() < 20 and number == number.to_integral_value():
+        return int(number)
+    return float(text)
+
+
+def decode_json(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+        return json.loads(
+            text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_number
+        )
+    except RecursionError:
+        raise _too_deep() from None
+    except _DuplicateKey as exc:
+        raise ValidationFailed(
+            "the body names a key twice",
+            details=[{"field": _printable(exc.key), "message": "duplicate key"}],
+        ) from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ValidationFailed(
+            "the body is not valid JSON (UTF-8)",
+            details=[{"field": "body", "message": _printable(str(exc))[:200]}],
+        ) from None
+
+
+DECODERS: dict[str, Callable[[bytes], Any]] = {JSON: decode_json}
+
+
+def media_type(content_type: str) -> str:
+    """`application/json; charset=utf-8` → `application/json`."""
+    return content_type.split(";", maxsplit=1)[0].strip().lower()
+
+
+def check_body(content_type: str, body: bytes) -> None:
+    """Refuses, before anything runs, a body the API cannot read: too large (413), or of a
+    media type it does not speak (415). An empty body needs no Content-Type."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    if body and media_type(content_type) not in DECODERS:
+        raise UnsupportedMediaType(
+            f"Content-Type must be one of {', '.join(DECODERS)}",
+            details=[{"field": "Content-Type", "message": f"supported: {', '.join(DECODERS)}"}],
+        )
+    charset = _charset(content_type)
+    if body and charset not in ("", "utf-8"):
+        raise UnsupportedMediaType(
+            "the body must be UTF-8",
+            details=[{"field": "Content-Type", "message": "charset must be utf-8"}],
+        )
+
+
+def decode_body(content_type: str, body: bytes, empty: Any) -> Any:
+    """The body as plain values, checked; `empty` when there is none."""
+    if not body:
+        return empty
+    check_body(content_type, body)
+    value = DECODERS[media_type(content_type)](body)
+    check_values(value)
+    return value
+
+
+def check_values(value: Any) -> None:
+    """Depth and Unicode of every key and string, iteratively (a hostile body cannot recurse)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(node, str):
+            _check_text(node, path)
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                _check_text(key, path)
+                stack.append((item, f"{path}.{key}" if path else key, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((item, f"{path}.{i}" if path else str(i), depth + 1) for i, item in enumerate(node))
+
+
+def _check_text(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed(
+            "the body contains text that is not valid Unicode",
+            details=[{"field": path or "body", "message": "a lone surrogate (\\ud800-\\udfff) is not text"}],
+        ) from None
+
+
+def _too_deep() -> ValidationFailed:
+    return ValidationFailed(
+        "the body is nested too deeply",
+        details=[{"field": "body", "message": f"at most {MAX_DEPTH} levels of objects and arrays"}],
+    )
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _charset(content_type: str) -> str:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return ""
