@@ -69,6 +69,7 @@ class ModelChannelState:
     # before that finds nothing to close, and the code can still be paid afterwards.
     trade_on_scan: bool = False
     offered: dict[str, int] = field(default_factory=dict)  # QR codes handed out: amount
+    expires: dict[str, float] = field(default_factory=dict)  # ... and when they expire
 
     def take_fault(self, subject: str) -> Fault:
         return self.faults.pop(subject, "none")
@@ -79,6 +80,8 @@ class ModelChannelState:
 
     # -- what happens at the channel without paymux asking -----------------------------------
     def pay(self, out_trade_no: str, now: float) -> bool:
+        if now > self.expires.get(out_trade_no, 0):
+            return False  # an expired code cannot be paid (WeChat's time_expire, Alipay's timeout)
         if self.trade_on_scan and out_trade_no in self.offered and out_trade_no not in self.trades:
             self.trades[out_trade_no] = ModelTrade(out_trade_no, self.offered[out_trade_no])
         trade = self.trades.get(out_trade_no)
@@ -138,6 +141,7 @@ class ModelChannel:
     def create(self, request: CreateRequest) -> CreateResult:
         def apply() -> CreateResult:
             self._state.offered.setdefault(request.out_trade_no, request.amount)
+            self._state.expires.setdefault(request.out_trade_no, request.expires_at)
             if not self._state.trade_on_scan:
                 self._state.trades.setdefault(
                     request.out_trade_no, ModelTrade(request.out_trade_no, request.amount)

@@ -206,3 +206,45 @@ def test_a_charge_after_close_is_followed_up_and_reconciled_against_its_refund(w
     assert account["counts"]["payment"] == NO_CLASSES | {"matched": 1, "local_only": 0}
     assert account["counts"]["refund"] == NO_CLASSES | {"matched": 1}
     assert account["totals"]["local_paid"] == 0  # a CLOSED payment: the charge was never kept
+
+
+def test_a_charge_after_close_whose_notify_is_lost_is_found_by_the_sweeper(world: World, alipay: Alipay):
+    """An Alipay QR code closed before anyone scanned it (Alipay has no trade to close) can still
+    be paid until it expires there. If Alipay's notifies of that charge never arrive, the sweeper
+    finds it: the closed payment stays on its index until the code's expiry (plus a grace), and
+    the charge is refunded automatically. After the watch ends, the payment leaves the index."""
+    for account in world.d.channel_config.accounts():
+        if account.account_id != alipay.account_id and account.enabled:
+            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    status, created = world.create(method="alipay.qr", amount=1500, expires_in=1800)
+    assert status == 201
+    out_trade_no = world.out_trade_no(created["id"])
+    assert world.close(created["id"])[1]["status"] == "CLOSED"  # nothing to close at Alipay yet
+    world.catcher.forward = False  # every notify of the charge is lost
+    alipay.sandbox.pay(alipay.app_id, out_trade_no)
+    assert world.d.refunds.get(automatic_refund_id(out_trade_no)) is None
+
+    world.clock.advance(61)
+    invoke("sweeper", {})
+    refund = world.d.refunds.get(automatic_refund_id(out_trade_no))
+    assert refund is not None and refund.status == "SUCCESS"
+    assert [key for key in alipay.sandbox.refunds] == [(out_trade_no, refund.out_refund_no)]
+    payment = world.d.payments.get(created["id"])
+    assert (payment.status, payment.watch_until) == ("CLOSED", 0.0)  # the refund is followed up now
+    events = [e["type"] for e in world.d.payments.events(created["id"])]
+    assert events.count("payment.paid_after_close") == 1 and events.count("payment.closed") == 1
+
+
+def test_a_closed_payment_is_watched_only_until_its_code_expires(world: World, alipay: Alipay):
+    for account in world.d.channel_config.accounts():
+        if account.account_id != alipay.account_id and account.enabled:
+            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    status, created = world.create(method="alipay.qr", amount=1500, expires_in=600)
+    assert status == 201
+    assert world.close(created["id"])[1]["status"] == "CLOSED"
+    due = lambda: [p.payment_id for s in range(8) for p in world.d.payments.due(s, world.clock() + 10**6)]  # noqa: E731
+    assert due() == [created["id"]]
+    world.clock.advance(600 + 600 + 1)  # past the code's expiry and the grace
+    invoke("sweeper", {})
+    assert due() == []
+    assert world.d.payments.get(created["id"]).status == "CLOSED"

@@ -43,6 +43,9 @@ class Payment:
     failure_message: str = ""
     updated_at: float = 0.0
     payer_counter: str = ""  # the payer's daily-limit counter (PK) this payment counts on, if any
+    # A payment closed while the channel had no trade for it (Alipay's precreate has none until
+    # a payer scans): its code can still be paid, so the sweeper asks until then.
+    watch_until: float = 0.0
     # refund_id → Refund.to_summary() of the automatic refunds of charges it did not keep
     automatic_refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
 

@@ -9,6 +9,8 @@ callback finds it instead of refunding again; the payment's own refundable amoun
 
 from __future__ import annotations
 
+from typing import Any
+
 from paymux.channels.base import ChannelAccount, TradeResult
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
@@ -73,7 +75,10 @@ def _record(
     items = d.refunds.automatic_items(
         refund, now + FIRST_CHECK_AFTER, {"amount": refund.amount, "cause": event_type}
     )
-    changes = {"automatic_refunds": {**payment.automatic_refunds, refund.refund_id: refund.to_summary()}}
+    changes: dict[str, Any] = {
+        "automatic_refunds": {**payment.automatic_refunds, refund.refund_id: refund.to_summary()},
+        "watch_until": 0.0,  # a closed payment's watch ends: its refund is followed up now
+    }
     try:
         transition(d, payment, payment.status, changes, event_type, actor, detail, extra_items=items)
     except IllegalTransition:

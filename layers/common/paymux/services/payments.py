@@ -43,6 +43,9 @@ if TYPE_CHECKING:  # pydantic is imported only by handlers that validate a body 
 
 log = logging.getLogger("paymux")
 FIRST_CHECK_AFTER = 60.0
+# How long past its expiry a code closed before the channel knew it is still asked about:
+# channels round expiry (Alipay's timeout_express is in minutes) and clocks differ.
+CLOSED_WATCH_GRACE = 600.0
 Route = tuple[ChannelAccount, str]  # an account and the method it would be asked for
 
 
@@ -371,7 +374,9 @@ def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
             details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
         ) from exc
     if trade.state == TradeState.NOT_FOUND and payment.status in OPEN_PAYMENT_STATES:
-        changes = {"closed_at": d.clock()}
+        # The channel has no trade to close; where a code makes one when scanned (Alipay's
+        # precreate), it can still be paid until it expires at the channel: keep asking.
+        changes = {"closed_at": d.clock(), "watch_until": payment.expires_at + CLOSED_WATCH_GRACE}
         payment = transition(
             d, payment, PaymentStatus.CLOSED, changes, "payment.closed", actor, {"reason": actor}
         )

@@ -26,6 +26,8 @@ LATE_INTERVAL = 21600
 def next_check_at(payment: Payment, now: float) -> float:
     age = now - payment.created_at
     interval = next((every for limit, every in QUERY_TIERS if age < limit), LATE_INTERVAL)
+    if payment.status == PaymentStatus.CLOSED:
+        return min(now + interval, payment.watch_until)
     return min(now + interval, payment.expires_at)
 
 
@@ -60,11 +62,28 @@ def sweep(d: Deps) -> SweepReport:
 
 
 def _check(d: Deps, payment: Payment, now: float, report: SweepReport) -> None:
+    if payment.status == PaymentStatus.CLOSED:
+        _watch_closed(d, payment, now, report)
+        return
     if now >= payment.expires_at:
         if close_open_payment(d, payment, actor="expiry").status == PaymentStatus.CLOSED:
             report.expired_closed += 1
         return
     updated = refresh_from_channel(d, payment, actor="active_query")
+    report.queried += 1
+    if updated.version == payment.version:
+        d.payments.reschedule(payment, next_check_at(payment, now))
+
+
+def _watch_closed(d: Deps, payment: Payment, now: float, report: SweepReport) -> None:
+    """A payment closed while the channel had no trade for it: its code may still be paid
+    until it expires at the channel (Alipay's precreate makes the trade when scanned), and the
+    callback of such a charge may be lost. Asked until then; a charge found is refunded
+    automatically (services/duplicates), which ends the watch."""
+    if now >= payment.watch_until:
+        d.payments.stop_watching(payment)
+        return
+    updated = refresh_from_channel(d, payment, actor="closed_watch")
     report.queried += 1
     if updated.version == payment.version:
         d.payments.reschedule(payment, next_check_at(payment, now))

@@ -262,7 +262,13 @@ class PaymentStore:
         names["#status"] = "status"
         names["#version"] = "version"
         expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
-        if target in TERMINAL_PAYMENT_STATES:
+        if target in TERMINAL_PAYMENT_STATES and updated.watch_until > now:
+            # still asked by the sweeper (see Payment.watch_until), first in a minute
+            next_check = min(now + 60, updated.watch_until)
+            values[":due_pk"] = to_attr(due_shard(payment.payment_id))
+            values[":due_sk"] = to_attr(f"{iso(next_check)}#{payment.payment_id}")
+            expression += ", GSI1PK = :due_pk, GSI1SK = :due_sk"
+        elif target in TERMINAL_PAYMENT_STATES:
             expression += " REMOVE GSI1PK, GSI1SK"
         items: list[dict[str, Any]] = [
             {
@@ -306,6 +312,20 @@ class PaymentStore:
                 ) from exc
             raise
         return updated
+
+    def stop_watching(self, payment: Payment) -> None:
+        """Takes a closed payment off the sweeper's index once its watch is over."""
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=payment_key(payment.payment_id),
+                UpdateExpression="REMOVE GSI1PK, GSI1SK",
+                ConditionExpression="#version = :v",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={":v": {"N": str(payment.version)}},
+            )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            return  # it changed meanwhile; the writer that changed it owns its schedule
 
     def reschedule(self, payment: Payment, next_check_at: float) -> None:
         """Moves an open payment's next active check; bookkeeping, not a transition, so it is
