@@ -1,0 +1,400 @@
+"""TransactWriteItems with the local stack's item-level rollback (local/moto_transactions.py)
+against moto's own whole-table snapshot: the same transactions, successes and each kind of
+failure, give the same responses, the same errors and the same tables and index queries."""
+
+from __future__ import annotations
+
+import types
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import Item
+from moto.server import ThreadedMotoServer
+
+from local.moto_transactions import item_level_transactions, unpatched_transact_write_items
+
+# Each side gets its own backend in the one moto server: moto's own code, and the patch.
+MOTO_REGION, PATCHED_REGION = "eu-west-3", "ap-south-1"
+HUGE = "x" * 410_000  # over moto's 405,000-byte item limit
+Outcome = tuple[Any, ...]
+
+
+def s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    item_level_transactions()
+    server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@dataclass
+class Side:
+    client: Any
+    orders: str
+    counters: str
+    streams: Any
+
+    def transact(self, entries: list[dict[str, Any]]) -> Outcome:
+        try:
+            response = self.client.transact_write_items(TransactItems=entries)
+        except ClientError as exc:
+            error = exc.response["Error"]
+            return ("error", error["Code"], error["Message"], exc.response.get("CancellationReasons"))
+        response.pop("ResponseMetadata")
+        return ("ok", response)
+
+    def contents(self) -> dict[str, Any]:
+        """Both tables in full, and the index as queries read it."""
+        return {
+            "orders": self._scan(TableName=self.orders),
+            "counters": self._scan(TableName=self.counters),
+            "counters stream": self._stream_records(),
+            **{f"by_status={status}": self._query(status) for status in ("OPEN", "PAID")},
+        }
+
+    def _scan(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return self.client.get_paginator("scan").paginate(**kwargs).build_full_result()["Items"]
+
+    def _stream_records(self) -> list[tuple[str, Any, Any]]:
+        """The stream as a consumer reads it (sequence numbers and times left out)."""
+        arn = self.client.describe_table(TableName=self.counters)["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = self.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = self.streams.get_records(ShardIterator=iterator)["Records"]
+        return [
+            (r["eventName"], r["dynamodb"].get("OldImage"), r["dynamodb"].get("NewImage")) for r in records
+        ]
+
+    def _query(self, status: str) -> list[dict[str, Any]]:
+        return (
+            self.client.get_paginator("query")
+            .paginate(
+                TableName=self.orders,
+                IndexName="by_status",
+                KeyConditionExpression="status_key = :s",
+                ExpressionAttributeValues={":s": s(status)},
+            )
+            .build_full_result()["Items"]
+        )
+
+
+@dataclass
+class Pair:
+    moto: Side
+    patched: Side
+
+    @property
+    def sides(self) -> tuple[Side, Side]:
+        return self.moto, self.patched
+
+    def put(self, table: str, item: dict[str, Any]) -> None:
+        for side in self.sides:
+            side.client.put_item(TableName=getattr(side, table), Item=item)
+
+
+def _client(url: str, region: str, service: str = "dynamodb") -> Any:
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _create_tables(client: Any, orders: str, counters: str) -> None:
+    client.create_table(
+        TableName=orders,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "status_key", "seq")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_status",
+                "KeySchema": [
+                    {"AttributeName": "status_key", "KeyType": "HASH"},
+                    {"AttributeName": "seq", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.create_table(
+        TableName=counters,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+
+
+@pytest.fixture
+def pair(moto_url: str) -> Iterator[Pair]:
+    """Identical tables on both sides; the moto side's backend runs moto's own transaction."""
+    suffix = uuid.uuid4().hex[:8]
+    orders, counters = f"orders-{suffix}", f"counters-{suffix}"
+    sides = []
+    for region in (MOTO_REGION, PATCHED_REGION):
+        client = _client(moto_url, region)
+        _create_tables(client, orders, counters)
+        sides.append(Side(client, orders, counters, _client(moto_url, region, "dynamodbstreams")))
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][MOTO_REGION]
+    backend.transact_write_items = types.MethodType(unpatched_transact_write_items(), backend)
+    try:
+        yield Pair(*sides)
+    finally:
+        del backend.transact_write_items
+        for side in sides:
+            for table in (orders, counters):
+                side.client.delete_table(TableName=table)
+
+
+def order(pk: str, status: str, seq: str, **extra: dict[str, str]) -> dict[str, Any]:
+    return {"pk": s(pk), "sk": s("ORDER"), "status_key": s(status), "seq": s(seq), **extra}
+
+
+def key(pk: str) -> dict[str, Any]:
+    return {"pk": s(pk), "sk": s("ORDER")}
+
+
+def seed(pair: Pair) -> None:
+    pair.put("orders", order("A", "OPEN", "001", amount=n(10)))
+    pair.put("orders", order("B", "OPEN", "002", amount=n(20)))
+    pair.put("orders", order("C", "PAID", "003", amount=n(30)))
+    for i in range(20):  # bystanders: a transaction must leave them alone either way
+        pair.put("orders", order(f"Z{i:02}", "OPEN" if i % 2 else "PAID", f"9{i:02}", amount=n(i)))
+    pair.put("counters", {"id": s("x"), "n": n(1)})
+
+
+def scenarios(orders: str, counters: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each transaction, in order; later ones run on what the earlier ones left."""
+
+    def put(item: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"Put": {"TableName": orders, "Item": item, **extra}}
+
+    def update(pk: str, expression: str, values: dict[str, Any], table: str = orders, **extra: Any) -> Any:
+        target = {"id": s(pk)} if table == counters else key(pk)
+        body = {"TableName": table, "Key": target, "UpdateExpression": expression}
+        return {"Update": {**body, "ExpressionAttributeValues": values, **extra}}
+
+    def delete(pk: str, **extra: Any) -> dict[str, Any]:
+        return {"Delete": {"TableName": orders, "Key": key(pk), **extra}}
+
+    def check(pk: str, condition: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {"TableName": orders, "Key": key(pk), "ConditionExpression": condition, **extra}
+        }
+
+    all_old = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    return [
+        (
+            "every kind of operation succeeds",
+            [
+                put(order("D", "OPEN", "004")),
+                update("A", "SET status_key = :p ADD amount :five", {":p": s("PAID"), ":five": n(5)}),
+                delete("C"),
+                check("B", "attribute_exists(pk)"),
+                update("y", "ADD n :one", {":one": n(1)}, table=counters),  # ADD creates the item
+            ],
+        ),
+        (
+            "a condition check fails mid-way, returning the item",
+            [
+                put(order("E", "OPEN", "005")),
+                update("B", "SET status_key = :p", {":p": s("PAID")}),  # moves B in the index
+                check("D", "attribute_not_exists(pk)", **all_old),
+                delete("A"),
+                update("z", "ADD n :one", {":one": n(1)}, table=counters),
+            ],
+        ),
+        (
+            "several conditions fail, on a missing item, a Put and an Update",
+            [
+                check("NOPE", "attribute_exists(pk)", **all_old),
+                put(order("B", "OPEN", "002"), ConditionExpression="attribute_not_exists(pk)", **all_old),
+                update(
+                    "A", "SET amount = :v", {":v": n(1), ":big": n(1000)}, ConditionExpression="amount > :big"
+                ),
+                put(order("F", "OPEN", "006")),
+            ],
+        ),
+        (
+            "a Delete's condition fails after an unconditional Delete",
+            [
+                delete("D", ConditionExpression="attribute_exists(pk)"),
+                delete(
+                    "B",
+                    ConditionExpression="amount = :v",
+                    ExpressionAttributeValues={":v": n(999)},
+                    **all_old,
+                ),
+            ],
+        ),
+        (
+            "two operations on one item",
+            [
+                put(order("F", "OPEN", "006")),
+                update("B", "SET note = :t", {":t": s("first")}),
+                delete("B"),
+            ],
+        ),
+        (
+            "an item over the size limit",
+            [put(order("G", "OPEN", "007")), put(order("H", "OPEN", "008", big=s(HUGE)))],
+        ),
+        (
+            "an update grows an item over the limit after changing it",
+            [
+                put(order("I", "OPEN", "009")),
+                update("B", "SET note = :t, big = :h", {":t": s("x"), ":h": s(HUGE)}),
+            ],
+        ),
+        (
+            "an update grows a missing item over the limit after creating it",
+            [put(order("J", "OPEN", "010")), update("K", "SET big = :h", {":h": s(HUGE)})],
+        ),
+        (
+            "an update reads an attribute a missing item does not have",
+            [
+                update("counted", "ADD n :one", {":one": n(1)}, table=counters),
+                update("L", "SET grand_total = missing_attr + :one", {":one": n(1)}),
+            ],
+        ),
+        (
+            "an operation names a table that does not exist",
+            [put(order("M", "OPEN", "011")), {"Delete": {"TableName": f"{orders}-missing", "Key": key("B")}}],
+        ),
+        (
+            "a key without its range key",
+            [put(order("N", "OPEN", "012")), {"Delete": {"TableName": orders, "Key": {"pk": s("B")}}}],
+        ),
+        (
+            "the tables still take transactions after the failures",
+            [update("B", "ADD amount :one", {":one": n(1)}), put(order("O", "PAID", "013")), delete("Z03")],
+        ),
+    ]
+
+
+EXPECTED = {  # what moto answers; the test checks the patch answers the same
+    "every kind of operation succeeds": "ok",
+    "a condition check fails mid-way, returning the item": [
+        "None",
+        "None",
+        "ConditionalCheckFailed",
+        "None",
+        "None",
+    ],
+    "several conditions fail, on a missing item, a Put and an Update": [
+        "ConditionalCheckFailed",
+        "ConditionalCheckFailed",
+        "ConditionalCheckFailed",
+        "None",
+    ],
+    "a Delete's condition fails after an unconditional Delete": ["None", "ConditionalCheckFailed"],
+    "two operations on one item": "ValidationException",
+    "an item over the size limit": "ValidationException",
+    "an update grows an item over the limit after changing it": "ValidationException",
+    "an update grows a missing item over the limit after creating it": "ValidationException",
+    "an update reads an attribute a missing item does not have": "ValidationException",
+    "an operation names a table that does not exist": ["None", "ResourceNotFoundException"],
+    "a key without its range key": "ValidationException",
+    "the tables still take transactions after the failures": "ok",
+}
+
+
+def _kind(outcome: Outcome) -> Any:
+    if outcome[0] == "ok":
+        return "ok"
+    if outcome[1] == "TransactionCanceledException":
+        return [reason["Code"] for reason in outcome[3]]
+    return outcome[1]
+
+
+def test_transactions_give_moto_s_responses_errors_and_tables(pair: Pair) -> None:
+    seed(pair)
+    for name, entries in scenarios(pair.moto.orders, pair.moto.counters):
+        before = pair.moto.contents()
+        assert pair.patched.contents() == before, f"before {name!r}"
+
+        outcome = pair.moto.transact(entries)
+
+        assert pair.patched.transact(entries) == outcome, name
+        assert _kind(outcome) == EXPECTED[name], name
+        after = pair.moto.contents()
+        assert pair.patched.contents() == after, f"after {name!r}"
+        if outcome[0] == "error":
+            assert after == before, f"{name!r} failed, so it changed nothing"
+        else:
+            assert after != before, f"{name!r} succeeded, so it changed something"
+
+
+def _fill(side: Side, start: int, count: int) -> None:
+    for first in range(start, start + count, 25):
+        requests = [
+            {"PutRequest": {"Item": order(f"F{i:05}", "OPEN", f"{i:05}", amount=n(i))}}
+            for i in range(first, min(first + 25, start + count))
+        ]
+        side.client.batch_write_item(RequestItems={side.orders: requests})
+
+
+def _items_copied(side: Side, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many stored items one successful and one cancelled transaction deep-copy."""
+    copied: list[Item] = []
+    deepcopy = Item.__deepcopy__
+
+    def counting(self: Item, memo: dict[int, Any]) -> Item:
+        copied.append(self)
+        return deepcopy(self, memo)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Item, "__deepcopy__", counting)
+        for amount in (1, 2):  # the second one's condition fails
+            entries = [
+                {"Put": {"TableName": side.orders, "Item": order(f"NEW{amount}", "OPEN", "000")}},
+                {
+                    "Update": {
+                        "TableName": side.orders,
+                        "Key": key("F00000"),
+                        "UpdateExpression": "SET amount = :a",
+                        "ConditionExpression": "amount < :a",
+                        "ExpressionAttributeValues": {":a": n(amount)},
+                    }
+                },
+            ]
+            side.transact(entries)
+    return len(copied)
+
+
+def test_a_transaction_copies_only_the_items_it_names(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    copies: dict[str, list[int]] = {"moto": [], "patched": []}
+    for size in (20, 400):
+        for name, side in (("moto", pair.moto), ("patched", pair.patched)):
+            _fill(side, len(side.contents()["orders"]), size - len(side.contents()["orders"]))
+            assert len(side.contents()["orders"]) == size
+            copies[name].append(_items_copied(side, monkeypatch))
+
+    assert copies["patched"][0] == copies["patched"][1] <= 4  # F00000 twice, and update_item's old image
+    assert copies["moto"][1] >= 2 * 400 > copies["moto"][0]  # the whole table, per transaction
