@@ -398,3 +398,26 @@ def test_a_transaction_copies_only_the_items_it_names(pair: Pair, monkeypatch: p
 
     assert copies["patched"][0] == copies["patched"][1] <= 4  # F00000 twice, and update_item's old image
     assert copies["moto"][1] >= 2 * 400 > copies["moto"][0]  # the whole table, per transaction
+
+
+def test_an_entry_with_two_operations_leaves_nothing_behind(pair: Pair) -> None:
+    """moto raises this one after applying the entries before it, and keeps them; the patch
+    restores them as well, as DynamoDB (which validates before writing) never wrote them."""
+    seed(pair)
+    before = pair.patched.contents()
+    entries = [
+        {"Put": {"TableName": pair.patched.orders, "Item": order("P", "OPEN", "014")}},
+        {
+            "Put": {"TableName": pair.patched.orders, "Item": order("Q", "OPEN", "015")},
+            "Delete": {"TableName": pair.patched.orders, "Key": key("A")},
+        },
+    ]
+
+    outcome = pair.patched.transact(entries)
+
+    assert outcome[:3] == (
+        "error",
+        "ValidationException",
+        "TransactItems can only contain one of Check, Put, Update or Delete",
+    )
+    assert pair.patched.contents() == before
