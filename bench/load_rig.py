@@ -4,6 +4,7 @@ for the put_item baseline."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -182,6 +184,28 @@ def moto_table(url: str) -> tuple[Any, str]:
         BillingMode="PAY_PER_REQUEST",
     )
     return client, name
+
+
+def bare_put_item(clients: int, puts: int) -> tuple[float, list[float]]:
+    """put_item from `clients` threads into a moto server process of its own: calls per second,
+    and each call's ms."""
+    with bare_moto() as url:
+        client, table = moto_table(url)
+        latencies: list[float] = [0.0] * puts
+        counter = itertools.count()
+
+        def put() -> None:
+            while (i := next(counter)) < puts:
+                item = {"PK": {"S": f"PAY#{i:08d}"}, "SK": {"S": "PAY"}, "blob": {"S": "x" * 600}}
+                started = time.perf_counter()
+                client.put_item(TableName=table, Item=item)
+                latencies[i] = (time.perf_counter() - started) * 1e3
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            for future in [pool.submit(put) for _ in range(clients)]:
+                future.result()
+        return puts / (time.perf_counter() - started), latencies
 
 
 def workdir() -> tempfile.TemporaryDirectory[str]:

@@ -13,7 +13,8 @@ BARE = {"puts": 10, "per_second": 100.0, "ms": {"p50": 2.0, "p95": 3.0, "p99": 4
 
 
 def _summary(orders: list[Order], received: dict[str, list[tuple[str, float]]], rss: int = 2**28) -> Any:
-    return local_load.summarize(orders, received, 0, 10.0, rss, BARE, 2, (0.0, 0.0))
+    phases = local_load.Phases(started=0.0, created=5.0, notified=10.0, load_at_start=0.0)
+    return local_load.summarize(orders, received, 0, phases, rss, BARE, 2)
 
 
 def _orders(n: int, create_ms: float = 10.0) -> list[Order]:
@@ -31,7 +32,8 @@ def test_a_run_where_every_order_ends_notified_once_passes() -> None:
 
     assert result["checks"] == dict.fromkeys(result["checks"], True)
     assert result["pay_to_notify_ms"]["p50"] == 500.0
-    assert result["create_vs_put_item"] == {"throughput": 0.01, "p50": 5.0}  # 1/s of 100/s; 10 ms / 2 ms
+    assert result["lifecycles_per_second"] == 1.0 and result["creates_per_second"] == 2.0
+    assert result["create_vs_put_item"] == {"throughput": 0.02, "p50": 5.0}  # 2/s of 100/s; 10 ms / 2 ms
 
 
 def test_duplicates_missing_notifications_and_open_orders_fail_their_checks() -> None:
