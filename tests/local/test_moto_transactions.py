@@ -61,7 +61,11 @@ def scenarios(orders: str, counters: str) -> list[tuple[str, list[dict[str, Any]
                 check("NOPE", "attribute_exists(pk)", **all_old),
                 put(order("B", "OPEN", "002"), ConditionExpression="attribute_not_exists(pk)", **all_old),
                 update(
-                    "A", "SET amount = :v", {":v": n(1), ":big": n(1000)}, ConditionExpression="amount > :big"
+                    "A",
+                    "SET amount = :v",
+                    {":v": n(1), ":big": n(1000)},
+                    ConditionExpression="amount > :big",
+                    **all_old,
                 ),
                 put(order("F", "OPEN", "006")),
             ],
@@ -118,7 +122,12 @@ def scenarios(orders: str, counters: str) -> list[tuple[str, list[dict[str, Any]
         ),
         (
             "the tables still take transactions after the failures",
-            [update("B", "ADD amount :one", {":one": n(1)}), put(order("O", "PAID", "013")), delete("Z03")],
+            [
+                update("B", "ADD amount :one", {":one": n(1)}),
+                put(order("O", "PAID", "013")),
+                delete("Z03"),
+                update("R", "SET status_key = :o, seq = :q", {":o": s("OPEN"), ":q": s("016")}),  # a new item
+            ],
         ),
     ]
 
