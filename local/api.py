@@ -205,7 +205,8 @@ def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # The listen backlog: connections the kernel completes before the server accepts them.
-    # socketserver's default of 5 refused (dropped) clients beyond it under 20-client load.
+    # With socketserver's default of 5, the kernel drops the SYNs of clients beyond it when
+    # many connect at once (under `make bench`'s 20 clients), and they retry after 1 s, 3 s...
     request_queue_size = 128
 
 
