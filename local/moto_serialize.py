@@ -1,9 +1,10 @@
 """Serialize DynamoDB requests inside the embedded moto server.
 
-moto's `transact_write_items` snapshots every table it touches with `copy.deepcopy` and, when
-the transaction fails, restores the whole table from that snapshot. Under concurrent requests
-this raises `RuntimeError: dictionary changed size during iteration`, and a failed
-transaction's restore can silently undo another request's committed write. Real DynamoDB
+A moto transaction snapshots state before it writes and, when it fails, restores it: moto's
+own `transact_write_items` deep-copies every table it touches, the local stack's replacement
+(local/moto_transactions.py) copies the items it names. Under concurrent requests moto's copy
+raises `RuntimeError: dictionary changed size during iteration`, and either restore can
+silently undo another request's write committed in between. Real DynamoDB
 serializes conflicting writes per item; serializing every DynamoDB request in moto is a
 coarser but faithful stand-in: requests still interleave with each other (which is where a
 gateway's read-then-conditional-write races live), each one is atomic."""

@@ -22,7 +22,9 @@ from local.environment import function_environment, resource_lookup
 from local.fixups import apply_ignored_properties
 from local.functions import FunctionSpec, LocalFunction, function_specs, layer_paths
 from local.intrinsics import Intrinsics, pseudo_parameters, references
+from local.moto_queries import partition_queries
 from local.moto_serialize import serialize_dynamodb_requests
+from local.moto_transactions import item_level_transactions
 from local.resources import StackResources, create_stack, plan_stack
 from local.schedules import Schedule, ScheduleRunner, run_schedule, template_schedules
 from local.sqs import QueueSubscription, SqsPoller, queue_mappings
@@ -140,6 +142,8 @@ class LocalStack:
 
     def _start(self) -> None:
         serialize_dynamodb_requests()  # moto's transactions are not thread-safe
+        item_level_transactions()  # ...and copy whole tables: roll back items instead
+        partition_queries()  # moto sorts the whole table for every query
         self._start_moto()
         sam = load_template(self.template_path)
         parameters = choose_parameters(sam, self._wanted_parameters)
