@@ -315,32 +315,23 @@ class PaymentStore:
 
     def stop_watching(self, payment: Payment) -> None:
         """Takes a closed payment off the sweeper's index once its watch is over."""
-        try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key=payment_key(payment.payment_id),
-                UpdateExpression="REMOVE GSI1PK, GSI1SK",
-                ConditionExpression="#version = :v",
-                ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues={":v": {"N": str(payment.version)}},
-            )
-        except self._ddb.exceptions.ConditionalCheckFailedException:
-            return  # it changed meanwhile; the writer that changed it owns its schedule
+        self._schedule(payment, "REMOVE GSI1PK, GSI1SK", {})
 
     def reschedule(self, payment: Payment, next_check_at: float) -> None:
-        """Moves an open payment's next active check; bookkeeping, not a transition, so it is
-        conditioned on the payment still being open at the version read."""
+        """Moves an open (or watched) payment's next active check; bookkeeping, not a
+        transition, so it is conditioned on the payment being on the index at the version read."""
+        sk = {":sk": {"S": f"{iso(next_check_at)}#{payment.payment_id}"}}
+        self._schedule(payment, "SET GSI1SK = :sk", sk, " AND attribute_exists(GSI1PK)")
+
+    def _schedule(self, payment: Payment, update: str, values: dict[str, Any], condition: str = "") -> None:
         try:
             self._ddb.update_item(
                 TableName=self._table,
                 Key=payment_key(payment.payment_id),
-                UpdateExpression="SET GSI1SK = :sk",
-                ConditionExpression="#version = :v AND attribute_exists(GSI1PK)",
+                UpdateExpression=update,
+                ConditionExpression="#version = :v" + condition,
                 ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues={
-                    ":sk": {"S": f"{iso(next_check_at)}#{payment.payment_id}"},
-                    ":v": {"N": str(payment.version)},
-                },
+                ExpressionAttributeValues={":v": {"N": str(payment.version)}, **values},
             )
         except self._ddb.exceptions.ConditionalCheckFailedException:
             return  # it changed meanwhile; the writer that changed it owns its schedule
