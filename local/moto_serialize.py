@@ -4,10 +4,12 @@ A moto transaction snapshots state before it writes and, when it fails, restores
 own `transact_write_items` deep-copies every table it touches, the local stack's replacement
 (local/moto_transactions.py) copies the items it names. Under concurrent requests moto's copy
 raises `RuntimeError: dictionary changed size during iteration`, and either restore can
-silently undo another request's write committed in between. Real DynamoDB
-serializes conflicting writes per item; serializing every DynamoDB request in moto is a
-coarser but faithful stand-in: requests still interleave with each other (which is where a
-gateway's read-then-conditional-write races live), each one is atomic."""
+silently undo another request's write committed in between. Real DynamoDB makes each
+request atomic per item, and cancels a transaction that meets another one in progress on one of
+its items (TransactionConflict), which moto never does: paymux retries those
+(store/dynamo.transact) and tests inject them (tests/integration/test_transaction_conflicts.py).
+Serializing every DynamoDB request in moto keeps requests atomic while they still interleave
+with each other (which is where a gateway's read-then-conditional-write races live)."""
 
 from __future__ import annotations
 

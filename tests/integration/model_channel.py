@@ -30,10 +30,19 @@ from paymux.channels.base import (
     TradeResult,
     TradeState,
 )
+from paymux.channels.wechat import transform as wechat_transform
 from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
 
 NEXT_CREATE = "<next create>"  # a fault for an order not created yet
-Fault = Literal["none", "lost_request", "lost_answer", "system_error"]
+NEXT_REFUND = "<next refund>"  # ... and for a refund not placed yet
+NEXT_CALL = "<next call>"  # the next call of any kind (a sweep's order is the due index's)
+Fault = Literal["none", "lost_request", "lost_answer", "system_error", "refused", "no_permission"]
+# Refusals, by the codes WeChat Pay gives them: transient, definitive, and one a person must fix.
+REFUSALS = {
+    "system_error": "SYSTEM_ERROR",
+    "refused": "INVALID_REQUEST",
+    "no_permission": "NO_AUTH",
+}
 
 
 @dataclass
@@ -72,7 +81,7 @@ class ModelChannelState:
     expires: dict[str, float] = field(default_factory=dict)  # ... and when they expire
 
     def take_fault(self, subject: str) -> Fault:
-        return self.faults.pop(subject, "none")
+        return self.faults.pop(NEXT_CALL, None) or self.faults.pop(subject, "none")
 
     def number(self, prefix: str) -> str:
         self.sequence += 1
@@ -120,6 +129,11 @@ class ModelChannel:
     provider = "wechat"
     amount_unit: Literal["fen", "yuan"] = "fen"
     products = frozenset({"wechat.native"})
+    # it speaks WeChat Pay's codes and carries what WeChat Pay's messages carry
+    refund_errors = wechat_transform.REFUND_ERRORS
+    carried_fields = wechat_transform.CARRIED_FIELDS
+    create_limits = wechat_transform.CREATE_LIMITS
+    refund_limits = wechat_transform.REFUND_LIMITS
 
     def __init__(self, account: ChannelAccount, state: ModelChannelState, clock: Any) -> None:
         self._account = account
@@ -131,8 +145,8 @@ class ModelChannel:
         fault = self._state.take_fault(subject)
         if fault == "lost_request":
             raise ChannelUnavailable("model: the request timed out before the channel saw it")
-        if fault == "system_error":
-            raise ChannelError("model: system error", channel_code="SYSTEM_ERROR")
+        if fault in REFUSALS:
+            raise ChannelError(f"model: refused ({fault})", channel_code=REFUSALS[fault])
         result: T = apply()
         if fault == "lost_answer":
             raise ChannelUnavailable("model: the answer was lost after the channel applied it")
@@ -213,7 +227,10 @@ class ModelChannel:
             return self.refund_result(request.out_refund_no)
 
         self.notify_urls.append(request.notify_url)
-        return self._call(request.out_refund_no, apply)
+        subject = NEXT_REFUND if NEXT_REFUND in self._state.faults else request.out_refund_no
+        if request.out_refund_no in self._state.refunds and self._state.faults.get(subject) == "refused":
+            del self._state.faults[subject]  # a replay of a refund it holds is never refused for good
+        return self._call(subject, apply)
 
     def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundResult:
         return self._call(out_refund_no, lambda: self.refund_result(out_refund_no))

@@ -245,6 +245,60 @@ def test_a_closed_payment_is_watched_only_until_its_code_expires(world: World, a
     due = lambda: [p.payment_id for s in range(8) for p in world.d.payments.due(s, world.clock() + 10**6)]  # noqa: E731
     assert due() == [created["id"]]
     world.clock.advance(600 + 600 + 1)  # past the code's expiry and the grace
-    invoke("sweeper", {})
+    invoke("sweeper", {})  # one last look, then it leaves the index
     assert due() == []
     assert world.d.payments.get(created["id"]).status == "CLOSED"
+
+
+def test_the_watch_asks_once_more_at_its_end(world: World, alipay: Alipay):
+    """The watch's queries thin out with age, so its last look is the one at the end: a code paid
+    after the look before it, with every notify lost, is still found and refunded."""
+    for account in world.d.channel_config.accounts():
+        if account.account_id != alipay.account_id and account.enabled:
+            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    status, created = world.create(method="alipay.qr", amount=1500, expires_in=5000)
+    assert status == 201
+    out_trade_no = world.out_trade_no(created["id"])
+    assert world.close(created["id"])[1]["status"] == "CLOSED"
+    world.catcher.forward = False
+    world.clock.advance(3700)  # past the hourly look; the next is at the watch's end (5600 s)
+    invoke("sweeper", {})
+    alipay.sandbox.pay(alipay.app_id, out_trade_no)  # before the code expires (5000 s)
+    world.clock.advance(5600 - 3700 + 1)
+    invoke("sweeper", {})
+    refund = world.d.refunds.get(automatic_refund_id(out_trade_no))
+    assert refund is not None and refund.status == "SUCCESS"
+
+
+def test_a_scanned_code_of_a_closed_payment_is_closed_at_the_channel(world: World, alipay: Alipay):
+    """A payer who scanned the code after the merchant closed the payment has made the trade at
+    Alipay: the watch closes it there, so it cannot be paid at all."""
+    for account in world.d.channel_config.accounts():
+        if account.account_id != alipay.account_id and account.enabled:
+            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    status, created = world.create(method="alipay.qr", amount=1500, expires_in=1800)
+    assert status == 201
+    out_trade_no = world.out_trade_no(created["id"])
+    assert world.close(created["id"])[1]["status"] == "CLOSED"
+    alipay.sandbox.scan(alipay.app_id, out_trade_no)
+    assert alipay.sandbox.trades[out_trade_no]["trade_status"] == "WAIT_BUYER_PAY"
+    world.clock.advance(61)
+    invoke("sweeper", {})
+    assert alipay.sandbox.trades[out_trade_no]["trade_status"] == "TRADE_CLOSED"
+
+
+def test_a_double_charge_whose_automatic_refund_failed_is_a_discrepancy(world: World):
+    """The payer is charged twice and nothing went back: the daily control must say so."""
+    alone(world)
+    _, created = world.create(amount=3000)
+    first_no, second_no = second_attempt(world, created)
+    world.sandbox.pay(world.mchid, second_no)
+    assert world.sandbox.wait_for_callbacks(timeout=10)
+    world.sandbox.fail_next_refunds(400, "INVALID_REQUEST", "订单已过退款期限")  # definitive
+    world.sandbox.pay(world.mchid, first_no)
+    assert world.sandbox.wait_for_callbacks(timeout=10)
+    assert world.d.refunds.get(automatic_refund_id(first_no)).status == "FAILED"
+    summary = reconcile(world, today(world))
+    (account,) = [a for a in summary["accounts"] if a["account_id"] == world.account_id]
+    assert account["counts"]["payment"]["status_mismatch"] == 1
+    assert account["counts"]["payment"]["matched"] == 1  # the charge the payment kept

@@ -42,7 +42,13 @@ from paymux.services.callbacks import handle_callback
 from paymux.store.dynamo import from_item
 from paymux.store.merchants import MerchantApp
 from tests.integration.conftest import drain, wipe_table
-from tests.integration.model_channel import NEXT_CREATE, ModelChannel, ModelChannelState
+from tests.integration.model_channel import (
+    NEXT_CALL,
+    NEXT_CREATE,
+    NEXT_REFUND,
+    ModelChannel,
+    ModelChannelState,
+)
 from tests.support import FakeClock
 
 ACCOUNT = ChannelAccount(
@@ -104,26 +110,31 @@ class MoneyPaths(RuleBasedStateMachine):
             assert exc.status < 500 or exc.code in {"channel_unavailable", "channel_rejected"}, exc
             return None
 
-    @initialize(trade_on_scan=st.booleans())
-    def channel_kind(self, trade_on_scan: bool) -> None:
+    @initialize(trade_on_scan=st.booleans(), amount=st.integers(min_value=1, max_value=3000))
+    def channel_kind(self, trade_on_scan: bool, amount: int) -> None:
+        """Which kind of channel, and a first order (every run has one to work on)."""
         self.model.trade_on_scan = trade_on_scan
+        self.create(amount)
 
     # -- faults --------------------------------------------------------------------------
     @rule(
-        fault=st.sampled_from(["lost_request", "lost_answer", "system_error"]),
+        fault=st.sampled_from(["lost_request", "lost_answer", "system_error", "refused", "no_permission"]),
+        aim=st.sampled_from(["next call", "next create", "next refund", "a trade", "a refund"]),
         index=st.integers(0, 50),
-        of_refund=st.booleans(),
     )
-    def next_call_fails(self, fault: str, index: int, of_refund: bool) -> None:
-        """The next call about one trade or refund fails; one not made yet: the next create."""
-        if of_refund:
+    def next_call_fails(self, fault: str, aim: str, index: int) -> None:
+        """The next call of any kind fails, or the next create or refund placed, or the next call
+        about one trade or refund the channel was asked about."""
+        subjects = {"next call": [NEXT_CALL], "next create": [NEXT_CREATE], "next refund": [NEXT_REFUND]}.get(
+            aim
+        )
+        if subjects is None and aim == "a trade":
+            subjects = list(self.model.offered)
+        elif subjects is None:
             local = [r.out_refund_no for r in self._local_refunds()]
-            subjects = local + [n for n in self.model.refunds if n not in local]  # automatic ones too
-        else:
-            subjects = [NEXT_CREATE, *self.model.offered]
-        if not subjects:
-            return
-        self.model.faults[subjects[index % len(subjects)]] = fault  # type: ignore[assignment]
+            subjects = [*local, *(n for n in self.model.refunds if n not in local)]  # automatic ones too
+        if subjects:
+            self.model.faults[subjects[index % len(subjects)]] = fault  # type: ignore[assignment]
 
     # -- merchant ------------------------------------------------------------------------------
     @precondition(lambda self: len(self.payment_ids) < MAX_PAYMENTS)
@@ -197,7 +208,7 @@ class MoneyPaths(RuleBasedStateMachine):
             return
         for _ in range(2 if what == "deliver_twice" else 1):
             reply = self._deliver(message)
-            assert reply.status < 500 or reply.status == 500  # 500 is the channel's "try again"
+            assert reply.status in {204, 500}, reply  # 500: not applied yet, the channel resends
 
     def _deliver(self, message: dict[str, Any]) -> Any:
         return handle_callback(self.d, "wechat", ACCOUNT.account_id, {}, json.dumps(message).encode())

@@ -123,6 +123,15 @@ class ChannelUnavailable(ChannelError):
     code = "channel_unavailable"
 
 
+class Busy(PaymuxError):
+    """DynamoDB cancelled a write that met another transaction on one of its items (a
+    TransactionConflict), again after a few quick retries: nothing was written, and sending the
+    same request again is safe."""
+
+    status = 503
+    code = "busy"
+
+
 class CallbackRejected(PaymuxError):
     """A channel callback that cannot be trusted (signature, freshness, key, decryption)."""
 

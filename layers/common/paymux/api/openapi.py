@@ -20,6 +20,7 @@ from paymux.api.openapi_text import (
     AUTH,
     BAD_JSON,
     BAD_KEY,
+    BUSY,
     IDEMPOTENCY,
     IDEMPOTENCY_KEY,
     INFO_DESCRIPTION,
@@ -79,7 +80,7 @@ ROUTES: tuple[Route, ...] = (
                    "limit (Asia/Shanghai); nothing was written")),
             502: (("channel_rejected", "the channel refused the order: the payment is now FAILED"),),
             503: (("channel_unavailable", "no channel account offers the method, or the channel could not be "
-                   "reached: the payment stays PENDING and is resolved by active query"),),
+                   "reached: the payment stays PENDING and is resolved by active query"), *BUSY),
         },
         request="CreatePaymentRequest",
     ),
@@ -95,7 +96,7 @@ ROUTES: tuple[Route, ...] = (
         "With `sync=true` an open payment is first queried at the channel.",
         (Success(200, "The payment.", "PaymentResource"),),
         errors={404: NOT_FOUND, 422: (("validation_failed", "sync is neither true nor false"),),
-                502: REJECTED, 503: UNAVAILABLE},
+                502: REJECTED, 503: UNAVAILABLE + BUSY},
         query=(Param("sync", "ask the channel before answering (open payments only)",
                      {"type": "boolean", "default": False}),),
     ),
@@ -111,7 +112,7 @@ ROUTES: tuple[Route, ...] = (
                   ("payment_under_review", "the channel's answer disagrees with the payment: it stays open "
                    "while operators look")),
             502: REJECTED,
-            503: UNAVAILABLE,
+            503: UNAVAILABLE + BUSY,
         },
     ),
     Route(
@@ -126,7 +127,7 @@ ROUTES: tuple[Route, ...] = (
             409: (("duplicate_merchant_refund_no", "merchant_refund_no was used with other parameters"),
                   ("payment_not_refundable", "the payment is not SUCCESS")),
             422: (("validation_failed", "invalid body, or the amount exceeds what is refundable"),),
-            503: (("channel_unavailable", "the payment's channel account is no longer configured"),),
+            503: (("channel_unavailable", "the payment's channel account is no longer configured"), *BUSY),
         },
         request="CreateRefundRequest",
     ),

@@ -48,6 +48,13 @@ class Route:
 
 NOT_FOUND: Codes = (("not_found", "no such object, or another merchant's"),)
 UNAVAILABLE: Codes = (("channel_unavailable", "the channel could not be reached: the outcome is unknown"),)
+BUSY: Codes = (
+    (
+        "busy",
+        "another write kept touching the same record (DynamoDB TransactionConflict): nothing was written; "
+        "send the same request again",
+    ),
+)
 REJECTED: Codes = (("channel_rejected", "the channel refused the request (details: payment_id, status)"),)
 AUTH: Codes = (
     ("missing_signature", "no Authorization header, or another scheme"),

@@ -329,6 +329,24 @@ def refresh_from_channel(d: Deps, payment: Payment, actor: str) -> Payment:
     return apply_queried_trade(d, payment, trade, actor)
 
 
+def watch_closed_payment(d: Deps, payment: Payment, actor: str) -> Payment:
+    """One look at a closed payment whose code the channel may still take (Payment.watch_until):
+    a trade the payer has opened since is closed at the channel, so it cannot be paid; one paid
+    is applied (a charge after close, refunded automatically)."""
+    account = d.channel_config.account(payment.account_id)
+    if account is None:
+        return payment
+    channel = d.channel(account)
+    trade = channel.query(payment.out_trade_no)
+    if trade.state == TradeState.OPEN:
+        try:
+            channel.close(payment.out_trade_no)
+        except ChannelError as exc:  # paid meanwhile, or unreachable: the next look tells
+            log.info("could not close the scanned code of %s: %s", payment.payment_id, exc.message)
+        return payment
+    return apply_queried_trade(d, payment, trade, actor)
+
+
 def close_payment(d: Deps, app: MerchantApp, payment_id: str, actor: str = "merchant") -> Payment:
     """Closes at the channel first, then locally; a payment the channel reports paid becomes
     SUCCESS (and the close answers 409), never CLOSED."""

@@ -23,7 +23,7 @@ from paymux.clock import CHINA, iso, parse_iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund, automatic_refund_id, refund_id_from_out_refund_no
-from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
+from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
 from paymux.services.outcomes import apply_trade_result
 from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
@@ -221,7 +221,11 @@ class _AccountRun:
             return base.classed("amount_mismatch", "the charge differs from its automatic refund")
         if abs((base.channel_fee or 0) - fee) > FEE_TOLERANCE:
             return base.classed("fee_mismatch", "fee of a charge refunded automatically")
-        return base.classed("matched", f"charge not kept; automatic refund {refund.status.value}")
+        if refund.status != RefundStatus.SUCCESS:
+            # the payer is still charged: a discrepancy until the refund has gone through
+            detail = f"charge not kept and not refunded: automatic refund {refund.status.value}"
+            return base.classed("status_mismatch", detail)
+        return base.classed("matched", "charge not kept; refunded automatically")
 
     def _compare(self, base: Record, payment: Payment, fee: int, row: StatementRow) -> Record:
         base = base.local(payment.payment_id, payment.status.value, payment.amount)

@@ -11,7 +11,7 @@ from paymux.domain.payment import Payment
 from paymux.domain.states import PaymentStatus
 from paymux.errors import PaymuxError
 from paymux.services.notifications import resend_unsent
-from paymux.services.payments import close_open_payment, refresh_from_channel
+from paymux.services.payments import close_open_payment, refresh_from_channel, watch_closed_payment
 from paymux.services.refunds import refresh_refund
 from paymux.store.payments import DUE_SHARDS
 
@@ -51,6 +51,9 @@ def sweep(d: Deps) -> SweepReport:
                 report.errors += 1
                 log.warning("sweep of %s deferred: %s", payment.payment_id, exc.message)
                 d.payments.reschedule(payment, now + 60)
+            except Exception:  # one item never stops the run; it is due again next minute
+                report.errors += 1
+                log.exception("sweep of %s failed", payment.payment_id)
     for refund in d.refunds.due(now):
         try:
             refresh_refund(d, refund)
@@ -58,6 +61,9 @@ def sweep(d: Deps) -> SweepReport:
         except PaymuxError as exc:
             report.errors += 1
             log.warning("sweep of refund %s deferred: %s", refund.refund_id, exc.message)
+        except Exception:
+            report.errors += 1
+            log.exception("sweep of refund %s failed", refund.refund_id)
     return report
 
 
@@ -78,12 +84,14 @@ def _check(d: Deps, payment: Payment, now: float, report: SweepReport) -> None:
 def _watch_closed(d: Deps, payment: Payment, now: float, report: SweepReport) -> None:
     """A payment closed while the channel had no trade for it: its code may still be paid
     until it expires at the channel (Alipay's precreate makes the trade when scanned), and the
-    callback of such a charge may be lost. Asked until then; a charge found is refunded
-    automatically (services/duplicates), which ends the watch."""
+    callback of such a charge may be lost. Asked until then, the last time at or after the
+    watch's end; a trade found open (scanned, not paid) is closed at the channel, a charge found
+    is refunded automatically (services/duplicates), which ends the watch."""
+    updated = watch_closed_payment(d, payment, actor="closed_watch")
+    report.queried += 1
+    if updated.version != payment.version:
+        return
     if now >= payment.watch_until:
         d.payments.stop_watching(payment)
-        return
-    updated = refresh_from_channel(d, payment, actor="closed_watch")
-    report.queried += 1
-    if updated.version == payment.version:
+    else:
         d.payments.reschedule(payment, next_check_at(payment, now))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from paymux.errors import IllegalTransition
+from paymux.errors import Busy, IllegalTransition
 
 _ATTR = dict[str, Any]
 TOKEN_LENGTH = 36  # DynamoDB's limit for a ClientRequestToken
@@ -72,16 +75,37 @@ def request_token(table: str, operation: str, items: list[dict[str, Any]]) -> st
     return hashlib.sha256(canonical.encode()).hexdigest()[:TOKEN_LENGTH]
 
 
-def transact(client: Any, table: str, operation: str, items: list[dict[str, Any]]) -> None:
-    """Every TransactWriteItems goes through here, with its operation's token. A cancelled
-    transaction raises TransactionCanceledException as before (callers read its reasons)."""
-    try:
-        client.transact_write_items(
-            TransactItems=items, ClientRequestToken=request_token(table, operation, items)
-        )
-    except client.exceptions.IdempotentParameterMismatchException as exc:
-        # Only a digest collision gets here: to the caller it is a write that lost a race.
-        raise IllegalTransition(f"{operation}: its request token was used by other items") from exc
+CONFLICT_RETRIES = 4  # then Busy (503): nothing was written, the caller may send it again
+CONFLICT_BACKOFF = 0.02  # seconds, doubled per retry, with full jitter
+
+
+def transact(
+    client: Any,
+    table: str,
+    operation: str,
+    items: list[dict[str, Any]],
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Every TransactWriteItems goes through here, with its operation's token. DynamoDB cancels
+    a transaction that meets another one in progress on one of its items (TransactionConflict;
+    botocore does not retry it): such a cancellation, with no condition failed, is retried a
+    few times and then raised as Busy. Any other cancellation raises TransactionCanceledException
+    as before (callers read its reasons)."""
+    token = request_token(table, operation, items)
+    for retry in range(CONFLICT_RETRIES + 1):
+        try:
+            client.transact_write_items(TransactItems=items, ClientRequestToken=token)
+            return
+        except client.exceptions.IdempotentParameterMismatchException as exc:
+            # Only a digest collision gets here: to the caller it is a write that lost a race.
+            raise IllegalTransition(f"{operation}: its request token was used by other items") from exc
+        except client.exceptions.TransactionCanceledException as exc:
+            codes = set(cancellation_codes(exc))
+            if "TransactionConflict" not in codes or not codes <= {"TransactionConflict", "None"}:
+                raise
+            if retry == CONFLICT_RETRIES:
+                raise Busy(f"{operation}: another write kept touching the same items; retry") from exc
+            sleep(random.uniform(0, CONFLICT_BACKOFF * 2**retry))  # noqa: S311 - jitter, not secrecy
 
 
 def cancellation_reasons(exc: Exception) -> list[dict[str, Any]]:
