@@ -302,3 +302,27 @@ def test_a_double_charge_whose_automatic_refund_failed_is_a_discrepancy(world: W
     (account,) = [a for a in summary["accounts"] if a["account_id"] == world.account_id]
     assert account["counts"]["payment"]["status_mismatch"] == 1
     assert account["counts"]["payment"]["matched"] == 1  # the charge the payment kept
+
+
+def test_reconciliation_refunds_a_charge_after_close_nothing_else_found(world: World, alipay: Alipay):
+    """A charge after close that no notify and no sweeper query brought in (here the sweeper
+    never ran) is found in the next day's statement and refunded automatically there; the day's
+    report still lists it, with what was done."""
+    for account in world.d.channel_config.accounts():
+        if account.account_id != alipay.account_id and account.enabled:
+            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    status, created = world.create(method="alipay.qr", amount=1500)
+    assert status == 201
+    out_trade_no = world.out_trade_no(created["id"])
+    assert world.close(created["id"])[1]["status"] == "CLOSED"
+    world.catcher.forward = False  # every notify is lost
+    alipay.sandbox.pay(alipay.app_id, out_trade_no)
+    assert world.d.refunds.get(automatic_refund_id(out_trade_no)) is None
+
+    summary = reconcile(world, today(world))
+    (account,) = [a for a in summary["accounts"] if a["account_id"] == alipay.account_id]
+    assert account["counts"]["payment"]["status_mismatch"] == 1
+    refund = world.d.refunds.get(automatic_refund_id(out_trade_no))
+    assert refund is not None and refund.status == "SUCCESS" and refund.kind == "automatic"
+    assert [key for key in alipay.sandbox.refunds] == [(out_trade_no, refund.out_refund_no)]
+    assert world.d.payments.get(created["id"]).status == "CLOSED"

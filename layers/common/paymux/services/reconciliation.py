@@ -210,8 +210,7 @@ class _AccountRun:
             else:
                 self._record(base.classed("channel_only", f"paid locally on {paid_day}, not this day"))
         else:
-            detail = f"paid at the channel, {payment.status.value} locally: needs an operator"
-            self._record(base.classed("status_mismatch", detail))
+            self._record(self._refund_unkept(base, payment, row))
 
     @staticmethod
     def _automatic(base: Record, refund: Refund, fee: int) -> Record:
@@ -247,20 +246,8 @@ class _AccountRun:
         becomes SUCCESS (with its audit event) and the merchant is notified."""
         if mismatch := payment_row_mismatch(row, payment, self._account):
             return base.classed(mismatch[0], mismatch[1] + " (not repaired)")
-        trade = TradeResult(
-            out_trade_no=row.out_trade_no,
-            state=TradeState.PAID,
-            amount=row.amount,
-            currency=row.currency,
-            channel_trade_no=row.channel_trade_no,
-            paid_at=parse_iso(row.occurred_at),
-            mchid=row.mchid,
-            appid=row.appid,
-            raw_state=row.status,
-            carries=row.carries,
-        )
         try:
-            updated = apply_trade_result(self._d, payment, trade, actor=ACTOR)
+            updated = apply_trade_result(self._d, payment, _paid_trade(row), actor=ACTOR)
         except PaymuxError as exc:
             return base.classed("status_mismatch", f"not repaired: {exc.message}")
         if updated.status != PaymentStatus.SUCCESS:
@@ -269,6 +256,22 @@ class _AccountRun:
         repair = {"out_trade_no": row.out_trade_no, "payment_id": payment.payment_id}
         self.report.repairs.append(repair | {"from_status": base.local_status})
         return base.classed("status_mismatch", f"repaired {base.local_status} → SUCCESS by reconciliation")
+
+    def _refund_unkept(self, base: Record, payment: Payment, row: StatementRow) -> Record:
+        """Paid at the channel, CLOSED or FAILED here (a charge after close that no callback or
+        query brought in): applied like a late callback, which refunds it automatically. Still
+        a discrepancy of the day, reported with what was done."""
+        if mismatch := payment_row_mismatch(row, payment, self._account):
+            return base.classed(mismatch[0], mismatch[1] + " (not refunded)")
+        detail = f"paid at the channel after it was {payment.status.value} here"
+        try:
+            apply_trade_result(self._d, payment, _paid_trade(row), actor=ACTOR)
+        except PaymuxError as exc:  # recorded; the sweeper places the refund
+            log.warning("automatic refund of %s not placed yet: %s", row.out_trade_no, exc.message)
+        refund = self._d.refunds.get(automatic_refund_id(row.out_trade_no))
+        if refund is None:
+            return base.classed("status_mismatch", detail + ": not refunded, needs an operator")
+        return base.classed("status_mismatch", detail + f": refunded automatically ({refund.status.value})")
 
     def _refund_row(self, row: StatementRow) -> None:
         fee = -expected_fee(row.amount, self._account.fee_rate)
@@ -346,3 +349,19 @@ def reconcile_day(d: Deps, day: date | None = None) -> ReconciliationSummary:
     reports.put_csv(keys["discrepancies"], CSV_COLUMNS, (r.csv_row() for r in records))
     reports.put_json(keys["summary"], summary.to_dict())
     return summary
+
+
+def _paid_trade(row: StatementRow) -> TradeResult:
+    """A statement's payment row as the channel's word that the trade was paid."""
+    return TradeResult(
+        out_trade_no=row.out_trade_no,
+        state=TradeState.PAID,
+        amount=row.amount,
+        currency=row.currency,
+        channel_trade_no=row.channel_trade_no,
+        paid_at=parse_iso(row.occurred_at),
+        mchid=row.mchid,
+        appid=row.appid,
+        raw_state=row.status,
+        carries=row.carries,
+    )
