@@ -99,6 +99,10 @@ def test_abnormal_then_success_by_callback_after_an_operator_reissues_it_with_op
     world.run_notifier()
     types = [b["type"] for b in notification_bodies(world.merchant_endpoint)]
     assert types.count("refund.succeeded") == 1 and "refund.abnormal" in types
+    (succeeded,) = [
+        b for b in notification_bodies(world.merchant_endpoint) if b["type"] == "refund.succeeded"
+    ]
+    assert succeeded["data"]["object"]["reissued_to"] == "user_bank_card"  # the merchant is told where
 
 
 def test_apply_abnormal_refuses_a_refund_that_is_not_abnormal(world: World, monkeypatch):
@@ -207,3 +211,18 @@ def test_reconciliation_compares_an_abnormal_refund_as_abnormal(world: World):
     summary = reconcile(world, today(world))
     assert summary["counts"]["refund"] == NO_CLASSES | {"matched": 1}
     assert world.d.refunds.get(body["id"]).status == "ABNORMAL"  # reconciliation changes nothing
+
+
+def test_a_refund_reissued_to_the_merchants_card_says_so(world: World, monkeypatch):
+    """The money of an ABNORMAL refund re-issued to the merchant's own bank account never reached
+    the payer: the merchant must pay them back itself, so the refund says where it went."""
+    for name, value in world.stack.env.items():
+        monkeypatch.setenv(name, value)
+    _, body = abnormal_refund(world)
+    world.sandbox.auto_complete_refunds = True
+    run(parse(["refunds", "apply-abnormal", body["id"], "--to", "merchant-card"]))
+    assert world.sandbox.wait_for_callbacks(timeout=10)
+    status, shown = world.call(
+        "get_refund.json", path=f"/v1/refunds/{body['id']}", path_params={"refund_id": body["id"]}
+    )
+    assert (status, shown["status"], shown["reissued_to"]) == (200, "SUCCESS", "merchant_bank_card")

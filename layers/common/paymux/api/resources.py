@@ -157,6 +157,11 @@ class RefundResource(_Resource):
     channel_refund_no: str | None = Field(description="the channel's refund number, once known")
     created_at: IsoTime = Field(description="ISO 8601 UTC")
     succeeded_at: IsoTime | None = Field(description="when the money went back to the payer")
+    reissued_to: Literal["merchant_bank_card", "user_bank_card"] | None = Field(
+        description="an ABNORMAL refund re-issued by paymux's operators: to the merchant's own bank "
+        "account (merchant_bank_card: the money did not reach the payer, the merchant pays them back "
+        "itself) or to another debit card of the payer (user_bank_card); null otherwise"
+    )
     failure: Failure | None = Field(description="why the refund FAILED (or is ABNORMAL)")
 
 

@@ -51,6 +51,9 @@ class Refund:
     failure_code: str = ""
     failure_message: str = ""
     updated_at: float = 0.0
+    # an ABNORMAL refund re-issued by an operator: merchant_bank_card (the money went to the
+    # merchant's own bank account: the merchant pays the payer back itself) or user_bank_card
+    reissued_to: str = ""
     kind: str = "merchant"  # or "automatic"
     out_trade_no: str = ""  # automatic: the attempt refunded (merchant: the payment's own)
     account_id: str = ""  # automatic: the attempt's account
@@ -81,6 +84,7 @@ class Refund:
             "channel_refund_no": self.channel_refund_no or None,
             "created_at": iso(self.created_at),
             "succeeded_at": iso(self.succeeded_at) if self.succeeded_at else None,
+            "reissued_to": self.reissued_to or None,
             "failure": (
                 {"code": self.failure_code, "message": self.failure_message} if self.failure_code else None
             ),

@@ -60,6 +60,8 @@ def apply_abnormal_refund(
         bank_account=bank_account if destination == "USER_BANK_CARD" else "",
         real_name=real_name if destination == "USER_BANK_CARD" else "",
     )
+    d.refunds.record_reissue(refund, destination.lower())
+    refund = d.refunds.get(refund_id) or refund
     result = apply(request)
     log.info("abnormal refund %s re-issued to %s: %s", refund_id, destination, result.raw_status)
     return apply_refund_result(d, refund, result, actor="operator")

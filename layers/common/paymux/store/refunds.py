@@ -271,6 +271,18 @@ class RefundStore:
             next_check_at,
         )
 
+    def record_reissue(self, refund: Refund, destination: str) -> None:
+        """Where an ABNORMAL refund is re-issued to (merchant_bank_card, user_bank_card), before
+        the channel is asked; the merchant sees it on the refund from then on."""
+        self._ddb.update_item(
+            TableName=self._table,
+            Key=refund_key(refund.refund_id),
+            UpdateExpression="SET reissued_to = :to",
+            ConditionExpression="#status = :abnormal",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":to": to_attr(destination), ":abnormal": to_attr("ABNORMAL")},
+        )
+
     def record_attempt(self, refund: Refund, error_code: str, next_check_at: float) -> None:
         """A submission the channel refused for now (a transient error): counted, with its code,
         and the next attempt scheduled (same out_refund_no)."""
