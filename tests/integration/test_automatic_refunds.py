@@ -18,6 +18,13 @@ from tests.integration.test_refunds import wait_until
 from tests.support import invoke
 
 
+def only_alipay(world: World, alipay: Alipay) -> None:
+    """Every other channel account disabled: a create routes to the Alipay sandbox."""
+    for account in world.d.channel_config.accounts():
+        if account.account_id != alipay.account_id and account.enabled:
+            world.d.channel_config.put_account(replace(account, enabled=False), None)
+
+
 def second_attempt(world: World, created: dict[str, Any]) -> tuple[str, str]:
     """An abandoned first attempt and a second one, both open at WeChat Pay: (first, second)."""
     first = world.d.payments.get(created["id"])
@@ -176,9 +183,7 @@ def test_a_charge_after_close_on_alipay_is_not_acknowledged_until_refunded(world
 
 
 def test_a_charge_after_close_is_followed_up_and_reconciled_against_its_refund(world: World, alipay: Alipay):
-    for account in world.d.channel_config.accounts():
-        if account.account_id != alipay.account_id and account.enabled:
-            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    only_alipay(world, alipay)
     status, created = world.create(method="alipay.qr", amount=1500)
     assert status == 201
     out_trade_no = world.out_trade_no(created["id"])
@@ -213,9 +218,7 @@ def test_a_charge_after_close_whose_notify_is_lost_is_found_by_the_sweeper(world
     be paid until it expires there. If Alipay's notifies of that charge never arrive, the sweeper
     finds it: the closed payment stays on its index until the code's expiry (plus a grace), and
     the charge is refunded automatically. After the watch ends, the payment leaves the index."""
-    for account in world.d.channel_config.accounts():
-        if account.account_id != alipay.account_id and account.enabled:
-            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    only_alipay(world, alipay)
     status, created = world.create(method="alipay.qr", amount=1500, expires_in=1800)
     assert status == 201
     out_trade_no = world.out_trade_no(created["id"])
@@ -236,9 +239,7 @@ def test_a_charge_after_close_whose_notify_is_lost_is_found_by_the_sweeper(world
 
 
 def test_a_closed_payment_is_watched_only_until_its_code_expires(world: World, alipay: Alipay):
-    for account in world.d.channel_config.accounts():
-        if account.account_id != alipay.account_id and account.enabled:
-            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    only_alipay(world, alipay)
     status, created = world.create(method="alipay.qr", amount=1500, expires_in=600)
     assert status == 201
     assert world.close(created["id"])[1]["status"] == "CLOSED"
@@ -253,9 +254,7 @@ def test_a_closed_payment_is_watched_only_until_its_code_expires(world: World, a
 def test_the_watch_asks_once_more_at_its_end(world: World, alipay: Alipay):
     """The watch's queries thin out with age, so its last look is the one at the end: a code paid
     after the look before it, with every notify lost, is still found and refunded."""
-    for account in world.d.channel_config.accounts():
-        if account.account_id != alipay.account_id and account.enabled:
-            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    only_alipay(world, alipay)
     status, created = world.create(method="alipay.qr", amount=1500, expires_in=5000)
     assert status == 201
     out_trade_no = world.out_trade_no(created["id"])
@@ -273,9 +272,7 @@ def test_the_watch_asks_once_more_at_its_end(world: World, alipay: Alipay):
 def test_a_scanned_code_of_a_closed_payment_is_closed_at_the_channel(world: World, alipay: Alipay):
     """A payer who scanned the code after the merchant closed the payment has made the trade at
     Alipay: the watch closes it there, so it cannot be paid at all."""
-    for account in world.d.channel_config.accounts():
-        if account.account_id != alipay.account_id and account.enabled:
-            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    only_alipay(world, alipay)
     status, created = world.create(method="alipay.qr", amount=1500, expires_in=1800)
     assert status == 201
     out_trade_no = world.out_trade_no(created["id"])
@@ -308,9 +305,7 @@ def test_reconciliation_refunds_a_charge_after_close_nothing_else_found(world: W
     """A charge after close that no notify and no sweeper query brought in (here the sweeper
     never ran) is found in the next day's statement and refunded automatically there; the day's
     report still lists it, with what was done."""
-    for account in world.d.channel_config.accounts():
-        if account.account_id != alipay.account_id and account.enabled:
-            world.d.channel_config.put_account(replace(account, enabled=False), None)
+    only_alipay(world, alipay)
     status, created = world.create(method="alipay.qr", amount=1500)
     assert status == 201
     out_trade_no = world.out_trade_no(created["id"])
