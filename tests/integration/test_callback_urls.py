@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,21 +29,13 @@ from paymux.deps import Deps, set_deps
 from paymux.errors import ChannelUnavailable
 from sandbox.wechat import WeChatSandbox, generate_merchant
 from tests.integration.conftest import World
+from tests.integration.test_refunds import wait_until
 from tests.support import invoke
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 REFUNDS = "/v3/refund/domestic/refunds"
 API_ID = "a1b2c3d4e5"  # what API Gateway would assign to HttpApi
 DEPLOYED_STACK = "paymux-dev"
-
-
-def wait_until(check: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def deployed_environment(stack: LocalStack) -> dict[str, str]:
