@@ -25,13 +25,16 @@ BARE_LABEL = 'bare: import boto3; boto3.client("dynamodb")'
 DEFAULT_JSON = staging.REPO / "bench" / ".out" / "cold_start.json"
 # What paymux.deps builds on a function's first invocation: every function reads DynamoDB and
 # Secrets Manager (merchant keys / channel credentials); these also enqueue or write reports.
+# With the template's default PublicBaseUrl (empty), a function's first callback URL reads the
+# API's domain from SSM (paymux.deps.callback_base): every first create and refund does.
 BASE_CLIENTS = ("dynamodb", "secretsmanager")
 EXTRA_CLIENTS: dict[str, tuple[str, ...]] = {
+    "create_payment": ("ssm",),
     "close_payment": ("sqs",),
     "channel_callback": ("sqs",),
     "notify_merchant": ("sqs",),
     "sweeper": ("sqs",),
-    "refund_payment": ("sqs",),
+    "refund_payment": ("sqs", "ssm"),
     "reconcile": ("s3",),
 }
 CHILD_TIMEOUT_S = 120

@@ -12,7 +12,7 @@ from typing import Any
 
 LABEL_WIDTH = 46
 BUSY_LOAD_PER_CPU = 0.5
-_SHORT = {"dynamodb": "ddb", "secretsmanager": "sm", "sqs": "sqs", "s3": "s3"}
+_SHORT = {"dynamodb": "ddb", "secretsmanager": "sm", "sqs": "sqs", "s3": "s3", "ssm": "ssm"}
 
 
 def environment(load: tuple[float, float] | None = None) -> dict[str, Any]:
