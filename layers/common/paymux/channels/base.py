@@ -22,9 +22,29 @@ class TradeState(StrEnum):
     FAILED = "FAILED"
 
 
+AccountMode = Literal["direct", "provider"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubMerchant:
+    """The merchant a provider-mode account acts for (one binding). Its names follow the
+    channel: WeChat Pay's `sub_mchid`/`sub_appid`; for an Alipay third-party application the
+    authorizing merchant's `user_id` (2088…, a notify's seller_id) and its `auth_app_id`, with
+    its `app_auth_token` (kept in Secrets Manager, never in DynamoDB); for UnionPay the merId an
+    acquirer assigned."""
+
+    binding_id: str
+    merchant_id: str
+    sub_mchid: str = ""
+    sub_appid: str = ""
+    app_auth_token: str = field(default="", repr=False)
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelAccount:
-    """One merchant account at a provider, as configured (credentials are fetched separately)."""
+    """One merchant account at a provider, as configured (credentials are fetched separately).
+    `direct`: the merchant `owner`'s own account; `provider`: paymux's service-provider account,
+    used only on behalf of a bound sub-merchant (SubMerchant)."""
 
     account_id: str
     provider: str
@@ -37,6 +57,8 @@ class ChannelAccount:
     priority: int = 100
     fee_rate: str = "0.0060"
     merchants: tuple[str, ...] = ()  # empty: every merchant may use it
+    mode: AccountMode = "direct"
+    owner: str = ""  # the merchant a direct account belongs to
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +121,9 @@ class TradeResult:
     appid: str = ""
     raw_state: str = ""
     carries: frozenset[str] = CHECKED_FIELDS
+    # provider mode: the sub-merchant the channel says the trade belongs to (SubMerchant names)
+    sub_mchid: str = ""
+    sub_appid: str = ""
 
 
 class RefundState(StrEnum):
@@ -153,6 +178,7 @@ class RefundResult:
     channel_refund_no: str = ""
     succeeded_at: float | None = None
     raw_status: str = ""
+    sub_mchid: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +232,7 @@ class StatementRow:
     # The checked fields (CHECKED_FIELDS) this statement format has for every row; the others
     # are compared only when present. Reconciliation never repairs from an incomplete row.
     carries: frozenset[str] = CHECKED_FIELDS
+    sub_mchid: str = ""
 
 
 @dataclass(frozen=True, slots=True)

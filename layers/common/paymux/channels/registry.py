@@ -8,7 +8,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from paymux.channels.base import CHECKED_FIELD_LABELS, Channel, ChannelAccount, RefundErrorClass
+from paymux.channels.base import CHECKED_FIELD_LABELS, Channel, ChannelAccount, RefundErrorClass, SubMerchant
 from paymux.channels.http import HttpClient
 from paymux.clock import Clock
 from paymux.domain.methods import FAMILIES
@@ -41,9 +41,17 @@ def provider_classes(method: str) -> list[Any]:
 
 
 def build_channel(
-    account: ChannelAccount, credentials: Mapping[str, Any], http: HttpClient, clock: Clock
+    account: ChannelAccount,
+    credentials: Mapping[str, Any],
+    http: HttpClient,
+    clock: Clock,
+    sub_merchant: SubMerchant | None = None,
 ) -> Channel:
-    channel: Channel = channel_class(account.provider)(account, credentials, http, clock)
+    """A client of `account`; of a provider-mode account on behalf of `sub_merchant` (without
+    one, a provider-mode client can still verify callbacks and fetch provider-wide statements)."""
+    cls = channel_class(account.provider)
+    extra = {"sub_merchant": sub_merchant} if sub_merchant is not None else {}
+    channel: Channel = cls(account, credentials, http, clock, **extra)
     return channel
 
 

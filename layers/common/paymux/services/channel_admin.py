@@ -27,6 +27,8 @@ IMMUTABLE = ("account_id", "provider")  # the callback URL and the secret are na
 def public(record: AccountRecord) -> dict[str, Any]:
     """The channel_account resource: the configuration and its last change, no credentials."""
     fields = asdict(record.account)
+    for later in ("mode", "owner"):  # not part of the resource until accounts have owners
+        fields.pop(later)
     fields["products"] = list(record.account.products)
     fields["merchants"] = list(record.account.merchants)
     return {
@@ -166,6 +168,8 @@ def _merged(current: ChannelAccount, changes: dict[str, Any]) -> ChannelAccount:
 
 def _fields(account: ChannelAccount) -> dict[str, Any]:
     fields = asdict(account)
+    for later in ("mode", "owner"):  # not configurable until accounts have owners
+        fields.pop(later)
     fields["products"] = list(account.products)
     fields["merchants"] = list(account.merchants)
     fields["fee_rate"] = str(account.fee_rate)  # items written as a number before validation
