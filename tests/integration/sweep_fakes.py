@@ -149,7 +149,7 @@ def write_open_payment(d: Any, payment: Payment, due_at: float) -> None:
 
 
 def replace_merchants(account: ChannelAccount | None, merchants: tuple[str, ...]) -> ChannelAccount:
-    from dataclasses import replace  # noqa: PLC0415
+    from dataclasses import replace
 
     assert account is not None
     return replace(account, merchants=merchants)
