@@ -158,14 +158,17 @@ def run_sweeper() -> dict[str, Any]:
     d = deps()
     plan = invoke("sweeper", {})
     totals = dict.fromkeys(SWEEP_COUNTS, 0)
-    while messages := d.sqs.receive_message(
-        QueueUrl=d.settings.sweep_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-    ).get("Messages", []):
+    url = getattr(d.settings, "sweep_queue_url", "")  # none before the fan-out: plan is the sweep
+    while url and (
+        messages := d.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
+    ):
         result = invoke("sweep_worker", {"Records": sweep_records(messages)})
         failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
         for m in messages:
             if m["MessageId"] not in failed:
-                d.sqs.delete_message(QueueUrl=d.settings.sweep_queue_url, ReceiptHandle=m["ReceiptHandle"])
+                d.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         for name in SWEEP_COUNTS:
             totals[name] += result["report"][name]
-    return {**plan, **totals}
+    return {**totals, **plan} if not url else {**plan, **totals}

@@ -46,26 +46,6 @@ def due_entry(world: World, payment_id: str) -> tuple[str, str] | None:
     return (item["GSI1PK"]["S"], item["GSI1SK"]["S"]) if "GSI1PK" in item else None
 
 
-def test_one_run_checks_every_due_payment_of_a_shard_not_only_the_first_100(world: World, fakes):
-    account = add_account(world, "many")
-    now = world.clock()
-    payments = [
-        sweep_fakes.open_payment(account, merchant_id(world), world.app_id, now - 120, shard=3)
-        for _ in range(250)
-    ]
-    for payment in payments:
-        sweep_fakes.write_open_payment(world.d, payment, due_at=now - 60)
-
-    report = run_sweeper()
-
-    assert report["queried"] == 250
-    assert sorted(fakes.asked(account.account_id)) == sorted(p.out_trade_no for p in payments)
-    for payment in payments:  # each asked once, and next in a minute (the first tier)
-        entry = due_entry(world, payment.payment_id)
-        assert entry is not None and entry[1].startswith(iso(world.clock() + 60)[:15])
-    assert run_sweeper()["queried"] == 0  # nothing due again yet
-
-
 def test_a_second_planner_run_while_the_first_holds_the_lease_does_nothing(world: World, fakes):
     account = add_account(world, "lease")
     now = world.clock()

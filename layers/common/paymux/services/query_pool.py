@@ -22,6 +22,7 @@ from typing import Any
 DEFAULT_RATE = 20.0  # queries per second per account, for a class that declares none
 DEFAULT_CONCURRENCY = 4
 MAX_LANES = 32  # threads per account in one worker, whatever a class declares
+_EPSILON = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +61,8 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
                 self._at = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - _EPSILON:  # a float a hair short of a token is one
+                    self._tokens = max(0.0, self._tokens - 1)
                     return
                 wait = (1 - self._tokens) / self._rate
             self._sleep(wait)

@@ -34,7 +34,7 @@ class PlanReport:
     unsent: int = 0  # claims given back because SQS did not take their message
     stopped_early: bool = False  # the run's time was up; the rest is due next minute
     lag_seconds: float = 0.0
-    outbox_oldest_age_seconds: float = 0.0
+    outbox_lag_seconds: float = 0.0
 
 
 def due_index(d: Deps) -> DueIndex:
@@ -59,9 +59,9 @@ def emit_lag(index: DueIndex, now: float, report: PlanReport) -> None:
     oldest = [o for o in (index.oldest("payment"), index.oldest("refund")) if o]
     report.lag_seconds = max(0.0, now - min(map(_time_of, oldest))) if oldest else 0.0
     outbox = index.oldest("outbox")
-    report.outbox_oldest_age_seconds = max(0.0, now - _time_of(outbox)) if outbox else 0.0
+    report.outbox_lag_seconds = max(0.0, now - _time_of(outbox)) if outbox else 0.0
     emit_metric("SweeperLagSeconds", report.lag_seconds, "Seconds")
-    emit_metric("OutboxOldestAgeSeconds", report.outbox_oldest_age_seconds, "Seconds")
+    emit_metric("OutboxOldestAgeSeconds", report.outbox_lag_seconds, "Seconds")
 
 
 def _time_of(sk: str) -> float:
