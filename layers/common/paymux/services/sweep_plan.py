@@ -53,12 +53,13 @@ def cutoff(kind: Kind, now: float) -> str:
     return iso(now) + "~"
 
 
-def emit_lag(index: DueIndex, now: float, report: PlanReport) -> None:
-    """SweeperLagSeconds: how long the oldest due payment or refund has waited;
-    OutboxOldestAgeSeconds: the same for the notification outbox."""
-    oldest = [o for o in (index.oldest("payment"), index.oldest("refund")) if o]
-    report.lag_seconds = max(0.0, now - min(map(_time_of, oldest))) if oldest else 0.0
-    outbox = index.oldest("outbox")
+def emit_lag(oldest: dict[Kind, str], now: float, report: PlanReport) -> None:
+    """SweeperLagSeconds: how long the oldest due payment or refund had waited at the start of
+    the run; OutboxOldestAgeSeconds: the same for the notification outbox. From the due pages
+    themselves (each key's first entry is its oldest): no extra reads."""
+    due = [oldest[k] for k in ("payment", "refund") if k in oldest]
+    report.lag_seconds = max(0.0, now - min(map(_time_of, due))) if due else 0.0
+    outbox = oldest.get("outbox")
     report.outbox_lag_seconds = max(0.0, now - _time_of(outbox)) if outbox else 0.0
     emit_metric("SweeperLagSeconds", report.lag_seconds, "Seconds")
     emit_metric("OutboxOldestAgeSeconds", report.outbox_lag_seconds, "Seconds")
@@ -72,15 +73,18 @@ def plan(d: Deps, now: float, time_left: Callable[[], float]) -> PlanReport:
     """Claims and sends every due entry of every kind, in rounds of CHUNK keys, until done or
     until `time_left()` (seconds) runs low."""
     index, queue = due_index(d), sweep_queue(d)
-    report = PlanReport()
-    emit_lag(index, now, report)
-    with ThreadPoolExecutor(max_workers=CLAIM_THREADS, thread_name_prefix="claim") as pool:
-        for kind in KINDS:
-            for chunk in _chunks(index.due(kind, cutoff(kind, now)), CHUNK):
-                if time_left() < 10:
-                    report.stopped_early = True
-                    return report
-                _claim_and_send(index, queue, pool, chunk, now, report)
+    report, oldest = PlanReport(), dict[Kind, str]()
+    try:
+        with ThreadPoolExecutor(max_workers=CLAIM_THREADS, thread_name_prefix="claim") as pool:
+            for kind in KINDS:
+                for chunk in _chunks(index.due(kind, cutoff(kind, now)), CHUNK):
+                    oldest[kind] = min(oldest.get(kind, chunk[0].due_sk), *(k.due_sk for k in chunk))
+                    if time_left() < 10:
+                        report.stopped_early = True
+                        return report
+                    _claim_and_send(index, queue, pool, chunk, now, report)
+    finally:
+        emit_lag(oldest, now, report)
     return report
 
 

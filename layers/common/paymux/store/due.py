@@ -105,20 +105,6 @@ class DueIndex:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def oldest(self, kind: Kind) -> str | None:
-        """The smallest GSI1SK of `kind` over all its keys (the sweeper's lag), or None."""
-        found = []
-        for pk in due_keys(kind):
-            page = self._ddb.query(
-                TableName=self._table,
-                IndexName="GSI1",
-                KeyConditionExpression="GSI1PK = :pk",
-                ExpressionAttributeValues={":pk": {"S": pk}},
-                Limit=1,
-            )
-            found += [i["GSI1SK"]["S"] for i in page.get("Items", [])]
-        return min(found, default=None)
-
     def claim(self, key: DueKey, claim_sk: str) -> bool:
         """Moves the entry to `claim_sk` (and to its shard) if it is still where the index
         showed it; False when a writer moved or removed it meanwhile."""
