@@ -107,7 +107,8 @@ def moto_in_process() -> Iterator[None]:
 
 
 def create_resources(workers: int) -> Settings:
-    props = load_template(staging.REPO / "template.yaml")["Resources"]["PaymuxTable"]["Properties"]
+    resources = load_template(staging.REPO / "template.yaml")["Resources"]
+    props = resources["PaymuxTable"]["Properties"]
     table = f"paymux-bench-{secrets.token_hex(3)}"
     ddb = boto3.client("dynamodb", region_name=REGION)
     ddb.create_table(
@@ -118,7 +119,11 @@ def create_resources(workers: int) -> Settings:
         GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
     )
     sqs = boto3.client("sqs", region_name=REGION)
-    urls = [sqs.create_queue(QueueName=f"{table}-{n}")["QueueUrl"] for n in ("sweep", "notify", "dlq")]
+    visibility = str(resources["SweepQueue"]["Properties"]["VisibilityTimeout"])  # as deployed: 180 s
+    urls = [
+        sqs.create_queue(QueueName=f"{table}-{n}", Attributes={"VisibilityTimeout": visibility})["QueueUrl"]
+        for n in ("sweep", "notify", "dlq")
+    ]
     return Settings(
         stage="bench",
         table=table,

@@ -40,8 +40,10 @@ def consume(settings: Settings, clock: Any, workers: int) -> int:
             if not page.get("Messages"):
                 break
             batch += page["Messages"]
+        if not batch and _queue_empty(d, settings.sweep_queue_url):
+            return done  # nothing visible, nothing in flight at another worker
         if not batch:
-            return done
+            continue
         messages = [(m["MessageId"], SweepMessage.parse(m["Body"])) for m in batch]
         failed = set(work(d, messages, pool, workers).failed)
         done += len(batch) - len(failed)
@@ -53,6 +55,12 @@ def consume(settings: Settings, clock: Any, workers: int) -> int:
             ]
             if entries:
                 d.sqs.delete_message_batch(QueueUrl=settings.sweep_queue_url, Entries=entries)
+
+
+def _queue_empty(d: Deps, url: str) -> bool:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = d.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return all(int(attributes[n]) == 0 for n in names)
 
 
 def sweep_run(settings: Settings, clock: Any, accounts: int, orders: int, workers: int) -> dict[str, Any]:

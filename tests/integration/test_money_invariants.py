@@ -339,6 +339,9 @@ class MoneyPaths(RuleBasedStateMachine):
         return sum(r.amount for r in back if r.state == RefundState.SUCCESS) == trade.amount
 
 
+# Every sweep step runs the real path (planner, SQS, worker): more calls than the one-process
+# sweep it replaced, so the whole property run needs longer than pytest's default 120 s.
+@pytest.mark.timeout(900)
 def test_money_paths_keep_their_invariants(stack: LocalStack) -> None:
     MoneyPaths.stack = stack
     run_state_machine_as_test(
