@@ -199,6 +199,21 @@ def test_a_message_whose_claim_was_taken_over_is_not_acted_on(world: World, fake
     assert fakes.asked() == [payment.out_trade_no]
 
 
+def test_a_message_delivered_twice_is_checked_once(world: World, fakes):
+    account = add_account(world, "twice")
+    now = world.clock()
+    payment = sweep_fakes.open_payment(account, merchant_id(world), world.app_id, now - 120)
+    sweep_fakes.write_open_payment(world.d, payment, due_at=now - 60)
+    ((message_id, message),) = planned_messages(world)
+
+    report = work(world.d, [(message_id, message), (message_id, message)], QueryPool())
+    again = work(world.d, [(message_id, message)], QueryPool())  # and once more, later
+
+    assert (report.queried, report.stale) == (1, 1)
+    assert (again.queried, again.stale) == (0, 1)
+    assert fakes.asked() == [payment.out_trade_no]
+
+
 class DelaysRecorded:
     """The real SQS client, except that a message to the sweep queue is held, its DelaySeconds
     recorded, until `flush` sees the test's clock reach its time (moto would hold it for that

@@ -4,17 +4,21 @@ and account for every message (see paymux.services.sweeper for the whole design)
 The items are read with BatchGetItem and ConsistentRead; an item is checked only if it still
 holds the claim its message names (then it was due when claimed, and nobody has moved it
 since) and the claim leaves a whole check's time (MAX_CHECK_SECONDS), so a claim never expires
-under a running check. Anything else is stale: the item was settled, rescheduled by a writer,
-or claimed again by a later planner run whose message will do the work."""
+under a running check; and only once this worker has taken the claim (a conditional move of
+the entry one second on), so that a message SQS delivers twice is checked once. Anything else
+is stale: the item was settled, rescheduled by a writer, taken by another delivery, or claimed
+again by a later planner run whose message will do the work."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from paymux.channels.registry import PROVIDERS, channel_class
+from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
@@ -22,12 +26,14 @@ from paymux.services import sweep_checks
 from paymux.services.query_pool import QueryLimits, QueryPool, Task
 from paymux.services.sweep_plan import due_index
 from paymux.services.sweep_schedule import MAX_CHECK_SECONDS
+from paymux.store.due import due_sk
 from paymux.store.dynamo import from_item
 from paymux.store.payments import payment_from_item, payment_key
 from paymux.store.refunds import refund_from_item
 from paymux.store.sweep_queue import SweepMessage
 
 log = logging.getLogger("paymux")
+TAKE_THREADS = 16  # conditional UpdateItems in flight while taking a batch's claims
 # Re-sending a notification asks no channel: bounded only to keep SQS calls reasonable.
 OUTBOX_LIMITS = QueryLimits(rate_per_second=500.0, concurrency=8)
 COUNTERS = {
@@ -53,8 +59,9 @@ class WorkReport:
 @dataclass(frozen=True, slots=True)
 class Claimed:
     message_id: str
-    message: SweepMessage
+    message: SweepMessage  # once taken, naming the taken entry as its claim
     item: dict[str, Any]  # attribute-value form, as read
+    claim: str  # the claim the message came with
 
 
 def work(
@@ -75,16 +82,30 @@ def work(
 def _still_claimed(
     d: Deps, messages: Sequence[tuple[str, SweepMessage]], now: float, report: WorkReport
 ) -> list[Claimed]:
-    items = due_index(d).get_items([m.key.table_key for _, m in messages])
-    claimed = []
+    index = due_index(d)
+    items = index.get_items([m.key.table_key for _, m in messages])
+    held = []
     for message_id, message in messages:
         item = items.get((message.pk, message.sk))
         holds = item is not None and item.get("GSI1SK", {}).get("S") == message.claim
         if item is None or not holds or now + MAX_CHECK_SECONDS > message.until:
             report.stale += 1
             continue
-        claimed.append(Claimed(message_id, message, item))
-    return claimed
+        held.append(Claimed(message_id, message, item, message.claim))
+    # Taking a claim moves the entry one second on (a conditional write): of two deliveries of
+    # one message (SQS delivers at least once), only one takes it; the other is stale.
+    with ThreadPoolExecutor(max_workers=TAKE_THREADS, thread_name_prefix="take") as pool:
+        taken = list(pool.map(lambda c: index.release(c.message.key, c.claim, _taken(c.message)), held))
+    report.stale += taken.count(False)
+    return [
+        Claimed(c.message_id, replace(c.message, claim=_taken(c.message)), c.item, c.claim)
+        for c, ok in zip(held, taken, strict=True)
+        if ok
+    ]
+
+
+def _taken(message: SweepMessage) -> str:
+    return due_sk(iso(message.until + 1), message.key.item_id)
 
 
 def _payments_of_refunds(d: Deps, claimed: list[Claimed]) -> dict[str, dict[str, Any]]:
@@ -138,9 +159,10 @@ def _account_for(d: Deps, entry: Claimed, result: Any, now: float, report: WorkR
         report.errors += 1
         log.warning("sweep of %s deferred: %s", item_id, result.message)
         sweep_checks.release(d, entry.message, item_id, now + sweep_checks.DEFER_SECONDS)
-    elif isinstance(result, Exception):  # SQS delivers it again while the claim holds
+    elif isinstance(result, Exception):  # SQS delivers it again: the claim is given back for it
         report.errors += 1
         report.failed.append(entry.message_id)
+        due_index(d).release(entry.message.key, entry.message.claim, entry.claim)
         log.error("sweep of %s failed", item_id, exc_info=result)
     elif result in COUNTERS:
         counter = COUNTERS[result]

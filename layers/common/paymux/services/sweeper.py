@@ -22,7 +22,9 @@ An item is never checked by two workers at once (in steady state): the planner's
 the entry's GSI1SK CLAIM_SECONDS ahead, conditioned on it being where the index showed it, so
 no later run sees it while its message waits; the message names the claim; a worker checks an
 item only while it holds that claim with at least MAX_CHECK_SECONDS (the worker's timeout) to
-spare, and ends the claim with a conditional move to the next check (`release`). A message
+spare, and after taking it (a conditional move of the entry one second on, so that of two
+deliveries of one SQS message only one checks), and ends it with a conditional move to the
+next check (`release`). A message
 that outlived its claim is stale and dropped: the item was claimed again by a later run, whose
 message does the work. The writers an item meets (transitions, refund bookkeeping, the outbox
 hand-off) keep moving or removing its entry as before, which also ends the claim.
