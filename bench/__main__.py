@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import aws_calls, cold_start, local_load
+from bench import aws_calls, cold_start, local_load, sweeper
 
 Section = Callable[[Sequence[str]], int]
 SECTIONS: list[tuple[str, Section]] = [
     ("cold_start", cold_start.run),
     ("aws_calls", aws_calls.run),
     ("local_load", local_load.run),
+    ("sweeper", sweeper.run),
 ]
 
 

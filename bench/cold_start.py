@@ -34,6 +34,7 @@ EXTRA_CLIENTS: dict[str, tuple[str, ...]] = {
     "channel_callback": ("sqs",),
     "notify_merchant": ("sqs",),
     "sweeper": ("sqs",),
+    "sweep_worker": ("sqs",),
     "refund_payment": ("sqs", "ssm"),
     "reconcile": ("s3",),
 }

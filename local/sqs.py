@@ -129,8 +129,7 @@ class SqsPoller:
                 log.exception("sqs %s: polling failed", self.subscription.queue)
                 self._stop.wait(1)
 
-    def poll_once(self, wait_seconds: int = 1) -> int:
-        """One receive-invoke-delete round; returns how many messages it received."""
+    def _receive(self, wait_seconds: int) -> list[dict[str, Any]]:
         sub = self.subscription
         response = self._client.receive_message(
             QueueUrl=sub.queue_url,
@@ -140,7 +139,18 @@ class SqsPoller:
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
-        messages = response.get("Messages", [])
+        return list(response.get("Messages", []))
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        """One receive-invoke-delete round; returns how many messages it received."""
+        sub = self.subscription
+        messages = self._receive(wait_seconds)
+        # Like the mapping's batching, up to BatchSize: more receives while they come back full.
+        while messages and len(messages) < sub.batch_size and len(messages) % MAX_RECEIVE == 0:
+            more = self._receive(0)
+            if not more:
+                break
+            messages += more
         if not messages:
             return 0
         records = [lambda_record(m, sub.queue_arn, self._region) for m in messages]

@@ -130,3 +130,45 @@ class MerchantEndpoint:
             self.on_request(record)
         status = self.statuses.pop(0) if self.statuses else self.default
         return HttpResponse(status, b"ok")
+
+
+SWEEP_COUNTS = ("outbox_resent", "expired_closed", "queried", "refunds_queried", "errors", "stale")
+
+
+def sweep_records(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "eventSource": "aws:sqs",
+        }
+        for m in messages
+    ]
+
+
+def run_sweeper() -> dict[str, Any]:
+    """One sweep as the stack runs it: the planner's handler (functions/sweeper), then the sweep
+    queue drained into the worker's handler (functions/sweep_worker) in batches, each message
+    deleted unless the worker reported it failed, until no message is visible. Returns the
+    planner's report with the workers' counts added up."""
+    from paymux.deps import deps
+
+    d = deps()
+    plan = invoke("sweeper", {})
+    totals = dict.fromkeys(SWEEP_COUNTS, 0)
+    url = getattr(d.settings, "sweep_queue_url", "")  # none before the fan-out: plan is the sweep
+    while url and (
+        messages := d.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
+    ):
+        result = invoke("sweep_worker", {"Records": sweep_records(messages)})
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        for m in messages:
+            if m["MessageId"] not in failed:
+                d.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        for name in SWEEP_COUNTS:
+            totals[name] += result["report"][name]
+    return {**totals, **plan} if not url else {**plan, **totals}

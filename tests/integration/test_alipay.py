@@ -21,7 +21,7 @@ from sandbox.alipay import SandboxStateError
 from tests.integration.conftest import Alipay, World, callback_event, notification_bodies
 from tests.integration.test_callback_rejections import listed_exceptions
 from tests.integration.test_refunds import get_refund, refund, wait_until
-from tests.support import invoke, load_event
+from tests.support import invoke, load_event, run_sweeper
 
 SHANGHAI = timezone(timedelta(hours=8))
 DOWN = "http://127.0.0.1:9"  # nothing listens: connection refused
@@ -390,7 +390,7 @@ def test_a_lost_notify_is_recovered_by_active_query(world: World, alipay: Alipay
     world.catcher.forward = False  # every notify is lost
     alipay.sandbox.pay(alipay.app_id, world.out_trade_no(created["id"]))
     world.clock.advance(61)
-    assert invoke("sweeper", {})["queried"] == 1
+    assert run_sweeper()["queried"] == 1
     payment = world.d.payments.get(created["id"])
     assert payment.status == "SUCCESS" and payment.paid_at is not None
     succeeded = [
@@ -405,7 +405,7 @@ def test_an_expired_unscanned_qr_code_is_closed_and_cannot_be_paid_after(world: 
     created = create(world, expires_in=60)
     out_trade_no = world.out_trade_no(created["id"])
     world.clock.advance(61)
-    assert invoke("sweeper", {})["expired_closed"] == 1
+    assert run_sweeper()["expired_closed"] == 1
     assert world.d.payments.get(created["id"]).status == "CLOSED"
     with pytest.raises(SandboxStateError):
         alipay.sandbox.pay(alipay.app_id, out_trade_no)  # Alipay refuses: time_expire passed

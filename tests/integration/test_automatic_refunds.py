@@ -15,7 +15,7 @@ from paymux.domain.refund import automatic_refund_id
 from tests.integration.conftest import Alipay, World, callback_event
 from tests.integration.test_reconcile import NO_CLASSES, alone, reconcile, today
 from tests.integration.test_refunds import wait_until
-from tests.support import invoke
+from tests.support import invoke, run_sweeper
 
 
 def only_alipay(world: World, alipay: Alipay) -> None:
@@ -117,7 +117,7 @@ def test_the_sweeper_follows_up_an_automatic_refund_whose_callback_is_lost(world
     world.catcher.forward = False
     world.sandbox.complete_refunds(world.mchid)
     world.clock.advance(601)  # WeChat answered PROCESSING: asked again ten minutes later
-    assert invoke("sweeper", {})["refunds_queried"] == 1
+    assert run_sweeper()["refunds_queried"] == 1
     assert world.d.refunds.get(refund.refund_id).status == "SUCCESS"
     (listed,) = world.d.payments.get(created["id"]).automatic_refunds.values()
     assert listed["status"] == "SUCCESS"
@@ -140,12 +140,12 @@ def test_the_sweeper_places_an_automatic_refund_the_channel_refused_for_now(worl
     assert world.sandbox.refunds == {}
 
     world.clock.advance(61)
-    assert invoke("sweeper", {})["refunds_queried"] == 1  # not found at WeChat: sent again
+    assert run_sweeper()["refunds_queried"] == 1  # not found at WeChat: sent again
     assert [r["out_trade_no"] for r in world.sandbox.refunds.values()] == [first_no]
     reply = invoke("channel_callback", callback_event(world.account_id, charge["headers"], charge["body"]))
     assert reply["statusCode"] == 204 and len(world.sandbox.refunds) == 1  # placed: a retry is acked
     world.clock.advance(601)  # its REFUND.SUCCESS callback is lost too: the next query settles it
-    assert invoke("sweeper", {})["refunds_queried"] == 1
+    assert run_sweeper()["refunds_queried"] == 1
     assert world.d.refunds.get(refund.refund_id).status == "SUCCESS"
 
 
@@ -202,7 +202,7 @@ def test_a_charge_after_close_is_followed_up_and_reconciled_against_its_refund(w
 
     alipay.sandbox.clear_refund_faults()
     world.clock.advance(61)
-    assert invoke("sweeper", {})["refunds_queried"] == 1  # the sweeper places it
+    assert run_sweeper()["refunds_queried"] == 1  # the sweeper places it
     assert world.d.refunds.get(refund.refund_id).status == "SUCCESS"
     assert world.get(created["id"])[1]["automatic_refunds"][0]["status"] == "SUCCESS"
 
@@ -228,7 +228,7 @@ def test_a_charge_after_close_whose_notify_is_lost_is_found_by_the_sweeper(world
     assert world.d.refunds.get(automatic_refund_id(out_trade_no)) is None
 
     world.clock.advance(61)
-    invoke("sweeper", {})
+    run_sweeper()
     refund = world.d.refunds.get(automatic_refund_id(out_trade_no))
     assert refund is not None and refund.status == "SUCCESS"
     assert [key for key in alipay.sandbox.refunds] == [(out_trade_no, refund.out_refund_no)]
@@ -246,7 +246,7 @@ def test_a_closed_payment_is_watched_only_until_its_code_expires(world: World, a
     due = lambda: [p.payment_id for s in range(8) for p in world.d.payments.due(s, world.clock() + 10**6)]  # noqa: E731
     assert due() == [created["id"]]
     world.clock.advance(600 + 600 + 1)  # past the code's expiry and the grace
-    invoke("sweeper", {})  # one last look, then it leaves the index
+    run_sweeper()  # one last look, then it leaves the index
     assert due() == []
     assert world.d.payments.get(created["id"]).status == "CLOSED"
 
@@ -261,10 +261,10 @@ def test_the_watch_asks_once_more_at_its_end(world: World, alipay: Alipay):
     assert world.close(created["id"])[1]["status"] == "CLOSED"
     world.catcher.forward = False
     world.clock.advance(3700)  # past the hourly look; the next is at the watch's end (5600 s)
-    invoke("sweeper", {})
+    run_sweeper()
     alipay.sandbox.pay(alipay.app_id, out_trade_no)  # before the code expires (5000 s)
     world.clock.advance(5600 - 3700 + 1)
-    invoke("sweeper", {})
+    run_sweeper()
     refund = world.d.refunds.get(automatic_refund_id(out_trade_no))
     assert refund is not None and refund.status == "SUCCESS"
 
@@ -280,7 +280,7 @@ def test_a_scanned_code_of_a_closed_payment_is_closed_at_the_channel(world: Worl
     alipay.sandbox.scan(alipay.app_id, out_trade_no)
     assert alipay.sandbox.trades[out_trade_no]["trade_status"] == "WAIT_BUYER_PAY"
     world.clock.advance(61)
-    invoke("sweeper", {})
+    run_sweeper()
     assert alipay.sandbox.trades[out_trade_no]["trade_status"] == "TRADE_CLOSED"
 
 

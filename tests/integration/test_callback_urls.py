@@ -30,7 +30,7 @@ from paymux.errors import ChannelUnavailable
 from sandbox.wechat import WeChatSandbox, generate_merchant
 from tests.integration.conftest import World
 from tests.integration.test_refunds import wait_until
-from tests.support import invoke
+from tests.support import run_sweeper
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 REFUNDS = "/v3/refund/domestic/refunds"
@@ -151,7 +151,7 @@ def refund_lost_then_resubmitted(world: World, shop: Shop, d: Deps, wire: Channe
     assert (status, refund["status"]) == (201, "PROCESSING")
     assert wire.refund_notify_urls() == []  # the first submission never reached the channel
     world.clock.advance(61)
-    assert invoke("sweeper", {})["refunds_queried"] == 1
+    assert run_sweeper()["refunds_queried"] == 1
     return refund
 
 

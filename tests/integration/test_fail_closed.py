@@ -25,7 +25,7 @@ from tests.integration.conftest import Alipay, World, callback_event
 from tests.integration.test_callback_rejections import listed_exceptions
 from tests.integration.test_reconcile import account_of, alone, discrepancies, reconcile, today
 from tests.integration.test_refunds import paid_payment, wait_until
-from tests.support import invoke
+from tests.support import invoke, run_sweeper
 
 Change = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -147,16 +147,16 @@ def test_the_sweeper_believes_no_paid_answer_without_an_amount(world: World):
     world.clock.advance(61)
     now = world.clock()
 
-    report = invoke("sweeper", {})
+    report = run_sweeper()
 
     assert report["queried"] == 1
     _unchanged(world, created)
     assert _scheduled_after(world, created["id"], now)  # asked about again later
     (listed,) = listed_exceptions("incomplete_trade")
     assert listed["detail"]["actor"] == "active_query" and "without amount" in listed["detail"]["reason"]
-    invoke("sweeper", {})  # asked again later with the same answer: still one record
+    run_sweeper()  # asked again later with the same answer: still one record
     world.clock.advance(61)
-    invoke("sweeper", {})
+    run_sweeper()
     assert len(listed_exceptions("incomplete_trade")) == 1
 
 

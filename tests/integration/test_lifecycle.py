@@ -10,7 +10,7 @@ from paymux.domain.states import PaymentStatus
 from paymux.errors import IllegalTransition
 from paymux.store.payments import Outcome
 from tests.integration.conftest import World, notification_bodies
-from tests.support import api_event, invoke, response_json
+from tests.support import api_event, invoke, response_json, run_sweeper
 
 
 def test_fifty_concurrent_identical_creates_make_one_payment(world: World):
@@ -151,7 +151,7 @@ def test_illegal_transitions_leave_the_payment_unchanged(world: World):
 
 
 def sweep(world: World) -> dict:
-    return invoke("sweeper", {})
+    return run_sweeper()
 
 
 def test_expired_payment_is_closed_at_the_channel_then_locally(world: World):

@@ -37,7 +37,7 @@ from paymux.config import Settings
 from paymux.deps import Deps, set_deps
 from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
-from paymux.services import payments, refunds, sweeper
+from paymux.services import payments, refunds
 from paymux.services.callbacks import handle_callback
 from paymux.store.dynamo import from_item
 from paymux.store.merchants import MerchantApp
@@ -49,7 +49,7 @@ from tests.integration.model_channel import (
     ModelChannel,
     ModelChannelState,
 )
-from tests.support import FakeClock
+from tests.support import FakeClock, run_sweeper
 
 ACCOUNT = ChannelAccount(
     account_id="model-1",
@@ -216,7 +216,7 @@ class MoneyPaths(RuleBasedStateMachine):
     @rule(minutes=st.sampled_from([1, 11, 31]))
     def sweep(self, minutes: int) -> None:
         self.clock.advance(minutes * 60)
-        sweeper.sweep(self.d)
+        run_sweeper()
 
     # -- invariants ----------------------------------------------------------------------------
     def _local_refunds(self) -> list[Any]:
@@ -304,7 +304,7 @@ class MoneyPaths(RuleBasedStateMachine):
             while self.model.callbacks:
                 self._deliver(self.model.callbacks.pop(0))
             self.clock.advance(6 * 3600)
-            sweeper.sweep(self.d)
+            run_sweeper()
         for payment_id in self.payment_ids:
             self._agrees_with_the_channel(self.d.payments.get(payment_id))
         for refund in self._local_refunds():
@@ -339,6 +339,9 @@ class MoneyPaths(RuleBasedStateMachine):
         return sum(r.amount for r in back if r.state == RefundState.SUCCESS) == trade.amount
 
 
+# Every sweep step runs the real path (planner, SQS, worker): more calls than the one-process
+# sweep it replaced, so the whole property run needs longer than pytest's default 120 s.
+@pytest.mark.timeout(900)
 def test_money_paths_keep_their_invariants(stack: LocalStack) -> None:
     MoneyPaths.stack = stack
     run_state_machine_as_test(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import World
-from tests.support import invoke
+from tests.support import run_sweeper
 
 
 class DeliveredAtOnce:
@@ -51,5 +51,5 @@ def test_a_notification_delivered_before_it_is_marked_enqueued_logs_no_traceback
     assert len(world.merchant_endpoint.received) == 1
     # The late mark did not put the delivered notification back in the outbox.
     world.clock.advance(3600)
-    assert invoke("sweeper", {})["outbox_resent"] == 0
+    assert run_sweeper()["outbox_resent"] == 0
     assert len(world.merchant_endpoint.received) == 1

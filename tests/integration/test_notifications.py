@@ -10,7 +10,7 @@ import pytest
 
 from paymux.store.merchants import MerchantApp
 from tests.integration.conftest import World, callback_event, notification_bodies
-from tests.support import invoke
+from tests.support import invoke, run_sweeper
 
 
 class ProcessKilled(BaseException):
@@ -143,9 +143,9 @@ def test_crash_between_write_and_enqueue_is_still_delivered(world: World, sqs: R
     world.sandbox.wait_for_callbacks(timeout=10)  # the channel retries; the retry is a duplicate
     assert world.d.payments.get(created["id"]).status == "SUCCESS"
     assert world.run_notifier()["count"] == 0  # nothing reached SQS
-    assert invoke("sweeper", {})["outbox_resent"] == 0  # within the grace period
+    assert run_sweeper()["outbox_resent"] == 0  # within the grace period
     world.clock.advance(31)
-    assert invoke("sweeper", {})["outbox_resent"] == 1
+    assert run_sweeper()["outbox_resent"] == 1
     deliver_all(world, sqs)
     assert [b["type"] for b in notification_bodies(world.merchant_endpoint)] == ["payment.succeeded"]
 
@@ -158,9 +158,9 @@ def test_crash_between_a_failed_attempt_and_its_retry_is_recovered(world: World,
         world.run_notifier()
     # SQS would redeliver the original message, but that attempt is already logged: a
     # duplicate, dropped. Only the overdue index can bring the notification back.
-    assert invoke("sweeper", {})["outbox_resent"] == 0
+    assert run_sweeper()["outbox_resent"] == 0
     world.clock.advance(1 + 600 + 31)
-    assert invoke("sweeper", {})["outbox_resent"] == 1
+    assert run_sweeper()["outbox_resent"] == 1
     deliver_all(world, sqs)
     (notification,) = notifications(world, created["id"])
     assert notification["status"] == "delivered"

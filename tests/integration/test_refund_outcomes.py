@@ -11,11 +11,11 @@ from paymux.services.exceptions import list_exceptions
 from tests.integration.conftest import Alipay, World, notification_bodies
 from tests.integration.test_reconcile import NO_CLASSES, alone, reconcile, today
 from tests.integration.test_refunds import get_refund, paid_payment, refund, wait_until
-from tests.support import invoke
+from tests.support import run_sweeper
 
 
 def sweep(world: World) -> dict:
-    result: dict = invoke("sweeper", {})
+    result: dict = run_sweeper()
     return result
 
 

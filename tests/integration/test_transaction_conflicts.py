@@ -12,7 +12,7 @@ from typing import Any
 
 from paymux.domain.payer_limits import PayerLimits
 from tests.integration.conftest import World
-from tests.support import invoke
+from tests.support import run_sweeper
 
 
 def conflict(world: World, marker: str, times: int) -> list[bool]:
@@ -84,10 +84,10 @@ def test_one_payment_that_keeps_conflicting_does_not_stop_the_sweep(world: World
     ids = [world.create(payer={"openid": "o-sweep"}, expires_in=60)[1]["id"] for _ in range(3)]
     world.clock.advance(61)
     fired = conflict(world, "payment.closed", times=5)  # exactly one close's tries
-    report = invoke("sweeper", {})
+    report = run_sweeper()
     assert len(fired) == 5 and report["errors"] == 1
     statuses = sorted(world.d.payments.get(i).status.value for i in ids)
     assert statuses == ["CLOSED", "CLOSED", "PROCESSING"]
     world.clock.advance(61)
-    invoke("sweeper", {})  # the one left is closed by the next run
+    run_sweeper()  # the one left is closed by the next run
     assert [world.d.payments.get(i).status.value for i in ids] == ["CLOSED"] * 3

@@ -38,7 +38,7 @@ CALLBACK_FUNCTIONS = {
     "ClosePaymentFunction",
     "RefundPaymentFunction",
     "ChannelCallbackFunction",
-    "SweeperFunction",
+    "SweepWorkerFunction",  # the sweep's checks (a refund sent again); the planner asks no channel
     "ReconcileFunction",
 }
 

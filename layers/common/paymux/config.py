@@ -26,6 +26,15 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return value == "true"
 
 
+def _positive(env: Mapping[str, str], name: str, absent: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return absent
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"environment variable {name} must be a positive integer")
+    return int(value)
+
+
 def checked_base_url(url: str, source: str, allow_http: bool) -> str:
     """An absolute https URL (http only where http URLs are allowed: the local stack), with no
     credentials, query or fragment; returned without a trailing slash."""
@@ -65,6 +74,12 @@ class Settings:
     public_base_url: str
     allow_http_urls: bool
     api_domain_parameter: str = ""
+    # The sweep queue (planner → workers, and ladder steps); needed by the functions that send
+    # to it, which raise ConfigurationError without it (paymux.store.sweep_queue).
+    sweep_queue_url: str = ""
+    # How many sweep workers may run at once (the worker event source's MaximumConcurrency):
+    # each takes this share of every channel account's query limits.
+    sweep_workers: int = 1
 
     @property
     def is_local(self) -> bool:
@@ -94,6 +109,8 @@ class Settings:
             public_base_url=base,
             allow_http_urls=allow_http,
             api_domain_parameter=parameter,
+            sweep_queue_url=env.get("PAYMUX_SWEEP_QUEUE_URL", "").strip(),
+            sweep_workers=_positive(env, "PAYMUX_SWEEP_WORKERS", 1),
         )
 
 

@@ -265,6 +265,11 @@ class Channel(Protocol):
     carried_fields: Mapping[str, frozenset[str]]
     create_limits: tuple[TextLimit, ...]  # the create request's text the channel is sent
     refund_limits: tuple[TextLimit, ...]  # the refund request's
+    # Sweeper queries one merchant account may take: a rate and calls in flight (class
+    # attributes; services/query_pool defaults them for a class that declares none). Optional
+    # `query_ladder`: seconds after creation of the first checks (services/sweep_schedule).
+    query_rate_per_second: float
+    query_concurrency: int
 
     def create(self, request: CreateRequest) -> CreateResult: ...
     def query(self, out_trade_no: str) -> TradeResult: ...

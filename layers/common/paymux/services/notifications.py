@@ -73,16 +73,6 @@ def enqueue_latest(d: Deps, payment: Payment) -> None:
         log.exception("enqueue failed for %s; the sweeper will re-send", payment.payment_id)
 
 
-def resend_unsent(d: Deps) -> int:
-    """The sweeper's half of the outbox: notifications written but never handed to SQS (their
-    due time is their creation, so they are picked after FIRST_SEND_GRACE), and pending ones
-    whose next attempt is overdue (a crash between an attempt and its re-queue)."""
-    overdue = d.notifications.overdue(d.clock() - FIRST_SEND_GRACE)
-    for notification in overdue:
-        enqueue(d, notification["payment_id"], notification["notification_id"], int(notification["attempts"]))
-    return len(overdue)
-
-
 def deliver(d: Deps, message: dict[str, Any]) -> str:
     """Handles one queue message; returns what happened. Raises only for infrastructure
     errors, so SQS redelivers and, after maxReceiveCount, dead-letters the message."""

@@ -34,6 +34,8 @@ from paymux.services.outcomes import (
     transition,
 )
 from paymux.services.routing import rank_accounts
+from paymux.services.sweep_ladder import start_ladder
+from paymux.services.sweep_schedule import first_check_at
 from paymux.services.urls import check_url_syntax
 from paymux.store.merchants import MerchantApp
 from paymux.store.payments import DuplicateMerchantOrder
@@ -42,7 +44,6 @@ if TYPE_CHECKING:  # pydantic is imported only by handlers that validate a body 
     from paymux.api.models import CreatePaymentRequest
 
 log = logging.getLogger("paymux")
-FIRST_CHECK_AFTER = 60.0
 # How long past its expiry a code closed before the channel knew it is still asked about:
 # channels round expiry (Alipay's timeout_express is in minutes) and clocks differ.
 CLOSED_WATCH_GRACE = 600.0
@@ -132,7 +133,7 @@ def create_payment(
         },
     }
     try:
-        d.payments.create(payment, attempt, now + FIRST_CHECK_AFTER, charge)
+        d.payments.create(payment, attempt, first_check_at(payment), charge)
     except DuplicateMerchantOrder as dup:
         if dup.payment_id == payment.payment_id:
             # Our own committed write: the SDK re-sent the transaction after a lost response
@@ -148,6 +149,7 @@ def create_payment(
         if existing.status == PaymentStatus.PENDING and not existing.action:
             return 200, submit(d, existing, api_domain)  # the first try never reached the channel
         return 200, existing
+    start_ladder(d, payment)
     return 201, submit(d, payment, api_domain, fallbacks)
 
 

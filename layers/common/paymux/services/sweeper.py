@@ -1,97 +1,68 @@
-"""The every-minute sweep: re-send the notification outbox, close expired payments (at the
-channel first), and actively query open payments on a schedule that thins out with age."""
+"""The sweeper: re-send the notification outbox, close expired payments (at the channel
+first), and actively query open payments and refunds on a schedule that thins out with age;
+planned every minute, done by as many workers as the queue needs.
+
+How it scales out, on AWS's own engines:
+- The planner (SweeperFunction, EventBridge Scheduler every minute, `run_planner`) pages
+  through every due entry of the due index (paymux.store.due: payments, refunds and the outbox,
+  each over DUE_SHARDS keys, plus the old unsharded keys), claims each one and sends it to the
+  sweep queue with SendMessageBatch (services/sweep_plan).
+- Sweep workers (SweepWorkerFunction, an SQS event source with batching, MaximumConcurrency
+  and ReportBatchItemFailures; a DLQ behind the queue) read the claimed items with consistent
+  BatchGetItem, check them in parallel with a bounded pool per channel account that respects
+  each channel class's declared query rate and concurrency (services/query_pool), and give each
+  item its next place on the index (services/sweep_worker, services/sweep_checks). Throughput
+  grows with workers; the planner only reads keys and writes claims.
+
+Two runs never overlap: the planner holds a lease item (LEASE#sweeper: a conditional PutItem
+with an owner and an expiry beyond the planner's timeout, deleted by its owner at the end; a
+crashed run's lease is taken over once expired), and the function's reserved concurrency is 1.
+
+An item is never checked by two workers at once (in steady state): the planner's claim moves
+the entry's GSI1SK CLAIM_SECONDS ahead, conditioned on it being where the index showed it, so
+no later run sees it while its message waits; the message names the claim; a worker checks an
+item only while it holds that claim with at least MAX_CHECK_SECONDS (the worker's timeout) to
+spare, and after taking it (a conditional move of the entry one second on, so that of two
+deliveries of one SQS message only one checks), and ends it with a conditional move to the
+next check (`release`). A message
+that outlived its claim is stale and dropped: the item was claimed again by a later run, whose
+message does the work. The writers an item meets (transitions, refund bookkeeping, the outbox
+hand-off) keep moving or removing its entry as before, which also ends the claim.
+
+Schedules (services/sweep_schedule): tiers by the payment's age, and per-channel ladders
+(`query_ladder`) whose sub-minute steps are fired by delayed messages on the sweep queue."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+import uuid
+from collections.abc import Callable
 
 from paymux.deps import Deps
-from paymux.domain.payment import Payment
-from paymux.domain.states import PaymentStatus
-from paymux.errors import PaymuxError
-from paymux.services.notifications import resend_unsent
-from paymux.services.payments import close_open_payment, refresh_from_channel, watch_closed_payment
-from paymux.services.refunds import refresh_refund
-from paymux.store.payments import DUE_SHARDS
+from paymux.services.sweep_plan import PlanReport, plan
+from paymux.services.sweep_schedule import LATE_INTERVAL, QUERY_TIERS, next_check_at
+from paymux.store.lease import LeaseStore
+
+__all__ = ["LATE_INTERVAL", "LEASE", "QUERY_TIERS", "PlanReport", "next_check_at", "run_planner"]
 
 log = logging.getLogger("paymux")
-
-# (age below which, check every) in seconds: every minute for 10 minutes, every 10 minutes up to
-# an hour, hourly up to a day, then every 6 hours until the payment expires.
-QUERY_TIERS = ((600, 60), (3600, 600), (86400, 3600))
-LATE_INTERVAL = 21600
+LEASE = "sweeper"
+# Longer than the planner's 120 s timeout: a run that holds it has certainly ended by then.
+LEASE_SECONDS = 180.0
 
 
-def next_check_at(payment: Payment, now: float) -> float:
-    age = now - payment.created_at
-    interval = next((every for limit, every in QUERY_TIERS if age < limit), LATE_INTERVAL)
-    if payment.status == PaymentStatus.CLOSED:
-        return min(now + interval, payment.watch_until)
-    return min(now + interval, payment.expires_at)
-
-
-@dataclass(slots=True)
-class SweepReport:
-    outbox_resent: int = 0
-    expired_closed: int = 0
-    queried: int = 0
-    refunds_queried: int = 0
-    errors: int = 0
-
-
-def sweep(d: Deps) -> SweepReport:
-    report = SweepReport(outbox_resent=resend_unsent(d))
-    now = d.clock()
-    for shard in range(DUE_SHARDS):
-        for payment in d.payments.due(shard, now):
-            try:
-                _check(d, payment, now, report)
-            except PaymuxError as exc:
-                report.errors += 1
-                log.warning("sweep of %s deferred: %s", payment.payment_id, exc.message)
-                d.payments.reschedule(payment, now + 60)
-            except Exception:  # one item never stops the run; it is due again next minute
-                report.errors += 1
-                log.exception("sweep of %s failed", payment.payment_id)
-    for refund in d.refunds.due(now):
-        try:
-            refresh_refund(d, refund)
-            report.refunds_queried += 1
-        except PaymuxError as exc:
-            report.errors += 1
-            log.warning("sweep of refund %s deferred: %s", refund.refund_id, exc.message)
-        except Exception:
-            report.errors += 1
-            log.exception("sweep of refund %s failed", refund.refund_id)
-    return report
-
-
-def _check(d: Deps, payment: Payment, now: float, report: SweepReport) -> None:
-    if payment.status == PaymentStatus.CLOSED:
-        _watch_closed(d, payment, now, report)
-        return
-    if now >= payment.expires_at:
-        if close_open_payment(d, payment, actor="expiry").status == PaymentStatus.CLOSED:
-            report.expired_closed += 1
-        return
-    updated = refresh_from_channel(d, payment, actor="active_query")
-    report.queried += 1
-    if updated.version == payment.version:
-        d.payments.reschedule(payment, next_check_at(payment, now))
-
-
-def _watch_closed(d: Deps, payment: Payment, now: float, report: SweepReport) -> None:
-    """A payment closed while the channel had no trade for it: its code may still be paid
-    until it expires at the channel (Alipay's precreate makes the trade when scanned), and the
-    callback of such a charge may be lost. Asked until then, the last time at or after the
-    watch's end; a trade found open (scanned, not paid) is closed at the channel, a charge found
-    is refunded automatically (services/duplicates), which ends the watch."""
-    updated = watch_closed_payment(d, payment, actor="closed_watch")
-    report.queried += 1
-    if updated.version != payment.version:
-        return
-    if now >= payment.watch_until:
-        d.payments.stop_watching(payment)
-    else:
-        d.payments.reschedule(payment, next_check_at(payment, now))
+def run_planner(d: Deps, owner: str = "", time_left: Callable[[], float] | None = None) -> PlanReport:
+    """One planner run, if no other holds the lease; `time_left()` gives the seconds left to
+    this invocation (the Lambda context's), unbounded when not given."""
+    owner = owner or uuid.uuid4().hex
+    started = d.clock()
+    leases = LeaseStore(d.dynamodb, d.settings.table)
+    if not leases.acquire(LEASE, owner, started, LEASE_SECONDS):
+        log.info("another sweeper run holds the lease; this one does nothing")
+        return PlanReport(leased=False)
+    begun = time.monotonic()
+    try:
+        return plan(d, started, time_left or (lambda: LEASE_SECONDS - (time.monotonic() - begun)))
+    finally:
+        leases.release(LEASE, owner)

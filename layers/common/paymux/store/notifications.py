@@ -1,7 +1,8 @@
 """Merchant notifications: the outbox item written with a terminal transition, its delivery
 state and every delivery attempt, all in the payment's partition.
 
-While a notification is pending it stays in the due index (GSI1PK=DUE#OUTBOX) keyed by the time
+While a notification is pending it stays in the due index (GSI1PK=DUE#OUTBOX#<shard>, see
+paymux.store.due; once the one key DUE#OUTBOX, still read) keyed by the time
 by which its next attempt should have happened; every hand-off to SQS pushes that time forward,
 settling it removes it. So a crash anywhere between the write and the next SQS message (the
 first send, or a retry's re-send) leaves it overdue, and the sweeper sends it again."""
@@ -11,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from paymux.clock import iso
+from paymux.store.due import due_pk
 from paymux.store.dynamo import from_item, query_all, to_attr, to_item, transact
-
-OUTBOX_PK = "DUE#OUTBOX"
 
 
 def notification_item(
@@ -41,7 +41,7 @@ def notification_item(
         "created_at": created_at,
         "status": "pending",
         "attempts": 0,
-        "GSI1PK": OUTBOX_PK,
+        "GSI1PK": due_pk("outbox", notification_id),
         "GSI1SK": f"{iso(created_at)}#{notification_id}",
         "GSI2PK": f"NTF#{notification_id}",  # find a notification by its id alone (resend)
         "GSI2SK": payment_id,
@@ -82,10 +82,11 @@ class NotificationStore:
             self._ddb.update_item(
                 TableName=self._table,
                 Key=_key(payment_id, notification_id),
-                UpdateExpression="SET GSI1SK = :due, enqueued_at = :due_time",
+                UpdateExpression="SET GSI1PK = :shard, GSI1SK = :due, enqueued_at = :due_time",
                 ConditionExpression="#status = :pending",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
+                    ":shard": to_attr(due_pk("outbox", notification_id)),
                     ":due": to_attr(f"{iso(overdue_at)}#{notification_id}"),
                     ":due_time": to_attr(overdue_at),
                     ":pending": to_attr("pending"),
@@ -94,16 +95,6 @@ class NotificationStore:
         except self._ddb.exceptions.ConditionalCheckFailedException:
             return False
         return True
-
-    def overdue(self, now: float, limit: int = 100) -> list[dict[str, Any]]:
-        page = self._ddb.query(
-            TableName=self._table,
-            IndexName="GSI1",
-            KeyConditionExpression="GSI1PK = :pk AND GSI1SK < :now",
-            ExpressionAttributeValues={":pk": {"S": OUTBOX_PK}, ":now": {"S": iso(now)}},
-            Limit=limit,
-        )
-        return [from_item(i) for i in page.get("Items", [])]
 
     def record_attempt(
         self,
@@ -136,7 +127,8 @@ class NotificationStore:
             update += ", #status = :final REMOVE GSI1PK, GSI1SK"
             values[":final"] = to_attr(final)
         else:
-            update += ", GSI1SK = :due"
+            update += ", GSI1PK = :shard, GSI1SK = :due"
+            values[":shard"] = to_attr(due_pk("outbox", notification_id))
             values[":due"] = to_attr(f"{iso(overdue_at)}#{notification_id}")
         transact(
             self._ddb,
@@ -179,7 +171,7 @@ class NotificationStore:
                 ":failed": {"S": "failed"},
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},
-                ":outbox": {"S": OUTBOX_PK},
+                ":outbox": {"S": due_pk("outbox", notification_id)},
                 ":due": to_attr(f"{iso(overdue_at)}#{notification_id}"),
             },
             ReturnValues="ALL_NEW",

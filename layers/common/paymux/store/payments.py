@@ -21,6 +21,7 @@ from paymux.domain.states import (
     check_payment_transition,
 )
 from paymux.errors import IllegalTransition
+from paymux.store.due import DUE_SHARDS, DueIndex, due_pk
 from paymux.store.dynamo import (
     cancellation_codes,
     cancellation_reasons,
@@ -32,7 +33,7 @@ from paymux.store.dynamo import (
 )
 from paymux.store.payer_limits import claim_item, refusal, release_item
 
-DUE_SHARDS = 8
+__all__ = ["DUE_SHARDS", "PaymentStore", "due_shard"]
 # A payment that ends unpaid gives its place in the payer's daily limits back; a paid one keeps it.
 RELEASING_STATES = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED})
 _PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
@@ -48,7 +49,7 @@ def payment_key(payment_id: str) -> dict[str, Any]:
 
 
 def due_shard(payment_id: str) -> str:
-    return f"DUE#PAY#{sum(payment_id.encode()) % DUE_SHARDS}"
+    return due_pk("payment", payment_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +119,12 @@ class PaymentStore:
             ConsistentRead=True,
         )
 
-    def due(self, shard: int, now: float, limit: int = 100) -> list[Payment]:
-        page = self._ddb.query(
-            TableName=self._table,
-            IndexName="GSI1",
-            KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :now",
-            ExpressionAttributeValues={
-                ":pk": {"S": f"DUE#PAY#{shard}"},
-                ":now": {"S": iso(now) + "~"},
-            },
-            Limit=limit,
-        )
-        return [payment_from_item(i) for i in page.get("Items", [])]
+    def due(self, shard: int, now: float) -> list[Payment]:
+        """Every payment of due shard `shard` due by `now` (claimed ones included: their entry
+        is then ahead of its check), read from the item itself (the index holds keys only)."""
+        index = DueIndex(self._ddb, self._table)
+        keys = [k.table_key for k in index.due_on("payment", f"DUE#PAY#{shard}", iso(now) + "~")]
+        return [payment_from_item(i) for i in index.get_items(keys).values()]
 
     def paid_on(self, account_id: str, day: date) -> list[Payment]:
         """Payments of `account_id` that succeeded on `day` (Asia/Shanghai), via GSI3."""

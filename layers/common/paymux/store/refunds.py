@@ -11,10 +11,10 @@ from paymux.clock import iso
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
 from paymux.domain.states import RefundStatus, check_refund_transition
+from paymux.store.due import due_pk
 from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item, transact
 from paymux.store.payments import payment_key
 
-DUE_REFUNDS = "DUE#REFUND"
 SETTLE_EVENTS = {
     RefundStatus.SUCCESS: "refund.succeeded",
     RefundStatus.FAILED: "refund.failed",
@@ -80,16 +80,6 @@ class RefundStore:
         )
         return [refund_from_item(i) for i in page.get("Items", [])]
 
-    def due(self, now: float, limit: int = 100) -> list[Refund]:
-        page = self._ddb.query(
-            TableName=self._table,
-            IndexName="GSI1",
-            KeyConditionExpression="GSI1PK = :pk AND GSI1SK <= :now",
-            ExpressionAttributeValues={":pk": {"S": DUE_REFUNDS}, ":now": {"S": iso(now) + "~"}},
-            Limit=limit,
-        )
-        return [refund_from_item(i) for i in page.get("Items", [])]
-
     @staticmethod
     def _item(refund: Refund, next_check_at: float) -> dict[str, Any]:
         values = refund.to_dict()
@@ -98,7 +88,7 @@ class RefundStore:
             "PK": f"REFUND#{refund.refund_id}",
             "SK": "REFUND",
             **values,
-            "GSI1PK": DUE_REFUNDS,
+            "GSI1PK": due_pk("refund", refund.refund_id),
             "GSI1SK": f"{iso(next_check_at)}#{refund.refund_id}",
             "GSI2PK": f"PAYREFUNDS#{refund.payment_id}",
             "GSI2SK": f"{iso(refund.created_at)}#{refund.refund_id}",
@@ -213,7 +203,7 @@ class RefundStore:
         else:
             expression += ", GSI1PK = :due_pk, GSI1SK = :due_sk"
             values |= {
-                ":due_pk": to_attr(DUE_REFUNDS),
+                ":due_pk": to_attr(due_pk("refund", refund.refund_id)),
                 ":due_sk": to_attr(f"{iso(next_check_at)}#{refund.refund_id}"),
             }
         update = {
@@ -300,12 +290,14 @@ class RefundStore:
             self._ddb.update_item(
                 TableName=self._table,
                 Key=refund_key(refund.refund_id),
-                UpdateExpression=expression,
+                # GSI1PK too: an entry under the old unsharded key moves to its shard
+                UpdateExpression=expression + ", GSI1PK = :pk",
                 ConditionExpression="#status = :expected AND attribute_exists(GSI1PK)",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     **values,
                     ":sk": to_attr(f"{iso(next_check_at)}#{refund.refund_id}"),
+                    ":pk": to_attr(due_pk("refund", refund.refund_id)),
                     ":expected": to_attr(refund.status.value),
                 },
             )

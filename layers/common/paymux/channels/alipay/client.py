@@ -65,6 +65,11 @@ class AlipayChannel:
     carried_fields = transform.CARRIED_FIELDS
     create_limits = transform.CREATE_LIMITS
     refund_limits = transform.REFUND_LIMITS
+    # What the sweeper asks of one merchant account (services/query_pool): conservative, well
+    # under the hundreds of queries a second Alipay is understood to allow per merchant (not
+    # confirmed from its documentation).
+    query_rate_per_second = 100.0
+    query_concurrency = 16
 
     def __init__(
         self,

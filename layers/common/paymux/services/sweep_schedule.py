@@ -1,0 +1,67 @@
+"""When an open (or watched) payment is asked again.
+
+Tiers by age (QUERY_TIERS): every minute for the first 10 minutes, every 10 minutes up to an
+hour, hourly up to a day, then every 6 hours until the payment expires (or its watch ends).
+
+Ladders: a channel class may declare `query_ladder`, seconds after creation of its first
+checks (UnionPay asks 1, 2, 4, 8, 16, 32 s for server-side transactions). Steps shorter than
+the planner's minute are fired by a message to the sweep queue with SQS DelaySeconds (≤ 900 s),
+sent at creation and after each step; meanwhile the payment's due-index entry sits LADDER_GUARD
+after the step, and the message names that entry as its claim, so the planner never asks it at
+the same time and a lost message only delays the step to the guard. After the last step, the
+tiers apply."""
+
+from __future__ import annotations
+
+from paymux.channels.registry import PROVIDERS, channel_class
+from paymux.domain.payment import Payment
+from paymux.domain.states import PaymentStatus
+
+# (age below which, check every) in seconds.
+QUERY_TIERS = ((600, 60), (3600, 600), (86400, 3600))
+LATE_INTERVAL = 21600
+FIRST_CHECK_AFTER = 60.0
+# The longest a worker spends on one message (its Lambda timeout): a claim with less than this
+# left is not acted on, so a claim never outlives its check.
+MAX_CHECK_SECONDS = 60.0
+# How long the planner's claim keeps an item off the index: longer than a backlog of the sweep
+# queue is expected to last (after that the item is claimed again; the old message is stale).
+CLAIM_SECONDS = 900.0
+LADDER_GUARD = MAX_CHECK_SECONDS + 60.0
+SQS_MAX_DELAY = 900
+
+
+def tier_interval(age: float) -> float:
+    return next((every for limit, every in QUERY_TIERS if age < limit), LATE_INTERVAL)
+
+
+def next_check_at(payment: Payment, now: float) -> float:
+    interval = tier_interval(now - payment.created_at)
+    if payment.status == PaymentStatus.CLOSED:
+        return min(now + interval, payment.watch_until)
+    return min(now + interval, payment.expires_at)
+
+
+def ladder_of(provider: str) -> tuple[float, ...]:
+    """The provider's declared ladder; () for one that declares none (or is unknown)."""
+    if provider not in PROVIDERS:
+        return ()
+    return tuple(float(s) for s in getattr(channel_class(provider), "query_ladder", ()))
+
+
+def ladder_step_at(payment: Payment, step: int) -> float | None:
+    """When ladder step `step` of `payment` is due, None past the ladder (or the expiry)."""
+    ladder = ladder_of(payment.provider)
+    if step >= len(ladder):
+        return None
+    at = payment.created_at + ladder[step]
+    return at if at < payment.expires_at else None
+
+
+def first_check_at(payment: Payment) -> float:
+    """The due-index time written at creation: the ladder's guard of its first step, or the
+    first tier."""
+    step = ladder_step_at(payment, 0)
+    if step is not None:
+        return step + LADDER_GUARD
+    return payment.created_at + FIRST_CHECK_AFTER

@@ -1,0 +1,169 @@
+"""A sweep worker's batch: read the claimed items, check them in parallel per channel account,
+and account for every message (see paymux.services.sweeper for the whole design).
+
+The items are read with BatchGetItem and ConsistentRead; an item is checked only if it still
+holds the claim its message names (then it was due when claimed, and nobody has moved it
+since) and the claim leaves a whole check's time (MAX_CHECK_SECONDS), so a claim never expires
+under a running check; and only once this worker has taken the claim (a conditional move of
+the entry one second on), so that a message SQS delivers twice is checked once. Anything else
+is stale: the item was settled, rescheduled by a writer, taken by another delivery, or claimed
+again by a later planner run whose message will do the work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from paymux.channels.registry import PROVIDERS, channel_class
+from paymux.clock import iso
+from paymux.deps import Deps
+from paymux.errors import PaymuxError
+from paymux.observability import emit_metric
+from paymux.services import sweep_checks
+from paymux.services.query_pool import QueryLimits, QueryPool, Task
+from paymux.services.sweep_plan import due_index
+from paymux.services.sweep_schedule import MAX_CHECK_SECONDS
+from paymux.store.due import due_sk
+from paymux.store.dynamo import from_item
+from paymux.store.payments import payment_from_item, payment_key
+from paymux.store.refunds import refund_from_item
+from paymux.store.sweep_queue import SweepMessage
+
+log = logging.getLogger("paymux")
+TAKE_THREADS = 16  # conditional UpdateItems in flight while taking a batch's claims
+# Re-sending a notification asks no channel: bounded only to keep SQS calls reasonable.
+OUTBOX_LIMITS = QueryLimits(rate_per_second=500.0, concurrency=8)
+COUNTERS = {
+    "queried": "queried",
+    "closed_watch": "queried",
+    "expired_closed": "expired_closed",
+    "refund_queried": "refunds_queried",
+    "outbox_resent": "outbox_resent",
+}
+
+
+@dataclass(slots=True)
+class WorkReport:
+    outbox_resent: int = 0
+    expired_closed: int = 0
+    queried: int = 0
+    refunds_queried: int = 0
+    errors: int = 0
+    stale: int = 0
+    failed: list[str] = field(default_factory=list)  # message ids for SQS to deliver again
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    message_id: str
+    message: SweepMessage  # once taken, naming the taken entry as its claim
+    item: dict[str, Any]  # attribute-value form, as read
+    claim: str  # the claim the message came with
+
+
+def work(
+    d: Deps, messages: Sequence[tuple[str, SweepMessage]], pool: QueryPool, workers: int = 1
+) -> WorkReport:
+    now = d.clock()
+    report = WorkReport()
+    claimed = _still_claimed(d, messages, now, report)
+    owners = _payments_of_refunds(d, claimed)
+    tasks = [_task(d, c, owners, now, workers) for c in claimed]
+    _warm(d, {t.account for t in tasks})
+    for entry, result in zip(claimed, pool.run(tasks), strict=True):
+        _account_for(d, entry, result, now, report)
+    emit_metric("SweepChecked", len(claimed) - report.errors, "Count")
+    return report
+
+
+def _still_claimed(
+    d: Deps, messages: Sequence[tuple[str, SweepMessage]], now: float, report: WorkReport
+) -> list[Claimed]:
+    index = due_index(d)
+    items = index.get_items([m.key.table_key for _, m in messages])
+    held = []
+    for message_id, message in messages:
+        item = items.get((message.pk, message.sk))
+        holds = item is not None and item.get("GSI1SK", {}).get("S") == message.claim
+        if item is None or not holds or now + MAX_CHECK_SECONDS > message.until:
+            report.stale += 1
+            continue
+        held.append(Claimed(message_id, message, item, message.claim))
+    # Taking a claim moves the entry one second on (a conditional write): of two deliveries of
+    # one message (SQS delivers at least once), only one takes it; the other is stale.
+    with ThreadPoolExecutor(max_workers=TAKE_THREADS, thread_name_prefix="take") as pool:
+        taken = list(pool.map(lambda c: index.release(c.message.key, c.claim, _taken(c.message)), held))
+    report.stale += taken.count(False)
+    return [
+        Claimed(c.message_id, replace(c.message, claim=_taken(c.message)), c.item, c.claim)
+        for c, ok in zip(held, taken, strict=True)
+        if ok
+    ]
+
+
+def _taken(message: SweepMessage) -> str:
+    return due_sk(iso(message.until + 1), message.key.item_id)
+
+
+def _payments_of_refunds(d: Deps, claimed: list[Claimed]) -> dict[str, dict[str, Any]]:
+    """The payments of the claimed refunds (account and provider), by payment id."""
+    keys = [payment_key(c.item["payment_id"]["S"]) for c in claimed if c.message.kind == "refund"]
+    if not keys:
+        return {}
+    found = due_index(d).get_items(keys)
+    return {pk.removeprefix("PAY#"): from_item(item) for (pk, _), item in found.items()}
+
+
+def _limits(provider: str, workers: int) -> QueryLimits:
+    cls = channel_class(provider) if provider in PROVIDERS else None
+    return QueryLimits.of(cls, workers)
+
+
+def _task(d: Deps, entry: Claimed, owners: dict[str, dict[str, Any]], now: float, workers: int) -> Task:
+    message, item = entry.message, entry.item
+    if message.kind == "payment":
+        payment = payment_from_item(item)
+        run: Callable[[], Any] = lambda: sweep_checks.check_payment(d, payment, message, now)  # noqa: E731
+        return Task(payment.account_id, _limits(payment.provider, workers), run)
+    if message.kind == "refund":
+        refund = refund_from_item(item)
+        owner = owners.get(refund.payment_id, {})
+        account = refund.account_id or str(owner.get("account_id", ""))
+        run = lambda: sweep_checks.check_refund(d, refund, message, now)  # noqa: E731
+        return Task(account, _limits(str(owner.get("provider", "")), workers), run)
+    values = from_item(item)
+    run = lambda: sweep_checks.resend_notification(  # noqa: E731
+        d, values["payment_id"], values["notification_id"], int(values.get("attempts", 0))
+    )
+    return Task("outbox", OUTBOX_LIMITS, run)
+
+
+def _warm(d: Deps, accounts: set[Any]) -> None:
+    """Builds on this thread what the checks' threads then only read: the account's
+    configuration and its channel client (Deps and its caches take no locks)."""
+    for account_id in accounts - {"outbox", ""}:
+        try:
+            account = d.channel_config.account(str(account_id))
+            if account is not None:
+                d.channel(account)
+        except Exception as exc:  # each check of the account meets it again and answers for it
+            log.warning("channel account %s not ready: %s", account_id, type(exc).__name__)
+
+
+def _account_for(d: Deps, entry: Claimed, result: Any, now: float, report: WorkReport) -> None:
+    item_id = entry.message.key.item_id
+    if isinstance(result, PaymuxError):
+        report.errors += 1
+        log.warning("sweep of %s deferred: %s", item_id, result.message)
+        sweep_checks.release(d, entry.message, item_id, now + sweep_checks.DEFER_SECONDS)
+    elif isinstance(result, Exception):  # SQS delivers it again: the claim is given back for it
+        report.errors += 1
+        report.failed.append(entry.message_id)
+        due_index(d).release(entry.message.key, entry.message.claim, entry.claim)
+        log.error("sweep of %s failed", item_id, exc_info=result)
+    elif result in COUNTERS:
+        counter = COUNTERS[result]
+        setattr(report, counter, getattr(report, counter) + 1)
