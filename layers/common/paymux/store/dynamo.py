@@ -129,3 +129,33 @@ def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem
+BATCH_GET_RETRIES = 8  # throttled keys come back as UnprocessedKeys: re-asked with backoff
+
+
+def batch_get(
+    client: Any,
+    table: str,
+    keys: list[dict[str, Any]],
+    consistent: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
+    """The items at `keys` (those that exist, in no particular order), as plain Python values:
+    BatchGetItem in chunks of 100, re-asking for UnprocessedKeys."""
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        pending: dict[str, Any] = {
+            table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": consistent}
+        }
+        for retry in range(BATCH_GET_RETRIES + 1):
+            page = client.batch_get_item(RequestItems=pending)
+            items.extend(from_item(i) for i in page.get("Responses", {}).get(table, []))
+            pending = page.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            if retry == BATCH_GET_RETRIES:
+                raise Busy(f"BatchGetItem on {table}: keys still unprocessed after {retry} retries")
+            sleep(random.uniform(0, CONFLICT_BACKOFF * 2**retry))  # noqa: S311 - jitter, not secrecy
+    return items

@@ -70,8 +70,8 @@ class NotificationStore:
             KeyConditionExpression="GSI2PK = :pk",
             ExpressionAttributeValues={":pk": {"S": f"NTF#{notification_id}"}},
         )
-        items = page.get("Items", [])
-        return self.get(items[0]["payment_id"]["S"], notification_id) if items else None
+        items = page.get("Items", [])  # GSI2 projects keys only here: the payment is in the PK
+        return self.get(items[0]["PK"]["S"].removeprefix("PAY#"), notification_id) if items else None
 
     def mark_enqueued(self, payment_id: str, notification_id: str, overdue_at: float) -> bool:
         """Handed to SQS: overdue (and re-sent by the sweeper) only if nothing settles or
