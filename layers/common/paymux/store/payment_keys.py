@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from paymux.clock import CHINA
+from paymux.domain.ids import PAYMENT_ID
 from paymux.domain.payment import Payment
 from paymux.domain.states import PaymentStatus
 from paymux.store.dynamo import from_item
@@ -42,6 +43,15 @@ _DEFAULT_FACTORIES = {"metadata": dict, "payer": dict, "action": dict, "automati
 
 def payment_key(payment_id: str) -> dict[str, Any]:
     return {"PK": {"S": f"PAY#{payment_id}"}, "SK": {"S": "PAY"}}
+
+
+def first_attempt_key(out_trade_no: str) -> dict[str, Any] | None:
+    """The key of the creation event that holds a first attempt (domain.ids.attempt_out_trade_no:
+    the payment's ULID and "01"), or None when `out_trade_no` is not one."""
+    payment_id = "pay_" + out_trade_no.removesuffix("01")
+    if not out_trade_no.endswith("01") or not PAYMENT_ID.fullmatch(payment_id):
+        return None
+    return {"PK": {"S": f"PAY#{payment_id}"}, "SK": {"S": "EVT#000001"}}
 
 
 def shard_of(identity: str, shards: int) -> int:

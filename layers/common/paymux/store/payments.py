@@ -34,6 +34,7 @@ from paymux.store.payer_limits import claim_item, refusal, release_item
 from paymux.store.payment_keys import (
     PAYMENT_FIELDS,
     event_item,
+    first_attempt_key,
     paid_day_key,
     paid_day_keys,
     payment_from_item,
@@ -91,6 +92,13 @@ class PaymentStore:
         return self.get(ref["payment_id"]["S"]) if ref else None
 
     def get_attempt(self, out_trade_no: str) -> dict[str, Any] | None:
+        """The attempt a channel knows as `out_trade_no`: a first attempt is kept on its
+        payment's creation event, a fallback's (and an older payment's first) on its own item."""
+        key = first_attempt_key(out_trade_no)
+        if key is not None:
+            event = self._ddb.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+            if event and "attempt" in event:
+                return dict(from_item(event)["attempt"])
         item = self._ddb.get_item(
             TableName=self._table,
             Key={"PK": {"S": f"ATTEMPT#{out_trade_no}"}, "SK": {"S": "ATTEMPT"}},
@@ -148,8 +156,9 @@ class PaymentStore:
         next_check_at: float,
         charge: PayerCharge | None = None,
     ) -> None:
-        """Writes the payment, its merchant-order-number claim, its first attempt and its
-        creation event atomically, and takes `charge` from the payer's counter of the day.
+        """Writes the payment, its merchant-order-number claim and its creation event (which
+        carries the first attempt: see get_attempt) atomically, and takes `charge` from the
+        payer's counter of the day.
         Raises DuplicateMerchantOrder if the number is taken (also when the payer is at a
         limit: a repeated create is answered as one), PayerLimitExceeded if the counter has no
         room; nothing is written then."""
@@ -162,6 +171,7 @@ class PaymentStore:
             "GSI1SK": f"{iso(next_check_at)}#{payment.payment_id}",
         }
         event = event_item(payment, None, payment.status, "payment.created", "merchant", {})
+        event["attempt"] = attempt
         not_exists = "attribute_not_exists(PK)"
         puts = [
             {
@@ -172,7 +182,6 @@ class PaymentStore:
             },
             payment_item,
             event,
-            {"PK": f"ATTEMPT#{attempt['out_trade_no']}", "SK": "ATTEMPT", **attempt},
         ]
         items = [
             {"Put": {"TableName": self._table, "Item": to_item(p), "ConditionExpression": not_exists}}
