@@ -41,6 +41,10 @@ def test_gsi3_projects_keys_only_for_reconciliation_reads_payments_by_key() -> N
     assert _indexes()["GSI3"] == {"ProjectionType": "KEYS_ONLY"}
 
 
+def test_gsi1_projects_keys_only_for_the_sweeper_reads_due_items_by_key() -> None:
+    assert _indexes()["GSI1"] == {"ProjectionType": "KEYS_ONLY"}
+
+
 def test_a_busy_accounts_day_spreads_over_the_paid_shards() -> None:
     ids = [f"pay_01M8RTTQ18{n:016d}" for n in range(1000)]
     keys = {paid_day_key("wx-1", NOW, pid) for pid in ids}
