@@ -5,7 +5,22 @@ The run is the integration tests' world: the local stack (moto holding template.
 the real handlers invoked with signed events from events/*.json, a WeChat Pay sandbox over HTTP.
 botocore `after-call` hooks on boto3's default session (where paymux.deps builds its clients)
 record every call. Each operation runs in its own container (its own paymux Deps: clients and the
-60 s merchant/channel caches): run 1 in a fresh one (cold), run 2 in the same one (warm)."""
+60 s merchant/channel caches): run 1 in a fresh one (cold), run 2 in the same one (warm).
+
+How DynamoDB bills a write, as this bench models it (AWS DynamoDB Developer Guide):
+- an item write costs 1 WRU per started KB of the item; PutItem, UpdateItem and DeleteItem are
+  billed on the larger of the item's size before and after the write (docs.aws.amazon.com/
+  amazondynamodb/latest/developerguide/read-write-operations.html, "Write operations");
+- TransactWriteItems costs 2 WRU per KB for each item, the two phases of a transaction
+  (developerguide/transaction-apis.html, "Capacity management for transactions");
+- a GSI write costs 1 WRU per started KB of the index entry (the table's keys, the index's keys and
+  the projected attributes); an entry put into or deleted from an index is one write, a table
+  write that changes an indexed key attribute is two (delete the old entry, put the new one), and
+  a table write that changes no attribute the index projects costs the index nothing
+  (developerguide/GSI.html, "Provisioned throughput considerations for global secondary indexes",
+  "Write capacity"). Index writes are billed at the standard rate, also for a transaction's items.
+The GSIs and their projections are read from template.yaml, so the figures follow the template.
+After the run, the bench prints the size of each kind of item left in the table."""
 
 from __future__ import annotations
 
@@ -42,6 +57,7 @@ OPERATIONS = {
 }
 DDB_COLUMNS = ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem")
 _PARAMS = "bench_aws_calls_params"
+_WRITES = "bench_aws_calls_writes"
 
 
 class BenchFailed(RuntimeError):
@@ -51,10 +67,18 @@ class BenchFailed(RuntimeError):
 class Recorder:
     """Every AWS call made through clients that `session` creates from now on, and every handler
     invocation (service "handler", with its wall-clock ms), in order. Callbacks arrive on other
-    threads; list.append is atomic and operations run one at a time."""
+    threads; list.append is atomic and operations run one at a time. With `peek` (an unhooked
+    read of one item by table and key), each DynamoDB write is priced from the item as it was
+    before the call and as it is after it, against `indexes` (template.yaml's GSIs)."""
 
-    def __init__(self, session: boto3.Session) -> None:
+    def __init__(
+        self,
+        session: boto3.Session,
+        peek: Callable[[str, dict[str, Any]], dict[str, Any] | None] | None = None,
+        indexes: tuple[pricing.Index, ...] = (),
+    ) -> None:
         self._events, self.closed = session.events, False
+        self._peek, self._indexes = peek, indexes
         self.calls: list[dict[str, Any]] = []
         for event, handler in self._hooks():
             self._events.register(event, handler, unique_id=f"{_PARAMS}.{event}")
@@ -62,8 +86,14 @@ class Recorder:
     def _hooks(self) -> tuple[tuple[str, Callable[..., None]], ...]:
         return ("before-parameter-build", self._keep_params), ("after-call", self._after_call)
 
-    def _keep_params(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    def _keep_params(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         context[_PARAMS] = params
+        if self.closed or model.service_model.service_name != "dynamodb":
+            return
+        writes = pricing.writes_of(model.name, params)
+        for write in writes:
+            write.before = self._peek(write.table, write.key) if self._peek else None
+        context[_WRITES] = writes
 
     def _after_call(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if self.closed:
@@ -71,6 +101,11 @@ class Recorder:
         call = {"service": model.service_model.service_name, "operation": model.name}
         if call["service"] == "dynamodb":
             call |= pricing.dynamodb_units(model.name, context.get(_PARAMS, {}), parsed)
+            writes: list[pricing.Write] = context.get(_WRITES, [])
+            for write in writes:
+                write.after = self._peek(write.table, write.key) if self._peek else None
+            if writes:
+                call |= pricing.priced(writes, self._indexes)
         self.calls.append(call)
 
     def close(self) -> None:
@@ -92,7 +127,6 @@ class Runner:
         )
         self.containers: dict[str, Any] = {}
         self.results: dict[str, list[dict[str, Any]]] = {}
-        self.sizer = boto3.session.Session().client("dynamodb")  # not hooked: its reads aren't counted
 
     def run(self, op: str, action: Callable[[], object]) -> None:
         from paymux.deps import set_deps  # noqa: PLC0415
@@ -107,10 +141,6 @@ class Runner:
         finally:
             set_deps(self.world.d)
         calls = self.recorder.calls[start:]
-        for write in (w for c in calls for w in c.get("writes", []) if w.size is None):
-            key = {"TableName": write.table, "Key": write.key, "ConsistentRead": True}
-            item = self.sizer.get_item(**key).get("Item", {})
-            write.size, write.indexes = pricing.item_size(item), pricing.index_keys(item)
         runs.append(pricing.tally(calls))
 
 
@@ -201,30 +231,58 @@ def scenario(world: World, runner: Runner, gate: threading.Event) -> None:
         _check(len(world.merchant_endpoint.received) == sent + 1, "notify_merchant did not deliver once")
 
 
-def measure() -> dict[str, list[dict[str, Any]]]:
-    """{operation: [cold run, warm run]} from one real run on a fresh local stack."""
+def item_kind(item: dict[str, Any]) -> str:
+    """`PAY/EVT`, `PAY/NTF#ATT`, `REFUND/REFUND` …: the upper-case words of the item's key."""
+    words = [[w for w in item[k]["S"].split("#") if w.isalpha() and w.isupper()] for k in pricing.TABLE_KEYS]
+    return "#".join(words[0][:1]) + "/" + "#".join(words[1])
+
+
+def item_sizes(client: Any, table: str) -> dict[str, dict[str, int]]:
+    """Each item kind the run left in the table: how many, and their largest and mean size (bytes)."""
+    sizes: dict[str, list[int]] = {}
+    for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page["Items"]:
+            sizes.setdefault(item_kind(item), []).append(pricing.item_size(item))
+    return {
+        k: {"count": len(v), "max": max(v), "mean": round(sum(v) / len(v))} for k, v in sorted(sizes.items())
+    }
+
+
+def measure() -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, int]]]:
+    """({operation: [cold run, warm run]}, item sizes) from one real run on a fresh local stack."""
     from local.stack import LocalStack  # noqa: PLC0415
+    from local.template import load_template  # noqa: PLC0415
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log (as `make dev` does)
+    indexes = pricing.table_indexes(load_template(staging.REPO / "template.yaml"))
     with LocalStack(api_port=0, moto_port=0, schedules=False, sqs_poll=False) as stack:
         from tests.integration.conftest import close_world, open_world  # noqa: PLC0415 - needs the layer path
 
         world, gate = open_world(stack), threading.Event()  # its own clients are not hooked
+        reader = boto3.session.Session().client("dynamodb")  # not hooked: its reads aren't counted
+
+        def peek(table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+            answer = reader.get_item(TableName=table, Key=key, ConsistentRead=True)
+            return answer.get("Item")  # type: ignore[no-any-return]
+
         session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-        recorder = Recorder(session)  # before any container's clients exist
+        recorder = Recorder(session, peek, indexes)  # before any container's clients exist
         gate.set()
         try:
             runner = Runner(world, recorder)
             with instrumented_handlers(recorder, gate):
                 scenario(world, runner, gate)
+            sizes = item_sizes(reader, world.d.settings.table)
         finally:
             gate.set()
             recorder.close()
             close_world(world)
-    return runner.results
+    return runner.results, sizes
 
 
-def build_result(runs: dict[str, list[dict[str, Any]]], refund_rate: float) -> dict[str, Any]:
+def build_result(
+    runs: dict[str, list[dict[str, Any]]], refund_rate: float, sizes: dict[str, dict[str, int]] | None = None
+) -> dict[str, Any]:
     operations = {
         op: {"function": fn, "floor": floor, "cold": runs[op][0], "warm": runs[op][1]}
         for op, (fn, floor) in OPERATIONS.items()
@@ -238,6 +296,8 @@ def build_result(runs: dict[str, list[dict[str, Any]]], refund_rate: float) -> d
         "lifecycle": mix,
         "operations": operations,
         "cost_per_million_lifecycles_usd": pricing.lifecycle_costs(operations, mix),
+        "lifecycle_units": pricing.lifecycle_units(operations, mix),
+        "item_sizes": sizes or {},
     }
 
 
@@ -264,14 +324,27 @@ NOTES = (
     "warm = run 2 in the same container (which still re-reads each 60 s cache entry once a minute);",
     "  cold = run 1 in a fresh one (new boto3 clients, empty caches; import excluded, see cold_start).",
     "  Calls hooked on boto3's default session; Get..Delete = DynamoDB *Item calls. WRU/RRU are derived",
-    "  from item sizes (DynamoDB's formula) of the requests and responses, not from ConsumedCapacity",
-    "  (paymux doesn't ask; moto doesn't model it); updates are sized by the stored item read after the",
-    "  run. Transactions: 2 WRU per item-KB. Reads: 1 RRU per 4 KB consistent, 0.5 eventual. +idx = GSI",
-    "  writes, estimated: 1 WRU per item-KB per index the item is in (projection ALL), +1 per index it",
-    "  leaves. ms = in-process handler wall-clock (a rough proxy for billed duration). refund_callback =",
+    "  from item sizes (DynamoDB's formula), not from ConsumedCapacity (paymux doesn't ask; moto doesn't",
+    "  model it): each written item is read before and after the call and billed on the larger image;",
+    "  transactions: 2 WRU per item-KB. Reads: 1 RRU per 4 KB consistent, 0.5 eventual. +idx = GSI",
+    "  writes from template.yaml's projections: an entry put or deleted costs 1 WRU per KB of the",
+    "  projected entry, a changed index key a delete plus a put, a write that changes nothing projected",
+    "  nothing. ms = in-process handler wall-clock (a rough proxy for billed duration). refund_callback =",
     "  the REFUND.SUCCESS the refund triggers, held until the refund request returned. calls/fl, RU/fl =",
     "  DynamoDB calls and request units (WRU + idx + RRU) over the floor's 1 call, 1 unit.",
 )
+
+
+def format_sizes(result: dict[str, Any]) -> list[str]:
+    units, sizes = result["lifecycle_units"], result["item_sizes"]
+    lines = [
+        f"write units per lifecycle (warm): table {units['wru']:.2f} + indexes {units['index_wru']:.2f}"
+        f" = {units['wru'] + units['index_wru']:.2f} WRU; reads {units['rru']:.2f} RRU",
+        f"item sizes after the run, bytes (DynamoDB's formula; a write unit is {pricing.WRITE_UNIT_BYTES})",
+        f"  {'item (PK/SK kind)':<22}{'count':>6}{'max':>7}{'mean':>7}",
+    ]
+    lines += [f"  {kind:<22}{s['count']:>6}{s['max']:>7}{s['mean']:>7}" for kind, s in sizes.items()]
+    return lines
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -287,11 +360,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def run(argv: Sequence[str] = ()) -> int:
     args = parse_args(argv)
     try:
-        result = build_result(measure(), args.refund_rate)
+        runs, sizes = measure()
+        result = build_result(runs, args.refund_rate, sizes)
     except BenchFailed as exc:
         print(f"aws calls: the run failed: {exc}", file=sys.stderr)
         return 1
     report.write_json(result, args.calls_json)
-    print("\n".join([*format_calls(result), "", *NOTES, "", *pricing.format_costs(result)]))
+    tables = [*format_calls(result), "", *NOTES, "", *pricing.format_costs(result), "", *format_sizes(result)]
+    print("\n".join(tables))
     print(f"figures written to {report.display_path(args.calls_json, staging.REPO)}")
     return 0

@@ -5,7 +5,6 @@ per 1,000,000 payment lifecycles (bench/aws_calls.py measures; this file only co
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +37,6 @@ PRICE_SOURCE = "AWS list prices, us-east-1, on-demand, as known in 2025 (DynamoD
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096
 USAGE_KEYS = ("wru", "index_wru", "rru", "sqs", "secrets", "api_requests", "invocations", "duration_ms")
-_INDEX_KEY = re.compile(r"^GSI\d+PK$")  # docs/architecture.md §4: GSI1PK, GSI2PK (projection ALL)
 
 
 def number_size(text: str) -> int:
@@ -82,77 +80,131 @@ def read_units(size: int, consistent: bool, transactional: bool = False) -> floa
     return units * (2.0 if transactional else 1.0 if consistent else 0.5)
 
 
-def index_keys(item: Mapping[str, Any]) -> int:
-    """How many of the table's GSIs the item is in (it has that index's partition key)."""
-    return sum(1 for name in item if _INDEX_KEY.match(name))
+TABLE_KEYS = ("PK", "SK")  # PaymuxTable's key schema
 
 
-def removed_index_keys(update: Mapping[str, Any]) -> int:
-    """GSI partition keys an UpdateExpression REMOVEs: the item leaves that index (1 index write)."""
-    clause = re.search(r"\bREMOVE\s+(.*?)(?=\s+(?:SET|ADD|DELETE)\s|$)", update.get("UpdateExpression", ""))
-    if clause is None:
-        return 0
-    names = update.get("ExpressionAttributeNames", {})
-    removed = [names.get(n.strip(), n.strip()) for n in clause.group(1).split(",")]
-    return sum(1 for n in removed if _INDEX_KEY.match(n))
+@dataclass(frozen=True, slots=True)
+class Index:
+    """A GSI as template.yaml declares it: its key attributes and what it projects."""
+
+    name: str
+    keys: tuple[str, ...]
+    projection: str = "ALL"  # ALL | KEYS_ONLY | INCLUDE
+    include: frozenset[str] = frozenset()
+
+    def entry(self, item: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The item's copy in this index, or None when the item lacks a key attribute (sparse)."""
+        if item is None or not all(k in item for k in self.keys):
+            return None
+        if self.projection == "ALL":
+            return dict(item)
+        names = {*TABLE_KEYS, *self.keys, *(self.include if self.projection == "INCLUDE" else ())}
+        return {k: v for k, v in item.items() if k in names}
+
+    def write_units(self, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> int:
+        """GSI write units of one table write (docs cited in bench/aws_calls.py): an entry put or
+        deleted costs 1 WRU per started KB of the entry; a changed index key is a delete plus a
+        put; a write that changes no projected attribute costs the index nothing."""
+        old, new = self.entry(before), self.entry(after)
+        if old is None or new is None:
+            return write_units(item_size(old or new or {})) if (old or new) else 0
+        if any(old[k] != new[k] for k in self.keys):
+            return write_units(item_size(old)) + write_units(item_size(new))
+        return write_units(item_size(new)) if old != new else 0
+
+
+def table_indexes(template: Mapping[str, Any], table: str = "PaymuxTable") -> tuple[Index, ...]:
+    """The GSIs of `table` in a loaded template.yaml (local.template.load_template)."""
+    indexes = template["Resources"][table]["Properties"].get("GlobalSecondaryIndexes", [])
+    return tuple(
+        Index(
+            i["IndexName"],
+            tuple(k["AttributeName"] for k in i["KeySchema"]),
+            i["Projection"]["ProjectionType"],
+            frozenset(i["Projection"].get("NonKeyAttributes", ())),
+        )
+        for i in indexes
+    )
+
+
+def item_key(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: item[k] for k in TABLE_KEYS if k in item}
 
 
 @dataclass(slots=True)
 class Write:
-    """One item written. `size` is known for puts (from the request); an update, delete or
-    condition check is billed on the stored item, so its size is filled in later from a read."""
+    """One item written. DynamoDB bills a write on the larger of the item's size before and
+    after it, so both images are read (by bench/aws_calls.py's Recorder, from the table itself,
+    around the call); a condition check leaves the item as it was."""
 
     table: str
     key: dict[str, Any]
     transactional: bool
-    size: int | None = None
-    indexes: int = 0  # GSIs the item is in after the write
-    removed_indexes: int = 0  # GSIs it left
+    put: bool = False
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+    @property
+    def size(self) -> int:
+        return max(item_size(self.before or {}), item_size(self.after or {}))
 
     def units(self) -> int:
-        return write_units(self.size or 0, self.transactional)
+        return write_units(self.size, self.transactional)
 
-    def index_units(self) -> int:
-        """Index copies rewritten (projection ALL: the whole item), at the standard rate."""
-        return self.indexes * write_units(self.size or 0) + self.removed_indexes
+    def index_units(self, indexes: tuple[Index, ...]) -> int:
+        """GSI writes at the standard rate (a transaction doubles the table's writes only)."""
+        return sum(i.write_units(self.before, self.after) for i in indexes)
 
 
 def _write(entry: Mapping[str, Any], kind: str, transactional: bool) -> Write:
-    if kind == "Put":
-        item = entry["Item"]
-        return Write(entry["TableName"], {}, transactional, item_size(item), index_keys(item))
-    removed = removed_index_keys(entry) if kind == "Update" else 0
-    return Write(entry["TableName"], entry["Key"], transactional, removed_indexes=removed)
+    key = item_key(entry["Item"]) if kind == "Put" else entry["Key"]
+    return Write(entry["TableName"], dict(key), transactional, put=kind == "Put")
+
+
+def writes_of(operation: str, params: Mapping[str, Any]) -> list[Write]:
+    """The items a DynamoDB write call touches (none for reads)."""
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return [_write(params, operation.removesuffix("Item"), False)]
+    if operation == "TransactWriteItems":
+        return [_write(body, kind, True) for e in params.get("TransactItems", []) for kind, body in e.items()]
+    return []
 
 
 def dynamodb_units(operation: str, params: Mapping[str, Any], parsed: Mapping[str, Any]) -> dict[str, Any]:
-    """Writes (to be sized) and read units of one DynamoDB call, from its request and response."""
-    writes: list[Write] = []
+    """Read units of one DynamoDB call, from its request and response (writes: `writes_of`)."""
     rru = 0.0
     consistent = bool(params.get("ConsistentRead")) and not params.get("IndexName")
-    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
-        writes.append(_write(params, operation.removesuffix("Item"), False))
-    elif operation == "TransactWriteItems":
-        for entry in params.get("TransactItems", []):
-            ((kind, body),) = entry.items()
-            writes.append(_write(body, kind, True))
-    elif operation == "GetItem":
+    if operation == "GetItem":
         rru = read_units(item_size(parsed.get("Item") or {}), consistent)
     elif operation in ("Query", "Scan"):  # billed on the items read, summed, then rounded up
         rru = read_units(sum(item_size(i) for i in parsed.get("Items", [])), consistent)
+    elif operation == "BatchGetItem":  # each item on its own, rounded up
+        items = [i for table in parsed.get("Responses", {}).values() for i in table]
+        keys = params.get("RequestItems", {}).values()
+        strong = any(k.get("ConsistentRead") for k in keys)
+        rru = sum(read_units(item_size(i), strong) for i in items)
     elif operation == "TransactGetItems":
         rru = sum(read_units(item_size(r.get("Item") or {}), True, True) for r in parsed.get("Responses", []))
-    return {"writes": writes, "rru": rru}
+    return {"rru": rru}
+
+
+def priced(writes: list[Write], indexes: tuple[Index, ...]) -> dict[str, Any]:
+    """A write call's billed units, once its writes carry both images."""
+    return {
+        "wru": sum(w.units() for w in writes),
+        "index_wru": sum(w.index_units(indexes) for w in writes),
+        "puts": sum(1 for w in writes if w.put),
+        "sizes": [w.size for w in writes],
+    }
 
 
 def _detail(call: dict[str, Any]) -> dict[str, Any]:
     """One call as the JSON lists it: DynamoDB writes with their item sizes and units."""
     detail: dict[str, Any] = {"call": f"{call['service']}.{call['operation']}"}
-    writes = call.get("writes", [])
-    if "writes" in call:  # every DynamoDB call
-        detail |= {"wru": sum(w.units() for w in writes), "index_wru": sum(w.index_units() for w in writes)}
-    if writes:
-        detail |= {"puts": sum(1 for w in writes if not w.key), "sizes": [w.size for w in writes]}
+    if call["service"] == "dynamodb":
+        detail |= {"wru": call.get("wru", 0), "index_wru": call.get("index_wru", 0)}
+    if call.get("sizes"):
+        detail |= {"puts": call["puts"], "sizes": call["sizes"]}
     return detail | {k: round(call[k], 2) for k in ("rru", "ms") if call.get(k)}
 
 
@@ -228,6 +280,12 @@ def cost_per_million(usage: Mapping[str, Mapping[str, float]], mix: Mapping[str,
         "lambda_duration": t["duration_ms"] / 1000 * LAMBDA_MEMORY_GB * million * LAMBDA_ARM64_PER_GB_SECOND,
     }
     return cost | {"total": sum(cost.values())}
+
+
+def lifecycle_units(operations: Mapping[str, Mapping[str, Any]], mix: Mapping[str, float]) -> dict[str, Any]:
+    """Table WRU, index WRU and RRU of one lifecycle, warm."""
+    warm = {op: operations[op]["warm"] for op in mix}
+    return {k: sum(n * warm[op][k] for op, n in mix.items()) for k in ("wru", "index_wru", "rru")}
 
 
 def lifecycle_costs(operations: Mapping[str, Mapping[str, Any]], mix: Mapping[str, float]) -> dict[str, Any]:

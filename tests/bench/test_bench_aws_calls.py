@@ -34,29 +34,62 @@ def test_write_and_read_units() -> None:
     assert pricing.read_units(100, consistent=True, transactional=True) == 2.0
 
 
-def test_units_of_a_transaction_and_of_reads() -> None:
-    big = {"PK": {"S": "x"}, "blob": {"S": "y" * 1100}}  # 2 + 1 + 4 + 1100 = 1107 bytes -> 2 KB
+KEYS_ONLY = pricing.Index("GSI1", ("GSI1PK", "GSI1SK"), "KEYS_ONLY")
+INCLUDE = pricing.Index("GSI2", ("GSI2PK", "GSI2SK"), "INCLUDE", frozenset({"kind"}))
+ALL = pricing.Index("GSI3", ("GSI3PK", "GSI3SK"))
+
+
+def _item(**attrs: str) -> dict[str, dict[str, str]]:
+    return {"PK": {"S": "PAY#1"}, "SK": {"S": "PAY"}} | {k: {"S": v} for k, v in attrs.items()}
+
+
+def test_index_writes_follow_the_projection() -> None:
+    due = _item(GSI1PK="DUE#1", GSI1SK="t1", blob="x" * 1500)
+    assert KEYS_ONLY.write_units(None, due) == 1  # put: the entry is keys only, < 1 KB
+    assert ALL.write_units(None, _item(GSI3PK="p", GSI3SK="s", blob="x" * 1500)) == 2  # the whole item
+    assert KEYS_ONLY.write_units(due, due | {"blob": {"S": "y"}}) == 0  # nothing projected changed
+    assert KEYS_ONLY.write_units(due, due | {"GSI1SK": {"S": "t2"}}) == 2  # key change: delete + put
+    assert KEYS_ONLY.write_units(due, _item(blob="x")) == 1  # left the index: one delete
+    assert KEYS_ONLY.write_units(_item(), _item(GSI1PK="DUE#1")) == 0  # no sort key: not in the index
+    refund = _item(GSI2PK="P", GSI2SK="s", kind="merchant", status="PROCESSING")
+    assert INCLUDE.write_units(refund, refund | {"status": {"S": "SUCCESS"}}) == 0
+    assert INCLUDE.write_units(refund, refund | {"kind": {"S": "automatic"}}) == 1
+    assert ALL.write_units(_item(GSI3PK="p", GSI3SK="s"), _item(GSI3PK="p", GSI3SK="s", a="b")) == 1
+
+
+def test_writes_are_billed_on_the_larger_image_and_double_in_a_transaction() -> None:
+    big = _item(blob="y" * 1100)  # 2 + 5 + 2 + 3 + 4 + 1100 = 1116 bytes -> 2 KB
     update = {
         "TableName": "t",
         "Key": {"PK": {"S": "PAY#1"}, "SK": {"S": "PAY"}},
-        "UpdateExpression": "SET #s = :s REMOVE #g, GSI1SK",
-        "ExpressionAttributeNames": {"#s": "status", "#g": "GSI1PK"},
+        "UpdateExpression": "SET a = :a",
     }
     params = {
         "TransactItems": [
-            {"Put": {"TableName": "t", "Item": {"PK": {"S": "a"}, "GSI2PK": {"S": "m"}}}},
-            {"Put": {"TableName": "t", "Item": big}},
+            {"Put": {"TableName": "t", "Item": _item(GSI1PK="d", GSI1SK="s")}},
             {"Update": update},
+            {"ConditionCheck": {"TableName": "t", "Key": {"PK": {"S": "X"}, "SK": {"S": "X"}}}},
         ]
     }
-    writes = pricing.dynamodb_units("TransactWriteItems", params, {})["writes"]
-    assert [w.size for w in writes] == [2 + 1 + 6 + 1, 1107, None]  # the update is sized later
-    assert writes[2].key == update["Key"] and writes[2].removed_indexes == 1
-    writes[2].size, writes[2].indexes = 900, 1  # as read back: still in GSI2
-    assert [w.units() for w in writes] == [2, 4, 2]
-    assert [w.index_units() for w in writes] == [1, 0, 1 + 1]
-    put = pricing.dynamodb_units("PutItem", {"TableName": "t", "Item": big}, {})["writes"][0]
-    assert put.units() == 2 and not put.transactional
+    put, upd, check = pricing.writes_of("TransactWriteItems", params)
+    assert put.put and put.key == {"PK": {"S": "PAY#1"}, "SK": {"S": "PAY"}} and not upd.put
+    put.after = _item(GSI1PK="d", GSI1SK="s")
+    upd.before, upd.after = big, _item(blob="small")  # shrinking: billed on the larger, before
+    check.before = check.after = _item()
+    assert [w.units() for w in (put, upd, check)] == [2, 4, 2]
+    assert pricing.priced([put, upd, check], (KEYS_ONLY,)) == {
+        "wru": 8,
+        "index_wru": 1,
+        "puts": 1,
+        "sizes": [put.size, 1116, check.size],
+    }
+    (single,) = pricing.writes_of("PutItem", {"TableName": "t", "Item": big})
+    single.after = big
+    assert single.units() == 2 and not single.transactional
+    assert pricing.writes_of("GetItem", {"TableName": "t", "Key": {}}) == []
+
+
+def test_units_of_reads() -> None:
     item = {"Item": {"PK": {"S": "z" * 5000}}}
     assert pricing.dynamodb_units("GetItem", {"ConsistentRead": True}, item)["rru"] == 2.0
     assert pricing.dynamodb_units("GetItem", {}, item)["rru"] == 1.0
@@ -64,6 +97,18 @@ def test_units_of_a_transaction_and_of_reads() -> None:
     page = {"Items": [{"a": {"S": "x" * 3000}}, {"a": {"S": "x" * 3000}}]}  # 6002 B: summed, then rounded
     assert pricing.dynamodb_units("Query", {"ConsistentRead": True}, page)["rru"] == 2.0
     assert pricing.dynamodb_units("Query", {"IndexName": "GSI1"}, page)["rru"] == 1.0  # GSIs: eventual
+    batch = {"Responses": {"t": [{"a": {"S": "x" * 3000}}, {"a": {"S": "x" * 3000}}]}}
+    assert pricing.dynamodb_units("BatchGetItem", {"RequestItems": {"t": {}}}, batch)["rru"] == 1.0  # 2 x 0.5
+
+
+def test_the_template_projections_are_read() -> None:
+    from local.template import load_template
+
+    indexes = {
+        i.name: i for i in pricing.table_indexes(load_template(aws_calls.staging.REPO / "template.yaml"))
+    }
+    assert set(indexes) == {"GSI1", "GSI2", "GSI3"}
+    assert all(i.keys == (f"{n}PK", f"{n}SK") for n, i in indexes.items())
 
 
 def test_cost_arithmetic_by_hand() -> None:
@@ -135,7 +180,7 @@ def test_real_run_structure(measured: tuple[dict, str]) -> None:
         assert o["cold"]["dynamodb_calls"] >= o["warm"]["dynamodb_calls"], op
     for kind in ("cold", "warm"):
         txs = [c for c in ops["create"][kind]["sequence"] if c["call"] == "dynamodb.TransactWriteItems"]
-        assert any(c["puts"] >= 4 for c in txs)  # payment, merchant order no, attempt, event
+        assert any(c["puts"] >= 3 for c in txs)  # payment, merchant order no, event (with the attempt)
         notify = ops["notify"][kind]
         updates = notify["calls"].get("dynamodb.UpdateItem", 0) + sum(
             1 for c in notify["sequence"] if len(c.get("sizes", [])) > c.get("puts", 0)
@@ -153,3 +198,15 @@ def test_real_run_prints_both_tables(measured: tuple[dict, str]) -> None:
     assert "AWS calls per operation" in printed and "cost per 1,000,000 payment lifecycles" in printed
     assert all(op in printed for op in aws_calls.OPERATIONS)
     assert Path(out).is_file()
+
+
+def test_real_run_reports_units_per_lifecycle_and_item_sizes(measured: tuple[dict, str]) -> None:
+    result, _ = measured
+    units, mix = result["lifecycle_units"], result["lifecycle"]
+    warm = {op: result["operations"][op]["warm"] for op in mix}
+    assert units["index_wru"] == pytest.approx(sum(n * warm[op]["index_wru"] for op, n in mix.items()))
+    assert units["wru"] >= mix["create"] + mix["callback"]  # at least one table write each
+    sizes = result["item_sizes"]
+    assert {"PAY/PAY", "PAY/EVT", "PAY/NTF", "MORDER/MORDER", "REFUND/REFUND"} <= set(sizes)
+    assert all(0 < s["mean"] <= s["max"] for s in sizes.values())
+    assert "write units per lifecycle" in "\n".join(aws_calls.format_sizes(result))

@@ -70,10 +70,11 @@ def test_sdk_retry_after_a_committed_create_answers_201(world: World, lose_first
     assert [p["payment_id"]["S"] for p in payments] == [body["id"]]  # exactly one payment
     attempts = world.d.dynamodb.scan(
         TableName=world.d.settings.table,
-        FilterExpression="begins_with(PK, :p)",
+        FilterExpression="begins_with(PK, :p) OR attribute_exists(attempt)",
         ExpressionAttributeValues={":p": {"S": "ATTEMPT#"}},
     )["Items"]
-    assert len(attempts) == 1
+    assert len(attempts) == 1  # the first attempt, kept on the creation event
+    assert world.d.payments.get_attempt(payment.out_trade_no)["payment_id"] == body["id"]
     assert [o["out_trade_no"] for o in world.sandbox.orders.values()] == [payment.out_trade_no]
     events = [e["type"] for e in world.d.payments.events(body["id"])]
     assert events == ["payment.created", "payment.submitted"]

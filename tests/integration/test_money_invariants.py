@@ -39,7 +39,6 @@ from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
 from paymux.services import payments, refunds
 from paymux.services.callbacks import handle_callback
-from paymux.store.dynamo import from_item
 from paymux.store.merchants import MerchantApp
 from tests.integration.conftest import drain, wipe_table
 from tests.integration.model_channel import (
@@ -270,15 +269,8 @@ class MoneyPaths(RuleBasedStateMachine):
             assert all(n == 1 for n in counts.values()), counts
 
     def _notification_counts(self, payment_id: str) -> Counter[str]:
-        items = self.d.dynamodb.query(
-            TableName=self.d.settings.table,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :n)",
-            ExpressionAttributeValues={":pk": {"S": f"PAY#{payment_id}"}, ":n": {"S": "NTF#"}},
-            ConsistentRead=True,
-        )["Items"]
         counts: Counter[str] = Counter()
-        for item in items:
-            values = from_item(item)
+        for values in self.d.notifications.for_payment(payment_id):
             subject = json.loads(values["payload"])["data"]["object"]
             # a payment's outcomes are counted per payment, a refund's per refund
             counts[

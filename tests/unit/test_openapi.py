@@ -41,7 +41,8 @@ from paymux.services.notifications import public_notification
 from paymux.services.outcomes import notification_for
 from paymux.services.payments import payment_events
 from paymux.store.dynamo import from_item, to_item
-from paymux.store.payments import PaymentStore
+from paymux.store.notifications import payload_of
+from paymux.store.payment_keys import event_item
 from paymux.store.refunds import refund_event
 from tests.support import ROOT, handler_module, load_event
 
@@ -158,8 +159,8 @@ def test_a_renamed_missing_added_or_retyped_field_fails(
 def test_event_list_describes_the_audit_trail() -> None:
     paid = payment(status=PaymentStatus.SUCCESS, version=3, updated_at=NOW + 60)
     items = [
-        PaymentStore._event_item(payment(), None, PaymentStatus.PENDING, "payment.created", "merchant", {}),
-        PaymentStore._event_item(
+        event_item(payment(), None, PaymentStatus.PENDING, "payment.created", "merchant", {}),
+        event_item(
             paid, PaymentStatus.PROCESSING, PaymentStatus.SUCCESS, "payment.succeeded", "channel", {"x": 1}
         ),
         refund_event(REFUNDS[1], "refund.succeeded", "channel", NOW + 90, {"amount": 500}),
@@ -175,7 +176,7 @@ def test_notification_event_describes_the_outbox_payload() -> None:
     paid = PAYMENTS[4]
     for event_type, subject in (("payment.succeeded", None), ("refund.succeeded", REFUNDS[1])):
         item = notification_for(event_type, NOW, subject)(paid)
-        event = NotificationEvent.model_validate(json.loads(item["payload"]))
+        event = NotificationEvent.model_validate(json.loads(payload_of(item)))
         assert event.type == event_type
         assert event.data.object.object == ("refund" if subject else "payment")
 
@@ -199,6 +200,7 @@ def test_notification_resource_describes_the_delivery_log() -> None:
         for n, r in enumerate(results, 1)
     ]
     stored = from_item(to_item({**item, "status": "delivered", "attempts": 3}))  # as DynamoDB returns it
+    stored = {**stored, "payload": payload_of(stored)}  # as the store's readers return it
     public = public_notification({**stored, "attempt_log": [from_item(to_item(a)) for a in log]})
     listing = NotificationList.model_validate(
         {"object": "list", "data": [public]}

@@ -15,13 +15,12 @@ call, UnprocessedKeys retried)."""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from paymux.errors import Busy
+from paymux.store.dynamo import batch_get_items
 
 Kind = Literal["payment", "refund", "outbox"]
 DUE_SHARDS = 8
@@ -31,8 +30,6 @@ LEGACY_KEYS: dict[Kind, tuple[str, ...]] = {
     "refund": ("DUE#REFUND",),
     "outbox": ("DUE#OUTBOX",),
 }
-BATCH_GET_MAX = 100  # DynamoDB's limit of keys per BatchGetItem
-BATCH_GET_RETRIES = 8
 
 
 def shard_of(item_id: str) -> int:
@@ -143,18 +140,6 @@ class DueIndex:
     def get_items(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
         """The items of `keys` (table keys, attribute-value form) read with ConsistentRead, by
         (PK, SK); absent items are missing from the result."""
-        found: dict[tuple[str, str], dict[str, Any]] = {}
         unique = list({(k["PK"]["S"], k["SK"]["S"]): k for k in keys}.values())
-        for start in range(0, len(unique), BATCH_GET_MAX):
-            request = {self._table: {"Keys": unique[start : start + BATCH_GET_MAX], "ConsistentRead": True}}
-            for retry in range(BATCH_GET_RETRIES + 1):
-                answer = self._ddb.batch_get_item(RequestItems=request)
-                for item in answer.get("Responses", {}).get(self._table, []):
-                    found[(item["PK"]["S"], item["SK"]["S"])] = item
-                request = answer.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                if retry == BATCH_GET_RETRIES:
-                    raise Busy("BatchGetItem kept returning unprocessed keys; retry")
-                self._sleep(random.uniform(0, 0.05 * 2**retry))  # noqa: S311 - jitter, not secrecy
-        return found
+        items = batch_get_items(self._ddb, self._table, unique, sleep=self._sleep)
+        return {(i["PK"]["S"], i["SK"]["S"]): i for i in items}

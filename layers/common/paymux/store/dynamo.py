@@ -3,6 +3,7 @@ one way a transaction is written (`transact`)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import random
@@ -30,6 +31,8 @@ def to_attr(value: Any) -> _ATTR:  # noqa: PLR0911 - one branch per attribute ty
         return {"N": str(value)}
     if isinstance(value, str):
         return {"S": value}
+    if isinstance(value, bytes):
+        return {"B": value}
     if isinstance(value, dict):
         return {"M": {str(k): to_attr(v) for k, v in value.items()}}
     if isinstance(value, list | tuple):
@@ -37,7 +40,7 @@ def to_attr(value: Any) -> _ATTR:  # noqa: PLR0911 - one branch per attribute ty
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
-def from_attr(attr: _ATTR) -> Any:
+def from_attr(attr: _ATTR) -> Any:  # noqa: PLR0911 - one branch per attribute type
     ((kind, value),) = attr.items()
     if kind == "S":
         return value
@@ -48,6 +51,8 @@ def from_attr(attr: _ATTR) -> Any:
         return bool(value)
     if kind == "NULL":
         return None
+    if kind == "B":
+        return bytes(value)
     if kind == "M":
         return {k: from_attr(v) for k, v in value.items()}
     if kind == "L":
@@ -63,6 +68,13 @@ def from_item(item: dict[str, _ATTR]) -> dict[str, Any]:
     return {k: from_attr(v) for k, v in item.items()}
 
 
+def _binary(value: object) -> str:
+    """Binary attribute values (bytes) in a token's canonical JSON: as base64."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"cannot put {type(value).__name__} in a request token")
+
+
 def request_token(table: str, operation: str, items: list[dict[str, Any]]) -> str:
     """The ClientRequestToken of one transaction: a digest of the table, the operation's name
     (e.g. "payment.transition#pay_…#v3>SUCCESS") and its exact items. The same operation sent
@@ -71,7 +83,7 @@ def request_token(table: str, operation: str, items: list[dict[str, Any]]) -> st
     failing the retry on its own condition. Two different operations, or one operation with
     different items (two racing writers of the same version), get different tokens, so a
     token never meets other items (IdempotentParameterMismatch) by accident."""
-    canonical = json.dumps([table, operation, items], sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps([table, operation, items], sort_keys=True, separators=(",", ":"), default=_binary)
     return hashlib.sha256(canonical.encode()).hexdigest()[:TOKEN_LENGTH]
 
 
@@ -129,3 +141,44 @@ def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem
+BATCH_GET_RETRIES = 8  # throttled keys come back as UnprocessedKeys: re-asked with backoff
+
+
+def batch_get(
+    client: Any,
+    table: str,
+    keys: list[dict[str, Any]],
+    consistent: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
+    """The items at `keys` (those that exist, in no particular order), as plain Python values."""
+    return [from_item(i) for i in batch_get_items(client, table, keys, consistent, sleep)]
+
+
+def batch_get_items(
+    client: Any,
+    table: str,
+    keys: list[dict[str, Any]],
+    consistent: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
+    """The items at `keys` in attribute-value form: BatchGetItem in chunks of 100, re-asking for
+    UnprocessedKeys with jittered backoff, then Busy."""
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        pending: dict[str, Any] = {
+            table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": consistent}
+        }
+        for retry in range(BATCH_GET_RETRIES + 1):
+            page = client.batch_get_item(RequestItems=pending)
+            items.extend(page.get("Responses", {}).get(table, []))
+            pending = page.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            if retry == BATCH_GET_RETRIES:
+                raise Busy(f"BatchGetItem on {table}: keys still unprocessed after {retry} retries")
+            sleep(random.uniform(0, CONFLICT_BACKOFF * 2**retry))  # noqa: S311 - jitter, not secrecy
+    return items

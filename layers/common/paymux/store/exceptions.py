@@ -10,11 +10,21 @@ from typing import TYPE_CHECKING, Any
 from paymux.clock import iso
 from paymux.observability import emit_metric
 from paymux.store.dynamo import to_item
+from paymux.store.payment_keys import shard_of
 
 if TYPE_CHECKING:
     from paymux.deps import Deps
 
 log = logging.getLogger("paymux")
+# A storm of one cause (a misconfigured channel retrying mismatching callbacks) must not put
+# more than ~1,000 writes a second on one GSI2 key: exceptions spread over EXCEPTION_SHARDS keys.
+EXCEPTION_SHARDS = 8
+LEGACY_EXCEPTIONS_KEY = "EXCEPTIONS"  # the one key of exceptions recorded before the shards
+
+
+def exception_index_keys() -> list[str]:
+    """Every GSI2PK an exception can carry: the shards, then the key of older records."""
+    return [f"{LEGACY_EXCEPTIONS_KEY}#{n}" for n in range(EXCEPTION_SHARDS)] + [LEGACY_EXCEPTIONS_KEY]
 
 
 def record_exception(d: Deps, kind: str, subject: str, detail: dict[str, Any], key: str = "") -> None:
@@ -28,7 +38,7 @@ def record_exception(d: Deps, kind: str, subject: str, detail: dict[str, Any], k
         "subject": subject,
         "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
         "at": now,
-        "GSI2PK": "EXCEPTIONS",
+        "GSI2PK": f"{LEGACY_EXCEPTIONS_KEY}#{shard_of(identity, EXCEPTION_SHARDS)}",
         "GSI2SK": f"{iso(now)}#{kind}#{subject}",
     }
     try:

@@ -5,15 +5,22 @@ While a notification is pending it stays in the due index (GSI1PK=DUE#OUTBOX#<sh
 paymux.store.due; once the one key DUE#OUTBOX, still read) keyed by the time
 by which its next attempt should have happened; every hand-off to SQS pushes that time forward,
 settling it removes it. So a crash anywhere between the write and the next SQS message (the
-first send, or a retry's re-send) leaves it overdue, and the sweeper sends it again."""
+first send, or a retry's re-send) leaves it overdue, and the sweeper sends it again.
+
+Size: the signed payload (the whole payment, ~700 bytes) is stored zlib-compressed as
+`payload_z` (DynamoDB's guide suggests compressing large attribute values), and each delivery
+attempt is appended to the item's own `attempt_log`: a typical notification stays under 1 KB and
+an attempt is one conditional write of one item. Items written before keep `payload` as text and
+their attempts as `NTF#<id>#ATT#<n>` items; the readers here return both layouts alike."""
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from paymux.clock import iso
 from paymux.store.due import due_pk
-from paymux.store.dynamo import from_item, query_all, to_attr, to_item, transact
+from paymux.store.dynamo import from_item, query_all, to_attr
 
 
 def notification_item(
@@ -37,7 +44,7 @@ def notification_item(
         "app_id": app_id,
         "type": event_type,
         "notify_url": notify_url,
-        "payload": payload,
+        "payload_z": zlib.compress(payload.encode(), 9),
         "created_at": created_at,
         "status": "pending",
         "attempts": 0,
@@ -46,6 +53,20 @@ def notification_item(
         "GSI2PK": f"NTF#{notification_id}",  # find a notification by its id alone (resend)
         "GSI2SK": payment_id,
     }
+
+
+def payload_of(item: dict[str, Any]) -> str:
+    """The notification's body, exactly as signed and sent, from either layout."""
+    if "payload_z" in item:
+        return zlib.decompress(bytes(item["payload_z"])).decode()
+    return str(item["payload"])
+
+
+def _restored(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored notification as the services read it: `payload` as text."""
+    values = {k: v for k, v in item.items() if k != "payload_z"}
+    values["payload"] = payload_of(item)
+    return values
 
 
 def _key(payment_id: str, notification_id: str) -> dict[str, Any]:
@@ -61,7 +82,7 @@ class NotificationStore:
         item = self._ddb.get_item(
             TableName=self._table, Key=_key(payment_id, notification_id), ConsistentRead=True
         ).get("Item")
-        return from_item(item) if item else None
+        return _restored(from_item(item)) if item else None
 
     def find(self, notification_id: str) -> dict[str, Any] | None:
         page = self._ddb.query(
@@ -70,8 +91,8 @@ class NotificationStore:
             KeyConditionExpression="GSI2PK = :pk",
             ExpressionAttributeValues={":pk": {"S": f"NTF#{notification_id}"}},
         )
-        items = page.get("Items", [])
-        return self.get(items[0]["payment_id"]["S"], notification_id) if items else None
+        items = page.get("Items", [])  # GSI2 projects keys only here: the payment is in the PK
+        return self.get(items[0]["PK"]["S"].removeprefix("PAY#"), notification_id) if items else None
 
     def mark_enqueued(self, payment_id: str, notification_id: str, overdue_at: float) -> bool:
         """Handed to SQS: overdue (and re-sent by the sweeper) only if nothing settles or
@@ -105,23 +126,24 @@ class NotificationStore:
         overdue_at: float = 0.0,
     ) -> None:
         """Logs attempt `number` (1-based) and updates the notification's counters; `final` is
-        "delivered" or "failed" when this attempt settles it. Conditioned on the attempt count,
-        so a duplicate SQS delivery of the same attempt cannot log or settle it twice."""
+        "delivered" or "failed" when this attempt settles it. One conditional write of the item,
+        conditioned on the attempt count, so a duplicate SQS delivery of the same attempt cannot
+        log or settle it twice; a retry of this very write whose answer was lost finds it done."""
         payment_id = notification["payment_id"]
         notification_id = notification["notification_id"]
-        attempt = {
-            "PK": f"PAY#{payment_id}",
-            "SK": f"NTF#{notification_id}#ATT#{number:02d}",
-            "attempt": number,
-            **result,
-        }
-        update = "SET attempts = :n, last_attempt_at = :at, last_status_code = :code"
+        entry = {k: v for k, v in {"attempt": number, **result}.items() if v is not None}
+        update = (
+            "SET attempts = :n, last_attempt_at = :at, last_status_code = :code, "
+            "attempt_log = list_append(if_not_exists(attempt_log, :none), :entry)"
+        )
         values = {
             ":n": to_attr(number),
             ":prev": to_attr(number - 1),
             ":at": to_attr(result["at"]),
             ":code": to_attr(result.get("status_code")),
             ":pending": to_attr("pending"),
+            ":none": to_attr([]),
+            ":entry": to_attr([entry]),
         }
         if final:
             update += ", #status = :final REMOVE GSI1PK, GSI1SK"
@@ -130,30 +152,19 @@ class NotificationStore:
             update += ", GSI1PK = :shard, GSI1SK = :due"
             values[":shard"] = to_attr(due_pk("outbox", notification_id))
             values[":due"] = to_attr(f"{iso(overdue_at)}#{notification_id}")
-        transact(
-            self._ddb,
-            self._table,
-            f"notification.attempt#{notification_id}#{number}",
-            [
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": _key(payment_id, notification_id),
-                        "UpdateExpression": update,
-                        "ConditionExpression": "attempts = :prev AND #status = :pending",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": values,
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(attempt),
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    }
-                },
-            ],
-        )
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=_key(payment_id, notification_id),
+                UpdateExpression=update,
+                ConditionExpression="attempts = :prev AND #status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            stored = self.get(payment_id, notification_id) or {}
+            if entry not in stored.get("attempt_log", []):
+                raise  # another delivery of this attempt got there first, or it was settled
 
     def reopen(self, payment_id: str, notification_id: str, overdue_at: float) -> dict[str, Any]:
         """A failed notification is re-sent on request: back to pending, attempts kept."""
@@ -176,7 +187,7 @@ class NotificationStore:
             },
             ReturnValues="ALL_NEW",
         )
-        return from_item(result["Attributes"])
+        return _restored(from_item(result["Attributes"]))
 
     def for_payment(self, payment_id: str) -> list[dict[str, Any]]:
         """Notifications of a payment, each with its attempts in order."""
@@ -187,8 +198,14 @@ class NotificationStore:
             ExpressionAttributeValues={":pk": {"S": f"PAY#{payment_id}"}, ":p": {"S": "NTF#"}},
             ConsistentRead=True,
         )
-        notifications = {i["SK"]: {**i, "attempt_log": []} for i in items if "#ATT#" not in i["SK"]}
-        for item in items:
+        notifications = {
+            i["SK"]: {**_restored(i), "attempt_log": list(i.get("attempt_log", []))}
+            for i in items
+            if "#ATT#" not in i["SK"]
+        }
+        for item in items:  # the attempts of notifications written before they were kept inline
             if "#ATT#" in item["SK"]:
                 notifications[item["SK"].split("#ATT#")[0]]["attempt_log"].append(item)
+        for notification in notifications.values():
+            notification["attempt_log"].sort(key=lambda a: int(a["attempt"]))
         return list(notifications.values())

@@ -6,13 +6,12 @@ must hear about) the notification outbox item. Nothing changes status any other 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from paymux.clock import CHINA, iso
+from paymux.clock import iso
 from paymux.domain.payer_limits import PayerCharge
 from paymux.domain.payment import Payment
 from paymux.domain.states import (
@@ -23,6 +22,7 @@ from paymux.domain.states import (
 from paymux.errors import IllegalTransition
 from paymux.store.due import DUE_SHARDS, DueIndex, due_pk
 from paymux.store.dynamo import (
+    batch_get,
     cancellation_codes,
     cancellation_reasons,
     from_item,
@@ -32,20 +32,23 @@ from paymux.store.dynamo import (
     transact,
 )
 from paymux.store.payer_limits import claim_item, refusal, release_item
+from paymux.store.payment_keys import (
+    PAYMENT_FIELDS,
+    event_item,
+    first_attempt_key,
+    paid_day_key,
+    paid_day_keys,
+    payment_from_item,
+    payment_from_values,
+    payment_key,
+    payment_values,
+)
+
+__all__ = ["DuplicateMerchantOrder", "Outcome", "PaymentStore", "payment_from_item", "payment_key"]
 
 __all__ = ["DUE_SHARDS", "PaymentStore", "due_shard"]
 # A payment that ends unpaid gives its place in the payer's daily limits back; a paid one keeps it.
 RELEASING_STATES = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED})
-_PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
-
-
-def paid_day_key(account_id: str, paid_at: float) -> str:
-    """GSI3PK of a paid payment: its account and Asia/Shanghai day, as statements count days."""
-    return f"PAID#{account_id}#{datetime.fromtimestamp(paid_at, CHINA).date().isoformat()}"
-
-
-def payment_key(payment_id: str) -> dict[str, Any]:
-    return {"PK": {"S": f"PAY#{payment_id}"}, "SK": {"S": "PAY"}}
 
 
 def due_shard(payment_id: str) -> str:
@@ -69,16 +72,6 @@ class Outcome:
     notification: Callable[[Payment], dict[str, Any]] | None = None
 
 
-def payment_from_item(item: dict[str, Any]) -> Payment:
-    return _payment_from_values(from_item(item))
-
-
-def _payment_from_values(item: dict[str, Any]) -> Payment:
-    values = {k: v for k, v in item.items() if k in _PAYMENT_FIELDS}
-    values["status"] = PaymentStatus(values["status"])
-    return Payment(**values)
-
-
 class PaymentStore:
     def __init__(self, client: Any, table: str) -> None:
         self._ddb = client
@@ -100,6 +93,13 @@ class PaymentStore:
         return self.get(ref["payment_id"]["S"]) if ref else None
 
     def get_attempt(self, out_trade_no: str) -> dict[str, Any] | None:
+        """The attempt a channel knows as `out_trade_no`: a first attempt is kept on its
+        payment's creation event, a fallback's (and an older payment's first) on its own item."""
+        key = first_attempt_key(out_trade_no)
+        if key is not None:
+            event = self._ddb.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+            if event and "attempt" in event:
+                return dict(from_item(event)["attempt"])
         item = self._ddb.get_item(
             TableName=self._table,
             Key={"PK": {"S": f"ATTEMPT#{out_trade_no}"}, "SK": {"S": "ATTEMPT"}},
@@ -127,15 +127,21 @@ class PaymentStore:
         return [payment_from_item(i) for i in index.get_items(keys).values()]
 
     def paid_on(self, account_id: str, day: date) -> list[Payment]:
-        """Payments of `account_id` that succeeded on `day` (Asia/Shanghai), via GSI3."""
-        items = query_all(
-            self._ddb,
-            TableName=self._table,
-            IndexName="GSI3",
-            KeyConditionExpression="GSI3PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"PAID#{account_id}#{day.isoformat()}"}},
-        )
-        return [_payment_from_values(i) for i in items]
+        """Payments of `account_id` that succeeded on `day` (Asia/Shanghai): the keys from every
+        shard of the day in GSI3 (KEYS_ONLY), then the items themselves, read consistently."""
+        keys = [
+            {"PK": {"S": i["PK"]}, "SK": {"S": i["SK"]}}
+            for pk in paid_day_keys(account_id, day)
+            for i in query_all(
+                self._ddb,
+                TableName=self._table,
+                IndexName="GSI3",
+                KeyConditionExpression="GSI3PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}},
+            )
+        ]
+        items = batch_get(self._ddb, self._table, keys)
+        return sorted((payment_from_values(i) for i in items), key=lambda p: p.payment_id)
 
     # -- writes ------------------------------------------------------------------------------
     def create(
@@ -145,24 +151,22 @@ class PaymentStore:
         next_check_at: float,
         charge: PayerCharge | None = None,
     ) -> None:
-        """Writes the payment, its merchant-order-number claim, its first attempt and its
-        creation event atomically, and takes `charge` from the payer's counter of the day.
+        """Writes the payment, its merchant-order-number claim and its creation event (which
+        carries the first attempt: see get_attempt) atomically, and takes `charge` from the
+        payer's counter of the day.
         Raises DuplicateMerchantOrder if the number is taken (also when the payer is at a
         limit: a repeated create is answered as one), PayerLimitExceeded if the counter has no
         room; nothing is written then."""
-        values = payment.to_dict()
-        values["status"] = payment.status.value
         order_key = f"MORDER#{payment.merchant_id}#{payment.merchant_order_no}"
         payment_item = {
             "PK": f"PAY#{payment.payment_id}",
             "SK": "PAY",
-            **values,
+            **payment_values(payment),
             "GSI1PK": due_shard(payment.payment_id),
             "GSI1SK": f"{iso(next_check_at)}#{payment.payment_id}",
-            "GSI2PK": f"MERCHANT#{payment.merchant_id}",
-            "GSI2SK": f"{iso(payment.created_at)}#{payment.payment_id}",
         }
-        event = self._event_item(payment, None, payment.status, "payment.created", "merchant", {})
+        event = event_item(payment, None, payment.status, "payment.created", "merchant", {})
+        event["attempt"] = attempt
         not_exists = "attribute_not_exists(PK)"
         puts = [
             {
@@ -173,7 +177,6 @@ class PaymentStore:
             },
             payment_item,
             event,
-            {"PK": f"ATTEMPT#{attempt['out_trade_no']}", "SK": "ATTEMPT", **attempt},
         ]
         items = [
             {"Put": {"TableName": self._table, "Item": to_item(p), "ConditionExpression": not_exists}}
@@ -243,12 +246,12 @@ class PaymentStore:
         updated.status = target
         updated.version = payment.version + 1
         updated.updated_at = now
-        sets = {k: v for k, v in changes.items() if k in _PAYMENT_FIELDS}
+        sets = {k: v for k, v in changes.items() if k in PAYMENT_FIELDS}
         sets.update({"status": target.value, "version": updated.version, "updated_at": now})
         if target == PaymentStatus.SUCCESS and changes.get("paid_at") is not None:
             # The account that was paid: the changes move the payment to the paid attempt's
             # account (a fallback's earlier attempt may be the one paid).
-            sets["GSI3PK"] = paid_day_key(updated.account_id, changes["paid_at"])
+            sets["GSI3PK"] = paid_day_key(updated.account_id, changes["paid_at"], payment.payment_id)
             sets["GSI3SK"] = payment.payment_id
         names = {f"#a{i}": k for i, k in enumerate(sets)}
         values = {f":v{i}": to_attr(v) for i, v in enumerate(sets.values())}
@@ -277,9 +280,7 @@ class PaymentStore:
                 }
             }
         ]
-        event = self._event_item(
-            updated, payment.status, target, outcome.event_type, outcome.actor, outcome.detail
-        )
+        event = event_item(updated, payment.status, target, outcome.event_type, outcome.actor, outcome.detail)
         puts = [event, *(extra_puts or [])]
         if outcome.notification is not None:
             puts.append(outcome.notification(updated))
@@ -330,24 +331,3 @@ class PaymentStore:
             )
         except self._ddb.exceptions.ConditionalCheckFailedException:
             return  # it changed meanwhile; the writer that changed it owns its schedule
-
-    @staticmethod
-    def _event_item(
-        payment: Payment,
-        from_status: PaymentStatus | None,
-        to_status: PaymentStatus,
-        event_type: str,
-        actor: str,
-        detail: dict[str, Any],
-    ) -> dict[str, Any]:
-        return {
-            "PK": f"PAY#{payment.payment_id}",
-            "SK": f"EVT#{payment.version:06d}",
-            "type": event_type,
-            "actor": actor,
-            "from_status": from_status.value if from_status else None,
-            "to_status": to_status.value,
-            "version": payment.version,
-            "at": payment.updated_at or payment.created_at,
-            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
-        }

@@ -12,8 +12,16 @@ from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
 from paymux.domain.states import RefundStatus, check_refund_transition
 from paymux.store.due import due_pk
-from paymux.store.dynamo import cancellation_codes, from_item, to_attr, to_item, transact
-from paymux.store.payments import payment_key
+from paymux.store.dynamo import (
+    batch_get,
+    cancellation_codes,
+    from_item,
+    query_all,
+    to_attr,
+    to_item,
+    transact,
+)
+from paymux.store.payment_keys import payment_key
 
 SETTLE_EVENTS = {
     RefundStatus.SUCCESS: "refund.succeeded",
@@ -29,7 +37,11 @@ def refund_key(refund_id: str) -> dict[str, Any]:
 
 
 def refund_from_item(item: dict[str, Any]) -> Refund:
-    values = {k: v for k, v in from_item(item).items() if k in _FIELDS}
+    return refund_from_values(from_item(item))
+
+
+def refund_from_values(item: dict[str, Any]) -> Refund:
+    values = {k: v for k, v in item.items() if k in _FIELDS}
     values["status"] = RefundStatus(values["status"])
     return Refund(**values)
 
@@ -72,13 +84,17 @@ class RefundStore:
         return refund_from_item(item) if item else None
 
     def for_payment(self, payment_id: str) -> list[Refund]:
-        page = self._ddb.query(
+        """The payment's refunds, oldest first: their keys from GSI2, then the items."""
+        entries = query_all(
+            self._ddb,
             TableName=self._table,
             IndexName="GSI2",
             KeyConditionExpression="GSI2PK = :pk",
             ExpressionAttributeValues={":pk": {"S": f"PAYREFUNDS#{payment_id}"}},
         )
-        return [refund_from_item(i) for i in page.get("Items", [])]
+        keys = [{"PK": {"S": e["PK"]}, "SK": {"S": e["SK"]}} for e in entries]
+        refunds = [refund_from_values(i) for i in batch_get(self._ddb, self._table, keys)]
+        return sorted(refunds, key=lambda r: (r.created_at, r.refund_id))
 
     @staticmethod
     def _item(refund: Refund, next_check_at: float) -> dict[str, Any]:
