@@ -90,9 +90,11 @@ def test_routes_queues_and_schedules_come_from_the_template(paymux: LocalStack) 
         ("POST /v1/payments/{payment_id}/refunds", "RefundPaymentFunction"),
         ("POST /v1/callbacks/{provider}/{account_id}", "ChannelCallbackFunction"),
     }
-    (subscription,) = paymux.subscriptions
-    assert (subscription.function, subscription.queue) == ("NotifyMerchantFunction", "NotifyQueue")
-    assert (subscription.batch_size, subscription.report_failures) == (10, True)
+    subscriptions = {(s.function, s.queue, s.batch_size, s.report_failures) for s in paymux.subscriptions}
+    assert subscriptions == {
+        ("NotifyMerchantFunction", "NotifyQueue", 10, True),
+        ("SweepWorkerFunction", "SweepQueue", 100, True),  # the sweep's fan-out
+    }
     assert {(s.function, s.expression, s.timezone) for s in paymux.schedules} == {
         ("SweeperFunction", "rate(1 minute)", "UTC"),
         ("ReconcileFunction", "cron(30 10 * * ? *)", "Asia/Shanghai"),
@@ -106,6 +108,7 @@ def test_routes_queues_and_schedules_come_from_the_template(paymux: LocalStack) 
         "ChannelCallbackFunction",
         "NotifyMerchantFunction",
         "SweeperFunction",
+        "SweepWorkerFunction",
         "ReconcileFunction",
     }
 
