@@ -2,8 +2,8 @@
 
 Keys: `statements/<provider>/<account_id>/<day>.<ext>` (the channel's raw file, byte for byte)
 and `reports/<day>/<name>`. Every object is written with SSE (AES256, the bucket's default
-made explicit) and a content type; the bucket is versioned, so an overwrite keeps the old
-version for 90 days."""
+made explicit) and a content type; the bucket is versioned and under Object Lock (governance,
+5 years), so an overwrite adds a version and keeps the old one locked."""
 
 from __future__ import annotations
 
