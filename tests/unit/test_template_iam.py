@@ -101,6 +101,10 @@ def test_the_notifier_writes_only_what_delivering_needs(cfn: dict[str, Any]) -> 
         "dynamodb:TransactWriteItems",
     }
     assert listed(table["Resource"]) == [{"Fn::GetAtt": ["PaymuxTable", "Arn"]}]  # no index
+    (send,) = [
+        s for s in role_statements(cfn, "NotifyMerchantFunction") if "sqs:SendMessage" in listed(s["Action"])
+    ]
+    assert listed(send["Resource"]) == [{"Fn::GetAtt": ["NotifyQueue", "Arn"]}]  # never the DLQ by hand
 
 
 def test_the_notifiers_event_source_caps_its_concurrency(cfn: dict[str, Any]) -> None:
