@@ -6,10 +6,13 @@ VENV := .venv
 SAMVENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAMVENV)/bin/sam
+# checkov pins boto3/botocore/packaging/networkx versions older than the dev venv's: its own venv.
+CHECKOVVENV := .venv-checkov
+CHECKOV := $(CHECKOVVENV)/bin/checkov
 # sam build resolves the runtime's python from PATH.
 SAMPATH := $(dir $(PYTHON313)):$(PATH)
 
-.PHONY: dev test validate bench lint typecheck unit clean
+.PHONY: dev test validate bench lint typecheck security unit clean
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv 3.13.0 or a system python3.13 is required)"; exit 1; }
@@ -25,6 +28,13 @@ $(SAMVENV)/.installed: requirements-sam.txt
 	$(SAMVENV)/bin/python -m pip install --quiet -r requirements-sam.txt
 	touch $@
 
+$(CHECKOVVENV)/.installed: requirements-checkov.txt
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found"; exit 1; }
+	test -x $(CHECKOVVENV)/bin/python || $(PYTHON313) -m venv $(CHECKOVVENV)
+	$(CHECKOVVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOVVENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 dev: $(VENV)/.installed
 	$(PY) -m local
 
@@ -35,10 +45,16 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+# checkov on the template (every failed check fixed or skipped inline with its reason) and bandit
+# on the layer (findings fixed or `# nosec` with the reason); offline, about 5 s together.
+security: $(VENV)/.installed $(CHECKOVVENV)/.installed
+	$(CHECKOV) --file template.yaml --framework cloudformation --quiet --compact --skip-download
+	$(VENV)/bin/bandit --quiet --recursive layers/common/paymux
+
+test: lint typecheck security
 	$(VENV)/bin/pytest
 
-validate: $(VENV)/.installed $(SAMVENV)/.installed
+validate: $(VENV)/.installed $(SAMVENV)/.installed security
 	$(VENV)/bin/cfn-lint template.yaml
 	PATH="$(SAMPATH)" SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 	PATH="$(SAMPATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --no-cached

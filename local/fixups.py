@@ -1,7 +1,8 @@
 """Apply the template properties that moto's CloudFormation accepts but silently ignores.
 
 moto 5.2.5 creates a DynamoDB table from CloudFormation without its TimeToLiveSpecification or
-PointInTimeRecoverySpecification, and an S3 bucket with only its encryption and tags. The same
+PointInTimeRecoverySpecification, and an S3 bucket with only its encryption and tags (no
+versioning, public access block, ownership controls or Object Lock). The same
 settings go through the ordinary APIs here, so what the stack reports matches the template.
 """
 
@@ -37,6 +38,7 @@ def _bucket(client: Any, name: str, props: dict[str, Any]) -> None:
     versioning = props.get("VersioningConfiguration")
     if versioning:
         client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
+    _object_lock(client, name, props)
     public_access = props.get("PublicAccessBlockConfiguration")
     if public_access:
         client.put_public_access_block(
@@ -46,6 +48,18 @@ def _bucket(client: Any, name: str, props: dict[str, Any]) -> None:
     ownership = props.get("OwnershipControls")
     if ownership:
         client.put_bucket_ownership_controls(Bucket=name, OwnershipControls=ownership)
+
+
+def _object_lock(client: Any, name: str, props: dict[str, Any]) -> None:
+    """ObjectLockEnabled + ObjectLockConfiguration (moto takes it on a new, versioned bucket)."""
+    lock = props.get("ObjectLockConfiguration")
+    if not (_enabled(props.get("ObjectLockEnabled")) and lock):
+        return
+    config: dict[str, Any] = {"ObjectLockEnabled": "Enabled"}
+    retention = (lock.get("Rule") or {}).get("DefaultRetention")
+    if retention:
+        config["Rule"] = {"DefaultRetention": {k: int(v) if k != "Mode" else v for k, v in retention.items()}}
+    client.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=config)
 
 
 def _enabled(value: Any) -> bool:

@@ -1,8 +1,7 @@
 """Every outcome reaches the merchant, once in effect: backoff on the merchant's schedule with
-an injected clock, exhaustion into the DLQ and manual resend, chained delays past SQS's 900 s,
+an injected clock, exhaustion (onto the exception list) and manual resend, chained delays past SQS's 900 s,
 a crash between the write and the enqueue, and 50 identical callbacks at once."""
 
-import json
 import threading
 from typing import Any
 
@@ -90,17 +89,15 @@ def test_failing_three_times_then_delivered_on_attempt_four(world: World, sqs: R
     assert len({b["id"] for b in bodies}) == 1  # every retry carries the same event id
 
 
-def test_always_failing_exhausts_ten_retries_then_dlq_then_manual_resend(world: World, sqs: RecordingSQS):
+def test_always_failing_exhausts_ten_retries_then_manual_resend(world: World, sqs: RecordingSQS):
     world.merchant_endpoint.default = 500
     created = paid(world)
     delays = deliver_all(world, sqs)
-    assert delays == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 0]  # last: the DLQ hand-off
+    # No DLQ hand-off: a merchant's endpoint goes to the exception list (test_notification_give_up).
+    assert delays == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
     assert len(world.merchant_endpoint.received) == 11  # the first try and exactly 10 retries
     (notification,) = notifications(world, created["id"])
     assert notification["status"] == "failed" and len(notification["attempts"]) == 11
-    dlq = world.stack.queue_urls["NotifyDeadLetterQueue"]
-    (dead,) = world.d.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
-    assert json.loads(dead["Body"])["notification_id"] == notification["id"]
 
     world.merchant_endpoint.default = 200
     path = f"/v1/notifications/{notification['id']}/resend"

@@ -72,7 +72,7 @@ def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> None:
     from paymux.services.refunds import apply_refund_result, refund_for_out_refund_no  # noqa: PLC0415
 
     result = event.refund
-    assert result is not None
+    assert result is not None  # narrowing: only refund events come here  # nosec B101
     refund = refund_for_out_refund_no(d, result.out_refund_no)
     payment = d.payments.get(refund.payment_id) if refund else None
     # an automatic refund is of its own attempt's account, a merchant refund of the payment's

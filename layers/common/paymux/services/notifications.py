@@ -1,6 +1,10 @@
 """Merchant notifications: hand the outbox to SQS, deliver signed POSTs, retry on the merchant's
 schedule with SQS DelaySeconds (chained past SQS's 900 s cap), log every attempt, and after the
-last retry mark the notification failed and park the message in the DLQ."""
+last retry mark the notification failed and put it on the exception list with its merchant.
+
+A merchant's endpoint being down is the merchant's problem, not an outage: it never raises (so
+Lambda records no error) and never reaches the DLQ (so no operator is paged). The DLQ holds only
+messages the notifier itself could not handle (docs/operations.md, runbook)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.errors import Conflict, NotFound, PaymuxError
 from paymux.services.urls import check_resolves_public
+from paymux.store.exceptions import record_exception
 from paymux.store.merchants import MerchantApp
 
 log = logging.getLogger("paymux")
@@ -110,9 +115,27 @@ def deliver(d: Deps, message: dict[str, Any]) -> str:
         )
         return "retry"
     d.notifications.record_attempt(notification, number, result, final="failed")
-    d.sqs.send_message(QueueUrl=d.settings.notify_dlq_url, MessageBody=json.dumps(message))
-    log.error("notification %s failed after %d attempts; sent to the DLQ", notification_id, number)
+    _record_gave_up(d, notification, number, result)
     return "failed"
+
+
+def _record_gave_up(d: Deps, notification: dict[str, Any], attempts: int, result: dict[str, Any]) -> None:
+    """The merchant's endpoint failed every attempt: an exception-list entry naming the merchant
+    and the notification (one per give-up; a manual re-send that fails again adds one), with no
+    alarm metric: the merchant sees it in GET /v1/payments/{id}/notifications and re-sends."""
+    notification_id = notification["notification_id"]
+    detail = {
+        "merchant_id": notification["merchant_id"],
+        "notification_id": notification_id,
+        "payment_id": notification["payment_id"],
+        "notify_url": notification["notify_url"],
+        "attempts": attempts,
+        "last_status_code": result.get("status_code"),
+        "last_error": result.get("error"),
+    }
+    key = f"notification_failed#{notification_id}#{attempts}"
+    record_exception(d, "notification_failed", notification["merchant_id"], detail, key=key, metric=None)
+    log.warning("notification %s failed after %d attempts; on the exception list", notification_id, attempts)
 
 
 def _post(d: Deps, notification: dict[str, Any], app: MerchantApp | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund, automatic_refund_id, refund_id_from_out_refund_no
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
+from paymux.observability import emit_metric
 from paymux.services.outcomes import apply_trade_result
 from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
 from paymux.store.reports import ReportStore, report_key, statement_key
@@ -348,6 +349,7 @@ def reconcile_day(d: Deps, day: date | None = None) -> ReconciliationSummary:
     summary = ReconciliationSummary(day, d.clock(), accounts, len(records), keys)
     reports.put_csv(keys["discrepancies"], CSV_COLUMNS, (r.csv_row() for r in records))
     reports.put_json(keys["summary"], summary.to_dict())
+    emit_metric("ReconciliationDiscrepancies", len(records))  # ReconciliationDiscrepanciesAlarm
     return summary
 
 

@@ -117,7 +117,7 @@ def transact(
                 raise
             if retry == CONFLICT_RETRIES:
                 raise Busy(f"{operation}: another write kept touching the same items; retry") from exc
-            sleep(random.uniform(0, CONFLICT_BACKOFF * 2**retry))  # noqa: S311 - jitter, not secrecy
+            sleep(random.uniform(0, CONFLICT_BACKOFF * 2**retry))  # noqa: S311 - jitter, not secrecy  # nosec B311
 
 
 def cancellation_reasons(exc: Exception) -> list[dict[str, Any]]:

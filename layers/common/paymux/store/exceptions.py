@@ -1,5 +1,6 @@
 """Operational exceptions: verified channel messages we could not apply (unknown order, amount
-mismatch, payment after close …). Recorded durably and idempotently, never dropped."""
+mismatch, payment after close …) and merchant notifications that gave up. Recorded durably and
+idempotently, never dropped."""
 
 from __future__ import annotations
 
@@ -27,8 +28,16 @@ def exception_index_keys() -> list[str]:
     return [f"{LEGACY_EXCEPTIONS_KEY}#{n}" for n in range(EXCEPTION_SHARDS)] + [LEGACY_EXCEPTIONS_KEY]
 
 
-def record_exception(d: Deps, kind: str, subject: str, detail: dict[str, Any], key: str = "") -> None:
-    """`key` makes repeats of one cause (a callback retried by the channel) one record."""
+def record_exception(
+    d: Deps,
+    kind: str,
+    subject: str,
+    detail: dict[str, Any],
+    key: str = "",
+    metric: str | None = "CallbackExceptions",
+) -> None:
+    """`key` makes repeats of one cause (a callback retried by the channel) one record. `metric`
+    (which CallbackExceptionsAlarm watches) is None for what must not page operators."""
     now = d.clock()
     identity = key or f"{kind}#{subject}#{json.dumps(detail, sort_keys=True, default=str)}"
     item = {
@@ -49,5 +58,6 @@ def record_exception(d: Deps, kind: str, subject: str, detail: dict[str, Any], k
         )
     except d.dynamodb.exceptions.ConditionalCheckFailedException:
         return
-    emit_metric("CallbackExceptions")
+    if metric:
+        emit_metric(metric)
     log.error("exception recorded: %s %s", kind, subject)

@@ -100,7 +100,7 @@ def read_answer(
         if not effective <= now < expires:
             raise CertificatesRejected(f"platform certificate {signer} signing the answer is not valid now")
         public_key = certificate.public_key()
-        assert isinstance(public_key, rsa.RSAPublicKey)  # checked by _certificate
+        assert isinstance(public_key, rsa.RSAPublicKey)  # narrowing: _certificate checked it  # nosec B101
         keys = {signer: public_key}
     try:
         signing.verify(headers, body, keys, now)

@@ -138,8 +138,7 @@ def decrypt_resource(apiv3_key: bytes, resource: Mapping[str, Any]) -> dict[str,
 def encrypt_sensitive(public_key: rsa.RSAPublicKey, text: str) -> str:
     """A sensitive field (a card number, a name) for WeChat Pay: RSA-OAEP (SHA-1, MGF1-SHA-1)
     with WeChat Pay's public key or platform certificate, base64."""
-    cipher = public_key.encrypt(
-        text.encode(),
-        padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None),  # noqa: S303 - WeChat's scheme
-    )
+    # WeChat Pay's scheme fixes OAEP's hash to SHA-1 (no signature, no collision use).
+    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)  # noqa: S303  # nosec B303
+    cipher = public_key.encrypt(text.encode(), oaep)
     return base64.b64encode(cipher).decode()
