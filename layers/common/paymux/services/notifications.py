@@ -15,6 +15,7 @@ from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.errors import Conflict, NotFound, PaymuxError
+from paymux.observability import emit_metric
 from paymux.services.urls import check_resolves_public
 from paymux.store.merchants import MerchantApp
 
@@ -101,10 +102,12 @@ def deliver(d: Deps, message: dict[str, Any]) -> str:
         return "duplicate"  # already settled, or this attempt was already made
     app = d.merchants.app(notification["app_id"])
     result = _post(d, notification, app)
+    emit_metric("NotificationLatency", result["latency_ms"], "Milliseconds")
     number = attempt + 1
     schedule = app.notify_schedule if app else ()
     if result["ok"]:
         d.notifications.record_attempt(notification, number, result, final="delivered")
+        emit_metric("NotificationAttempts", result="delivered")
         return "delivered"
     if attempt < len(schedule):
         delay = int(schedule[attempt])
@@ -118,10 +121,12 @@ def deliver(d: Deps, message: dict[str, Any]) -> str:
             delay,
             now + delay if delay > SQS_MAX_DELAY else 0,
         )
+        emit_metric("NotificationAttempts", result="failed")
         return "retry"
     d.notifications.record_attempt(notification, number, result, final="failed")
     d.sqs.send_message(QueueUrl=d.settings.notify_dlq_url, MessageBody=json.dumps(message))
     log.error("notification %s failed after %d attempts; sent to the DLQ", notification_id, number)
+    emit_metric("NotificationAttempts", result="gave_up")
     return "failed"
 
 
