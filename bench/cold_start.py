@@ -113,6 +113,7 @@ def lambda_env(function: str, home: Path) -> dict[str, str]:
         "PAYMUX_API_DOMAIN_PARAMETER": "/paymux/bench/api-domain",
         "POWERTOOLS_SERVICE_NAME": "paymux",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
 
 
