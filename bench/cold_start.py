@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import report, staging
+from bench import powertools_cost, report, staging
 from bench.stats import summarize
 
 TARGET_RATIO = 1.5
@@ -114,6 +114,7 @@ def lambda_env(function: str, home: Path) -> dict[str, str]:
         "PAYMUX_API_DOMAIN_PARAMETER": "/paymux/bench/api-domain",
         "POWERTOOLS_SERVICE_NAME": "paymux",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
 
 
@@ -219,6 +220,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--functions", help="comma-separated subset of functions/<name> (default: all)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the figures")
     parser.add_argument("--keep", action="store_true", help="keep the staged temporary directory")
+    parser.add_argument(
+        "--adoption", action="store_true", help="also time what each powertools adoption adds (ms)"
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.warmup < 0:
         parser.error("--repeat must be >= 1 and --warmup >= 0")
@@ -250,8 +254,13 @@ def run(argv: Sequence[str] = ()) -> int:
             return 1
         load = (load_start, os.getloadavg()[0])
         result = build_result(staged, bare, functions, args.repeat, load)
+        if args.adoption:
+            env = lambda_env("adoption", staged.root)
+            result["powertools_adoption"] = powertools_cost.measure(staged.site_packages, env, args.repeat)
     report.write_json(result, args.json)
     print(report.format_table(result))
+    if args.adoption:
+        print(powertools_cost.format_rows(result["powertools_adoption"]))
     print(f"figures written to {report.display_path(args.json, staging.REPO)}")
     if args.keep:
         print(f"staged code kept in {root}")

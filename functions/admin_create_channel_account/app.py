@@ -8,7 +8,7 @@ from typing import Any
 from paymux.api.admin import handle_admin, json_object
 from paymux.api.http import Request
 from paymux.deps import deps
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.channel_admin import create_account
 
 setup_logging()
@@ -18,5 +18,6 @@ def _create(request: Request, caller: str) -> tuple[int, dict[str, Any]]:
     return 201, create_account(deps(), json_object(request.body), actor=caller)
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle_admin(_create, event)

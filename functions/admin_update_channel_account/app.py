@@ -10,7 +10,7 @@ from typing import Any
 from paymux.api.admin import handle_admin, json_object
 from paymux.api.http import Request
 from paymux.deps import deps
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.channel_admin import split_credentials, update_account
 
 setup_logging()
@@ -23,5 +23,6 @@ def _update(request: Request, caller: str) -> tuple[int, dict[str, Any]]:
     return 200, update_account(d, account_id, changes, credentials, actor=caller)
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle_admin(_update, event)

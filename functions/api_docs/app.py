@@ -8,7 +8,7 @@ from typing import Any
 
 from paymux.api.docs_page import CONTENT_SECURITY_POLICY, render
 from paymux.api.openapi import build_spec
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 
 setup_logging()
 
@@ -35,6 +35,7 @@ def _page(route: str) -> tuple[str, str]:
     return _pages[route]
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     http = (event.get("requestContext") or {}).get("http") or {}
     route = event.get("routeKey") or f"{http.get('method', 'GET')} {event.get('rawPath', '')}"

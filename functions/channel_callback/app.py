@@ -6,12 +6,13 @@ from typing import Any
 from paymux.api.http import error_response, parse_event
 from paymux.deps import deps
 from paymux.errors import BadRequest
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.callbacks import handle_callback
 
 setup_logging()
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         request = parse_event(event)

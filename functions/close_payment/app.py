@@ -7,7 +7,7 @@ from paymux.api.http import Outcome, Request, handle
 from paymux.api.idempotency import idempotent
 from paymux.deps import deps
 from paymux.domain.ids import PAYMENT_ID
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.payments import close_payment
 
 setup_logging()
@@ -23,5 +23,6 @@ def _close(request: Request) -> Outcome:
     return idempotent(d, app, request, run)
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_close, event)

@@ -7,7 +7,7 @@ from paymux.api.http import Outcome, Request, handle
 from paymux.api.idempotency import idempotent
 from paymux.api.models import CreatePaymentRequest, parse_body
 from paymux.deps import deps
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.payments import create_payment
 
 setup_logging()
@@ -25,5 +25,6 @@ def _create(request: Request) -> Outcome:
     return idempotent(d, app, request, run)
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_create, event)

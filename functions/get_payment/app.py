@@ -8,7 +8,7 @@ from paymux.api.http import Request, handle
 from paymux.deps import deps
 from paymux.domain.ids import MERCHANT_ORDER_NO, PAYMENT_ID
 from paymux.errors import ValidationFailed
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.payments import find_payment, get_payment
 
 setup_logging()
@@ -29,5 +29,6 @@ def _get(request: Request) -> tuple[int, dict[str, Any]]:
     return 200, find_payment(d, app, merchant_order_no).to_public()
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_get, event)

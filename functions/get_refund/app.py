@@ -6,7 +6,7 @@ from paymux.api.auth import authenticate
 from paymux.api.http import Request, handle
 from paymux.deps import deps
 from paymux.domain.ids import REFUND_ID
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.refunds import get_refund
 
 setup_logging()
@@ -18,5 +18,6 @@ def _get(request: Request) -> tuple[int, dict[str, Any]]:
     return 200, get_refund(d, app, request.path_id("refund_id", REFUND_ID)).to_public()
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_get, event)

@@ -6,7 +6,7 @@ from typing import Any
 from paymux.api.http import Request, handle
 from paymux.deps import deps
 from paymux.errors import ValidationFailed
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.exceptions import list_exceptions
 
 setup_logging()
@@ -20,5 +20,6 @@ def _list(request: Request) -> tuple[int, dict[str, Any]]:
     return 200, {"object": "list", "data": data}
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_list, event)

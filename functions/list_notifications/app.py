@@ -7,7 +7,7 @@ from paymux.api.auth import authenticate
 from paymux.api.http import Request, handle
 from paymux.deps import deps
 from paymux.domain.ids import PAYMENT_ID
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.notifications import list_for_payment
 
 setup_logging()
@@ -20,5 +20,6 @@ def _list(request: Request) -> tuple[int, dict[str, Any]]:
     return 200, {"object": "list", "data": list_for_payment(d, app, payment_id)}
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_list, event)

@@ -6,7 +6,7 @@ from paymux.api.auth import authenticate
 from paymux.api.http import Request, handle
 from paymux.deps import deps
 from paymux.domain.ids import PAYMENT_ID
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.payments import payment_events
 
 setup_logging()
@@ -19,5 +19,6 @@ def _events(request: Request) -> tuple[int, dict[str, Any]]:
     return 200, {"object": "list", "data": events}
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_events, event)

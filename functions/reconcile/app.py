@@ -9,7 +9,7 @@ from typing import Any
 
 from paymux.deps import deps
 from paymux.errors import BadRequest
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, no_correlation, setup_logging
 from paymux.services.reconciliation import ReconciliationIncomplete, reconcile_day
 
 log = setup_logging()
@@ -25,6 +25,7 @@ def requested_day(event: dict[str, Any]) -> date | None:
         raise BadRequest(f"date must be YYYY-MM-DD, got {raw!r}") from exc
 
 
+@lambda_handler(correlation=no_correlation)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     summary = reconcile_day(deps(), requested_day(event))
     result = summary.to_dict()

@@ -8,12 +8,13 @@ sends it to the schedule dead-letter queue; RefreshCertificatesErrorsAlarm fires
 from typing import Any
 
 from paymux.deps import deps
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, no_correlation, setup_logging
 from paymux.services.certificates import CertificateRefreshIncomplete, refresh_platform_certificates
 
 log = setup_logging()
 
 
+@lambda_handler(correlation=no_correlation)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     account_id = (event or {}).get("account_id") or None
     reports = [r.to_dict() for r in refresh_platform_certificates(deps(), account_id)]

@@ -8,7 +8,7 @@ from paymux.api.idempotency import idempotent
 from paymux.api.models import CreateRefundRequest, parse_body
 from paymux.deps import deps
 from paymux.domain.ids import PAYMENT_ID
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.refunds import create_refund
 
 setup_logging()
@@ -27,5 +27,6 @@ def _refund(request: Request) -> Outcome:
     return idempotent(d, app, request, run)
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_refund, event)

@@ -7,7 +7,7 @@ from paymux.api.http import Outcome, Request, handle
 from paymux.api.idempotency import idempotent
 from paymux.deps import deps
 from paymux.domain.ids import EVENT_ID
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, setup_logging
 from paymux.services.notifications import resend
 
 setup_logging()
@@ -21,5 +21,6 @@ def _resend(request: Request) -> Outcome:
     )
 
 
+@lambda_handler()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(_resend, event)

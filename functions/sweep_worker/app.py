@@ -5,7 +5,7 @@ from dataclasses import asdict
 from typing import Any
 
 from paymux.deps import deps
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, no_correlation, setup_logging
 from paymux.services.query_pool import QueryPool
 from paymux.services.sweep_worker import work
 from paymux.store.sweep_queue import SweepMessage
@@ -14,6 +14,7 @@ log = setup_logging()
 POOL = QueryPool()  # per container: each account's token bucket outlives one batch
 
 
+@lambda_handler(correlation=no_correlation)  # a batch of messages: each is named in its log lines
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     messages = []
     for record in event.get("Records", []):

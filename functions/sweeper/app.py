@@ -5,12 +5,13 @@ from dataclasses import asdict
 from typing import Any
 
 from paymux.deps import deps
-from paymux.observability import setup_logging
+from paymux.observability import lambda_handler, no_correlation, setup_logging
 from paymux.services.sweeper import run_planner
 
 log = setup_logging()
 
 
+@lambda_handler(correlation=no_correlation)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     owner = getattr(context, "aws_request_id", "") or ""
     remaining = getattr(context, "get_remaining_time_in_millis", None)

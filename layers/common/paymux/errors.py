@@ -133,7 +133,12 @@ class Busy(PaymuxError):
 
 
 class CallbackRejected(PaymuxError):
-    """A channel callback that cannot be trusted (signature, freshness, key, decryption)."""
+    """A channel callback that cannot be trusted (signature, freshness, key, decryption).
+    `reason` is one of paymux.observability.CALLBACK_REASONS (the CallbackRejected metric)."""
 
     status = 401
     code = "callback_rejected"
+
+    def __init__(self, message: str, *, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from paymux.channels.base import CallbackEvent, ChannelAccount, HttpReply
 from paymux.deps import Deps
 from paymux.errors import CallbackRejected, IllegalTransition, PaymuxError
+from paymux.observability import correlate, emit_metric
 from paymux.services.outcomes import TradeMismatch, apply_trade_result, check_identity, record_unapplied
 from paymux.store.exceptions import record_exception
 
@@ -20,33 +21,43 @@ def handle_callback(
 ) -> HttpReply:
     account = d.channel_config.account(account_id)
     if account is None or account.provider != provider:
+        emit_metric("CallbackRejected", provider=provider, reason="unknown_account")
         return HttpReply(404, '{"code":"NOT_FOUND","message":"unknown callback path"}')
     channel = d.channel(account)
     try:
         event = channel.parse_callback(headers, body)
     except CallbackRejected as exc:
         log.warning("callback rejected on %s/%s: %s", provider, account_id, exc.message)
+        emit_metric("CallbackRejected", provider=provider, reason=exc.reason)
         return channel.callback_ack(exc)
+    correlate(event.event_id)  # verified: from here on, logs carry the channel's event id
     try:
-        _apply(d, account, event)
+        known = _apply(d, account, event)
     except TradeMismatch as exc:
         # Verified, but it disagrees with our order or its account, or lacks what such a
         # message always carries: recorded for operators (trade_mismatch, incomplete_trade),
         # nothing changed, and not acknowledged so the channel keeps resending it meanwhile.
         key = f"{provider}#{event.event_id}#{exc.code}"
         record_unapplied(d, event.trade, exc, "channel_callback", key=key)
+        emit_metric("CallbackRejected", provider=provider, reason=exc.reason)
         return channel.callback_ack(exc)
     except (IllegalTransition, PaymuxError) as exc:
         log.warning("callback %s not applied yet: %s", event.event_id, exc.message)
+        reason = exc.reason if isinstance(exc, CallbackRejected) else "not_applicable"
+        emit_metric("CallbackRejected", provider=provider, reason=reason)
         return channel.callback_ack(exc)
+    if known:
+        emit_metric("CallbackAccepted", provider=provider)
+    else:  # verified and acknowledged, but about no order of ours: recorded for operators
+        emit_metric("CallbackRejected", provider=provider, reason="unknown_order")
     return channel.callback_ack(None)
 
 
-def _apply(d: Deps, account: ChannelAccount, event: CallbackEvent) -> None:
+def _apply(d: Deps, account: ChannelAccount, event: CallbackEvent) -> bool:
+    """Applies a verified message; False when it names no order (or refund) of ours."""
     account_id = account.account_id
     if event.kind == "refund" and event.refund is not None:
-        _apply_refund(d, account_id, event)
-        return
+        return _apply_refund(d, account_id, event)
     if event.trade is None:
         raise CallbackRejected("a payment callback without a transaction")
     trade = event.trade
@@ -61,14 +72,15 @@ def _apply(d: Deps, account: ChannelAccount, event: CallbackEvent) -> None:
             "amount": trade.amount,
         }
         record_exception(d, "unknown_order", trade.out_trade_no, detail, key=f"unknown#{event.event_id}")
-        return
+        return False
     payment = d.payments.get(attempt["payment_id"])
     if payment is None:
         raise IllegalTransition(f"attempt {trade.out_trade_no} points at a missing payment")
     apply_trade_result(d, payment, trade, actor="channel_callback")
+    return True
 
 
-def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> None:
+def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> bool:
     from paymux.services.refunds import apply_refund_result, refund_for_out_refund_no  # noqa: PLC0415
 
     result = event.refund
@@ -86,5 +98,6 @@ def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> None:
         record_exception(
             d, "unknown_refund", result.out_refund_no, detail, key=f"unknown-refund#{event.event_id}"
         )
-        return
+        return False
     apply_refund_result(d, refund, result, actor="channel_callback")
+    return True

@@ -19,6 +19,7 @@ from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.errors import Conflict, NotFound, PaymuxError
+from paymux.observability import emit_metric
 from paymux.services.urls import check_resolves_public
 from paymux.store.exceptions import record_exception
 from paymux.store.merchants import MerchantApp
@@ -96,10 +97,12 @@ def deliver(d: Deps, message: dict[str, Any]) -> str:
         return "duplicate"  # already settled, or this attempt was already made
     app = d.merchants.app(notification["app_id"])
     result = _post(d, notification, app)
+    emit_metric("NotificationLatency", result["latency_ms"], "Milliseconds")
     number = attempt + 1
     schedule = app.notify_schedule if app else ()
     if result["ok"]:
         d.notifications.record_attempt(notification, number, result, final="delivered")
+        emit_metric("NotificationAttempts", result="delivered")
         return "delivered"
     if attempt < len(schedule):
         delay = int(schedule[attempt])
@@ -113,9 +116,11 @@ def deliver(d: Deps, message: dict[str, Any]) -> str:
             delay,
             now + delay if delay > SQS_MAX_DELAY else 0,
         )
+        emit_metric("NotificationAttempts", result="failed")
         return "retry"
     d.notifications.record_attempt(notification, number, result, final="failed")
     _record_gave_up(d, notification, number, result)
+    emit_metric("NotificationAttempts", result="gave_up")
     return "failed"
 
 

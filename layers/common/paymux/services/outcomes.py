@@ -15,6 +15,7 @@ from paymux.domain.ids import new_event_id
 from paymux.domain.payment import Payment
 from paymux.domain.states import NOTIFIED_EVENTS, OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import IllegalTransition, PaymuxError
+from paymux.observability import emit_metric
 from paymux.store.exceptions import record_exception
 from paymux.store.notifications import notification_item
 from paymux.store.payments import Outcome
@@ -23,6 +24,11 @@ log = logging.getLogger("paymux")
 MAX_RACE_RETRIES = 3
 PAID_STATES = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
 UNPAID_FINAL_STATES = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED})
+STATE_METRICS = {
+    PaymentStatus.SUCCESS: "PaymentSucceeded",
+    PaymentStatus.FAILED: "PaymentFailed",
+    PaymentStatus.CLOSED: "PaymentClosed",
+}
 
 
 class TradeMismatch(PaymuxError):
@@ -30,6 +36,10 @@ class TradeMismatch(PaymuxError):
 
     status = 400
     code = "trade_mismatch"
+
+    def __init__(self, message: str, *, reason: str = "amount_mismatch") -> None:
+        super().__init__(message)
+        self.reason = reason  # the CallbackRejected metric's reason (observability.CALLBACK_REASONS)
 
 
 class IncompleteTrade(TradeMismatch):
@@ -88,6 +98,8 @@ def transition(
     updated = d.payments.transition(
         payment, target, {**changes, "updated_at": now}, outcome, extra_items=extra_items
     )
+    if target != payment.status and target in STATE_METRICS:  # committed: counted once
+        emit_metric(STATE_METRICS[target], method=updated.method, provider=updated.provider)
     if event or extra_items:
         from paymux.services.notifications import enqueue_latest  # noqa: PLC0415 - import cycle
 
@@ -117,10 +129,13 @@ def raise_problems(problems: Mapping[str, str], *, paid: bool) -> None:
     (an unpaid word, CLOSED or FAILED, is compared on the fields it has)."""
     mismatched = [problem for problem in problems.values() if problem != ABSENT]
     if mismatched:
-        raise TradeMismatch("; ".join(mismatched))
+        amounts = {"amount", "currency"}.issuperset(n for n, p in problems.items() if p != ABSENT)
+        raise TradeMismatch(
+            "; ".join(mismatched), reason="amount_mismatch" if amounts else "merchant_mismatch"
+        )
     missing = [FIELD_LABELS[name] for name, problem in problems.items() if problem == ABSENT]
     if missing and paid:
-        raise IncompleteTrade(f"a paid answer without {', '.join(missing)}")
+        raise IncompleteTrade(f"a paid answer without {', '.join(missing)}", reason="incomplete")
 
 
 def check_trade(payment: Payment, trade: TradeResult, account: ChannelAccount) -> None:
@@ -193,7 +208,9 @@ def _attempt_account_id(d: Deps, payment: Payment, out_trade_no: str) -> str:
         return payment.account_id
     attempt = d.payments.get_attempt(out_trade_no)
     if attempt is None or attempt["payment_id"] != payment.payment_id:
-        raise TradeMismatch(f"{out_trade_no} is not an attempt of payment {payment.payment_id}")
+        raise TradeMismatch(
+            f"{out_trade_no} is not an attempt of payment {payment.payment_id}", reason="unknown_order"
+        )
     return str(attempt["account_id"])
 
 

@@ -24,6 +24,7 @@ from paymux.errors import (
     NotFound,
     ValidationFailed,
 )
+from paymux.observability import emit_metric
 from paymux.services.channel_limits import check_create_limits
 from paymux.services.outcomes import (
     TradeMismatch,
@@ -138,6 +139,7 @@ def create_payment(
         if dup.payment_id == payment.payment_id:
             # Our own committed write: the SDK re-sent the transaction after a lost response
             # and the retry met the claim it had just made. This request created the order.
+            emit_metric("PaymentCreated", method=payment.method, provider=payment.provider)
             return 201, submit(d, payment, api_domain, fallbacks)
         existing = d.payments.get(dup.payment_id)
         if existing is None or dup.request_hash != payment.request_hash:
@@ -150,6 +152,7 @@ def create_payment(
             return 200, submit(d, existing, api_domain)  # the first try never reached the channel
         return 200, existing
     start_ladder(d, payment)
+    emit_metric("PaymentCreated", method=payment.method, provider=payment.provider)
     return 201, submit(d, payment, api_domain, fallbacks)
 
 

@@ -24,6 +24,7 @@ from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
 from paymux.domain.states import OPEN_REFUND_STATES, REFUND_TRANSITIONS, PaymentStatus, RefundStatus
 from paymux.errors import ChannelError, ChannelUnavailable, IllegalTransition, NotFound
+from paymux.observability import emit_metric
 from paymux.services.outcomes import TradeMismatch, notification_for, transition
 from paymux.store.exceptions import record_exception
 from paymux.store.refunds import SETTLE_EVENTS
@@ -96,12 +97,15 @@ def apply_refund_result(
         raise TradeMismatch(f"refund amount {result.amount} != {refund.amount}")
     for _ in range(MAX_RACE_RETRIES):
         try:
-            return _SETTLERS[target](d, refund, result, actor, now, failure_message)
+            settled = _SETTLERS[target](d, refund, result, actor, now, failure_message)
         except IllegalTransition:
             fresh = d.refunds.get(refund.refund_id)
             if fresh is None or fresh.status not in OPEN_REFUND_STATES or fresh.status == target:
                 return fresh or refund  # someone else settled it
             refund = fresh
+            continue
+        emit_metric("RefundOutcome", outcome=target.value.lower())  # this call made the change
+        return settled
     raise IllegalTransition(f"refund {refund.refund_id} kept racing; giving up this pass")
 
 

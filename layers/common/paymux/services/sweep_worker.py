@@ -75,7 +75,9 @@ def work(
     _warm(d, {t.account for t in tasks})
     for entry, result in zip(claimed, pool.run(tasks), strict=True):
         _account_for(d, entry, result, now, report)
-    emit_metric("SweepChecked", len(claimed) - report.errors, "Count")
+    emit_metric("SweepChecked", len(claimed) - report.errors, "Count", result="checked")
+    if report.errors:
+        emit_metric("SweepChecked", report.errors, "Count", result="error")
     return report
 
 

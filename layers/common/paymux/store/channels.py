@@ -9,9 +9,10 @@ from typing import Any
 
 from paymux.channels.base import ChannelAccount
 from paymux.clock import Clock
-from paymux.errors import Conflict
+from paymux.errors import ConfigurationError, Conflict
 from paymux.store.cache import TTLCache
 from paymux.store.dynamo import from_item, query_all, to_item
+from paymux.store.secrets import SecretCache
 
 CACHE_SECONDS = 60.0
 
@@ -49,7 +50,7 @@ class ChannelConfigStore:
         self._prefix = prefix
         self._clock = clock
         self._accounts: TTLCache[list[ChannelAccount]] = TTLCache(CACHE_SECONDS, clock)
-        self._credentials: TTLCache[dict[str, Any]] = TTLCache(CACHE_SECONDS, clock)
+        self._credentials = SecretCache(secrets, clock, CACHE_SECONDS)  # powertools parameters, max_age 60 s
 
     def secret_name(self, account_id: str) -> str:
         return f"{self._prefix}channel/{account_id}"
@@ -86,7 +87,11 @@ class ChannelConfigStore:
         return _record(from_item(item)) if item else None
 
     def credentials(self, account_id: str) -> dict[str, Any]:
-        return self._credentials.get(account_id, lambda: self.credentials_version(account_id)[0])
+        raw = self._credentials.get(self.secret_name(account_id))
+        if not raw:
+            raise ConfigurationError(f"channel account {account_id} has no credentials")
+        credentials: dict[str, Any] = json.loads(raw)
+        return credentials
 
     def credentials_version(self, account_id: str) -> tuple[dict[str, Any], str]:
         """The stored credentials, uncached, with their Secrets Manager VersionId."""

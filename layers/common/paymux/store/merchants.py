@@ -12,6 +12,7 @@ from paymux.domain.payer_limits import PayerLimits
 from paymux.errors import Conflict
 from paymux.store.cache import TTLCache
 from paymux.store.dynamo import from_item, to_attr, to_item
+from paymux.store.secrets import SecretCache
 
 DEFAULT_NOTIFY_SCHEDULE = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 CACHE_SECONDS = 60.0
@@ -49,7 +50,7 @@ class MerchantStore:
         self._prefix = prefix
         self._clock = clock
         self._apps: TTLCache[MerchantApp | None] = TTLCache(CACHE_SECONDS, clock)
-        self._keys: TTLCache[list[SigningKey]] = TTLCache(CACHE_SECONDS, clock)
+        self._keys = SecretCache(secrets, clock, CACHE_SECONDS)  # powertools parameters, max_age 60 s
 
     def secret_name(self, app_id: str) -> str:
         return f"{self._prefix}merchant/{app_id}"
@@ -78,15 +79,13 @@ class MerchantStore:
 
     def signing_keys(self, app_id: str) -> list[SigningKey]:
         """Keys valid now, newest first; an expired overlap key is never returned."""
-        keys = self._keys.get(app_id, lambda: self._load_keys(app_id))
+        keys = self._load_keys(app_id)
         now = self._clock()
         return [k for k in keys if k.expires_at is None or k.expires_at > now]
 
     def _load_keys(self, app_id: str) -> list[SigningKey]:
-        secrets = self._secrets
-        try:
-            raw = secrets.get_secret_value(SecretId=self.secret_name(app_id))["SecretString"]
-        except secrets.exceptions.ResourceNotFoundException:
+        raw = self._keys.get(self.secret_name(app_id))
+        if not raw:  # no such secret
             return []
         doc = json.loads(raw)
         return [

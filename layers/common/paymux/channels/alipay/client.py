@@ -210,7 +210,10 @@ class AlipayChannel:
         self._check_fresh(form.get("notify_time", ""))
         if transform.is_refund_notify(form):
             if form.get("app_id") != self._account.appid:
-                raise CallbackRejected(f"Alipay notify for app {form.get('app_id')}, not this account's")
+                raise CallbackRejected(
+                    f"Alipay notify for app {form.get('app_id')}, not this account's",
+                    reason="merchant_mismatch",
+                )
             return CallbackEvent(form["notify_id"], "refund", refund=transform.refund_notify_result(form))
         # A payment notify's app_id, seller_id and total_amount are checked against the order
         # and this account by services/outcomes: a disagreement is recorded for operators.
@@ -226,7 +229,7 @@ class AlipayChannel:
             raise CallbackRejected(f"Alipay notify_time {notify_time!r} is not a time") from exc
         age = self._clock() - sent
         if age > MAX_NOTIFY_AGE or age < -MAX_CLOCK_SKEW:
-            raise CallbackRejected(f"Alipay notify is stale (notify_time {notify_time})")
+            raise CallbackRejected(f"Alipay notify is stale (notify_time {notify_time})", reason="stale")
 
     def callback_ack(self, error: Exception | None) -> HttpReply:
         """Alipay reads the body: exactly `success` ends its resends, anything else is retried."""

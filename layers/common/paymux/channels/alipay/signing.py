@@ -80,7 +80,7 @@ def _verify(public_key: rsa.RSAPublicKey, content: str, signature: str, charset:
             hashes.SHA256(),
         )
     except (InvalidSignature, ValueError) as exc:
-        raise CallbackRejected("Alipay signature does not verify") from exc
+        raise CallbackRejected("Alipay signature does not verify", reason="signature") from exc
 
 
 def extract_response(body: str, key: str) -> str:
@@ -129,9 +129,9 @@ def verify_response(public_key: rsa.RSAPublicKey, body: str, method: str) -> dic
 def verify_notify(public_key: rsa.RSAPublicKey, form: Mapping[str, str]) -> None:
     """An async notification (already URL-decoded form fields)."""
     if form.get("sign_type") != SIGN_TYPE:
-        raise CallbackRejected(f"Alipay notify sign_type must be {SIGN_TYPE}")
+        raise CallbackRejected(f"Alipay notify sign_type must be {SIGN_TYPE}", reason="signature")
     signature = form.get("sign", "")
     if not signature:
-        raise CallbackRejected("Alipay notify carries no sign")
+        raise CallbackRejected("Alipay notify carries no sign", reason="signature")
     content = sign_content(form, exclude=frozenset({"sign", "sign_type"}))
     _verify(public_key, content, signature, form.get("charset", "utf-8"))

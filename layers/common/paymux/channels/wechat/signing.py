@@ -99,30 +99,34 @@ def verify(
     if not (timestamp and nonce and signature and serial):
         raise CallbackRejected("missing Wechatpay-Timestamp, -Nonce, -Signature or -Serial")
     if signature.startswith(SIGNTEST_PREFIX):
-        raise CallbackRejected("WeChat Pay signature probe (WECHATPAY/SIGNTEST/) rejected")
+        raise CallbackRejected(
+            "WeChat Pay signature probe (WECHATPAY/SIGNTEST/) rejected", reason="signature"
+        )
     kind = _header(headers, "Wechatpay-Signature-Type")
     if kind and kind != AUTH_SCHEME:
-        raise CallbackRejected(f"unsupported signature type {kind}")
+        raise CallbackRejected(f"unsupported signature type {kind}", reason="signature")
     try:
         skew = abs(int(timestamp) - now)
     except ValueError as exc:
         raise CallbackRejected("Wechatpay-Timestamp is not a number") from exc
     if skew >= FRESHNESS_SECONDS:
-        raise CallbackRejected(f"Wechatpay-Timestamp is {int(skew)} s away from now")
+        raise CallbackRejected(f"Wechatpay-Timestamp is {int(skew)} s away from now", reason="stale")
     key = keys.get(serial)
     if key is None:
-        raise CallbackRejected(f"unknown Wechatpay-Serial {serial}")
+        raise CallbackRejected(f"unknown Wechatpay-Serial {serial}", reason="signature")
     message = timestamp.encode() + b"\n" + nonce.encode() + b"\n" + body + b"\n"
     try:
         key.verify(base64.b64decode(signature, validate=True), message, padding.PKCS1v15(), hashes.SHA256())
     except (InvalidSignature, ValueError) as exc:
-        raise CallbackRejected("Wechatpay-Signature does not verify") from exc
+        raise CallbackRejected("Wechatpay-Signature does not verify", reason="signature") from exc
 
 
 def decrypt_resource(apiv3_key: bytes, resource: Mapping[str, Any]) -> dict[str, Any]:
     """AES-256-GCM with the APIv3 key; nonce and associated data as UTF-8 bytes."""
     if resource.get("algorithm") != "AEAD_AES_256_GCM":
-        raise CallbackRejected(f"unsupported resource algorithm {resource.get('algorithm')!r}")
+        raise CallbackRejected(
+            f"unsupported resource algorithm {resource.get('algorithm')!r}", reason="decrypt"
+        )
     try:
         plaintext = AESGCM(apiv3_key).decrypt(
             str(resource["nonce"]).encode(),
@@ -131,7 +135,9 @@ def decrypt_resource(apiv3_key: bytes, resource: Mapping[str, Any]) -> dict[str,
         )
         decoded: dict[str, Any] = json.loads(plaintext)
     except (InvalidTag, KeyError, ValueError) as exc:
-        raise CallbackRejected("callback resource does not decrypt with the APIv3 key") from exc
+        raise CallbackRejected(
+            "callback resource does not decrypt with the APIv3 key", reason="decrypt"
+        ) from exc
     return decoded
 
 
