@@ -31,7 +31,8 @@ READS = {
     "ResendNotificationFunction": {MERCHANT},
     "NotifyMerchantFunction": {MERCHANT},
     "ChannelCallbackFunction": TALKS_TO_CHANNELS,
-    "SweeperFunction": TALKS_TO_CHANNELS,
+    "SweeperFunction": set(),  # the planner only claims due keys and queues them
+    "SweepWorkerFunction": TALKS_TO_CHANNELS,
     "ReconcileFunction": TALKS_TO_CHANNELS,
     "RefreshCertificatesFunction": {CHANNEL},
     "AdminUpdateChannelAccountFunction": {CHANNEL},  # the WeChat verification keys it keeps
