@@ -94,7 +94,7 @@ class MoneyPaths(RuleBasedStateMachine):
         suffix = secrets.token_hex(4)
         self.app = MerchantApp(app_id=f"app_{suffix}", merchant_id=f"mch_{suffix}", name="Model shop")
         self.d.merchants.put_app(self.app, "sk_" + secrets.token_hex(16))
-        self.d.channel_config.put_account(replace(ACCOUNT, merchants=(self.app.merchant_id,)), {})
+        self.d.channel_config.put_account(replace(ACCOUNT, owner=self.app.merchant_id), {})
         self.payment_ids: list[str] = []
         self.refund_ids: list[str] = []
 
