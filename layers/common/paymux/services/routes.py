@@ -68,7 +68,9 @@ def sub_merchant(d: Deps, binding: Binding) -> SubMerchant:
 def route_channel(d: Deps, route: Route) -> Channel:
     """The channel client of a route: a provider account's acts for the route's sub-merchant."""
     account, binding = route
-    return d.channel(account, sub_merchant(d, binding) if binding else None)
+    if binding is None:
+        return d.channel(account)
+    return d.channel(account, sub_merchant=sub_merchant(d, binding))
 
 
 def route_fields(route: Route) -> dict[str, str]:

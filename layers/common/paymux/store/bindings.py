@@ -110,7 +110,7 @@ class BindingStore:
         items = query_all(
             self._ddb,
             TableName=self._table,
-            KeyConditionExpression="PK = :pk AND beginsreplace(SK, :p)",
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
             ExpressionAttributeValues={":pk": {"S": "CHANNEL"}, ":p": {"S": "BINDING#"}},
             ConsistentRead=consistent,
         )
