@@ -21,8 +21,8 @@ from paymux.services import bindings
 from paymux.services.channel_admin import get_account
 from paymux.services.reconciliation import default_day, reconcile_day
 from paymux.store.dynamo import from_item
-from paymux.store.payments import Outcome
 from paymux.store.merchants import MerchantApp
+from paymux.store.payments import Outcome
 from tests.integration.conftest import World, callback_event
 from tests.integration.partner_channel import PartnerPlatform, install
 from tests.support import invoke
