@@ -35,7 +35,7 @@ from paymux.channels.base import (
     TradeState,
 )
 from paymux.clock import iso
-from paymux.errors import CallbackRejected, ConfigurationError
+from paymux.errors import CallbackRejected, ChannelError, ConfigurationError
 
 PRODUCTS = frozenset({"wechat.native", "wechat.jsapi"})
 
@@ -207,3 +207,92 @@ def install(d: Any, account_id: str, platform: PartnerPlatform) -> Callable[...,
 
     d.channel = channel
     return channel
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The shape of paymux.channels.alipay.authorization.AppAuthGrant (contract)."""
+
+    app_auth_token: str = field(repr=False)
+    app_refresh_token: str = field(repr=False)
+    user_id: str
+    auth_app_id: str
+    expires_at: float
+    refresh_expires_at: float
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The shape of AuthNotice (contract)."""
+
+    notify_id: str
+    auth_app_id: str
+    user_id: str
+    kind: str
+
+
+@dataclass
+class IsvPlatform(PartnerPlatform):
+    """Alipay's side of third-party-application authorizations: codes a merchant's consent
+    gave, and tokens that expire."""
+
+    clock: Callable[[], float] = lambda: 0.0
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (user_id, auth_app_id)
+    issued: int = 0
+    refreshable: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def grant(self, user_id: str, auth_app_id: str) -> Grant:
+        self.issued += 1
+        now = self.clock()
+        self.refreshable[f"ref{self.issued}"] = (user_id, auth_app_id)
+        return Grant(
+            f"tok{self.issued}",
+            f"ref{self.issued}",
+            user_id,
+            auth_app_id,
+            now + 365 * 86400,
+            now + 730 * 86400,
+        )
+
+    def auth_notice(self, user_id: str, auth_app_id: str, kind: str = "cancelled") -> bytes:
+        doc = {
+            "notify_id": f"N-{user_id}-{kind}",
+            "user_id": user_id,
+            "auth_app_id": auth_app_id,
+            "kind": kind,
+        }
+        return json.dumps(doc).encode()
+
+
+class IsvChannel(PartnerChannel):
+    provider = "alipay"
+    products = frozenset({"alipay.qr"})
+    platform: IsvPlatform
+
+    def exchange_app_auth_code(self, code: str) -> Grant:
+        self.platform.calls.append(("exchange_app_auth_code", "", code))
+        if code not in self.platform.codes:
+            raise ChannelError("invalid app_auth_code", channel_code="invalid_auth_code")
+        return self.platform.grant(*self.platform.codes.pop(code))
+
+    def refresh_app_auth(self, app_refresh_token: str) -> Grant:
+        self.platform.calls.append(("refresh_app_auth", "", app_refresh_token))
+        user_id, auth_app_id = self.platform.refreshable[app_refresh_token]
+        return self.platform.grant(user_id, auth_app_id)
+
+    def parse_auth_notice(self, headers: Mapping[str, str], body: bytes) -> Notice:
+        expected = self.platform.sign(body)["x-partner-signature"]
+        if not hmac.compare_digest(headers.get("x-partner-signature", ""), expected):
+            raise CallbackRejected("bad signature")
+        return Notice(**json.loads(body))
+
+
+def install_isv(d: Any, account_id: str, platform: IsvPlatform) -> None:
+    original = d.channel
+
+    def channel(account: ChannelAccount, sub_merchant: SubMerchant | None = None) -> Any:
+        if account.account_id == account_id:
+            return IsvChannel(account, platform, sub_merchant)
+        return original(account) if sub_merchant is None else original(account, sub_merchant=sub_merchant)
+
+    d.channel = channel
