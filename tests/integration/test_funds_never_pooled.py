@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from paymux.channels.base import ChannelAccount
 from paymux.services import bindings
-from paymux.services.channel_admin import get_account
 from paymux.services.reconciliation import default_day, reconcile_day
 from paymux.store.dynamo import from_item
 from paymux.store.merchants import MerchantApp
@@ -226,25 +225,6 @@ def test_reconciliation_is_per_sub_merchant(provider: Provider):
     )
     fetched = [c for c in provider.platform.calls if c[0] == "fetch_statement"]
     assert sorted(c[1] for c in fetched) == ["SUBA001", "SUBB002"]
-
-
-def test_an_account_without_an_owner_takes_no_payment_and_says_why(world: World):
-    """An account stored before owners existed would collect every merchant's money."""
-    d = world.d
-    current = d.channel_config.account(world.account_id)
-    d.channel_config.put_account(replace(current, owner=""), None)
-    status, body = world.create()
-    assert (status, body["error"]["code"]) == (503, "channel_unavailable")
-    assert get_account(d, world.account_id)["problem"]["code"] == "account_owner_required"
-
-
-def test_another_merchants_direct_account_is_never_used(world: World):
-    """Merchant B's own account, preferred by priority, is not merchant A's to use."""
-    d = world.d
-    current = d.channel_config.account(world.account_id)
-    d.channel_config.put_account(replace(current, account_id="wx-b-own", owner="mch_b", priority=1), {})
-    routed = {d.payments.get(world.create()[1]["id"]).account_id for _ in range(5)}
-    assert routed == {world.account_id}
 
 
 def exception_items(world: World) -> list[dict[str, Any]]:
