@@ -147,7 +147,12 @@ def test_a_callback_genuinely_signed_for_sub_merchant_a_never_moves_merchant_bs_
     assert (after.status.value, after.version) == ("PROCESSING", payment.version)
     exceptions = exception_items(provider.world)
     assert [(e["kind"], e["subject"]) for e in exceptions] == [("trade_mismatch", payment.out_trade_no)]
-    assert "sub-merchant id SUBA001 != SUBB002" in json.loads(exceptions[0]["detail"])["reason"]
+    detail = json.loads(exceptions[0]["detail"])
+    assert "sub-merchant id SUBA001 != SUBB002" in detail["reason"]
+    assert (detail["merchant_id"], detail["binding_id"]) == (
+        payment.merchant_id,
+        provider.bindings["b"]["binding_id"],
+    )
     # a paid notice that names no sub-merchant is not believed either
     unnamed = provider.platform.paid_callback("", payment.out_trade_no, 2500)
     assert provider.post_callback(unnamed) != 200

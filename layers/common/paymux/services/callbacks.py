@@ -13,6 +13,7 @@ from paymux.services.outcomes import (
     IncompleteTrade,
     TradeMismatch,
     apply_trade_result,
+    attempt_owner,
     check_identity,
     record_unapplied,
 )
@@ -46,8 +47,8 @@ def handle_callback(
     except RouteRefused as exc:
         # The attempt's account or binding is not its merchant's (or no longer configured):
         # nothing is applied, operators see why, and the channel resends it meanwhile.
-        detail = {"account_id": account_id, "reason": exc.message}
         out_trade_no = event.trade.out_trade_no if event.trade else ""
+        detail = {"account_id": account_id, "reason": exc.message, **attempt_owner(d, out_trade_no)}
         record_exception(d, exc.code, out_trade_no, detail, key=f"{provider}#{event.event_id}#{exc.code}")
         return channel.callback_ack(exc)
     except (IllegalTransition, PaymuxError) as exc:

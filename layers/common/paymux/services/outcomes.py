@@ -162,7 +162,20 @@ def record_unapplied(d: Deps, trade: TradeResult | None, exc: TradeMismatch, act
     detail = {"reason": exc.message, "actor": actor}
     if trade is not None:
         detail |= {"channel_state": trade.raw_state, "channel_trade_no": trade.channel_trade_no}
+        detail |= attempt_owner(d, trade.out_trade_no)
     record_exception(d, exc.code, trade.out_trade_no if trade else "", detail, key=key)
+
+
+def attempt_owner(d: Deps, out_trade_no: str) -> dict[str, str]:
+    """Whose attempt an exception is about (merchant_id, binding_id), when it is one of ours:
+    operators see per merchant and sub-merchant what was held back."""
+    attempt = d.payments.get_attempt(out_trade_no) if out_trade_no else None
+    if attempt is None:
+        return {}
+    return {
+        "merchant_id": str(attempt.get("merchant_id") or ""),
+        "binding_id": str(attempt.get("binding_id") or ""),
+    }
 
 
 def apply_queried_trade(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:

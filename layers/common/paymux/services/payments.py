@@ -125,6 +125,7 @@ def create_payment(
     attempt = {
         "out_trade_no": payment.out_trade_no,
         "payment_id": payment_id,
+        "merchant_id": app.merchant_id,
         **route_fields(route),
         "product": method,
         "created_at": now,
@@ -236,6 +237,7 @@ def _next_attempt(d: Deps, payment: Payment, route: Route, method: str, cause: C
     attempt = {
         "out_trade_no": out_trade_no,
         "payment_id": payment.payment_id,
+        "merchant_id": payment.merchant_id,
         **route_fields(route),
         "product": method,
         "created_at": d.clock(),

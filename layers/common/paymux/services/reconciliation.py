@@ -27,7 +27,7 @@ from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatu
 from paymux.errors import PaymuxError
 from paymux.services.outcomes import apply_trade_result
 from paymux.services.routes import RouteRefused, route_channel
-from paymux.services.routing import Route, account_problem
+from paymux.services.routing import Route
 from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
 from paymux.store.reports import ReportStore, report_key, statement_key
 
@@ -368,15 +368,16 @@ def _run_key(account_id: str, binding_id: str) -> str:
 
 
 def reconciled_routes(d: Deps) -> list[Route]:
-    """What is reconciled: every enabled direct account with an owner, and every binding
+    """What is reconciled: every enabled direct account (one without an owner too: its
+    statement is still money; repairs through it are refused and reported), and every binding
     (enabled or not: a disabled one may still have refunds) of every enabled provider account.
     A provider-wide statement would mix sub-merchants: each has its own."""
     routes: list[Route] = []
     bindings = d.bindings.bindings()
     for account in d.channel_config.accounts():
-        if not account.enabled or account_problem(account) is not None:
+        if not account.enabled:
             continue
-        if account.mode == "direct":
+        if account.mode != "provider":
             routes.append(Route(account))
         else:
             routes += [Route(account, b) for b in bindings if b.account_id == account.account_id]
