@@ -26,7 +26,8 @@ from paymux.domain.refund import Refund, automatic_refund_id, refund_id_from_out
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
 from paymux.services.outcomes import apply_trade_result
-from paymux.services.routes import RouteRefused, route_channel
+from paymux.services.reconciliation_routes import reconciled_routes, refund_route_or_none, run_key
+from paymux.services.routes import route_channel
 from paymux.services.routing import Route
 from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
 from paymux.store.reports import ReportStore, report_key, statement_key
@@ -301,7 +302,7 @@ class _AccountRun:
         refund_id = refund_id_from_out_refund_no(row.out_refund_no)
         refund = self._d.refunds.get(refund_id) if row.out_refund_no else None
         payment = self._d.payments.get(refund.payment_id) if refund else None
-        route = _refund_route(self._d, refund, payment)
+        route = refund_route_or_none(self._d, refund, payment)
         if refund is None or route is None or route.key != self._route_key:
             self._record(base.classed("channel_only", "no local refund for this out_refund_no"))
             return
@@ -328,17 +329,6 @@ class _AccountRun:
         self._paid.clear()
 
 
-def _refund_route(d: Deps, refund: Refund | None, payment: Payment | None) -> Route | None:
-    from paymux.services.refunds import refund_route  # noqa: PLC0415 - refunds imports payments
-
-    if refund is None or payment is None:
-        return None
-    try:
-        return refund_route(d, refund, payment)
-    except RouteRefused:
-        return None
-
-
 def _reconcile_route(d: Deps, reports: ReportStore, route: Route, day: date, run: _AccountRun) -> None:
     """One statement: a direct account's, or a provider account's for one sub-merchant."""
     account, binding = route
@@ -356,32 +346,11 @@ def _reconcile_route(d: Deps, reports: ReportStore, route: Route, day: date, run
 def _earlier_repairs(reports: ReportStore, day: date) -> dict[str, dict[str, dict[str, str]]]:
     previous = reports.get_json(report_key(day, "summary.json")) or {}
     return {
-        _run_key(str(a["account_id"]), str(a.get("binding_id") or "")): {
+        run_key(str(a["account_id"]), str(a.get("binding_id") or "")): {
             str(r["out_trade_no"]): r for r in a.get("repairs", [])
         }
         for a in previous.get("accounts", [])
     }
-
-
-def _run_key(account_id: str, binding_id: str) -> str:
-    return f"{account_id}#{binding_id}" if binding_id else account_id
-
-
-def reconciled_routes(d: Deps) -> list[Route]:
-    """What is reconciled: every enabled direct account (one without an owner too: its
-    statement is still money; repairs through it are refused and reported), and every binding
-    (enabled or not: a disabled one may still have refunds) of every enabled provider account.
-    A provider-wide statement would mix sub-merchants: each has its own."""
-    routes: list[Route] = []
-    bindings = d.bindings.bindings()
-    for account in d.channel_config.accounts():
-        if not account.enabled:
-            continue
-        if account.mode != "provider":
-            routes.append(Route(account))
-        else:
-            routes += [Route(account, b) for b in bindings if b.account_id == account.account_id]
-    return routes
 
 
 def reconcile_day(d: Deps, day: date | None = None) -> ReconciliationSummary:
@@ -393,7 +362,7 @@ def reconcile_day(d: Deps, day: date | None = None) -> ReconciliationSummary:
     records: list[Record] = []
     accounts: list[AccountReport] = []
     for route in reconciled_routes(d):
-        key = _run_key(route.account.account_id, route.binding.binding_id if route.binding else "")
+        key = run_key(route.account.account_id, route.binding.binding_id if route.binding else "")
         run = _AccountRun(d, route, day, earlier.get(key, {}), records.append)
         try:
             _reconcile_route(d, reports, route, day, run)
