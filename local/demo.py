@@ -48,8 +48,8 @@ def setup(stack: LocalStack) -> None:
         d.merchants.put_app(
             MerchantApp(app_id=DEMO_APP_ID, merchant_id=DEMO_MERCHANT_ID, name="Demo shop"), secret
         )
-        seed_wechat_account(d, sandbox, identity, DEMO_ACCOUNT_ID)
-        seed_alipay_account(d, alipay, alipay_identity, DEMO_ALIPAY_ACCOUNT_ID)
+        seed_wechat_account(d, sandbox, identity, DEMO_ACCOUNT_ID, owner=DEMO_MERCHANT_ID)
+        seed_alipay_account(d, alipay, alipay_identity, DEMO_ALIPAY_ACCOUNT_ID, owner=DEMO_MERCHANT_ID)
         state = {
             "api_url": stack.api_url,
             "app_id": DEMO_APP_ID,

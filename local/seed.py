@@ -4,7 +4,7 @@ bench)."""
 
 from __future__ import annotations
 
-from paymux.channels.base import ChannelAccount
+from paymux.channels.base import AccountMode, ChannelAccount
 from paymux.deps import Deps
 from sandbox.alipay import AlipaySandbox, GeneratedApp
 from sandbox.wechat import WeChatSandbox
@@ -18,10 +18,12 @@ def seed_wechat_account(
     sandbox: WeChatSandbox,
     identity: GeneratedMerchant,
     account_id: str,
-    merchants: tuple[str, ...] = (),
+    owner: str = "",
+    mode: AccountMode = "direct",
 ) -> ChannelAccount:
     """Registers the merchant at the sandbox and configures the matching paymux account, with
-    both the platform certificate and the WeChat Pay public key trusted."""
+    both the platform certificate and the WeChat Pay public key trusted: a direct account of
+    `owner` (without one it takes no payment), or a provider account (`mode="provider"`)."""
     sandbox.register_merchant(identity.merchant)
     cert = sandbox.platform_certificates[0]
     account = ChannelAccount(
@@ -31,7 +33,8 @@ def seed_wechat_account(
         mchid=identity.merchant.mchid,
         appid=identity.merchant.appids[0],
         base_url=sandbox.base_url,
-        merchants=merchants,
+        mode=mode,
+        owner=owner,
     )
     credentials = {
         "merchant_private_key_pem": identity.private_key_pem.decode(),
@@ -57,7 +60,8 @@ def seed_alipay_account(
     sandbox: AlipaySandbox,
     identity: GeneratedApp,
     account_id: str,
-    merchants: tuple[str, ...] = (),
+    owner: str = "",
+    mode: AccountMode = "direct",
 ) -> ChannelAccount:
     """Registers the application at the Alipay sandbox and configures the matching paymux
     account: the app's private key signs, the sandbox's Alipay public key verifies."""
@@ -69,7 +73,8 @@ def seed_alipay_account(
         mchid=identity.app.pid,
         appid=identity.app.app_id,
         base_url=sandbox.gateway_url,
-        merchants=merchants,
+        mode=mode,
+        owner=owner,
     )
     credentials = {
         "app_private_key_pem": identity.private_key_pem.decode(),

@@ -6,6 +6,10 @@
     merchants rotate-secret APP [--overlap 24h]
     merchants show APP
     merchants payer-limits APP --key KIND [--key KIND] [--daily-count N] [--daily-amount FEN] | --off
+    merchants bind MERCHANT --account ACCOUNT (--sub-mchid ID [--sub-appid ID] | --alipay-auth-code CODE)
+                   [--products P,P] [--weight N] [--priority N] [--binding-id ID]
+    merchants bindings [MERCHANT] [--account ACCOUNT]
+    merchants unbind BINDING_ID
     channels list
     channels add FILE.json|yaml
     channels update ACCOUNT [FILE] [--weight N] [--priority N] [--fee-rate R] [--enable] [--version V]
@@ -30,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.state import state_file
-from ops import channels, merchants, refunds, stack
+from ops import bindings, channels, merchants, refunds, stack
 from ops.stack import Stack
 from paymux.config import Settings
 from paymux.deps import Deps
@@ -129,6 +133,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     m.add_parser("show").add_argument("app_id")
     merchants.add_payer_limits_parser(m)
+    bindings.register(m)
     c = groups.add_parser("channels").add_subparsers(dest="command", required=True)
     c.add_parser("list")
     c.add_parser("add").add_argument("file")

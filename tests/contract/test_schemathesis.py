@@ -116,8 +116,9 @@ def served() -> Iterator[Served]:
             d = deps()
             secret = "sk_" + secrets.token_hex(16)
             d.merchants.put_app(MerchantApp(app_id="app_contract", merchant_id="mch_contract"), secret)
-            seed_wechat_account(d, wechat, identity, "wx-contract")
-            seed_alipay_account(d, alipay, generate_app(app_id="2021000000000009"), "ali-contract")
+            seed_wechat_account(d, wechat, identity, "wx-contract", owner="mch_contract")
+            ali = generate_app(app_id="2021000000000009")
+            seed_alipay_account(d, alipay, ali, "ali-contract", owner="mch_contract")
             result = Served(stack.api_url, "app_contract", secret, d)
             _seed_ids(result, wechat, identity.merchant.mchid)
             yield result

@@ -213,7 +213,7 @@ def open_world(stack: LocalStack) -> World:
     sandbox.start()
     merchant_id, app_id, secret = f"mch_{suffix}", f"app_{suffix}", "sk_" + secrets.token_hex(16)
     d.merchants.put_app(MerchantApp(app_id=app_id, merchant_id=merchant_id, name="Test shop"), secret)
-    account = seed_wechat_account(d, sandbox, identity, f"wx-{suffix}", merchants=(merchant_id,))
+    account = seed_wechat_account(d, sandbox, identity, f"wx-{suffix}", owner=merchant_id)
     return World(
         stack,
         d,
@@ -265,7 +265,7 @@ def alipay(world: World) -> Iterator[Alipay]:
     sandbox.start()
     app = world.d.merchants.app(world.app_id)
     assert app is not None
-    account = seed_alipay_account(world.d, sandbox, identity, f"ali-{suffix}", merchants=(app.merchant_id,))
+    account = seed_alipay_account(world.d, sandbox, identity, f"ali-{suffix}", owner=app.merchant_id)
     try:
         yield Alipay(
             sandbox, account.account_id, identity.app.app_id, identity.app.pid, identity.private_key_pem

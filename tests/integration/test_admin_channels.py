@@ -97,7 +97,7 @@ def account_doc(world: World, account_id: str = "wx-admin", **fields: Any) -> di
         "mchid": current.mchid,
         "appid": current.appid,
         "base_url": world.sandbox.base_url,
-        "merchants": list(current.merchants),
+        "owner": current.owner,
         "credentials": dict(world.d.channel_config.credentials(world.account_id)),
         **fields,
     }

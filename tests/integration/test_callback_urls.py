@@ -117,9 +117,7 @@ def shop(world: World) -> Iterator[Shop]:
         )
         app = world.d.merchants.app(world.app_id)
         assert app is not None
-        account = seed_wechat_account(
-            world.d, sandbox, identity, f"wx-tpl-{suffix}", merchants=(app.merchant_id,)
-        )
+        account = seed_wechat_account(world.d, sandbox, identity, f"wx-tpl-{suffix}", owner=app.merchant_id)
         old = world.d.channel_config.account(world.account_id)
         world.d.channel_config.put_account(replace(old, enabled=False), None)
         status, created = world.create(amount=800)

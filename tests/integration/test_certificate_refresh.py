@@ -132,7 +132,8 @@ def test_refresh_in_public_key_mode_changes_nothing(world: World):
     sandbox = WeChatSandbox(key_mode="public_key", clock=world.clock)
     sandbox.start()
     try:
-        account = seed_wechat_account(world.d, sandbox, identity, f"wx-pk-{secrets.token_hex(3)}")
+        account_id = f"wx-pk-{secrets.token_hex(3)}"
+        account = seed_wechat_account(world.d, sandbox, identity, account_id, owner="mch_pk")
         before = secret(world, account.account_id)
         (report,) = refresh({"account_id": account.account_id})
         assert (report["status"], report["added"], report["expired"]) == ("public_key_only", [], [])

@@ -270,7 +270,7 @@ def test_a_paid_earlier_attempt_is_indexed_and_reconciled_under_the_account_paid
     suffix = secrets.token_hex(4)
     mchid = str(1_800_000_000 + int(suffix, 16) % 99_999)  # not the world's (19…)
     identity = generate_merchant(mchid=mchid, appids=(f"wx{suffix}b{suffix}",))
-    other = seed_wechat_account(world.d, world.sandbox, identity, f"wx-b-{suffix}")
+    other = seed_wechat_account(world.d, world.sandbox, identity, f"wx-b-{suffix}", owner=first.merchant_id)
     second_no = attempt_out_trade_no(first.payment_id, 2)
     notify_url = f"{world.catcher.base_url}/v1/callbacks/wechat/{other.account_id}"
     world.d.channel(other).create(

@@ -32,7 +32,7 @@ from hypothesis.stateful import (
 
 from local.stack import LocalStack
 from paymux.api.models import CreatePaymentRequest, CreateRefundRequest
-from paymux.channels.base import Channel, ChannelAccount, RefundState, TradeState
+from paymux.channels.base import Channel, ChannelAccount, RefundState, SubMerchant, TradeState
 from paymux.config import Settings
 from paymux.deps import Deps, set_deps
 from paymux.domain.states import PaymentStatus, RefundStatus
@@ -72,7 +72,7 @@ class ModelDeps(Deps):
         self.model = state
         self._client_for_model: ModelChannel | None = None
 
-    def channel(self, account: ChannelAccount) -> Channel:
+    def channel(self, account: ChannelAccount, sub_merchant: SubMerchant | None = None) -> Channel:
         if self._client_for_model is None:
             self._client_for_model = ModelChannel(account, self.model, self.clock)
         return self._client_for_model
@@ -93,7 +93,7 @@ class MoneyPaths(RuleBasedStateMachine):
         suffix = secrets.token_hex(4)
         self.app = MerchantApp(app_id=f"app_{suffix}", merchant_id=f"mch_{suffix}", name="Model shop")
         self.d.merchants.put_app(self.app, "sk_" + secrets.token_hex(16))
-        self.d.channel_config.put_account(replace(ACCOUNT, merchants=(self.app.merchant_id,)), {})
+        self.d.channel_config.put_account(replace(ACCOUNT, owner=self.app.merchant_id), {})
         self.payment_ids: list[str] = []
         self.refund_ids: list[str] = []
 

@@ -21,7 +21,7 @@ def test_add_update_disable_take_effect_without_a_deploy(world: World, monkeypat
     account.write_text(
         f"account_id: wx-second\nprovider: wechat\nproducts: [wechat.native]\nmchid: '{current.mchid}'\n"
         f"appid: {current.appid}\nbase_url: {world.sandbox.base_url}\npriority: 1\nweight: 5\n"
-        f"merchants: [{current.merchants[0]}]\ncredentials_file: {credentials}\n"
+        f"owner: {current.owner}\ncredentials_file: {credentials}\n"
     )
     added = ops("channels", "add", str(account))
     assert added["account_id"] == "wx-second" and "credentials" not in added

@@ -145,6 +145,8 @@ def test_matches_repairs_a_lost_callback_and_reruns_safely(world: World):
         "channel_fee": "12",
         "expected_fee": "12",
         "detail": "",
+        "merchant_id": payment.merchant_id,  # a direct account's owner
+        "binding_id": "",
     }
     assert "repaired" in row["detail"]
     stored = json.loads(s3_object(world, f"reports/{day}/summary.json")["Body"].read())

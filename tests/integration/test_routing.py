@@ -20,7 +20,7 @@ def add_down_account(world: World, priority: int = 1) -> ChannelAccount:
         current.appid,
         DOWN,
         priority=priority,
-        merchants=current.merchants,
+        owner=current.owner,
     )
     world.d.channel_config.put_account(down, credentials)
     return down

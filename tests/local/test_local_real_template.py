@@ -99,6 +99,7 @@ def test_routes_queues_and_schedules_come_from_the_template(paymux: LocalStack) 
         ("SweeperFunction", "rate(1 minute)", "UTC"),
         ("ReconcileFunction", "cron(30 10 * * ? *)", "Asia/Shanghai"),
         ("RefreshCertificatesFunction", "rate(12 hours)", "UTC"),
+        ("RefreshAuthorizationsFunction", "cron(0 4 * * ? *)", "Asia/Shanghai"),
     }
     assert set(paymux.functions) >= {
         "CreatePaymentFunction",

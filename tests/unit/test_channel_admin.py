@@ -44,6 +44,7 @@ def doc(**changes: Any) -> dict[str, Any]:
         "mchid": "1900000109",
         "appid": "wxd678efh567hg6787",
         "base_url": "https://api.mch.weixin.qq.com",
+        "owner": "mch_1",
         "credentials": credentials(),
     }
     return {**fields, **changes}
@@ -115,7 +116,9 @@ def test_create_stores_the_account_and_credentials_and_returns_no_credentials(d:
         "enabled": True,
         "priority": 100,
         "fee_rate": "0.0038",
-        "merchants": [],
+        "mode": "direct",
+        "owner": "mch_1",
+        "problem": None,
         "updated_at": "2025-11-28T08:00:01Z",
         "updated_by": ACTOR,
         "version": 1,
@@ -157,7 +160,8 @@ def test_create_stores_the_account_and_credentials_and_returns_no_credentials(d:
         ({"account_id": "x" * 65}, "account_id", "pattern"),
         ({"mchid": ""}, "mchid", "at least 1"),
         ({"mchid": 1900000109}, "mchid", "valid string"),
-        ({"merchants": "mch_1"}, "merchants", "valid list"),
+        ({"merchants": ["mch_1"]}, "merchants", "unknown field"),
+        ({"mode": "pooled"}, "mode", "'direct' or 'provider'"),
         ({"credentials": {}}, "credentials", "at least 1"),
         ({"credentials": "secret"}, "credentials", "valid dictionary"),
     ],
@@ -237,13 +241,13 @@ def test_an_existing_id_conflicts_and_keeps_its_credentials(d: Any) -> None:
 
 
 def test_update_merges_some_fields_and_keeps_the_rest(d: Any) -> None:
-    channel_admin.create_account(d, doc(weight=2, merchants=["mch_1"]))
+    channel_admin.create_account(d, doc(weight=2, owner="mch_7"))
     updated = channel_admin.update_account(d, "wx-main", {"priority": 5, "fee_rate": "0.0030"}, actor=ACTOR)
-    assert (updated["priority"], updated["fee_rate"], updated["weight"], updated["merchants"]) == (
+    assert (updated["priority"], updated["fee_rate"], updated["weight"], updated["owner"]) == (
         5,
         "0.0030",
         2,
-        ["mch_1"],
+        "mch_7",
     )
     assert updated["updated_by"] == ACTOR and d.channel_config.writes == 2
     assert "wx-main" in d.channel_config.secrets  # untouched
@@ -314,6 +318,34 @@ def test_an_invalid_stored_account_can_always_be_disabled(d: Any) -> None:
         ["wechat.h5"],
         False,
     )
+
+
+def test_a_direct_account_without_an_owner_is_refused_and_nothing_is_written(d: Any) -> None:
+    """Funds are never pooled: no account serves every merchant."""
+    with pytest.raises(ValidationFailed) as exc:
+        channel_admin.create_account(d, doc(owner=""))
+    assert (exc.value.status, exc.value.code) == (422, "account_owner_required")
+    assert list(problems(exc)) == ["owner"] and d.channel_config.writes == 0
+    with pytest.raises(ValidationFailed) as exc:
+        channel_admin.create_account(d, doc(mode="provider"))  # a provider account has no owner
+    assert exc.value.code == "provider_account_owned" and d.channel_config.writes == 0
+    created = channel_admin.create_account(d, doc(mode="provider", owner=""))
+    assert (created["mode"], created["owner"], created["problem"]) == ("provider", "", None)
+
+
+def test_a_stored_account_without_an_owner_says_why_and_must_get_one(d: Any) -> None:
+    """An account stored before owners existed: shown with its problem, refused on any change
+    but disabling or giving it an owner."""
+    channel_admin.create_account(d, doc())
+    record = d.channel_config.items["wx-main"]
+    d.channel_config.items["wx-main"] = replace(record, account=replace(record.account, owner=""))
+    shown = channel_admin.get_account(d, "wx-main")
+    assert shown["problem"]["code"] == "account_owner_required" and shown["owner"] == ""
+    with pytest.raises(ValidationFailed) as exc:
+        channel_admin.update_account(d, "wx-main", {"weight": 5})
+    assert exc.value.code == "account_owner_required" and d.channel_config.writes == 1
+    fixed = channel_admin.update_account(d, "wx-main", {"owner": "mch_9"})
+    assert (fixed["owner"], fixed["problem"]) == ("mch_9", None)
 
 
 def test_unknown_accounts_are_not_found(d: Any) -> None:

@@ -5,8 +5,16 @@ import pytest
 
 from paymux.channels.base import ChannelAccount
 from paymux.errors import ChannelUnavailable, ValidationFailed
-from paymux.services.routing import choose_account
+from paymux.services.routing import choose_route, rank_merchant_routes
 from paymux.services.urls import check_url_syntax
+
+
+def choose_account(accounts, method, merchant_id, rng=None):
+    return choose_route(accounts, [], method, merchant_id, rng).account
+
+
+def rank_accounts(accounts, method, merchant_id, breaker, now, rng=None):
+    return [r.account for r in rank_merchant_routes(accounts, [], method, merchant_id, breaker, now, rng)]
 
 
 @pytest.mark.parametrize(
@@ -33,7 +41,7 @@ def test_public_https_is_allowed_and_local_stack_allows_http():
     check_url_syntax("http://127.0.0.1:8000/notify", "notify_url", allow_http=True)
 
 
-def _account(account_id, weight=1, priority=100, enabled=True, products=("wechat.native",), merchants=()):
+def _account(account_id, weight=1, priority=100, enabled=True, products=("wechat.native",), owner="m1"):
     return ChannelAccount(
         account_id,
         "wechat",
@@ -44,7 +52,7 @@ def _account(account_id, weight=1, priority=100, enabled=True, products=("wechat
         weight=weight,
         priority=priority,
         enabled=enabled,
-        merchants=merchants,
+        owner=owner,
     )
 
 
@@ -60,7 +68,7 @@ def test_weighted_spread_within_best_priority():
 def test_disabled_foreign_and_wrong_product_accounts_are_never_chosen():
     accounts = [
         _account("off", enabled=False),
-        _account("other", merchants=("m2",)),
+        _account("other", owner="m2"),
         _account("jsapi", products=("wechat.jsapi",)),
     ]
     with pytest.raises(ChannelUnavailable):
@@ -69,7 +77,7 @@ def test_disabled_foreign_and_wrong_product_accounts_are_never_chosen():
 
 
 def test_rank_orders_by_priority_then_weight_and_puts_open_breakers_last():
-    from paymux.services.routing import CircuitBreaker, rank_accounts
+    from paymux.services.routing import CircuitBreaker
 
     accounts = [_account("a", 1), _account("b", 3), _account("backup", 10, priority=200)]
     breaker = CircuitBreaker()

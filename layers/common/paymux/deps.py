@@ -8,11 +8,12 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from paymux.channels.base import Channel, ChannelAccount
+from paymux.channels.base import Channel, ChannelAccount, SubMerchant
 from paymux.channels.http import HttpClient, RequestsHttpClient
 from paymux.clock import Clock, system_clock
 from paymux.config import Settings
 from paymux.errors import ConfigurationError
+from paymux.store.bindings import BindingStore
 from paymux.store.channels import ChannelConfigStore
 from paymux.store.merchants import MerchantStore
 from paymux.store.nonces import NonceStore
@@ -115,6 +116,11 @@ class Deps:
         return ChannelConfigStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
 
     @cached_property
+    def bindings(self) -> BindingStore:
+        s = self.settings
+        return BindingStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+
+    @cached_property
     def http(self) -> HttpClient:
         return self._http or RequestsHttpClient()
 
@@ -123,22 +129,25 @@ class Deps:
         """A separate pool for merchant notify URLs: untrusted endpoints never share channel connections."""
         return self._merchant_http or RequestsHttpClient()
 
-    def channel(self, account: ChannelAccount) -> Channel:
-        """A channel client per account and credentials version: a re-weighted account or a
-        rotated key (both re-read within a minute) gets a fresh client."""
+    def channel(self, account: ChannelAccount, sub_merchant: SubMerchant | None = None) -> Channel:
+        """A channel client per account, sub-merchant (a provider-mode account acting for one
+        binding) and credentials version: a re-weighted account, a rotated key or a refreshed
+        sub-merchant token (all re-read within a minute) gets a fresh client."""
         import hashlib  # noqa: PLC0415
         import json  # noqa: PLC0415
 
         from paymux.channels.registry import build_channel  # noqa: PLC0415
 
         credentials = self.channel_config.credentials(account.account_id)
-        fingerprint = hashlib.sha256(json.dumps(credentials, sort_keys=True).encode()).hexdigest()
-        key = f"{account!r}#{fingerprint}"
-        channel = self._channels.get(key)
+        token = sub_merchant.app_auth_token if sub_merchant else ""
+        secret = json.dumps([credentials, token], sort_keys=True).encode()
+        fingerprint = hashlib.sha256(secret).hexdigest()
+        prefix = f"{account!r}#{sub_merchant!r}#"
+        channel = self._channels.get(prefix + fingerprint)
         if channel is None:
-            channel = build_channel(account, credentials, self.http, self.clock)
-            self._channels = {k: v for k, v in self._channels.items() if not k.startswith(f"{account!r}#")}
-            self._channels[key] = channel
+            channel = build_channel(account, credentials, self.http, self.clock, sub_merchant=sub_merchant)
+            self._channels = {k: v for k, v in self._channels.items() if not k.startswith(prefix)}
+            self._channels[prefix + fingerprint] = channel
         return channel
 
 

@@ -30,6 +30,15 @@ class ValidationFailed(PaymuxError):
     code = "validation_failed"
 
 
+class OwnershipRefused(ValidationFailed):
+    """A configuration that would let one merchant's money reach an account that is not its
+    own (funds are never pooled): e.g. `account_owner_required`, `binding_account_not_provider`."""
+
+    def __init__(self, code: str, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.code = code
+
+
 class PayerLimitExceeded(PaymuxError):
     """A per-payer daily limit of the merchant app's risk setting refused a create; nothing was
     written. 422, not 429: retrying does not help before the Asia/Shanghai day ends, and

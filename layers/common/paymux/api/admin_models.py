@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -43,8 +43,13 @@ class ChannelAccountFields(BaseModel):
     enabled: bool = True
     priority: int = Field(100, ge=0, le=1_000_000, description="lower is tried first")
     fee_rate: str = Field("0.0060", description='the channel\'s fee per unit of amount, e.g. "0.0060"')
-    merchants: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        default_factory=list, description="merchant ids allowed to use it; empty: every merchant"
+    mode: Literal["direct", "provider"] = Field(
+        "direct",
+        description="direct: the owner's own merchant account; provider: paymux's service-provider "
+        "account, used only through bindings",
+    )
+    owner: Annotated[str, Field(max_length=64)] = Field(
+        "", description="direct: the merchant id the account belongs to (required); provider: empty"
     )
 
     @field_validator("provider")
@@ -104,7 +109,6 @@ class ChannelAccountFields(BaseModel):
     def account(self) -> ChannelAccount:
         values = self.model_dump(include=set(ChannelAccountFields.model_fields))
         values["products"] = tuple(values["products"])
-        values["merchants"] = tuple(values["merchants"])
         return ChannelAccount(**values)
 
 

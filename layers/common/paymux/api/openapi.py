@@ -191,6 +191,14 @@ UNDOCUMENTED = {
     ("PATCH", "/v1/admin/channel-accounts/{account_id}", "AdminUpdateChannelAccountFunction"): (
         "operators, IAM"
     ),
+    ("POST", "/v1/callbacks/{provider}/{account_id}/authorization", "ChannelAuthorizationNoticeFunction"): (
+        "Alipay's authorization-change notices, authenticated by the channel's own signature"
+    ),
+    # Bindings (provider mode), administered by operators (IAM): described in docs/operations.md.
+    ("GET", "/v1/admin/bindings", "AdminListBindingsFunction"): "operators, IAM",
+    ("POST", "/v1/admin/bindings", "AdminCreateBindingFunction"): "operators, IAM",
+    ("GET", "/v1/admin/bindings/{binding_id}", "AdminGetBindingFunction"): "operators, IAM",
+    ("PATCH", "/v1/admin/bindings/{binding_id}", "AdminUpdateBindingFunction"): "operators, IAM",
     # Every path also answers other methods: 405 with Allow (each operation lists it), or 404.
     ("ANY", "$default", "UnroutedFunction"): "what no other route takes: 405 with Allow, or 404",
 }

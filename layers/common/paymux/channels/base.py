@@ -56,9 +56,8 @@ class ChannelAccount:
     enabled: bool = True
     priority: int = 100
     fee_rate: str = "0.0060"
-    merchants: tuple[str, ...] = ()  # empty: every merchant may use it
     mode: AccountMode = "direct"
-    owner: str = ""  # the merchant a direct account belongs to
+    owner: str = ""  # the merchant a direct account belongs to ("" on a provider account)
 
 
 @dataclass(frozen=True, slots=True)

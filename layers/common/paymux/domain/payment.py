@@ -31,6 +31,10 @@ class Payment:
     payer: dict[str, str] = field(default_factory=dict)
     provider: str = ""
     account_id: str = ""
+    # provider mode: the binding (and its sub-merchant) the current attempt acts for
+    binding_id: str = ""
+    sub_mchid: str = ""
+    sub_appid: str = ""
     out_trade_no: str = ""
     attempt_count: int = 0
     channel_trade_no: str = ""

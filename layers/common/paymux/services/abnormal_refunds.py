@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from paymux.channels.base import AbnormalRefundRequest
+from paymux.channels.base import AbnormalRefundRequest, Channel
 from paymux.deps import Deps
+from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
 from paymux.domain.states import RefundStatus
 from paymux.errors import Conflict, NotFound, ValidationFailed
@@ -45,8 +46,7 @@ def apply_abnormal_refund(
     if refund.status != RefundStatus.ABNORMAL:
         raise Conflict("refund_not_abnormal", f"refund {refund_id} is {refund.status.value}, not ABNORMAL")
     payment = d.payments.get(refund.payment_id)
-    account = d.channel_config.account(refund.account_id or (payment.account_id if payment else ""))
-    channel = d.channel(account) if account else None
+    channel = _refund_channel(d, refund, payment)
     apply = getattr(channel, "apply_abnormal_refund", None)
     if apply is None or not refund.channel_refund_no:
         raise Conflict(
@@ -65,3 +65,15 @@ def apply_abnormal_refund(
     result = apply(request)
     log.info("abnormal refund %s re-issued to %s: %s", refund_id, destination, result.raw_status)
     return apply_refund_result(d, refund, result, actor="operator")
+
+
+def _refund_channel(d: Deps, refund: Refund, payment: Payment | None) -> Channel | None:
+    from paymux.services.refunds import refund_route  # noqa: PLC0415 - loaded on this rare path only
+    from paymux.services.routes import RouteRefused, route_channel  # noqa: PLC0415
+
+    if payment is None:
+        return None
+    try:
+        return route_channel(d, refund_route(d, refund, payment))
+    except RouteRefused:
+        return None

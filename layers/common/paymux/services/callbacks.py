@@ -6,11 +6,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from paymux.channels.base import CallbackEvent, ChannelAccount, HttpReply
+from paymux.channels.base import CallbackEvent, ChannelAccount, HttpReply, TradeState
 from paymux.deps import Deps
 from paymux.errors import CallbackRejected, IllegalTransition, PaymuxError
 from paymux.observability import correlate, emit_metric
-from paymux.services.outcomes import TradeMismatch, apply_trade_result, check_identity, record_unapplied
+from paymux.services.outcomes import (
+    IncompleteTrade,
+    TradeMismatch,
+    apply_trade_result,
+    attempt_owner,
+    check_identity,
+    record_unapplied,
+)
+from paymux.services.routes import RouteRefused
 from paymux.store.exceptions import record_exception
 
 log = logging.getLogger("paymux")
@@ -40,6 +48,13 @@ def handle_callback(
         key = f"{provider}#{event.event_id}#{exc.code}"
         record_unapplied(d, event.trade, exc, "channel_callback", key=key)
         emit_metric("CallbackRejected", provider=provider, reason=exc.reason)
+        return channel.callback_ack(exc)
+    except RouteRefused as exc:
+        # The attempt's account or binding is not its merchant's (or no longer configured):
+        # nothing is applied, operators see why, and the channel resends it meanwhile.
+        out_trade_no = event.trade.out_trade_no if event.trade else ""
+        detail = {"account_id": account_id, "reason": exc.message, **attempt_owner(d, out_trade_no)}
+        record_exception(d, exc.code, out_trade_no, detail, key=f"{provider}#{event.event_id}#{exc.code}")
         return channel.callback_ack(exc)
     except (IllegalTransition, PaymuxError) as exc:
         log.warning("callback %s not applied yet: %s", event.event_id, exc.message)
@@ -76,20 +91,28 @@ def _apply(d: Deps, account: ChannelAccount, event: CallbackEvent) -> bool:
     payment = d.payments.get(attempt["payment_id"])
     if payment is None:
         raise IllegalTransition(f"attempt {trade.out_trade_no} points at a missing payment")
+    if account.mode == "provider" and trade.state == TradeState.PAID and not trade.sub_mchid:
+        # verified with the provider's keys, which sign for every sub-merchant: a payment
+        # message that does not say whose it is cannot be checked against the binding
+        raise IncompleteTrade("a paid callback of a provider account without the sub-merchant id")
     apply_trade_result(d, payment, trade, actor="channel_callback")
     return True
 
 
 def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> bool:
-    from paymux.services.refunds import apply_refund_result, refund_for_out_refund_no  # noqa: PLC0415
+    from paymux.services.refunds import (  # noqa: PLC0415
+        apply_refund_result,
+        refund_for_out_refund_no,
+        refund_route,
+    )
 
     result = event.refund
     assert result is not None  # narrowing: only refund events come here  # nosec B101
     refund = refund_for_out_refund_no(d, result.out_refund_no)
     payment = d.payments.get(refund.payment_id) if refund else None
-    # an automatic refund is of its own attempt's account, a merchant refund of the payment's
-    expected = (refund.account_id or payment.account_id) if refund and payment else None
-    if refund is None or payment is None or expected != account_id:
+    # an automatic refund is of its own attempt's route, a merchant refund of the payment's
+    route = refund_route(d, refund, payment) if refund and payment else None
+    if refund is None or route is None or route.account.account_id != account_id:
         detail = {
             "account_id": account_id,
             "channel_refund_no": result.channel_refund_no,
@@ -99,5 +122,11 @@ def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> bool:
             d, "unknown_refund", result.out_refund_no, detail, key=f"unknown-refund#{event.event_id}"
         )
         return False
+    sub_mchid = route.binding.sub_mchid if route.binding else ""
+    if result.sub_mchid != sub_mchid and (result.sub_mchid or route.binding):
+        named = result.sub_mchid or "absent"
+        raise TradeMismatch(
+            f"sub-merchant id {named} != {sub_mchid or 'none'} (refund {result.out_refund_no})"
+        )
     apply_refund_result(d, refund, result, actor="channel_callback")
     return True

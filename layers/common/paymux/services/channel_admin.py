@@ -16,7 +16,8 @@ from typing import Any
 from paymux.channels.base import ChannelAccount
 from paymux.clock import iso, system_clock
 from paymux.deps import Deps
-from paymux.errors import Conflict, NotFound, ValidationFailed
+from paymux.errors import Conflict, NotFound, OwnershipRefused, ValidationFailed
+from paymux.services.routing import account_problem
 from paymux.store.channels import AccountRecord, version_conflict
 
 log = logging.getLogger("paymux")
@@ -27,13 +28,13 @@ IMMUTABLE = ("account_id", "provider")  # the callback URL and the secret are na
 def public(record: AccountRecord) -> dict[str, Any]:
     """The channel_account resource: the configuration and its last change, no credentials."""
     fields = asdict(record.account)
-    for later in ("mode", "owner"):  # not part of the resource until accounts have owners
-        fields.pop(later)
     fields["products"] = list(record.account.products)
-    fields["merchants"] = list(record.account.merchants)
+    problem = account_problem(record.account)
     return {
         "object": "channel_account",
         **fields,
+        # why an account stored as is takes no payment (e.g. `account_owner_required`)
+        "problem": {"code": problem[0], "message": problem[1]} if problem else None,
         "updated_at": iso(record.updated_at) if record.updated_at is not None else None,
         "updated_by": record.updated_by or None,
         "version": record.version,
@@ -72,6 +73,7 @@ def create_account(d: Deps, doc: dict[str, Any], actor: str = "") -> dict[str, A
 
     request = validate(CreateChannelAccountRequest, doc)
     account = request.account()
+    check_ownership(account)
     _check_credentials(account, request.credentials)
     if d.channel_config.record(account.account_id) is not None:
         raise Conflict(
@@ -163,15 +165,22 @@ def _merged(current: ChannelAccount, changes: dict[str, Any]) -> ChannelAccount:
             if str(detail["field"]).split(".")[0] not in changes:
                 detail["message"] = f"the stored value is invalid ({detail['message']}); send a valid one"
         raise
+    check_ownership(account)
     return account
+
+
+def check_ownership(account: ChannelAccount) -> None:
+    """A direct account belongs to exactly one merchant; a provider account to none (merchants
+    use it through bindings). OwnershipRefused (422 `account_owner_required` …), nothing written."""
+    problem = account_problem(account)
+    if problem is not None:
+        field = "mode" if problem[0] == "account_mode_invalid" else "owner"
+        raise OwnershipRefused(problem[0], problem[1], details=[{"field": field, "message": problem[1]}])
 
 
 def _fields(account: ChannelAccount) -> dict[str, Any]:
     fields = asdict(account)
-    for later in ("mode", "owner"):  # not configurable until accounts have owners
-        fields.pop(later)
     fields["products"] = list(account.products)
-    fields["merchants"] = list(account.merchants)
     fields["fee_rate"] = str(account.fee_rate)  # items written as a number before validation
     return fields
 

@@ -16,6 +16,9 @@ from paymux.domain.payment import Payment
 from paymux.domain.states import NOTIFIED_EVENTS, OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import IllegalTransition, PaymuxError
 from paymux.observability import emit_metric
+from paymux.services.routes import ForeignAttempt, attempt_route, route_fields
+from paymux.services.routing import Route
+from paymux.store.bindings import Binding
 from paymux.store.exceptions import record_exception
 from paymux.store.notifications import notification_item
 from paymux.store.payments import Outcome
@@ -49,7 +52,9 @@ class IncompleteTrade(TradeMismatch):
     code = "incomplete_trade"
 
 
-FIELD_LABELS = CHECKED_FIELD_LABELS
+# provider mode: the sub-merchant a message names, compared with the attempt's binding
+SUB_MERCHANT_LABELS = {"sub_mchid": "sub-merchant id", "sub_appid": "sub-merchant app id"}
+FIELD_LABELS = CHECKED_FIELD_LABELS | SUB_MERCHANT_LABELS
 ABSENT = "absent"
 
 
@@ -138,15 +143,21 @@ def raise_problems(problems: Mapping[str, str], *, paid: bool) -> None:
         raise IncompleteTrade(f"a paid answer without {', '.join(missing)}", reason="incomplete")
 
 
-def check_trade(payment: Payment, trade: TradeResult, account: ChannelAccount) -> None:
+def check_trade(
+    payment: Payment, trade: TradeResult, account: ChannelAccount, binding: Binding | None = None
+) -> None:
     """Before a channel's PAID, CLOSED or FAILED word changes anything: amount and currency must
-    be the order's, merchant id and app id the account's; PAID must carry all it always has."""
+    be the order's, merchant id and app id the account's, and the sub-merchant the attempt's
+    binding's (none in direct mode); PAID must carry all it always has."""
     values = {"amount": trade.amount, "currency": trade.currency, "mchid": trade.mchid, "appid": trade.appid}
-    expected = {
+    values |= {"sub_mchid": trade.sub_mchid, "sub_appid": trade.sub_appid}
+    expected: dict[str, object] = {
         "amount": payment.amount,
         "currency": payment.currency,
         "mchid": account.mchid,
         "appid": account.appid,
+        "sub_mchid": binding.sub_mchid if binding else "",
+        "sub_appid": binding.sub_appid if binding else "",
     }
     raise_problems(field_problems(values, expected, trade.carries), paid=trade.state == TradeState.PAID)
 
@@ -166,7 +177,20 @@ def record_unapplied(d: Deps, trade: TradeResult | None, exc: TradeMismatch, act
     detail = {"reason": exc.message, "actor": actor}
     if trade is not None:
         detail |= {"channel_state": trade.raw_state, "channel_trade_no": trade.channel_trade_no}
+        detail |= attempt_owner(d, trade.out_trade_no)
     record_exception(d, exc.code, trade.out_trade_no if trade else "", detail, key=key)
+
+
+def attempt_owner(d: Deps, out_trade_no: str) -> dict[str, str]:
+    """Whose attempt an exception is about (merchant_id, binding_id), when it is one of ours:
+    operators see per merchant and sub-merchant what was held back."""
+    attempt = d.payments.get_attempt(out_trade_no) if out_trade_no else None
+    if attempt is None:
+        return {}
+    return {
+        "merchant_id": str(attempt.get("merchant_id") or ""),
+        "binding_id": str(attempt.get("binding_id") or ""),
+    }
 
 
 def apply_queried_trade(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
@@ -188,13 +212,15 @@ def queried_key(trade: TradeResult, exc: TradeMismatch) -> str:
 def apply_trade_result(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
     """Applies what the channel says about one of the payment's attempts, idempotently and
     race-safely: a lost race re-reads the payment and decides again. The trade is checked
-    against the account of the attempt it is about."""
-    account = d.channel_config.account(_attempt_account_id(d, payment, trade.out_trade_no))
-    if account is None:
-        raise IllegalTransition(f"payment {payment.payment_id} has no configured account")
+    against the route (account and binding) of the attempt it is about, which must be the
+    payment's merchant's own (RouteRefused otherwise: nothing changes)."""
+    try:
+        route = attempt_route(d, payment, trade.out_trade_no)
+    except ForeignAttempt as exc:
+        raise TradeMismatch(exc.message, reason="unknown_order") from exc
     for _ in range(MAX_RACE_RETRIES):
         try:
-            return _apply_once(d, payment, trade, actor, account)
+            return _apply_once(d, payment, trade, actor, route)
         except IllegalTransition:
             fresh = d.payments.get(payment.payment_id)
             if fresh is None or fresh.version == payment.version:
@@ -203,28 +229,15 @@ def apply_trade_result(d: Deps, payment: Payment, trade: TradeResult, actor: str
     raise IllegalTransition(f"payment {payment.payment_id} kept changing; giving up this pass")
 
 
-def _attempt_account_id(d: Deps, payment: Payment, out_trade_no: str) -> str:
-    if out_trade_no == payment.out_trade_no:
-        return payment.account_id
-    attempt = d.payments.get_attempt(out_trade_no)
-    if attempt is None or attempt["payment_id"] != payment.payment_id:
-        raise TradeMismatch(
-            f"{out_trade_no} is not an attempt of payment {payment.payment_id}", reason="unknown_order"
-        )
-    return str(attempt["account_id"])
-
-
-def _apply_paid(
-    d: Deps, payment: Payment, trade: TradeResult, actor: str, account: ChannelAccount
-) -> Payment:
+def _apply_paid(d: Deps, payment: Payment, trade: TradeResult, actor: str, route: Route) -> Payment:
+    account = route.account
     if payment.status in OPEN_PAYMENT_STATES:
         changes = {
             "paid_at": trade.paid_at or d.clock(),
             "channel_trade_no": trade.channel_trade_no,
             # the attempt that was paid is the payment's attempt from now on
             "out_trade_no": trade.out_trade_no,
-            "account_id": account.account_id,
-            "provider": account.provider,
+            **route_fields(route),
         }
         detail = {
             "out_trade_no": trade.out_trade_no,
@@ -261,13 +274,11 @@ def _apply_paid(
     return payment
 
 
-def _apply_once(
-    d: Deps, payment: Payment, trade: TradeResult, actor: str, account: ChannelAccount
-) -> Payment:
+def _apply_once(d: Deps, payment: Payment, trade: TradeResult, actor: str, route: Route) -> Payment:
     if trade.state in (TradeState.PAID, TradeState.CLOSED, TradeState.FAILED):
-        check_trade(payment, trade, account)
+        check_trade(payment, trade, *route)
     if trade.state == TradeState.PAID:
-        return _apply_paid(d, payment, trade, actor, account)
+        return _apply_paid(d, payment, trade, actor, route)
     if trade.state == TradeState.CLOSED and payment.status in OPEN_PAYMENT_STATES:
         changes = {"closed_at": d.clock()}
         return transition(

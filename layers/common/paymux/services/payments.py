@@ -34,7 +34,8 @@ from paymux.services.outcomes import (
     record_unapplied,
     transition,
 )
-from paymux.services.routing import rank_accounts
+from paymux.services.routes import RouteRefused, attempt_route, route_channel, route_fields
+from paymux.services.routing import Route, rank_merchant_routes
 from paymux.services.sweep_ladder import start_ladder
 from paymux.services.sweep_schedule import first_check_at
 from paymux.services.urls import check_url_syntax
@@ -48,7 +49,7 @@ log = logging.getLogger("paymux")
 # How long past its expiry a code closed before the channel knew it is still asked about:
 # channels round expiry (Alipay's timeout_express is in minutes) and clocks differ.
 CLOSED_WATCH_GRACE = 600.0
-Route = tuple[ChannelAccount, str]  # an account and the method it would be asked for
+Choice = tuple[Route, str]  # a route and the method it would be asked for
 
 
 def request_hash(request: CreatePaymentRequest) -> str:
@@ -94,7 +95,7 @@ def create_payment(
     limits = app.payer_limits
     charge = payer_charge(limits, app.merchant_id, payer, request.amount, now) if limits else None
     ranked = rank_routes(d, [request.method, *request.fallback_methods], app.merchant_id, now)
-    (account, method), fallbacks = ranked[0], ranked[1:]
+    (route, method), fallbacks = ranked[0], ranked[1:]
     payment_id = new_payment_id(now)
     payment = Payment(
         payment_id=payment_id,
@@ -114,8 +115,11 @@ def create_payment(
         created_at=now,
         updated_at=now,
         expires_at=now + (request.expires_in or app.default_expires_in),
-        provider=account.provider,
-        account_id=account.account_id,
+        provider=route.account.provider,
+        account_id=route.account.account_id,
+        binding_id=route.binding.binding_id if route.binding else "",
+        sub_mchid=route.binding.sub_mchid if route.binding else "",
+        sub_appid=route.binding.sub_appid if route.binding else "",
         out_trade_no=attempt_out_trade_no(payment_id, 1),
         attempt_count=1,
         payer_counter=charge.counter if charge else "",
@@ -123,12 +127,12 @@ def create_payment(
     attempt = {
         "out_trade_no": payment.out_trade_no,
         "payment_id": payment_id,
-        "account_id": account.account_id,
-        "provider": account.provider,
+        "merchant_id": app.merchant_id,
+        **route_fields(route),
         "product": method,
         "created_at": now,
         "routing": {
-            "ranked": [f"{a.account_id}:{m}" for a, m in ranked],
+            "ranked": [f"{r.key}:{m}" for r, m in ranked],
             "reason": "method order, then priority, weight, breaker",
             **({"fallback_from_method": request.method} if method != request.method else {}),
         },
@@ -163,26 +167,27 @@ def _given(request: CreatePaymentRequest, path: str) -> bool:
     return bool(value)
 
 
-def rank_routes(d: Deps, methods: Sequence[str], merchant_id: str, now: float) -> list[Route]:
-    """Every (account, method) that may take the payment, best first: the requested method's
-    accounts, then each allowed fallback method's. Fails only when none has an account."""
-    routes: list[Route] = []
+def rank_routes(d: Deps, methods: Sequence[str], merchant_id: str, now: float) -> list[Choice]:
+    """Every (route, method) that may take the payment, best first: the requested method's
+    routes (the merchant's own accounts and bindings only), then each allowed fallback
+    method's. Fails only when none has a route."""
+    routes: list[Choice] = []
     unavailable: ChannelUnavailable | None = None
-    accounts = d.channel_config.accounts()
+    accounts, bindings = d.channel_config.accounts(), d.bindings.bindings()
     for method in methods:
         try:
-            ranked = rank_accounts(accounts, method, merchant_id, d.breaker, now)
+            ranked = rank_merchant_routes(accounts, bindings, method, merchant_id, d.breaker, now)
         except ChannelUnavailable as exc:
             unavailable = unavailable or exc
             continue
-        routes += [(account, method) for account in ranked]
+        routes += [(route, method) for route in ranked]
     if not routes:
         assert unavailable is not None  # narrowing: no route, so one was unavailable  # nosec B101
         raise unavailable
     return routes
 
 
-def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Route] = ()) -> Payment:
+def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Choice] = ()) -> Payment:
     """Creates the order at the channel and records what the payer needs. A failure that is
     safe to retry elsewhere (the channel was unreachable or refused this account's
     configuration: no payer has a QR code or prepay id yet, so nobody can have paid) moves to
@@ -190,20 +195,18 @@ def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Route
     payment PENDING for the sweeper; a business refusal fails it."""
     remaining = list(fallbacks)
     while True:
-        account = d.channel_config.account(payment.account_id)
-        if account is None:
-            raise ChannelUnavailable(f"channel account {payment.account_id} is no longer configured")
+        route = attempt_route(d, payment)
         try:
-            result = d.channel(account).create(_create_request(d, payment, account, api_domain))
+            result = route_channel(d, route).create(_create_request(d, payment, route.account, api_domain))
         except ChannelError as exc:
             safe_elsewhere = isinstance(exc, ChannelUnavailable) or exc.retryable_elsewhere
-            d.breaker.record(account.account_id, not safe_elsewhere, d.clock())
+            d.breaker.record(route.key, not safe_elsewhere, d.clock())
             if safe_elsewhere and remaining:
-                _close_orphan(d, account, payment.out_trade_no)
+                _close_orphan(d, route, payment.out_trade_no)
                 payment = _next_attempt(d, payment, *remaining.pop(0), exc)
                 continue
             raise _unsubmitted(d, payment, exc) from None
-        d.breaker.record(account.account_id, True, d.clock())
+        d.breaker.record(route.key, True, d.clock())
         return _submitted(d, payment, result.action)
 
 
@@ -221,18 +224,16 @@ def _create_request(d: Deps, payment: Payment, account: ChannelAccount, api_doma
     )
 
 
-def _close_orphan(d: Deps, account: ChannelAccount, out_trade_no: str) -> None:
+def _close_orphan(d: Deps, route: Route, out_trade_no: str) -> None:
     """Best effort: the abandoned attempt may exist at the channel; it also expires there at
     the payment's time_expire, and nobody holds its QR code or prepay id."""
     try:
-        d.channel(account).close(out_trade_no)
+        route_channel(d, route).close(out_trade_no)
     except ChannelError as exc:
         log.info("could not close abandoned attempt %s: %s", out_trade_no, exc.message)
 
 
-def _next_attempt(
-    d: Deps, payment: Payment, account: ChannelAccount, method: str, cause: ChannelError
-) -> Payment:
+def _next_attempt(d: Deps, payment: Payment, route: Route, method: str, cause: ChannelError) -> Payment:
     number = payment.attempt_count + 1
     out_trade_no = attempt_out_trade_no(payment.payment_id, number)
     reason = {"fallback_from": payment.account_id, "cause": cause.channel_code or cause.code}
@@ -241,8 +242,8 @@ def _next_attempt(
     attempt = {
         "out_trade_no": out_trade_no,
         "payment_id": payment.payment_id,
-        "account_id": account.account_id,
-        "provider": account.provider,
+        "merchant_id": payment.merchant_id,
+        **route_fields(route),
         "product": method,
         "created_at": d.clock(),
         "routing": reason,
@@ -251,12 +252,11 @@ def _next_attempt(
         "payment %s falls back from %s to %s: %s",
         payment.payment_id,
         payment.account_id,
-        account.account_id,
+        route.key,
         reason["cause"],
     )
     changes = {
-        "account_id": account.account_id,
-        "provider": account.provider,
+        **route_fields(route),
         "method": method,
         "out_trade_no": out_trade_no,
         "attempt_count": number,
@@ -327,10 +327,11 @@ def find_payment(d: Deps, app: MerchantApp, merchant_order_no: str) -> Payment:
 
 
 def refresh_from_channel(d: Deps, payment: Payment, actor: str) -> Payment:
-    account = d.channel_config.account(payment.account_id)
-    if account is None:
-        return payment
-    trade = d.channel(account).query(payment.out_trade_no)
+    try:
+        route = attempt_route(d, payment)
+    except RouteRefused:
+        return payment  # said in the log; the configuration is for operators to fix
+    trade = route_channel(d, route).query(payment.out_trade_no)
     return apply_queried_trade(d, payment, trade, actor)
 
 
@@ -338,10 +339,10 @@ def watch_closed_payment(d: Deps, payment: Payment, actor: str) -> Payment:
     """One look at a closed payment whose code the channel may still take (Payment.watch_until):
     a trade the payer has opened since is closed at the channel, so it cannot be paid; one paid
     is applied (a charge after close, refunded automatically)."""
-    account = d.channel_config.account(payment.account_id)
-    if account is None:
+    try:
+        channel = route_channel(d, attempt_route(d, payment))
+    except RouteRefused:
         return payment
-    channel = d.channel(account)
     trade = channel.query(payment.out_trade_no)
     if trade.state == TradeState.OPEN:
         try:
@@ -373,10 +374,7 @@ def close_payment(d: Deps, app: MerchantApp, payment_id: str, actor: str = "merc
 def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
     """PENDING payments are closed at the channel too: a create whose answer was lost may
     still have made an order there."""
-    account = d.channel_config.account(payment.account_id)
-    if account is None:
-        raise ChannelUnavailable(f"channel account {payment.account_id} is no longer configured")
-    channel = d.channel(account)
+    channel = route_channel(d, attempt_route(d, payment))  # RouteRefused: 503, nothing changed
     try:
         channel.close(payment.out_trade_no)
     except ChannelUnavailable:

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from paymux.channels.base import ChannelAccount, StatementRow, TradeResult, TradeState
+from paymux.channels.base import StatementRow, TradeResult, TradeState
 from paymux.clock import CHINA, iso, parse_iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
@@ -27,6 +27,9 @@ from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatu
 from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
 from paymux.services.outcomes import apply_trade_result
+from paymux.services.reconciliation_routes import reconciled_routes, refund_route_or_none, run_key
+from paymux.services.routes import route_channel
+from paymux.services.routing import Route
 from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
 from paymux.store.reports import ReportStore, report_key, statement_key
 
@@ -36,7 +39,16 @@ _MISMATCHES = ("amount_mismatch", "merchant_mismatch", "fee_mismatch")
 CLASSES = ("matched", "channel_only", "status_mismatch", "local_only", *_MISMATCHES)
 REFUND_CLASSES = tuple(c for c in CLASSES if c != "local_only")  # local-only refunds: not yet
 _IDENTITY = ("account_id", "class", "out_trade_no", "out_refund_no", "payment_id", "local_status")
-CSV_COLUMNS = (*_IDENTITY, "local_amount", "channel_amount", "channel_fee", "expected_fee", "detail")
+CSV_COLUMNS = (
+    *_IDENTITY,
+    "local_amount",
+    "channel_amount",
+    "channel_fee",
+    "expected_fee",
+    "detail",
+    "merchant_id",  # the merchant of a direct account, or of the binding (provider mode)
+    "binding_id",  # provider mode: the sub-merchant's binding ("" for a direct account)
+)
 TOTALS = ("channel_payments", "channel_refunds", "channel_fees", "local_paid")
 FEE_TOLERANCE = 1  # fen
 _PAID = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
@@ -74,6 +86,8 @@ class Record:
     channel_fee: int | None = None
     expected_fee: int | None = None
     detail: str = ""
+    merchant_id: str = ""
+    binding_id: str = ""
 
     def local(self, payment_id: str, status: str, amount: int) -> Record:
         return replace(self, payment_id=payment_id, local_status=status, local_amount=amount)
@@ -90,6 +104,8 @@ class Record:
 class AccountReport:
     account_id: str
     provider: str
+    merchant_id: str = ""
+    binding_id: str = ""  # provider mode: one report per sub-merchant (binding) of the account
     statement: dict[str, Any] | None = None
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {
@@ -141,16 +157,20 @@ class _AccountRun:
     def __init__(
         self,
         d: Deps,
-        account: ChannelAccount,
+        route: Route,
         day: date,
         earlier_repairs: dict[str, dict[str, str]],
         sink: Callable[[Record], None],
     ) -> None:
-        self._d, self._account, self._day = d, account, day
+        account, binding = route
+        self._d, self._account, self._binding, self._day = d, account, binding, day
+        self._binding_id = binding.binding_id if binding else ""
+        self._route_key = route.key
         self._earlier_repairs = earlier_repairs  # out_trade_no → repair, from an earlier run
         self._sink = sink
-        self.report = AccountReport(account.account_id, account.provider)
-        paid = d.payments.paid_on(account.account_id, day)
+        merchant_id = binding.merchant_id if binding else account.owner
+        self.report = AccountReport(account.account_id, account.provider, merchant_id, self._binding_id)
+        paid = [p for p in d.payments.paid_on(account.account_id, day) if p.binding_id == self._binding_id]
         self._paid = {p.payment_id: p for p in paid}
         self._by_trade_no = {p.out_trade_no: p.payment_id for p in paid}
         self.report.totals["local_paid"] = sum(p.amount for p in paid)
@@ -175,10 +195,13 @@ class _AccountRun:
         attempt = self._d.payments.get_attempt(out_trade_no)  # an earlier attempt, or not paid here
         if attempt is None or attempt.get("account_id") != self._account.account_id:
             return None
+        if str(attempt.get("binding_id") or "") != self._binding_id:
+            return None  # another sub-merchant's attempt: its own statement has it
         return str(attempt["payment_id"])
 
     def _channel_record(self, row: StatementRow, fee: int) -> Record:
         record = Record(self._account.account_id, "matched", row.kind, row.out_trade_no, row.out_refund_no)
+        record = replace(record, merchant_id=self.report.merchant_id, binding_id=self._binding_id)
         return replace(record, channel_amount=row.amount, channel_fee=row.fee, expected_fee=fee)
 
     def _payment_row(self, row: StatementRow) -> None:
@@ -236,7 +259,7 @@ class _AccountRun:
             return base.classed(
                 "status_mismatch", f"repaired {earlier['from_status']} → SUCCESS by reconciliation"
             )
-        if mismatch := payment_row_mismatch(row, payment, self._account):
+        if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
             return base.classed(mismatch[0], mismatch[1] + " (never repaired)")
         if abs((base.channel_fee or 0) - fee) > FEE_TOLERANCE:
             return base.classed("fee_mismatch", f"fee rate {self._account.fee_rate} configured")
@@ -245,7 +268,7 @@ class _AccountRun:
     def _repair(self, base: Record, payment: Payment, row: StatementRow) -> Record:
         """Paid at the channel, still open here: applied like a late callback, so the payment
         becomes SUCCESS (with its audit event) and the merchant is notified."""
-        if mismatch := payment_row_mismatch(row, payment, self._account):
+        if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
             return base.classed(mismatch[0], mismatch[1] + " (not repaired)")
         try:
             updated = apply_trade_result(self._d, payment, _paid_trade(row), actor=ACTOR)
@@ -262,7 +285,7 @@ class _AccountRun:
         """Paid at the channel, CLOSED or FAILED here (a charge after close that no callback or
         query brought in): applied like a late callback, which refunds it automatically. Still
         a discrepancy of the day, reported with what was done."""
-        if mismatch := payment_row_mismatch(row, payment, self._account):
+        if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
             return base.classed(mismatch[0], mismatch[1] + " (not refunded)")
         detail = f"paid at the channel after it was {payment.status.value} here"
         try:
@@ -280,14 +303,14 @@ class _AccountRun:
         refund_id = refund_id_from_out_refund_no(row.out_refund_no)
         refund = self._d.refunds.get(refund_id) if row.out_refund_no else None
         payment = self._d.payments.get(refund.payment_id) if refund else None
-        account_id = (refund.account_id or payment.account_id) if refund and payment else ""
-        if refund is None or payment is None or account_id != self._account.account_id:
+        route = refund_route_or_none(self._d, refund, payment)
+        if refund is None or route is None or route.key != self._route_key:
             self._record(base.classed("channel_only", "no local refund for this out_refund_no"))
             return
         base = base.local(refund.payment_id, refund.status.value, refund.amount)
         if refund.amount != row.amount:
             base = base.classed("amount_mismatch", "the channel's refund amount differs from ours")
-        elif merchant := refund_row_mismatch(row, self._account):
+        elif merchant := refund_row_mismatch(row, self._account, self._binding):
             base = base.classed("merchant_mismatch", f"the channel's row: {merchant}")
         elif refund.status.value != row.status:
             base = base.classed("status_mismatch", f"{row.status} at the channel")
@@ -299,6 +322,7 @@ class _AccountRun:
         """Whatever was paid here that day and is not in the statement."""
         for payment in self._paid.values():
             record = Record(self._account.account_id, "local_only", "payment", payment.out_trade_no)
+            record = replace(record, merchant_id=payment.merchant_id, binding_id=self._binding_id)
             record = record.local(payment.payment_id, payment.status.value, payment.amount)
             self._record(
                 record.classed("local_only", "paid locally this day, not in the channel's statement")
@@ -306,12 +330,13 @@ class _AccountRun:
         self._paid.clear()
 
 
-def _reconcile_account(
-    d: Deps, reports: ReportStore, account: ChannelAccount, day: date, run: _AccountRun
-) -> None:
-    statement = d.channel(account).fetch_statement(day)
+def _reconcile_route(d: Deps, reports: ReportStore, route: Route, day: date, run: _AccountRun) -> None:
+    """One statement: a direct account's, or a provider account's for one sub-merchant."""
+    account, binding = route
+    statement = route_channel(d, route).fetch_statement(day)
     if statement is not None:
-        key = statement_key(account.provider, account.account_id, day, statement.extension)
+        partition = f"{account.account_id}/{binding.binding_id}" if binding else account.account_id
+        key = statement_key(account.provider, partition, day, statement.extension)
         sha1 = reports.put_statement(key, statement.raw, statement.content_type)
         run.report.statement = {"key": key, "sha1": sha1, **asdict(statement.summary)}
         for row in statement.rows:
@@ -322,7 +347,9 @@ def _reconcile_account(
 def _earlier_repairs(reports: ReportStore, day: date) -> dict[str, dict[str, dict[str, str]]]:
     previous = reports.get_json(report_key(day, "summary.json")) or {}
     return {
-        str(a["account_id"]): {str(r["out_trade_no"]): r for r in a.get("repairs", [])}
+        run_key(str(a["account_id"]), str(a.get("binding_id") or "")): {
+            str(r["out_trade_no"]): r for r in a.get("repairs", [])
+        }
         for a in previous.get("accounts", [])
     }
 
@@ -335,14 +362,13 @@ def reconcile_day(d: Deps, day: date | None = None) -> ReconciliationSummary:
     earlier = _earlier_repairs(reports, day)
     records: list[Record] = []
     accounts: list[AccountReport] = []
-    for account in d.channel_config.accounts():
-        if not account.enabled:
-            continue
-        run = _AccountRun(d, account, day, earlier.get(account.account_id, {}), records.append)
+    for route in reconciled_routes(d):
+        key = run_key(route.account.account_id, route.binding.binding_id if route.binding else "")
+        run = _AccountRun(d, route, day, earlier.get(key, {}), records.append)
         try:
-            _reconcile_account(d, reports, account, day, run)
+            _reconcile_route(d, reports, route, day, run)
         except PaymuxError as exc:  # e.g. the statement is not ready or failed its checks
-            log.warning("reconciliation of %s on %s failed: %s", account.account_id, day, exc.message)
+            log.warning("reconciliation of %s on %s failed: %s", route.key, day, exc.message)
             run.report.error = exc.message
         accounts.append(run.report)
     keys = {"summary": report_key(day, "summary.json"), "discrepancies": report_key(day, "discrepancies.csv")}
@@ -364,6 +390,7 @@ def _paid_trade(row: StatementRow) -> TradeResult:
         paid_at=parse_iso(row.occurred_at),
         mchid=row.mchid,
         appid=row.appid,
+        sub_mchid=row.sub_mchid,
         raw_state=row.status,
         carries=row.carries,
     )

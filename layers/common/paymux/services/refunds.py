@@ -14,7 +14,7 @@ from paymux.domain.ids import new_refund_id
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund, refund_id_from_out_refund_no
 from paymux.domain.states import PaymentStatus, RefundStatus
-from paymux.errors import ChannelError, ChannelUnavailable, Conflict, NotFound, ValidationFailed
+from paymux.errors import ChannelError, Conflict, NotFound, ValidationFailed
 from paymux.services.channel_limits import check_refund_limits
 from paymux.services.payments import callback_url, get_payment
 from paymux.services.refund_outcomes import (
@@ -24,6 +24,8 @@ from paymux.services.refund_outcomes import (
     apply_refund_result,
     apply_refusal,
 )
+from paymux.services.routes import RouteRefused, attempt_route, route_channel
+from paymux.services.routing import Route
 from paymux.store.merchants import MerchantApp
 from paymux.store.refunds import DuplicateMerchantRefund, RefundRejected
 
@@ -93,11 +95,8 @@ def submit_refund(d: Deps, refund: Refund, payment: Payment, api_domain: str = "
 
 def place_refund(d: Deps, refund: Refund, payment: Payment, api_domain: str = "") -> Refund:
     """As submit_refund, but raises RefundNotPlaced when the channel did not take it."""
-    account = d.channel_config.account(refund.account_id or payment.account_id)
-    if account is None:
-        raise ChannelUnavailable(
-            f"channel account {refund.account_id or payment.account_id} is no longer configured"
-        )
+    route = refund_route(d, refund, payment)
+    account = route.account
     request = RefundRequest(
         out_trade_no=refund.out_trade_no or payment.out_trade_no,
         out_refund_no=refund.out_refund_no,
@@ -108,12 +107,21 @@ def place_refund(d: Deps, refund: Refund, payment: Payment, api_domain: str = ""
         reason=refund.reason,
         notify_url=callback_url(d, api_domain, account.provider, account.account_id),
     )
-    channel = d.channel(account)
+    channel = route_channel(d, route)
     try:
         result = channel.refund(request)
     except ChannelError as exc:
         return apply_refusal(d, refund, channel.refund_errors, exc)
     return apply_refund_result(d, refund, result, actor="channel")
+
+
+def refund_route(d: Deps, refund: Refund, payment: Payment) -> Route:
+    """The route of the attempt a refund returns (an automatic refund's own attempt, else the
+    payment's), checked like every attempt's (RouteRefused: nothing is sent)."""
+    route = attempt_route(d, payment, refund.out_trade_no)
+    if refund.account_id and refund.account_id != route.account.account_id:
+        raise RouteRefused(f"refund {refund.refund_id} names another account than its attempt's")
+    return route
 
 
 def get_refund(d: Deps, app: MerchantApp, refund_id: str) -> Refund:
@@ -131,11 +139,14 @@ def refresh_refund(d: Deps, refund: Refund) -> Refund:
     """Active query of an open refund; a PROCESSING one the channel never received is sent
     again (same out_refund_no, so it cannot refund twice)."""
     payment = d.payments.get(refund.payment_id)
-    account = d.channel_config.account(refund.account_id or payment.account_id) if payment else None
-    if payment is None or account is None:
+    if payment is None:
         return refund
+    try:
+        channel = route_channel(d, refund_route(d, refund, payment))
+    except RouteRefused:
+        return refund  # said in the log; the configuration is for operators to fix
     out_trade_no = refund.out_trade_no or payment.out_trade_no
-    result = d.channel(account).query_refund(refund.out_refund_no, out_trade_no)
+    result = channel.query_refund(refund.out_refund_no, out_trade_no)
     if result.state != RefundState.NOT_FOUND:
         return apply_refund_result(d, refund, result, actor="active_query")
     if refund.status == RefundStatus.PROCESSING:

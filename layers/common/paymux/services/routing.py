@@ -1,6 +1,8 @@
-"""Choosing channel accounts for a payment: eligible for the method and merchant, enabled, by
-priority tier, spread by weight within a tier, with accounts whose circuit breaker is open
-moved behind the healthy ones. The result is the fallback order."""
+"""Choosing routes for a payment. A route is a channel account and, for paymux's
+service-provider accounts, the binding it acts for: a merchant's candidates are its own direct
+accounts and its enabled bindings, nothing else (funds are never pooled). Eligible for the
+method, enabled, by priority tier, spread by weight within a tier, with routes whose circuit
+breaker is open moved behind the healthy ones. The result is the fallback order."""
 
 from __future__ import annotations
 
@@ -9,27 +11,100 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from paymux.channels.base import ChannelAccount
 from paymux.errors import ChannelUnavailable
+from paymux.store.bindings import Binding
 
 
-def eligible(accounts: Sequence[ChannelAccount], method: str, merchant_id: str) -> list[ChannelAccount]:
-    return [
-        a
-        for a in accounts
-        if a.enabled
-        and a.weight > 0
-        and method in a.products
-        and (not a.merchants or merchant_id in a.merchants)
-    ]
+class Route(NamedTuple):
+    """An account, and the binding it acts for when it is a provider-mode account."""
+
+    account: ChannelAccount
+    binding: Binding | None = None
+
+    @property
+    def key(self) -> str:
+        """The circuit breaker's key: a sub-merchant can be refused while the provider works."""
+        return self.account.account_id + (f"#{self.binding.binding_id}" if self.binding else "")
+
+    @property
+    def weight(self) -> int:
+        return min(self.account.weight, 1) * (self.binding.weight if self.binding else self.account.weight)
+
+    @property
+    def priority(self) -> int:
+        return self.binding.priority if self.binding else self.account.priority
+
+    @property
+    def enabled(self) -> bool:
+        return self.account.enabled and (self.binding is None or self.binding.enabled)
+
+    @property
+    def products(self) -> tuple[str, ...]:
+        offered = self.account.products
+        if self.binding is None or not self.binding.products:
+            return offered
+        return tuple(p for p in self.binding.products if p in offered)
 
 
-def _weighted_order(tier: list[ChannelAccount], rng: random.Random) -> list[ChannelAccount]:
+def account_problem(account: ChannelAccount) -> tuple[str, str] | None:
+    """Why an account as configured can take no payment (code, message), or None. An account
+    stored before owners existed has none: it would collect every merchant's money."""
+    if account.mode == "direct" and not account.owner:
+        return (
+            "account_owner_required",
+            f"direct account {account.account_id} has no owner: set the merchant it belongs to, or "
+            "make it a provider account and bind merchants to it (docs/operations.md)",
+        )
+    if account.mode == "provider" and account.owner:
+        return (
+            "provider_account_owned",
+            f"provider account {account.account_id} has an owner: merchants use it through bindings",
+        )
+    if account.mode not in ("direct", "provider"):
+        return ("account_mode_invalid", f"account {account.account_id} has mode {account.mode!r}")
+    return None
+
+
+def route_problem(route: Route, merchant_id: str) -> str | None:
+    """Why `route` is not `merchant_id`'s to use (a message), or None: the one ownership rule,
+    for new payments and for every query, close, refund and callback of an attempt."""
+    account, binding = route
+    problem = account_problem(account)
+    if problem is not None:
+        return problem[1]
+    if binding is None:
+        if account.mode != "direct" or account.owner != merchant_id:
+            return f"account {account.account_id} is not merchant {merchant_id}'s own account"
+        return None
+    if account.mode != "provider" or binding.account_id != account.account_id:
+        return f"binding {binding.binding_id} is not of provider account {account.account_id}"
+    if binding.merchant_id != merchant_id:
+        return f"binding {binding.binding_id} is not merchant {merchant_id}'s"
+    return None
+
+
+def candidates(
+    accounts: Sequence[ChannelAccount], bindings: Sequence[Binding], merchant_id: str
+) -> list[Route]:
+    """The merchant's own direct accounts and its bindings (enabled or not), nothing else."""
+    by_id = {a.account_id: a for a in accounts}
+    routes = [Route(a) for a in accounts if a.mode == "direct"]
+    routes += [Route(by_id[b.account_id], b) for b in bindings if b.account_id in by_id]
+    return [r for r in routes if route_problem(r, merchant_id) is None]
+
+
+def eligible(routes: Sequence[Route], method: str) -> list[Route]:
+    return [r for r in routes if r.enabled and r.weight > 0 and method in r.products]
+
+
+def _weighted_order(tier: list[Route], rng: random.Random) -> list[Route]:
     """Weighted sampling without replacement: the first pick follows the weights exactly."""
     remaining, ordered = list(tier), []
     while remaining:
-        pick = rng.choices(remaining, weights=[a.weight for a in remaining], k=1)[0]
+        pick = rng.choices(remaining, weights=[r.weight for r in remaining], k=1)[0]
         ordered.append(pick)
         remaining.remove(pick)
     return ordered
@@ -72,29 +147,44 @@ class CircuitBreaker:
             return opened is None or now - opened >= self.cooldown
 
 
-def rank_accounts(
+def rank_routes(
+    routes: Sequence[Route],
+    method: str,
+    breaker: CircuitBreaker,
+    now: float,
+    rng: random.Random | None = None,
+) -> list[Route]:
+    """Every usable route of `routes` (one merchant's candidates), best first. Open-breaker
+    routes come last rather than never, so a total outage still probes instead of refusing."""
+    usable = eligible(routes, method)
+    if not usable:
+        raise ChannelUnavailable(f"no enabled channel account offers {method}")
+    chooser = rng or random.SystemRandom()
+    ordered: list[Route] = []
+    for priority in sorted({r.priority for r in usable}):
+        ordered += _weighted_order([r for r in usable if r.priority == priority], chooser)
+    return [r for r in ordered if breaker.allows(r.key, now)] + [
+        r for r in ordered if not breaker.allows(r.key, now)
+    ]
+
+
+def rank_merchant_routes(
     accounts: Sequence[ChannelAccount],
+    bindings: Sequence[Binding],
     method: str,
     merchant_id: str,
     breaker: CircuitBreaker,
     now: float,
     rng: random.Random | None = None,
-) -> list[ChannelAccount]:
-    """Every usable account, best first. Open-breaker accounts come last rather than never, so
-    a total outage still probes instead of refusing everything."""
-    candidates = eligible(accounts, method, merchant_id)
-    if not candidates:
-        raise ChannelUnavailable(f"no enabled channel account offers {method}")
-    chooser = rng or random.SystemRandom()
-    ordered: list[ChannelAccount] = []
-    for priority in sorted({a.priority for a in candidates}):
-        ordered += _weighted_order([a for a in candidates if a.priority == priority], chooser)
-    return [a for a in ordered if breaker.allows(a.account_id, now)] + [
-        a for a in ordered if not breaker.allows(a.account_id, now)
-    ]
+) -> list[Route]:
+    return rank_routes(candidates(accounts, bindings, merchant_id), method, breaker, now, rng)
 
 
-def choose_account(
-    accounts: Sequence[ChannelAccount], method: str, merchant_id: str, rng: random.Random | None = None
-) -> ChannelAccount:
-    return rank_accounts(accounts, method, merchant_id, CircuitBreaker(), 0.0, rng)[0]
+def choose_route(
+    accounts: Sequence[ChannelAccount],
+    bindings: Sequence[Binding],
+    method: str,
+    merchant_id: str,
+    rng: random.Random | None = None,
+) -> Route:
+    return rank_merchant_routes(accounts, bindings, method, merchant_id, CircuitBreaker(), 0.0, rng)[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from paymux.channels.base import ChannelAccount, StatementRow
 from paymux.domain.payment import Payment
 from paymux.services.outcomes import ABSENT, FIELD_LABELS, field_problems
+from paymux.store.bindings import Binding
 
 # checked field → the reconciliation class of a row that disagrees on it or lacks it
 FIELD_CLASSES = {
@@ -15,6 +16,7 @@ FIELD_CLASSES = {
     "currency": "amount_mismatch",
     "mchid": "merchant_mismatch",
     "appid": "merchant_mismatch",
+    "sub_mchid": "merchant_mismatch",
 }
 
 
@@ -22,24 +24,31 @@ def _described(problems: dict[str, str]) -> str:
     return "; ".join(f"{FIELD_LABELS[name]} {ABSENT}" if p == ABSENT else p for name, p in problems.items())
 
 
-def _merchant(row: StatementRow, account: ChannelAccount) -> dict[str, str]:
-    values = {"mchid": row.mchid, "appid": row.appid}
-    return field_problems(values, {"mchid": account.mchid, "appid": account.appid}, row.carries)
+def _merchant(row: StatementRow, account: ChannelAccount, binding: Binding | None) -> dict[str, str]:
+    """Merchant id and app id against the account's; in provider mode the row's sub-merchant
+    against the binding's (a sub-merchant's statement must name that sub-merchant alone)."""
+    values = {"mchid": row.mchid, "appid": row.appid, "sub_mchid": row.sub_mchid}
+    expected = {
+        "mchid": account.mchid,
+        "appid": account.appid,
+        "sub_mchid": binding.sub_mchid if binding else "",
+    }
+    return field_problems(values, expected, row.carries)
 
 
 def payment_row_mismatch(
-    row: StatementRow, payment: Payment, account: ChannelAccount
+    row: StatementRow, payment: Payment, account: ChannelAccount, binding: Binding | None = None
 ) -> tuple[str, str] | None:
     """(class, what is wrong) for a payment row that cannot be believed, else None; money
     problems (amount, currency) come before merchant ones."""
     values = {"amount": row.amount, "currency": row.currency}
     money = field_problems(values, {"amount": payment.amount, "currency": payment.currency}, row.carries)
-    problems = money | _merchant(row, account)
+    problems = money | _merchant(row, account, binding)
     if not problems:
         return None
     return FIELD_CLASSES[next(iter(problems))], f"the channel's row: {_described(problems)}"
 
 
-def refund_row_mismatch(row: StatementRow, account: ChannelAccount) -> str:
+def refund_row_mismatch(row: StatementRow, account: ChannelAccount, binding: Binding | None = None) -> str:
     """What is wrong with a refund row's merchant id or app id ("" when nothing)."""
-    return _described(_merchant(row, account))
+    return _described(_merchant(row, account, binding))

@@ -32,7 +32,6 @@ def _record(item: dict[str, Any]) -> AccountRecord:
     fields = ChannelAccount.__dataclass_fields__
     values = {k: v for k, v in item.items() if k in fields}
     values["products"] = tuple(values.get("products", ()))
-    values["merchants"] = tuple(values.get("merchants", ()))
     updated_at = item.get("updated_at")
     return AccountRecord(
         ChannelAccount(**values),
@@ -127,7 +126,6 @@ class ChannelConfigStore:
             self._write_secret(account.account_id, credentials)
         values = asdict(account)
         values["products"] = list(account.products)
-        values["merchants"] = list(account.merchants)
         version, condition = self._version_condition(account.account_id, create, expected_version)
         record = AccountRecord(account, self._clock(), updated_by, version)
         item = {"PK": "CHANNEL", "SK": f"ACCOUNT#{account.account_id}", **values}

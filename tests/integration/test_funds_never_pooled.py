@@ -1,0 +1,242 @@
+"""Funds are never pooled: a merchant's payments go only to its own direct accounts and its
+bindings; every attempt remembers its binding, and everything later (callback, query, close,
+refund, reconciliation) uses that binding and no other merchant's.
+
+Provider mode is exercised through `partner_channel` (the provider's platform, its key signing
+for every sub-merchant) until the WeChat Pay partner and Alipay third-party-application
+clients are merged: CHANNELS is the list of channel factories to switch to them."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from paymux.channels.base import ChannelAccount
+from paymux.services import bindings
+from paymux.services.reconciliation import default_day, reconcile_day
+from paymux.store.dynamo import from_item
+from paymux.store.merchants import MerchantApp
+from paymux.store.payments import Outcome
+from tests.integration.conftest import World, callback_event
+from tests.integration.partner_channel import PartnerPlatform, install
+from tests.support import invoke
+
+ACTOR = "arn:aws:iam::123456789012:user/ops"
+
+
+@dataclass
+class Provider:
+    """A provider-mode account with two merchants bound to it as sub-merchants A and B."""
+
+    world: World
+    platform: PartnerPlatform
+    account: ChannelAccount
+    a_app: str
+    b_app: str
+    b_secret: str
+    bindings: dict[str, dict[str, Any]]
+
+    def create_as_b(self, amount: int = 2500) -> dict[str, Any]:
+        body = {
+            "amount": amount,
+            "currency": "CNY",
+            "method": "wechat.native",
+            "subject": "tea",
+            "merchant_order_no": "ORD-" + secrets.token_hex(6),
+            "notify_url": self.world.notify_url,
+        }
+        status, created = self.world.call(
+            "create_payment.json", body=body, app_id=self.b_app, secret=self.b_secret
+        )
+        assert status == 201, created
+        return created
+
+    def post_callback(self, body: bytes) -> int:
+        event = callback_event(self.account.account_id, self.platform.sign(body), body)
+        return int(invoke("channel_callback", event)["statusCode"])
+
+
+def partner_platform(world: World, account: ChannelAccount) -> PartnerPlatform:
+    platform = PartnerPlatform()
+    install(world.d, account.account_id, platform)
+    return platform
+
+
+# After the merge: add the WeChat Pay partner and Alipay ISV sandboxes' factories here.
+CHANNELS: list[Callable[[World, ChannelAccount], PartnerPlatform]] = [partner_platform]
+
+
+@pytest.fixture(params=CHANNELS, ids=lambda f: f.__name__)
+def provider(world: World, request: pytest.FixtureRequest) -> Provider:
+    d = world.d
+    account = ChannelAccount(
+        f"sp-{secrets.token_hex(3)}",
+        "wechat",
+        ("wechat.native",),
+        "1900009999",
+        "wxsp0000000000001",
+        "https://api.mch.weixin.qq.com",
+        priority=1,
+        fee_rate="0",
+        mode="provider",
+    )
+    d.channel_config.put_account(account, {})
+    platform = request.param(world, account)
+    apps = {}
+    for name in ("a", "b"):
+        app_id, secret = f"app_{name}_{secrets.token_hex(3)}", "sk_" + secrets.token_hex(16)
+        d.merchants.put_app(MerchantApp(app_id=app_id, merchant_id=f"mch_{name}_{app_id[-6:]}"), secret)
+        apps[name] = (app_id, secret)
+    made = {}
+    for name, sub in (("a", "SUBA001"), ("b", "SUBB002")):
+        merchant = d.merchants.app(apps[name][0]).merchant_id
+        doc = {
+            "merchant_id": merchant,
+            "account_id": account.account_id,
+            "sub_mchid": sub,
+            "sub_appid": f"wx{sub}",
+        }
+        made[name] = bindings.create_binding(d, doc, actor=ACTOR)
+    return Provider(world, platform, account, apps["a"][0], apps["b"][0], apps["b"][1], made)
+
+
+def test_a_bound_merchants_payment_routes_through_its_own_binding(provider: Provider):
+    created = provider.create_as_b()
+    payment = provider.world.d.payments.get(created["id"])
+    b = provider.bindings["b"]
+    assert (payment.account_id, payment.binding_id, payment.sub_mchid) == (
+        provider.account.account_id,
+        b["binding_id"],
+        "SUBB002",
+    )
+    attempt = provider.world.d.payments.get_attempt(payment.out_trade_no)
+    assert (attempt["binding_id"], attempt["sub_mchid"], attempt["sub_appid"]) == (
+        b["binding_id"],
+        "SUBB002",
+        "wxSUBB002",
+    )
+    assert provider.platform.calls == [("create", "SUBB002", payment.out_trade_no)]
+    # paid, the callback moves it; the refund goes to the same sub-merchant
+    assert provider.post_callback(provider.platform.pay("SUBB002", payment.out_trade_no)) == 200
+    assert provider.world.d.payments.get(created["id"]).status.value == "SUCCESS"
+    status, refund = provider.world.call(
+        "refund_payment.json",
+        path=f"/v1/payments/{created['id']}/refunds",
+        path_params={"payment_id": created["id"]},
+        body={"amount": 100, "merchant_refund_no": "R-1"},
+        app_id=provider.b_app,
+        secret=provider.b_secret,
+    )
+    assert status == 201 and refund["status"] == "SUCCESS", refund
+    assert provider.platform.calls[-1][:2] == ("refund", "SUBB002")
+
+
+def test_a_callback_genuinely_signed_for_sub_merchant_a_never_moves_merchant_bs_order(provider: Provider):
+    created = provider.create_as_b(amount=2500)
+    payment = provider.world.d.payments.get(created["id"])
+    # A's sub-merchant really was paid for an order with B's number (same amount): the provider
+    # signs it, so it verifies; it is A's money, not B's payment.
+    forged = provider.platform.paid_callback("SUBA001", payment.out_trade_no, 2500, "wxSUBA001")
+    assert provider.post_callback(forged) != 200  # not acknowledged: operators look first
+    after = provider.world.d.payments.get(created["id"])
+    assert (after.status.value, after.version) == ("PROCESSING", payment.version)
+    exceptions = exception_items(provider.world)
+    assert [(e["kind"], e["subject"]) for e in exceptions] == [("trade_mismatch", payment.out_trade_no)]
+    detail = json.loads(exceptions[0]["detail"])
+    assert "sub-merchant id SUBA001 != SUBB002" in detail["reason"]
+    assert (detail["merchant_id"], detail["binding_id"]) == (
+        payment.merchant_id,
+        provider.bindings["b"]["binding_id"],
+    )
+    # a paid notice that names no sub-merchant is not believed either
+    unnamed = provider.platform.paid_callback("", payment.out_trade_no, 2500)
+    assert provider.post_callback(unnamed) != 200
+    assert provider.world.d.payments.get(created["id"]).status.value == "PROCESSING"
+    # B's own callback does move it
+    assert provider.post_callback(provider.platform.pay("SUBB002", payment.out_trade_no)) == 200
+    assert provider.world.d.payments.get(created["id"]).status.value == "SUCCESS"
+
+
+def test_an_attempt_whose_binding_is_not_its_merchants_is_never_queried_or_applied(provider: Provider):
+    """A payment item naming another merchant's binding (a bug, a bad migration): refused in
+    one place, so no query, close or callback goes through A's sub-merchant for B's order."""
+    created = provider.create_as_b()
+    d = provider.world.d
+    payment = d.payments.get(created["id"])
+    d.payments.transition(
+        payment, payment.status, {"binding_id": provider.bindings["a"]["binding_id"]}, _no_event()
+    )
+    calls = len(provider.platform.calls)
+    status, body = provider.world.call(
+        "close_payment.json",
+        path=f"/v1/payments/{created['id']}/close",
+        path_params={"payment_id": created["id"]},
+        app_id=provider.b_app,
+        secret=provider.b_secret,
+    )
+    assert (status, body["error"]["code"]) == (503, "route_refused")
+    assert len(provider.platform.calls) == calls  # nothing was sent to the channel
+    assert d.payments.get(created["id"]).status.value == "PROCESSING"
+
+
+def test_a_disabled_binding_takes_no_new_payments_within_60_seconds_but_settles_its_own(provider: Provider):
+    created = provider.create_as_b()
+    d = provider.world.d
+    bindings.disable_binding(d, provider.bindings["b"]["binding_id"], actor=ACTOR)
+    status, refused = provider.world.call(
+        "create_payment.json",
+        body={
+            "amount": 1,
+            "currency": "CNY",
+            "method": "wechat.native",
+            "subject": "x",
+            "merchant_order_no": "ORD-off",
+            "notify_url": provider.world.notify_url,
+        },
+        app_id=provider.b_app,
+        secret=provider.b_secret,
+    )
+    assert status == 503 and refused["error"]["code"] == "channel_unavailable"
+    payment = d.payments.get(created["id"])
+    assert provider.post_callback(provider.platform.pay("SUBB002", payment.out_trade_no)) == 200
+    assert d.payments.get(created["id"]).status.value == "SUCCESS"
+
+
+def test_reconciliation_is_per_sub_merchant(provider: Provider):
+    created = provider.create_as_b()
+    d = provider.world.d
+    payment = d.payments.get(created["id"])
+    provider.post_callback(provider.platform.pay("SUBB002", payment.out_trade_no))
+    paid = d.payments.get(created["id"])
+    day = default_day(paid.paid_at + 86400)
+    summary = reconcile_day(d, day).to_dict()
+    mine = [a for a in summary["accounts"] if a["account_id"] == provider.account.account_id]
+    by_binding = {a["binding_id"]: a for a in mine}
+    a_id, b_id = provider.bindings["a"]["binding_id"], provider.bindings["b"]["binding_id"]
+    assert set(by_binding) == {a_id, b_id}
+    assert by_binding[b_id]["merchant_id"] == paid.merchant_id
+    assert by_binding[b_id]["counts"]["payment"]["matched"] == 1
+    assert (
+        by_binding[a_id]["counts"]["payment"]["matched"] == 0
+        and by_binding[a_id]["totals"]["local_paid"] == 0
+    )
+    assert by_binding[b_id]["statement"]["key"].startswith(
+        f"statements/wechat/{provider.account.account_id}/{b_id}/"
+    )
+    fetched = [c for c in provider.platform.calls if c[0] == "fetch_statement"]
+    assert sorted(c[1] for c in fetched) == ["SUBA001", "SUBB002"]
+
+
+def exception_items(world: World) -> list[dict[str, Any]]:
+    page = world.d.dynamodb.scan(TableName=world.d.settings.table)
+    items = [from_item(i) for i in page["Items"]]
+    return [i for i in items if str(i["PK"]).startswith("EXC#")]
+
+
+def _no_event() -> Any:
+    return Outcome("payment.corrupted_for_test", "test", {})
