@@ -42,6 +42,12 @@ READS = {
     "ListExceptionsFunction": set(),
     "ApiDocsFunction": set(),
     "UnroutedFunction": set(),
+    "AdminListBindingsFunction": set(),
+    "AdminGetBindingFunction": set(),
+    "AdminUpdateBindingFunction": set(),
+    "AdminCreateBindingFunction": {CHANNEL},  # the provider app's keys, to exchange an Alipay code
+    "ChannelAuthorizationNoticeFunction": {CHANNEL},  # verifies the notice with the account's keys
+    "RefreshAuthorizationsFunction": TALKS_TO_CHANNELS,
 }
 
 

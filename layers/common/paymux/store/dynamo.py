@@ -180,5 +180,5 @@ def batch_get_items(
                 break
             if retry == BATCH_GET_RETRIES:
                 raise Busy(f"BatchGetItem on {table}: keys still unprocessed after {retry} retries")
-            sleep(random.uniform(0, CONFLICT_BACKOFF * 2**retry))  # noqa: S311 - jitter, not secrecy
+            sleep(random.uniform(0, CONFLICT_BACKOFF * 2**retry))  # noqa: S311 - jitter, not secrecy  # nosec B311
     return items
