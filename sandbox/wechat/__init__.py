@@ -1,4 +1,4 @@
-"""A protocol-faithful local WeChat Pay API v3 server (direct merchant).
+"""A protocol-faithful local WeChat Pay API v3 server (direct merchants and service providers).
 
 from sandbox.wechat import WeChatSandbox, generate_merchant
 

@@ -16,15 +16,18 @@ import pytest
 from wechat_sandbox_helpers import CallbackReceiver
 
 from paymux.channels.base import (
+    AbnormalRefundRequest,
     CallbackEvent,
     CreateRequest,
     RefundRequest,
+    RefundResult,
     RefundState,
     SubMerchant,
     TradeState,
 )
 from paymux.channels.wechat.client import WeChatPayChannel
 from paymux.clock import CHINA
+from paymux.errors import ChannelError
 from sandbox.wechat import WeChatSandbox
 from tests.wechat_partner import (
     SP_APPID,
@@ -228,3 +231,36 @@ def test_closing_a_partner_order(
     channel.close(out_trade_no)
     assert partner_sb.orders[out_trade_no]["trade_state"] == "CLOSED"
     assert channel.query(out_trade_no).state == TradeState.CLOSED
+
+
+def test_an_abnormal_partner_refund_is_reissued_for_its_sub_merchant(
+    partner_sb: WeChatSandbox, make_receiver: Callable[..., CallbackReceiver]
+) -> None:
+    partner_sb.auto_complete_refunds = False
+    receiver = make_receiver()
+    channel = provider_channel(partner_sb, sub_merchant(SUB_A))
+    out_trade_no = _create(channel, "wechat.native", receiver.url, amount=300)
+    partner_sb.pay(SP_MCHID, out_trade_no)
+    accepted = channel.refund(
+        RefundRequest(out_trade_no, "RAB1" + out_trade_no, 300, 300, "CNY", "", receiver.url)
+    )
+    abnormal = _event_after(channel, receiver, partner_sb.abnormal_refund(SP_MCHID, accepted.out_refund_no))
+    assert (abnormal.state, abnormal.sub_mchid) == (RefundState.ABNORMAL, SUB_A)
+    again = channel.apply_abnormal_refund(
+        AbnormalRefundRequest(accepted.channel_refund_no, accepted.out_refund_no, "MERCHANT_BANK_CARD")
+    )
+    assert again.state == RefundState.PROCESSING
+    assert partner_sb.refunds[accepted.out_refund_no]["status"] == "PROCESSING"
+    other = provider_channel(partner_sb, sub_merchant(SUB_B))  # B cannot re-issue A's refund
+    with pytest.raises(ChannelError) as refused:
+        other.apply_abnormal_refund(
+            AbnormalRefundRequest(accepted.channel_refund_no, accepted.out_refund_no, "MERCHANT_BANK_CARD")
+        )
+    assert refused.value.channel_code == "RESOURCE_NOT_EXISTS"
+
+
+def _event_after(channel: WeChatPayChannel, receiver: CallbackReceiver, _: object) -> RefundResult:
+    """The refund callback that follows (the second callback of the order: after its payment)."""
+    event = _event(channel, receiver, 2)
+    assert event.refund is not None
+    return event.refund
