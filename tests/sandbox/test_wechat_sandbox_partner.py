@@ -286,3 +286,23 @@ def test_bills_per_sub_merchant_and_of_all_of_them(partner_sb: WeChatSandbox, sp
 
     assert bill(f"&sub_mchid={SUB_B}") == [["PARTNER0061", SP_MCHID, SUB_B]]
     assert sorted(bill("")) == [["PARTNER0060", SP_MCHID, SUB_A], ["PARTNER0061", SP_MCHID, SUB_B]]
+
+
+def test_query_by_transaction_id_is_per_sub_merchant_too(partner_sb: WeChatSandbox, sp: RawSigner) -> None:
+    assert post(sp, "/v3/pay/partner/transactions/native", order("PARTNER0070")).status_code == 200
+    transaction_id = partner_sb.pay(SP_MCHID, "PARTNER0070")["transaction_id"]
+    base = f"/v3/pay/partner/transactions/id/{transaction_id}?sp_mchid={SP_MCHID}"
+    found = get(sp, f"{base}&sub_mchid={SUB_A}")
+    assert found.status_code == 200 and found.json()["out_trade_no"] == "PARTNER0070"
+    assert found.json()["sub_mchid"] == SUB_A and found.json()["transaction_id"] == transaction_id
+    assert get(sp, f"{base}&sub_mchid={SUB_B}").status_code == 404
+    missing = get(sp, f"/v3/pay/partner/transactions/id/{transaction_id}?sp_mchid={SP_MCHID}")
+    assert (missing.status_code, missing.json()["code"]) == (400, "PARAM_ERROR")
+
+
+def test_out_trade_no_is_unique_per_provider_across_its_sub_merchants(sp: RawSigner) -> None:
+    first = post(sp, "/v3/pay/partner/transactions/native", order("PARTNER0080"))
+    assert first.status_code == 200
+    assert post(sp, "/v3/pay/partner/transactions/native", order("PARTNER0080")).json() == first.json()
+    again = post(sp, "/v3/pay/partner/transactions/native", order("PARTNER0080", sub_mchid=SUB_B))
+    assert (again.status_code, again.json()["code"]) == (400, "INVALID_REQUEST")
