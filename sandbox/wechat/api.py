@@ -219,12 +219,7 @@ class PaymentApi:
         funds_account = body.get("funds_account", "AVAILABLE")
         if funds_account not in REFUND_FUNDS_ACCOUNTS:
             raise param_error("funds_account取值不合法", location="body", value=funds_account)
-        if transaction_id:
-            order = self._store.order_by_transaction(request.mchid, transaction_id)
-        else:
-            order = self._store.order(request.mchid, str(out_trade_no))
-        if order is None or order.sub_mchid != sub_mchid:
-            raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
+        order = self._refunded_order(request.mchid, transaction_id, out_trade_no, sub_mchid)
         now = self._clock()
         refund = Refund(
             mchid=request.mchid,
@@ -247,6 +242,18 @@ class PaymentApi:
         if created:
             self._hooks.refund_accepted(stored)
         return response
+
+    def _refunded_order(
+        self, mchid: str, transaction_id: str | None, out_trade_no: str | None, sub_mchid: str
+    ) -> Order:
+        """The order a refund names, of this merchant (and, for a provider, of this sub-merchant)."""
+        if transaction_id:
+            order = self._store.order_by_transaction(mchid, transaction_id)
+        else:
+            order = self._store.order(mchid, str(out_trade_no))
+        if order is None or order.sub_mchid != sub_mchid:
+            raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
+        return order
 
     def query_refund(self, request: ApiRequest, out_refund_no: str, sub_mchid: str = "") -> ApiResponse:
         """``sub_mchid``: a service provider's query, which finds only that sub-merchant's refunds."""

@@ -119,14 +119,26 @@ def test_partner_lifecycle(
     sub = sub_merchant(SUB_OF[product])
     channel = provider_channel(partner_sb, sub)
     out_trade_no = _create(channel, product, receiver.url)
-
     order = partner_sb.orders[out_trade_no]
     assert (order["sp_mchid"], order["sp_appid"], order["sub_mchid"]) == (SP_MCHID, SP_APPID, sub.sub_mchid)
     assert order.get("sub_appid", "") == sub.sub_appid
     assert "mchid" not in order and "appid" not in order
     assert channel.query(out_trade_no).state == TradeState.OPEN
 
-    partner_sb.pay(SP_MCHID, out_trade_no, openid=OPENID)
+    _pay_and_query(partner_sb, channel, receiver, out_trade_no, sub)
+    refund_no = _refund_and_query(channel, receiver, out_trade_no, sub)
+    _bill(channel, out_trade_no, refund_no, sub)
+
+
+def _pay_and_query(
+    sb: WeChatSandbox,
+    channel: WeChatPayChannel,
+    receiver: CallbackReceiver,
+    out_trade_no: str,
+    sub: SubMerchant,
+) -> None:
+    """The payer pays; the real callback and a query both name the provider and the sub-merchant."""
+    sb.pay(SP_MCHID, out_trade_no, openid=OPENID)
     paid = _event(channel, receiver, 1)
     assert paid.kind == "payment" and paid.trade is not None
     trade = paid.trade
@@ -136,35 +148,39 @@ def test_partner_lifecycle(
         1999,
         "CNY",
     )
-    assert (trade.mchid, trade.appid, trade.sub_mchid, trade.sub_appid) == (
-        SP_MCHID,
-        SP_APPID,
-        sub.sub_mchid,
-        sub.sub_appid,
-    )
+    ids = (SP_MCHID, SP_APPID, sub.sub_mchid, sub.sub_appid)
+    assert (trade.mchid, trade.appid, trade.sub_mchid, trade.sub_appid) == ids
     assert "sub_mchid" in trade.carries and trade.channel_trade_no
-
     queried = channel.query(out_trade_no)
-    assert (queried.state, queried.channel_trade_no, queried.sub_mchid) == (
+    assert (queried.state, queried.channel_trade_no, queried.amount) == (
         TradeState.PAID,
         trade.channel_trade_no,
-        sub.sub_mchid,
+        1999,
     )
-    assert (queried.mchid, queried.appid, queried.amount) == (SP_MCHID, SP_APPID, 1999)
+    assert (queried.mchid, queried.appid, queried.sub_mchid, queried.sub_appid) == ids
 
+
+def _refund_and_query(
+    channel: WeChatPayChannel, receiver: CallbackReceiver, out_trade_no: str, sub: SubMerchant
+) -> str:
     refund_no = "R" + secrets.token_hex(8)
     request = RefundRequest(out_trade_no, refund_no, 500, 1999, "CNY", "too bitter", receiver.url)
     accepted = channel.refund(request)
     assert accepted.state == RefundState.PROCESSING and accepted.amount == 500
     refunded = _event(channel, receiver, 2)
     assert refunded.kind == "refund" and refunded.refund is not None
-    assert (refunded.refund.out_refund_no, refunded.refund.state, refunded.refund.sub_mchid) == (
+    result = refunded.refund
+    assert (result.out_refund_no, result.state, result.sub_mchid) == (
         refund_no,
         RefundState.SUCCESS,
         sub.sub_mchid,
     )
     assert channel.query_refund(refund_no, out_trade_no).state == RefundState.SUCCESS
+    return refund_no
 
+
+def _bill(channel: WeChatPayChannel, out_trade_no: str, refund_no: str, sub: SubMerchant) -> None:
+    """The sub-merchant's bill of today: the payment and the refund, each naming it."""
     bill = channel.fetch_statement(_today())
     assert bill is not None
     rows = {(row.kind, row.out_trade_no): row for row in bill.rows}
