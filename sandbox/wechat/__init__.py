@@ -1,4 +1,4 @@
-"""A protocol-faithful local WeChat Pay API v3 server (direct merchant).
+"""A protocol-faithful local WeChat Pay API v3 server (direct merchants and service providers).
 
 from sandbox.wechat import WeChatSandbox, generate_merchant
 
@@ -10,7 +10,7 @@ with WeChatSandbox(key_mode="public_key", callback_time_scale=0.001) as sb:
 
 from sandbox.wechat.callbacks import WECHAT_RETRY_DELAYS, CallbackAttempt
 from sandbox.wechat.errors import SandboxStateError
-from sandbox.wechat.merchant import GeneratedMerchant, SandboxMerchant, generate_merchant
+from sandbox.wechat.merchant import GeneratedMerchant, SandboxMerchant, SandboxSubMerchant, generate_merchant
 from sandbox.wechat.sandbox import KeyMode, WeChatSandbox
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "KeyMode",
     "SandboxMerchant",
     "SandboxStateError",
+    "SandboxSubMerchant",
     "WeChatSandbox",
     "generate_merchant",
 ]

@@ -23,6 +23,7 @@ from sandbox.wechat import resources
 from sandbox.wechat.api import ApiRequest, ApiResponse, Handler, json_response, parse_json_object
 from sandbox.wechat.crypto import SigningKey
 from sandbox.wechat.errors import ApiError, invalid_request, param_error
+from sandbox.wechat.merchant import MerchantRegistry
 from sandbox.wechat.store import Refund, SandboxStore
 from sandbox.wechat.validation import OUT_REFUND_NO, Rule, validate
 
@@ -52,8 +53,15 @@ class AbnormalHooks(Protocol):
 
 
 class AbnormalRefundApi:
-    def __init__(self, store: SandboxStore, hooks: AbnormalHooks, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        hooks: AbnormalHooks,
+        clock: Callable[[], float],
+        merchants: MerchantRegistry,
+    ) -> None:
         self._store = store
+        self._merchants = merchants
         self._hooks = hooks
         self._clock = clock
         pattern = re.compile(r"/v3/refund/domestic/refunds/([^/]+)/apply-abnormal-refund")
@@ -61,13 +69,12 @@ class AbnormalRefundApi:
 
     def apply(self, request: ApiRequest, refund_id: str) -> ApiResponse:
         body = parse_json_object(request.body)
-        if "sub_mchid" in body:  # a partner's field; this is a direct merchant's API
-            raise param_error("直连商户不能传入sub_mchid", location="body", value=body["sub_mchid"])
+        sub_mchid = self._sub_mchid(request.mchid, body)
         validate(body, RULES)
         if body["type"] not in TYPES:
             raise param_error("type取值不合法", location="body", value=body["type"])
         refund = self._store.refund(request.mchid, body["out_refund_no"])
-        if refund is None or refund.refund_id != refund_id:
+        if refund is None or refund.refund_id != refund_id or refund.sub_mchid != sub_mchid:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
         if refund.status != "ABNORMAL":
             raise invalid_request("退款单状态不是退款异常，不能发起异常退款")
@@ -80,6 +87,18 @@ class AbnormalRefundApi:
         response = json_response(resources.refund(reissued))
         self._hooks.refund_accepted(reissued)
         return response
+
+    def _sub_mchid(self, mchid: str, body: dict[str, str]) -> str:
+        """A provider names the sub-merchant (sub_mchid, required and bound); a direct merchant
+        must not send the partner field."""
+        merchant = self._merchants.get(mchid)
+        if merchant is None or not merchant.service_provider:
+            if "sub_mchid" in body:
+                raise param_error("直连商户不能传入sub_mchid", location="body", value=body["sub_mchid"])
+            return ""
+        validate(body, (Rule("sub_mchid", "子商户号", str, required=True, minimum=1, maximum=32),))
+        self._merchants.bound_sub_merchant(mchid, body["sub_mchid"])
+        return body["sub_mchid"]
 
     def _user_card(self, body: dict[str, str], serial: str) -> str:
         if body.get("bank_type") not in BANK_TYPES:

@@ -134,7 +134,7 @@ class PaymentApi:
             raise param_error("scene_info.h5_info.type取值不合法", location="body")
         expires = body.get("time_expire")
         now = self._clock()
-        prepay, token = self._prepay(trade_type, now)
+        prepay, token = self.prepay(trade_type, now)
         order = Order(
             mchid=request.mchid,
             appid=body["appid"],
@@ -156,7 +156,7 @@ class PaymentApi:
         return json_response(self._store.create_order(order).prepay)
 
     @staticmethod
-    def _prepay(trade_type: str, now: float) -> tuple[dict[str, str], str]:
+    def prepay(trade_type: str, now: float) -> tuple[dict[str, str], str]:
         """The create answer and the token the sandbox pay page knows the order by."""
         if trade_type == "NATIVE":
             pr = random_alnum(9)
@@ -169,6 +169,10 @@ class PaymentApi:
             )
             return {"h5_url": url}, prepay_id
         return {"prepay_id": prepay_id}, prepay_id
+
+    def reported(self, order: Order) -> dict[str, Any]:
+        """The Transaction the sandbox signs for ``order`` (a misreport, if one is set)."""
+        return self._hooks.reported_transaction(order)
 
     def _queried_mchid(self, request: ApiRequest) -> str:
         mchid = require_query(request.query, "mchid", "直连商户号")
@@ -195,11 +199,16 @@ class PaymentApi:
         self._store.close(request.mchid, unquote(out_trade_no))
         return ApiResponse(204, content_type=None)
 
-    def create_refund(self, request: ApiRequest, _: str) -> ApiResponse:
+    def create_refund(
+        self, request: ApiRequest, _: str, partner: Callable[[dict[str, Any]], str] | None = None
+    ) -> ApiResponse:
+        """``partner`` (a service provider's refund) checks the body's sub_mchid and returns
+        it: only that sub-merchant's orders can be refunded."""
         fault = self._hooks.refund_fault()  # a test's injected refusal, before anything is done
         if fault is not None:
             raise fault
         body = parse_json_object(request.body)
+        sub_mchid = partner(body) if partner is not None else ""
         validate(body, REFUND_RULES)
         transaction_id, out_trade_no = body.get("transaction_id"), body.get("out_trade_no")
         if not transaction_id and not out_trade_no:
@@ -210,12 +219,7 @@ class PaymentApi:
         funds_account = body.get("funds_account", "AVAILABLE")
         if funds_account not in REFUND_FUNDS_ACCOUNTS:
             raise param_error("funds_account取值不合法", location="body", value=funds_account)
-        if transaction_id:
-            order = self._store.order_by_transaction(request.mchid, transaction_id)
-        else:
-            order = self._store.order(request.mchid, str(out_trade_no))
-        if order is None:
-            raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
+        order = self._refunded_order(request.mchid, transaction_id, out_trade_no, sub_mchid)
         now = self._clock()
         refund = Refund(
             mchid=request.mchid,
@@ -231,6 +235,7 @@ class PaymentApi:
             funds_account=funds_account,
             created_at=now,
             fingerprint=fingerprint(body),
+            sub_mchid=sub_mchid,
         )
         stored, created = self._store.create_refund(refund, (request.mchid, order.out_trade_no))
         response = json_response(resources.refund(stored))
@@ -238,8 +243,21 @@ class PaymentApi:
             self._hooks.refund_accepted(stored)
         return response
 
-    def query_refund(self, request: ApiRequest, out_refund_no: str) -> ApiResponse:
+    def _refunded_order(
+        self, mchid: str, transaction_id: str | None, out_trade_no: str | None, sub_mchid: str
+    ) -> Order:
+        """The order a refund names, of this merchant (and, for a provider, of this sub-merchant)."""
+        if transaction_id:
+            order = self._store.order_by_transaction(mchid, transaction_id)
+        else:
+            order = self._store.order(mchid, str(out_trade_no))
+        if order is None or order.sub_mchid != sub_mchid:
+            raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
+        return order
+
+    def query_refund(self, request: ApiRequest, out_refund_no: str, sub_mchid: str = "") -> ApiResponse:
+        """``sub_mchid``: a service provider's query, which finds only that sub-merchant's refunds."""
         refund = self._store.refund(request.mchid, unquote(out_refund_no))
-        if refund is None:
+        if refund is None or refund.sub_mchid != sub_mchid:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
         return json_response(resources.refund(refund))

@@ -68,7 +68,7 @@ def _order_values(order: Order, fee_rate_bp: int) -> dict[str, str]:
     return {
         "公众账号ID": order.appid,
         "商户号": order.mchid,
-        "特约商户号": "0",
+        "特约商户号": order.sub_mchid or "0",  # a partner order: its sub-merchant
         "设备号": order.device_id,
         "微信订单号": order.transaction_id or "",
         "商户订单号": order.out_trade_no,

@@ -77,6 +77,13 @@ class BillApi:
         fee_rate_bp = merchant.fee_rate_bp if merchant else 0
         orders = [order for order in self._store.orders() if order.mchid == request.mchid]
         refunds = [refund for refund in self._store.refunds() if refund.mchid == request.mchid]
+        sub_mchid = request.query.get("sub_mchid") or ""
+        if sub_mchid:  # a provider's bill of one sub-merchant (without: all of them)
+            if merchant is None or not merchant.service_provider:
+                raise param_error("sub_mchid仅限服务商使用", location="query", value=sub_mchid)
+            self._merchants.bound_sub_merchant(request.mchid, sub_mchid)
+            orders = [order for order in orders if order.sub_mchid == sub_mchid]
+            refunds = [refund for refund in refunds if refund.sub_mchid == sub_mchid]
         csv = render_trade_bill(bill_date, bill_type, orders, refunds, fee_rate_bp)
         if csv is None:
             raise ApiError(400, "NO_STATEMENT_EXIST", "账单不存在")

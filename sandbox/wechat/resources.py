@@ -4,6 +4,7 @@ trade_type, bank_type or success_time, and its amount has only total and payer_c
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -23,10 +24,28 @@ def dumps(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
+def _owner(order: Order) -> dict[str, Any]:
+    """Who the Transaction is for: appid/mchid, or a partner order's sp_* and sub_* ids."""
+    if not order.sub_mchid:
+        return {"appid": order.appid, "mchid": order.mchid}
+    owner = {"sp_appid": order.appid, "sp_mchid": order.mchid, "sub_mchid": order.sub_mchid}
+    return owner | ({"sub_appid": order.sub_appid} if order.sub_appid else {})
+
+
+def _payer(order: Order) -> dict[str, str]:
+    """A partner payer has sp_openid (under sp_appid) and, with a sub_appid, sub_openid; the one
+    the order did not name is the same payer's openid under the other app (derived here)."""
+    openid = order.payer_openid or ""
+    if not order.sub_mchid:
+        return {"openid": openid}
+    other = "o" + hashlib.sha256(f"{order.sub_appid}|{openid}".encode()).hexdigest()[:27]
+    if order.payer_kind == "sub_openid":
+        return {"sp_openid": other, "sub_openid": openid}
+    return {"sp_openid": openid} | ({"sub_openid": other} if order.sub_appid else {})
+
+
 def transaction(order: Order) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "appid": order.appid,
-        "mchid": order.mchid,
+    body: dict[str, Any] = _owner(order) | {
         "out_trade_no": order.out_trade_no,
         "trade_state": order.trade_state,
         "trade_state_desc": TRADE_STATE_DESC[order.trade_state],
@@ -43,7 +62,7 @@ def transaction(order: Order) -> dict[str, Any]:
         trade_type=order.trade_type,
         bank_type=order.bank_type or "OTHERS",
         success_time=rfc3339(order.success_time),
-        payer={"openid": order.payer_openid or ""},
+        payer=_payer(order),
         attach=order.attach or "",
     )
     body["amount"] = {
@@ -86,9 +105,13 @@ def refund(refund: Refund) -> dict[str, Any]:
 
 
 def refund_notice(refund: Refund) -> dict[str, Any]:
-    """The decrypted resource of a REFUND.* callback."""
-    body: dict[str, Any] = {
-        "mchid": refund.mchid,
+    """The decrypted resource of a REFUND.* callback (a partner's names sp_mchid and sub_mchid)."""
+    owner = (
+        {"sp_mchid": refund.mchid, "sub_mchid": refund.sub_mchid}
+        if refund.sub_mchid
+        else {"mchid": refund.mchid}
+    )
+    body: dict[str, Any] = owner | {
         "out_trade_no": refund.out_trade_no,
         "transaction_id": refund.transaction_id,
         "out_refund_no": refund.out_refund_no,

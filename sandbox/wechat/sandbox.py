@@ -30,9 +30,10 @@ from sandbox.wechat.crypto import (
     utc_datetime,
 )
 from sandbox.wechat.errors import ApiError, SandboxStateError
-from sandbox.wechat.merchant import MerchantRegistry, SandboxMerchant
+from sandbox.wechat.merchant import MerchantRegistry, SandboxMerchant, SandboxSubMerchant
 from sandbox.wechat.misreports import Change, Misreports
 from sandbox.wechat.notices import NoticeFactory
+from sandbox.wechat.partner_api import PartnerApi
 from sandbox.wechat.server import KeyPolicy, SandboxApp, SandboxHTTPServer
 from sandbox.wechat.store import Order, Refund, SandboxStore, cst
 
@@ -87,10 +88,13 @@ class WeChatSandbox:
         )
         bills = BillApi(self._store, self._merchants, clock, lambda: self.base_url)
         certificates = CertificateApi(self._merchants, self._downloadable_certificates)
-        abnormal = AbnormalRefundApi(self._store, self, clock)
+        partners = PartnerApi(
+            self._store, self._merchants, clock, payments, require_https_notify=require_https_notify
+        )
+        abnormal = AbnormalRefundApi(self._store, self, clock, self._merchants)
         keys = KeyPolicy(self._response_key, self._accepted_serials, self._signer.headers)
         self._app = SandboxApp(
-            payments.routes + bills.routes + certificates.routes + abnormal.routes,
+            partners.routes + payments.routes + bills.routes + certificates.routes + abnormal.routes,
             self._merchants,
             self._store,
             keys,
@@ -216,6 +220,11 @@ class WeChatSandbox:
 
     def register_merchant(self, merchant: SandboxMerchant) -> None:
         self._merchants.register(merchant)
+
+    def register_sub_merchant(self, sub: SandboxSubMerchant) -> None:
+        """Onboard a sub-merchant under its service provider (registered with
+        ``service_provider=True``); the provider's partner calls for it are then accepted."""
+        self._merchants.register_sub_merchant(sub)
 
     @property
     def orders(self) -> Mapping[str, dict[str, Any]]:

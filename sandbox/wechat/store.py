@@ -50,6 +50,10 @@ class Order:
     success_time: float | None = None
     bank_type: str | None = None
     refunded: int = 0  # accepted refunds (processing or successful), in fen
+    # a partner order: ``mchid``/``appid`` are the provider's (sp_mchid, sp_appid)
+    sub_mchid: str = ""
+    sub_appid: str = ""
+    payer_kind: str = "openid"  # the payer field the order named: openid, sp_openid or sub_openid
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Refund:
     success_time: float | None = None
     channel: str = "ORIGINAL"
     user_received_account: str = "支付用户零钱"
+    sub_mchid: str = ""  # a partner refund: ``mchid`` is the provider's (sp_mchid)
 
 
 def new_transaction_id(now: float) -> str:

@@ -58,7 +58,16 @@ IpAddress = Annotated[
 class Payer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    openid: str | None = Field(None, pattern=r"^[0-9A-Za-z_\-]{1,128}$")
+    openid: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Za-z_\-]{1,128}$",
+        description=(
+            "WeChat Pay JSAPI / mini program: the payer's openid in the app the payment runs in. "
+            "At the merchant's own account that is its appid; through a service-provider binding "
+            "it is the sub-merchant's sub_appid when the binding has one (sent as sub_openid), "
+            "else the provider's sp_appid (sent as sp_openid)"
+        ),
+    )
     client_ip: IpAddress | None = None
     buyer_id: str | None = Field(
         None,

@@ -22,11 +22,14 @@ from paymux.channels.base import (
     RefundState,
     StatementFile,
     StatementRow,
+    SubMerchant,
     TradeResult,
     TradeState,
 )
 from paymux.channels.http import HttpClient, HttpResponse
-from paymux.channels.wechat import signing, statement, transform
+from paymux.channels.wechat import frontend, signing, statement, transform
+from paymux.channels.wechat.partner import PartnerRoutes
+from paymux.channels.wechat.routes import DirectRoutes
 from paymux.clock import Clock
 from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
 
@@ -63,8 +66,15 @@ class WeChatPayChannel:
         credentials: Mapping[str, Any],
         http: HttpClient,
         clock: Clock,
+        sub_merchant: SubMerchant | None = None,
     ) -> None:
         self._account = account
+        # provider mode (服务商): the partner APIs, for `sub_merchant` (channels/wechat/partner.py)
+        self._provider = account.mode == "provider"
+        self._routes: DirectRoutes | PartnerRoutes = (
+            PartnerRoutes(account, sub_merchant) if self._provider else DirectRoutes(account)
+        )
+        self.carried_fields = self._routes.carried_fields
         self._http = http
         self._clock = clock
         self._private_key = signing.load_private_key(credentials["merchant_private_key_pem"])
@@ -135,8 +145,8 @@ class WeChatPayChannel:
 
     def create(self, request: CreateRequest) -> CreateResult:
         endpoint, field = transform.PRODUCTS[request.product]
-        body = transform.order_body(request, appid=self._account.appid, mchid=self._account.mchid)
-        response = self._call("POST", f"/v3/pay/transactions/{endpoint}", body)
+        path, body, appid, partnerid = self._routes.create(request, endpoint)
+        response = self._call("POST", path, body)
         if response.status != 200:
             raise self._error(response)
         value = str(json.loads(response.body)[field])
@@ -144,74 +154,39 @@ class WeChatPayChannel:
             return CreateResult({"type": "qr_code", "code_url": value})
         if field == "h5_url":
             return CreateResult({"type": "redirect", "url": value})
+        now = self._clock()
         if request.product == "wechat.app":
-            return CreateResult(self._app_parameters(value))
-        return CreateResult(self._jsapi_parameters(value))
-
-    def _jsapi_parameters(self, prepay_id: str) -> dict[str, Any]:
-        """What the page passes to WeixinJSBridge `getBrandWCPayRequest` (JSAPI) or the mini
-        program to `wx.requestPayment`, signed with the merchant key (paySign)."""
-        timestamp, nonce = str(int(self._clock())), secrets.token_hex(16)
-        package = f"prepay_id={prepay_id}"
-        appid = self._account.appid
-        return {
-            "type": "wechat_jsapi",
-            "prepay_id": prepay_id,
-            "appId": appid,
-            "timeStamp": timestamp,
-            "nonceStr": nonce,
-            "package": package,
-            "signType": "RSA",
-            "paySign": signing.pay_sign(self._private_key, appid, timestamp, nonce, package),
-        }
-
-    def _app_parameters(self, prepay_id: str) -> dict[str, Any]:
-        """What the merchant's app passes to the WeChat OpenSDK PayReq; the signed fourth line is
-        the bare prepay_id."""
-        timestamp, nonce = str(int(self._clock())), secrets.token_hex(16)
-        appid = self._account.appid
-        return {
-            "type": "wechat_app",
-            "prepay_id": prepay_id,
-            "appid": appid,
-            "partnerid": self._account.mchid,
-            "prepayid": prepay_id,
-            "package": "Sign=WXPay",
-            "noncestr": nonce,
-            "timestamp": timestamp,
-            "sign": signing.pay_sign(self._private_key, appid, timestamp, nonce, prepay_id),
-        }
+            return CreateResult(frontend.app_parameters(self._private_key, now, appid, partnerid, value))
+        return CreateResult(frontend.jsapi_parameters(self._private_key, now, appid, value))
 
     def query(self, out_trade_no: str) -> TradeResult:
-        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}?mchid={self._account.mchid}"
-        response = self._call("GET", path)
+        response = self._call("GET", self._routes.query_path(out_trade_no))
         if response.status == 404:
             return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND)
         if response.status != 200:
             raise self._error(response)
-        return transform.trade_result(json.loads(response.body), "query")
+        return self._routes.trade_result(json.loads(response.body), "query")
 
     def close(self, out_trade_no: str) -> None:
-        path = f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}/close"
-        response = self._call("POST", path, {"mchid": self._account.mchid})
+        response = self._call("POST", *self._routes.close(out_trade_no))
         if response.status != 204:
             raise self._error(response)
 
     def refund(self, request: RefundRequest) -> RefundResult:
         """out_refund_no is WeChat's idempotency key: re-sending it never refunds twice."""
-        response = self._call("POST", "/v3/refund/domestic/refunds", transform.refund_body(request))
+        response = self._call("POST", "/v3/refund/domestic/refunds", self._routes.refund_body(request))
         if response.status != 200:
             raise self._error(response)
-        return transform.refund_result(json.loads(response.body))
+        return self._routes.refund_result(json.loads(response.body))
 
     def query_refund(self, out_refund_no: str, out_trade_no: str = "") -> RefundResult:
         """WeChat finds a refund by out_refund_no alone (out_trade_no is for other providers)."""
-        response = self._call("GET", f"/v3/refund/domestic/refunds/{quote(out_refund_no)}")
+        response = self._call("GET", self._routes.refund_query_path(out_refund_no))
         if response.status == 404:
             return RefundResult(out_refund_no=out_refund_no, state=RefundState.NOT_FOUND)
         if response.status != 200:
             raise self._error(response)
-        return transform.refund_result(json.loads(response.body))
+        return self._routes.refund_result(json.loads(response.body))
 
     def apply_abnormal_refund(self, request: AbnormalRefundRequest) -> RefundResult:
         """`POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`: an ABNORMAL
@@ -220,6 +195,7 @@ class WeChatPayChannel:
         serial = self._encryption_serial()
         key = self._keys[serial]
         body = transform.abnormal_refund_body(request, lambda text: signing.encrypt_sensitive(key, text))
+        body = self._routes.abnormal_refund_extra() | body
         path = f"/v3/refund/domestic/refunds/{quote(request.channel_refund_no)}/apply-abnormal-refund"
         response = self._call("POST", path, body, serial=serial)
         if response.status != 200:
@@ -245,10 +221,11 @@ class WeChatPayChannel:
             raise CallbackRejected("callback body is not a WeChat Pay notification") from exc
         plain = signing.decrypt_resource(self._apiv3_key, resource)
         event_id = str(notice.get("id", ""))
+        self._routes.check_callback(plain)
         if event_type.startswith("TRANSACTION."):
-            return CallbackEvent(event_id, "payment", trade=transform.trade_result(plain, "callback"))
+            return CallbackEvent(event_id, "payment", trade=self._routes.trade_result(plain, "callback"))
         if event_type.startswith("REFUND."):
-            return CallbackEvent(event_id, "refund", refund=transform.refund_result(plain))
+            return CallbackEvent(event_id, "refund", refund=self._routes.refund_result(plain))
         raise CallbackRejected(f"unexpected WeChat Pay event_type {event_type}")
 
     def callback_ack(self, error: Exception | None) -> HttpReply:
@@ -290,8 +267,9 @@ class WeChatPayChannel:
     def fetch_statement(self, bill_date: date) -> StatementFile | None:
         """The ALL trade bill of `bill_date` (Asia/Shanghai): apply (a verified response), then
         download and check the file's SHA1 against the apply answer. None for a day without
-        trades (WeChat's 400 NO_STATEMENT_EXIST)."""
-        response = self._call("GET", f"/v3/bill/tradebill?bill_date={bill_date.isoformat()}&bill_type=ALL")
+        trades (WeChat's 400 NO_STATEMENT_EXIST). A provider account fetches its sub-merchant's
+        bill, or without one the bill of all its sub-merchants (`sub_mchid` on every row)."""
+        response = self._call("GET", self._routes.bill_path(bill_date.isoformat()))
         if response.status != 200:
             error = self._error(response)
             if error.channel_code == "NO_STATEMENT_EXIST":
@@ -308,7 +286,7 @@ class WeChatPayChannel:
         raw = self._download(download_url)
         if hashlib.sha1(raw, usedforsecurity=False).hexdigest() != expected:  # WeChat's integrity check
             raise ChannelUnavailable(f"WeChat Pay bill of {bill_date} does not match its SHA1")
-        bill = statement.parse_trade_bill(raw)
+        bill = statement.parse_trade_bill(raw, provider=self._provider)
         return StatementFile(raw=raw, rows=bill.rows, summary=bill.summary)
 
     def _download(self, download_url: str) -> bytes:

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from paymux.channels.base import StatementRow, StatementSummary
 from paymux.channels.statement import ParsedBill, StatementInvalid, bill_time, decimal, to_fen
+from paymux.channels.wechat import partner
 from paymux.channels.wechat.transform import CARRIED_FIELDS
 
 SUMMARY_FIRST_COLUMN = "总交易单数"
@@ -73,7 +74,7 @@ def _header(line: str) -> list[str]:
     return header
 
 
-def _row(values: dict[str, str]) -> StatementRow | None:
+def _row(values: dict[str, str], provider: bool) -> StatementRow | None:
     state = values["交易状态"]
     if state not in ("SUCCESS", "REFUND"):
         return None  # e.g. REVOKED (付款码 only): no money moved; counted, not reconciled
@@ -94,8 +95,16 @@ def _row(values: dict[str, str]) -> StatementRow | None:
         mchid=values.get("商户号", ""),
         appid=values.get("公众账号ID", ""),
         currency=values.get("货币种类", ""),
-        carries=CARRIED_FIELDS["statement"],
+        # a service provider's bill: 商户号/公众账号ID are the provider's, 特约商户号 the sub-merchant
+        carries=(partner.CARRIED_FIELDS if provider else CARRIED_FIELDS)["statement"],
+        sub_mchid=_sub_mchid(values) if provider else "",
     )
+
+
+def _sub_mchid(values: dict[str, str]) -> str:
+    """特约商户号 of a partner bill row ("0" or absent: no sub-merchant, so none is claimed)."""
+    value = values.get("特约商户号", "")
+    return "" if value in ("", "0") else value
 
 
 def _check(sums: dict[str, Decimal], count: int, summary: dict[str, str]) -> StatementSummary:
@@ -118,8 +127,9 @@ def _check(sums: dict[str, Decimal], count: int, summary: dict[str, str]) -> Sta
     )
 
 
-def parse_trade_bill(raw: bytes) -> ParsedBill:
-    """The rows of a trade bill, checked against its summary row."""
+def parse_trade_bill(raw: bytes, *, provider: bool = False) -> ParsedBill:
+    """The rows of a trade bill, checked against its summary row; `provider`: a service
+    provider's bill, whose rows name their sub-merchant (特约商户号 → StatementRow.sub_mchid)."""
     lines = _lines(raw)
     first = next(lines, None)
     if first is None:
@@ -142,7 +152,7 @@ def parse_trade_bill(raw: bytes) -> ParsedBill:
         count += 1
         for column in sums:
             sums[column] += decimal(values[column], column)
-        row = _row(values)
+        row = _row(values, provider)
         if row is not None:
             rows.append(row)
     raise StatementInvalid(f"the bill has no summary after {count} detail rows (truncated)")
