@@ -59,8 +59,9 @@ def _grant_error(sub_code: str, sub_msg: str) -> GatewayError:
 
 
 def _new(prefix_time: float, tail: str) -> str:
-    """e.g. ``202611BB…X87``: a month, ``BB``, 32 hex digits, a tail (as Alipay's tokens look)."""
-    return f"{cst(prefix_time):%Y%m}BB{secrets.token_hex(16)}{tail}"
+    """40 characters, e.g. ``201912BB816db31487d74374a493209db2f32X87`` (a captured token):
+    the month, ``BB``, 29 hex digits and a tail."""
+    return f"{cst(prefix_time):%Y%m}BB{secrets.token_hex(15)[:29]}{tail}"
 
 
 @dataclass
