@@ -301,3 +301,13 @@ def test_the_token_query_answers_for_the_bound_merchant(isv: Isv) -> None:
     assert "alipay.trade.refund" in status.methods
     isv.sb.app_auth.revoke(ISV_APP_ID, shop.app.app_id)
     assert isv.channel(sub).query_app_auth().valid is False
+
+
+def test_closing_a_merchants_unpaid_trade_uses_its_token(isv: Isv) -> None:
+    shop = merchant(1)
+    _, channel = isv.bind(shop, "m-1")
+    channel.create(order(isv, "ISVCLOSE0001", "alipay.qr"))
+    isv.sb.scan(shop.app.app_id, "ISVCLOSE0001")  # the trade exists once scanned
+    channel.close("ISVCLOSE0001")
+    assert isv.sb.trades["ISVCLOSE0001"]["trade_status"] == "TRADE_CLOSED"
+    assert channel.query("ISVCLOSE0001").state == TradeState.CLOSED
