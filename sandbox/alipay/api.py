@@ -59,12 +59,12 @@ class TradeApi:
 
     def query(self, request: GatewayRequest) -> dict[str, Any]:
         out_trade_no, trade_no = trade_reference(request.biz)
-        trade = self._store.existing(request.app.app_id, out_trade_no, trade_no, self._clock())
+        trade = self._store.existing(request.merchant.app_id, out_trade_no, trade_no, self._clock())
         return self._misreports.report(trade, resources.trade_query(trade))
 
     def close(self, request: GatewayRequest) -> dict[str, Any]:
         out_trade_no, trade_no = trade_reference(request.biz)
-        trade = self._store.close(request.app.app_id, out_trade_no, trade_no, self._clock())
+        trade = self._store.close(request.merchant.app_id, out_trade_no, trade_no, self._clock())
         return {"trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no}
 
     def refund(self, request: GatewayRequest) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class TradeApi:
         out_request_no = text(biz, "out_request_no", maximum=64) or None
         reason = text(biz, "refund_reason", maximum=256) or None
         refund, trade, new = self._store.refund(
-            request.app.app_id, reference, out_request_no, amount, reason, self._clock()
+            request.merchant.app_id, reference, out_request_no, amount, reason, self._clock()
         )
         return resources.refund_answer(refund, trade, fund_change=new)
 
@@ -89,8 +89,8 @@ class TradeApi:
         biz = request.biz
         reference = trade_reference(biz)
         out_request_no = text(biz, "out_request_no", required=True, maximum=64)
-        trade = self._store.existing(request.app.app_id, reference[0], reference[1], self._clock())
-        refund = self._store.refund_record(request.app.app_id, trade, out_request_no)
+        trade = self._store.existing(request.merchant.app_id, reference[0], reference[1], self._clock())
+        refund = self._store.refund_record(request.merchant.app_id, trade, out_request_no)
         if refund is None:
             return {"trade_no": trade.trade_no, "out_trade_no": trade.out_trade_no}
         return resources.refund_query(refund, trade)

@@ -67,7 +67,7 @@ class BillApi:
         now = self._clock()
         if bill_type != "trade" or period.start > cst(now).date():
             raise business("isp.bill_not_exist", "账单不存在")
-        app = request.app
+        app = request.merchant
         trades = [trade for trade in self._store.trades(now) if trade.app_id == app.app_id]
         refunds = [refund for refund in self._store.refunds() if refund.app_id == app.app_id]
         content = render_trade_bill(app, period, trades, refunds, now)

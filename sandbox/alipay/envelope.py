@@ -9,8 +9,10 @@ Checks, in order (the first failure answers): ``method`` present (else ``error_r
 40001 isv.missing-method); ``app_id`` present and registered (isv.missing-app-id /
 isv.invalid-app-id: the only unsigned answers); ``method`` known (``error_response``
 isv.invalid-method); charset, format, ``sign``, ``sign_type`` (RSA2 only), ``timestamp``
-(format and freshness), ``version``; ``app_auth_token`` (not supported: 20001); then the RSA2
-signature with the app's public key; then ``biz_content`` must be a JSON object.
+(format and freshness), ``version``; then the RSA2 signature with the app's public key; then
+``app_auth_token``: a third-party application's call acts for the merchant that authorized it
+(20001 aop.invalid-app-auth-token / aop.app-auth-token-time-out otherwise); then
+``biz_content`` must be a JSON object.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class GatewayRequest:
     method: str
     charset: str  # the Python codec: utf-8 or gbk
     biz: dict[str, Any] = field(default_factory=dict)
+    authorizer: SandboxApp | None = None  # the merchant app whose app_auth_token came along
+
+    @property
+    def merchant(self) -> SandboxApp:
+        """The application the call acts for: the authorizing merchant's, else the caller's."""
+        return self.authorizer or self.app
 
     @property
     def notify_url(self) -> str | None:
@@ -95,6 +103,7 @@ def authenticate(
     methods: Collection[str],
     now: Callable[[], float],
     timestamp_tolerance: float | None,
+    resolve_token: Callable[[str, str], str] | None = None,
 ) -> GatewayRequest:
     method = params.get("method", "")
     if not method:
@@ -111,7 +120,26 @@ def authenticate(
     content = sign_content(params, REQUEST_EXCLUDED)
     if not rsa2_verify(key, content.encode(python_codec, errors="replace"), params["sign"]):
         raise invalid("isv.invalid-signature", INVALID_SIGNATURE + content)
-    return GatewayRequest(dict(params), app, method, python_codec, _biz_content(params.get("biz_content")))
+    authorizer = _authorizer(params.get("app_auth_token", ""), app, apps, resolve_token)
+    biz = _biz_content(params.get("biz_content"))
+    return GatewayRequest(dict(params), app, method, python_codec, biz, authorizer)
+
+
+def _authorizer(
+    token: str, app: SandboxApp, apps: AppRegistry, resolve: Callable[[str, str], str] | None
+) -> SandboxApp | None:
+    if not token:
+        return None
+    if resolve is None:  # a gateway without third-party authorization (the app order page)
+        raise GatewayError(
+            "20001", "Insufficient Token Permissions", "aop.invalid-app-auth-token", "无效的应用授权令牌"
+        )
+    owner = apps.get(resolve(app.app_id, token))
+    if owner is None:
+        raise GatewayError(
+            "20001", "Insufficient Token Permissions", "aop.invalid-app-auth-token", "无效的应用授权令牌"
+        )
+    return owner
 
 
 def _check_common(params: Mapping[str, str], now: float, tolerance: float | None) -> None:
@@ -134,10 +162,6 @@ def _check_common(params: Mapping[str, str], now: float, tolerance: float | None
         raise missing("isv.missing-version", "缺少版本参数")
     if version != "1.0":
         raise invalid_parameter("参数无效：version只支持1.0")
-    if params.get("app_auth_token"):
-        raise GatewayError(
-            "20001", "Insufficient Token Permissions", "aop.invalid-app-auth-token", "无效的应用授权令牌"
-        )
 
 
 def _check_timestamp(timestamp: str, now: float, tolerance: float | None) -> None:

@@ -43,6 +43,7 @@ class Notification:
     fields: dict[str, str]  # everything but notify_time, sign (added per attempt)
     charset: str
     attempt: int = 1  # 1 = the first notification, 8 = the last resend
+    stamp: str = "notify_time"  # or utc_timestamp (epoch ms): message-service messages
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,10 @@ class NotifyDispatcher:
 
     def signed_form(self, notification: Notification) -> dict[str, str]:
         form = dict(notification.fields)
-        form["notify_time"] = alipay_time(self._clock())
+        now = self._clock()
+        form[notification.stamp] = (
+            str(int(now * 1000)) if notification.stamp == "utc_timestamp" else alipay_time(now)
+        )
         content = sign_content(form, NOTIFY_EXCLUDED)
         form["sign"] = rsa2_sign(self._key, content.encode(notification.charset, errors="replace"))
         return form

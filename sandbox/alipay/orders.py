@@ -57,7 +57,7 @@ def build_trade(request: GatewayRequest, now: float, *, require_https_notify: bo
         biz, product.product_code, default=None if product.code_required else product.product_code
     )
     return Trade(
-        app_id=request.app.app_id,
+        app_id=request.merchant.app_id,
         out_trade_no=number,
         method=request.method,
         product_code=code,
@@ -78,4 +78,5 @@ def build_trade(request: GatewayRequest, now: float, *, require_https_notify: bo
         qr_code=new_qr_code() if product.precreate else None,
         cashier_token=new_cashier_token(),
         status=None if product.precreate else WAIT_BUYER_PAY,
+        caller_app_id=request.app.app_id if request.authorizer else None,
     )

@@ -94,8 +94,8 @@ def notify_fields(
     fields: dict[str, str | None] = {
         "notify_type": "trade_status_sync",
         "notify_id": notify_id,
-        "app_id": trade.app_id,
-        "auth_app_id": trade.app_id,
+        "app_id": trade.caller_app_id or trade.app_id,  # the app that placed it (开发者的app_id)
+        "auth_app_id": trade.app_id,  # the app the trade belongs to (授权方的appid)
         "charset": trade.charset,
         "version": "1.0",
         "sign_type": "RSA2",
@@ -145,7 +145,7 @@ def page_return_params(app: SandboxApp, trade: Trade, now: float) -> dict[str, s
         "trade_no": trade.trade_no or "",
         "auth_app_id": trade.app_id,
         "version": "1.0",
-        "app_id": trade.app_id,
+        "app_id": trade.caller_app_id or trade.app_id,
         "sign_type": "RSA2",
         "seller_id": app.pid,
         "timestamp": alipay_time(now),

@@ -12,6 +12,8 @@ from urllib.parse import urlencode, urlsplit
 from sandbox.alipay import resources
 from sandbox.alipay.api import TradeApi
 from sandbox.alipay.apps import AppRegistry, SandboxApp
+from sandbox.alipay.auth_api import AuthApi
+from sandbox.alipay.authorization import AppAuthorizations
 from sandbox.alipay.bill_api import BillApi
 from sandbox.alipay.crypto import NOTIFY_EXCLUDED, new_rsa_key, public_pem, rsa2_sign, sign_content
 from sandbox.alipay.envelope import (
@@ -74,15 +76,19 @@ class AlipaySandbox:
             misreports=self._misreports,
         )
         self._bills = BillApi(self._store, clock, lambda: self.base_url)
+        self.app_auth = AppAuthorizations(self._apps, clock, self._notifier.submit)  # 第三方应用授权
+        auth_api = AuthApi(self.app_auth)
         config = GatewayConfig(
             apps=self._apps,
             store=self._store,
-            handlers=trades.handlers | self._bills.handlers,
+            handlers=trades.handlers | self._bills.handlers | auth_api.handlers,
             alipay_key=self._alipay_key,
             clock=clock,
             timestamp_tolerance=timestamp_tolerance,
             base_url=lambda: self.base_url,
             bill_download=self._bills.download,
+            resolve_token=self.app_auth.resolve,
+            auth_page=auth_api.page,
         )
         self._app = GatewayApp(config, self)
 
@@ -213,7 +219,7 @@ class AlipaySandbox:
         the error; plus the sandbox's ``trade`` view when paid."""
         try:
             request, trade = self._submit_app_order(order_string)
-            app = request.app
+            app = request.merchant
             paid = self._store.pay(app.app_id, trade.out_trade_no, None, app.fee_rate_bp, self._clock())
         except GatewayError as exc:
             return _app_result(
@@ -231,7 +237,7 @@ class AlipaySandbox:
         answer = {
             "code": "10000",
             "msg": "Success",
-            "app_id": app.app_id,
+            "app_id": request.app.app_id,
             "auth_app_id": app.app_id,
             "charset": request.charset,
             "timestamp": alipay_time(self._clock()),
@@ -259,7 +265,13 @@ class AlipaySandbox:
     def _submit_app_order(self, order_string: str) -> tuple[GatewayRequest, Trade]:
         params, charset = parse_order_string(order_string)
         request = authenticate(
-            params, charset, self._apps, {APP_PAY_METHOD}, self._clock, self._timestamp_tolerance
+            params,
+            charset,
+            self._apps,
+            {APP_PAY_METHOD},
+            self._clock,
+            self._timestamp_tolerance,
+            self.app_auth.resolve,
         )
         return request, self.open_cashier(request)
 

@@ -72,6 +72,8 @@ class GatewayConfig:
     timestamp_tolerance: float | None
     base_url: Callable[[], str]
     bill_download: Callable[[str], Answer]
+    resolve_token: Callable[[str, str], str] | None = None  # third-party app_auth_token → merchant app
+    auth_page: Callable[[str, str, dict[str, str], dict[str, str], bool], Answer] | None = None
 
 
 class GatewayApp:
@@ -103,7 +105,13 @@ class GatewayApp:
         signer = config.alipay_key if config.apps.get(params.get("app_id", "")) else None
         try:
             request = authenticate(
-                params, charset, config.apps, self._methods, config.clock, config.timestamp_tolerance
+                params,
+                charset,
+                config.apps,
+                self._methods,
+                config.clock,
+                config.timestamp_tolerance,
+                config.resolve_token,
             )
             if request.method in PAGE_METHODS:
                 trade = self._hooks.open_cashier(request)
@@ -150,6 +158,9 @@ class GatewayApp:
             if trade is None:
                 return _html(404, pages.render_message("Unknown cashier", "No order has this cashier token."))
             return _html(200, pages.render_cashier(trade))
+        if path.startswith("/sandbox/app-auth") and self._config.auth_page is not None:
+            form = _form(body, headers) if method == "POST" else {}
+            return self._config.auth_page(method, path, query, form, _wants_json(headers))
         if path == "/sandbox/app" and method == "GET":
             return _html(200, pages.render_app())
         if method == "POST" and path in ("/sandbox/scan", "/sandbox/cashier"):

@@ -64,6 +64,7 @@ class Trade:
     refunded: int = 0  # fen
     fee: int = 0  # service fee charged on payment, fen
     fee_returned: int = 0  # service fee given back by refunds so far, fen
+    caller_app_id: str | None = None  # the third-party application that placed it, if any
 
     @property
     def exists(self) -> bool:

@@ -132,6 +132,18 @@ class ChannelUnavailable(ChannelError):
     code = "channel_unavailable"
 
 
+class ChannelAuthorizationInvalid(ChannelError):
+    """A provider-mode call refused because the sub-merchant's authorization of paymux is not
+    valid (Alipay: its app_auth_token is wrong, revoked or expired). Nothing was done for the
+    merchant, so another account may be tried; `refreshable` says a token refresh may cure it,
+    otherwise the merchant must authorize again. Its API answer is the parent's
+    (502 channel_rejected): the merchant's request was refused by the channel."""
+
+    def __init__(self, message: str, *, channel_code: str = "", refreshable: bool = False) -> None:
+        super().__init__(message, channel_code=channel_code, retryable_elsewhere=True)
+        self.refreshable = refreshable
+
+
 class Busy(PaymuxError):
     """DynamoDB cancelled a write that met another transaction on one of its items (a
     TransactionConflict), again after a few quick retries: nothing was written, and sending the

@@ -1,2 +1,3 @@
-"""Alipay OpenAPI (gateway v1, RSA2). Only the signing layer exists so far; the adapter,
-sandbox and registration are still to come (docs/channels.md)."""
+"""Alipay OpenAPI (gateway v1, RSA2): client (I/O), application (the third-party application's
+own calls), transform and answers (pure mapping), authorization (third-party grants and
+notices), signing, statement (the trade bill). docs/channels.md describes both modes."""

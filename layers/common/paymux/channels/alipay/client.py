@@ -7,17 +7,26 @@ key). Public-key-certificate mode (app_cert_sn/alipay_root_cert_sn) is not suppo
 
 Only `alipay.qr` (precreate) is a server-to-server call. Page, wap and app payments are signed
 requests handed to the payer (a gateway URL, or the app's order string); Alipay creates the
-trade when the payer opens it, so those creates cannot fail over to another account."""
+trade when the payer opens it, so those creates cannot fail over to another account.
+
+Third-party application mode (account.mode "provider", 第三方应用): the account is paymux's
+application, and every call for a merchant carries that merchant's `app_auth_token` (from its
+SubMerchant), page/wap/app requests and bills included. Without a sub_merchant such a channel
+can only verify notifies and handle the application's own authorization calls
+(exchange_app_auth_code, refresh_app_auth, parse_auth_notice)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
-from paymux.channels.alipay import signing, statement, transform
+from paymux.channels.alipay import answers, signing, statement, transform
+from paymux.channels.alipay.answers import SUCCESS, notify_form
+from paymux.channels.alipay.application import ThirdPartyApplication
 from paymux.channels.base import (
     CallbackEvent,
     ChannelAccount,
@@ -29,35 +38,19 @@ from paymux.channels.base import (
     RefundState,
     StatementFile,
     StatementRow,
+    SubMerchant,
     TradeResult,
     TradeState,
 )
 from paymux.channels.http import HttpClient
 from paymux.clock import Clock
-from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
+from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable, ConfigurationError
 
-SUCCESS = "10000"
 MAX_NOTIFY_AGE = 48 * 3600.0
 MAX_CLOCK_SKEW = 300.0
-# Refusals of this account's configuration or permissions: Alipay created no trade, so another
-# account may be tried.
-_SAFE_TO_RETRY_ELSEWHERE = frozenset(
-    {
-        "isv.invalid-signature",
-        "isv.invalid-app-id",
-        "isv.invalid-app-auth-token",
-        "isv.insufficient-isv-permissions",
-        "isv.insufficient-user-permissions",
-        "isv.invalid-sign-type",
-        "ACQ.ACCESS_FORBIDDEN",
-        "ACQ.PARTNER_ERROR",
-        "ACQ.SELLER_BALANCE_NOT_ENOUGH",
-    }
-)
-_UNKNOWN_OUTCOME = frozenset({"ACQ.SYSTEM_ERROR", "isp.unknow-error", "aop.ACQ.SYSTEM_ERROR"})
 
 
-class AlipayChannel:
+class AlipayChannel(ThirdPartyApplication):
     provider = "alipay"
     amount_unit: Literal["fen", "yuan"] = "yuan"
     products = frozenset(transform.PRODUCTS)
@@ -77,15 +70,43 @@ class AlipayChannel:
         credentials: Mapping[str, Any],
         http: HttpClient,
         clock: Clock,
+        sub_merchant: SubMerchant | None = None,
     ) -> None:
+        if sub_merchant is not None and account.mode != "provider":
+            raise ConfigurationError(f"Alipay account {account.account_id} is direct: it acts for no one")
+        if sub_merchant is not None and not sub_merchant.app_auth_token:
+            raise ConfigurationError(f"binding {sub_merchant.binding_id} has no app_auth_token")
         self._account = account
+        self._sub_merchant = sub_merchant
         self._http = http
         self._clock = clock
         self._private_key = signing.load_private_key(credentials["app_private_key_pem"])
         self._alipay_key = signing.load_public_key(credentials["alipay_public_key_pem"])
+        self._provider = account.mode == "provider"
+        if self._provider:
+            self.carried_fields = transform.PROVIDER_CARRIED_FIELDS
 
     # -- requests ----------------------------------------------------------------------------
-    def _signed(self, method: str, content: Mapping[str, Any], **extra: str) -> dict[str, str]:
+    def _authorizing(self) -> dict[str, str]:
+        """The public parameter that makes a call the authorizing merchant's (none in direct
+        mode); a third-party application without a sub-merchant acts for nobody."""
+        if not self._provider:
+            return {}
+        if self._sub_merchant is None:
+            raise ConfigurationError(
+                f"Alipay third-party account {self._account.account_id} needs a sub-merchant for this call"
+            )
+        return {"app_auth_token": self._sub_merchant.app_auth_token}
+
+    def _signed(
+        self,
+        method: str,
+        content: Mapping[str, Any],
+        extra: Mapping[str, str] | None = None,
+        *,
+        for_merchant: bool = True,
+    ) -> dict[str, str]:
+        public = dict(extra or {}) | (self._authorizing() if for_merchant else {})
         params = {
             "app_id": self._account.appid,
             "method": method,
@@ -95,13 +116,15 @@ class AlipayChannel:
             "timestamp": transform.china_time(self._clock()),
             "version": "1.0",
             "biz_content": json.dumps(content, ensure_ascii=False, separators=(",", ":")),
-            **extra,
+            **public,
         }
         return signing.sign_request(self._private_key, params)
 
-    def _call(self, method: str, content: Mapping[str, Any], **extra: str) -> dict[str, Any]:
+    def _call(
+        self, method: str, content: Mapping[str, Any], *, for_merchant: bool = True, **extra: str
+    ) -> dict[str, Any]:
         """A verified answer object (code 10000, or a business error raised as ChannelError)."""
-        body = urlencode(self._signed(method, content, **extra)).encode()
+        body = urlencode(self._signed(method, content, extra, for_merchant=for_merchant)).encode()
         headers = {
             "Content-Type": "application/x-www-form-urlencoded;charset=utf-8",
             "Accept": "application/json",
@@ -120,16 +143,16 @@ class AlipayChannel:
         if "sign" not in document:
             # Gateway-level refusals (bad signature, unknown app) may come unsigned. An unsigned
             # answer is only ever believed as a refusal, never as a success.
-            answer = document.get(_response_key(method)) or document.get("error_response") or {}
+            answer = document.get(answers.response_key(method)) or document.get("error_response") or {}
             if isinstance(answer, dict) and answer.get("code") not in (None, SUCCESS):
-                raise _error(answer)
+                raise answers.error(answer)
             raise ChannelUnavailable(f"Alipay answer to {method} is not signed")
         try:
             answer = signing.verify_response(self._alipay_key, text, method)
         except CallbackRejected as exc:
             raise ChannelUnavailable(f"unverifiable Alipay answer: {exc.message}") from exc
         if str(answer.get("code")) != SUCCESS:
-            raise _error(answer)
+            raise answers.error(answer)
         return answer
 
     # -- payments ----------------------------------------------------------------------------
@@ -145,7 +168,7 @@ class AlipayChannel:
         extra = {"notify_url": request.notify_url}
         if request.return_url and request.product != "alipay.app":
             extra["return_url"] = request.return_url
-        signed = self._signed(method, content, **extra)
+        signed = self._signed(method, content, extra)
         if request.product == "alipay.app":
             return CreateResult({"type": "alipay_app", "order_string": urlencode(signed)})
         return CreateResult({"type": "redirect", "url": f"{self._account.base_url}?{urlencode(signed)}"})
@@ -201,7 +224,7 @@ class AlipayChannel:
 
     # -- notifies ----------------------------------------------------------------------------
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
-        form = _form(body)
+        form = notify_form(body)
         signing.verify_notify(self._alipay_key, form)
         if form.get("notify_type") != "trade_status_sync":
             raise CallbackRejected(f"unexpected Alipay notify_type {form.get('notify_type')!r}")
@@ -214,22 +237,30 @@ class AlipayChannel:
                     f"Alipay notify for app {form.get('app_id')}, not this account's",
                     reason="merchant_mismatch",
                 )
-            return CallbackEvent(form["notify_id"], "refund", refund=transform.refund_notify_result(form))
+            refund = transform.refund_notify_result(form)
+            if self._provider:
+                refund = replace(refund, sub_mchid=str(form.get("seller_id") or ""))
+            return CallbackEvent(form["notify_id"], "refund", refund=refund)
         # A payment notify's app_id, seller_id and total_amount are checked against the order
         # and this account by services/outcomes: a disagreement is recorded for operators.
         trade = transform.trade_result(form, message="callback")
+        if self._provider:
+            trade = transform.provider_trade(trade, form)
         return CallbackEvent(form["notify_id"], "payment", trade=trade)
 
     def _check_fresh(self, notify_time: str) -> None:
-        """Alipay re-sends one notification for about 25 h (8 tries); anything older than
-        MAX_NOTIFY_AGE, or dated in the future, is a replay or a forgery, not a resend."""
         try:
             sent = transform.parse_china_time(notify_time)
         except ValueError as exc:
             raise CallbackRejected(f"Alipay notify_time {notify_time!r} is not a time") from exc
+        self._check_age(sent)
+
+    def _check_age(self, sent: float) -> None:
+        """Alipay re-sends one notification for about 25 h (8 tries); anything older than
+        MAX_NOTIFY_AGE, or dated in the future, is a replay or a forgery, not a resend."""
         age = self._clock() - sent
         if age > MAX_NOTIFY_AGE or age < -MAX_CLOCK_SKEW:
-            raise CallbackRejected(f"Alipay notify is stale (notify_time {notify_time})", reason="stale")
+            raise CallbackRejected("Alipay notify is stale or dated in the future", reason="stale")
 
     def callback_ack(self, error: Exception | None) -> HttpReply:
         """Alipay reads the body: exactly `success` ends its resends, anything else is retried."""
@@ -261,41 +292,11 @@ class AlipayChannel:
         if response.status != 200:
             raise ChannelUnavailable(f"Alipay bill download answered HTTP {response.status}")
         bill = statement.parse_trade_bill(response.body)
+        rows = tuple(map(transform.provider_row, bill.rows)) if self._provider else bill.rows
         return StatementFile(
             raw=response.body,
-            rows=bill.rows,
+            rows=rows,
             summary=bill.summary,
             content_type="application/zip",
             extension="zip",
         )
-
-
-def _response_key(method: str) -> str:
-    return method.replace(".", "_") + "_response"
-
-
-def _error(answer: Mapping[str, Any]) -> ChannelError:
-    code = str(answer.get("code", ""))
-    sub_code = str(answer.get("sub_code") or code)
-    message = f"Alipay {sub_code}: {answer.get('sub_msg') or answer.get('msg') or ''}"
-    if code == "20000" or sub_code in _UNKNOWN_OUTCOME:
-        return ChannelUnavailable(message, channel_code=sub_code)
-    safe = sub_code in _SAFE_TO_RETRY_ELSEWHERE
-    return ChannelError(message, channel_code=sub_code, retryable_elsewhere=safe)
-
-
-def _form(body: bytes) -> dict[str, str]:
-    """The notify's form fields, decoded in the charset it declares (utf-8 unless it says GBK)."""
-    try:
-        text = body.decode("ascii")
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CallbackRejected("Alipay notify body is not a URL-encoded form") from exc
-    charset = dict(pairs).get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "gbk", "gb2312"):
-        raise CallbackRejected(f"Alipay notify charset {charset} is not supported")
-    try:
-        form = dict(parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict"))
-    except UnicodeDecodeError as exc:
-        raise CallbackRejected(f"Alipay notify is not valid {charset}") from exc
-    return form

@@ -6,6 +6,7 @@ Amounts cross as yuan strings with 2 decimals; times are GMT+8 wall clock
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from paymux.channels.base import (
     RefundRequest,
     RefundResult,
     RefundState,
+    StatementRow,
     TextLimit,
     TradeResult,
     TradeState,
@@ -98,7 +100,34 @@ CARRIED_FIELDS: dict[str, frozenset[str]] = {
     "query": frozenset({"amount"}),
     "statement": frozenset({"amount", "mchid"}),
 }
+# Third-party application mode (ChannelAccount.mode "provider", calls with app_auth_token): a
+# notify's app_id is paymux's application (the account's appid), auth_app_id the authorizing
+# merchant's application and seller_id the merchant's user_id (its sub-merchant identity,
+# TradeResult.sub_appid/sub_mchid); nothing in it names the provider account's own pid. The
+# bill fetched with the merchant's token is the merchant's (its #账号 is the merchant).
+PROVIDER_CARRIED_FIELDS: dict[str, frozenset[str]] = {
+    "callback": frozenset({"amount", "appid"}),
+    "query": frozenset({"amount"}),
+    "statement": frozenset({"amount"}),
+}
 PROTOCOL_CURRENCY = "CNY"
+
+
+def provider_trade(trade: TradeResult, fields: Mapping[str, Any]) -> TradeResult:
+    """A notify's trade as a third-party application reads it: the seller is the sub-merchant.
+    A query answer names no seller, so it has no sub-merchant fields."""
+    return replace(
+        trade,
+        mchid="",
+        sub_mchid=str(fields.get("seller_id") or ""),
+        sub_appid=str(fields.get("auth_app_id") or ""),
+        carries=trade.carries - {"mchid"},
+    )
+
+
+def provider_row(row: StatementRow) -> StatementRow:
+    """A bill row fetched with the merchant's token: its account is the sub-merchant's."""
+    return replace(row, mchid="", sub_mchid=row.mchid, carries=row.carries - {"mchid"})
 
 
 def _amount(value: Any) -> int | None:
@@ -163,6 +192,9 @@ REFUND_ERRORS: dict[str, RefundErrorClass] = {
     "ACQ.ACCESS_FORBIDDEN": _P,
     "ACQ.PARTNER_ERROR": _P,
     "isv.*": _P,  # our signature, app id or permissions
+    "aop.invalid-app-auth-token": _P,  # third-party mode: the merchant revoked (re-authorize)
+    "aop.app-auth-token-time-out": _P,  # third-party mode: the token expired (refresh it)
+    "aop.invalid-app-auth-token-no-api": _P,  # not authorized for alipay.trade.refund
 }
 
 

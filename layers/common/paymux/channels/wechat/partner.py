@@ -157,7 +157,10 @@ def check_provider(resource: dict[str, Any], sp_mchid: str) -> None:
     """A decrypted partner callback names the provider it is for; another provider's is refused."""
     named = resource.get("sp_mchid")
     if named is not None and named != sp_mchid:
-        raise CallbackRejected("WeChat Pay partner callback names another service provider (sp_mchid)")
+        raise CallbackRejected(
+            "WeChat Pay partner callback names another service provider (sp_mchid)",
+            reason="merchant_mismatch",
+        )
 
 
 class PartnerRoutes:
