@@ -3,8 +3,9 @@ bindings; every attempt remembers its binding, and everything later (callback, q
 refund, reconciliation) uses that binding and no other merchant's.
 
 Provider mode is exercised through `partner_channel` (the provider's platform, its key signing
-for every sub-merchant) until the WeChat Pay partner and Alipay third-party-application
-clients are merged: CHANNELS is the list of channel factories to switch to them."""
+for every sub-merchant: CHANNELS), and the callback guarantee also through the real WeChat Pay
+partner and Alipay third-party-application channels, whose sandboxes sign the messages
+(`partner_world`'s fixtures)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,6 @@ def partner_platform(world: World, account: ChannelAccount) -> PartnerPlatform:
     return platform
 
 
-# After the merge: add the WeChat Pay partner and Alipay ISV sandboxes' factories here.
 CHANNELS: list[Callable[[World, ChannelAccount], PartnerPlatform]] = [partner_platform]
 
 
@@ -309,3 +309,44 @@ def test_alipay_isv_a_notify_for_merchant_as_own_trade_never_moves_bs_order(ali_
     # B's own payment still goes through
     ali_isv.sandbox.pay(ali_isv.identities["b"].app.app_id, payment.out_trade_no)
     ali_isv.b.wait_paid(created["id"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kind"),
+    [("sub_mchid", None, "incomplete_trade"), ("sub_appid", "wxSOMEONEELSE00001", "trade_mismatch")],
+    ids=["no-sub-merchant", "another-sub-appid"],
+)
+def test_wechat_partner_a_signed_callback_naming_no_or_another_sub_app_is_not_believed(
+    wx_partner: WeChatPartner, field: str, value: str | None, kind: str
+):
+    world = wx_partner.world
+    created = wx_partner.a.create("wechat.native", amount=2500)
+    payment = world.d.payments.get(created["id"])
+
+    def change(transaction: dict[str, Any]) -> dict[str, Any]:
+        changed = {k: v for k, v in transaction.items() if k != field}
+        return changed if value is None else {**changed, field: value}
+
+    world.sandbox.misreport(SP_MCHID, payment.out_trade_no, change)
+    world.sandbox.pay(SP_MCHID, payment.out_trade_no)
+    answers = wait_until(lambda: [a.status for a in world.sandbox.callback_log if a.status and not a.probe])
+    assert 200 not in answers
+    after = world.d.payments.get(created["id"])
+    assert (after.status.value, after.version) == ("PROCESSING", payment.version)
+    assert {(e["kind"], e["subject"]) for e in exception_items(world)} == {(kind, payment.out_trade_no)}
+
+
+def test_alipay_isv_a_notify_naming_another_authorizing_app_never_moves_the_order(ali_isv: AlipayIsv):
+    world = ali_isv.world
+    created = ali_isv.b.create("alipay.qr", amount=2500)
+    payment = world.d.payments.get(created["id"])
+    b_app, a_app = ali_isv.identities["b"].app.app_id, ali_isv.identities["a"].app.app_id
+    ali_isv.sandbox.misreport(b_app, payment.out_trade_no, lambda f: {**f, "auth_app_id": a_app})
+    ali_isv.sandbox.pay(b_app, payment.out_trade_no)
+    wait_until(lambda: [a for a in ali_isv.sandbox.notify_log if a.status])
+    assert all(a.body != "success" for a in ali_isv.sandbox.notify_log)
+    after = world.d.payments.get(created["id"])
+    assert (after.status.value, after.version) == ("PROCESSING", payment.version)
+    assert {(e["kind"], e["subject"]) for e in exception_items(world)} == {
+        ("trade_mismatch", payment.out_trade_no)
+    }
