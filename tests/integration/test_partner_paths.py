@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import requests
 
+from paymux.services.refund_outcomes import ABNORMAL_CHECK_EVERY, LATER_CHECK_EVERY
 from tests.integration.conftest import World
 from tests.integration.partner_world import AlipayIsv, Shop, WeChatPartner, ali_isv, wx_partner
+from tests.integration.test_refunds import wait_until
 from tests.support import run_sweeper
 from tests.wechat_partner import SP_MCHID, SUB_B
 
@@ -101,3 +103,34 @@ def test_alipay_isv_query_close_and_sweeps_act_for_the_payments_merchant(ali_isv
     world.clock.advance(61)
     assert run_sweeper()["expired_closed"] == 1
     assert world.d.payments.get(expiring["id"]).status == "CLOSED"
+
+
+def test_wechat_partner_abnormal_refund_and_a_lost_refund_callback_settle_by_query(wx_partner: WeChatPartner):
+    """A partner refund whose callback is lost is settled by the sweeper's refund query (for
+    the sub-merchant); an ABNORMAL one (its REFUND.ABNORMAL callback received) is re-issued in
+    the portal and settled by the hourly query."""
+    world, shop = wx_partner.world, wx_partner.a
+    world.sandbox.auto_complete_refunds = False
+    created = shop.create("wechat.native", amount=1000)
+    out_trade_no = world.d.payments.get(created["id"]).out_trade_no
+    world.sandbox.pay(SP_MCHID, out_trade_no)
+    shop.wait_paid(created["id"])
+    lost = shop.refund(created["id"], 300)
+    abnormal = shop.refund(created["id"], 700)
+    assert {lost["status"], abnormal["status"]} == {"PROCESSING"}
+    lost_no, abnormal_no = (world.d.refunds.get(r["id"]).out_refund_no for r in (lost, abnormal))
+    world.sandbox.abnormal_refund(SP_MCHID, abnormal_no)
+    wait_until(lambda: world.d.refunds.get(abnormal["id"]).status == "ABNORMAL")  # its callback
+    world.catcher.forward = False
+    world.sandbox.complete_refunds(SP_MCHID)  # the lost one succeeds; its callback is lost
+    world.clock.advance(LATER_CHECK_EVERY + 1)  # an accepted refund is next checked 10 min on
+    report = run_sweeper()
+    assert report["refunds_queried"] == 1, report
+    assert world.d.refunds.get(lost["id"]).status == world.sandbox.refunds[lost_no]["status"] == "SUCCESS"
+    world.sandbox.reissue_from_portal(SP_MCHID, abnormal_no)
+    world.sandbox.complete_refunds(SP_MCHID)
+    world.clock.advance(ABNORMAL_CHECK_EVERY + 1)
+    assert run_sweeper()["refunds_queried"] == 1
+    assert world.d.refunds.get(abnormal["id"]).status == "SUCCESS"
+    payment = world.d.payments.get(created["id"])
+    assert (payment.status, payment.amount_refunded) == ("REFUNDED", 1000)
