@@ -156,12 +156,13 @@ def ali_isv(world: World) -> Iterator[AlipayIsv]:
     try:
         account = isv_account(sandbox, f"ali-isv-{secrets.token_hex(3)}")
         world.d.channel_config.put_account(account, isv_credentials(sandbox))
-        isv = AlipayIsv(world, sandbox, account, None, None, {"a": merchant(1), "b": merchant(2)})  # type: ignore[arg-type]
-        for name in ("a", "b"):
-            code = isv.authorize(isv.identities[name])
-            shop = bind(world, name, {"account_id": account.account_id, "alipay_auth_code": code})
-            setattr(isv, name, shop)
-        yield isv
+        identities = {"a": merchant(1), "b": merchant(2)}
+        shops = {}
+        for name, identity in identities.items():
+            sandbox.register_app(identity.app)
+            code = sandbox.app_auth.authorize(account.appid, identity.app.app_id)
+            shops[name] = bind(world, name, {"account_id": account.account_id, "alipay_auth_code": code})
+        yield AlipayIsv(world, sandbox, account, shops["a"], shops["b"], identities)
     finally:
         sandbox.stop()
 
