@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 from local.demo_merchant import DemoMerchant
-from local.seed import seed_alipay_account, seed_wechat_account
+from local.seed import seed_alipay_account, seed_wechat_account, seed_wechat_partner
 from local.stack import LocalStack
 from paymux.deps import deps, set_deps
 from paymux.store.merchants import MerchantApp
@@ -26,6 +26,11 @@ DEMO_APP_ID = "app_demo"
 DEMO_MERCHANT_ID = "mch_demo"
 DEMO_ACCOUNT_ID = "wx-demo"
 DEMO_ALIPAY_ACCOUNT_ID = "ali-demo"
+# a second shop paid through paymux's WeChat Pay service-provider account (its own sub_mchid)
+DEMO_PARTNER_APP_ID = "app_demo_partner"
+DEMO_PARTNER_MERCHANT_ID = "mch_demo_partner"
+DEMO_SP_ACCOUNT_ID = "wx-sp-demo"
+DEMO_SUB_MCHID = "1900000201"
 
 
 def setup(stack: LocalStack) -> None:
@@ -37,6 +42,7 @@ def setup(stack: LocalStack) -> None:
     sandbox = WeChatSandbox(port=sandbox_port, key_mode="both")
     alipay = AlipaySandbox(port=alipay_port)
     alipay_identity = generate_app(app_id="2021000000000001", pid="2088000000000001")
+    provider = generate_merchant(mchid="1230000109", appids=("wx7777777777777777",), service_provider=True)
     merchant = DemoMerchant(secret, port=merchant_port)
 
     def started(stack: LocalStack) -> None:
@@ -50,9 +56,20 @@ def setup(stack: LocalStack) -> None:
         )
         seed_wechat_account(d, sandbox, identity, DEMO_ACCOUNT_ID, owner=DEMO_MERCHANT_ID)
         seed_alipay_account(d, alipay, alipay_identity, DEMO_ALIPAY_ACCOUNT_ID, owner=DEMO_MERCHANT_ID)
+        # the same secret, so that the one demo merchant server verifies both shops' notifications
+        d.merchants.put_app(
+            MerchantApp(
+                app_id=DEMO_PARTNER_APP_ID, merchant_id=DEMO_PARTNER_MERCHANT_ID, name="Demo sub-merchant"
+            ),
+            secret,
+        )
+        seed_wechat_partner(
+            d, sandbox, provider, DEMO_SP_ACCOUNT_ID, DEMO_PARTNER_MERCHANT_ID, DEMO_SUB_MCHID
+        )
         state = {
             "api_url": stack.api_url,
             "app_id": DEMO_APP_ID,
+            "partner_app_id": DEMO_PARTNER_APP_ID,
             "secret": secret,
             "sandbox_url": sandbox.base_url,
             "alipay_sandbox_url": alipay.base_url,
@@ -88,6 +105,8 @@ def banner(state: dict[str, str]) -> str:
    {example}
 
  Add --no-pay to only create it, then pay the QR code yourself on the sandbox page; add
- --method alipay.qr --alipay-sandbox-url {state["alipay_sandbox_url"]} to pay with Alipay.
+ --method alipay.qr --alipay-sandbox-url {state["alipay_sandbox_url"]} to pay with Alipay;
+ use --app-id {state["partner_app_id"]} (same secret) for a shop paid through paymux's WeChat
+ Pay service-provider account (服务商 mode, sub_mchid {DEMO_SUB_MCHID}).
 {rule}
 """

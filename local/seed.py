@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from paymux.channels.base import AccountMode, ChannelAccount
 from paymux.deps import Deps
+from paymux.services import bindings
 from sandbox.alipay import AlipaySandbox, GeneratedApp
-from sandbox.wechat import WeChatSandbox
+from sandbox.wechat import SandboxSubMerchant, WeChatSandbox
 from sandbox.wechat.merchant import GeneratedMerchant
 
+SEED_ACTOR = "local:seed"
 WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.mini_program", "wechat.h5", "wechat.app")
 
 
@@ -82,3 +84,20 @@ def seed_alipay_account(
     }
     d.channel_config.put_account(account, credentials)
     return account
+
+
+def seed_wechat_partner(
+    d: Deps,
+    sandbox: WeChatSandbox,
+    identity: GeneratedMerchant,
+    account_id: str,
+    merchant_id: str,
+    sub_mchid: str,
+) -> dict[str, object]:
+    """WeChat Pay service-provider (服务商) mode: the provider account `identity` (generated
+    with ``service_provider=True``) and `sub_mchid` onboarded under it at the sandbox; the
+    provider-mode paymux account and the binding of `merchant_id` to that sub-merchant."""
+    seed_wechat_account(d, sandbox, identity, account_id, mode="provider")
+    sandbox.register_sub_merchant(SandboxSubMerchant(sub_mchid, identity.merchant.mchid))
+    doc = {"merchant_id": merchant_id, "account_id": account_id, "sub_mchid": sub_mchid}
+    return bindings.create_binding(d, doc, actor=SEED_ACTOR)

@@ -107,6 +107,17 @@ def test_printed_example_pays_and_notifies(local_stack):
     assert any(line.startswith("paymux says pay_") and "SUCCESS (alipay trade" in line for line in lines)
     assert lines[-1].startswith("merchant notified: payment.succeeded (signature verified")
 
+    # The shop bound to the WeChat Pay service-provider account, as the banner says.
+    assert f"--app-id {state['partner_app_id']}" in banner
+    partner = [*example[:6], state["partner_app_id"], *example[7:]]
+    partner_run = subprocess.run(  # noqa: PLW1510 - the return code is asserted below
+        partner, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert partner_run.returncode == 0, partner_run.stdout + partner_run.stderr
+    lines = partner_run.stdout.splitlines()
+    assert any(line.startswith("paymux says pay_") and line.split()[4] == "SUCCESS" for line in lines)
+    assert lines[-1].startswith("merchant notified: payment.succeeded (signature verified")
+
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     log.seek(0)
@@ -116,3 +127,4 @@ def test_printed_example_pays_and_notifies(local_stack):
     assert any("POST /v1/payments 201" in line for line in output.splitlines())
     assert any("POST /v1/callbacks/wechat/wx-demo 204" in line for line in output.splitlines())
     assert any("POST /v1/callbacks/alipay/ali-demo 200" in line for line in output.splitlines())
+    assert any("POST /v1/callbacks/wechat/wx-sp-demo 204" in line for line in output.splitlines())

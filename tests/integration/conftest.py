@@ -121,12 +121,19 @@ class World:
 
 
 def callback_event(
-    path_account: str, headers: dict[str, str], body: bytes, provider: str = "wechat"
+    path_account: str,
+    headers: dict[str, str],
+    body: bytes,
+    provider: str = "wechat",
+    authorization_notice: bool = False,
 ) -> dict[str, Any]:
-    event = load_event("channel_callback.json")
+    """A channel's POST to its callback route (or, `authorization_notice`, to its
+    authorization-notice route)."""
+    tail = "/authorization" if authorization_notice else ""
+    event = load_event("channel_authorization_notice.json" if tail else "channel_callback.json")
     event["headers"] = {k.lower(): v for k, v in headers.items()}
     event["body"] = body.decode()
-    event["rawPath"] = f"/v1/callbacks/{provider}/{path_account}"
+    event["rawPath"] = f"/v1/callbacks/{provider}/{path_account}{tail}"
     event["pathParameters"] = {"provider": provider, "account_id": path_account}
     return event
 
@@ -144,11 +151,14 @@ class CallbackCatcher:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = dict(self.headers.items())
-                provider, account = self.path.rstrip("/").split("/")[-2:]
+                parts = self.path.rstrip("/").split("/")
+                notice = parts[-1] == "authorization"  # Alipay's authorization-change notice
+                provider, account = parts[-3:-1] if notice else parts[-2:]
                 catcher.received.append({"headers": headers, "body": body, "account": account})
                 status, answer = 500, b""
                 if catcher.forward:
-                    reply = invoke("channel_callback", callback_event(account, headers, body, provider))
+                    event = callback_event(account, headers, body, provider, notice)
+                    reply = invoke("channel_authorization_notice" if notice else "channel_callback", event)
                     status, answer = reply["statusCode"], reply["body"].encode()
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(answer)))

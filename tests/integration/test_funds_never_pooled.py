@@ -3,8 +3,9 @@ bindings; every attempt remembers its binding, and everything later (callback, q
 refund, reconciliation) uses that binding and no other merchant's.
 
 Provider mode is exercised through `partner_channel` (the provider's platform, its key signing
-for every sub-merchant) until the WeChat Pay partner and Alipay third-party-application
-clients are merged: CHANNELS is the list of channel factories to switch to them."""
+for every sub-merchant: CHANNELS), and the callback guarantee also through the real WeChat Pay
+partner and Alipay third-party-application channels, whose sandboxes sign the messages
+(`partner_world`'s fixtures)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,22 @@ from typing import Any
 
 import pytest
 
-from paymux.channels.base import ChannelAccount
+from paymux.channels.base import ChannelAccount, CreateRequest
 from paymux.services import bindings
 from paymux.services.reconciliation import default_day, reconcile_day
+from paymux.services.routes import route_channel
+from paymux.services.routing import Route
 from paymux.store.dynamo import from_item
 from paymux.store.merchants import MerchantApp
 from paymux.store.payments import Outcome
 from tests.integration.conftest import World, callback_event
 from tests.integration.partner_channel import PartnerPlatform, install
+from tests.integration.partner_world import AlipayIsv, WeChatPartner, ali_isv, wx_partner
+from tests.integration.test_refunds import wait_until
 from tests.support import invoke
+from tests.wechat_partner import SP_MCHID, SUB_A, SUB_B
+
+__all__ = ["ali_isv", "wx_partner"]  # the real provider-mode fixtures
 
 ACTOR = "arn:aws:iam::123456789012:user/ops"
 
@@ -67,7 +75,6 @@ def partner_platform(world: World, account: ChannelAccount) -> PartnerPlatform:
     return platform
 
 
-# After the merge: add the WeChat Pay partner and Alipay ISV sandboxes' factories here.
 CHANNELS: list[Callable[[World, ChannelAccount], PartnerPlatform]] = [partner_platform]
 
 
@@ -240,3 +247,106 @@ def exception_items(world: World) -> list[dict[str, Any]]:
 
 def _no_event() -> Any:
     return Outcome("payment.corrupted_for_test", "test", {})
+
+
+# The same guarantee with the real provider-mode channels, each against its sandbox: the
+# sandbox itself signs a paid message for sub-merchant A that names merchant B's order.
+
+
+def _refused_once_recorded(world: World, payment: Any, reason: str) -> list[dict[str, Any]]:
+    after = world.d.payments.get(payment.payment_id)
+    assert (after.status.value, after.version) == ("PROCESSING", payment.version)
+    exceptions = exception_items(world)
+    assert {(e["kind"], e["subject"]) for e in exceptions} == {("trade_mismatch", payment.out_trade_no)}
+    detail = json.loads(exceptions[0]["detail"])
+    assert reason in detail["reason"], detail
+    assert (detail["merchant_id"], detail["binding_id"]) == (payment.merchant_id, payment.binding_id)
+    return exceptions
+
+
+def test_wechat_partner_a_callback_signed_by_the_sandbox_for_sub_merchant_a_never_moves_bs_order(
+    wx_partner: WeChatPartner,
+):
+    world = wx_partner.world
+    created = wx_partner.b.create("wechat.native", amount=2500)
+    payment = world.d.payments.get(created["id"])
+    assert payment.sub_mchid == SUB_B
+    # WeChat signs (and encrypts with the provider's APIv3 key) a paid Transaction whose
+    # sub-merchant is A: it verifies, and it is A's money, not B's payment.
+    world.sandbox.misreport(SP_MCHID, payment.out_trade_no, lambda t: {**t, "sub_mchid": SUB_A})
+    world.sandbox.pay(SP_MCHID, payment.out_trade_no)
+    answers = wait_until(lambda: [a.status for a in world.sandbox.callback_log if a.status and not a.probe])
+    assert answers and 200 not in answers  # never acknowledged: the sandbox keeps retrying
+    _refused_once_recorded(world, payment, f"sub-merchant id {SUB_A} != {SUB_B}")
+    # once WeChat reports the truth, B's own callback moves it
+    world.sandbox.misreport(SP_MCHID, payment.out_trade_no, None)
+    status, queried = wx_partner.b.call(
+        "get_payment.json",
+        path=f"/v1/payments/{created['id']}",
+        path_params={"payment_id": created["id"]},
+        query="sync=true",
+    )
+    assert (status, queried["status"]) == (200, "SUCCESS")
+
+
+def test_alipay_isv_a_notify_for_merchant_as_own_trade_never_moves_bs_order(ali_isv: AlipayIsv):
+    """Merchant A's Alipay account really has a trade numbered like B's order (through A's
+    app_auth_token); Alipay's notify of it, genuinely signed, reaches B's order's callback path."""
+    world = ali_isv.world
+    created = ali_isv.b.create("alipay.qr", amount=2500)
+    payment = world.d.payments.get(created["id"])
+    a_binding = world.d.bindings.binding(ali_isv.a.binding["binding_id"])
+    as_a = route_channel(world.d, Route(ali_isv.account, a_binding))
+    notify_url = f"{world.catcher.base_url}/v1/callbacks/alipay/{ali_isv.account.account_id}"
+    as_a.create(
+        CreateRequest(payment.out_trade_no, "alipay.qr", 2500, "CNY", "tea", notify_url, world.clock() + 900)
+    )
+    ali_isv.sandbox.pay(ali_isv.identities["a"].app.app_id, payment.out_trade_no)
+    answers = wait_until(lambda: [a.status for a in ali_isv.sandbox.notify_log if a.status])
+    assert answers and all(a.body != "success" for a in ali_isv.sandbox.notify_log), answers
+    a_sub = ali_isv.a.binding["sub_mchid"]
+    _refused_once_recorded(world, payment, f"{a_sub} != {ali_isv.b.binding['sub_mchid']}")
+    # B's own payment still goes through
+    ali_isv.sandbox.pay(ali_isv.identities["b"].app.app_id, payment.out_trade_no)
+    ali_isv.b.wait_paid(created["id"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kind"),
+    [("sub_mchid", None, "incomplete_trade"), ("sub_appid", "wxSOMEONEELSE00001", "trade_mismatch")],
+    ids=["no-sub-merchant", "another-sub-appid"],
+)
+def test_wechat_partner_a_signed_callback_naming_no_or_another_sub_app_is_not_believed(
+    wx_partner: WeChatPartner, field: str, value: str | None, kind: str
+):
+    world = wx_partner.world
+    created = wx_partner.a.create("wechat.native", amount=2500)
+    payment = world.d.payments.get(created["id"])
+
+    def change(transaction: dict[str, Any]) -> dict[str, Any]:
+        changed = {k: v for k, v in transaction.items() if k != field}
+        return changed if value is None else {**changed, field: value}
+
+    world.sandbox.misreport(SP_MCHID, payment.out_trade_no, change)
+    world.sandbox.pay(SP_MCHID, payment.out_trade_no)
+    answers = wait_until(lambda: [a.status for a in world.sandbox.callback_log if a.status and not a.probe])
+    assert 200 not in answers
+    after = world.d.payments.get(created["id"])
+    assert (after.status.value, after.version) == ("PROCESSING", payment.version)
+    assert {(e["kind"], e["subject"]) for e in exception_items(world)} == {(kind, payment.out_trade_no)}
+
+
+def test_alipay_isv_a_notify_naming_another_authorizing_app_never_moves_the_order(ali_isv: AlipayIsv):
+    world = ali_isv.world
+    created = ali_isv.b.create("alipay.qr", amount=2500)
+    payment = world.d.payments.get(created["id"])
+    b_app, a_app = ali_isv.identities["b"].app.app_id, ali_isv.identities["a"].app.app_id
+    ali_isv.sandbox.misreport(b_app, payment.out_trade_no, lambda f: {**f, "auth_app_id": a_app})
+    ali_isv.sandbox.pay(b_app, payment.out_trade_no)
+    wait_until(lambda: [a for a in ali_isv.sandbox.notify_log if a.status])
+    assert all(a.body != "success" for a in ali_isv.sandbox.notify_log)
+    after = world.d.payments.get(created["id"])
+    assert (after.status.value, after.version) == ("PROCESSING", payment.version)
+    assert {(e["kind"], e["subject"]) for e in exception_items(world)} == {
+        ("trade_mismatch", payment.out_trade_no)
+    }
