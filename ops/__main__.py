@@ -39,6 +39,7 @@ from ops.stack import Stack
 from paymux.config import Settings
 from paymux.deps import Deps
 from paymux.errors import PaymuxError
+from paymux.observability import logs_to_stderr
 from paymux.store.merchants import DEFAULT_MAX_AMOUNT
 
 DURATIONS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -154,7 +155,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        result = run(parse(argv))
+        with logs_to_stderr():  # stdout is the command's JSON answer
+            result = run(parse(argv))
     except PaymuxError as exc:  # refused: say why (one line per field problem, no values)
         lines = [f"python -m ops: {exc.message} ({exc.code})"]
         lines += [f"  {d.get('field', '')}: {d.get('message', '')}" for d in exc.details]

@@ -102,7 +102,7 @@ def fake_account(merchant_id: str, provider: str = "fake", name: str = "") -> Ch
         mchid=f"19{int(secrets.token_hex(3), 16):08d}",
         appid=f"wx{suffix}",
         base_url="https://fake.invalid",
-        merchants=(merchant_id,),
+        owner=merchant_id,
     )
 
 
@@ -147,7 +147,7 @@ def write_open_payment(d: Any, payment: Payment, due_at: float) -> None:
     d.payments.create(payment, attempt, due_at)
 
 
-def replace_merchants(account: ChannelAccount | None, merchants: tuple[str, ...]) -> ChannelAccount:
+def reassign_owner(account: ChannelAccount | None, owner: str) -> ChannelAccount:
 
     assert account is not None
-    return replace(account, merchants=merchants)
+    return replace(account, owner=owner)

@@ -244,7 +244,7 @@ class DelaysRecorded:
 
 def test_a_channel_ladder_fires_its_steps_by_delayed_messages_then_the_tiers_apply(world: World, fakes):
     world.d.channel_config.put_account(
-        sweep_fakes.replace_merchants(world.d.channel_config.account(world.account_id), ("nobody",)), None
+        sweep_fakes.reassign_owner(world.d.channel_config.account(world.account_id), "nobody"), None
     )
     account = add_account(world, "steps", provider="ladder")
     sqs = DelaysRecorded(world.d.sqs, world.d.settings.sweep_queue_url, world.clock)

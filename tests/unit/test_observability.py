@@ -113,3 +113,16 @@ def test_dimension_values_outside_their_closed_set_are_other(capsys: pytest.Capt
 def test_an_unknown_dimension_is_refused() -> None:
     with pytest.raises(ValueError, match="merchant_id"):
         emit_metric("PaymentCreated", merchant_id="m_123")
+
+
+def test_a_command_line_tool_keeps_its_stdout_for_its_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    log = setup_logging()
+    capsys.readouterr()
+    with observability.logs_to_stderr():
+        log.warning("audit line of a command")
+    inside = capsys.readouterr()
+    assert inside.out == ""
+    assert [r["message"] for r in records(inside.err)] == ["audit line of a command"]
+    log.warning("a function's line")
+    after = capsys.readouterr()
+    assert [r["message"] for r in records(after.out)] == ["a function's line"] and after.err == ""

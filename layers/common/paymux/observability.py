@@ -63,13 +63,27 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 
 
 class _Stdout:
-    """sys.stdout as it is when a record is written (tests and the local stack swap it)."""
+    """sys.stdout as it is when a record is written (tests and the local stack swap it), or
+    sys.stderr once a command line tool asked for it (its stdout is its output)."""
+
+    to_stderr = False
 
     def write(self, text: str) -> int:
-        return sys.stdout.write(text)
+        return (sys.stderr if _Stdout.to_stderr else sys.stdout).write(text)
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        (sys.stderr if _Stdout.to_stderr else sys.stdout).flush()
+
+
+@contextmanager
+def logs_to_stderr() -> Iterator[None]:
+    """For command line tools (ops): while inside, logs go to stderr and stdout stays the
+    command's output."""
+    before, _Stdout.to_stderr = _Stdout.to_stderr, True
+    try:
+        yield
+    finally:
+        _Stdout.to_stderr = before
 
 
 _LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING, "ERROR": logging.ERROR}
