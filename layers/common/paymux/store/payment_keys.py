@@ -36,6 +36,9 @@ _OMITTED_WHEN_DEFAULT = (
     "payer_counter",
     "watch_until",
     "automatic_refunds",
+    "binding_id",
+    "sub_mchid",
+    "sub_appid",
 )
 _DEFAULTS = {name: Payment.__dataclass_fields__[name].default for name in _OMITTED_WHEN_DEFAULT}
 _DEFAULT_FACTORIES = {"metadata": dict, "payer": dict, "action": dict, "automatic_refunds": dict}

@@ -260,7 +260,8 @@ class PaymentStore:
         updated.status = target
         updated.version = payment.version + 1
         updated.updated_at = now
-        sets = {k: v for k, v in changes.items() if k in PAYMENT_FIELDS}
+        # Only what changes: an attribute left out at its default stays out (the reader restores it).
+        sets = {k: v for k, v in changes.items() if k in PAYMENT_FIELDS and v != getattr(payment, k)}
         sets.update({"status": target.value, "version": updated.version, "updated_at": now})
         if target == PaymentStatus.SUCCESS and changes.get("paid_at") is not None:
             # The account that was paid: the changes move the payment to the paid attempt's
