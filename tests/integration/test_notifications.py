@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from paymux.clock import iso
 from paymux.store.merchants import MerchantApp
 from tests.integration.conftest import World, callback_event, notification_bodies
 from tests.support import invoke, run_sweeper
@@ -140,11 +141,54 @@ def test_crash_between_write_and_enqueue_is_still_delivered(world: World, sqs: R
     world.sandbox.wait_for_callbacks(timeout=10)  # the channel retries; the retry is a duplicate
     assert world.d.payments.get(created["id"]).status == "SUCCESS"
     assert world.run_notifier()["count"] == 0  # nothing reached SQS
-    assert run_sweeper()["outbox_resent"] == 0  # within the grace period
-    world.clock.advance(31)
+    assert run_sweeper()["outbox_resent"] == 0  # not overdue yet
+    world.clock.advance(61)
     assert run_sweeper()["outbox_resent"] == 1
     deliver_all(world, sqs)
     assert [b["type"] for b in notification_bodies(world.merchant_endpoint)] == ["payment.succeeded"]
+
+
+class FailingSQS(RecordingSQS):
+    """SQS refuses the first `failures` sends (an ordinary error the enqueuer logs)."""
+
+    def __init__(self, real: Any, failures: int) -> None:
+        super().__init__(real)
+        self.failures = failures
+
+    def send_message(self, **kwargs: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("SQS unreachable")
+        return super().send_message(**kwargs)
+
+
+def test_handing_a_notification_to_sqs_writes_nothing(world: World, sqs: RecordingSQS):
+    created = paid(world)
+    (stored,) = world.d.notifications.for_payment(created["id"])
+    # As the transition's transaction wrote it: overdue a minute after its creation, not marked.
+    assert "enqueued_at" not in stored
+    assert stored["GSI1SK"] == f"{iso(stored['created_at'] + 60)}#{stored['notification_id']}"
+    assert sqs.delays == [0]  # and it is in SQS
+    deliver_all(world, sqs)
+    assert len(world.merchant_endpoint.received) == 1
+
+
+def test_a_notification_whose_sqs_send_fails_is_delivered_by_the_sweeper_within_a_minute(world: World):
+    failing = FailingSQS(world.d.sqs, failures=1)
+    world.d.__dict__["sqs"] = failing
+    created = paid(world)  # the transition committed; its send failed and was logged
+    assert world.run_notifier()["count"] == 0
+    world.clock.advance(59)
+    assert run_sweeper()["outbox_resent"] == 0  # not overdue: no second message yet
+    world.clock.advance(2)
+    assert run_sweeper()["outbox_resent"] == 1
+    deliver_all(world, failing)
+    assert [b["type"] for b in notification_bodies(world.merchant_endpoint)] == ["payment.succeeded"]
+    (notification,) = notifications(world, created["id"])
+    assert notification["status"] == "delivered"
+    world.clock.advance(3600)  # delivered: off the outbox, never sent again
+    assert run_sweeper()["outbox_resent"] == 0
+    assert len(world.merchant_endpoint.received) == 1
 
 
 def test_crash_between_a_failed_attempt_and_its_retry_is_recovered(world: World, sqs: RecordingSQS):

@@ -66,10 +66,10 @@ def test_a_due_outbox_entry_goes_planner_then_queue_then_worker(
 
     assert plan["leased"] is True and plan["claimed"]["outbox"] == 1
 
-    def handed_to_sqs() -> dict[str, Any] | None:
+    def handed_to_sqs() -> dict[str, Any] | None:  # and the notifier made its attempt
         stored = from_item(ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"])
-        return stored if "enqueued_at" in stored else None
+        return stored if stored["attempts"] >= 1 else None
 
-    stored = wait_for(handed_to_sqs, timeout=30)  # the poller ran SweepWorkerFunction
+    stored = wait_for(handed_to_sqs, timeout=30)  # the pollers ran SweepWorkerFunction, then the notifier
     # still waiting in its shard, or already settled by the notifier (this merchant app is unknown)
     assert stored.get("GSI1PK", due_pk("outbox", "evt_local_sweep")) == due_pk("outbox", "evt_local_sweep")

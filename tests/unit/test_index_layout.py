@@ -62,13 +62,18 @@ def test_reconciliation_reads_every_shard_of_the_day_and_the_old_key() -> None:
 
 
 class _Capture:
-    """A DynamoDB client that keeps what it is asked to write (transactions succeed)."""
+    """A DynamoDB client that keeps what it is asked to write (transactions and single
+    updates succeed)."""
 
     def __init__(self) -> None:
         self.transactions: list[list[dict[str, Any]]] = []
 
     def transact_write_items(self, TransactItems: list[dict[str, Any]], **_: Any) -> dict[str, Any]:
         self.transactions.append(TransactItems)
+        return {}
+
+    def update_item(self, **update: Any) -> dict[str, Any]:  # a write of one item, kept alike
+        self.transactions.append([{"Update": update}])
         return {}
 
 

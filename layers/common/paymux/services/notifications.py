@@ -17,7 +17,6 @@ from typing import Any
 
 from paymux.clock import iso
 from paymux.deps import Deps
-from paymux.domain.payment import Payment
 from paymux.errors import Conflict, NotFound, PaymuxError
 from paymux.observability import emit_metric
 from paymux.services.urls import check_resolves_public
@@ -30,7 +29,6 @@ DELIVERY_TIMEOUT = 5.0
 # A handed-off attempt that has not happened this long after it was due is re-sent by the
 # sweeper: longer than the notifier's timeout times SQS's receives before the DLQ.
 OVERDUE_GRACE = 600.0
-FIRST_SEND_GRACE = 30.0
 
 
 def signature_header(secrets: list[str], timestamp: int, body: bytes) -> str:
@@ -58,25 +56,15 @@ def send(
     )
 
 
-def enqueue(d: Deps, payment_id: str, notification_id: str, attempt: int = 0) -> None:
-    send(d, payment_id, notification_id, attempt=attempt, delay=0)
-    if not d.notifications.mark_enqueued(payment_id, notification_id, d.clock() + OVERDUE_GRACE):
-        log.debug("notification %s settled before it was marked enqueued", notification_id)
-
-
-def enqueue_latest(d: Deps, payment: Payment) -> None:
-    """After a committed transition: hand its notification to SQS. A failure here is logged, not
-    raised: the outbox item stays marked and the sweeper sends it."""
-    try:
-        fresh = [
-            n
-            for n in d.notifications.for_payment(payment.payment_id)
-            if n["status"] == "pending" and "enqueued_at" not in n
-        ]
-        for notification in fresh:
-            enqueue(d, payment.payment_id, notification["notification_id"])
-    except Exception:
-        log.exception("enqueue failed for %s; the sweeper will re-send", payment.payment_id)
+def hand_off(d: Deps, payment_id: str, notification_ids: list[str]) -> None:
+    """After a committed transaction: its new notifications go to SQS. Writes nothing (the
+    outbox item was written overdue in FIRST_OVERDUE, paymux.store.notifications); a failed
+    send is logged, not raised: the sweeper sends the notification when it is overdue."""
+    for notification_id in notification_ids:
+        try:
+            send(d, payment_id, notification_id, attempt=0, delay=0)
+        except Exception:
+            log.exception("enqueue failed for %s; the sweeper will re-send", notification_id)
 
 
 def deliver(d: Deps, message: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from paymux.channels.base import CHECKED_FIELD_LABELS, ChannelAccount, TradeResult, TradeState
@@ -20,7 +21,7 @@ from paymux.services.routes import ForeignAttempt, attempt_route, route_fields
 from paymux.services.routing import Route
 from paymux.store.bindings import Binding
 from paymux.store.exceptions import record_exception
-from paymux.store.notifications import notification_item
+from paymux.store.notifications import notification_ids_in, notification_item
 from paymux.store.payments import Outcome
 
 log = logging.getLogger("paymux")
@@ -58,30 +59,43 @@ FIELD_LABELS = CHECKED_FIELD_LABELS | SUB_MERCHANT_LABELS
 ABSENT = "absent"
 
 
-def notification_for(event_type: str, now: float, subject: Any = None) -> Callable[[Payment], dict[str, Any]]:
-    """The outbox item for `event_type`; its data object is `subject` (a refund …) or the
-    payment as it is after the transition."""
+@dataclass(frozen=True, slots=True)
+class NotificationFor:
+    """Builds the outbox item for `event_type` from the payment as it is after the transition;
+    its data object is `subject` (a refund …) or that payment. Its id is chosen up front, so the
+    writer knows which notification to hand to SQS once the transaction has committed."""
 
-    def build(payment: Payment) -> dict[str, Any]:
-        notification_id = new_event_id(now)
+    event_type: str
+    now: float
+    subject: Any = None
+    notification_id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.notification_id:
+            object.__setattr__(self, "notification_id", new_event_id(self.now))
+
+    def __call__(self, payment: Payment) -> dict[str, Any]:
+        subject = self.subject.to_public() if self.subject is not None else payment.to_public()
         payload = {
-            "id": notification_id,
-            "type": event_type,
-            "created": int(now),
-            "data": {"object": subject.to_public() if subject is not None else payment.to_public()},
+            "id": self.notification_id,
+            "type": self.event_type,
+            "created": int(self.now),
+            "data": {"object": subject},
         }
         return notification_item(
             payment_id=payment.payment_id,
-            notification_id=notification_id,
+            notification_id=self.notification_id,
             merchant_id=payment.merchant_id,
             app_id=payment.app_id,
-            event_type=event_type,
+            event_type=self.event_type,
             notify_url=payment.notify_url,
             payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-            created_at=now,
+            created_at=self.now,
         )
 
-    return build
+
+def notification_for(event_type: str, now: float, subject: Any = None) -> NotificationFor:
+    return NotificationFor(event_type, now, subject)
 
 
 def transition(
@@ -95,8 +109,8 @@ def transition(
     extra_items: list[dict[str, Any]] | None = None,
 ) -> Payment:
     """A status change with its event and, for outcomes the merchant hears about, its
-    notification — then the notification is handed to SQS (the sweeper re-sends it if this
-    process dies first)."""
+    notification — then every notification the transaction wrote (also those of
+    `extra_items`) is handed to SQS (the sweeper re-sends one this process did not send)."""
     now = d.clock()
     event = NOTIFIED_EVENTS.get(target) if target != payment.status else None
     outcome = Outcome(event_type, actor, detail, notification_for(event, now) if event else None)
@@ -105,10 +119,13 @@ def transition(
     )
     if target != payment.status and target in STATE_METRICS:  # committed: counted once
         emit_metric(STATE_METRICS[target], method=updated.method, provider=updated.provider)
-    if event or extra_items:
-        from paymux.services.notifications import enqueue_latest  # noqa: PLC0415 - import cycle
+    written = notification_ids_in(extra_items or [])
+    if isinstance(outcome.notification, NotificationFor):
+        written.insert(0, outcome.notification.notification_id)
+    if written:
+        from paymux.services.notifications import hand_off  # noqa: PLC0415 - import cycle
 
-        enqueue_latest(d, updated)
+        hand_off(d, updated.payment_id, written)
     return updated
 
 

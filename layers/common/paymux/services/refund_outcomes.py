@@ -27,6 +27,7 @@ from paymux.errors import ChannelError, ChannelUnavailable, IllegalTransition, N
 from paymux.observability import emit_metric
 from paymux.services.outcomes import TradeMismatch, notification_for, transition
 from paymux.store.exceptions import record_exception
+from paymux.store.notifications import notification_ids_in
 from paymux.store.refunds import SETTLE_EVENTS
 
 log = logging.getLogger("paymux")
@@ -227,9 +228,9 @@ def _commit(d: Deps, payment: Payment, settled: Refund, items: list[dict[str, An
         d.refunds.transact(items)
     except d.dynamodb.exceptions.TransactionCanceledException as exc:
         raise IllegalTransition(f"refund {settled.refund_id} changed concurrently") from exc
-    from paymux.services.notifications import enqueue_latest  # noqa: PLC0415 - import cycle
+    from paymux.services.notifications import hand_off  # noqa: PLC0415 - import cycle
 
-    enqueue_latest(d, payment)
+    hand_off(d, payment.payment_id, notification_ids_in(items))
     return settled
 
 

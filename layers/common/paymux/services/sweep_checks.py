@@ -1,9 +1,10 @@
 """What a sweep worker does with one claimed item: the checks of the old every-minute sweep,
 each ending with the item's next place on the due index (or off it).
 
-Every check ends its claim: the writers it calls (transitions, refund bookkeeping, the outbox
-hand-off) move or remove the entry themselves; where none did, `release` moves the entry from
-the claim to its next check, conditioned on the claim, so it never overrides a writer."""
+Every check ends its claim: the writers it calls (transitions, refund bookkeeping) move or
+remove the entry themselves; where none did, `release` moves the entry from the claim to its
+next check, conditioned on the claim, so it never overrides a writer. A re-sent notification
+keeps its taken claim as its next overdue time."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
 from paymux.domain.states import OPEN_PAYMENT_STATES, OPEN_REFUND_STATES, PaymentStatus
-from paymux.services.notifications import enqueue
+from paymux.services.notifications import send
 from paymux.services.payments import close_open_payment, refresh_from_channel, watch_closed_payment
 from paymux.services.refund_outcomes import FIRST_CHECK_AFTER
 from paymux.services.refunds import refresh_refund
@@ -93,6 +94,7 @@ def check_refund(d: Deps, refund: Refund, message: SweepMessage, now: float) -> 
 
 def resend_notification(d: Deps, payment_id: str, notification_id: str, attempts: int) -> Result:
     """A notification never handed to SQS, or whose next attempt is overdue (a crash between
-    an attempt and its re-queue): handed to SQS again, which moves its entry forward."""
-    enqueue(d, payment_id, notification_id, attempts)
+    an attempt and its re-queue): handed to SQS again. Its entry stays where the worker's take
+    put it (the claim's end): overdue again only if this message is lost too."""
+    send(d, payment_id, notification_id, attempts, 0)
     return "outbox_resent"

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from paymux.clock import iso, parse_iso
 from paymux.deps import Deps
 from paymux.observability import emit_metric
-from paymux.services.notifications import FIRST_SEND_GRACE
 from paymux.services.sweep_schedule import CLAIM_SECONDS
 from paymux.store.due import DueIndex, DueKey, Kind, due_sk
 from paymux.store.sweep_queue import SweepMessage, SweepQueue
@@ -46,10 +45,8 @@ def sweep_queue(d: Deps) -> SweepQueue:
 
 
 def cutoff(kind: Kind, now: float) -> str:
-    """Entries sorting before this are due: payments and refunds at their time, notifications
-    FIRST_SEND_GRACE after it (a fresh one is normally handed to SQS by its writer)."""
-    if kind == "outbox":
-        return iso(now - FIRST_SEND_GRACE)
+    """Entries sorting before this are due, every kind at its time (a new notification is
+    written overdue FIRST_OVERDUE after its creation: paymux.store.notifications)."""
     return iso(now) + "~"
 
 

@@ -2,10 +2,14 @@
 state and every delivery attempt, all in the payment's partition.
 
 While a notification is pending it stays in the due index (GSI1PK=DUE#OUTBOX#<shard>, see
-paymux.store.due; once the one key DUE#OUTBOX, still read) keyed by the time
-by which its next attempt should have happened; every hand-off to SQS pushes that time forward,
-settling it removes it. So a crash anywhere between the write and the next SQS message (the
-first send, or a retry's re-send) leaves it overdue, and the sweeper sends it again.
+paymux.store.due; once the one key DUE#OUTBOX, still read) keyed by the time by which its next
+attempt should have happened: written FIRST_OVERDUE seconds after its creation (the writer hands
+it to SQS right after its transaction), moved past each retry's delay by the attempt that
+schedules it (paymux.services.notifications), by the sweeper's claim when it re-sends it;
+settling it removes it. Handing a message to SQS writes nothing. So every pending notification
+is either in SQS or overdue on the index: a crash, or a failed send, anywhere between a write and
+its SQS message leaves it overdue, and the sweeper sends it again (within FIRST_OVERDUE plus the
+planner's minute for a new one).
 
 Size: the signed payload (the whole payment, ~700 bytes) is stored zlib-compressed as
 `payload_z` (DynamoDB's guide suggests compressing large attribute values), and each delivery
@@ -22,6 +26,10 @@ from paymux.clock import iso
 from paymux.store.due import due_pk
 from paymux.store.dynamo import from_item, query_all, to_attr
 
+# A new notification the sweeper has not seen settled this long after it was written is sent
+# again (its writer's SQS message was lost): the merchant still hears within about a minute.
+FIRST_OVERDUE = 60.0
+
 
 def notification_item(
     *,
@@ -34,7 +42,7 @@ def notification_item(
     payload: str,
     created_at: float,
 ) -> dict[str, Any]:
-    """The outbox entry: while GSI1PK is set, the notification has not been handed to SQS yet."""
+    """The outbox entry, overdue FIRST_OVERDUE seconds after `created_at` unless settled by then."""
     return {
         "PK": f"PAY#{payment_id}",
         "SK": f"NTF#{notification_id}",
@@ -49,7 +57,7 @@ def notification_item(
         "status": "pending",
         "attempts": 0,
         "GSI1PK": due_pk("outbox", notification_id),
-        "GSI1SK": f"{iso(created_at)}#{notification_id}",
+        "GSI1SK": f"{iso(created_at + FIRST_OVERDUE)}#{notification_id}",
         "GSI2PK": f"NTF#{notification_id}",  # find a notification by its id alone (resend)
         "GSI2SK": payment_id,
     }
@@ -67,6 +75,12 @@ def _restored(item: dict[str, Any]) -> dict[str, Any]:
     values = {k: v for k, v in item.items() if k != "payload_z"}
     values["payload"] = payload_of(item)
     return values
+
+
+def notification_ids_in(items: list[dict[str, Any]]) -> list[str]:
+    """The ids of the notifications a TransactWriteItems list puts (its outbox items)."""
+    puts = [i["Put"]["Item"] for i in items if "Put" in i]
+    return [p["notification_id"]["S"] for p in puts if p["SK"]["S"].startswith("NTF#")]
 
 
 def _key(payment_id: str, notification_id: str) -> dict[str, Any]:
@@ -93,29 +107,6 @@ class NotificationStore:
         )
         items = page.get("Items", [])  # GSI2 projects keys only here: the payment is in the PK
         return self.get(items[0]["PK"]["S"].removeprefix("PAY#"), notification_id) if items else None
-
-    def mark_enqueued(self, payment_id: str, notification_id: str, overdue_at: float) -> bool:
-        """Handed to SQS: overdue (and re-sent by the sweeper) only if nothing settles or
-        re-schedules it by `overdue_at`. False when it is no longer pending: the notifier took
-        the message and settled it before this mark (the message is visible at once), so there
-        is nothing left to watch."""
-        try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key=_key(payment_id, notification_id),
-                UpdateExpression="SET GSI1PK = :shard, GSI1SK = :due, enqueued_at = :due_time",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":shard": to_attr(due_pk("outbox", notification_id)),
-                    ":due": to_attr(f"{iso(overdue_at)}#{notification_id}"),
-                    ":due_time": to_attr(overdue_at),
-                    ":pending": to_attr("pending"),
-                },
-            )
-        except self._ddb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
 
     def record_attempt(
         self,

@@ -17,7 +17,7 @@ from paymux.clock import CHINA
 from paymux.domain.ids import PAYMENT_ID
 from paymux.domain.payment import Payment
 from paymux.domain.states import PaymentStatus
-from paymux.store.dynamo import from_item
+from paymux.store.dynamo import from_attr, from_item, to_attr
 
 PAID_SHARDS = 16
 PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
@@ -36,6 +36,9 @@ _OMITTED_WHEN_DEFAULT = (
     "payer_counter",
     "watch_until",
     "automatic_refunds",
+    "binding_id",
+    "sub_mchid",
+    "sub_appid",
 )
 _DEFAULTS = {name: Payment.__dataclass_fields__[name].default for name in _OMITTED_WHEN_DEFAULT}
 _DEFAULT_FACTORIES = {"metadata": dict, "payer": dict, "action": dict, "automatic_refunds": dict}
@@ -122,3 +125,25 @@ def event_item(
         "at": payment.updated_at or payment.created_at,
         "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True),
     }
+
+
+def with_event(update: dict[str, Any], name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A payment's UpdateItem arguments that also set `event` as its attribute `name` (the
+    event's own key, `EVT#<version>`), on condition that no event of that version is there."""
+    head, remove, tail = update["UpdateExpression"].partition(" REMOVE ")
+    return {
+        **update,
+        "UpdateExpression": f"{head}, #event = :event{remove}{tail}",
+        "ConditionExpression": f"{update['ConditionExpression']} AND attribute_not_exists(#event)",
+        "ExpressionAttributeNames": {**update["ExpressionAttributeNames"], "#event": name},
+        "ExpressionAttributeValues": {**update["ExpressionAttributeValues"], ":event": to_attr(event)},
+    }
+
+
+def kept_events(payment_id: str, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events a payment item (attribute-value form) keeps as attributes, as event items."""
+    return [
+        {"PK": f"PAY#{payment_id}", "SK": name, **from_attr(value)}
+        for name, value in item.items()
+        if name.startswith("EVT#")
+    ]

@@ -2,7 +2,13 @@
 
 Every status change is one TransactWriteItems: the payment update conditioned on the expected
 status and version, the event put conditioned on its absence, and (for outcomes the merchant
-must hear about) the notification outbox item. Nothing changes status any other way."""
+must hear about) the notification outbox item. Nothing changes status any other way.
+
+A change that writes nothing but the payment and its event (today: the submission, PENDING →
+PROCESSING) is one conditional UpdateItem instead (1 WRU, not the transaction's 2 per item): the
+event is kept on the payment item itself, as the attribute named by its own key (`EVT#000002`),
+set by the same conditional write, never rewritten afterwards, and read back by `events` with
+the event items. The audit trail is the same; only where one event lives differs."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from paymux.store.dynamo import (
     batch_get,
     cancellation_codes,
     cancellation_reasons,
+    from_attr,
     from_item,
     query_all,
     to_attr,
@@ -36,12 +43,14 @@ from paymux.store.payment_keys import (
     PAYMENT_FIELDS,
     event_item,
     first_attempt_key,
+    kept_events,
     paid_day_key,
     paid_day_keys,
     payment_from_item,
     payment_from_values,
     payment_key,
     payment_values,
+    with_event,
 )
 
 __all__ = ["DuplicateMerchantOrder", "Outcome", "PaymentStore", "payment_from_item", "payment_key"]
@@ -108,7 +117,12 @@ class PaymentStore:
         return from_item(item) if item else None
 
     def events(self, payment_id: str) -> list[dict[str, Any]]:
-        return self._query_partition(f"PAY#{payment_id}", "EVT#")
+        """The payment's audit events: its event items and those kept on the payment item."""
+        events = self._query_partition(f"PAY#{payment_id}", "EVT#")
+        item = self._ddb.get_item(
+            TableName=self._table, Key=payment_key(payment_id), ConsistentRead=True
+        ).get("Item", {})
+        return sorted([*events, *kept_events(payment_id, item)], key=lambda e: str(e["SK"]))
 
     def _query_partition(self, pk: str, prefix: str) -> list[dict[str, Any]]:
         return query_all(
@@ -246,7 +260,8 @@ class PaymentStore:
         updated.status = target
         updated.version = payment.version + 1
         updated.updated_at = now
-        sets = {k: v for k, v in changes.items() if k in PAYMENT_FIELDS}
+        # Only what changes: an attribute left out at its default stays out (the reader restores it).
+        sets = {k: v for k, v in changes.items() if k in PAYMENT_FIELDS and v != getattr(payment, k)}
         sets.update({"status": target.value, "version": updated.version, "updated_at": now})
         if target == PaymentStatus.SUCCESS and changes.get("paid_at") is not None:
             # The account that was paid: the changes move the payment to the paid attempt's
@@ -297,6 +312,8 @@ class PaymentStore:
         if target in RELEASING_STATES and payment.status not in RELEASING_STATES and payment.payer_counter:
             items.append(release_item(self._table, payment.payer_counter, payment.amount))
         items.extend(extra_items or [])
+        if len(items) == 2:  # the payment and its event alone: one conditional write
+            return self._write_with_event(payment, updated, items[0]["Update"], event)
         try:
             operation = f"payment.transition#{payment.payment_id}#v{payment.version}>{target.value}"
             transact(self._ddb, self._table, operation, items)
@@ -307,6 +324,26 @@ class PaymentStore:
                     f"(expected {payment.status} at version {payment.version})"
                 ) from exc
             raise
+        return updated
+
+    def _write_with_event(
+        self, payment: Payment, updated: Payment, update: dict[str, Any], event: dict[str, Any]
+    ) -> Payment:
+        """The transition's update, with its event set on the payment item (see the module
+        docstring) under the condition that no event of that version is there yet."""
+        kept = {k: v for k, v in event.items() if k not in ("PK", "SK")}
+        try:
+            self._ddb.update_item(**with_event(update, event["SK"], kept))
+        except self._ddb.exceptions.ConditionalCheckFailedException as exc:
+            stored = self._ddb.get_item(
+                TableName=self._table, Key=payment_key(payment.payment_id), ConsistentRead=True
+            ).get("Item", {})
+            if event["SK"] in stored and from_attr(stored[event["SK"]]) == kept:
+                return updated  # our own write, retried by the SDK after its answer was lost
+            raise IllegalTransition(
+                f"payment {payment.payment_id} changed concurrently "
+                f"(expected {payment.status} at version {payment.version})"
+            ) from exc
         return updated
 
     def stop_watching(self, payment: Payment) -> None:
