@@ -152,6 +152,7 @@ def accounts(d: Deps, count: int) -> list[ChannelAccount]:
             mchid=f"19000{n:05d}",
             appid=f"wxbench{n:05d}",
             base_url="https://modelled.invalid",
+            owner="mch_bench",  # a direct account: the seeded payments' merchant
         )
         d.channel_config.put_account(account, {})
         made.append(account)
