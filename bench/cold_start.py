@@ -25,17 +25,17 @@ BARE_LABEL = 'bare: import boto3; boto3.client("dynamodb")'
 DEFAULT_JSON = staging.REPO / "bench" / ".out" / "cold_start.json"
 # What paymux.deps builds on a function's first invocation: every function reads DynamoDB and
 # Secrets Manager (merchant keys / channel credentials); these also enqueue or write reports.
-# With the template's default PublicBaseUrl (empty), a function's first callback URL reads the
-# API's domain from SSM (paymux.deps.callback_base): every first create and refund does.
+# Create and refund take the callback base from the request's domain (services.payments
+# callback_url): no SSM client; with the template's default PublicBaseUrl (empty), only paths
+# without a request (a sweep worker resubmitting a refund, an automatic refund) read it.
 BASE_CLIENTS = ("dynamodb", "secretsmanager")
 EXTRA_CLIENTS: dict[str, tuple[str, ...]] = {
-    "create_payment": ("ssm",),
     "close_payment": ("sqs",),
     "channel_callback": ("sqs",),
     "notify_merchant": ("sqs",),
     "sweeper": ("sqs",),
     "sweep_worker": ("sqs",),
-    "refund_payment": ("sqs", "ssm"),
+    "refund_payment": ("sqs",),
     "reconcile": ("s3",),
 }
 CHILD_TIMEOUT_S = 120

@@ -21,6 +21,9 @@ def test_a_small_run_clears_every_order_exactly_once_with_one_worker_and_with_th
         assert run["left_due"] == 0
     assert result["fan_out"]["workers"] == 3
     assert result["fan_out"]["pool_per_account"] == {"lanes": 5, "rate_per_second": 100.0 / 3}
+    # 3 accounts at 100/s each (15 lanes over a 125 ms mean would allow 120/s): both runs alike
+    assert result["single"]["channel_ceiling_per_second"] == 300.0
+    assert result["fan_out"]["channel_ceiling_per_second"] == 300.0
     checks = {k: v for k, v in result["checks"].items() if not k.startswith("fan-out >=")}
     assert all(checks.values()), checks
     assert "ratio fan-out / 1 worker" in sweeper.format_table(result)

@@ -30,7 +30,7 @@ from paymux.errors import ChannelUnavailable
 from sandbox.wechat import WeChatSandbox, generate_merchant
 from tests.integration.conftest import World
 from tests.integration.test_refunds import wait_until
-from tests.support import run_sweeper
+from tests.support import api_event, invoke, response_json, run_sweeper
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 REFUNDS = "/v3/refund/domestic/refunds"
@@ -130,9 +130,8 @@ def shop(world: World) -> Iterator[Shop]:
         sandbox.stop()
 
 
-def refund_lost_then_resubmitted(world: World, shop: Shop, d: Deps, wire: ChannelWire) -> dict[str, Any]:
-    """Under `d`: a refund whose first submission is lost, then the sweeper's pass, which finds
-    nothing at the channel (NOT_FOUND) and submits it again."""
+def serve_under(world: World, shop: Shop, d: Deps) -> None:
+    """The handlers run under `d`, which knows the world's app and the shop's account."""
     app = world.d.merchants.app(world.app_id)
     assert app is not None
     account = world.d.channel_config.account(shop.account_id)
@@ -140,6 +139,12 @@ def refund_lost_then_resubmitted(world: World, shop: Shop, d: Deps, wire: Channe
     d.merchants.put_app(app, world.secret)  # the same app, readable under d's secrets prefix
     d.channel_config.put_account(account, shop.credentials)
     set_deps(d)
+
+
+def refund_lost_then_resubmitted(world: World, shop: Shop, d: Deps, wire: ChannelWire) -> dict[str, Any]:
+    """Under `d`: a refund whose first submission is lost, then the sweeper's pass, which finds
+    nothing at the channel (NOT_FOUND) and submits it again."""
+    serve_under(world, shop, d)
     status, refund = world.call(
         "refund_payment.json",
         path=f"/v1/payments/{shop.payment_id}/refunds",
@@ -169,6 +174,31 @@ def test_the_sweeper_resubmits_a_lost_refund_with_the_deployed_api_domain(world:
     assert stored is not None and stored.status == "PROCESSING"  # accepted, not FAILED
     at_channel = shop.sandbox.refunds[stored.out_refund_no]
     assert (at_channel["status"], at_channel["amount"]["refund"]) == ("PROCESSING", 300)
+
+
+def test_an_api_refund_takes_the_base_from_its_request_domain_and_reads_no_ssm(world: World, shop: Shop):
+    env = deployed_environment(world.stack)
+    boto3.client("ssm").delete_parameter(Name=env["PAYMUX_API_DOMAIN_PARAMETER"])  # a read would fail
+    wire = ChannelWire(lose_first_refund=False)
+    d = Deps(
+        settings=Settings.from_env(env), clock=world.clock, http=wire, merchant_http=world.merchant_endpoint
+    )
+    serve_under(world, shop, d)
+    domain = f"{API_ID}.execute-api.{REGION}.amazonaws.com"  # the deployed API's, as the sweeper's
+    path = f"/v1/payments/{shop.payment_id}/refunds"
+    body = {"amount": 300, "merchant_refund_no": "RF-" + secrets.token_hex(5)}
+    event = api_event(
+        "refund_payment.json", app_id=world.app_id, secret=world.secret, now=world.clock(), path=path,
+        path_params={"payment_id": shop.payment_id}, body=body,
+    )  # fmt: skip
+    event["requestContext"]["domainName"] = domain  # API Gateway's: where the request came in
+
+    status, refund = response_json(invoke("refund_payment", event))
+
+    assert (status, refund["status"]) == (201, "PROCESSING")
+    # the URL the sweeper's resubmission gives (the test above), and no SSM client was built
+    assert wire.refund_notify_urls() == [f"https://{domain}/v1/callbacks/wechat/{shop.account_id}"]
+    assert "ssm" not in vars(d)
 
 
 def test_with_the_local_stack_defaults_the_resubmitted_refund_is_settled_by_its_callback(

@@ -103,9 +103,26 @@ def test_the_parameter_is_read_once_and_builds_every_callback_url(aws: Any) -> N
     d = Deps(settings=settings(PAYMUX_API_DOMAIN_PARAMETER=PARAMETER))
     expected = "https://abc.execute-api.us-east-1.amazonaws.com/v1/callbacks/wechat/wx-1"
     assert callback_url(d, "", "wechat", "wx-1") == expected
-    assert callback_url(d, "elsewhere.example.com", "wechat", "wx-1") == expected  # never the request's
     aws.put_parameter(Name=PARAMETER, Value="changed.example.com", Type="String", Overwrite=True)
     assert callback_url(d, "", "alipay", "ali-1").startswith("https://abc.execute-api")  # cached
+
+
+def test_an_api_request_takes_the_base_from_its_own_domain_and_reads_no_parameter(aws: Any) -> None:
+    # No parameter exists: reading it would stop the function. API Gateway's domainName is the
+    # domain the request came in on (the custom domain, whose execute-api endpoint is disabled,
+    # or the execute-api domain): the very domain the parameter holds.
+    d = Deps(settings=settings(PAYMUX_API_DOMAIN_PARAMETER=PARAMETER))
+    url = callback_url(d, "pay.example.com", "wechat", "wx-1")
+    assert url == "https://pay.example.com/v1/callbacks/wechat/wx-1"
+    assert "ssm" not in vars(d)  # no SSM client built either
+    with pytest.raises(ConfigurationError, match=PARAMETER):
+        callback_url(d, "", "wechat", "wx-1")  # no request (the sweeper): the parameter, as before
+
+
+def test_the_public_base_url_wins_over_the_request_domain() -> None:
+    d = Deps(settings=settings(PAYMUX_PUBLIC_BASE_URL="https://callbacks.example.com"))
+    url = callback_url(d, "pay.example.com", "alipay", "ali-1")
+    assert url == "https://callbacks.example.com/v1/callbacks/alipay/ali-1"
 
 
 def test_a_missing_or_unusable_parameter_stops_the_function(aws: Any) -> None:

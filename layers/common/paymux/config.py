@@ -70,7 +70,8 @@ class Settings:
     bucket: str
     secrets_prefix: str
     # Base of the callback URLs given to channels. Empty only when api_domain_parameter names
-    # the SSM parameter holding the API's domain (read once per container, see Deps).
+    # the SSM parameter holding the API's domain (an API request uses its own domain instead,
+    # services.payments.callback_url; others read it once per container, see Deps).
     public_base_url: str
     allow_http_urls: bool
     api_domain_parameter: str = ""

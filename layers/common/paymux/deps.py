@@ -76,7 +76,9 @@ class Deps:
         """Base of the callback URLs given to channels: from the settings, or else the API's
         domain, which CloudFormation writes to an SSM parameter (an environment variable cannot
         name the API: the API refers to the functions, so it would be a circular dependency).
-        Read once per container; a missing parameter stops the function (ConfigurationError)."""
+        Read once per container, only off the API's request paths (an API request brings its
+        own domain: services.payments.callback_url); a missing parameter stops the function
+        (ConfigurationError)."""
         s = self.settings
         if s.public_base_url:
             return s.public_base_url

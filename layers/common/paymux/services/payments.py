@@ -59,9 +59,18 @@ def request_hash(request: CreatePaymentRequest) -> str:
 
 def callback_url(d: Deps, api_domain: str, provider: str, account_id: str) -> str:
     """The absolute URL a channel calls back for this account, the same on every path (create,
-    refund, the sweeper's resubmission, automatic refunds). `api_domain`, the domain of the
-    request being served (if any), is not used: the base comes from the settings."""
-    return f"{d.callback_base}/v1/callbacks/{provider}/{account_id}"
+    refund, the sweeper's resubmission, automatic refunds). The base: the settings' when set
+    (PublicBaseUrl, or the local stack's own domain); else `api_domain`, the domain the API
+    request being served came in on (API Gateway's requestContext.domainName: the custom
+    domain, whose execute-api endpoint the template disables, or else the execute-api domain,
+    which is what the SSM parameter holds), so an API function reads no parameter; else, with
+    no request to serve (the sweeper, callbacks), the API's domain from SSM (Deps.callback_base)."""
+    settings = d.settings
+    if settings.public_base_url or not api_domain:
+        base = d.callback_base
+    else:
+        base = settings.base_url_for_domain(api_domain, "the request's domainName")
+    return f"{base}/v1/callbacks/{provider}/{account_id}"
 
 
 def create_payment(
