@@ -90,13 +90,6 @@ class CreateRequest:
     attach: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CreateResult:
-    """What the payer needs to pay, e.g. {"type": "qr_code", "code_url": …}."""
-
-    action: dict[str, Any]
-
-
 # The fields of a channel's word about a trade that are checked against the order and its
 # account before it changes anything (services/outcomes.check_trade), with their names.
 CHECKED_FIELD_LABELS = {"amount": "amount", "currency": "currency", "mchid": "merchant id", "appid": "app id"}
@@ -123,6 +116,20 @@ class TradeResult:
     # provider mode: the sub-merchant the channel says the trade belongs to (SubMerchant names)
     sub_mchid: str = ""
     sub_appid: str = ""
+    # the channel's clearing day (ISO YYYY-MM-DD) when its message names one (UnionPay's
+    # settleDate): a payment is reconciled on this day's statement, not on its paid day
+    settle_date: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateResult:
+    """What the payer needs to pay, e.g. {"type": "qr_code", "code_url": …}. `trade`: the
+    channel's word about the trade when its create answer already says one (a payer-presented
+    code is paid, failed or unknown synchronously); the services apply it exactly like a query
+    answer, checks included. None when the create only starts the payment."""
+
+    action: dict[str, Any]
+    trade: TradeResult | None = None
 
 
 class RefundState(StrEnum):
@@ -178,6 +185,7 @@ class RefundResult:
     succeeded_at: float | None = None
     raw_status: str = ""
     sub_mchid: str = ""
+    settle_date: str = ""  # as TradeResult.settle_date
 
 
 @dataclass(frozen=True, slots=True)

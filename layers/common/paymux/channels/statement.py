@@ -20,6 +20,13 @@ class StatementInvalid(ChannelUnavailable):
     code = "statement_invalid"
 
 
+class StatementNotReady(ChannelUnavailable):
+    """The channel has not produced the day's statement yet (UnionPay's respCode 98): ask
+    again later; not a failure of the day until the retries run out."""
+
+    code = "statement_not_ready"
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedBill:
     rows: tuple[StatementRow, ...]

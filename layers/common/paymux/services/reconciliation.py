@@ -28,6 +28,7 @@ from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
 from paymux.services.outcomes import apply_trade_result
 from paymux.services.reconciliation_routes import reconciled_routes, refund_route_or_none, run_key
+from paymux.services.report_formats import write_discrepancy_reports
 from paymux.services.routes import route_channel
 from paymux.services.routing import Route
 from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
@@ -371,9 +372,9 @@ def reconcile_day(d: Deps, day: date | None = None) -> ReconciliationSummary:
             log.warning("reconciliation of %s on %s failed: %s", route.key, day, exc.message)
             run.report.error = exc.message
         accounts.append(run.report)
-    keys = {"summary": report_key(day, "summary.json"), "discrepancies": report_key(day, "discrepancies.csv")}
+    keys = {"summary": report_key(day, "summary.json")}
+    keys |= write_discrepancy_reports(reports, day, CSV_COLUMNS, lambda: records)
     summary = ReconciliationSummary(day, d.clock(), accounts, len(records), keys)
-    reports.put_csv(keys["discrepancies"], CSV_COLUMNS, (r.csv_row() for r in records))
     reports.put_json(keys["summary"], summary.to_dict())
     emit_metric("ReconciliationDiscrepancies", len(records))  # ReconciliationDiscrepanciesAlarm
     return summary
