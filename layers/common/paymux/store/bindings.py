@@ -17,7 +17,7 @@ from typing import Any
 from paymux.clock import Clock
 from paymux.errors import Conflict
 from paymux.store.cache import TTLCache
-from paymux.store.dynamo import cancellation_codes, from_item, query_all, to_item, transact
+from paymux.store.dynamo import cancellation_codes, from_item, query_prefix, to_item, transact
 
 CACHE_SECONDS = 60.0
 
@@ -107,13 +107,7 @@ class BindingStore:
         return doc
 
     def _query(self, consistent: bool) -> list[Binding]:
-        items = query_all(
-            self._ddb,
-            TableName=self._table,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
-            ExpressionAttributeValues={":pk": {"S": "CHANNEL"}, ":p": {"S": "BINDING#"}},
-            ConsistentRead=consistent,
-        )
+        items = query_prefix(self._ddb, self._table, "CHANNEL", "BINDING#", consistent=consistent)
         return [binding_from_item(item) for item in items]
 
     # -- writes --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from paymux.channels.base import ChannelAccount
 from paymux.clock import Clock
 from paymux.errors import ConfigurationError, Conflict
 from paymux.store.cache import TTLCache
-from paymux.store.dynamo import from_item, query_all, to_item
+from paymux.store.dynamo import from_item, query_prefix, to_item
 from paymux.store.secrets import SecretCache
 
 CACHE_SECONDS = 60.0
@@ -64,13 +64,7 @@ class ChannelConfigStore:
         return [r.account for r in self._query(consistent=False)]
 
     def _query(self, consistent: bool) -> list[AccountRecord]:
-        items = query_all(
-            self._ddb,
-            TableName=self._table,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
-            ExpressionAttributeValues={":pk": {"S": "CHANNEL"}, ":p": {"S": "ACCOUNT#"}},
-            ConsistentRead=consistent,
-        )
+        items = query_prefix(self._ddb, self._table, "CHANNEL", "ACCOUNT#", consistent=consistent)
         return [_record(item) for item in items]
 
     # -- administration: read uncached and consistent, so an operator sees their own writes ----

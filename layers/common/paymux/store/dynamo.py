@@ -143,6 +143,17 @@ def query_all(client: Any, **kwargs: Any) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def query_prefix(client: Any, table: str, pk: str, prefix: str, *, consistent: bool) -> list[dict[str, Any]]:
+    """Every item of partition `pk` whose sort key starts with `prefix`, as plain values."""
+    return query_all(
+        client,
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
+        ExpressionAttributeValues={":pk": {"S": pk}, ":p": {"S": prefix}},
+        ConsistentRead=consistent,
+    )
+
+
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem
 BATCH_GET_RETRIES = 8  # throttled keys come back as UnprocessedKeys: re-asked with backoff
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from paymux.clock import iso
 from paymux.store.due import due_pk
-from paymux.store.dynamo import from_item, query_all, to_attr
+from paymux.store.dynamo import from_item, query_prefix, to_attr
 
 # A new notification the sweeper has not seen settled this long after it was written is sent
 # again (its writer's SQS message was lost): the merchant still hears within about a minute.
@@ -182,13 +182,7 @@ class NotificationStore:
 
     def for_payment(self, payment_id: str) -> list[dict[str, Any]]:
         """Notifications of a payment, each with its attempts in order."""
-        items = query_all(
-            self._ddb,
-            TableName=self._table,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :p)",
-            ExpressionAttributeValues={":pk": {"S": f"PAY#{payment_id}"}, ":p": {"S": "NTF#"}},
-            ConsistentRead=True,
-        )
+        items = query_prefix(self._ddb, self._table, f"PAY#{payment_id}", "NTF#", consistent=True)
         notifications = {
             i["SK"]: {**_restored(i), "attempt_log": list(i.get("attempt_log", []))}
             for i in items
