@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import Message
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -127,32 +127,8 @@ class PaymentApi:
         check_mchid_matches(request.mchid, body["mchid"])
         if body["appid"] not in self._merchant(request.mchid).appids:
             raise ApiError(400, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配")
-        currency = body["amount"].get("currency", "CNY")
-        check_currency(currency, "amount.currency")
-        check_notify_url(body["notify_url"], "notify_url", require_https=self._require_https)
-        if trade_type == "MWEB" and body["scene_info"]["h5_info"]["type"] not in H5_SCENE_TYPES:
-            raise param_error("scene_info.h5_info.type取值不合法", location="body")
-        expires = body.get("time_expire")
-        now = self._clock()
-        prepay, token = self.prepay(trade_type, now)
-        order = Order(
-            mchid=request.mchid,
-            appid=body["appid"],
-            out_trade_no=body["out_trade_no"],
-            trade_type=trade_type,
-            description=body["description"],
-            notify_url=body["notify_url"],
-            total=body["amount"]["total"],
-            currency=currency,
-            attach=body.get("attach"),
-            device_id=(body.get("scene_info") or {}).get("device_id", ""),
-            created_at=now,
-            expires_at=check_time_expire(expires).timestamp() if expires else None,
-            fingerprint=fingerprint(body),
-            prepay=prepay,
-            pay_token=token,
-            payer_openid=(body.get("payer") or {}).get("openid"),
-        )
+        order = new_order(request, body, trade_type, self._clock(), require_https=self._require_https)
+        order = replace(order, appid=body["appid"], payer_openid=(body.get("payer") or {}).get("openid"))
         return json_response(self._store.create_order(order).prepay)
 
     @staticmethod
@@ -261,3 +237,35 @@ class PaymentApi:
         if refund is None or refund.sub_mchid != sub_mchid:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
         return json_response(resources.refund(refund))
+
+
+def new_order(
+    request: ApiRequest, body: dict[str, Any], trade_type: str, now: float, *, require_https: bool
+) -> Order:
+    """The order an ordering request asks for, after the checks a direct and a partner order
+    share (currency, notify URL, H5 scene); the caller fills in its app and payer."""
+    currency = body["amount"].get("currency", "CNY")
+    check_currency(currency, "amount.currency")
+    check_notify_url(body["notify_url"], "notify_url", require_https=require_https)
+    if trade_type == "MWEB" and body["scene_info"]["h5_info"]["type"] not in H5_SCENE_TYPES:
+        raise param_error("scene_info.h5_info.type取值不合法", location="body")
+    expires = body.get("time_expire")
+    prepay, token = PaymentApi.prepay(trade_type, now)
+    return Order(
+        mchid=request.mchid,
+        appid="",
+        out_trade_no=body["out_trade_no"],
+        trade_type=trade_type,
+        description=body["description"],
+        notify_url=body["notify_url"],
+        total=body["amount"]["total"],
+        currency=currency,
+        attach=body.get("attach"),
+        device_id=(body.get("scene_info") or {}).get("device_id", ""),
+        created_at=now,
+        expires_at=check_time_expire(expires).timestamp() if expires else None,
+        fingerprint=fingerprint(body),
+        prepay=prepay,
+        pay_token=token,
+        payer_openid=None,
+    )

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
 from sandbox.wechat.api import (
-    H5_SCENE_TYPES,
     ApiRequest,
     ApiResponse,
     Handler,
     PaymentApi,
-    fingerprint,
     json_response,
+    new_order,
     parse_json_object,
 )
 from sandbox.wechat.errors import ApiError, param_error
@@ -33,9 +33,6 @@ from sandbox.wechat.validation import (
     ORDER_RULES,
     PRODUCT_RULES,
     Rule,
-    check_currency,
-    check_notify_url,
-    check_time_expire,
     require_query,
     validate,
 )
@@ -135,30 +132,10 @@ class PartnerApi:
         _check_sp_mchid(request.mchid, body["sp_mchid"])
         self._check_apps(provider, body)
         openid, payer_kind = _check_payer(body) if trade_type == "JSAPI" else (None, "sp_openid")
-        currency = body["amount"].get("currency", "CNY")
-        check_currency(currency, "amount.currency")
-        check_notify_url(body["notify_url"], "notify_url", require_https=self._require_https)
-        if trade_type == "MWEB" and body["scene_info"]["h5_info"]["type"] not in H5_SCENE_TYPES:
-            raise param_error("scene_info.h5_info.type取值不合法", location="body")
-        expires = body.get("time_expire")
-        now = self._clock()
-        prepay, token = PaymentApi.prepay(trade_type, now)
-        order = Order(
-            mchid=request.mchid,
+        order = new_order(request, body, trade_type, self._clock(), require_https=self._require_https)
+        order = replace(
+            order,
             appid=body["sp_appid"],
-            out_trade_no=body["out_trade_no"],
-            trade_type=trade_type,
-            description=body["description"],
-            notify_url=body["notify_url"],
-            total=body["amount"]["total"],
-            currency=currency,
-            attach=body.get("attach"),
-            device_id=(body.get("scene_info") or {}).get("device_id", ""),
-            created_at=now,
-            expires_at=check_time_expire(expires).timestamp() if expires else None,
-            fingerprint=fingerprint(body),
-            prepay=prepay,
-            pay_token=token,
             payer_openid=openid,
             sub_mchid=body["sub_mchid"],
             sub_appid=body.get("sub_appid", ""),
