@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -57,10 +58,8 @@ def load_certificate(data: str | bytes) -> x509.Certificate:
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
     if raw.lstrip().startswith(b"-----BEGIN"):
         return x509.load_pem_x509_certificate(raw)
-    try:
+    with contextlib.suppress(binascii.Error, ValueError):  # not base64: DER as it is
         raw = base64.b64decode(b"".join(raw.split()), validate=True)
-    except (binascii.Error, ValueError):
-        pass  # not base64: DER as it is
     return x509.load_der_x509_certificate(raw)
 
 
@@ -115,7 +114,9 @@ class TrustChain:
     environment: str = "production"
 
     @classmethod
-    def from_pem(cls, root: str | bytes, middle: str | bytes, *, environment: str = "production") -> TrustChain:
+    def from_pem(
+        cls, root: str | bytes, middle: str | bytes, *, environment: str = "production"
+    ) -> TrustChain:
         """ConfigurationError when a certificate does not load, the environment is neither
         "production" nor "test", or middle and root do not form a CA chain (root self-signed)."""
         if environment not in SIGNERS:
