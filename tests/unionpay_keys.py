@@ -21,7 +21,7 @@ import base64
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +64,11 @@ def issue(
     not_after: dt.datetime | None = None,
     serial: int | None = None,
     algorithm: hashes.HashAlgorithm | None = None,
+    extensions: Sequence[x509.ExtensionType] = (),
 ) -> x509.Certificate:
     """A certificate for `key` signed by `issuer_key` (self-signed when None). `ca=None` leaves
-    basicConstraints out; the algorithm defaults to SHA-1, as UnionPay's certificates use."""
+    basicConstraints out; `extensions` are added (critical); the algorithm defaults to SHA-1, as
+    UnionPay's certificates use."""
     subject = _name(subject) if isinstance(subject, str) else subject
     builder = (
         x509.CertificateBuilder()
@@ -79,6 +81,8 @@ def issue(
     )
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=True)
     if algorithm is not None:
         return builder.sign(issuer_key or key, algorithm)
     return _sha1_signed(builder.sign(issuer_key or key, hashes.SHA256()), issuer_key or key)
