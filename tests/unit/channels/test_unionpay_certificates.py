@@ -267,10 +267,17 @@ def test_a_message_without_signature_or_certificate_is_malformed(missing: str) -
 
 
 @pytest.mark.parametrize(
-    "text", ["not a certificate", "-----BEGIN CERTIFICATE-----\r\nAAAA\r\n-----END CERTIFICATE-----", "证书"]
+    "text",
+    [
+        "\ud800",
+        "not a certificate",
+        "-----BEGIN CERTIFICATE-----\r\nAAAA\r\n-----END CERTIFICATE-----",
+        "证书",
+    ],
 )
 def test_garbage_in_signpubkeycert_is_rejected(text: str) -> None:
-    assert rejected(notify(text), unionpay_chain().trust("test")).reason == "signature"
+    fields = notify() | {"signPubKeyCert": text}
+    assert rejected(fields, unionpay_chain().trust("test")).reason == "signature"
 
 
 def test_a_non_base64_signature_is_malformed() -> None:

@@ -151,3 +151,10 @@ def test_the_key_never_shows_in_its_repr() -> None:
     key = signing_key()
     assert repr(key) == "SigningKey(cert_id='2024120100000042')"
     assert "PRIVATE" not in str(key)
+
+
+def test_a_field_that_is_not_utf8_text_is_malformed_not_an_exception() -> None:
+    signed = signing_key().sign(REQUEST)
+    with pytest.raises(CallbackRejected) as caught:
+        verify_signature(rsa_key("forger").public_key(), signed | {"respMsg": "\ud800"})
+    assert caught.value.reason == "malformed"
