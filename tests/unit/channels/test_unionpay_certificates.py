@@ -421,3 +421,24 @@ def test_a_root_whose_path_length_forbids_the_middle_is_refused() -> None:
     )
     with pytest.raises(ConfigurationError):
         TrustChain.from_pem(pem(root), chain.middle_pem)
+
+
+@pytest.mark.filterwarnings("ignore:Parsed a serial number")
+def test_every_single_byte_change_of_the_signer_certificate_is_a_typed_rejection() -> None:
+    """Whatever a corrupted or crafted signPubKeyCert holds, the answer is CallbackRejected,
+    never another exception (which would surface as a 5xx)."""
+    chain = unionpay_chain()
+    der = chain.signer.public_bytes(serialization.Encoding.DER)
+    fields = notify()
+    for position in range(len(der)):
+        changed = bytearray(der)
+        changed[position] ^= 0xFF
+        body = base64.encodebytes(bytes(changed)).decode().replace("\n", "\r\n")
+        text = f"-----BEGIN CERTIFICATE-----\r\n{body}-----END CERTIFICATE-----"
+        with pytest.raises(CallbackRejected):
+            verify_message(fields | {"signPubKeyCert": text}, chain.trust("test"), AT)
+
+
+def test_a_chain_with_an_unknown_environment_accepts_no_signer() -> None:
+    chain = unionpay_chain()
+    assert rejected(notify(), TrustChain(chain.root, chain.middle, "staging")).reason == "signature"
