@@ -442,3 +442,12 @@ def test_every_single_byte_change_of_the_signer_certificate_is_a_typed_rejection
 def test_a_chain_with_an_unknown_environment_accepts_no_signer() -> None:
     chain = unionpay_chain()
     assert rejected(notify(), TrustChain(chain.root, chain.middle, "staging")).reason == "signature"
+
+
+def test_an_md5_signed_signer_is_rejected() -> None:
+    certificate = leaf(algorithm=hashes.MD5())
+    assert (
+        x509.load_pem_x509_certificate(certificate.encode()).signature_algorithm_oid._name
+        == "md5WithRSAEncryption"
+    )
+    assert rejected(notify(certificate), unionpay_chain().trust("test")).reason == "signature"
