@@ -139,7 +139,8 @@ class GatewayApp:
                 message = "Paid. The merchant is being notified."
             except SandboxStateError as exc:
                 status, message = 409, str(exc)
-        payload = {"orderId": txn.order_id, "origRespCode": txn.orig_resp_code, "message": message}
+        payload: dict[str, object] = {"orderId": txn.order_id, "origRespCode": txn.orig_resp_code}
+        payload["message"] = message
         if path == "/sandbox/gateway/pay" and status == 200 and txn.paid:
             notify = self._e.front.front_notify(txn)
             if wants_json:
