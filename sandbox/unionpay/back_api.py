@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sandbox.unionpay import validation as check
-from sandbox.unionpay.errors import SUCCESS_MSG, AcpError
+from sandbox.unionpay.errors import SUCCESS_MSG, AcpError, format_error
 from sandbox.unionpay.merchants import Caller
 from sandbox.unionpay.messages import result_fields
 from sandbox.unionpay.payments import Payments, resp_msg
@@ -121,6 +121,8 @@ class BackApi:
     def _against_original(self, request: Request) -> tuple[Transaction, Transaction]:
         fields = request.fields
         check.require(fields, "bizType", "txnSubType", "channelType")
+        if fields["txnSubType"] != "00":
+            raise format_error("txnSubType", "无效")
         check.check_order_id(fields)
         amount = check.check_amount(fields)
         check.check_url(fields, "backUrl")

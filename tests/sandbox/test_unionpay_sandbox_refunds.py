@@ -65,6 +65,16 @@ def test_a_refund_in_progress_queries_05_until_it_completes(
     assert sb.complete_refunds() == ["REFUNDNO021"]
     assert client.query("REFUNDNO021", txn_time)["origRespCode"] == "00"
     assert [r.form["orderId"] for r in receiver.wait_for(2)] == ["PAIDORDER02", "REFUNDNO021"]
+    # A refund that fails instead is not notified and gives its amount back
+    assert client.refund("REFUNDNO022", query_id, 600, receiver.url)["respCode"] == "00"
+    assert client.refund("REFUNDNO023", query_id, 1, receiver.url)["respCode"] == "36"
+    sb.fail("REFUNDNO022", code="35")
+    assert client.query("REFUNDNO022", sb.transaction("REFUNDNO022")["txnTime"])["origRespCode"] == "35"
+    assert sb.transaction("PAIDORDER02")["refunded"] == 400
+    assert client.refund("REFUNDNO024", query_id, 600, receiver.url)["respCode"] == "00"
+    assert sb.complete_refunds() == ["REFUNDNO024"]
+    assert sb.wait_for_notifies(5)
+    assert [r.form["orderId"] for r in receiver.received] == ["PAIDORDER02", "REFUNDNO021", "REFUNDNO024"]
 
 
 def test_refunds_of_what_cannot_be_refunded_are_refused(

@@ -40,6 +40,7 @@ def test_the_chain_is_shaped_like_unionpays(make_unionpay: Callable[..., UnionPa
     with pytest.raises(x509.ExtensionNotFound):
         leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     assert "\r\n" in sb.sign_pub_key_cert and "\n" not in sb.sign_pub_key_cert.replace("\r\n", "")
+    assert sb.sign_pub_key_cert.endswith("\r\n-----END CERTIFICATE-----")  # as the real one ends
 
 
 def test_a_generated_merchant_is_a_pkcs12_known_by_its_decimal_serial() -> None:
