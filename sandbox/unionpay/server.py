@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.unionpay import pages
-from sandbox.unionpay.back_api import Answer, BackApi, Request
+from sandbox.unionpay.back_api import BackApi
 from sandbox.unionpay.errors import AcpError, SandboxStateError
 from sandbox.unionpay.file_api import FileApi
 from sandbox.unionpay.front_api import FrontApi
@@ -26,6 +26,7 @@ from sandbox.unionpay.merchants import MerchantRegistry
 from sandbox.unionpay.messages import MessageSigner, echo
 from sandbox.unionpay.payments import Payments
 from sandbox.unionpay.query_api import QueryApi
+from sandbox.unionpay.request import Answer, Request
 from sandbox.unionpay.store import TransactionStore
 from sandbox.unionpay.validation import check_envelope
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -186,3 +187,19 @@ def test_an_acquirers_certificate_does_not_sign_for_a_direct_merchant(
     sb.register_acquirer("48021000", ["898110000000001"], acquirer)
     client = AcpClient(sb, acquirer)
     assert parse_answer(client.post_raw(QUERY, client.sign(query_fields(client))).text)["respCode"] == "11"
+
+
+def test_garbage_gets_a_signed_refusal_never_a_server_error(
+    make_unionpay: Callable[..., UnionPaySandbox], unionpay_identity: GeneratedMerchant
+) -> None:
+    sb = make_unionpay(unionpay_identity)
+    trust = Trust.of(sb)
+    for path in (QUERY, "/gateway/api/backTransReq.do", "/"):
+        for body in (b"", b"\xff\xfe%%%&&==", b"version=5.1.0&version=9&signature=%%%", b"a" * 5000):
+            response = requests.post(sb.base_url + path, data=body, timeout=10)
+            assert response.status_code == 200
+            answer = parse_answer(response.text)
+            assert answer["respCode"] in {"10", "13"} and trust.verifies(answer)
+    client = AcpClient(sb, unionpay_identity)
+    bad_signature = client.sign(query_fields(client)) | {"signature": "not base64 at all!"}
+    assert parse_answer(client.post_raw(QUERY, bad_signature).text)["respCode"] == "11"
