@@ -29,6 +29,7 @@ from urllib.parse import urlencode, urlsplit
 NOTIFY_TIMEOUT_SECONDS = 10.0
 MAX_SENDS = 5
 UNIONPAY_NOTIFY_DELAYS: tuple[float, ...] = (60, 120, 240, 300)
+OLDER_DEMO_NOTIFY_DELAYS: tuple[float, ...] = (0, 60, 120, 240)  # "间隔时间为0,1,2,4分钟"
 DELIVERED_STATUSES = frozenset({200, 302})
 _MIN_WAIT_SECONDS = 0.005
 _MAX_WAIT_SECONDS = 0.25
