@@ -47,13 +47,18 @@ def pay_link(txn: Transaction) -> str:
     return f"/sandbox/gateway?code={txn.pay_token}" if txn.front_url else ""
 
 
+def _open_link(txn: Transaction) -> str:
+    link = pay_link(txn)
+    return f"<a href='{escape(link, quote=True)}'>open</a>" if link else ""
+
+
 def render_index(transactions: list[Transaction]) -> str:
     rows = "".join(
         "<tr>"
         f"<td>{escape(txn.mer_id)}</td><td>{escape(txn.order_id)}</td>"
         f"<td>{escape(txn.txn_type)}/{escape(txn.txn_sub_type)}</td><td>{yuan(txn.amount)}</td>"
         f"<td class='state'>{escape(state(txn))}</td><td>{cst(txn.created_at):%Y-%m-%d %H:%M:%S}</td>"
-        f"<td>{f'<a href={escape(pay_link(txn), quote=True)}>open</a>' if pay_link(txn) else ''}</td>"
+        f"<td>{_open_link(txn)}</td>"
         "</tr>"
         for txn in sorted(transactions, key=lambda t: t.created_at, reverse=True)
     )
