@@ -90,13 +90,10 @@ class ReportStore:
         self._s3.upload_file(str(path), self._bucket, key, ExtraArgs=extra, Config=config)
 
     def exists(self, key: str) -> bool:
-        try:
-            self._s3.head_object(Bucket=self._bucket, Key=key)
-        except self._s3.exceptions.ClientError as exc:
-            if self._missing(exc):
-                return False
-            raise
-        return True
+        """A listing of the key itself: the export function may list `reports/*` only, and a
+        HEAD without a bucket-wide ListBucket answers 403, not 404, for a missing key."""
+        page = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=key, MaxKeys=1)
+        return any(o.get("Key") == key for o in page.get("Contents", []))
 
     def download_url(self, key: str, filename: str, expires_in: int) -> str:
         """A presigned GET of `key` that lives `expires_in` seconds and saves as `filename`."""
