@@ -47,8 +47,9 @@ class Deps:
         import boto3  # noqa: PLC0415 - deferred so cold start pays it once, on first use
         from botocore.config import Config  # noqa: PLC0415
 
-        retries = {"mode": "standard", "max_attempts": 3}
-        config = Config(retries=retries, connect_timeout=2, read_timeout=5, **options)
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5, **options
+        )
         make_client: Any = boto3.client
         return make_client(service, config=config)
 
