@@ -89,6 +89,10 @@ class ReportStore:
         extra = {"ContentType": content_type, "ServerSideEncryption": SSE, "Metadata": {}}
         self._s3.upload_file(str(path), self._bucket, key, ExtraArgs=extra, Config=config)
 
+    def download(self, key: str, path: Path) -> None:
+        """Streams the object to `path` (ranged GETs for a large one; never whole in memory)."""
+        self._s3.download_file(self._bucket, key, str(path))
+
     def exists(self, key: str) -> bool:
         """A listing of the key itself: the export function may list `reports/*` only, and a
         HEAD without a bucket-wide ListBucket answers 403, not 404, for a missing key."""
