@@ -67,6 +67,9 @@ class ReportStore:
         body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
         self._put(key, body, "application/json; charset=utf-8", {})
 
+    def put_html(self, key: str, page: str) -> None:
+        self._put(key, page.encode(), "text/html; charset=utf-8", {})
+
     def put_csv(self, key: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
         """UTF-8 with a BOM (so Excel reads Chinese text as UTF-8), CRLF line ends, a header row;
         streamed through a temporary file."""
