@@ -41,7 +41,8 @@ class _Sheet:
     row: int = 0
 
     def fit(self, col: int, text: str) -> None:
-        self.widths[col] = min(_WIDEST, max(self.widths[col], display_width(text) + 2))
+        if 2 * len(text) + 2 > self.widths[col]:  # it may be wider than the column (cheap test first)
+            self.widths[col] = min(_WIDEST, max(self.widths[col], display_width(text) + 2))
 
     def close(self) -> None:
         for col, width in enumerate(self.widths):
@@ -88,8 +89,9 @@ class _Workbook:
     def _write(self, target: _Sheet, values: Sequence[str]) -> None:
         for col, (column, value) in enumerate(zip(target.columns, values, strict=True)):
             if column in MONEY_COLUMNS and value not in ("", None):
-                target.sheet.write_number(target.row, col, int(value) / 100, self.money)
-                target.fit(col, f"{int(value) / 100:,.2f}")
+                fen = int(value)
+                target.sheet.write_number(target.row, col, fen / 100, self.money)
+                target.fit(col, str(fen) + "__")  # as wide as its "1,234.56", near enough
             elif value not in ("", None):
                 target.sheet.write_string(target.row, col, str(value))
                 target.fit(col, str(value))

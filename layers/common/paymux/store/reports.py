@@ -30,6 +30,14 @@ def report_key(day: date, name: str) -> str:
     return f"reports/{day.isoformat()}/{name}"
 
 
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """UTF-8 with a BOM (so Excel reads Chinese text as UTF-8), CRLF line ends, a header row."""
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
 class ReportStore:
     def __init__(self, s3: Any, bucket: str) -> None:
         self._s3 = s3
@@ -75,10 +83,7 @@ class ReportStore:
         streamed through a temporary file."""
         with tempfile.TemporaryDirectory(prefix="paymux-csv-") as folder:
             path = Path(folder) / "report.csv"
-            with path.open("w", encoding="utf-8-sig", newline="") as out:
-                writer = csv.writer(out, lineterminator="\r\n")
-                writer.writerow(header)
-                writer.writerows(rows)
+            write_csv(path, header, rows)
             self.put_file(key, path, "text/csv; charset=utf-8")
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
