@@ -19,7 +19,9 @@ import openpyxl
 import pytest
 import requests
 
+from paymux.services.day_analytics import write_day_analytics
 from paymux.services.reconciliation import CSV_COLUMNS
+from paymux.store.reports import ReportStore
 from tests.integration.conftest import World
 from tests.integration.test_reconcile import alone, reconcile, today
 from tests.integration.test_refunds import paid_payment
@@ -79,6 +81,13 @@ def test_a_reconciled_days_reports_download_through_presigned_urls(world: World)
 
     _, txt_answer = export(day.isoformat(), "txt")
     assert lost["id"] in download(txt_answer["url"]).content.decode()
+
+    assert export(day.isoformat(), "html")[0] == 404  # the analytics page is not written yet
+    write_day_analytics(world.d, ReportStore(world.d.s3, world.d.settings.bucket), day)
+    _, html_answer = export(day.isoformat(), "html")
+    page = download(html_answer["url"])
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<svg" in page.text and html_answer["filename"] == f"paymux-{day}-analytics.html"
 
 
 def test_a_day_without_reports_is_a_typed_404(world: World):
