@@ -86,15 +86,22 @@ class _Workbook:
             current = self.channels[channel] = self._sheet(name, self.columns)
         return current
 
-    def _write(self, target: _Sheet, values: Sequence[str]) -> None:
+    def _write(self, target: _Sheet, values: Sequence[str | int]) -> None:
+        """One row: money columns (fen, as text or int) as yuan numbers, other ints as numbers,
+        text as text; an empty value leaves its cell empty."""
         for col, (column, value) in enumerate(zip(target.columns, values, strict=True)):
-            if column in MONEY_COLUMNS and value not in ("", None):
+            if value == "":
+                continue
+            if column in MONEY_COLUMNS:
                 fen = int(value)
                 target.sheet.write_number(target.row, col, fen / 100, self.money)
-                target.fit(col, str(fen) + "__")  # as wide as its "1,234.56", near enough
-            elif value not in ("", None):
-                target.sheet.write_string(target.row, col, str(value))
+                target.fit(col, f"{fen}__")  # as wide as its "1,234.56", near enough
+            elif isinstance(value, int):
+                target.sheet.write_number(target.row, col, value)
                 target.fit(col, str(value))
+            else:
+                target.sheet.write_string(target.row, col, value)
+                target.fit(col, value)
         target.row += 1
 
     def add(self, record: SheetRecord) -> None:
@@ -119,9 +126,8 @@ class _Workbook:
         self.book.close()
 
     def _summary_row(self, channel: str, cls: str, totals: _Totals) -> None:
-        values = [channel, cls, "", *(str(totals.money[c]) for c in sorted(MONEY_COLUMNS))]
-        self._write(self.summary, values)
-        self.summary.sheet.write_number(self.summary.row - 1, 2, totals.records)
+        money = [totals.money[c] for c in sorted(MONEY_COLUMNS)]
+        self._write(self.summary, [channel, cls, totals.records, *money])
 
 
 def write_workbook(
