@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -68,3 +69,22 @@ def test_refusals_exit_2_and_say_why(world: World, tmp_path: Path):
     assert absent.returncode == 2 and "no txt report for 2001-01-02" in absent.stderr
     wrong = ops(state, "reconcile", "fetch", "--date", "2001-01-02", "--format", "pdf")
     assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
+
+
+def test_a_run_with_an_account_that_failed_prints_the_summary_and_exits_2(world: World, tmp_path: Path):
+    alone(world)
+    (account,) = [a for a in world.d.channel_config.accounts() if a.account_id == world.account_id]
+    broken = replace(account, account_id="wx-broken", base_url="http://127.0.0.1:9")  # no credentials either
+    world.d.channel_config.put_account(broken, None)
+    state = tmp_path / "stack.json"
+    write_state(state, world.stack.state())
+    day = today(world).isoformat()
+
+    ran = ops(state, "reconcile", "run", "--date", day)
+
+    assert ran.returncode == 2
+    summary = json.loads(ran.stdout)
+    assert summary["failed_accounts"] == ["wx-broken"]
+    assert "accounts not reconciled: wx-broken" in ran.stderr and "Traceback" not in ran.stderr
+    shown = ops(state, "reconcile", "show", "--date", day)  # its reports were written all the same
+    assert json.loads(shown.stdout)["failed_accounts"] == ["wx-broken"]
