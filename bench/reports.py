@@ -98,6 +98,7 @@ def write_one(fmt: str, count: int, folder: str) -> dict[str, Any]:
         "seconds": seconds,
         "cpu_seconds": cpu,
         "records_per_second": count / seconds if seconds else 0.0,
+        "records_per_cpu_second": count / cpu if cpu else 0.0,
         "peak_rss_mib": peak / 1024,
         "rss_growth_mib": max(peak - start_rss, 0) / 1024,
         "file_mib": path.stat().st_size / 2**20,
@@ -127,11 +128,12 @@ def run(argv: Sequence[str]) -> int:
     args, _ = parser.parse_known_args(list(argv))
     results = [measure(fmt, args.reports_records) for fmt in FORMATS]
     print(f"\nreports: {args.reports_records:,} discrepancy records, one format per child process")
-    head = ("wall s", "CPU s", "records/s", "peak RSS MiB", "growth MiB", "file MiB")
+    head = ("wall s", "CPU s", "records/s", "records/CPU s", "peak RSS MiB", "growth MiB", "file MiB")
     print(f"{'format':8} " + " ".join(f"{h:>12}" for h in head))
     for r in results:
         print(
             f"{r['format']:8} {r['seconds']:12.1f} {r['cpu_seconds']:12.1f} {r['records_per_second']:12,.0f} "
+            f"{r['records_per_cpu_second']:12,.0f} "
             f"{r['peak_rss_mib']:12.1f} {r['rss_growth_mib']:12.1f} {r['file_mib']:12.1f}"
         )
     if args.reports_json:
