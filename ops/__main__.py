@@ -16,6 +16,9 @@
     channels disable ACCOUNT
     channels refresh-certificates [ACCOUNT]
     refunds apply-abnormal REFUND_ID --to merchant-card|user-card [--bank-type T ...]
+    reconcile run [--date YYYY-MM-DD]
+    reconcile show --date YYYY-MM-DD
+    reconcile fetch --date YYYY-MM-DD --format summary|csv|xlsx|txt|html [--out FILE]
 
 Where: --stack NAME, a deployed stack (its outputs by logical name through CloudFormation's
 DescribeStacks, its stage from its Stage parameter; the operator's AWS credentials); --local,
@@ -34,7 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.state import state_file
-from ops import bindings, channels, merchants, refunds, stack
+from ops import bindings, channels, merchants, reconcile, refunds, stack
 from ops.stack import Stack
 from paymux.config import Settings
 from paymux.deps import Deps
@@ -150,6 +153,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     refresh = c.add_parser("refresh-certificates", help="download WeChat Pay platform certificates now")
     refresh.add_argument("account_id", nargs="?", help="one account (default: every enabled WeChat Pay one)")
     refunds.register(groups)
+    reconcile.register(groups)
     return parser.parse_args(argv)
 
 

@@ -39,6 +39,7 @@ READS = {
     "AdminCreateChannelAccountFunction": set(),
     "AdminListChannelAccountsFunction": set(),
     "AdminGetChannelAccountFunction": set(),
+    "AdminGetReconciliationReportFunction": set(),
     "ListExceptionsFunction": set(),
     "ApiDocsFunction": set(),
     "UnroutedFunction": set(),

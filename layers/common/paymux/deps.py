@@ -43,11 +43,13 @@ class Deps:
     def settings(self) -> Settings:
         return self._settings or Settings.from_env()
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: str, **options: Any) -> Any:
         import boto3  # noqa: PLC0415 - deferred so cold start pays it once, on first use
         from botocore.config import Config  # noqa: PLC0415
 
-        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5, **options
+        )
         make_client: Any = boto3.client
         return make_client(service, config=config)
 
@@ -65,7 +67,8 @@ class Deps:
 
     @cached_property
     def s3(self) -> Any:
-        return self._client("s3")
+        # SigV4 for presigned report URLs too (botocore would presign SigV2 in us-east-1)
+        return self._client("s3", signature_version="s3v4")
 
     @cached_property
     def ssm(self) -> Any:

@@ -199,6 +199,10 @@ UNDOCUMENTED = {
     ("POST", "/v1/admin/bindings", "AdminCreateBindingFunction"): "operators, IAM",
     ("GET", "/v1/admin/bindings/{binding_id}", "AdminGetBindingFunction"): "operators, IAM",
     ("PATCH", "/v1/admin/bindings/{binding_id}", "AdminUpdateBindingFunction"): "operators, IAM",
+    # A reconciled day's report as a presigned URL (operators, IAM): docs/reconciliation.md.
+    ("GET", "/v1/admin/reconciliation/{date}/reports/{format}", "AdminGetReconciliationReportFunction"): (
+        "operators, IAM"
+    ),
     # Every path also answers other methods: 405 with Allow (each operation lists it), or 404.
     ("ANY", "$default", "UnroutedFunction"): "what no other route takes: 405 with Allow, or 404",
 }

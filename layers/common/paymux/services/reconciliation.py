@@ -89,6 +89,7 @@ class Record:
     detail: str = ""
     merchant_id: str = ""
     binding_id: str = ""
+    provider: str = ""  # the account's channel: the workbook's sheet (not a CSV column)
 
     def local(self, payment_id: str, status: str, amount: int) -> Record:
         return replace(self, payment_id=payment_id, local_status=status, local_amount=amount)
@@ -203,6 +204,7 @@ class _AccountRun:
     def _channel_record(self, row: StatementRow, fee: int) -> Record:
         record = Record(self._account.account_id, "matched", row.kind, row.out_trade_no, row.out_refund_no)
         record = replace(record, merchant_id=self.report.merchant_id, binding_id=self._binding_id)
+        record = replace(record, provider=self._account.provider)
         return replace(record, channel_amount=row.amount, channel_fee=row.fee, expected_fee=fee)
 
     def _payment_row(self, row: StatementRow) -> None:
@@ -324,6 +326,7 @@ class _AccountRun:
         for payment in self._paid.values():
             record = Record(self._account.account_id, "local_only", "payment", payment.out_trade_no)
             record = replace(record, merchant_id=payment.merchant_id, binding_id=self._binding_id)
+            record = replace(record, provider=self._account.provider)
             record = record.local(payment.payment_id, payment.status.value, payment.amount)
             self._record(
                 record.classed("local_only", "paid locally this day, not in the channel's statement")

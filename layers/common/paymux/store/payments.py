@@ -41,6 +41,7 @@ from paymux.store.dynamo import (
 from paymux.store.payer_limits import claim_item, refusal, release_item
 from paymux.store.payment_keys import (
     PAYMENT_FIELDS,
+    created_day_key,
     event_item,
     first_attempt_key,
     kept_events,
@@ -178,6 +179,9 @@ class PaymentStore:
             **payment_values(payment),
             "GSI1PK": due_shard(payment.payment_id),
             "GSI1SK": f"{iso(next_check_at)}#{payment.payment_id}",
+            # the day's created payments (analytics): written once, as no update changes it
+            "GSI2PK": created_day_key(payment.created_at, payment.payment_id),
+            "GSI2SK": payment.payment_id,
         }
         event = event_item(payment, None, payment.status, "payment.created", "merchant", {})
         event["attempt"] = attempt

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 SSE = "AES256"
+# Reports are written to a temporary file and uploaded from it: one PUT up to 16 MiB, a
+# multipart upload of 16 MiB parts above (s3transfer), so no report is ever whole in memory.
+MULTIPART_BYTES = 16 * 1024 * 1024
 
 
 def statement_key(provider: str, account_id: str, day: date, extension: str = "csv") -> str:
@@ -24,6 +28,14 @@ def statement_key(provider: str, account_id: str, day: date, extension: str = "c
 
 def report_key(day: date, name: str) -> str:
     return f"reports/{day.isoformat()}/{name}"
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """UTF-8 with a BOM (so Excel reads Chinese text as UTF-8), CRLF line ends, a header row."""
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 class ReportStore:
@@ -63,13 +75,50 @@ class ReportStore:
         body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
         self._put(key, body, "application/json; charset=utf-8", {})
 
+    def put_html(self, key: str, page: str) -> None:
+        self._put(key, page.encode(), "text/html; charset=utf-8", {})
+
     def put_csv(self, key: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-        """UTF-8 with a BOM (so Excel reads Chinese text as UTF-8), CRLF line ends, a header row."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        self._put(key, buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", {})
+        """UTF-8 with a BOM (so Excel reads Chinese text as UTF-8), CRLF line ends, a header row;
+        streamed through a temporary file."""
+        with tempfile.TemporaryDirectory(prefix="paymux-csv-") as folder:
+            path = Path(folder) / "report.csv"
+            write_csv(path, header, rows)
+            self.put_file(key, path, "text/csv; charset=utf-8")
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        """Uploads a file written on disk: one PUT, or a multipart upload for a large one
+        (aborted by s3transfer if a part fails, so no half-written object appears)."""
+        from boto3.s3.transfer import TransferConfig  # noqa: PLC0415 - only the report writers need it
+
+        config = TransferConfig(
+            multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES, max_concurrency=4
+        )
+        extra = {"ContentType": content_type, "ServerSideEncryption": SSE, "Metadata": {}}
+        self._s3.upload_file(str(path), self._bucket, key, ExtraArgs=extra, Config=config)
+
+    def download(self, key: str, path: Path) -> None:
+        """Streams the object to `path` (ranged GETs for a large one; never whole in memory)."""
+        self._s3.download_file(self._bucket, key, str(path))
+
+    def exists(self, key: str) -> bool:
+        """A listing of the key itself: the export function may list `reports/*` only, and a
+        HEAD without a bucket-wide ListBucket answers 403, not 404, for a missing key."""
+        page = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=key, MaxKeys=1)
+        return any(o.get("Key") == key for o in page.get("Contents", []))
+
+    def download_url(self, key: str, filename: str, expires_in: int) -> str:
+        """A presigned GET of `key` that lives `expires_in` seconds and saves as `filename`."""
+        url: str = self._s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self._bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            },
+            ExpiresIn=expires_in,
+        )
+        return url
 
     def get(self, key: str) -> bytes | None:
         try:
