@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import zlib
 from datetime import UTC, date, datetime
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from paymux.channels.statement import StatementInvalid, StatementNotReady
+from paymux.channels.unionpay.certificates import verify_message
 from paymux.channels.unionpay.files import Access, file_request, read_file_answer
-from paymux.errors import ChannelError, ChannelUnavailable
+from paymux.channels.unionpay.form import parse_form
+from paymux.channels.unionpay.signing import SigningKey
+from paymux.channels.unionpay.statement import parse_statement_zip
+from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
+from tests.unionpay_keys import sign_as_unionpay, unionpay_chain, unionpay_merchant
 from tests.unionpay_statement_files import SAMPLE_MER_ID, SAMPLE_ZIP
 
 # 2015-09-06 02:30:00 UTC = 10:30:00 Beijing, the morning after the settle day
@@ -85,3 +93,31 @@ def test_other_answers_are_a_refusal_with_their_code(code: str) -> None:
 def test_an_answer_to_another_transaction_is_not_a_file() -> None:
     with pytest.raises(ChannelUnavailable, match="not a file transfer answer"):
         read_file_answer(answer("00", txnType="01", fileContent="eJwDAAAAAAE="))
+
+
+def test_the_request_signed_by_the_merchant_key_verifies_with_its_certificate() -> None:
+    merchant = unionpay_merchant()
+    key = SigningKey.from_pkcs12(merchant.pfx, merchant.password)
+    signed = key.sign(file_request(SAMPLE_MER_ID, date(2015, 9, 5), NOW))
+    assert signed["certId"] == merchant.cert_id and signed["settleDate"] == "0905"
+    text = "&".join(f"{k}={signed[k]}" for k in sorted(signed) if k != "signature")
+    digest = hashlib.sha256(text.encode()).hexdigest().encode()
+    public = merchant.certificate.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    public.verify(base64.b64decode(signed["signature"]), digest, padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_a_signed_answer_verifies_then_unpacks_into_the_sample_statement() -> None:
+    wire = base64.b64encode(zlib.compress(SAMPLE_ZIP.read_bytes())).decode()
+    fields = answer("00", merId=SAMPLE_MER_ID, settleDate="0905", fileType="00", fileContent=wire)
+    signed = sign_as_unionpay(fields | {"fileName": "802310048993424_20150905.zip"})
+    received = parse_form("&".join(f"{k}={v}" for k, v in signed.items()))  # answers are not url-encoded
+    answered = datetime(2025, 9, 6, 2, 30, tzinfo=UTC).timestamp()  # within the test chain's validity
+    verify_message(received, unionpay_chain().trust(), at=answered)  # the client's step, before reading
+    raw_zip = read_file_answer(received)
+    assert raw_zip is not None
+    bill = parse_statement_zip(raw_zip, SAMPLE_MER_ID, settle_date=date(2015, 9, 5))
+    assert (len(bill.rows), bill.summary.payment_total) == (8, 1_322_700)
+    tampered = received | {"fileContent": base64.b64encode(zlib.compress(raw_zip + b"\0")).decode()}
+    with pytest.raises(CallbackRejected):
+        verify_message(tampered, unionpay_chain().trust(), at=answered)
