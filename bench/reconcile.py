@@ -35,9 +35,15 @@ def _free_port() -> int:
 
 def _child(args: Sequence[str]) -> dict[str, Any]:
     """Runs `python -m bench.reconcile_rig …` and returns its JSON with its peak RSS (MiB)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(staging.REPO), str(staging.LAYER_PACKAGE.parent)])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(staging.REPO), str(staging.LAYER_PACKAGE.parent)]),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.reconcile_rig", *args], stdout=subprocess.PIPE, env=env, cwd=staging.REPO
+        [sys.executable, "-m", "bench.reconcile_rig", *args],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=staging.REPO,
     )
     assert process.stdout is not None
     output = process.stdout.read()
@@ -51,7 +57,10 @@ def _child(args: Sequence[str]) -> dict[str, Any]:
 
 
 def _server(directory: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(staging.REPO), str(staging.LAYER_PACKAGE.parent)])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(staging.REPO), str(staging.LAYER_PACKAGE.parent)]),
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.reconcile_rig", "serve", str(directory), str(port)],
         stdout=subprocess.PIPE,

@@ -24,9 +24,9 @@ from typing import Any
 
 from moto.dynamodb.comparisons import OpDefault
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.responses import DynamoResult
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
+from moto.dynamodb.responses import DynamoResult
 
 Groups = dict[str, tuple[list[tuple[str, str, str]], list[Item]]]
 _groups: dict[tuple[str, str], Groups] = {}
@@ -49,7 +49,11 @@ def _group(table: Table, index_name: str) -> Groups:
             h, r = item.attrs.get(hash_attr), item.attrs.get(range_attr)
             if h is None or r is None or h.type != "S" or r.type != "S":
                 continue
-            key = (str(r.value), str(item.hash_key.value), str(item.range_key.value if item.range_key else ""))
+            key = (
+                str(r.value),
+                str(item.hash_key.value),
+                str(item.range_key.value if item.range_key else ""),
+            )
             found.setdefault(str(h.value), []).append((key, item))
     groups: Groups = {}
     for value, entries in found.items():
@@ -58,7 +62,9 @@ def _group(table: Table, index_name: str) -> Groups:
     return groups
 
 
-def _start(keys: list[tuple[str, str, str]], start: dict[str, Any] | None, range_attr: str, table: Table) -> int:
+def _start(
+    keys: list[tuple[str, str, str]], start: dict[str, Any] | None, range_attr: str, table: Table
+) -> int:
     if not start:
         return 0
     sk = start.get(table.range_key_attr or "", {}).get("S", "")
