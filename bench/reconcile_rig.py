@@ -185,7 +185,10 @@ def _local_items(rows: int) -> Iterator[dict[str, Any]]:
         )  # fmt: skip
         item = {"PK": f"PAY#{pid}", "SK": "PAY", **payment_keys.payment_values(payment)}
         if paid:
-            item |= {"GSI3PK": payment_keys.paid_day_key(ACCOUNT_ID, at, pid), "GSI3SK": pid}
+            item |= {
+                "GSI3PK": payment_keys.paid_day_key(ACCOUNT_ID, at, pid),
+                "GSI3SK": payment_keys.paid_sort_key(payment),
+            }
         yield item
         if not paid:  # the creation event holding the first attempt (PaymentStore.get_attempt)
             attempt = {
@@ -238,8 +241,7 @@ def serve(directory: Path, port: int) -> None:
 def _moto_item(attrs: dict[str, Any]) -> Any:
     """The Item Table.put_item stores, built without its per-attribute size check (moto's
     LimitedSizeDict re-sizes the whole item at every attribute: 1.6 ms an item of 25)."""
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item  # noqa: PLC0415
-    from moto.dynamodb.models.dynamo_type import LimitedSizeDict  # noqa: PLC0415
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict  # noqa: PLC0415
 
     item = Item.__new__(Item)
     item.hash_key, item.range_key = DynamoType(attrs["PK"]), DynamoType(attrs["SK"])
