@@ -185,6 +185,11 @@ def grouped_index_queries() -> None:
     _applied = True
 
 
+def warm(table: Table, index_name: str) -> None:
+    """Groups the index's items now (after a load), not in the first query."""
+    _groups[(table.name, index_name)] = _group(table, index_name)
+
+
 def forget() -> None:
     """After writing items straight into the backend."""
     _groups.clear()
