@@ -4,9 +4,10 @@ or account and sub-merchant) and the summary of the day."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from paymux.clock import CHINA, iso
@@ -44,7 +45,17 @@ def default_day(now: float) -> date:
 
 def expected_fee(amount: int, fee_rate: str) -> int:
     """The account's configured rate × amount, rounded to fen half up (half away from zero)."""
-    return int((Decimal(amount) * Decimal(fee_rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    numerator, denominator = _rate(fee_rate)
+    exact = abs(amount) * numerator
+    rounded = (2 * exact + denominator) // (2 * denominator)  # half up, on the magnitude
+    return -rounded if amount < 0 else rounded
+
+
+@functools.lru_cache(maxsize=256)
+def _rate(fee_rate: str) -> tuple[int, int]:
+    """ "0.006" → (3, 500): a statement's every row multiplies by it, in integers."""
+    numerator, denominator = Decimal(fee_rate).as_integer_ratio()
+    return numerator, denominator
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,46 +85,49 @@ def _sub_mchid(value: str) -> str:
 
 
 class _Columns:
-    """Where each column the rows use sits in this bill's header ("" where it has none)."""
+    """Where each column the rows use sits in this bill's header (-1 where it has none),
+    looked up once per bill rather than once per row."""
 
     def __init__(self, header: list[str]) -> None:
         self.width = len(header)
         where = {name: n for n, name in enumerate(header)}
-        self._where = where
         self.totals = [(column, where[column]) for column in _TOTALS.values() if column in where]
+        self.state, self.trade, self.fee = where["交易状态"], where["商户订单号"], where["手续费"]
         self.order = where.get("订单金额", where.get("应结订单金额", -1))
-
-    def get(self, values: list[str], name: str) -> str:
-        n = self._where.get(name, -1)
-        return values[n].strip() if n >= 0 else ""
-
-    def at(self, values: list[str], n: int) -> str:
-        return values[n].strip() if n >= 0 else ""
+        self.refund_amount, self.refund_status = where.get("退款金额", -1), where.get("退款状态", -1)
+        self.channel_trade, self.time = where["微信订单号"], where["交易时间"]
+        self.refund_no, self.channel_refund = where.get("商户退款单号", -1), where.get("微信退款单号", -1)
+        self.mchid, self.appid = where.get("商户号", -1), where.get("公众账号ID", -1)
+        self.currency, self.sub_mchid = where.get("货币种类", -1), where.get("特约商户号", -1)
 
 
-def _row(values: list[str], columns: _Columns, provider: bool) -> StatementRow | None:
-    state = columns.get(values, "交易状态")
+def _at(values: list[str], n: int) -> str:
+    return values[n].strip() if n >= 0 else ""
+
+
+def _row(values: list[str], c: _Columns, provider: bool) -> StatementRow | None:
+    state = values[c.state].strip()
     if state not in ("SUCCESS", "REFUND"):
         return None  # e.g. REVOKED (付款码 only): no money moved; counted, not reconciled
     refund = state == "REFUND"
     # A payment's 订单金额 is what the payer was asked for (our amount); 应结订单金额 excludes coupons.
-    amount = columns.get(values, "退款金额") if refund else columns.at(values, columns.order)
+    amount = _at(values, c.refund_amount) if refund else _at(values, c.order)
     return StatementRow(
-        out_trade_no=columns.get(values, "商户订单号"),
+        out_trade_no=values[c.trade].strip(),
         kind="refund" if refund else "payment",
         amount=units.fen(amount, "退款金额" if refund else "订单金额"),
-        fee=units.fen(columns.get(values, "手续费"), "手续费"),
-        channel_trade_no=columns.get(values, "微信订单号"),
-        status=_REFUND_STATUS.get(columns.get(values, "退款状态"), "PROCESSING") if refund else "SUCCESS",
-        occurred_at=units.bill_time(columns.get(values, "交易时间")),
-        out_refund_no=columns.get(values, "商户退款单号") if refund else "",
-        channel_refund_no=columns.get(values, "微信退款单号") if refund else "",
-        mchid=columns.get(values, "商户号"),
-        appid=columns.get(values, "公众账号ID"),
-        currency=columns.get(values, "货币种类"),
+        fee=units.fen(values[c.fee].strip(), "手续费"),
+        channel_trade_no=values[c.channel_trade].strip(),
+        status=_REFUND_STATUS.get(_at(values, c.refund_status), "PROCESSING") if refund else "SUCCESS",
+        occurred_at=units.bill_time(values[c.time].strip()),
+        out_refund_no=_at(values, c.refund_no) if refund else "",
+        channel_refund_no=_at(values, c.channel_refund) if refund else "",
+        mchid=_at(values, c.mchid),
+        appid=_at(values, c.appid),
+        currency=_at(values, c.currency),
         # a service provider's bill: 商户号/公众账号ID are the provider's, 特约商户号 the sub-merchant
         carries=(partner.CARRIED_FIELDS if provider else CARRIED_FIELDS)["statement"],
-        sub_mchid=_sub_mchid(columns.get(values, "特约商户号")) if provider else "",
+        sub_mchid=_sub_mchid(_at(values, c.sub_mchid)) if provider else "",
     )
 
 
