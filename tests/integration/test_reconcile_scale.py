@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from paymux.channels.statement import StatementNotReady
+from paymux.channels.base import StatementFile, StatementRow, StatementSummary
+from paymux.channels.statement import StatementInvalid, StatementNotReady
+from paymux.clock import iso
 from paymux.services import reconciliation
 from paymux.store import payment_keys, reports
 from tests.integration.conftest import World
@@ -170,3 +172,42 @@ def test_a_statement_not_ready_is_raised_by_its_unit_for_the_retry(
         invoke("reconcile", load_event("reconcile.json") | {"date": day.isoformat()})
     summary = json.loads(s3_object(world, f"reports/{day}/summary.json")["Body"].read())
     assert summary["failed_accounts"] == [world.account_id]
+
+
+def test_a_statement_that_fails_its_totals_check_at_its_end_repairs_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed bill is checked when its last line is read: the rows before it must not have
+    repaired anything by then (repairs wait for the check)."""
+    alone(world)
+    day = today(world)
+    _, created = world.create(amount=1999)  # open here; the bill says it was paid
+    payment = world.d.payments.get(created["id"])
+    paid_row = StatementRow(
+        out_trade_no=payment.out_trade_no,
+        kind="payment",
+        amount=1999,
+        fee=12,
+        channel_trade_no="4200000000000000000000000099",
+        status="SUCCESS",
+        occurred_at=iso(world.clock()),
+        mchid=world.mchid,
+        appid=world.appid,
+        currency="CNY",
+    )
+
+    def rows() -> Iterator[StatementRow]:
+        yield paid_row
+        raise StatementInvalid("bill 订单金额 adds up to 19.99, summary says 29.99")
+
+    def damaged(self: Any, bill_date: date) -> StatementFile:
+        return StatementFile(b"detail and summary disagree", rows(), StatementSummary())
+
+    monkeypatch.setattr("paymux.channels.wechat.client.WeChatPayChannel.fetch_statement", damaged)
+    with pytest.raises(reconciliation.ReconciliationIncomplete):
+        invoke("reconcile", load_event("reconcile.json") | {"date": day.isoformat()})
+
+    assert world.d.payments.get(created["id"]).status == payment.status  # not repaired
+    assert [e for e in world.d.payments.events(created["id"]) if e["actor"] == "reconciliation"] == []
+    summary = json.loads(s3_object(world, f"reports/{day}/summary.json")["Body"].read())
+    assert summary["failed_accounts"] == [world.account_id] and summary["repaired"] == 0
