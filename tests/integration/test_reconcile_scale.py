@@ -211,3 +211,27 @@ def test_a_statement_that_fails_its_totals_check_at_its_end_repairs_nothing(
     assert [e for e in world.d.payments.events(created["id"]) if e["actor"] == "reconciliation"] == []
     summary = json.loads(s3_object(world, f"reports/{day}/summary.json")["Body"].read())
     assert summary["failed_accounts"] == [world.account_id] and summary["repaired"] == 0
+
+
+def test_rows_the_day_does_not_have_read_their_attempts_in_batches(
+    world: World, reads: list[tuple[str, dict[str, Any]]]
+) -> None:
+    alone(world)
+    day = today(world)
+    lost = []
+    for amount in (1999, 2999):
+        _, created = world.create(amount=amount)
+        world.catcher.forward = False  # the channel's callback never reaches us
+        world.sandbox.pay(world.mchid, world.out_trade_no(created["id"]))
+        lost.append(created["id"])
+    reads.clear()
+
+    summary = reconcile(world, day)
+
+    assert summary["repaired"] == 2 and {world.d.payments.get(p).status for p in lost} == {"SUCCESS"}
+    single = [p["Key"] for n, p in reads if n == "GetItem"]
+    assert not [k for k in single if k["SK"]["S"] == "EVT#000001" or k["PK"]["S"].startswith("ATTEMPT#")]
+    batched = [
+        k for n, p in reads if n == "BatchGetItem" for t in p["RequestItems"].values() for k in t["Keys"]
+    ]
+    assert sum(1 for k in batched if k["SK"]["S"] == "EVT#000001") == 2

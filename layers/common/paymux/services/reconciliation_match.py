@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 from paymux.channels.base import StatementRow, TradeResult, TradeState
 from paymux.clock import CHINA, parse_iso
@@ -96,6 +97,7 @@ class RouteMatch:
         self._disagreeing: list[tuple[StatementRow, str]] = []  # (row, payment id)
         self._unmatched: list[StatementRow] = []  # rows without a paid payment of the day, refunds
         self._payments: dict[str, Payment] = {}  # read in the second pass
+        self._attempts: dict[str, dict[str, Any]] = {}  # out_trade_no → attempt, read in the second pass
 
     # -- pass 1: the stream ----------------------------------------------------------------
     def row(self, row: StatementRow) -> None:
@@ -135,6 +137,9 @@ class RouteMatch:
             payment = self._payments[payment_id]
             fee = expected_fee(row.amount, self._account.fee_rate)
             self._record(self._compare(self._channel_record(row, fee), payment, fee, row))
+        self._attempts = self._d.payments.attempts_of(
+            r.out_trade_no for r in self._unmatched if r.kind == "payment"
+        )
         _ = self._d.refunds, self._d.sqs, self._d.notifications  # built once, before the threads
         with ThreadPoolExecutor(max_workers=REPAIR_WORKERS, thread_name_prefix="recon") as pool:
             list(pool.map(self._resolve, self._unmatched))
@@ -166,7 +171,7 @@ class RouteMatch:
                 self._sink(record)
 
     def _payment_id(self, out_trade_no: str) -> str | None:
-        attempt = self._d.payments.get_attempt(out_trade_no)  # an earlier attempt, or not paid here
+        attempt = self._attempts.get(out_trade_no)  # an earlier attempt, or not paid here
         if attempt is None or attempt.get("account_id") != self._account.account_id:
             return None
         if str(attempt.get("binding_id") or "") != self._binding_id:

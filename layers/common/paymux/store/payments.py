@@ -118,6 +118,20 @@ class PaymentStore:
         ).get("Item")
         return from_item(item) if item else None
 
+    def attempts_of(self, out_trade_nos: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """get_attempt of many out_trade_nos in BatchGetItem calls: first attempts from their
+        creation events, the others (and an older payment's first) from their own items."""
+        wanted = list(dict.fromkeys(out_trade_nos))
+        found: dict[str, dict[str, Any]] = {}
+        events = {key["PK"]["S"]: (no, key) for no in wanted if (key := first_attempt_key(no)) is not None}
+        for event in batch_get(self._ddb, self._table, [key for _, key in events.values()]):
+            if "attempt" in event:  # the payment's partition names its first attempt
+                found[events[str(event["PK"])][0]] = dict(event["attempt"])
+        rest = [{"PK": {"S": f"ATTEMPT#{no}"}, "SK": {"S": "ATTEMPT"}} for no in wanted if no not in found]
+        for item in batch_get(self._ddb, self._table, rest):
+            found.setdefault(str(item["out_trade_no"]), item)
+        return found
+
     def events(self, payment_id: str) -> list[dict[str, Any]]:
         """The payment's audit events: its event items and those kept on the payment item."""
         events = self._query_partition(f"PAY#{payment_id}", "EVT#")
