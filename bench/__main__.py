@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import aws_calls, cold_start, local_load, reports, sweeper
+from bench import aws_calls, cold_start, local_load, reconcile, reports, sweeper
 
 Section = Callable[[Sequence[str]], int]
 SECTIONS: list[tuple[str, Section]] = [
@@ -16,6 +16,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("aws_calls", aws_calls.run),
     ("local_load", local_load.run),
     ("sweeper", sweeper.run),
+    ("reconcile", reconcile.run),
     ("reports", reports.run),
 ]
 

@@ -150,6 +150,7 @@ def template_schedules(cfn: dict[str, Any], functions: set[str], region: str) ->
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::Scheduler::Schedule":
             target = props.get("Target", {})
+            arns = references(target.get("Arn")) | _machine_functions(cfn, target.get("Arn"))
             found += [
                 Schedule(
                     name=logical_id,
@@ -160,7 +161,7 @@ def template_schedules(cfn: dict[str, Any], functions: set[str], region: str) ->
                     event=json.loads(target["Input"]) if "Input" in target else {},
                     enabled=props.get("State", "ENABLED") == "ENABLED",
                 )
-                for name, _ in references(target.get("Arn")) & {(f, "Arn") for f in functions}
+                for name, _ in arns & {(f, "Arn") for f in functions}
             ]
         elif resource["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in props:
             for target in props.get("Targets", []):
@@ -174,6 +175,18 @@ def template_schedules(cfn: dict[str, Any], functions: set[str], region: str) ->
                     found.append(
                         Schedule(logical_id, name, props["ScheduleExpression"], "UTC", event, enabled)
                     )
+    return found
+
+
+def _machine_functions(cfn: dict[str, Any], arn: Any) -> set[tuple[str, str | None]]:
+    """A schedule that starts a state machine (no Step Functions here): the one function its
+    definition invokes, run with the schedule's input, which runs the machine's steps in
+    order itself (functions/reconcile does: its event without a step)."""
+    found: set[tuple[str, str | None]] = set()
+    for name, _ in references(arn):
+        machine = cfn.get("Resources", {}).get(name, {})
+        if machine.get("Type") == "AWS::StepFunctions::StateMachine":
+            found |= references(machine.get("Properties", {}).get("DefinitionSubstitutions"))
     return found
 
 

@@ -16,10 +16,12 @@ CONTRACT_METRICS = frozenset(
         "OutboxOldestAgeSeconds",
         "SweepChecked",
         "ReconciliationDiscrepancies",
+        "ReconciliationUnitFailed",  # issue 13: a reconciliation unit (route, day) failed for good
     }
 )
 
 AWS_METRICS: dict[str, set[str]] = {
+    "AWS/States": {"ExecutionsFailed"},
     "AWS/ApiGateway": {"Count", "4xx", "5xx", "Latency", "IntegrationLatency"},
     "AWS/Lambda": {"Errors", "Throttles", "Duration", "Invocations", "ConcurrentExecutions"},
     "AWS/SQS": {"ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible"},

@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -249,7 +250,11 @@ def test_fetch_statement_applies_downloads_and_checks_the_hash():
     raw = bill(PAY_1, PAY_2, REFUND, end="\r\n")
     http = FakeWeChat(1_764_316_800.0, raw)
     statement = channel(http).fetch_statement(date(2021, 1, 28))
-    assert statement is not None and statement.raw == raw and len(statement.rows) == 3
+    # streamed: the file on disk as downloaded, its SHA1 taken on the way, rows read from it
+    assert statement is not None and Path(statement.path).read_bytes() == raw
+    assert statement.sha1 == hashlib.sha1(raw).hexdigest() and statement.summary is None
+    assert len(list(statement.rows)) == 3 and statement.final_summary().records == 3
+    Path(statement.path).unlink()
     (_, apply_url, _), (method, download_url, headers) = http.requests
     assert apply_url == "https://api.example.test/v3/bill/tradebill?bill_date=2021-01-28&bill_type=ALL"
     assert (method, download_url) == ("GET", "https://api.example.test/v3/billdownload/file?token=T0K")

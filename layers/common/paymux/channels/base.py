@@ -5,11 +5,11 @@ Amounts crossing this interface are always integer fen; each provider converts t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 
 class TradeState(StrEnum):
@@ -252,15 +252,40 @@ class StatementSummary:
     fee_total: int = 0
 
 
+@runtime_checkable
+class StreamedRows(Protocol):
+    """Rows read as they are iterated (a file on disk, line by line), whose totals check runs
+    at their end: `summary` is known, and checked, once they were read to the end."""
+
+    def __iter__(self) -> Iterator[StatementRow]: ...
+    @property
+    def summary(self) -> StatementSummary: ...
+
+
 @dataclass(frozen=True, slots=True)
 class StatementFile:
-    """A day's statement as downloaded: the raw file (archived as is) and its parsed rows."""
+    """A day's statement as downloaded: the file (archived as is) and its rows.
+
+    Two forms, both accepted everywhere: in memory (`raw` the file's bytes, `rows` any iterable
+    of rows, `summary` its checked totals), or streamed (`path` the file on local disk, /tmp,
+    with `sha1` computed while it was downloaded; `rows` a StreamedRows read from it and
+    `summary` None until then: see `final_summary`)."""
 
     raw: bytes
-    rows: tuple[StatementRow, ...]
-    summary: StatementSummary
+    rows: Iterable[StatementRow]
+    summary: StatementSummary | None
     content_type: str = "text/csv; charset=utf-8"
     extension: str = "csv"
+    path: str = ""
+    sha1: str = ""
+
+    def final_summary(self) -> StatementSummary:
+        """The statement's totals, once its rows were read (a streamed file checks them at its end)."""
+        if self.summary is not None:
+            return self.summary
+        if isinstance(self.rows, StreamedRows):
+            return self.rows.summary
+        raise TypeError("a StatementFile without summary needs StreamedRows")
 
 
 class Channel(Protocol):

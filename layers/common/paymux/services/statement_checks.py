@@ -5,8 +5,9 @@ payment's, merchant id and app id the account's, and a field the statement forma
 
 from __future__ import annotations
 
+from typing import NamedTuple, Protocol
+
 from paymux.channels.base import ChannelAccount, StatementRow
-from paymux.domain.payment import Payment
 from paymux.services.outcomes import ABSENT, FIELD_LABELS, field_problems
 from paymux.store.bindings import Binding
 
@@ -18,6 +19,20 @@ FIELD_CLASSES = {
     "appid": "merchant_mismatch",
     "sub_mchid": "merchant_mismatch",
 }
+
+
+class Money(Protocol):
+    """What a payment row is checked against: a Payment, or the day's paid index entry."""
+
+    @property
+    def amount(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+
+
+class LocalMoney(NamedTuple):
+    amount: int
+    currency: str
 
 
 def _described(problems: dict[str, str]) -> str:
@@ -37,7 +52,7 @@ def _merchant(row: StatementRow, account: ChannelAccount, binding: Binding | Non
 
 
 def payment_row_mismatch(
-    row: StatementRow, payment: Payment, account: ChannelAccount, binding: Binding | None = None
+    row: StatementRow, payment: Money, account: ChannelAccount, binding: Binding | None = None
 ) -> tuple[str, str] | None:
     """(class, what is wrong) for a payment row that cannot be believed, else None; money
     problems (amount, currency) come before merchant ones."""

@@ -74,6 +74,30 @@ def paid_day_key(account_id: str, paid_at: float, payment_id: str) -> str:
     return f"PAID#{account_id}#{paid_day(paid_at).isoformat()}#{shard}"
 
 
+def paid_sort_key(payment: Payment) -> str:
+    """GSI3SK of a paid payment: its id, then what reconciliation matches a statement row on
+    (out_trade_no, amount, currency, binding), none of which changes once it is paid. The
+    index's keys are so the day's local side, read without reading the payments (KEYS_ONLY:
+    a longer sort key costs no index write unit while the entry stays under 1 KB)."""
+    fields = (
+        payment.payment_id,
+        payment.out_trade_no,
+        str(payment.amount),
+        payment.currency,
+        payment.binding_id,
+    )
+    return "#".join(fields)
+
+
+def paid_entry(sort_key: str) -> tuple[str, str, int, str, str] | None:
+    """(payment_id, out_trade_no, amount, currency, binding_id) of a GSI3SK, or None for one
+    written before the sort key carried them (the payment id alone: read the payment)."""
+    parts = sort_key.split("#")
+    if len(parts) != 5 or not parts[2].isdigit():
+        return None
+    return parts[0], parts[1], int(parts[2]), parts[3], parts[4]
+
+
 def paid_day_keys(account_id: str, day: date) -> list[str]:
     """Every GSI3PK a payment of `account_id` paid on `day` can carry: the shards, then the
     unsharded key of payments paid before the shards (read until no such day is reconciled)."""

@@ -12,7 +12,8 @@ the event items. The audit trail is the same; only where one event lives differs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -47,6 +48,7 @@ from paymux.store.payment_keys import (
     kept_events,
     paid_day_key,
     paid_day_keys,
+    paid_sort_key,
     payment_from_item,
     payment_from_values,
     payment_key,
@@ -117,6 +119,20 @@ class PaymentStore:
         ).get("Item")
         return from_item(item) if item else None
 
+    def attempts_of(self, out_trade_nos: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """get_attempt of many out_trade_nos in BatchGetItem calls: first attempts from their
+        creation events, the others (and an older payment's first) from their own items."""
+        wanted = list(dict.fromkeys(out_trade_nos))
+        found: dict[str, dict[str, Any]] = {}
+        events = {key["PK"]["S"]: (no, key) for no in wanted if (key := first_attempt_key(no)) is not None}
+        for event in batch_get(self._ddb, self._table, [key for _, key in events.values()]):
+            if "attempt" in event:  # the payment's partition names its first attempt
+                found[events[str(event["PK"])][0]] = dict(event["attempt"])
+        rest = [{"PK": {"S": f"ATTEMPT#{no}"}, "SK": {"S": "ATTEMPT"}} for no in wanted if no not in found]
+        for item in batch_get(self._ddb, self._table, rest):
+            found.setdefault(str(item["out_trade_no"]), item)
+        return found
+
     def events(self, payment_id: str) -> list[dict[str, Any]]:
         """The payment's audit events: its event items and those kept on the payment item."""
         events = self._query_partition(f"PAY#{payment_id}", "EVT#")
@@ -157,6 +173,35 @@ class PaymentStore:
         ]
         items = batch_get(self._ddb, self._table, keys)
         return sorted((payment_from_values(i) for i in items), key=lambda p: p.payment_id)
+
+    def paid_sort_keys(self, account_id: str, day: date) -> list[str]:
+        """The GSI3SK of every payment of `account_id` paid on `day` (payment_keys.paid_entry
+        reads them): every key of the day queried at once, one thread each, each page projected
+        to GSI3SK alone (what an answer of the index costs to parse is per attribute)."""
+        keys = paid_day_keys(account_id, day)
+        with ThreadPoolExecutor(max_workers=len(keys), thread_name_prefix="paid-day") as pool:
+            return [k for shard in pool.map(self._sort_keys_of, keys) for k in shard]
+
+    def _sort_keys_of(self, index_key: str) -> list[str]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI3",
+            "KeyConditionExpression": "GSI3PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": index_key}},
+            "ProjectionExpression": "GSI3SK",
+        }
+        found: list[str] = []
+        while True:
+            page = self._ddb.query(**kwargs)
+            found.extend(item["GSI3SK"]["S"] for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_many(self, payment_ids: Iterable[str]) -> dict[str, Payment]:
+        """The payments of `payment_ids` that exist, by id (BatchGetItem, 100 keys a call)."""
+        keys = [payment_key(pid) for pid in dict.fromkeys(payment_ids)]
+        return {p.payment_id: p for p in map(payment_from_values, batch_get(self._ddb, self._table, keys))}
 
     # -- writes ------------------------------------------------------------------------------
     def create(
@@ -271,7 +316,7 @@ class PaymentStore:
             # The account that was paid: the changes move the payment to the paid attempt's
             # account (a fallback's earlier attempt may be the one paid).
             sets["GSI3PK"] = paid_day_key(updated.account_id, changes["paid_at"], payment.payment_id)
-            sets["GSI3SK"] = payment.payment_id
+            sets["GSI3SK"] = paid_sort_key(updated)
         names = {f"#a{i}": k for i, k in enumerate(sets)}
         values = {f":v{i}": to_attr(v) for i, v in enumerate(sets.values())}
         values[":expected_status"] = to_attr(payment.status.value)

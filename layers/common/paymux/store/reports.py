@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 SSE = "AES256"
-# Reports are written to a temporary file and uploaded from it: one PUT up to 16 MiB, a
-# multipart upload of 16 MiB parts above (s3transfer), so no report is ever whole in memory.
-MULTIPART_BYTES = 16 * 1024 * 1024
+# Reports and statements are written to a temporary file and uploaded from it: one PUT up to
+# 8 MiB, a multipart upload of 8 MiB parts above (S3's smallest part is 5 MiB), so no report or
+# statement is ever whole in memory.
+MULTIPART_BYTES = 8 * 1024 * 1024
 
 
 def statement_key(provider: str, account_id: str, day: date, extension: str = "csv") -> str:
@@ -61,15 +62,34 @@ class ReportStore:
         """Archives a statement file; an identical file already there (a re-run) is left as
         is, so re-runs add no object versions. Returns the file's SHA1."""
         sha1 = hashlib.sha1(raw, usedforsecurity=False).hexdigest()  # a content fingerprint, as WeChat's
+        if not self._archived(key, sha1):
+            self._put(key, raw, content_type, {"sha1": sha1})
+        return sha1
+
+    def put_statement_file(self, key: str, path: str, sha1: str, content_type: str) -> str:
+        """Archives a statement downloaded to `path` (its SHA1 taken while it was downloaded),
+        streamed from disk: a file above MULTIPART_BYTES goes up as a multipart upload of
+        MULTIPART_BYTES parts, so the archive holds one part in memory at a time, whatever the
+        file's size. An identical file already there is left as is, as put_statement does."""
+        if self._archived(key, sha1):
+            return sha1
+        from boto3.s3.transfer import TransferConfig  # noqa: PLC0415 - only the archive needs it
+
+        config = TransferConfig(
+            multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES, max_concurrency=4
+        )
+        extra = {"ContentType": content_type, "ServerSideEncryption": SSE, "Metadata": {"sha1": sha1}}
+        self._s3.upload_file(path, self._bucket, key, ExtraArgs=extra, Config=config)
+        return sha1
+
+    def _archived(self, key: str, sha1: str) -> bool:
         try:
             head = self._s3.head_object(Bucket=self._bucket, Key=key)
-            if head.get("Metadata", {}).get("sha1") == sha1:
-                return sha1
         except self._s3.exceptions.ClientError as exc:
             if not self._missing(exc):
                 raise
-        self._put(key, raw, content_type, {"sha1": sha1})
-        return sha1
+            return False
+        return bool(head.get("Metadata", {}).get("sha1") == sha1)
 
     def put_json(self, key: str, doc: dict[str, Any]) -> None:
         body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
@@ -77,6 +97,9 @@ class ReportStore:
 
     def put_html(self, key: str, page: str) -> None:
         self._put(key, page.encode(), "text/html; charset=utf-8", {})
+
+    def put_text(self, key: str, text: str, content_type: str) -> None:
+        self._put(key, text.encode(), content_type, {})
 
     def put_csv(self, key: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
         """UTF-8 with a BOM (so Excel reads Chinese text as UTF-8), CRLF line ends, a header row;

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Iterator, Mapping
@@ -10,6 +9,7 @@ from datetime import date
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
+from paymux.channels import download
 from paymux.channels.base import (
     AbnormalRefundRequest,
     CallbackEvent,
@@ -261,14 +261,20 @@ class WeChatPayChannel:
     # -- statements --------------------------------------------------------------------------
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]:
         bill = self.fetch_statement(bill_date)
-        if bill is not None:
+        if bill is None:
+            return
+        try:
             yield from bill.rows
+        finally:
+            download.discard(bill.path)
 
     def fetch_statement(self, bill_date: date) -> StatementFile | None:
         """The ALL trade bill of `bill_date` (Asia/Shanghai): apply (a verified response), then
-        download and check the file's SHA1 against the apply answer. None for a day without
-        trades (WeChat's 400 NO_STATEMENT_EXIST). A provider account fetches its sub-merchant's
-        bill, or without one the bill of all its sub-merchants (`sub_mchid` on every row)."""
+        download it to a temporary file, hashing it as it arrives, and check the SHA1 against
+        the apply answer. The rows are read from the file as they are iterated (its summary
+        check runs at its end); the caller removes the file (channels/download.discard). None
+        for a day without trades (WeChat's 400 NO_STATEMENT_EXIST). A provider account fetches
+        its sub-merchant's bill, or without one the bill of all its sub-merchants."""
         response = self._call("GET", self._routes.bill_path(bill_date.isoformat()))
         if response.status != 200:
             error = self._error(response)
@@ -283,23 +289,25 @@ class WeChatPayChannel:
             raise ChannelUnavailable("WeChat Pay bill answer without hash or download_url") from exc
         if hash_type != "SHA1":
             raise ChannelUnavailable(f"WeChat Pay bill hash type {hash_type} is not SHA1")
-        raw = self._download(download_url)
-        if hashlib.sha1(raw, usedforsecurity=False).hexdigest() != expected:  # WeChat's integrity check
+        file = self._download(download_url)
+        if file.sha1 != expected:  # WeChat's integrity check
+            download.discard(file.path)
             raise ChannelUnavailable(f"WeChat Pay bill of {bill_date} does not match its SHA1")
-        bill = statement.parse_trade_bill(raw, provider=self._provider)
-        return StatementFile(raw=raw, rows=bill.rows, summary=bill.summary)
+        rows = statement.read_bill_file(file.path, provider=self._provider)
+        return StatementFile(raw=b"", rows=rows, summary=None, path=file.path, sha1=file.sha1)
 
-    def _download(self, download_url: str) -> bytes:
-        """A signed GET of the bill file (canonical URL = its path and query). The answer is
-        not signed by WeChat: its integrity is the SHA1 check of the caller."""
+    def _download(self, download_url: str) -> download.Downloaded:
+        """A signed GET of the bill file (canonical URL = its path and query) to a temporary
+        file. The answer is not signed by WeChat: its integrity is the SHA1 check of the caller."""
         parts = urlsplit(download_url)
         canonical = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = self._http.request("GET", download_url, headers=self._headers("GET", canonical, ""))
-        if response.status >= 500:
-            raise ChannelUnavailable(f"WeChat Pay bill download answered HTTP {response.status}")
-        if response.status != 200:
-            raise self._error(response)
-        return response.body
+        file = download.download(self._http, download_url, self._headers("GET", canonical, ""))
+        if file.status == 200:
+            return file
+        download.discard(file.path)
+        if file.status >= 500:
+            raise ChannelUnavailable(f"WeChat Pay bill download answered HTTP {file.status}")
+        raise self._error(HttpResponse(file.status, file.first))
 
 
 def _answer(response: HttpResponse) -> tuple[str, str]:

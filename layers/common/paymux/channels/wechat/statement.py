@@ -7,17 +7,19 @@ or ``\\n``; a UTF-8 BOM may lead. Columns are found by header name, so ALL, SUCC
 bills all parse.
 
 Fees are rounded to whole fen with ROUND_HALF_UP (half away from zero, so a refund's negative
-fee rounds symmetrically); the check against the summary is done on the exact 5-decimal values.
+fee rounds symmetrically); the check against the summary is done on the exact 5-decimal values,
+as integers (channels/units.py), and the bill is read one line at a time (TradeBillReader), so a
+million-row bill needs no more memory than one row.
 A bill whose detail rows do not add up to its summary row (a truncated or damaged download)
 raises `StatementInvalid` rather than passing with rows missing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from decimal import Decimal
+from collections.abc import Iterable, Iterator
 
+from paymux.channels import units
 from paymux.channels.base import StatementRow, StatementSummary
-from paymux.channels.statement import ParsedBill, StatementInvalid, bill_time, decimal, to_fen
+from paymux.channels.statement import ParsedBill, StatementInvalid, decimal, to_fen
 from paymux.channels.wechat import partner
 from paymux.channels.wechat.transform import CARRIED_FIELDS
 
@@ -44,26 +46,29 @@ _TOTALS = {
 }
 
 
-def _lines(raw: bytes) -> Iterator[str]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise StatementInvalid("the bill is not UTF-8") from exc
-    for line in text.split("\n"):
-        stripped = line.rstrip("\r")
+def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """The bill's non-blank lines, decoded one at a time (a leading BOM dropped)."""
+    first = True
+    for raw in chunks:
+        try:
+            line = raw.decode("utf-8-sig" if first else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise StatementInvalid("the bill is not UTF-8") from exc
+        first = False
+        stripped = line.rstrip("\r\n")
         if stripped.strip():
             yield stripped
 
 
-def _values(line: str, header: list[str]) -> dict[str, str]:
-    """A backticked row → {column: value}; values are separated by ",`" (so a comma inside
-    a product name does not split a value)."""
+def _split(line: str, width: int) -> list[str]:
+    """A backticked row → its values; values are separated by ",`" (so a comma inside a
+    product name does not split a value)."""
     if not line.startswith("`"):
         raise StatementInvalid(f"bill row does not start with a backtick: {line[:60]!r}")
     values = line[1:].split(",`")
-    if len(values) != len(header):
-        raise StatementInvalid(f"bill row has {len(values)} values for {len(header)} columns")
-    return dict(zip(header, (v.strip() for v in values), strict=True))
+    if len(values) != width:
+        raise StatementInvalid(f"bill row has {len(values)} values for {width} columns")
+    return values
 
 
 def _header(line: str) -> list[str]:
@@ -74,49 +79,69 @@ def _header(line: str) -> list[str]:
     return header
 
 
-def _row(values: dict[str, str], provider: bool) -> StatementRow | None:
-    state = values["交易状态"]
+def _sub_mchid(value: str) -> str:
+    """特约商户号 of a partner bill row ("0" or absent: no sub-merchant, so none is claimed)."""
+    return "" if value in ("", "0") else value
+
+
+class _Columns:
+    """Where each column the rows use sits in this bill's header (-1 where it has none),
+    looked up once per bill rather than once per row."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.width = len(header)
+        where = {name: n for n, name in enumerate(header)}
+        self.totals = [(column, where[column]) for column in _TOTALS.values() if column in where]
+        self.state, self.trade, self.fee = where["交易状态"], where["商户订单号"], where["手续费"]
+        self.order = where.get("订单金额", where.get("应结订单金额", -1))
+        self.refund_amount, self.refund_status = where.get("退款金额", -1), where.get("退款状态", -1)
+        self.channel_trade, self.time = where["微信订单号"], where["交易时间"]
+        self.refund_no, self.channel_refund = where.get("商户退款单号", -1), where.get("微信退款单号", -1)
+        self.mchid, self.appid = where.get("商户号", -1), where.get("公众账号ID", -1)
+        self.currency, self.sub_mchid = where.get("货币种类", -1), where.get("特约商户号", -1)
+
+
+def _at(values: list[str], n: int) -> str:
+    return values[n].strip() if n >= 0 else ""
+
+
+def _row(values: list[str], c: _Columns, provider: bool) -> StatementRow | None:
+    state = values[c.state].strip()
     if state not in ("SUCCESS", "REFUND"):
         return None  # e.g. REVOKED (付款码 only): no money moved; counted, not reconciled
     refund = state == "REFUND"
     # A payment's 订单金额 is what the payer was asked for (our amount); 应结订单金额 excludes coupons.
-    order_amount = values.get("订单金额") or values.get("应结订单金额", "")
-    amount = values.get("退款金额", "") if refund else order_amount
+    amount = _at(values, c.refund_amount) if refund else _at(values, c.order)
     return StatementRow(
-        out_trade_no=values["商户订单号"],
+        out_trade_no=values[c.trade].strip(),
         kind="refund" if refund else "payment",
-        amount=to_fen(decimal(amount, "退款金额" if refund else "订单金额")),
-        fee=to_fen(decimal(values["手续费"], "手续费")),
-        channel_trade_no=values["微信订单号"],
-        status=_REFUND_STATUS.get(values.get("退款状态", ""), "PROCESSING") if refund else "SUCCESS",
-        occurred_at=bill_time(values["交易时间"]),
-        out_refund_no=values.get("商户退款单号", "") if refund else "",
-        channel_refund_no=values.get("微信退款单号", "") if refund else "",
-        mchid=values.get("商户号", ""),
-        appid=values.get("公众账号ID", ""),
-        currency=values.get("货币种类", ""),
+        amount=units.fen(amount, "退款金额" if refund else "订单金额"),
+        fee=units.fen(values[c.fee].strip(), "手续费"),
+        channel_trade_no=values[c.channel_trade].strip(),
+        status=_REFUND_STATUS.get(_at(values, c.refund_status), "PROCESSING") if refund else "SUCCESS",
+        occurred_at=units.bill_time(values[c.time].strip()),
+        out_refund_no=_at(values, c.refund_no) if refund else "",
+        channel_refund_no=_at(values, c.channel_refund) if refund else "",
+        mchid=_at(values, c.mchid),
+        appid=_at(values, c.appid),
+        currency=_at(values, c.currency),
         # a service provider's bill: 商户号/公众账号ID are the provider's, 特约商户号 the sub-merchant
         carries=(partner.CARRIED_FIELDS if provider else CARRIED_FIELDS)["statement"],
-        sub_mchid=_sub_mchid(values) if provider else "",
+        sub_mchid=_sub_mchid(_at(values, c.sub_mchid)) if provider else "",
     )
 
 
-def _sub_mchid(values: dict[str, str]) -> str:
-    """特约商户号 of a partner bill row ("0" or absent: no sub-merchant, so none is claimed)."""
-    value = values.get("特约商户号", "")
-    return "" if value in ("", "0") else value
-
-
-def _check(sums: dict[str, Decimal], count: int, summary: dict[str, str]) -> StatementSummary:
+def _check(sums: dict[str, int], count: int, summary: dict[str, str]) -> StatementSummary:
     declared = int(decimal(summary.get(SUMMARY_FIRST_COLUMN, ""), SUMMARY_FIRST_COLUMN))
     if declared != count:
         raise StatementInvalid(f"the bill has {count} detail rows but its summary says {declared}")
     for total_column, detail_column in _TOTALS.items():
         if total_column in summary and detail_column in sums:
-            expected = decimal(summary[total_column], total_column)
+            expected = units.exact(summary[total_column], total_column)
             if sums[detail_column] != expected:
                 raise StatementInvalid(
-                    f"bill {detail_column} adds up to {sums[detail_column]}, summary says {expected}"
+                    f"bill {detail_column} adds up to {units.text(sums[detail_column])}, "
+                    f"summary says {summary[total_column]}"
                 )
     order_total = summary.get("订单总金额") or summary.get("应结订单总金额", "")
     return StatementSummary(
@@ -127,32 +152,69 @@ def _check(sums: dict[str, Decimal], count: int, summary: dict[str, str]) -> Sta
     )
 
 
+class TradeBillReader:
+    """A trade bill's rows, read from its lines as they come (bytes, one line each, as a
+    binary file yields them), checked against its summary row when the last line is read:
+    a bill that does not add up raises StatementInvalid at its end, before the iteration
+    finishes, so a reader that has seen every row has seen a bill that is whole. `summary`
+    is there once the rows were read to the end. `provider`: a service provider's bill, whose
+    rows name their sub-merchant (特约商户号 → StatementRow.sub_mchid)."""
+
+    def __init__(self, lines: Iterable[bytes], *, provider: bool = False) -> None:
+        self._lines, self._provider = lines, provider
+        self._summary: StatementSummary | None = None
+
+    @property
+    def summary(self) -> StatementSummary:
+        if self._summary is None:
+            raise StatementInvalid("the bill's summary is known once its rows were read")
+        return self._summary
+
+    def __iter__(self) -> Iterator[StatementRow]:
+        lines = _lines(self._lines)
+        first = next(lines, None)
+        if first is None:
+            raise StatementInvalid("the bill is empty")
+        columns = _Columns(_header(first))
+        sums = dict.fromkeys((name for name, _ in columns.totals), 0)
+        count = 0
+        for line in lines:
+            if line.split(",", 1)[0].strip() == SUMMARY_FIRST_COLUMN:
+                self._summary = _summary(line, lines, sums, count)
+                return
+            values = _split(line, columns.width)
+            count += 1
+            for name, n in columns.totals:
+                sums[name] += units.exact(values[n].strip(), name)
+            row = _row(values, columns, self._provider)
+            if row is not None:
+                yield row
+        raise StatementInvalid(f"the bill has no summary after {count} detail rows (truncated)")
+
+
+def _summary(line: str, lines: Iterator[str], sums: dict[str, int], count: int) -> StatementSummary:
+    summary_header = [column.strip() for column in line.split(",")]
+    summary_line = next(lines, None)
+    if summary_line is None:
+        raise StatementInvalid("the bill ends after its summary header (truncated)")
+    if next(lines, None) is not None:
+        raise StatementInvalid("the bill has lines after its summary row")
+    values = _split(summary_line, len(summary_header))
+    return _check(sums, count, dict(zip(summary_header, (v.strip() for v in values), strict=True)))
+
+
+def read_bill_file(path: str, *, provider: bool = False) -> TradeBillReader:
+    """The rows of a bill downloaded to `path`, read line by line (bounded memory)."""
+
+    def lines() -> Iterator[bytes]:
+        with open(path, "rb") as file:  # a binary file yields its lines one at a time
+            yield from file
+
+    return TradeBillReader(lines(), provider=provider)
+
+
 def parse_trade_bill(raw: bytes, *, provider: bool = False) -> ParsedBill:
-    """The rows of a trade bill, checked against its summary row; `provider`: a service
-    provider's bill, whose rows name their sub-merchant (特约商户号 → StatementRow.sub_mchid)."""
-    lines = _lines(raw)
-    first = next(lines, None)
-    if first is None:
-        raise StatementInvalid("the bill is empty")
-    header = _header(first)
-    rows: list[StatementRow] = []
-    sums = {column: Decimal(0) for column in _TOTALS.values() if column in header}
-    count = 0
-    for line in lines:
-        if line.split(",", 1)[0].strip() == SUMMARY_FIRST_COLUMN:
-            summary_header = [column.strip() for column in line.split(",")]
-            summary_line = next(lines, None)
-            if summary_line is None:
-                raise StatementInvalid("the bill ends after its summary header (truncated)")
-            if next(lines, None) is not None:
-                raise StatementInvalid("the bill has lines after its summary row")
-            summary = _check(sums, count, _values(summary_line, summary_header))
-            return ParsedBill(tuple(rows), summary)
-        values = _values(line, header)
-        count += 1
-        for column in sums:
-            sums[column] += decimal(values[column], column)
-        row = _row(values, provider)
-        if row is not None:
-            rows.append(row)
-    raise StatementInvalid(f"the bill has no summary after {count} detail rows (truncated)")
+    """The rows of a whole bill in memory, checked against its summary row."""
+    reader = TradeBillReader(raw.splitlines(keepends=True), provider=provider)
+    rows = tuple(reader)
+    return ParsedBill(rows, reader.summary)

@@ -1,0 +1,319 @@
+"""One route's statement matched against the local side, in two passes (DESIGN.md §6):
+
+1. the stream: every row is read once, as the statement is (a file, line by line). A payment
+   row whose out_trade_no is in the day's paid index (GSI3, read as compact sort keys:
+   store/payment_keys.paid_entry) and agrees with it on amount, currency, merchant and fee is
+   counted `matched` and nothing is kept of it. Anything else (a row the day does not have, a
+   row that disagrees, every refund row) is put aside: bounded by the day's discrepancies and
+   refunds, not by its payments.
+2. after the statement passed its totals check (a streamed file checks them at its end), the
+   rows put aside are resolved with batched reads (BatchGetItem) and their repairs applied,
+   in parallel (REPAIR_WORKERS at a time): a statement that does not add up repairs nothing.
+
+What is held per route is the day's paid index (out_trade_no → sort key, two strings a
+payment), the rows put aside and the discrepancy records."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from paymux.channels.base import StatementRow, TradeResult, TradeState
+from paymux.clock import CHINA, parse_iso
+from paymux.deps import Deps
+from paymux.domain.payment import Payment
+from paymux.domain.refund import Refund, automatic_refund_id, refund_id_from_out_refund_no
+from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatus
+from paymux.errors import PaymuxError
+from paymux.services.outcomes import apply_trade_result
+from paymux.services.reconciliation_records import (
+    ACTOR,
+    FEE_TOLERANCE,
+    AccountReport,
+    Record,
+    expected_fee,
+)
+from paymux.services.reconciliation_routes import refund_route_or_none
+from paymux.services.routing import Route
+from paymux.services.statement_checks import LocalMoney, payment_row_mismatch, refund_row_mismatch
+from paymux.store.payment_keys import paid_entry
+
+log = logging.getLogger("paymux")
+_PAID = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
+REPAIR_WORKERS = 8
+
+
+def paid_index(d: Deps, account_id: str, day: date, binding_id: str) -> dict[str, str]:
+    """The day's paid payments of the route: out_trade_no → GSI3SK. Entries written before the
+    sort key carried the match fields are completed from their payments (BatchGetItem)."""
+    found: dict[str, str] = {}
+    old: list[str] = []
+    for sort_key in d.payments.paid_sort_keys(account_id, day):
+        entry = paid_entry(sort_key)
+        if entry is None:
+            old.append(sort_key)
+        elif entry[4] == binding_id:
+            found[entry[1]] = sort_key
+    for payment in d.payments.get_many(old).values():
+        if payment.binding_id == binding_id:
+            fields = (
+                payment.payment_id,
+                payment.out_trade_no,
+                str(payment.amount),
+                payment.currency,
+                binding_id,
+            )
+            found[payment.out_trade_no] = "#".join(fields)
+    return found
+
+
+class RouteMatch:
+    """Matches one route's statement rows, one at a time, against the day's paid index."""
+
+    def __init__(
+        self,
+        d: Deps,
+        route: Route,
+        day: date,
+        earlier_repairs: dict[str, dict[str, str]],
+        sink: Callable[[Record], None],
+    ) -> None:
+        account, binding = route
+        self._d, self._account, self._binding, self._day = d, account, binding, day
+        self._binding_id = binding.binding_id if binding else ""
+        self._route_key = route.key
+        self._earlier_repairs = earlier_repairs  # out_trade_no → repair, from an earlier run
+        self._sink = sink
+        self._lock = threading.Lock()
+        merchant_id = binding.merchant_id if binding else account.owner
+        self.report = AccountReport(account.account_id, account.provider, merchant_id, self._binding_id)
+        self._paid = paid_index(d, account.account_id, day, self._binding_id)
+        self.report.totals["local_paid"] = sum(int(k.split("#")[2]) for k in self._paid.values())
+        self._disagreeing: list[tuple[StatementRow, str]] = []  # (row, payment id)
+        self._unmatched: list[StatementRow] = []  # rows without a paid payment of the day, refunds
+        self._payments: dict[str, Payment] = {}  # read in the second pass
+        self._attempts: dict[str, dict[str, Any]] = {}  # out_trade_no → attempt, read in the second pass
+
+    # -- pass 1: the stream ----------------------------------------------------------------
+    def row(self, row: StatementRow) -> None:
+        totals = self.report.totals
+        totals["channel_fees"] += row.fee
+        if row.kind != "payment":
+            totals["channel_refunds"] += row.amount
+            self._unmatched.append(row)
+            return
+        totals["channel_payments"] += row.amount
+        sort_key = self._paid.pop(row.out_trade_no, None)
+        if sort_key is None:
+            self._unmatched.append(row)
+            return
+        payment_id, _, amount, currency, _ = sort_key.split("#")
+        if (
+            self._clean(row, LocalMoney(int(amount), currency))
+            and row.out_trade_no not in self._earlier_repairs
+        ):
+            self.report.counts["payment"]["matched"] += 1
+        else:
+            self._disagreeing.append((row, payment_id))
+
+    def _clean(self, row: StatementRow, money: LocalMoney) -> bool:
+        if payment_row_mismatch(row, money, self._account, self._binding):
+            return False
+        return abs(row.fee - expected_fee(row.amount, self._account.fee_rate)) <= FEE_TOLERANCE
+
+    # -- pass 2: after the totals check ----------------------------------------------------
+    def finish(self) -> None:
+        """Resolves what the stream put aside, then reports what was paid here that day and is
+        not in the statement. Called only for a statement that passed its totals check."""
+        self._payments = self._d.payments.get_many(
+            [pid for _, pid in self._disagreeing] + [pid for pid in self._leftover_ids()]
+        )
+        for row, payment_id in self._disagreeing:
+            payment = self._payments[payment_id]
+            fee = expected_fee(row.amount, self._account.fee_rate)
+            self._record(self._compare(self._channel_record(row, fee), payment, fee, row))
+        self._attempts = self._d.payments.attempts_of(
+            r.out_trade_no for r in self._unmatched if r.kind == "payment"
+        )
+        _ = self._d.refunds, self._d.sqs, self._d.notifications  # built once, before the threads
+        with ThreadPoolExecutor(max_workers=REPAIR_WORKERS, thread_name_prefix="recon") as pool:
+            list(pool.map(self._resolve, self._unmatched))
+        for sort_key in self._paid.values():
+            left = self._payments.get(sort_key.split("#")[0])
+            if left is not None:
+                self._local_only(left)
+        self._paid.clear()
+
+    def _leftover_ids(self) -> list[str]:
+        return [k.split("#")[0] for k in self._paid.values()]
+
+    def _resolve(self, row: StatementRow) -> None:
+        if row.kind == "payment":
+            self._payment_row(row)
+        else:
+            self._refund_row(row)
+
+    def _local_only(self, payment: Payment) -> None:
+        record = Record(self._account.account_id, "local_only", "payment", payment.out_trade_no)
+        record = replace(record, merchant_id=payment.merchant_id, binding_id=self._binding_id)
+        record = replace(record, provider=self._account.provider)
+        record = record.local(payment.payment_id, payment.status.value, payment.amount)
+        self._record(record.classed("local_only", "paid locally this day, not in the channel's statement"))
+
+    def _record(self, record: Record) -> None:
+        with self._lock:
+            self.report.counts[record.kind][record.cls] += 1
+            if record.cls != "matched":
+                self._sink(record)
+
+    def _payment_id(self, out_trade_no: str) -> str | None:
+        attempt = self._attempts.get(out_trade_no)  # an earlier attempt, or not paid here
+        if attempt is None or attempt.get("account_id") != self._account.account_id:
+            return None
+        if str(attempt.get("binding_id") or "") != self._binding_id:
+            return None  # another sub-merchant's attempt: its own statement has it
+        return str(attempt["payment_id"])
+
+    def _channel_record(self, row: StatementRow, fee: int) -> Record:
+        record = Record(self._account.account_id, "matched", row.kind, row.out_trade_no, row.out_refund_no)
+        record = replace(record, merchant_id=self.report.merchant_id, binding_id=self._binding_id)
+        record = replace(record, provider=self._account.provider)
+        return replace(record, channel_amount=row.amount, channel_fee=row.fee, expected_fee=fee)
+
+    def _payment_row(self, row: StatementRow) -> None:
+        """A payment row the day's paid index does not have."""
+        fee = expected_fee(row.amount, self._account.fee_rate)
+        base = self._channel_record(row, fee)
+        payment_id = self._payment_id(row.out_trade_no)
+        if payment_id:
+            # a charge the payment did not keep (a second paid attempt, or paid after close) is
+            # matched against its automatic refund, never counted as the payment
+            automatic = self._d.refunds.get(automatic_refund_id(row.out_trade_no))
+            if automatic is not None and automatic.payment_id == payment_id:
+                self._record(self._automatic(base, automatic, fee))
+                return
+        payment = self._d.payments.get(payment_id) if payment_id else None
+        if payment is None:
+            self._record(base.classed("channel_only", "no local payment for this out_trade_no"))
+            return
+        base = base.local(payment.payment_id, payment.status.value, payment.amount)
+        if payment.status in OPEN_PAYMENT_STATES:
+            self._record(self._repair(base, payment, row))
+        elif payment.status in _PAID:
+            paid_day = datetime.fromtimestamp(payment.paid_at or 0, CHINA).date()
+            if paid_day == self._day:  # paid while this run was under way, or under another attempt
+                with self._lock:
+                    kept = self._paid.pop(payment.out_trade_no, None)
+                    if kept is None:
+                        self.report.totals["local_paid"] += payment.amount
+                self._record(self._compare(base, payment, fee, row))
+            else:
+                self._record(base.classed("channel_only", f"paid locally on {paid_day}, not this day"))
+        else:
+            self._record(self._refund_unkept(base, payment, row))
+
+    @staticmethod
+    def _automatic(base: Record, refund: Refund, fee: int) -> Record:
+        base = base.local(refund.payment_id, refund.status.value, refund.amount)
+        base = replace(base, out_refund_no=refund.out_refund_no)
+        if base.channel_amount != refund.amount:
+            return base.classed("amount_mismatch", "the charge differs from its automatic refund")
+        if abs((base.channel_fee or 0) - fee) > FEE_TOLERANCE:
+            return base.classed("fee_mismatch", "fee of a charge refunded automatically")
+        if refund.status != RefundStatus.SUCCESS:
+            # the payer is still charged: a discrepancy until the refund has gone through
+            detail = f"charge not kept and not refunded: automatic refund {refund.status.value}"
+            return base.classed("status_mismatch", detail)
+        return base.classed("matched", "charge not kept; refunded automatically")
+
+    def _compare(self, base: Record, payment: Payment, fee: int, row: StatementRow) -> Record:
+        base = base.local(payment.payment_id, payment.status.value, payment.amount)
+        earlier = self._earlier_repairs.get(payment.out_trade_no)
+        if earlier is not None and earlier.get("payment_id") == payment.payment_id:
+            with self._lock:
+                self.report.repairs.append(earlier)  # repaired by an earlier run of this day
+            base = replace(base, local_status=earlier["from_status"])
+            return base.classed(
+                "status_mismatch", f"repaired {earlier['from_status']} → SUCCESS by reconciliation"
+            )
+        if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
+            return base.classed(mismatch[0], mismatch[1] + " (never repaired)")
+        if abs((base.channel_fee or 0) - fee) > FEE_TOLERANCE:
+            return base.classed("fee_mismatch", f"fee rate {self._account.fee_rate} configured")
+        return base
+
+    def _repair(self, base: Record, payment: Payment, row: StatementRow) -> Record:
+        """Paid at the channel, still open here: applied like a late callback, so the payment
+        becomes SUCCESS (with its audit event) and the merchant is notified."""
+        if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
+            return base.classed(mismatch[0], mismatch[1] + " (not repaired)")
+        try:
+            updated = apply_trade_result(self._d, payment, paid_trade(row), actor=ACTOR)
+        except PaymuxError as exc:
+            return base.classed("status_mismatch", f"not repaired: {exc.message}")
+        if updated.status != PaymentStatus.SUCCESS:
+            return base.classed("status_mismatch", f"not repaired: now {updated.status.value}")
+        repair = {"out_trade_no": row.out_trade_no, "payment_id": payment.payment_id}
+        with self._lock:
+            self.report.totals["local_paid"] += payment.amount  # paid here now, as on a re-run
+            self.report.repairs.append(repair | {"from_status": base.local_status})
+        return base.classed("status_mismatch", f"repaired {base.local_status} → SUCCESS by reconciliation")
+
+    def _refund_unkept(self, base: Record, payment: Payment, row: StatementRow) -> Record:
+        """Paid at the channel, CLOSED or FAILED here (a charge after close that no callback or
+        query brought in): applied like a late callback, which refunds it automatically. Still
+        a discrepancy of the day, reported with what was done."""
+        if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
+            return base.classed(mismatch[0], mismatch[1] + " (not refunded)")
+        detail = f"paid at the channel after it was {payment.status.value} here"
+        try:
+            apply_trade_result(self._d, payment, paid_trade(row), actor=ACTOR)
+        except PaymuxError as exc:  # recorded; the sweeper places the refund
+            log.warning("automatic refund of %s not placed yet: %s", row.out_trade_no, exc.message)
+        refund = self._d.refunds.get(automatic_refund_id(row.out_trade_no))
+        if refund is None:
+            return base.classed("status_mismatch", detail + ": not refunded, needs an operator")
+        return base.classed("status_mismatch", detail + f": refunded automatically ({refund.status.value})")
+
+    def _refund_row(self, row: StatementRow) -> None:
+        fee = -expected_fee(row.amount, self._account.fee_rate)
+        base = self._channel_record(row, fee)
+        refund_id = refund_id_from_out_refund_no(row.out_refund_no)
+        refund = self._d.refunds.get(refund_id) if row.out_refund_no else None
+        payment = self._d.payments.get(refund.payment_id) if refund else None
+        route = refund_route_or_none(self._d, refund, payment)
+        if refund is None or route is None or route.key != self._route_key:
+            self._record(base.classed("channel_only", "no local refund for this out_refund_no"))
+            return
+        base = base.local(refund.payment_id, refund.status.value, refund.amount)
+        if refund.amount != row.amount:
+            base = base.classed("amount_mismatch", "the channel's refund amount differs from ours")
+        elif merchant := refund_row_mismatch(row, self._account, self._binding):
+            base = base.classed("merchant_mismatch", f"the channel's row: {merchant}")
+        elif refund.status.value != row.status:
+            base = base.classed("status_mismatch", f"{row.status} at the channel")
+        elif abs(row.fee - fee) > FEE_TOLERANCE:
+            base = base.classed("fee_mismatch", f"fee rate {self._account.fee_rate} configured")
+        self._record(base)
+
+
+def paid_trade(row: StatementRow) -> TradeResult:
+    """A statement's payment row as the channel's word that the trade was paid."""
+    return TradeResult(
+        out_trade_no=row.out_trade_no,
+        state=TradeState.PAID,
+        amount=row.amount,
+        currency=row.currency,
+        channel_trade_no=row.channel_trade_no,
+        paid_at=parse_iso(row.occurred_at),
+        mchid=row.mchid,
+        appid=row.appid,
+        sub_mchid=row.sub_mchid,
+        raw_state=row.status,
+        carries=row.carries,
+    )

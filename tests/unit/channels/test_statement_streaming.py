@@ -1,0 +1,135 @@
+"""A statement at volume: the WeChat bill read one line at a time (rows come out before the
+file has been read to its end, and a bill that does not add up raises at its end), amounts in
+integer units equal to the Decimal conversion, and the download streamed to a file and hashed
+as it arrives when the HTTP client can stream."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paymux.channels import download, units
+from paymux.channels.http import HttpResponse, HttpStream
+from paymux.channels.statement import StatementInvalid, bill_time, to_fen
+from paymux.channels.wechat.statement import TradeBillReader, parse_trade_bill
+from tests.unit.channels.test_wechat_statement import PAY_1, PAY_2, REFUND, FakeWeChat, bill, channel
+
+
+class CountedLines:
+    """The bill's lines, counting how many were handed out."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.lines, self.taken = raw.splitlines(keepends=True), 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self.lines:
+            self.taken += 1
+            yield line
+
+
+def test_rows_come_out_as_their_lines_are_read() -> None:
+    lines = CountedLines(bill(PAY_1, PAY_2, REFUND))
+    rows = iter(TradeBillReader(lines))
+    first = next(rows)
+    assert first.out_trade_no == "S20210128170702357723"
+    assert lines.taken == 2  # the header and the first row, nothing more
+    assert [r.kind for r in rows] == ["payment", "refund"]
+    assert lines.taken == len(lines.lines)
+
+
+def test_a_bill_that_does_not_add_up_raises_at_its_end_after_its_rows() -> None:
+    damaged = bill(PAY_1, PAY_2, REFUND, summary="`3,`10.02,`3.00,`0.00,`0.04200,`10.02,`3.00")
+    reader = TradeBillReader(damaged.splitlines(keepends=True))
+    seen = []
+    with pytest.raises(StatementInvalid, match="adds up"):
+        for row in reader:
+            seen.append(row.out_trade_no)
+    assert len(seen) == 3  # every row was read; the check ran when the summary was
+    with pytest.raises(StatementInvalid):
+        _ = reader.summary  # no summary of a bill that failed its check
+
+
+def test_the_streamed_reader_gives_what_the_whole_parse_gives() -> None:
+    raw = bill(PAY_1, PAY_2, REFUND, end="\r\n", bom=True)
+    reader = TradeBillReader(raw.splitlines(keepends=True))
+    parsed = parse_trade_bill(raw)
+    assert (tuple(reader), reader.summary) == (parsed.rows, parsed.summary)
+
+
+@given(
+    st.integers(-(10**12), 10**12),
+    st.sampled_from([0, 1, 2, 3, 5]),
+)
+def test_integer_units_equal_the_decimal_conversion(value: int, decimals: int) -> None:
+    text = str(Decimal(value).scaleb(-decimals)) if decimals else str(value)
+    assert units.fen(text, "x") == to_fen(Decimal(text))
+    assert units.exact(text, "x") == int(Decimal(text) * units.SCALE)
+
+
+def test_more_than_five_decimals_or_no_number_is_refused() -> None:
+    for text in ("0.000001", "1e3", "abc", "1.2.3"):
+        with pytest.raises(StatementInvalid):
+            units.exact(text, "手续费")
+
+
+@pytest.mark.parametrize("moment", ["2021-01-28 17:07:11", "2021-01-01 03:00:00", "2024-02-29 23:59:59"])
+def test_bill_times_convert_as_strptime_does(moment: str) -> None:
+    assert units.bill_time(moment) == bill_time(moment)
+
+
+@pytest.mark.parametrize("moment", ["2021-01-28 17:61:11", "2021-02-30 10:00:00", "yesterday"])
+def test_bad_bill_times_are_refused(moment: str) -> None:
+    with pytest.raises(StatementInvalid):
+        units.bill_time(moment)
+
+
+class StreamingWeChat(FakeWeChat):
+    """Serves the download only as a stream, in small chunks; asked whole, it fails."""
+
+    def __init__(self, now: float, csv: bytes) -> None:
+        super().__init__(now, csv)
+        self.chunks_sent = 0
+
+    def request(self, method: str, url: str, *, headers: Mapping[str, str], **kwargs: Any) -> HttpResponse:
+        assert "/v3/bill/tradebill" in url, "the bill itself is never read whole"
+        return super().request(method, url, headers=headers, **kwargs)
+
+    def stream(self, method: str, url: str, *, headers: Mapping[str, str], **_: Any) -> HttpStream:
+        self.requests.append((method, url, dict(headers)))
+
+        def chunks() -> Iterator[bytes]:
+            for start in range(0, len(self.csv), 64):
+                self.chunks_sent += 1
+                yield self.csv[start : start + 64]
+
+        return HttpStream(200, chunks())
+
+
+def test_the_bill_is_streamed_to_a_file_and_hashed_as_it_arrives() -> None:
+    raw = bill(PAY_1, PAY_2, REFUND)
+    http = StreamingWeChat(1_764_316_800.0, raw)
+    statement = channel(http).fetch_statement(date(2021, 1, 28))  # type: ignore[arg-type]
+    assert statement is not None and statement.raw == b""
+    assert http.chunks_sent == -(-len(raw) // 64)
+    assert Path(statement.path).read_bytes() == raw and statement.sha1 == hashlib.sha1(raw).hexdigest()
+    rows = list(statement.rows)
+    assert rows[0].out_trade_no == "S20210128170702357723" and len(rows) == 3
+    assert statement.final_summary().records == 3
+    download.discard(statement.path)
+    assert not Path(statement.path).exists()
+
+
+def test_a_bill_that_fails_its_hash_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    http = FakeWeChat(1_764_316_800.0, bill(PAY_1, PAY_2, REFUND), hash_value="0" * 40)
+    with pytest.raises(Exception, match="SHA1"):
+        channel(http).fetch_statement(date(2021, 1, 28))
+    assert list(tmp_path.iterdir()) == []
