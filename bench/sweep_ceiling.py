@@ -1,7 +1,9 @@
 """The backend's own ceiling for the sweeper's call mix, measured in the same run.
 
 The fan-out's AWS calls per order (counted, by API) are replayed against the same backend
-process with the same store code and no sweeper logic and no channel: per block of 100 orders,
+process with the same store code and no sweeper logic and no channel (reads as large as the
+sweeper's were on average: each order is read once, so a call made r times per order held
+1 / r orders' keys): per block of 100 orders,
 100 × calls per order of each API (spread over the blocks), from as many
 processes as the fan-out had workers, each with THREADS threads (the backend, one moto
 process, is what the replay must saturate). Orders per second of that replay is what the
@@ -52,8 +54,9 @@ class Replay:
         from paymux.store.sweep_queue import SweepMessage, SweepQueue  # noqa: PLC0415
 
         c, sqs, tag = per_block(self.rates, number), self.d.sqs, f"2099-{number:05d}-"
-        for n in range(c["dynamodb.Query"]):
-            self.d.dynamodb.query(**_query(self.d.settings.table, keys[0].due_pk, n))
+        for n in range(c["dynamodb.Query"]):  # a page as large as the planner's were on average
+            limit = keys_per_call(self.rates.get("dynamodb.Query", 0.0), 1000)
+            self.d.dynamodb.query(**_query(self.d.settings.table, keys[0].due_pk, n, limit))
         moves = [(k, k.due_sk, due_sk(f"{tag}{i}", k.item_id)) for i, k in enumerate(keys)]
         for n in range(c["dynamodb.UpdateItem"]):  # a claim, then its release, order by order
             key, seen, claim = moves[(n // 2) % len(moves)]
@@ -69,21 +72,27 @@ class Replay:
             if page and c["sqs.DeleteMessageBatch"]:
                 entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(page)]
                 sqs.delete_message_batch(QueueUrl=self.url, Entries=entries)
-        for _ in range(c["dynamodb.BatchGetItem"]):
-            self.index.get_items([k.table_key for k in keys])
+        size = keys_per_call(self.rates.get("dynamodb.BatchGetItem", 0.0), 100)
+        for _ in range(c["dynamodb.BatchGetItem"]):  # as many keys as the workers' batches held
+            self.index.get_items([k.table_key for k in keys[:size]])
         for _ in range(c["dynamodb.GetItem"]):
             self.d.dynamodb.get_item(TableName=self.d.settings.table, Key=keys[0].table_key)
         for _ in range(c["sqs.GetQueueAttributes"]):
             sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["ApproximateNumberOfMessages"])
 
 
-def _query(table: str, pk: str, n: int) -> dict[str, Any]:
+def keys_per_call(rate: float, most: int) -> int:
+    """Each order is read once: a call made `rate` times per order held 1 / rate of them."""
+    return max(1, min(most, round(1 / rate))) if rate > 0 else most
+
+
+def _query(table: str, pk: str, n: int, limit: int) -> dict[str, Any]:
     return {
         "TableName": table,
         "IndexName": "GSI1",
         "KeyConditionExpression": "GSI1PK = :pk AND GSI1SK < :before",
         "ExpressionAttributeValues": {":pk": {"S": pk}, ":before": {"S": f"~{n}"}},
-        "Limit": 1000,
+        "Limit": limit,
     }
 
 

@@ -88,6 +88,7 @@ def sweep_run(
         "pool_per_account": {"lanes": limits.concurrency, "rate_per_second": limits.rate_per_second},
         "channel_ceiling_per_second": channel_ceiling(limits, workers, accounts),
         "calls_per_order": {api: round(n / orders, 3) for api, n in sorted(calls.items())},
+        "planner_calls_per_order": {api: round(n / orders, 3) for api, n in sorted(planner.calls.items())},
         "backend_cpu_ms_per_order": round(1000 * backend_cpu / orders, 2),
         "messages_checked": sum(t.messages for t in tallies),
         "asked_once": sum(1 for o in out_trade_nos if asked[o] == 1),
@@ -189,7 +190,9 @@ def format_table(result: dict[str, Any]) -> str:
     lines += ["", "AWS calls per order (planner + workers):"]
     for label, run in (("1 worker", single), ("fan-out", fanned)):
         calls = ", ".join(f"{api} {n:g}" for api, n in run["calls_per_order"].items() if n >= 0.001)
+        planner = ", ".join(f"{api} {n:g}" for api, n in run["planner_calls_per_order"].items() if n >= 0.001)
         lines.append(f"  {label}: {calls}")
+        lines.append(f"    of which the planner: {planner}")
     ratio_backend = round(fanned["per_second"] / ceiling["orders_per_second"], 2)
     lines += [
         "",

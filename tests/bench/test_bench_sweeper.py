@@ -47,3 +47,10 @@ def test_the_ceiling_replays_each_api_at_its_rate_over_the_blocks() -> None:
     assert {b["sqs.SendMessageBatch"] for b in blocks} == {10}
     assert sum(b["dynamodb.Query"] for b in blocks) == 36  # 0.36 a block, spread
     assert {b["sqs.ReceiveMessage"] for b in blocks} == {0}
+
+
+def test_the_ceiling_reads_as_many_keys_per_call_as_the_sweeper_did() -> None:
+    assert sweep_ceiling.keys_per_call(0.01, 100) == 100  # full batches of 100
+    assert sweep_ceiling.keys_per_call(0.084, 100) == 12  # the fan-out's smaller batches
+    assert sweep_ceiling.keys_per_call(0.0005, 1000) == 1000  # never above the call's limit
+    assert sweep_ceiling.keys_per_call(0.0, 100) == 100
