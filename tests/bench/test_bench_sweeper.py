@@ -16,7 +16,7 @@ def test_a_small_run_clears_every_order_exactly_once_with_one_worker_and_with_th
     result = sweeper.measure(orders=40, workers=3, accounts=3)
 
     for run in (result["single"], result["fan_out"]):
-        assert run["planned"] == run["messages_checked"] == 40
+        assert run["planned"] == 40 <= run["messages_checked"]  # SQS may deliver one twice
         assert run["asked_once"] == 40
         assert run["asked_more"] == run["never_asked"] == run["others_asked"] == 0
         assert run["left_due"] == run["not_pending"] == 0
