@@ -1,9 +1,12 @@
-"""The sweeper benchmark's world: moto in this process (the table and queues as template.yaml
-declares them), channel accounts of a modelled channel whose queries take 50–200 ms, and due
-payments written straight to the table."""
+"""The sweeper benchmark's world: moto's server in a process of its own, with the local stack's
+patches (the table and queues as template.yaml declares them), channel accounts of a modelled
+channel whose queries take 50–200 ms (uniform, seeded per process), and due payments written
+straight to the table."""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
 import random
 import secrets
@@ -13,13 +16,16 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
+from multiprocessing.connection import Connection
 from typing import Any
 
 import boto3
 
 from bench import staging
+from local.moto_dispatch import cached_dispatch_names
 from local.moto_queries import partition_queries
 from local.moto_serialize import serialize_dynamodb_requests
+from local.moto_sqs import cheap_sqs_queues
 from local.moto_transactions import item_level_transactions
 from local.template import load_template
 from paymux.channels import registry
@@ -34,6 +40,8 @@ from paymux.store.dynamo import to_item
 
 LATENCY_S = (0.050, 0.200)
 REGION = "us-east-1"
+# Fresh interpreters (as Lambda containers are): no moto state or locks inherited by fork.
+CONTEXT = multiprocessing.get_context("spawn")
 
 
 class Asked:
@@ -42,6 +50,7 @@ class Asked:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
+        self.random = random.Random(os.getpid())  # a seeded latency draw per process
 
     def add(self, out_trade_no: str) -> None:
         with self.lock:
@@ -69,7 +78,9 @@ class ModelledChannel:
         self.account = account
 
     def query(self, out_trade_no: str) -> TradeResult:
-        time.sleep(random.uniform(*LATENCY_S))
+        with ASKED.lock:
+            latency = ASKED.random.uniform(*LATENCY_S)
+        time.sleep(latency)
         ASKED.add(out_trade_no)
         return TradeResult(out_trade_no, TradeState.OPEN, mchid=self.account.mchid, appid=self.account.appid)
 
@@ -77,33 +88,92 @@ class ModelledChannel:
         return iter(())
 
 
-@contextmanager
-def moto_in_process() -> Iterator[None]:
-    """moto in this process, with the local stack's patches (requests serialized, item-level
-    transaction snapshots, partition queries) and the modelled channel registered; the
-    environment and the registry are given back afterwards."""
-    from moto import mock_aws  # noqa: PLC0415 - only the bench needs it
+PATCHES = (
+    serialize_dynamodb_requests,  # moto's transactions are not thread-safe
+    item_level_transactions,  # moto deep-copies whole tables per transaction
+    partition_queries,  # moto sorts the whole table for every query
+    cheap_sqs_queues,  # moto reads the clock twice per message of a queue, per call
+    cached_dispatch_names,  # moto lists a class's methods on every request
+)
 
-    names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+def _serve(conn: Connection) -> None:
+    """The backend process: moto's server with the local stack's patches, until told to stop;
+    then it answers with the CPU seconds it used."""
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - only this process serves
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # an access log line per request
+    for patch in PATCHES:
+        patch()
+    server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    conn.send(f"http://{host}:{port}")
+    while conn.recv() != "stop":
+        conn.send(time.process_time())
+    conn.send(time.process_time())
+    server.stop()
+
+
+class Backend:
+    """moto's server in a process of its own, as DynamoDB and SQS are services of their own:
+    the sweep workers (processes, as Lambda containers are) all talk to it over HTTP."""
+
+    def __init__(self, conn: Connection, url: str) -> None:
+        self._conn, self.url = conn, url
+
+    def cpu_seconds(self) -> float:
+        self._conn.send("cpu")
+        return float(self._conn.recv())
+
+
+def client_environment(url: str) -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": url,
+    }
+
+
+@contextmanager
+def moto_server() -> Iterator[Backend]:
+    """The backend process, this process's environment pointing at it, and the modelled channel
+    registered; the environment and the registry are given back afterwards."""
+    ours, theirs = CONTEXT.Pipe()
+    process = CONTEXT.Process(target=_serve, args=(theirs,), name="moto-backend", daemon=True)
+    process.start()
+    if not ours.poll(120):  # the process failed to start moto: its traceback is above
+        process.kill()
+        raise RuntimeError("the moto backend process did not start")
+    environment = client_environment(str(ours.recv()))
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
     registry.PROVIDERS["modelled"] = f"{__name__}:ModelledChannel"
-    serialize_dynamodb_requests()
-    item_level_transactions()
-    partition_queries()
-    mock = mock_aws()
-    mock.start()
     try:
-        yield
+        yield Backend(ours, environment["AWS_ENDPOINT_URL"])
     finally:
-        mock.stop()
+        ours.send("stop")
+        ours.recv()
+        process.join(timeout=10)
         registry.PROVIDERS.pop("modelled", None)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+class BenchDeps(Deps):
+    """paymux's Deps, with a read timeout for a backend on a shared 2-core machine: the
+    product's 5 s (store calls answer in milliseconds on AWS) is a stall here, and a retried
+    check would wait out the queue's 180 s visibility timeout."""
+
+    def _client(self, service: str) -> Any:
+        from botocore.config import Config  # noqa: PLC0415
+
+        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=120)
+        return boto3.client(service, config=config)  # type: ignore[call-overload]
 
 
 def create_resources(workers: int) -> Settings:

@@ -22,8 +22,10 @@ from local.environment import function_environment, resource_lookup
 from local.fixups import apply_ignored_properties
 from local.functions import FunctionSpec, LocalFunction, function_specs, layer_paths
 from local.intrinsics import Intrinsics, pseudo_parameters, references
+from local.moto_dispatch import cached_dispatch_names
 from local.moto_queries import partition_queries
 from local.moto_serialize import serialize_dynamodb_requests
+from local.moto_sqs import cheap_sqs_queues
 from local.moto_transactions import item_level_transactions
 from local.resources import StackResources, create_stack, plan_stack
 from local.schedules import Schedule, ScheduleRunner, run_schedule, template_schedules
@@ -144,6 +146,8 @@ class LocalStack:
         serialize_dynamodb_requests()  # moto's transactions are not thread-safe
         item_level_transactions()  # ...and copy whole tables: roll back items instead
         partition_queries()  # moto sorts the whole table for every query
+        cheap_sqs_queues()  # moto reads the clock twice per queued message, per call
+        cached_dispatch_names()  # moto lists a class's methods on every request
         self._start_moto()
         sam = load_template(self.template_path)
         parameters = choose_parameters(sam, self._wanted_parameters)

@@ -156,14 +156,20 @@ def test_the_worker_keeps_each_account_within_its_bound_and_a_slow_one_never_hol
         for _ in range(12):
             payment = sweep_fakes.open_payment(account, mid, world.app_id, now - 120)
             sweep_fakes.write_open_payment(world.d, payment, due_at=now - 60)
-    quick_done = threading.Event()
+    quick_done, slow_full = threading.Event(), threading.Event()
     slow_saw_quick_done: list[bool] = []
     bound = sweep_fakes.FakeChannel.query_concurrency
 
     def during(account: str, out_trade_no: str) -> None:
         if account == slow.account_id:  # held until every check of the quick account is done
+            with fakes.lock:
+                if fakes.in_flight[account] >= bound:
+                    slow_full.set()
             slow_saw_quick_done.append(quick_done.wait(sweep_fakes.WAIT))
             return
+        # the quick account's checks go on while the slow one holds all its lanes (a check
+        # that writes nothing after its query could otherwise finish before the slow lanes start)
+        slow_full.wait(sweep_fakes.WAIT)
         with fakes.lock:  # the quick account's calls wait for each other up to the bound
             in_flight = fakes.in_flight[account]
         if len(fakes.asked(quick.account_id)) == 12:

@@ -33,7 +33,12 @@ DEFER_SECONDS = 60.0
 
 
 def release(d: Deps, message: SweepMessage, item_id: str, at: float) -> bool:
-    return due_index(d).release(message.key, message.claim, due_sk(iso(at), item_id))
+    """Moves the entry from the worker's claim to `at`; no write when the take already put it
+    there (sweep_worker._taken: a payment on the tiers is taken to its next check)."""
+    place = due_sk(iso(at), item_id)
+    if place == message.claim:
+        return True
+    return due_index(d).release(message.key, message.claim, place)
 
 
 def check_payment(d: Deps, payment: Payment, message: SweepMessage, now: float) -> Result:

@@ -5,7 +5,9 @@ The items are read with BatchGetItem and ConsistentRead; an item is checked only
 holds the claim its message names (then it was due when claimed, and nobody has moved it
 since) and the claim leaves a whole check's time (MAX_CHECK_SECONDS), so a claim never expires
 under a running check; and only once this worker has taken the claim (a conditional move of
-the entry one second on), so that a message SQS delivers twice is checked once. Anything else
+the entry, `_taken`), so that a message SQS delivers twice is checked once. A payment on the
+tiers is taken straight to its next check, so a check that finds it unchanged (the common
+case) writes nothing more: one conditional write per check instead of two. Anything else
 is stale: the item was settled, rescheduled by a writer, taken by another delivery, or claimed
 again by a later planner run whose message will do the work."""
 
@@ -20,12 +22,13 @@ from typing import Any
 from paymux.channels.registry import PROVIDERS, channel_class
 from paymux.clock import iso
 from paymux.deps import Deps
+from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
 from paymux.services import sweep_checks
 from paymux.services.query_pool import QueryLimits, QueryPool, Task
 from paymux.services.sweep_plan import due_index
-from paymux.services.sweep_schedule import MAX_CHECK_SECONDS
+from paymux.services.sweep_schedule import MAX_CHECK_SECONDS, next_check_at
 from paymux.store.due import due_sk
 from paymux.store.dynamo import from_item
 from paymux.store.payments import payment_from_item, payment_key
@@ -96,17 +99,29 @@ def _still_claimed(
         held.append(Claimed(message_id, message, item, message.claim))
     # Taking a claim moves the entry one second on (a conditional write): of two deliveries of
     # one message (SQS delivers at least once), only one takes it; the other is stale.
+    places = [_taken(c.message, c.item, now) for c in held]
     with ThreadPoolExecutor(max_workers=TAKE_THREADS, thread_name_prefix="take") as pool:
-        taken = list(pool.map(lambda c: index.release(c.message.key, c.claim, _taken(c.message)), held))
+        taken = list(pool.map(lambda c, at: index.release(c.message.key, c.claim, at), held, places))
     report.stale += taken.count(False)
     return [
-        Claimed(c.message_id, replace(c.message, claim=_taken(c.message)), c.item, c.claim)
-        for c, ok in zip(held, taken, strict=True)
+        Claimed(c.message_id, replace(c.message, claim=at), c.item, c.claim)
+        for c, at, ok in zip(held, places, taken, strict=True)
         if ok
     ]
 
 
-def _taken(message: SweepMessage) -> str:
+def _taken(message: SweepMessage, item: dict[str, Any], now: float) -> str:
+    """Where taking the claim moves the entry: for a payment checked on the tiers, its next
+    check, where the check leaves a payment that stays as it is (then the check writes nothing
+    more: sweep_checks.release); otherwise the claim's end. Never within a check's time of now,
+    so no planner run sees the entry while its check may still run."""
+    if message.kind == "payment" and message.step is None:
+        payment = payment_from_item(item)
+        watched = payment.status == PaymentStatus.CLOSED and now < payment.watch_until
+        if watched or (payment.status in OPEN_PAYMENT_STATES and now < payment.expires_at):
+            at = next_check_at(payment, now)
+            if at >= now + MAX_CHECK_SECONDS:
+                return due_sk(iso(at), message.key.item_id)
     return due_sk(iso(message.until + 1), message.key.item_id)
 
 
