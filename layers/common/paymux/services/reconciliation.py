@@ -32,6 +32,7 @@ from paymux.services.report_formats import write_discrepancy_reports
 from paymux.services.routes import route_channel
 from paymux.services.routing import Route
 from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
+from paymux.store.payment_keys import reconciliation_day
 from paymux.store.reports import ReportStore, report_key, statement_key
 
 log = logging.getLogger("paymux")
@@ -228,7 +229,7 @@ class _AccountRun:
         if payment.status in OPEN_PAYMENT_STATES:
             self._record(self._repair(base, payment, row))
         elif payment.status in _PAID:
-            paid_day = datetime.fromtimestamp(payment.paid_at or 0, CHINA).date()
+            paid_day = reconciliation_day(payment.paid_at or 0, payment.settle_date)
             if paid_day == self._day:  # paid while this run was under way
                 self.report.totals["local_paid"] += payment.amount
                 self._record(self._compare(base, payment, fee, row))
