@@ -104,6 +104,14 @@ def _check_authority(certificate: x509.Certificate, below: int) -> None:
         raise _untrusted(f"{_name(certificate)} may not sign certificates")
 
 
+def _check_anchors(chain: TrustChain) -> None:
+    """The root is a self-signed CA and the middle a CA it issued."""
+    _check_issued(chain.root, chain.root)
+    _check_authority(chain.root, 1)
+    _check_issued(chain.middle, chain.root)
+    _check_authority(chain.middle, 0)
+
+
 @dataclass(frozen=True)
 class TrustChain:
     """UnionPay's root and middle certificates (acp_*_root.cer, acp_*_middle.cer) and the
@@ -126,10 +134,7 @@ class TrustChain:
         except ValueError as exc:
             raise ConfigurationError("a UnionPay root or middle certificate does not load") from exc
         try:
-            _check_issued(chain.root, chain.root)
-            _check_authority(chain.root, 1)
-            _check_issued(chain.middle, chain.root)
-            _check_authority(chain.middle, 0)
+            _check_anchors(chain)
         except CallbackRejected as exc:
             raise ConfigurationError(f"the UnionPay middle and root do not chain: {exc.message}") from exc
         return chain
@@ -154,6 +159,7 @@ def _trusted_leaf(pem: str, chain: TrustChain) -> x509.Certificate:
         leaf = x509.load_pem_x509_certificate(pem.encode("utf-8"))
     except ValueError as exc:
         raise _untrusted("signPubKeyCert is not a PEM certificate") from exc
+    _check_anchors(chain)  # checked by from_pem already; again for a chain built directly
     _check_issued(leaf, chain.middle)
     constraints = _extension(leaf, x509.BasicConstraints)
     if constraints is not None and constraints.ca:

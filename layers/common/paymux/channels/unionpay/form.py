@@ -94,7 +94,8 @@ def parse_form(text: str) -> dict[str, str]:
 def parse_post(body: bytes) -> dict[str, str]:
     """The fields of a received `application/x-www-form-urlencoded` POST body (a notify),
     url-decoded as UTF-8, empty values kept (see `certificates.notify_fields`). Raises
-    CallbackRejected(reason="malformed") on a body that is not such a form or repeats a key."""
+    CallbackRejected(reason="malformed") on an empty body, one that is not such a form, or one
+    that repeats a key."""
     try:
         text = body.decode("ascii")  # a urlencoded body is ASCII; anything else was not encoded
         pairs = urllib.parse.parse_qsl(
@@ -102,6 +103,8 @@ def parse_post(body: bytes) -> dict[str, str]:
         )
     except (UnicodeDecodeError, ValueError, AttributeError) as exc:
         raise _malformed("the body is not a urlencoded form") from exc
+    if not pairs:
+        raise _malformed("an empty body")
     fields: dict[str, str] = {}
     for key, value in pairs:
         _put(fields, key, value)
