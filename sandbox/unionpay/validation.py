@@ -1,0 +1,98 @@
+"""Field rules UnionPay applies to every request, in the order the sandbox checks them.
+
+The envelope first (version, encoding, signMethod, txnType), then who signed (see
+``merchants.authenticate``), then the business fields of the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from sandbox.unionpay.errors import AcpError, format_error, missing
+from sandbox.unionpay.times import parse_txn_time
+
+VERSION = "5.1.0"
+_ORDER_ID = re.compile(r"[0-9A-Za-z]{8,40}")
+_AMOUNT = re.compile(r"[1-9][0-9]{0,11}")
+_QUERY_ID = re.compile(r"[0-9A-Za-z]{1,21}")
+
+
+def check_envelope(fields: Mapping[str, str]) -> None:
+    for name in ("version", "encoding", "signMethod", "txnType"):
+        if not fields.get(name):
+            raise missing(name)
+    if fields["version"] != VERSION:
+        raise format_error("version", "无效")
+    if fields["encoding"].upper() != "UTF-8":
+        raise format_error("encoding", "无效")
+    if fields["signMethod"] != "01":
+        raise format_error("signMethod", "无效")
+
+
+def require(fields: Mapping[str, str], *names: str) -> None:
+    for name in names:
+        if not fields.get(name):
+            raise missing(name)
+
+
+def check_txn_time(fields: Mapping[str, str], now: float, tolerance: float) -> float:
+    """``txnTime`` must be the current Beijing time (within ``tolerance`` seconds)."""
+    require(fields, "txnTime")
+    moment = parse_txn_time(fields["txnTime"])
+    if moment is None or abs(moment - now) > tolerance:
+        raise format_error("txnTime", "无效")
+    return moment
+
+
+def check_order_id(fields: Mapping[str, str]) -> str:
+    """8–40 letters and digits; no ``-`` or ``_``."""
+    require(fields, "orderId")
+    if not _ORDER_ID.fullmatch(fields["orderId"]):
+        raise format_error("orderId")
+    return fields["orderId"]
+
+
+def check_amount(fields: Mapping[str, str]) -> int:
+    """``txnAmt`` in integer fen (no decimal point), and ``currencyCode`` 156 (CNY)."""
+    require(fields, "txnAmt", "currencyCode")
+    if not _AMOUNT.fullmatch(fields["txnAmt"]):
+        raise format_error("txnAmt")
+    if fields["currencyCode"] != "156":
+        raise format_error("currencyCode", "无效")
+    return int(fields["txnAmt"])
+
+
+def check_url(fields: Mapping[str, str], name: str) -> str:
+    require(fields, name)
+    parts = urlsplit(fields[name])
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise format_error(name)
+    return fields[name]
+
+
+def check_kind(fields: Mapping[str, str], biz_types: tuple[str, ...], channel_types: tuple[str, ...]) -> None:
+    require(fields, "bizType", "txnSubType", "channelType")
+    if fields["bizType"] not in biz_types:
+        raise AcpError("43", "无此业务权限[bizType]")
+    if fields["channelType"] not in channel_types:
+        raise format_error("channelType", "无效")
+
+
+def check_orig_query_id(fields: Mapping[str, str]) -> str:
+    require(fields, "origQryId")
+    if not _QUERY_ID.fullmatch(fields["origQryId"]):
+        raise format_error("origQryId")
+    return fields["origQryId"]
+
+
+def check_pay_timeout(fields: Mapping[str, str], txn_moment: float) -> str:
+    """Optional ``payTimeout`` (YYYYMMDDhhmmss, after ``txnTime``)."""
+    text = fields.get("payTimeout", "")
+    if not text:
+        return ""
+    moment = parse_txn_time(text)
+    if moment is None or moment <= txn_moment:
+        raise format_error("payTimeout", "无效")
+    return text
