@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from paymux.channels.unionpay import transform
-from paymux.services.payments import refresh_from_channel
+from paymux.clock import iso
+from paymux.services.payments import close_open_payment, refresh_from_channel
+from paymux.services.sweep_schedule import LADDER_GUARD
 from tests.integration.conftest import World
 from tests.integration.unionpay_world import UnionPayWorld, unionpay_beside
 
@@ -146,3 +148,35 @@ def test_a_payer_code_is_required(unionpay: UnionPayWorld) -> None:
     assert body["error"]["details"] == [
         {"field": "payer.auth_code", "message": "required by unionpay.barcode"}
     ]
+
+
+@pytest.mark.parametrize(("method", "first_step"), [("unionpay.barcode", 1.0), ("unionpay.qr", 300.0)])
+def test_the_first_check_is_the_products_first_ladder_step(
+    unionpay: UnionPayWorld, method: str, first_step: float
+) -> None:
+    inputs = {"payer": {"auth_code": "134567890123456792"}} if method == "unionpay.barcode" else {}
+    if method == "unionpay.barcode":
+        unionpay.sandbox.script_payer_code("134567890123456792", "05")
+    status, body = unionpay.create(method, **inputs)
+    assert status == 201 and body["status"] == "PROCESSING", body
+    payment = unionpay.world.d.payments.get(body["id"])
+    assert payment is not None
+
+    item = unionpay.world.d.dynamodb.get_item(
+        TableName=unionpay.world.d.settings.table, Key={"PK": {"S": f"PAY#{body['id']}"}, "SK": {"S": "PAY"}}
+    )["Item"]
+
+    assert item["GSI1SK"]["S"].startswith(iso(payment.created_at + first_step + LADDER_GUARD))
+
+
+def test_an_unpaid_qr_code_closes_at_its_expiry(unionpay: UnionPayWorld) -> None:
+    status, body = unionpay.create("unionpay.qr", expires_in=600)
+    assert status == 201, body
+    payment = unionpay.world.d.payments.get(body["id"])
+    assert payment is not None
+    unionpay.world.clock.advance(601)
+
+    closed = close_open_payment(unionpay.world.d, payment, actor="expiry")
+
+    assert closed.status == "CLOSED"
+    assert unionpay.sandbox.transaction(unionpay.order_id(body["id"])).get("origRespCode") != "00"
