@@ -21,7 +21,7 @@ import base64
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +64,11 @@ def issue(
     not_after: dt.datetime | None = None,
     serial: int | None = None,
     algorithm: hashes.HashAlgorithm | None = None,
+    extensions: Sequence[x509.ExtensionType] = (),
 ) -> x509.Certificate:
     """A certificate for `key` signed by `issuer_key` (self-signed when None). `ca=None` leaves
-    basicConstraints out; the algorithm defaults to SHA-1, as UnionPay's certificates use."""
+    basicConstraints out; `extensions` are added (critical); the algorithm defaults to SHA-1, as
+    UnionPay's certificates use (hashes.MD5() gives an md5WithRSA certificate)."""
     subject = _name(subject) if isinstance(subject, str) else subject
     builder = (
         x509.CertificateBuilder()
@@ -79,24 +81,32 @@ def issue(
     )
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    if algorithm is not None:
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=True)
+    legacy = _LEGACY.get(algorithm.name if algorithm else "sha1")
+    if legacy is None:
         return builder.sign(issuer_key or key, algorithm)
-    return _sha1_signed(builder.sign(issuer_key or key, hashes.SHA256()), issuer_key or key)
+    return _resigned(builder.sign(issuer_key or key, hashes.SHA256()), issuer_key or key, *legacy)
 
 
 _SHA256_RSA = bytes.fromhex("06092a864886f70d01010b")  # DER OID 1.2.840.113549.1.1.11
-_SHA1_RSA = bytes.fromhex("06092a864886f70d010105")  # DER OID 1.2.840.113549.1.1.5, same length
+_LEGACY: dict[str, tuple[bytes, hashes.HashAlgorithm]] = {  # what cryptography no longer signs
+    "sha1": (bytes.fromhex("06092a864886f70d010105"), hashes.SHA1()),  # 1.2.840.113549.1.1.5
+    "md5": (bytes.fromhex("06092a864886f70d010104"), hashes.MD5()),  # 1.2.840.113549.1.1.4
+}
 
 
-def _sha1_signed(certificate: x509.Certificate, issuer_key: rsa.RSAPrivateKey) -> x509.Certificate:
-    """The certificate re-signed as sha1WithRSA, which cryptography's builder no longer signs:
-    both algorithm identifiers are swapped in place (equal lengths, so the DER stays valid) and
-    the signature (same size) is replaced by one over the new TBS."""
+def _resigned(
+    certificate: x509.Certificate, issuer_key: rsa.RSAPrivateKey, oid: bytes, algorithm: hashes.HashAlgorithm
+) -> x509.Certificate:
+    """The certificate re-signed with a legacy algorithm (sha1WithRSA, md5WithRSA): both
+    algorithm identifiers are swapped in place (equal lengths, so the DER stays valid) and the
+    signature (same size) is replaced by one over the new TBS."""
     der = certificate.public_bytes(serialization.Encoding.DER)
     assert der.count(_SHA256_RSA) == 2 and der.endswith(certificate.signature)
-    tbs = certificate.tbs_certificate_bytes.replace(_SHA256_RSA, _SHA1_RSA)
-    signature = issuer_key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
-    body = der[: -len(certificate.signature)].replace(_SHA256_RSA, _SHA1_RSA)
+    tbs = certificate.tbs_certificate_bytes.replace(_SHA256_RSA, oid)
+    signature = issuer_key.sign(tbs, padding.PKCS1v15(), algorithm)
+    body = der[: -len(certificate.signature)].replace(_SHA256_RSA, oid)
     return x509.load_der_x509_certificate(body + signature)
 
 

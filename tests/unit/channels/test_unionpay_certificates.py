@@ -267,10 +267,17 @@ def test_a_message_without_signature_or_certificate_is_malformed(missing: str) -
 
 
 @pytest.mark.parametrize(
-    "text", ["not a certificate", "-----BEGIN CERTIFICATE-----\r\nAAAA\r\n-----END CERTIFICATE-----", "证书"]
+    "text",
+    [
+        "\ud800",
+        "not a certificate",
+        "-----BEGIN CERTIFICATE-----\r\nAAAA\r\n-----END CERTIFICATE-----",
+        "证书",
+    ],
 )
 def test_garbage_in_signpubkeycert_is_rejected(text: str) -> None:
-    assert rejected(notify(text), unionpay_chain().trust("test")).reason == "signature"
+    fields = notify() | {"signPubKeyCert": text}
+    assert rejected(fields, unionpay_chain().trust("test")).reason == "signature"
 
 
 def test_a_non_base64_signature_is_malformed() -> None:
@@ -331,3 +338,116 @@ def test_the_cache_is_bounded_and_keeps_only_what_passed() -> None:
     rejected(notify(leaf("x@y@某公司@1")), unionpay_chain().trust("test"))
     info = certificates._trusted_leaf.cache_info()
     assert info.currsize == 1 and info.maxsize is not None and info.maxsize <= 256
+
+
+def test_a_leaf_signed_by_the_middles_key_but_naming_another_issuer_is_rejected() -> None:
+    chain = unionpay_chain()
+    other_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CFCA OCA2")])
+    certificate = issue(
+        signer_name(SIGNER_CN), chain.signer_key, other_name, rsa_key("unionpay-middle"), ca=None
+    )
+    assert rejected(notify(pem(certificate, crlf=True)), chain.trust("test")).reason == "signature"
+
+
+def test_an_expired_root_fails_the_message() -> None:
+    chain = unionpay_chain()
+    root = issue(chain.root.subject, rsa_key("unionpay-root"), ca=True, not_after=NOW - dt.timedelta(days=1))
+    trust = TrustChain.from_pem(pem(root), chain.middle_pem, environment="test")  # same key: it chains
+    assert rejected(notify(), trust).reason == "signature"
+    verify_message(notify(), trust, (NOW - dt.timedelta(days=2)).timestamp())
+
+
+def test_a_root_that_is_not_a_ca_is_refused() -> None:
+    chain = unionpay_chain()
+    root = issue(chain.root.subject, rsa_key("unionpay-root"), ca=None)
+    with pytest.raises(ConfigurationError):
+        TrustChain.from_pem(pem(root), chain.middle_pem)
+    assert rejected(notify(), TrustChain(root, chain.middle, "test")).reason == "signature"
+
+
+def key_usage(*, signs_certificates: bool, signs_messages: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=signs_messages,
+        content_commitment=False,
+        key_encipherment=not signs_messages,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=signs_certificates,
+        crl_sign=signs_certificates,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def test_key_usages_are_respected() -> None:
+    chain = unionpay_chain()
+    middle = issue(
+        chain.middle.subject,
+        rsa_key("unionpay-middle"),
+        chain.root.subject,
+        rsa_key("unionpay-root"),
+        ca=True,
+        extensions=[key_usage(signs_certificates=False, signs_messages=True)],
+    )
+    with pytest.raises(ConfigurationError):
+        TrustChain.from_pem(chain.root_pem, pem(middle))
+    encipher_only = issue(
+        signer_name(SIGNER_CN),
+        chain.signer_key,
+        chain.middle.subject,
+        rsa_key("unionpay-middle"),
+        ca=None,
+        extensions=[key_usage(signs_certificates=False, signs_messages=False)],
+    )
+    assert rejected(notify(pem(encipher_only, crlf=True)), chain.trust("test")).reason == "signature"
+    signer = issue(
+        signer_name(SIGNER_CN),
+        chain.signer_key,
+        chain.middle.subject,
+        rsa_key("unionpay-middle"),
+        ca=None,
+        extensions=[key_usage(signs_certificates=False, signs_messages=True)],
+    )
+    verify_message(notify(pem(signer, crlf=True)), chain.trust("test"), AT)
+
+
+def test_a_root_whose_path_length_forbids_the_middle_is_refused() -> None:
+    chain = unionpay_chain()
+    root = issue(
+        chain.root.subject,
+        rsa_key("unionpay-root"),
+        ca=None,
+        extensions=[x509.BasicConstraints(ca=True, path_length=0)],
+    )
+    with pytest.raises(ConfigurationError):
+        TrustChain.from_pem(pem(root), chain.middle_pem)
+
+
+@pytest.mark.filterwarnings("ignore:Parsed a serial number")
+def test_every_single_byte_change_of_the_signer_certificate_is_a_typed_rejection() -> None:
+    """Whatever a corrupted or crafted signPubKeyCert holds, the answer is CallbackRejected,
+    never another exception (which would surface as a 5xx)."""
+    chain = unionpay_chain()
+    der = chain.signer.public_bytes(serialization.Encoding.DER)
+    fields = notify()
+    for position in range(len(der)):
+        changed = bytearray(der)
+        changed[position] ^= 0xFF
+        body = base64.encodebytes(bytes(changed)).decode().replace("\n", "\r\n")
+        text = f"-----BEGIN CERTIFICATE-----\r\n{body}-----END CERTIFICATE-----"
+        with pytest.raises(CallbackRejected):
+            verify_message(fields | {"signPubKeyCert": text}, chain.trust("test"), AT)
+
+
+def test_a_chain_with_an_unknown_environment_accepts_no_signer() -> None:
+    chain = unionpay_chain()
+    assert rejected(notify(), TrustChain(chain.root, chain.middle, "staging")).reason == "signature"
+
+
+def test_an_md5_signed_signer_is_rejected() -> None:
+    certificate = leaf(algorithm=hashes.MD5())
+    assert (
+        x509.load_pem_x509_certificate(certificate.encode()).signature_algorithm_oid._name
+        == "md5WithRSAEncryption"
+    )
+    assert rejected(notify(certificate), unionpay_chain().trust("test")).reason == "signature"

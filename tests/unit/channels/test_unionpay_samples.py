@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from paymux.channels.unionpay.certificates import TrustChain, verify_message
-from paymux.channels.unionpay.form import parse_form
+from paymux.channels.unionpay.certificates import TrustChain, notify_fields, verify_message
+from paymux.channels.unionpay.form import encode_form, parse_form, parse_post
 from paymux.errors import CallbackRejected
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "unionpay"
@@ -155,3 +155,13 @@ def test_openssl_agrees_independently(tmp_path: Path) -> None:
     assert chains("test", int(TXN_TIME))
     assert not chains("test", int(time.time()))
     assert not chains("prod", int(TXN_TIME))
+
+
+def test_the_notify_path_posted_as_a_form_verifies() -> None:
+    """As the callback receives it: urlencoded POST → parse_post → notify_fields → verify.
+    An empty field posted alongside is dropped (UnionPay never signed it)."""
+    body = encode_form(sample() | {"reqReserved": ""}).encode("ascii")
+    received = parse_post(body)
+    assert received["signPubKeyCert"] == sample()["signPubKeyCert"]  # CRLF survived the trip
+    assert rejected(received, chain("test")).reason == "signature"
+    verify_message(notify_fields(received), chain("test"), TXN_TIME)

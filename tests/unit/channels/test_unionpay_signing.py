@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from paymux.channels.unionpay.signing import SigningKey, digest, sign_string, verify_signature
 from paymux.errors import CallbackRejected, ConfigurationError
-from tests.unionpay_keys import issue, rsa_key, sign_fields, unionpay_chain, unionpay_merchant
+from tests.unionpay_keys import credentials, issue, rsa_key, sign_fields, unionpay_chain, unionpay_merchant
 
 REQUEST = {
     "version": "5.1.0",
@@ -151,3 +151,21 @@ def test_the_key_never_shows_in_its_repr() -> None:
     key = signing_key()
     assert repr(key) == "SigningKey(cert_id='2024120100000042')"
     assert "PRIVATE" not in str(key)
+
+
+def test_a_field_that_is_not_utf8_text_is_malformed_not_an_exception() -> None:
+    signed = signing_key().sign(REQUEST)
+    with pytest.raises(CallbackRejected) as caught:
+        verify_signature(rsa_key("forger").public_key(), signed | {"respMsg": "\ud800"})
+    assert caught.value.reason == "malformed"
+
+
+def test_the_test_credentials_load_as_an_account_would() -> None:
+    """tests.unionpay_keys.credentials() is the Secrets Manager JSON other tests configure."""
+    from paymux.channels.unionpay.certificates import TrustChain
+
+    secret = credentials("test")
+    key = SigningKey.from_pkcs12(base64.b64decode(secret["signing_pfx"]), secret["signing_pfx_password"])
+    assert key.cert_id == unionpay_merchant().cert_id
+    trust = TrustChain.from_pem(secret["root_cert"], secret["middle_cert"], environment=secret["environment"])
+    assert trust.environment == "test" and trust.middle == unionpay_chain().middle

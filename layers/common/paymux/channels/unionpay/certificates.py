@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
@@ -141,7 +141,8 @@ class TrustChain:
 
     @property
     def signers(self) -> frozenset[str]:
-        return SIGNERS[self.environment]
+        """The accepted 3rd CN parts; none for an environment from_pem would have refused."""
+        return SIGNERS.get(self.environment, frozenset())
 
 
 def _check_signer_name(leaf: x509.Certificate, chain: TrustChain) -> None:
@@ -151,14 +152,7 @@ def _check_signer_name(leaf: x509.Certificate, chain: TrustChain) -> None:
         raise _untrusted(f"{_name(leaf)} is not a UnionPay signer in {chain.environment}")
 
 
-@functools.lru_cache(maxsize=64)
-def _trusted_leaf(pem: str, chain: TrustChain) -> x509.Certificate:
-    """The signer certificate of `pem` once everything but validity dates is checked. Cached
-    per exact text and chain (a failure raises, so only certificates that passed are kept)."""
-    try:
-        leaf = x509.load_pem_x509_certificate(pem.encode("utf-8"))
-    except ValueError as exc:
-        raise _untrusted("signPubKeyCert is not a PEM certificate") from exc
+def _check_signer(leaf: x509.Certificate, chain: TrustChain) -> None:
     _check_anchors(chain)  # checked by from_pem already; again for a chain built directly
     _check_issued(leaf, chain.middle)
     constraints = _extension(leaf, x509.BasicConstraints)
@@ -170,6 +164,17 @@ def _trusted_leaf(pem: str, chain: TrustChain) -> x509.Certificate:
     if not isinstance(leaf.public_key(), rsa.RSAPublicKey):
         raise _untrusted(f"{_name(leaf)} has no RSA key")
     _check_signer_name(leaf, chain)
+
+
+@functools.lru_cache(maxsize=64)
+def _trusted_leaf(pem: str, chain: TrustChain) -> x509.Certificate:
+    """The signer certificate of `pem` once everything but validity dates is checked. Cached
+    per exact text and chain (a failure raises, so only certificates that passed are kept)."""
+    try:
+        leaf = x509.load_pem_x509_certificate(pem.encode("utf-8"))
+        _check_signer(leaf, chain)
+    except (ValueError, UnsupportedAlgorithm) as exc:  # parts cryptography parses only when read
+        raise _untrusted("signPubKeyCert is not a readable certificate") from exc
     return leaf
 
 

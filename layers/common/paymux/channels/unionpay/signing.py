@@ -55,7 +55,11 @@ def verify_signature(public_key: rsa.RSAPublicKey, fields: Mapping[str, str]) ->
     if not signature:
         raise CallbackRejected("the UnionPay message carries no signature", reason="malformed")
     try:
-        public_key.verify(signature, digest(fields), padding.PKCS1v15(), hashes.SHA256())
+        signed = digest(fields)
+    except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 text UnionPay could have signed
+        raise CallbackRejected("a UnionPay field is not text", reason="malformed") from exc
+    try:
+        public_key.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature as exc:
         raise CallbackRejected("the UnionPay signature does not verify", reason="signature") from exc
 
