@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,10 +28,11 @@ from sandbox.alipay.errors import GatewayError, SandboxStateError, business
 from sandbox.alipay.misreports import Change, Misreports
 from sandbox.alipay.notify import ALIPAY_NOTIFY_DELAYS, Notification, NotifyAttempt, NotifyDispatcher
 from sandbox.alipay.orders import build_trade
-from sandbox.alipay.server import GatewayApp, GatewayConfig, SandboxHTTPServer, render_response
+from sandbox.alipay.server import GatewayApp, GatewayConfig, render_response
 from sandbox.alipay.store import Event, Refund, SandboxStore, Trade
 from sandbox.alipay.times import alipay_time
 from sandbox.alipay.validation import yuan
+from sandbox.common.http import SandboxHTTPServer
 
 APP_PAY_METHOD = "alipay.trade.app.pay"
 _SWEEP_INTERVAL_SECONDS = 0.2
@@ -99,7 +101,9 @@ class AlipaySandbox:
             raise RuntimeError("a stopped sandbox cannot be started again; make a new one")
         if self._server is not None:
             return
-        self._server = SandboxHTTPServer((self._host, self._port), self._app)
+        self._server = SandboxHTTPServer(
+            (self._host, self._port), self._app, logging.getLogger("sandbox.alipay")
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

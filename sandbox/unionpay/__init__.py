@@ -10,10 +10,11 @@ with UnionPaySandbox(notify_time_scale=0.001) as sb:
 
 from sandbox.unionpay.certificates import GeneratedMerchant, generate_merchant
 from sandbox.unionpay.errors import SandboxStateError
-from sandbox.unionpay.notify import UNIONPAY_NOTIFY_DELAYS, NotifyAttempt
+from sandbox.unionpay.notify import OLDER_DEMO_NOTIFY_DELAYS, UNIONPAY_NOTIFY_DELAYS, NotifyAttempt
 from sandbox.unionpay.sandbox import UnionPaySandbox
 
 __all__ = [
+    "OLDER_DEMO_NOTIFY_DELAYS",
     "UNIONPAY_NOTIFY_DELAYS",
     "GeneratedMerchant",
     "NotifyAttempt",

@@ -12,56 +12,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 
 from sandbox.unionpay import validation as check
-from sandbox.unionpay.errors import SUCCESS_MSG, AcpError
-from sandbox.unionpay.merchants import Caller
+from sandbox.unionpay.errors import SUCCESS_MSG, AcpError, format_error
 from sandbox.unionpay.messages import result_fields
 from sandbox.unionpay.payments import Payments, resp_msg
-from sandbox.unionpay.store import (
-    PAID_CODES,
-    UNKNOWN_CODES,
-    Transaction,
-    TransactionStore,
-    new_query_id,
-    new_trace_no,
-)
+from sandbox.unionpay.request import Answer, Request, new_transaction
+from sandbox.unionpay.store import PAID_CODES, UNKNOWN_CODES, Transaction, TransactionStore
 from sandbox.unionpay.times import clearing_day
 
 REFUND_MONTHS = 11
-Answer = dict[str, str]
-
-
-@dataclass(frozen=True)
-class Request:
-    fields: Mapping[str, str]
-    caller: Caller
-    now: float
-
-
-def new_transaction(request: Request, amount: int, **extra: str) -> Transaction:
-    fields, trace_no = request.fields, new_trace_no()
-    return Transaction(
-        mer_id=request.caller.mer_id,
-        order_id=fields["orderId"],
-        txn_time=fields["txnTime"],
-        txn_type=fields["txnType"],
-        txn_sub_type=fields["txnSubType"],
-        biz_type=fields["bizType"],
-        channel_type=fields["channelType"],
-        access_type=request.caller.access_type,
-        acq_ins_code=request.caller.acq_ins_code,
-        amount=amount,
-        back_url=fields.get("backUrl", ""),
-        created_at=request.now,
-        query_id=new_query_id(request.now, trace_no),
-        trace_no=trace_no,
-        req_reserved=fields.get("reqReserved", ""),
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 class BackApi:
@@ -89,16 +50,15 @@ class BackApi:
             return self._undo(request)
         raise AcpError("32", "无此交易权限[txnType]")
 
-    def _consume(self, request: Request, **extra: str) -> Transaction:
+    def _consume(self, request: Request, *, qr_code: str = "", qr_no: str = "") -> Transaction:
         fields = request.fields
         check.check_kind(fields, ("000000",), ("07", "08"))
         check.check_order_id(fields)
         amount = check.check_amount(fields)
         check.check_url(fields, "backUrl")
-        check.check_pay_timeout(fields, request.now)
-        return self._store.add(
-            new_transaction(request, amount, pay_timeout=fields.get("payTimeout", ""), **extra)
-        )
+        pay_timeout = check.check_pay_timeout(fields, request.now)
+        txn = new_transaction(request, amount, pay_timeout=pay_timeout, qr_code=qr_code, qr_no=qr_no)
+        return self._store.add(txn)
 
     def _apply_qr(self, request: Request) -> Answer:
         qr_code = f"https://qr.95516.com/00010000/{secrets.randbelow(10**20):020d}"
@@ -121,6 +81,8 @@ class BackApi:
     def _against_original(self, request: Request) -> tuple[Transaction, Transaction]:
         fields = request.fields
         check.require(fields, "bizType", "txnSubType", "channelType")
+        if fields["txnSubType"] != "00":
+            raise format_error("txnSubType", "无效")
         check.check_order_id(fields)
         amount = check.check_amount(fields)
         check.check_url(fields, "backUrl")

@@ -36,8 +36,10 @@ def _name(*parts: tuple[x509.ObjectIdentifier, str]) -> x509.Name:
 
 
 def pem_crlf(certificate: x509.Certificate) -> str:
-    """The PEM text with CRLF line ends, as UnionPay sends ``signPubKeyCert``."""
-    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii").replace("\n", "\r\n")
+    """The PEM text with CRLF line ends and none after the END line, as UnionPay sends
+    ``signPubKeyCert`` (the real sample in ``samples/unionpay`` reads so)."""
+    text = certificate.public_bytes(serialization.Encoding.PEM).decode("ascii").rstrip("\n")
+    return text.replace("\n", "\r\n")
 
 
 def pem(certificate: x509.Certificate) -> bytes:

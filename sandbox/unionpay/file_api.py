@@ -17,9 +17,9 @@ import zlib
 from datetime import date, datetime, time, timedelta
 
 from sandbox.unionpay import validation as check
-from sandbox.unionpay.back_api import Answer, Request
 from sandbox.unionpay.errors import SUCCESS_MSG, AcpError, format_error
 from sandbox.unionpay.merchants import MerchantRegistry, SandboxMerchant
+from sandbox.unionpay.request import Answer, Request
 from sandbox.unionpay.statement import Layout, statement_zip
 from sandbox.unionpay.store import PAID_CODES, Transaction, TransactionStore
 from sandbox.unionpay.times import CST, day_from_mmdd

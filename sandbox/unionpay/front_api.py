@@ -10,9 +10,9 @@ is no proof of payment; the back notify or a query is).
 from __future__ import annotations
 
 from sandbox.unionpay import validation as check
-from sandbox.unionpay.back_api import Request, new_transaction
 from sandbox.unionpay.errors import AcpError
 from sandbox.unionpay.messages import MessageSigner, notify_fields
+from sandbox.unionpay.request import Request, new_transaction
 from sandbox.unionpay.store import Transaction, TransactionStore
 
 FRONT_NOTIFY_MSG = "success"  # what a real front notify's respMsg reads (samples/unionpay)

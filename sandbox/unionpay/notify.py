@@ -8,8 +8,8 @@ demo's "总共发送5次，银联后续间隔1、2、4、5分钟后会再次通�
 0,1,2,4分钟"). Failed transactions get no notify at all.
 
 Due times are on the sandbox clock (``due = sent_at + delay * time_scale``), so a test can
-drive resends with a fake clock; the thread looks at the clock every few tens of milliseconds
-while something is pending.
+drive resends with a fake clock; while something is pending the thread looks at the clock at
+least every quarter second.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from urllib.parse import urlencode, urlsplit
 NOTIFY_TIMEOUT_SECONDS = 10.0
 MAX_SENDS = 5
 UNIONPAY_NOTIFY_DELAYS: tuple[float, ...] = (60, 120, 240, 300)
+OLDER_DEMO_NOTIFY_DELAYS: tuple[float, ...] = (0, 60, 120, 240)  # "间隔时间为0,1,2,4分钟"
 DELIVERED_STATUSES = frozenset({200, 302})
-_POLL_SECONDS = 0.02
+_MIN_WAIT_SECONDS = 0.005
+_MAX_WAIT_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class NotifyDispatcher:
         while True:
             with self._cond:
                 while not self._stopped and not (self._heap and self._heap[0][0] <= self._clock()):
-                    self._cond.wait(_POLL_SECONDS if self._heap else None)
+                    self._cond.wait(self._wait_seconds())
                 if self._stopped:
                     return
                 _, _, notification = heapq.heappop(self._heap)
@@ -138,6 +140,13 @@ class NotifyDispatcher:
                 self._pool.submit(self._attempt, notification)
             except RuntimeError:  # the pool was shut down by stop()
                 return
+
+    def _wait_seconds(self) -> float | None:
+        """How long to sleep before looking at the clock again: until the next due time, but
+        at least a few ms and at most a quarter second (a fake clock may jump meanwhile)."""
+        if not self._heap:
+            return None
+        return min(max(self._heap[0][0] - self._clock(), _MIN_WAIT_SECONDS), _MAX_WAIT_SECONDS)
 
     def _attempt(self, notification: Notification) -> None:
         sent_at = self._clock()

@@ -8,9 +8,9 @@ gateway form the payer never completed) answers 34 查无此交易[2600000].
 from __future__ import annotations
 
 from sandbox.unionpay import validation as check
-from sandbox.unionpay.back_api import Answer, Request
 from sandbox.unionpay.errors import NOT_FOUND_MSG, SUCCESS_MSG, AcpError
 from sandbox.unionpay.messages import result_fields
+from sandbox.unionpay.request import Answer, Request
 from sandbox.unionpay.store import PAID_CODES, TransactionStore
 
 

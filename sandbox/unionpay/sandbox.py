@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -11,6 +12,7 @@ from typing import Any
 
 from cryptography import x509
 
+from sandbox.common.http import SandboxHTTPServer
 from sandbox.unionpay.back_api import BackApi
 from sandbox.unionpay.certificates import GeneratedMerchant, generate_chain
 from sandbox.unionpay.file_api import FileApi
@@ -20,7 +22,7 @@ from sandbox.unionpay.messages import MessageSigner
 from sandbox.unionpay.notify import UNIONPAY_NOTIFY_DELAYS, NotifyAttempt, NotifyDispatcher
 from sandbox.unionpay.payments import Payments
 from sandbox.unionpay.query_api import QueryApi
-from sandbox.unionpay.server import Endpoints, GatewayApp, SandboxHTTPServer
+from sandbox.unionpay.server import Endpoints, GatewayApp
 from sandbox.unionpay.statement import Layout
 from sandbox.unionpay.store import Transaction, TransactionStore
 from sandbox.unionpay.views import transaction_view
@@ -80,7 +82,9 @@ class UnionPaySandbox:
             raise RuntimeError("a stopped sandbox cannot be started again; make a new one")
         if self._server is not None:
             return
-        self._server = SandboxHTTPServer((self._host, self._port), self._app)
+        self._server = SandboxHTTPServer(
+            (self._host, self._port), self._app, logging.getLogger("sandbox.unionpay")
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -14,11 +14,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.unionpay import pages
-from sandbox.unionpay.back_api import Answer, BackApi, Request
+from sandbox.unionpay.back_api import BackApi
 from sandbox.unionpay.errors import AcpError, SandboxStateError
 from sandbox.unionpay.file_api import FileApi
 from sandbox.unionpay.front_api import FrontApi
@@ -26,6 +25,7 @@ from sandbox.unionpay.merchants import MerchantRegistry
 from sandbox.unionpay.messages import MessageSigner, echo
 from sandbox.unionpay.payments import Payments
 from sandbox.unionpay.query_api import QueryApi
+from sandbox.unionpay.request import Answer, Request
 from sandbox.unionpay.store import TransactionStore
 from sandbox.unionpay.validation import check_envelope
 
@@ -139,7 +139,8 @@ class GatewayApp:
                 message = "Paid. The merchant is being notified."
             except SandboxStateError as exc:
                 status, message = 409, str(exc)
-        payload = {"orderId": txn.order_id, "origRespCode": txn.orig_resp_code, "message": message}
+        payload: dict[str, object] = {"orderId": txn.order_id, "origRespCode": txn.orig_resp_code}
+        payload["message"] = message
         if path == "/sandbox/gateway/pay" and status == 200 and txn.paid:
             notify = self._e.front.front_notify(txn)
             if wants_json:
@@ -166,36 +167,3 @@ def _reply(status: int, payload: dict[str, object], html: str, as_json: bool) ->
 
 def _html(status: int, page: str) -> Reply:
     return status, {"Content-Type": "text/html; charset=utf-8"}, page.encode("utf-8")
-
-
-class SandboxHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], app: GatewayApp) -> None:
-        super().__init__(address, _RequestHandler)
-        self.app = app
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: SandboxHTTPServer
-
-    def _handle(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        body = self.rfile.read(length) if length > 0 else b""
-        status, headers, payload = self.server.app.handle(self.command, self.path, self.headers, body)
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug("%s %s", self.address_string(), format % args)

@@ -184,7 +184,7 @@ def statement_zip(
             (f"INN{day:%y%m%d}88ZM_{merchant.mer_id}", detail),
             (f"RD2010{day:%y%m%d}01_{merchant.mer_id}", summary_file(rows, merchant, day)),
         ):
-            info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+            info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, content)
     return StatementFile(f"{merchant.mer_id}_{day:%Y%m%d}.zip", buffer.getvalue())

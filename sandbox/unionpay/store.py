@@ -131,7 +131,15 @@ class TransactionStore:
             txn.trace_time, txn.completed_at = trace_time(now), now
             if code in PAID_CODES:
                 txn.settle_date, txn.fee = clearing_day(now), fee
+            elif txn.orig_query_id:
+                self._release(txn)
             return replace(txn)
+
+    def _release(self, failed: Transaction) -> None:
+        """A refund or undo that failed gives its amount back to what is refundable."""
+        original = self._by_order[self._by_query_id[failed.orig_query_id]]
+        original.refunded -= failed.amount
+        original.undone = original.undone and failed.txn_type != "31"
 
     def add_against_original(self, txn: Transaction) -> Transaction:
         """Record an accepted refund or undo against its consume, in progress (05). The

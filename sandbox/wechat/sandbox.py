@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -11,6 +12,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import quote
 
+from sandbox.common.http import SandboxHTTPServer
 from sandbox.wechat import resources
 from sandbox.wechat.abnormal import AbnormalRefundApi
 from sandbox.wechat.api import PaymentApi
@@ -34,7 +36,7 @@ from sandbox.wechat.merchant import MerchantRegistry, SandboxMerchant, SandboxSu
 from sandbox.wechat.misreports import Change, Misreports
 from sandbox.wechat.notices import NoticeFactory
 from sandbox.wechat.partner_api import PartnerApi
-from sandbox.wechat.server import KeyPolicy, SandboxApp, SandboxHTTPServer
+from sandbox.wechat.server import KeyPolicy, SandboxApp
 from sandbox.wechat.store import Order, Refund, SandboxStore, cst
 
 KeyMode = Literal["platform_cert", "public_key", "both"]
@@ -109,7 +111,9 @@ class WeChatSandbox:
             raise RuntimeError("a stopped sandbox cannot be started again; make a new one")
         if self._server is not None:
             return
-        self._server = SandboxHTTPServer((self._host, self._port), self._app)
+        self._server = SandboxHTTPServer(
+            (self._host, self._port), self._app, logging.getLogger("sandbox.wechat")
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # stop() returns within one poll

@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.wechat import pages
@@ -190,34 +189,3 @@ def _form(body: bytes, *, as_json: bool) -> dict[str, str]:
 
 def _html(status: int, page: str) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "text/html; charset=utf-8"}, page.encode("utf-8")
-
-
-class SandboxHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
-        super().__init__(address, _RequestHandler)
-        self.app = app
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: SandboxHTTPServer
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        status, headers, payload = self.server.app.handle(self.command, self.path, self.headers, body)
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if status != 204:
-            self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload and status != 204 and self.command != "HEAD":
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug("%s %s", self.address_string(), format % args)

@@ -273,3 +273,24 @@ def settle_mmdd(at: float) -> str:
 
 def settle_day(at: float) -> Any:
     return (datetime.fromtimestamp(at, BEIJING) + timedelta(hours=1)).date()
+
+
+class FakeClock:
+    """Moves only when told (plus 1 µs a reading, so no two readings are equal)."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            self.now += 1e-6
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
+def at_beijing(year: int, month: int, day: int, hour: int, minute: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, tzinfo=BEIJING).timestamp()

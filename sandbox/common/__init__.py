@@ -1,0 +1,1 @@
+"""Server plumbing the provider sandboxes share; no provider's protocol lives here."""
