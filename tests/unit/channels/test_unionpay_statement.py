@@ -13,7 +13,9 @@ from datetime import date
 import pytest
 
 from paymux.channels.statement import ParsedBill, StatementInvalid
+from paymux.channels.unionpay import statement
 from paymux.channels.unionpay.statement import (
+    check_statement,
     entry_names,
     iter_rows,
     parse_statement_zip,
@@ -245,3 +247,20 @@ def test_a_zip_without_its_summary_is_invalid() -> None:
         parse(rezip(entries))
     with pytest.raises(StatementInvalid, match="not a zip"):
         parse(b"PK\x03\x04 not really")
+
+
+def test_a_checked_statement_gives_its_summary_and_its_rows_again_on_each_iteration() -> None:
+    checked = check_statement(sample(), SAMPLE_MER_ID, settle_date=DAY)
+    assert checked.summary == parse(sample()).summary
+    first, again = list(checked), list(checked)
+    assert first == again and len(first) == 8
+    with pytest.raises(StatementInvalid):
+        check_statement(_tampered("000000476900", "C000000474039"), SAMPLE_MER_ID, settle_date=DAY)
+
+
+def test_what_would_inflate_too_large_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statement, "MAX_UNCOMPRESSED", 4_000)  # the ZM entry is 4872 bytes
+    with pytest.raises(StatementInvalid, match="inflates too large"):
+        unpack_file_content(base64.b64encode(zlib.compress(b"\0" * 5_000)).decode())
+    with pytest.raises(StatementInvalid, match="would inflate to 4872 bytes"):
+        parse(sample())

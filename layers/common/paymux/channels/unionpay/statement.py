@@ -79,7 +79,7 @@ def unpack_file_content(b64: str) -> bytes:
 class _Entries:
     zm: zipfile.ZipInfo
     rd: zipfile.ZipInfo
-    zme: zipfile.ZipInfo | None
+    zme: tuple[zipfile.ZipInfo, ...]
 
 
 def _open(raw_zip: bytes) -> zipfile.ZipFile:
@@ -119,7 +119,7 @@ def _entries(archive: zipfile.ZipFile, mer_id: str, settle_date: date) -> _Entri
     day = zm.filename.rsplit("/", 1)[-1][3:9]
     if day != settle_date.strftime("%y%m%d"):
         raise StatementInvalid(f"the UnionPay ZM file is of {day}, not of {settle_date:%y%m%d}")
-    return _Entries(zm, found["RD"][0], found["ZME"][0] if found["ZME"] else None)
+    return _Entries(zm, found["RD"][0], tuple(found["ZME"]))
 
 
 def _raw_lines(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[tuple[int, bytes]]:
@@ -208,10 +208,9 @@ def _check(archive: zipfile.ZipFile, entries: _Entries, mer_id: str, settle_date
     _compare(counted, _declared(archive.read(entries.rd), mer_id, settle_date))
     if skipped:
         log.warning("UnionPay statement %s: lines not reconciled by txnType: %s", settle_date, dict(skipped))
-    if entries.zme is not None:
-        errors = sum(1 for _ in _raw_lines(archive, entries.zme))
-        if errors:
-            log.warning("UnionPay statement %s: %d 差错 (ZME) lines for an operator", settle_date, errors)
+    errors = sum(1 for zme in entries.zme for _ in _raw_lines(archive, zme))
+    if errors:
+        log.warning("UnionPay statement %s: %d 差错 (ZME) lines for an operator", settle_date, errors)
     return StatementSummary(**summary)
 
 
@@ -238,27 +237,54 @@ def _row(line: ZmLine, acquirer: bool) -> StatementRow | None:
     )
 
 
+def _rows(
+    archive: zipfile.ZipFile, entries: _Entries, settle_date: date, acquirer: bool
+) -> Iterator[StatementRow]:
+    for line in _lines(archive, entries, settle_date):
+        row = _row(line, acquirer)
+        if row is not None:
+            yield row
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedStatement:
+    """A file that passed every check, with its `summary`; iterating it reads the rows again,
+    line by line (so it can be a streaming `StatementFile.rows`). `acquirer`: an acquirer's
+    sub-merchant (field 28 is then StatementRow.sub_mchid, not mchid)."""
+
+    raw_zip: bytes
+    mer_id: str
+    settle_date: date
+    acquirer: bool
+    summary: StatementSummary
+
+    def __iter__(self) -> Iterator[StatementRow]:
+        with _open(self.raw_zip) as archive:
+            entries = _entries(archive, self.mer_id, self.settle_date)
+            yield from _rows(archive, entries, self.settle_date, self.acquirer)
+
+
+def check_statement(
+    raw_zip: bytes, mer_id: str, *, settle_date: date, acquirer: bool = False
+) -> CheckedStatement:
+    """The first pass over `mer_id`'s file for `settle_date`: raises StatementInvalid unless
+    every line parses and the detail agrees with its RD summary."""
+    with _open(raw_zip) as archive:
+        summary = _check(archive, _entries(archive, mer_id, settle_date), mer_id, settle_date)
+    return CheckedStatement(raw_zip, mer_id, settle_date, acquirer, summary)
+
+
 def iter_rows(
     raw_zip: bytes, mer_id: str, settle_date: date, *, acquirer: bool = False
 ) -> Iterator[StatementRow]:
-    """The rows of `mer_id`'s file for `settle_date`, one line at a time; raises
-    `StatementInvalid` before the first row when the file fails its checks. `acquirer`: an
-    acquirer's sub-merchant (field 28 is then StatementRow.sub_mchid, not mchid)."""
-    with _open(raw_zip) as archive:
-        entries = _entries(archive, mer_id, settle_date)
-        _check(archive, entries, mer_id, settle_date)
-        for line in _lines(archive, entries, settle_date):
-            row = _row(line, acquirer)
-            if row is not None:
-                yield row
+    """The rows, one line at a time; raises StatementInvalid before the first row when the
+    file fails its checks (see check_statement)."""
+    yield from check_statement(raw_zip, mer_id, settle_date=settle_date, acquirer=acquirer)
 
 
 def parse_statement_zip(
     raw_zip: bytes, mer_id: str, *, settle_date: date, acquirer: bool = False
 ) -> ParsedBill:
-    """The rows and the summary, checked against the RD file (see iter_rows)."""
-    with _open(raw_zip) as archive:
-        entries = _entries(archive, mer_id, settle_date)
-        summary = _check(archive, entries, mer_id, settle_date)
-        rows = (_row(line, acquirer) for line in _lines(archive, entries, settle_date))
-        return ParsedBill(tuple(row for row in rows if row is not None), summary)
+    """The rows and the summary, checked against the RD file (see check_statement)."""
+    checked = check_statement(raw_zip, mer_id, settle_date=settle_date, acquirer=acquirer)
+    return ParsedBill(tuple(checked), checked.summary)

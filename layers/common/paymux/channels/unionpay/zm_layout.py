@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
+from operator import itemgetter
 
 from paymux.channels.statement import StatementInvalid
-from paymux.clock import CHINA
 
 log = logging.getLogger("paymux")
 WIDTHS: tuple[int, ...] = (3, 11, 11, 6, 10, 19, 12, 4, 2, 21, 2, 32, 2, 6, 10, 13, 13, 4, 15, 2, 2)
@@ -29,12 +29,15 @@ def _spans() -> tuple[tuple[int, int], ...]:
 
 
 _SPANS = _spans()
-_SEPARATORS = tuple(end for _, end in _SPANS)
+_SEPARATORS = itemgetter(*(end for _, end in _SPANS))  # the byte after each field: a space
+_SPACES = (0x20,) * len(_SPANS)
 # field number (1-based) of what is read
 CODE, TXN_TIME, TXN_AMT, QUERY_ID, ORDER_ID, FEE, SETTLEMENT = 1, 5, 7, 10, 12, 16, 17
 TXN_TYPE, ORIG_QUERY_ID, MER_ID, ORIG_ORDER_ID = 20, 27, 28, 41
-_READ = (CODE, TXN_TIME, TXN_AMT, QUERY_ID, ORDER_ID, FEE, SETTLEMENT, TXN_TYPE)
-_READ_TOO = (ORIG_QUERY_ID, MER_ID, ORIG_ORDER_ID)
+_READ: tuple[int, ...] = (CODE, TXN_TIME, TXN_AMT, QUERY_ID, ORDER_ID, FEE, SETTLEMENT, TXN_TYPE)
+_READ += (ORIG_QUERY_ID, MER_ID, ORIG_ORDER_ID)
+_SLICES = itemgetter(*(slice(*_SPANS[field - 1]) for field in _READ))
+_EIGHT_HOURS = timedelta(hours=8)
 # field 20 txnType → statement row kind: consume; refund (退货) and consume undo (消费撤销)
 KINDS = {"01": "payment", "04": "refund", "31": "refund"}
 
@@ -76,30 +79,34 @@ def occurred_at(mmddhhmmss: str, settle_date: date, number: int = 0) -> str:
     settle date, so a 12-31 trade settled on 01-02 is of the year before."""
     if len(mmddhhmmss) != 10 or not (mmddhhmmss.isascii() and mmddhhmmss.isdigit()):
         raise StatementInvalid(f"UnionPay ZM line {number}: txnTime is not MMDDhhmmss: {mmddhhmmss!r}")
+    month, day, hour, minute, second = (int(mmddhhmmss[i : i + 2]) for i in range(0, 10, 2))
     candidates = []
     for year in (settle_date.year - 1, settle_date.year, settle_date.year + 1):
         try:
-            moment = datetime.strptime(f"{year}{mmddhhmmss}", "%Y%m%d%H%M%S").replace(tzinfo=CHINA)
+            moment = datetime(year, month, day, hour, minute, second)  # Beijing wall clock
         except ValueError:
             continue  # 0229 in a year without it, or not a time at all
         candidates.append((abs((moment.date() - settle_date).days), moment))
     if not candidates:
         raise StatementInvalid(f"UnionPay ZM line {number}: txnTime is not a time: {mmddhhmmss!r}")
-    moment = min(candidates)[1]
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (min(candidates)[1] - _EIGHT_HOURS).isoformat() + "Z"  # Beijing is UTC+8, no DST
 
 
 def _fields(number: int, raw: bytes) -> dict[int, str]:
     if len(raw) not in LINE_LENGTHS:
         log.error("UnionPay ZM line %d is %d bytes, not 607 or 608: the layout changed", number, len(raw))
         raise StatementInvalid(f"UnionPay ZM line {number} is {len(raw)} bytes, not 607 or 608")
-    if any(raw[position] != 0x20 for position in _SEPARATORS):
+    if _SEPARATORS(raw) != _SPACES:
         log.error("UnionPay ZM line %d: a field separator is not a space", number)
         raise StatementInvalid(f"UnionPay ZM line {number}: a field separator is not a space")
     try:
-        return {field: raw[slice(*_SPANS[field - 1])].decode("gbk").strip() for field in (*_READ, *_READ_TOO)}
+        if raw.isascii():  # most lines: one decode, and characters are bytes
+            values = [value.strip() for value in _SLICES(raw.decode("ascii"))]
+        else:  # GBK text somewhere: each field decoded after slicing its bytes
+            values = [value.decode("gbk").strip() for value in _SLICES(raw)]
     except UnicodeDecodeError as exc:
         raise StatementInvalid(f"UnionPay ZM line {number}: a field is not GBK text") from exc
+    return dict(zip(_READ, values, strict=True))
 
 
 def _amount_credit(values: dict[int, str], amount: int, fee: int, settlement: int | None, number: int) -> int:
