@@ -180,3 +180,15 @@ def test_an_unpaid_qr_code_closes_at_its_expiry(unionpay: UnionPayWorld) -> None
 
     assert closed.status == "CLOSED"
     assert unionpay.sandbox.transaction(unionpay.order_id(body["id"])).get("origRespCode") != "00"
+
+
+def test_a_refund_after_eleven_months_is_refused_before_anything_is_written(unionpay: UnionPayWorld) -> None:
+    paid = unionpay.paid("unionpay.qr", amount=600)
+    unionpay.world.clock.advance(331 * 86400)
+
+    status, body = unionpay.refund(paid["id"], 100)
+
+    assert status == 422 and body["error"]["code"] == "validation_failed", body
+    _, after = unionpay.world.get(paid["id"])
+    assert (after["amount_refunded"], after["amount_refundable"]) == (0, 600)
+    assert unionpay.world.d.refunds.for_payment(paid["id"]) == []
