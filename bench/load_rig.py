@@ -66,6 +66,7 @@ def dev_stack(workdir: Path) -> Iterator[DevStack]:
         "PAYMUX_SANDBOX_PORT": str(free_port()),
         "PAYMUX_DEMO_MERCHANT_PORT": str(free_port()),
         "PAYMUX_ALIPAY_SANDBOX_PORT": str(free_port()),
+        "PAYMUX_UNIONPAY_SANDBOX_PORT": str(free_port()),
         "PYTHONUNBUFFERED": "1",
     }
     log_path = workdir / "stack.log"

@@ -1,5 +1,5 @@
-"""What `make dev` adds to the bare local stack: the WeChat Pay and Alipay sandboxes, an account
-at each, a seeded demo merchant app, and a demo merchant server that receives notifications.
+"""What `make dev` adds to the bare local stack: the WeChat Pay, Alipay and UnionPay sandboxes,
+an account at each, a seeded demo merchant app, and a demo merchant server that receives notifications.
 Prints the credentials and a copy-paste example."""
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import secrets
 from pathlib import Path
 
 from local.demo_merchant import DemoMerchant
-from local.seed import seed_alipay_account, seed_wechat_account, seed_wechat_partner
+from local.seed import seed_alipay_account, seed_unionpay_account, seed_wechat_account, seed_wechat_partner
 from local.stack import LocalStack
 from paymux.deps import deps, set_deps
 from paymux.store.merchants import MerchantApp
 from sandbox.alipay import AlipaySandbox, generate_app
+from sandbox.unionpay import UnionPaySandbox
+from sandbox.unionpay import generate_merchant as generate_unionpay_merchant
 from sandbox.wechat import WeChatSandbox, generate_merchant
 
 log = logging.getLogger("local.demo")
@@ -26,6 +28,8 @@ DEMO_APP_ID = "app_demo"
 DEMO_MERCHANT_ID = "mch_demo"
 DEMO_ACCOUNT_ID = "wx-demo"
 DEMO_ALIPAY_ACCOUNT_ID = "ali-demo"
+DEMO_UNIONPAY_ACCOUNT_ID = "up-demo"
+DEMO_UNIONPAY_MER_ID = "777290058167151"  # the demo shop's own merId (direct mode)
 # a second shop paid through paymux's WeChat Pay service-provider account (its own sub_mchid)
 DEMO_PARTNER_APP_ID = "app_demo_partner"
 DEMO_PARTNER_MERCHANT_ID = "mch_demo_partner"
@@ -44,10 +48,13 @@ def setup(stack: LocalStack) -> None:
     alipay_identity = generate_app(app_id="2021000000000001", pid="2088000000000001")
     provider = generate_merchant(mchid="1230000109", appids=("wx7777777777777777",), service_provider=True)
     merchant = DemoMerchant(secret, port=merchant_port)
+    unionpay_port = int(os.environ.get("PAYMUX_UNIONPAY_SANDBOX_PORT", "8704"))
+    unionpay = UnionPaySandbox(port=unionpay_port)
 
     def started(stack: LocalStack) -> None:
         sandbox.start()
         alipay.start()
+        unionpay.start()
         merchant.start()
         set_deps(None)  # build from the stack's environment
         d = deps()
@@ -56,6 +63,10 @@ def setup(stack: LocalStack) -> None:
         )
         seed_wechat_account(d, sandbox, identity, DEMO_ACCOUNT_ID, owner=DEMO_MERCHANT_ID)
         seed_alipay_account(d, alipay, alipay_identity, DEMO_ALIPAY_ACCOUNT_ID, owner=DEMO_MERCHANT_ID)
+        unionpay_identity = generate_unionpay_merchant(DEMO_UNIONPAY_MER_ID)
+        seed_unionpay_account(
+            d, unionpay, unionpay_identity, DEMO_UNIONPAY_ACCOUNT_ID, owner=DEMO_MERCHANT_ID
+        )
         # the same secret, so that the one demo merchant server verifies both shops' notifications
         d.merchants.put_app(
             MerchantApp(
@@ -73,6 +84,7 @@ def setup(stack: LocalStack) -> None:
             "secret": secret,
             "sandbox_url": sandbox.base_url,
             "alipay_sandbox_url": alipay.base_url,
+            "unionpay_sandbox_url": unionpay.base_url,
             "merchant_url": merchant.url,
             "notify_url": f"{merchant.url}/notify",
         }
@@ -81,7 +93,7 @@ def setup(stack: LocalStack) -> None:
         print(banner(state), flush=True)
 
     stack.on_started.append(started)
-    stack.on_stopped.append(lambda _stack: (merchant.stop(), sandbox.stop(), alipay.stop()))
+    stack.on_stopped.append(lambda _stack: (merchant.stop(), sandbox.stop(), alipay.stop(), unionpay.stop()))
 
 
 def banner(state: dict[str, str]) -> str:
@@ -98,6 +110,7 @@ def banner(state: dict[str, str]) -> str:
  secret         {state["secret"]}
  WeChat sandbox {state["sandbox_url"]}/sandbox/   (pay QR codes in a browser)
  Alipay sandbox {state["alipay_sandbox_url"]}/sandbox/   (methods alipay.qr/page/wap/app)
+ UnionPay       {state["unionpay_sandbox_url"]}/sandbox/   (unionpay.qr/barcode/gateway/wap)
  demo merchant  {state["notify_url"]}   (verifies and logs notifications)
 
  Make a payment (create → pay in the sandbox → SUCCESS → merchant notified):

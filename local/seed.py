@@ -1,17 +1,22 @@
-"""Seeding paymux channel accounts that point at the WeChat Pay and Alipay sandboxes: what an
-operator does for a real account, with the sandbox's keys (used by the demo, the tests and the
-bench)."""
+"""Seeding paymux channel accounts that point at the WeChat Pay, Alipay and UnionPay sandboxes:
+what an operator does for a real account, with the sandbox's keys (used by the demo, the tests
+and the bench)."""
 
 from __future__ import annotations
+
+import base64
 
 from paymux.channels.base import AccountMode, ChannelAccount
 from paymux.deps import Deps
 from paymux.services import bindings
 from sandbox.alipay import AlipaySandbox, GeneratedApp
+from sandbox.unionpay import GeneratedMerchant as UnionPayIdentity
+from sandbox.unionpay import UnionPaySandbox
 from sandbox.wechat import SandboxSubMerchant, WeChatSandbox
 from sandbox.wechat.merchant import GeneratedMerchant
 
 SEED_ACTOR = "local:seed"
+UNIONPAY_PRODUCTS = ("unionpay.qr", "unionpay.barcode", "unionpay.gateway", "unionpay.wap")
 WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.mini_program", "wechat.h5", "wechat.app")
 
 
@@ -100,4 +105,54 @@ def seed_wechat_partner(
     seed_wechat_account(d, sandbox, identity, account_id, mode="provider")
     sandbox.register_sub_merchant(SandboxSubMerchant(sub_mchid, identity.merchant.mchid))
     doc = {"merchant_id": merchant_id, "account_id": account_id, "sub_mchid": sub_mchid}
+    return bindings.create_binding(d, doc, actor=SEED_ACTOR)
+
+
+def seed_unionpay_account(
+    d: Deps,
+    sandbox: UnionPaySandbox,
+    identity: UnionPayIdentity,
+    account_id: str,
+    owner: str = "",
+    mode: AccountMode = "direct",
+) -> ChannelAccount:
+    """Direct mode: `identity` is the merchant (its merId, mchid); provider mode: an acquirer
+    (its acqInsCode, mchid), registered at the sandbox by the caller with its sub-merchants.
+    The PKCS#12 signs; the sandbox's root and middle verify (test environment)."""
+    if mode == "direct":
+        sandbox.register_merchant(identity)
+    account = ChannelAccount(
+        account_id=account_id,
+        provider="unionpay",
+        products=UNIONPAY_PRODUCTS,
+        mchid=identity.mer_id,
+        appid="",
+        base_url=sandbox.base_url,
+        mode=mode,
+        owner=owner,
+    )
+    credentials = {
+        "signing_pfx": base64.b64encode(identity.pkcs12).decode("ascii"),
+        "signing_pfx_password": identity.password,
+        "root_cert": sandbox.root_pem.decode("ascii"),
+        "middle_cert": sandbox.middle_pem.decode("ascii"),
+        "environment": "test",
+    }
+    d.channel_config.put_account(account, credentials)
+    return account
+
+
+def seed_unionpay_acquirer(
+    d: Deps,
+    sandbox: UnionPaySandbox,
+    identity: UnionPayIdentity,
+    account_id: str,
+    merchant_id: str,
+    sub_mer_id: str,
+) -> dict[str, object]:
+    """Acquirer mode: the acquirer `identity` (mer_id = its acqInsCode) with `sub_mer_id`
+    onboarded under it at the sandbox; the provider-mode account and `merchant_id`'s binding."""
+    sandbox.register_acquirer(identity.mer_id, [sub_mer_id], identity)
+    seed_unionpay_account(d, sandbox, identity, account_id, mode="provider")
+    doc = {"merchant_id": merchant_id, "account_id": account_id, "sub_mchid": sub_mer_id}
     return bindings.create_binding(d, doc, actor=SEED_ACTOR)

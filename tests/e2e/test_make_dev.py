@@ -28,7 +28,13 @@ def free_port() -> int:
 @pytest.fixture
 def local_stack(tmp_path: Path):
     state = tmp_path / "demo.json"
-    ports = {"api": free_port(), "sandbox": free_port(), "merchant": free_port(), "alipay": free_port()}
+    ports = {
+        "api": free_port(),
+        "sandbox": free_port(),
+        "merchant": free_port(),
+        "alipay": free_port(),
+        "unionpay": free_port(),
+    }
     env = {
         **os.environ,
         "PAYMUX_DEMO_STATE": str(state),
@@ -36,6 +42,7 @@ def local_stack(tmp_path: Path):
         "PAYMUX_SANDBOX_PORT": str(ports["sandbox"]),
         "PAYMUX_DEMO_MERCHANT_PORT": str(ports["merchant"]),
         "PAYMUX_ALIPAY_SANDBOX_PORT": str(ports["alipay"]),
+        "PAYMUX_UNIONPAY_SANDBOX_PORT": str(ports["unionpay"]),
         "PYTHONUNBUFFERED": "1",
     }
     log = (tmp_path / "stack.log").open("w+")

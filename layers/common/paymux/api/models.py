@@ -82,6 +82,12 @@ class Payer(BaseModel):
         description="a token of the payer's card (never the card number); keys per-payer limits only",
     )
     h5_type: Literal["iOS", "Android", "Wap"] | None = None
+    auth_code: str | None = Field(
+        None,
+        pattern=r"^[0-9]{10,32}$",
+        description="unionpay.barcode: the payment code the payer shows (sent as qrNo), read by the "
+        "merchant's scanner (single use: kept with the payment only to send it, never shown)",
+    )
 
 
 class CreatePaymentRequest(BaseModel):

@@ -83,13 +83,34 @@ class WechatAppAction(_Resource):
     sign: str
 
 
+class FormPostAction(_Resource):
+    """unionpay.gateway and unionpay.wap: the payer's browser POSTs `fields` as they are
+    (application/x-www-form-urlencoded, UTF-8) to `url`, usually with a form that submits itself."""
+
+    type: Literal["form_post"]
+    url: str = Field(description="UnionPay's frontTransReq.do")
+    fields: dict[str, str] = Field(description="the signed request, each a hidden input")
+
+
+class PayerCodeAction(_Resource):
+    """unionpay.barcode: the payer's code was sent; the payment's status tells the outcome."""
+
+    type: Literal["payer_code"]
+
+
 class AlipayAppAction(_Resource):
     type: Literal["alipay_app"]
     order_string: str = Field(description="hand to the Alipay app SDK's payOrder (alipay.app), signed")
 
 
 PaymentAction = Annotated[
-    QrCodeAction | RedirectAction | WechatJsapiAction | WechatAppAction | AlipayAppAction,
+    QrCodeAction
+    | RedirectAction
+    | WechatJsapiAction
+    | WechatAppAction
+    | AlipayAppAction
+    | FormPostAction
+    | PayerCodeAction,
     Field(discriminator="type"),
 ]
 

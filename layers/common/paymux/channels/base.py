@@ -174,6 +174,11 @@ class RefundRequest:
     currency: str
     reason: str
     notify_url: str
+    # what some channels refund by (UnionPay: origQryId, undo on the payment's clearing day)
+    product: str = ""
+    channel_trade_no: str = ""
+    paid_at: float | None = None
+    settle_date: str = ""  # the payment's clearing day (TradeResult.settle_date), "" if none
 
 
 @dataclass(frozen=True, slots=True)

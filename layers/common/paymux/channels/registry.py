@@ -16,12 +16,14 @@ from paymux.errors import ConfigurationError
 
 PROVIDERS: dict[str, str] = {
     "alipay": "paymux.channels.alipay.client:AlipayChannel",
+    "unionpay": "paymux.channels.unionpay.client:UnionPayChannel",
     "wechat": "paymux.channels.wechat.client:WeChatPayChannel",
 }
 
 # What docs/channels.md lists per provider besides what the class declares.
 SANDBOXES: dict[str, str] = {
     "alipay": "sandbox/alipay (Alipay OpenAPI, RSA2)",
+    "unionpay": "sandbox/unionpay (UnionPay ACP 5.1.0, signMethod 01)",
     "wechat": "sandbox/wechat (WeChat Pay API v3)",
 }
 OPERATIONS = ("create", "query", "close", "refund", "query_refund", "parse_callback", "fetch_statement")

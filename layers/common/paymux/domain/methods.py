@@ -17,6 +17,11 @@ FAMILIES: dict[str, str] = {
     "alipay.page": "desktop_web",
     "wechat.jsapi": "wechat_browser",
     "wechat.mini_program": "wechat_mini_program",
+    "unionpay.qr": "qr_code",
+    "unionpay.gateway": "desktop_web",
+    "unionpay.wap": "mobile_web",
+    # the payer's own code is one wallet's: it never falls back to another channel's product
+    "unionpay.barcode": "unionpay_payer_code",
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
 MAX_FALLBACK_METHODS = 3
@@ -27,6 +32,9 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "wechat.mini_program": ("payer.openid",),
     "wechat.h5": ("payer.client_ip",),
     "alipay.wap": ("return_url",),
+    "unionpay.barcode": ("payer.auth_code",),
+    "unionpay.gateway": ("return_url",),
+    "unionpay.wap": ("return_url",),
 }
 
 

@@ -40,6 +40,9 @@ class Payment:
     channel_trade_no: str = ""
     action: dict[str, Any] = field(default_factory=dict)
     paid_at: float | None = None
+    # the channel's clearing day of the payment (ISO), when it names one (UnionPay's settleDate):
+    # the day whose statement lists it, and so the day it is reconciled on
+    settle_date: str = ""
     closed_at: float | None = None
     amount_refunded: int = 0  # refunds that succeeded
     amount_refund_reserved: int = 0  # refunds that succeeded or are still processing

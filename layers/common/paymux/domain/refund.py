@@ -57,6 +57,7 @@ class Refund:
     kind: str = "merchant"  # or "automatic"
     out_trade_no: str = ""  # automatic: the attempt refunded (merchant: the payment's own)
     account_id: str = ""  # automatic: the attempt's account
+    trade_no: str = ""  # automatic: the attempt's channel_trade_no (what UnionPay refunds by)
     attempts: int = 0  # submissions that met a transient channel error
     last_error: str = ""  # the channel's code of the last one
 

@@ -55,3 +55,15 @@ def _raise(problems: list[dict[str, str]]) -> None:
     if problems:
         unique = list({(p["field"], p["message"]): p for p in problems}.values())
         raise ValidationFailed("text too long for the channel", details=unique)
+
+
+def check_refund_window(provider: str, paid_at: float | None, now: float) -> None:
+    """A channel that refunds only for a while after payment (`refund_window_seconds`, e.g.
+    UnionPay's 11 months) is not asked after it: a typed 422 before anything is written."""
+    window = getattr(channel_class(provider), "refund_window_seconds", None)
+    if window is not None and paid_at is not None and now - paid_at > window:
+        days = int(window // 86400)
+        raise ValidationFailed(
+            "refund period over",
+            details=[{"field": "amount", "message": f"{provider} refunds within {days} days of payment"}],
+        )

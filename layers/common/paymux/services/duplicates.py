@@ -64,6 +64,7 @@ def _record(
         kind="automatic",
         out_trade_no=trade.out_trade_no,
         account_id=account.account_id,
+        trade_no=trade.channel_trade_no,
     )
     detail = {
         "out_trade_no": trade.out_trade_no,

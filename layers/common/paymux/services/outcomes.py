@@ -256,6 +256,8 @@ def _apply_paid(d: Deps, payment: Payment, trade: TradeResult, actor: str, route
             "out_trade_no": trade.out_trade_no,
             **route_fields(route),
         }
+        if trade.settle_date:  # reconciled on the channel's clearing day (store/payment_keys)
+            changes["settle_date"] = trade.settle_date
         detail = {
             "out_trade_no": trade.out_trade_no,
             "channel_trade_no": trade.channel_trade_no,

@@ -216,7 +216,12 @@ def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Choic
                 continue
             raise _unsubmitted(d, payment, exc) from None
         d.breaker.record(route.key, True, d.clock())
-        return _submitted(d, payment, result.action)
+        submitted = _submitted(d, payment, result.action)
+        if result.trade is None:
+            return submitted
+        # The answer already says the outcome (a payer's code is paid or refused at once): it
+        # is applied exactly like a query answer, its checks included.
+        return apply_queried_trade(d, submitted, result.trade, actor="channel")
 
 
 def _create_request(d: Deps, payment: Payment, account: ChannelAccount, api_domain: str) -> CreateRequest:

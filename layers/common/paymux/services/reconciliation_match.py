@@ -20,11 +20,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from paymux.channels.base import StatementRow, TradeResult, TradeState
-from paymux.clock import CHINA, parse_iso
+from paymux.clock import parse_iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund, automatic_refund_id, refund_id_from_out_refund_no
@@ -41,7 +41,7 @@ from paymux.services.reconciliation_records import (
 from paymux.services.reconciliation_routes import refund_route_or_none
 from paymux.services.routing import Route
 from paymux.services.statement_checks import LocalMoney, payment_row_mismatch, refund_row_mismatch
-from paymux.store.payment_keys import paid_entry
+from paymux.store.payment_keys import paid_entry, reconciliation_day
 
 log = logging.getLogger("paymux")
 _PAID = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
@@ -205,7 +205,7 @@ class RouteMatch:
         if payment.status in OPEN_PAYMENT_STATES:
             self._record(self._repair(base, payment, row))
         elif payment.status in _PAID:
-            paid_day = datetime.fromtimestamp(payment.paid_at or 0, CHINA).date()
+            paid_day = reconciliation_day(payment.paid_at or 0, payment.settle_date)
             if paid_day == self._day:  # paid while this run was under way, or under another attempt
                 with self._lock:
                     kept = self._paid.pop(payment.out_trade_no, None)

@@ -15,7 +15,7 @@ from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund, refund_id_from_out_refund_no
 from paymux.domain.states import PaymentStatus, RefundStatus
 from paymux.errors import ChannelError, Conflict, NotFound, ValidationFailed
-from paymux.services.channel_limits import check_refund_limits
+from paymux.services.channel_limits import check_refund_limits, check_refund_window
 from paymux.services.payments import callback_url, get_payment
 from paymux.services.refund_outcomes import (
     ABNORMAL_CHECK_EVERY,
@@ -43,6 +43,7 @@ def create_refund(
     payment = get_payment(d, app, payment_id)
     check_refund_limits(request, payment.provider)
     now = d.clock()
+    check_refund_window(payment.provider, payment.paid_at, now)
     canonical = json.dumps({"payment_id": payment_id, **request.model_dump()}, sort_keys=True)
     refund = Refund(
         refund_id=new_refund_id(now),
@@ -106,6 +107,11 @@ def place_refund(d: Deps, refund: Refund, payment: Payment, api_domain: str = ""
         currency=refund.currency,
         reason=refund.reason,
         notify_url=callback_url(d, api_domain, account.provider, account.account_id),
+        product=payment.method,
+        # an automatic refund returns its own attempt (paid, but not the payment's)
+        channel_trade_no=refund.trade_no if refund.automatic else payment.channel_trade_no,
+        paid_at=None if refund.automatic else payment.paid_at,
+        settle_date="" if refund.automatic else payment.settle_date,
     )
     channel = route_channel(d, route)
     try:

@@ -4,7 +4,8 @@ Tiers by age (QUERY_TIERS): every minute for the first 10 minutes, every 10 minu
 hour, hourly up to a day, then every 6 hours until the payment expires (or its watch ends).
 
 Ladders: a channel class may declare `query_ladder`, seconds after creation of its first
-checks (UnionPay asks 1, 2, 4, 8, 16, 32 s for server-side transactions). Steps shorter than
+checks, or per product `query_ladders` (UnionPay asks 1, 2, 4, 8, 16, 32 s for server-side
+transactions, 5, 10, 30, 60, 120 min for front ones). Steps shorter than
 the planner's minute are fired by a message to the sweep queue with SQS DelaySeconds (≤ 900 s),
 sent at creation and after each step; meanwhile the payment's due-index entry sits LADDER_GUARD
 after the step, and the message names that entry as its claim, so the planner never asks it at
@@ -42,16 +43,21 @@ def next_check_at(payment: Payment, now: float) -> float:
     return min(now + interval, payment.expires_at)
 
 
-def ladder_of(provider: str) -> tuple[float, ...]:
-    """The provider's declared ladder; () for one that declares none (or is unknown)."""
+def ladder_of(provider: str, product: str = "") -> tuple[float, ...]:
+    """The ladder of `product` at `provider`: the class's `query_ladders[product]` when it
+    declares one for that product (UnionPay's back and front transactions differ), else its
+    `query_ladder`; () for a class that declares neither (or an unknown provider)."""
     if provider not in PROVIDERS:
         return ()
-    return tuple(float(s) for s in getattr(channel_class(provider), "query_ladder", ()))
+    cls = channel_class(provider)
+    per_product = getattr(cls, "query_ladders", {})
+    ladder = per_product[product] if product in per_product else getattr(cls, "query_ladder", ())
+    return tuple(float(s) for s in ladder)
 
 
 def ladder_step_at(payment: Payment, step: int) -> float | None:
     """When ladder step `step` of `payment` is due, None past the ladder (or the expiry)."""
-    ladder = ladder_of(payment.provider)
+    ladder = ladder_of(payment.provider, payment.method)
     if step >= len(ladder):
         return None
     at = payment.created_at + ladder[step]

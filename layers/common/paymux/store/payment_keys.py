@@ -40,6 +40,7 @@ _OMITTED_WHEN_DEFAULT = (
     "binding_id",
     "sub_mchid",
     "sub_appid",
+    "settle_date",
 )
 _DEFAULTS = {name: Payment.__dataclass_fields__[name].default for name in _OMITTED_WHEN_DEFAULT}
 _DEFAULT_FACTORIES = {"metadata": dict, "payer": dict, "action": dict, "automatic_refunds": dict}
@@ -68,10 +69,17 @@ def paid_day(paid_at: float) -> date:
     return datetime.fromtimestamp(paid_at, CHINA).date()
 
 
-def paid_day_key(account_id: str, paid_at: float, payment_id: str) -> str:
-    """GSI3PK of a paid payment: its account, its day and its shard."""
+def reconciliation_day(paid_at: float, settle_date: str = "") -> date:
+    """The statement day a payment is listed on: the channel's clearing day when it named one
+    (UnionPay's settleDate: a payment after its 23:00 cut-off is the next day's), else its
+    Asia/Shanghai paid day."""
+    return date.fromisoformat(settle_date) if settle_date else paid_day(paid_at)
+
+
+def paid_day_key(account_id: str, paid_at: float, payment_id: str, settle_date: str = "") -> str:
+    """GSI3PK of a paid payment: its account, its reconciliation day and its shard."""
     shard = shard_of(payment_id, PAID_SHARDS)
-    return f"PAID#{account_id}#{paid_day(paid_at).isoformat()}#{shard}"
+    return f"PAID#{account_id}#{reconciliation_day(paid_at, settle_date).isoformat()}#{shard}"
 
 
 def paid_sort_key(payment: Payment) -> str:

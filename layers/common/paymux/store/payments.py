@@ -315,7 +315,9 @@ class PaymentStore:
         if target == PaymentStatus.SUCCESS and changes.get("paid_at") is not None:
             # The account that was paid: the changes move the payment to the paid attempt's
             # account (a fallback's earlier attempt may be the one paid).
-            sets["GSI3PK"] = paid_day_key(updated.account_id, changes["paid_at"], payment.payment_id)
+            sets["GSI3PK"] = paid_day_key(
+                updated.account_id, changes["paid_at"], payment.payment_id, updated.settle_date
+            )
             sets["GSI3SK"] = paid_sort_key(updated)
         names = {f"#a{i}": k for i, k in enumerate(sets)}
         values = {f":v{i}": to_attr(v) for i, v in enumerate(sets.values())}

@@ -1,0 +1,158 @@
+"""What UnionPay's verified answers and notifies mean, as the official demos define it
+(PROTOCOLS.md §3.3, RESEARCH.md §1.3): pure, no I/O, nothing guessed.
+
+- A transaction request's respCode: 00 accepted (not paid: the notify or a query says),
+  03/04/05/01/12/34/60 unknown (query later), anything else refused.
+- A query's respCode is about the query; with 00, origRespCode is the transaction's: 00 and A6
+  succeeded, 03/04/05 still unknown, anything else failed. respCode 34 (no such order) is
+  unknown, never failed; 10/11 (a malformed query) is our fault: ChannelUnavailable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from paymux.channels.base import RefundErrorClass, RefundResult, RefundState, TradeResult, TradeState
+from paymux.channels.unionpay import transform
+from paymux.errors import ChannelError, ChannelUnavailable
+
+ACCEPTED = "00"
+SUCCEEDED = frozenset({"00", "A6"})  # A6: succeeded with defects (部分成功)
+SYNC_UNKNOWN = frozenset({"03", "04", "05", "01", "12", "34", "60"})
+QUERY_UNKNOWN = frozenset({"03", "04", "05"})
+NOT_FOUND = "34"
+MALFORMED_QUERY = frozenset({"10", "11"})
+
+# What each message always carries of the checked fields (docs/channels.md). A notify and a
+# query answer name merId and txnAmt; currencyCode is compared when sent. A provider (acquirer)
+# message's merId is the sub-merchant's (TradeResult.sub_mchid); its acqInsCode, the
+# account's mchid, is compared when present.
+CARRIED_FIELDS: dict[str, frozenset[str]] = {
+    "callback": frozenset({"amount", "mchid"}),
+    "query": frozenset({"amount", "mchid"}),
+    "statement": frozenset({"amount", "mchid"}),
+}
+PROVIDER_CARRIED_FIELDS: dict[str, frozenset[str]] = {
+    message: carried - {"mchid"} for message, carried in CARRIED_FIELDS.items()
+}
+
+_T, _P = RefundErrorClass.TRANSIENT, RefundErrorClass.NEEDS_PERSON
+# respCodes of a refund (04) or undo (31) request. The official demos name only the "query
+# later" set; the meaning of each refusal code is not published with enough certainty to call
+# any of them definitive, so every other code keeps the refund open and reserved for a person.
+REFUND_ERRORS: dict[str, RefundErrorClass] = {
+    **dict.fromkeys(sorted(SYNC_UNKNOWN), _T),  # unknown: queried, then sent again (same orderId)
+    "10": _P,  # a malformed request: ours to fix
+    "11": _P,  # our signature refused: the account's key or certificate
+}
+
+
+def outcome_of(fields: Mapping[str, str], what: str) -> None:
+    """Raises unless a transaction request's answer is 00 (accepted)."""
+    code = fields.get("respCode", "")
+    if code == ACCEPTED:
+        return
+    message = f"UnionPay {what} {code}: {fields.get('respMsg', '')}"
+    if code in SYNC_UNKNOWN:
+        raise ChannelUnavailable(message, channel_code=code)
+    raise ChannelError(message, channel_code=code or "no_respCode")
+
+
+def _amount(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def trade_result(
+    fields: Mapping[str, str], out_trade_no: str, state: TradeState, raw_state: str, message: str
+) -> TradeResult:
+    """The trade a verified notify, query answer or payer-code answer describes."""
+    paid_at = None
+    settle = ""
+    try:
+        sent = transform.parse_txn_time(fields.get("txnTime", ""))
+    except ValueError:
+        sent = transform.issued_at(out_trade_no)
+    if state == TradeState.PAID:
+        paid_at = sent
+        settle = transform.settle_day(fields.get("settleDate", ""), sent)
+    currency = fields.get("currencyCode", "")
+    return TradeResult(
+        out_trade_no=str(fields.get("orderId") or out_trade_no),
+        state=state,
+        amount=_amount(fields.get("txnAmt", "")),
+        currency=transform.PROTOCOL_CURRENCY if currency == transform.CURRENCY_CODE else currency,
+        channel_trade_no=fields.get("queryId", ""),
+        paid_at=paid_at,
+        mchid=fields.get("merId", ""),
+        raw_state=raw_state,
+        carries=CARRIED_FIELDS[message],
+        settle_date=settle,
+    )
+
+
+def provider_trade(trade: TradeResult, fields: Mapping[str, str]) -> TradeResult:
+    """An acquirer's message: merId is the sub-merchant, acqInsCode the account."""
+    return replace(
+        trade,
+        mchid=fields.get("acqInsCode", ""),
+        sub_mchid=fields.get("merId", ""),
+        carries=trade.carries - {"mchid"},
+    )
+
+
+def query_trade(fields: Mapping[str, str], out_trade_no: str) -> TradeResult:
+    """A verified query answer about a consume."""
+    code = fields.get("respCode", "")
+    if code == NOT_FOUND:
+        return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND, raw_state=code)
+    if code in MALFORMED_QUERY or code != ACCEPTED:
+        raise ChannelUnavailable(f"UnionPay query {code}: {fields.get('respMsg', '')}", channel_code=code)
+    original = fields.get("origRespCode", "")
+    if original in SUCCEEDED:
+        state = TradeState.PAID
+    elif original in QUERY_UNKNOWN or not original:
+        state = TradeState.OPEN
+    else:
+        state = TradeState.FAILED  # failed transactions get no notify: this is the word
+    return trade_result(fields, out_trade_no, state, f"orig:{original}", "query")
+
+
+def sync_trade(fields: Mapping[str, str], out_trade_no: str) -> TradeResult | None:
+    """A payer-code consume's (01/06) answer: 00/A6 paid, unknown codes None (the back
+    ladder asks), anything else failed."""
+    code = fields.get("respCode", "")
+    if code in SUCCEEDED:
+        return trade_result(fields, out_trade_no, TradeState.PAID, code, "query")
+    if code in SYNC_UNKNOWN:
+        return None
+    return trade_result(fields, out_trade_no, TradeState.FAILED, code, "query")
+
+
+def refund_result(fields: Mapping[str, str], out_refund_no: str, *, queried: bool) -> RefundResult:
+    """A verified refund/undo notify (queried False) or query answer (True)."""
+    code = fields.get("respCode", "")
+    if queried:
+        if code == NOT_FOUND:
+            return RefundResult(out_refund_no=out_refund_no, state=RefundState.NOT_FOUND, raw_status=code)
+        if code != ACCEPTED:
+            raise ChannelUnavailable(f"UnionPay refund query {code}", channel_code=code)
+        code = fields.get("origRespCode", "")
+    if code in SUCCEEDED:
+        state = RefundState.SUCCESS
+    elif code in QUERY_UNKNOWN or not code:
+        state = RefundState.PROCESSING
+    else:
+        state = RefundState.FAILED
+    try:
+        sent: float | None = transform.parse_txn_time(fields.get("txnTime", ""))
+    except ValueError:
+        sent = None
+    return RefundResult(
+        out_refund_no=str(fields.get("orderId") or out_refund_no),
+        state=state,
+        amount=_amount(fields.get("txnAmt", "")),
+        channel_refund_no=fields.get("queryId", ""),
+        succeeded_at=sent if state == RefundState.SUCCESS else None,
+        raw_status=code,
+        settle_date=transform.settle_day(fields.get("settleDate", ""), sent) if sent else "",
+    )
