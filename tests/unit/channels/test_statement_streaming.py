@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from paymux.channels import download, units
 from paymux.channels.http import HttpResponse, HttpStream
 from paymux.channels.statement import StatementInvalid, bill_time, to_fen
-from paymux.channels.wechat.statement import TradeBillReader, parse_trade_bill
+from paymux.channels.wechat.statement import TradeBillReader, parse_trade_bill, read_bill_file
 from tests.unit.channels.test_wechat_statement import PAY_1, PAY_2, REFUND, FakeWeChat, bill, channel
 
 
@@ -55,6 +55,16 @@ def test_a_bill_that_does_not_add_up_raises_at_its_end_after_its_rows() -> None:
     assert len(seen) == 3  # every row was read; the check ran when the summary was
     with pytest.raises(StatementInvalid):
         _ = reader.summary  # no summary of a bill that failed its check
+
+
+def test_a_downloaded_bill_can_be_read_twice(tmp_path: Path) -> None:
+    """StatementFile.rows reads like the tuple it replaces: a second reading gives the rows
+    again (a generator over the open file gave nothing the second time)."""
+    path = tmp_path / "bill.csv"
+    path.write_bytes(bill(PAY_1, PAY_2, REFUND))
+    reader = read_bill_file(str(path))
+    first = [r.out_trade_no for r in reader]
+    assert len(first) == 3 and [r.out_trade_no for r in reader] == first
 
 
 def test_the_streamed_reader_gives_what_the_whole_parse_gives() -> None:

@@ -203,14 +203,21 @@ def _summary(line: str, lines: Iterator[str], sums: dict[str, int], count: int) 
     return _check(sums, count, dict(zip(summary_header, (v.strip() for v in values), strict=True)))
 
 
-def read_bill_file(path: str, *, provider: bool = False) -> TradeBillReader:
-    """The rows of a bill downloaded to `path`, read line by line (bounded memory)."""
+class _FileLines:
+    """The lines of a file, read anew each time they are iterated."""
 
-    def lines() -> Iterator[bytes]:
-        with open(path, "rb") as file:  # a binary file yields its lines one at a time
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self._path, "rb") as file:  # a binary file yields its lines one at a time
             yield from file
 
-    return TradeBillReader(lines(), provider=provider)
+
+def read_bill_file(path: str, *, provider: bool = False) -> TradeBillReader:
+    """The rows of a bill downloaded to `path`, read line by line (bounded memory); like a
+    tuple of rows they can be read again (each reading reads the file again)."""
+    return TradeBillReader(_FileLines(path), provider=provider)
 
 
 def parse_trade_bill(raw: bytes, *, provider: bool = False) -> ParsedBill:
