@@ -32,7 +32,7 @@ from sandbox.alipay.server import GatewayApp, GatewayConfig, render_response
 from sandbox.alipay.store import Event, Refund, SandboxStore, Trade
 from sandbox.alipay.times import alipay_time
 from sandbox.alipay.validation import yuan
-from sandbox.common.http import SandboxHTTPServer
+from sandbox.common.http import ServingThread
 
 APP_PAY_METHOD = "alipay.trade.app.pay"
 _SWEEP_INTERVAL_SECONDS = 0.2
@@ -64,8 +64,7 @@ class AlipaySandbox:
         self._apps = AppRegistry()
         self._store = SandboxStore(self._on_event)
         self._notifier = NotifyDispatcher(self._alipay_key, clock, notify_retry_delays, notify_time_scale)
-        self._server: SandboxHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = ServingThread("alipay-sandbox-http")
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
         self._stopped = False
@@ -99,18 +98,8 @@ class AlipaySandbox:
     def start(self) -> None:
         if self._stopped:
             raise RuntimeError("a stopped sandbox cannot be started again; make a new one")
-        if self._server is not None:
+        if not self._http.start(self._host, self._port, self._app, logging.getLogger("sandbox.alipay")):
             return
-        self._server = SandboxHTTPServer(
-            (self._host, self._port), self._app, logging.getLogger("sandbox.alipay")
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="alipay-sandbox-http",
-            daemon=True,
-        )
-        self._thread.start()
         self._notifier.start()
         if self._notify_on_close:  # timeouts must be noticed even when nobody asks
             self._sweeper = threading.Thread(
@@ -123,12 +112,9 @@ class AlipaySandbox:
         self._stopped = True
         self._stopping.set()
         self._notifier.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        for thread in (self._thread, self._sweeper):
-            if thread is not None:
-                thread.join(timeout=5)
+        self._http.stop()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=5)
 
     def __enter__(self) -> AlipaySandbox:
         self.start()
@@ -139,11 +125,7 @@ class AlipaySandbox:
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not started")
-        host, port = self._server.server_address[:2]
-        host_text = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host_text}:{port}"
+        return self._http.base_url
 
     @property
     def gateway_url(self) -> str:

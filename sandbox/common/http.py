@@ -9,6 +9,7 @@ logger. What an answer contains is the provider's business, not this module's.
 from __future__ import annotations
 
 import logging
+import threading
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
@@ -53,3 +54,42 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         self.server.log.debug("%s %s", self.address_string(), format % args)
+
+
+class ServingThread:
+    """A SandboxHTTPServer serving on a daemon thread of its own: what every sandbox's
+    lifecycle shares (start once, stop within one poll, the base URL it serves)."""
+
+    def __init__(self, thread_name: str) -> None:
+        self._thread_name = thread_name
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, host: str, port: int, app: App, log: logging.Logger) -> bool:
+        """Starts serving; False when it already serves (nothing done)."""
+        if self._server is not None:
+            return False
+        self._server = SandboxHTTPServer((host, port), app, log)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() returns within one poll
+            name=self._thread_name,
+            daemon=True,
+        )
+        self._thread.start()
+        return True
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        host, port = self._server.server_address[:2]
+        host_text = host.decode() if isinstance(host, bytes) else host
+        return f"http://{host_text}:{port}"

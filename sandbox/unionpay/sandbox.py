@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
@@ -12,7 +11,7 @@ from typing import Any
 
 from cryptography import x509
 
-from sandbox.common.http import SandboxHTTPServer
+from sandbox.common.http import ServingThread
 from sandbox.unionpay.back_api import BackApi
 from sandbox.unionpay.certificates import GeneratedMerchant, generate_chain
 from sandbox.unionpay.file_api import FileApi
@@ -71,8 +70,7 @@ class UnionPaySandbox:
             clock=clock,
         )
         self._app = GatewayApp(endpoints)
-        self._server: SandboxHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = ServingThread("unionpay-sandbox-http")
         self._stopped = False
 
     # lifecycle ----------------------------------------------------------------------------
@@ -80,29 +78,15 @@ class UnionPaySandbox:
     def start(self) -> None:
         if self._stopped:
             raise RuntimeError("a stopped sandbox cannot be started again; make a new one")
-        if self._server is not None:
+        if not self._http.start(self._host, self._port, self._app, logging.getLogger("sandbox.unionpay")):
             return
-        self._server = SandboxHTTPServer(
-            (self._host, self._port), self._app, logging.getLogger("sandbox.unionpay")
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="unionpay-sandbox-http",
-            daemon=True,
-        )
-        self._thread.start()
         self._notifier.start()
 
     def stop(self) -> None:
         """Stop serving and cancel every pending notify resend."""
         self._stopped = True
         self._notifier.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._http.stop()
 
     def __enter__(self) -> UnionPaySandbox:
         self.start()
@@ -114,11 +98,7 @@ class UnionPaySandbox:
     @property
     def base_url(self) -> str:
         """The gateway base (``/gateway/api/...``); the file transfer is ``base_url + "/"``."""
-        if self._server is None:
-            raise RuntimeError("the sandbox is not started")
-        host, port = self._server.server_address[:2]
-        host_text = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host_text}:{port}"
+        return self._http.base_url
 
     # the trust chain ----------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import quote
 
-from sandbox.common.http import SandboxHTTPServer
+from sandbox.common.http import ServingThread
 from sandbox.wechat import resources
 from sandbox.wechat.abnormal import AbnormalRefundApi
 from sandbox.wechat.api import PaymentApi
@@ -78,9 +78,8 @@ class WeChatSandbox:
         self._callback_count = itertools.count()
         self._misreports = Misreports()
         self._notices = NoticeFactory(clock, self._callback_key, self._misreports.transaction)
-        self._server: SandboxHTTPServer | None = None
         self._stopped = False
-        self._thread: threading.Thread | None = None
+        self._http = ServingThread("wechat-sandbox-http")
         payments = PaymentApi(
             self._store,
             self._merchants,
@@ -109,29 +108,15 @@ class WeChatSandbox:
     def start(self) -> None:
         if self._stopped:
             raise RuntimeError("a stopped sandbox cannot be started again; make a new one")
-        if self._server is not None:
+        if not self._http.start(self._host, self._port, self._app, logging.getLogger("sandbox.wechat")):
             return
-        self._server = SandboxHTTPServer(
-            (self._host, self._port), self._app, logging.getLogger("sandbox.wechat")
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() returns within one poll
-            name="wechat-sandbox-http",
-            daemon=True,
-        )
-        self._thread.start()
         self._callbacks.start()
 
     def stop(self) -> None:
         """Stop serving and cancel every pending callback retry."""
         self._stopped = True
         self._callbacks.stop()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._http.stop()
 
     def __enter__(self) -> WeChatSandbox:
         self.start()
@@ -142,11 +127,7 @@ class WeChatSandbox:
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not started")
-        host, port = self._server.server_address[:2]
-        host_text = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host_text}:{port}"
+        return self._http.base_url
 
     # keys ---------------------------------------------------------------------------------
 
