@@ -178,3 +178,18 @@ def test_callback_acks() -> None:
     assert channel.callback_ack(None).status == 200
     assert channel.callback_ack(CallbackRejected("no")).status == 400
     assert channel.callback_ack(ChannelUnavailable("later")).status == 503
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"signing_pfx": "abc"}, {"signing_pfx": "not base64!"}, {"root_cert": None}, {"middle_cert": None}],
+)
+def test_credentials_that_cannot_be_used_are_a_configuration_error(broken: dict[str, str | None]) -> None:
+    """Never a binascii.Error or KeyError (an unhandled 500 where the channel is built)."""
+    credentials = {**keys.credentials("test"), **broken}
+    credentials = {k: v for k, v in credentials.items() if v is not None}
+    account = ChannelAccount(
+        "up-1", "unionpay", ("unionpay.qr",), MER_ID, "", "https://gateway.test.95516.com"
+    )
+    with pytest.raises(ConfigurationError):
+        UnionPayChannel(account, credentials, ScriptedUnionPay(), FakeClock(NOW))

@@ -307,6 +307,8 @@ class Channel(Protocol):
     # `query_ladder`: seconds after creation of the first checks (services/sweep_schedule).
     query_rate_per_second: float
     query_concurrency: int
+    # Optional `charging_products`: products whose create request itself takes the payer's
+    # money (payer-presented codes); an unknown answer to one is never retried elsewhere.
 
     def create(self, request: CreateRequest) -> CreateResult: ...
     def query(self, out_trade_no: str) -> TradeResult: ...

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from paymux.channels.base import ChannelAccount, CreateRequest, TradeState
+from paymux.channels.registry import channel_class
 from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
@@ -199,8 +200,9 @@ def rank_routes(d: Deps, methods: Sequence[str], merchant_id: str, now: float) -
 def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Choice] = ()) -> Payment:
     """Creates the order at the channel and records what the payer needs. A failure that is
     safe to retry elsewhere (the channel was unreachable or refused this account's
-    configuration: no payer has a QR code or prepay id yet, so nobody can have paid) moves to
-    the next account as a new attempt; an unknown outcome with no fallback left leaves the
+    configuration: no payer has a QR code or prepay id yet, so nobody can have paid; never an
+    unknown answer for a product the create itself charges, a payer's code) moves to the next
+    account as a new attempt; an unknown outcome with no fallback left leaves the
     payment PENDING for the sweeper; a business refusal fails it."""
     remaining = list(fallbacks)
     while True:
@@ -208,7 +210,13 @@ def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Choic
         try:
             result = route_channel(d, route).create(_create_request(d, payment, route.account, api_domain))
         except ChannelError as exc:
-            safe_elsewhere = isinstance(exc, ChannelUnavailable) or exc.retryable_elsewhere
+            # a product charged by the create itself (a payer's code) may have been paid
+            # although the answer was lost: only a refusal that says so is safe elsewhere
+            charging = payment.method in getattr(
+                channel_class(route.account.provider), "charging_products", ()
+            )
+            unknown_is_safe = isinstance(exc, ChannelUnavailable) and not charging
+            safe_elsewhere = unknown_is_safe or exc.retryable_elsewhere
             d.breaker.record(route.key, not safe_elsewhere, d.clock())
             if safe_elsewhere and remaining:
                 _close_orphan(d, route, payment.out_trade_no)

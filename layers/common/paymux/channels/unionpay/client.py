@@ -61,6 +61,9 @@ class UnionPayChannel:
     query_rate_per_second = 20.0
     query_concurrency = 4
     query_ladders = transform.QUERY_LADDERS
+    # A payer-presented code is charged by the create request itself: an unknown answer to it
+    # may have taken the money, so it is never sent again elsewhere (services/payments.submit).
+    charging_products = frozenset({"unionpay.barcode"})
     refund_window_seconds = transform.REFUND_WINDOW_SECONDS
 
     def __init__(
@@ -80,13 +83,16 @@ class UnionPayChannel:
             self.carried_fields = answers.PROVIDER_CARRIED_FIELDS
         self._http = http
         self._clock = clock
-        pfx = base64.b64decode(str(credentials["signing_pfx"]))
+        try:
+            pfx = base64.b64decode(str(credentials["signing_pfx"]), validate=True)
+            root, middle = str(credentials["root_cert"]), str(credentials["middle_cert"])
+        except (KeyError, ValueError) as exc:  # binascii.Error is a ValueError
+            raise ConfigurationError(
+                f"UnionPay account {account.account_id} needs signing_pfx (base64), root_cert and middle_cert"
+            ) from exc
         self._key = signing.SigningKey.from_pkcs12(pfx, str(credentials.get("signing_pfx_password", "")))
-        self._chain = certificates.TrustChain.from_pem(
-            str(credentials["root_cert"]),
-            str(credentials["middle_cert"]),
-            environment=str(credentials.get("environment", "production")),
-        )
+        environment = str(credentials.get("environment", "production"))
+        self._chain = certificates.TrustChain.from_pem(root, middle, environment=environment)
 
     # -- requests ----------------------------------------------------------------------------
     def _access(self) -> Access:
