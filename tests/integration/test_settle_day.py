@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from paymux.channels.base import TradeResult, TradeState
-from paymux.clock import CHINA
+from paymux.channels.base import StatementRow, TradeResult, TradeState
+from paymux.clock import CHINA, iso
 from paymux.services.outcomes import apply_trade_result
+from paymux.services.reconciliation_match import paid_trade
 from tests.integration.conftest import World
 
 
@@ -51,3 +52,30 @@ def test_a_payment_without_one_is_reconciled_on_its_paid_day(world: World) -> No
     assert stored is not None and stored.settle_date == ""
     assert [p.payment_id for p in world.d.payments.paid_on(world.account_id, paid_day)] == [payment_id]
     assert world.d.payments.paid_on(world.account_id, date(2026, 12, 2)) == []
+
+
+def test_a_repair_from_a_statement_row_books_the_payment_on_the_day_that_lists_it(world: World) -> None:
+    """A UnionPay payment paid at 23:30 on 12-01 is listed on clearing day 12-02; repaired from
+    that statement it is indexed on 12-02, so a re-run of 12-02 finds it (found by review)."""
+    _, body = world.create()
+    payment = world.d.payments.get(body["id"])
+    assert payment is not None
+    paid_at = datetime(2026, 12, 1, 23, 30, tzinfo=CHINA).timestamp()
+    row = StatementRow(
+        out_trade_no=payment.out_trade_no,
+        kind="payment",
+        amount=payment.amount,
+        fee=0,
+        channel_trade_no="CT1",
+        status="SUCCESS",
+        occurred_at=iso(paid_at),
+        mchid=world.mchid,
+        appid=world.appid,
+        currency="CNY",
+        settle_date="2026-12-02",
+    )
+    apply_trade_result(world.d, payment, paid_trade(row), actor="reconciliation")  # what a repair does
+    assert [p.payment_id for p in world.d.payments.paid_on(world.account_id, date(2026, 12, 2))] == [
+        payment.payment_id
+    ]
+    assert world.d.payments.paid_on(world.account_id, date(2026, 12, 1)) == []

@@ -142,3 +142,10 @@ def test_an_acquirer_trade_names_the_sub_merchant() -> None:
 
     assert (trade.mchid, trade.sub_mchid) == ("48021000", "898110000000001")
     assert "mchid" not in trade.carries
+
+
+def test_a_paid_answer_without_settle_date_clears_on_its_txn_time_day() -> None:
+    """Without settleDate the payment still gets its clearing day (23:00 cut-off), so it is
+    reconciled on the statement that lists it, not on its paid day (found by review)."""
+    fields = {k: v for k, v in _query("00", "00").items() if k != "settleDate"}
+    assert answers.query_trade(fields, ORDER).settle_date == "2026-12-02"

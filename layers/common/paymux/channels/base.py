@@ -245,6 +245,9 @@ class StatementRow:
     # are compared only when present. Reconciliation never repairs from an incomplete row.
     carries: frozenset[str] = CHECKED_FIELDS
     sub_mchid: str = ""
+    # the clearing day the statement books the row on, for channels that book by it
+    # (UnionPay's settleDate; as TradeResult.settle_date), "" otherwise
+    settle_date: str = ""
 
 
 @dataclass(frozen=True, slots=True)

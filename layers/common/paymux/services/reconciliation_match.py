@@ -316,4 +316,5 @@ def paid_trade(row: StatementRow) -> TradeResult:
         sub_mchid=row.sub_mchid,
         raw_state=row.status,
         carries=row.carries,
+        settle_date=row.settle_date,  # a repaired payment is indexed on the day that lists it
     )

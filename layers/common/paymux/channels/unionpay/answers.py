@@ -74,7 +74,11 @@ def trade_result(
         sent = transform.issued_at(out_trade_no)
     if state == TradeState.PAID:
         paid_at = sent
-        settle = transform.settle_day(fields.get("settleDate", ""), sent)
+        # a paid answer without (a readable) settleDate clears on the day its txnTime falls in
+        settle = (
+            transform.settle_day(fields.get("settleDate", ""), sent)
+            or transform.clearing_day(sent).isoformat()
+        )
     currency = fields.get("currencyCode", "")
     return TradeResult(
         out_trade_no=str(fields.get("orderId") or out_trade_no),

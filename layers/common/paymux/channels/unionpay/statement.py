@@ -214,7 +214,7 @@ def _check(archive: zipfile.ZipFile, entries: _Entries, mer_id: str, settle_date
     return StatementSummary(**summary)
 
 
-def _row(line: ZmLine, acquirer: bool) -> StatementRow | None:
+def _row(line: ZmLine, acquirer: bool, settle_date: date) -> StatementRow | None:
     kind = KINDS.get(line.txn_type)
     if kind is None:
         return None
@@ -234,6 +234,7 @@ def _row(line: ZmLine, acquirer: bool) -> StatementRow | None:
         currency=CURRENCY,
         carries=ACQUIRER_CARRIES if acquirer else DIRECT_CARRIES,
         sub_mchid=line.mer_id if acquirer else "",
+        settle_date=settle_date.isoformat(),  # every row of the file is booked on its day
     )
 
 
@@ -241,7 +242,7 @@ def _rows(
     archive: zipfile.ZipFile, entries: _Entries, settle_date: date, acquirer: bool
 ) -> Iterator[StatementRow]:
     for line in _lines(archive, entries, settle_date):
-        row = _row(line, acquirer)
+        row = _row(line, acquirer, settle_date)
         if row is not None:
             yield row
 
