@@ -172,6 +172,15 @@ def test_undo_or_refund(amount: int, settle_date: str, txn_type: str) -> None:
     assert transform.refund_type(_refund(amount, settle_date), NOW) == txn_type
 
 
+def test_a_refund_sent_again_after_the_cut_off_is_the_same_message() -> None:
+    """Asked for at 22:59:50 on the payment's clearing day, it is an undo however late it is
+    (re)sent: the same out_refund_no never goes out as two different transactions (review)."""
+    asked = datetime(2026, 12, 1, 22, 59, 50, tzinfo=CHINA).timestamp()
+    request = replace(_refund(1000, "2026-12-01"), requested_at=asked)
+    for sent in (asked, asked + 40, asked + 86400):
+        assert transform.refund_type(request, sent) == "31"
+
+
 def test_refund_fields_name_the_payment_by_its_query_id() -> None:
     request = _refund(300, "2026-12-01")
 

@@ -179,6 +179,9 @@ class RefundRequest:
     channel_trade_no: str = ""
     paid_at: float | None = None
     settle_date: str = ""  # the payment's clearing day (TradeResult.settle_date), "" if none
+    # when the refund was asked for: what a channel decides by must not change when the same
+    # refund is sent again later (UnionPay: undo or refund, by the clearing day it was asked on)
+    requested_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

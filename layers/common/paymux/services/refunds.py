@@ -112,6 +112,7 @@ def place_refund(d: Deps, refund: Refund, payment: Payment, api_domain: str = ""
         channel_trade_no=refund.trade_no if refund.automatic else payment.channel_trade_no,
         paid_at=None if refund.automatic else payment.paid_at,
         settle_date="" if refund.automatic else payment.settle_date,
+        requested_at=refund.created_at,
     )
     channel = route_channel(d, route)
     try:

@@ -177,9 +177,12 @@ def query_fields(number: str, access: Access) -> dict[str, str]:
 def refund_type(request: RefundRequest, now: float) -> str:
     """Consume undo (31) for the full amount on the payment's own clearing day, when nothing
     has been taken back of it (it reverses the consume before it is cleared: no fee, no
-    wait); a refund (04) otherwise. A payment without a known clearing day is refunded."""
+    wait); a refund (04) otherwise. A payment without a known clearing day is refunded. The
+    day is the one the refund was asked on (`requested_at`), so a resend of the same refund is
+    the same message whenever it is sent."""
     full = request.amount == request.total
-    same_day = bool(request.settle_date) and request.settle_date == clearing_day(now).isoformat()
+    asked = request.requested_at if request.requested_at is not None else now
+    same_day = bool(request.settle_date) and request.settle_date == clearing_day(asked).isoformat()
     return UNDO if full and same_day else REFUND
 
 
