@@ -38,7 +38,9 @@ def fetch(client: FileClient, access: Access, bill_date: date) -> StatementFile 
     if raw is None:
         return None
     acquirer = bool(access.acq_ins_code)
-    bill = statement.parse_statement_zip(raw, access.mer_id, settle_date=bill_date, acquirer=acquirer)
+    # checked whole first (lines and the RD totals), then read again line by line as it is
+    # matched: no tuple of the day's rows
+    checked = statement.check_statement(raw, access.mer_id, settle_date=bill_date, acquirer=acquirer)
     return StatementFile(
-        raw=raw, rows=bill.rows, summary=bill.summary, content_type="application/zip", extension="zip"
+        raw=raw, rows=checked, summary=checked.summary, content_type="application/zip", extension="zip"
     )
