@@ -24,11 +24,13 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from local.seed import seed_alipay_account, seed_wechat_account
+from local.seed import seed_alipay_account, seed_unionpay_account, seed_wechat_account
 from local.stack import LocalStack
 from paymux.deps import Deps, deps, set_deps
 from paymux.store.merchants import MerchantApp
 from sandbox.alipay import AlipaySandbox, generate_app
+from sandbox.unionpay import UnionPaySandbox
+from sandbox.unionpay import generate_merchant as generate_unionpay_merchant
 from sandbox.wechat import WeChatSandbox, generate_merchant
 from tests.support import authorization
 
@@ -106,11 +108,13 @@ def _seed_ids(served: Served, wechat: WeChatSandbox, mchid: str) -> None:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    wechat, alipay = WeChatSandbox(key_mode="both"), AlipaySandbox()
+    # every method the API offers has an account here: no request meets a missing channel
+    wechat, alipay, unionpay = WeChatSandbox(key_mode="both"), AlipaySandbox(), UnionPaySandbox()
     identity = generate_merchant(mchid="1900000109", appids=("wx8888888888888888",))
     with LocalStack(api_port=0, moto_port=0, schedules=False, sqs_poll=False) as stack:
         wechat.start()
         alipay.start()
+        unionpay.start()
         try:
             set_deps(None)  # built from the stack's environment
             d = deps()
@@ -119,12 +123,15 @@ def served() -> Iterator[Served]:
             seed_wechat_account(d, wechat, identity, "wx-contract", owner="mch_contract")
             ali = generate_app(app_id="2021000000000009")
             seed_alipay_account(d, alipay, ali, "ali-contract", owner="mch_contract")
+            up = generate_unionpay_merchant("777290058110048")
+            seed_unionpay_account(d, unionpay, up, "up-contract", owner="mch_contract")
             result = Served(stack.api_url, "app_contract", secret, d)
             _seed_ids(result, wechat, identity.merchant.mchid)
             yield result
         finally:
             wechat.stop()
             alipay.stop()
+            unionpay.stop()
             set_deps(None)
 
 
