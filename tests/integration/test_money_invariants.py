@@ -330,12 +330,16 @@ class MoneyPaths(RuleBasedStateMachine):
         return self._automatically_refunded(payment.out_trade_no) or self._left_to_a_person(payment)
 
     def _left_to_a_person(self, payment: Any) -> bool:
-        """The automatic refund of the charge FAILED at the channel and is an open exception."""
+        """The automatic refund of the charge FAILED at the channel, or went ABNORMAL there
+        (the money left the merchant and did not reach the payer), and is an open exception of
+        that kind: a person re-issues or settles it."""
         refund_id = f"re_DUP{payment.out_trade_no}"
         refund = self.d.refunds.get(refund_id)
-        listed = list_exceptions(self.d, limit=200, kind="automatic_refund_failed")
-        failed = refund is not None and refund.status == RefundStatus.FAILED
-        return failed and any(e.get("subject") == refund_id for e in listed)
+        kinds = {RefundStatus.FAILED: "automatic_refund_failed", RefundStatus.ABNORMAL: "refund_abnormal"}
+        kind = kinds.get(refund.status) if refund is not None else None
+        if kind is None:
+            return False
+        return any(e.get("subject") == refund_id for e in list_exceptions(self.d, limit=200, kind=kind))
 
     def _automatically_refunded(self, out_trade_no: str) -> bool:
         """The whole charge went back at the channel (a charge after the order closed)."""
