@@ -9,6 +9,7 @@ import importlib.util
 import json
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,3 +173,14 @@ def run_sweeper() -> dict[str, Any]:
         for name in SWEEP_COUNTS:
             totals[name] += result["report"][name]
     return {**totals, **plan} if not url else {**plan, **totals}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` runs out (a bounded wait, no sleep-for):
+    for what a sandbox or receiver thread does in its own time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

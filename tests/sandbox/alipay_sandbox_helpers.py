@@ -323,15 +323,6 @@ def alipay_env(clock: Callable[[], float] | None = None, **options: Any) -> Iter
             receiver.close()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 class _Gmt8DateTime(datetime):
     """python-alipay-sdk stamps ``timestamp`` with the machine's local time; Alipay wants GMT+8."""
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from alipay_sandbox_helpers import Client, wait_until
+from alipay_sandbox_helpers import Client
+
+from tests.support import wait_until
 
 
 def test_the_standalone_sandbox_writes_usable_keys(tmp_path: Path) -> None:

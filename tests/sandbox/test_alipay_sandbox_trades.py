@@ -13,10 +13,10 @@ from alipay_sandbox_helpers import (
     alipay_env,
     gmt8,
     verify_notify,
-    wait_until,
 )
 
 from sandbox.alipay import SandboxStateError
+from tests.support import wait_until
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from unionpay_sandbox_client import AcpClient, FakeClock, NotifyReceiver, Trust, at_beijing, wait_until
+from unionpay_sandbox_client import AcpClient, FakeClock, NotifyReceiver, Trust, at_beijing
 
 from sandbox.unionpay import UNIONPAY_NOTIFY_DELAYS, GeneratedMerchant, UnionPaySandbox
+from tests.support import wait_until
 
 
 def sends(sb: UnionPaySandbox) -> int:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import requests
 from cryptography.hazmat.primitives.serialization import pkcs12
-from unionpay_sandbox_client import AcpClient, wait_until
+from unionpay_sandbox_client import AcpClient
 
 from sandbox.unionpay import GeneratedMerchant, UnionPaySandbox
+from tests.support import wait_until
 
 
 def test_the_index_lists_every_transaction_with_its_state(

@@ -15,11 +15,11 @@ from wechat_sandbox_helpers import (
     client,
     native_order,
     verifies,
-    wait_until,
 )
 from wechatpayv3.utils import aes_decrypt
 
 from sandbox.wechat import GeneratedMerchant, WeChatSandbox
+from tests.support import wait_until
 
 NATIVE = "/v3/pay/transactions/native"
 

@@ -256,16 +256,6 @@ class NotifyReceiver:
         self._server.server_close()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` runs out (a bounded wait)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def settle_mmdd(at: float) -> str:
     """The clearing day (cut at 23:00 Beijing) of ``at``, MMDD."""
     return (datetime.fromtimestamp(at, BEIJING) + timedelta(hours=1)).strftime("%m%d")
