@@ -65,7 +65,8 @@ def check_front_window(
     fields: Mapping[str, str], txn_moment: float, pay_timeout: str, now: float, tolerance: float
 ) -> None:
     """What UnionPay's gateway spec bounds a front consume by (the field table of 网关支付产品
-    接口规范, as quoted in public SDK copies, and the official ACP demo's comment on payTimeout):
+    接口规范, open.unionpay.com 产品接口规范, as public SDK copies quote it, and the official ACP
+    demo's comment on payTimeout in ACPSample_B2C Form_6_2_FrontConsume):
     ``payTimeout`` 订单支付超时时间, past which "除网银交易外，其他交易银联系统会拒绝受理，提示超时";
     ``orderTimeout`` 订单接收超时时间 (milliseconds), "当距离交易发送时间超过该时间时，银联全渠道
     系统不再为该笔交易提供支付服务". A form that names neither is held to the back rule
