@@ -5,6 +5,11 @@ A good request answers the UnionPay cashier page (HTML); a refused one an HTML p
 respCode, as the browser would see it. Paying on the cashier sends the back notify and takes
 the browser to ``frontUrl`` with an auto-POST form carrying the signed front notify (which
 is no proof of payment; the back notify or a query is).
+
+The form is posted when the payer's browser gets there, not when the merchant signed it, so
+its ``txnTime`` may be old: what bounds it is the order's ``payTimeout`` (and ``orderTimeout``
+when sent), as UnionPay's gateway spec says (``validation.check_front_window``), not the back
+transactions' window around the current time.
 """
 
 from __future__ import annotations
@@ -29,13 +34,14 @@ class FrontApi:
         fields = request.fields
         if (fields["txnType"], fields.get("txnSubType")) != ("01", "01"):
             raise AcpError("32", "无此交易权限[txnType]")
-        txn_moment = check.check_txn_time(fields, request.now, self._tolerance)
+        txn_moment = check.check_front_txn_time(fields, request.now, self._tolerance)
         check.check_kind(fields, ("000201",), ("07", "08"))
         check.check_order_id(fields)
         amount = check.check_amount(fields)
         front_url = check.check_url(fields, "frontUrl")
         check.check_url(fields, "backUrl")
         pay_timeout = check.check_pay_timeout(fields, txn_moment)
+        check.check_front_window(fields, txn_moment, pay_timeout, request.now, self._tolerance)
         txn = new_transaction(request, amount, front_url=front_url, pay_timeout=pay_timeout)
         return self._store.add(txn)
 

@@ -17,6 +17,10 @@ VERSION = "5.1.0"
 _ORDER_ID = re.compile(r"[0-9A-Za-z]{8,40}")
 _AMOUNT = re.compile(r"[1-9][0-9]{0,11}")
 _QUERY_ID = re.compile(r"[0-9A-Za-z]{1,21}")
+_ORDER_TIMEOUT = re.compile(r"[1-9][0-9]{0,11}")  # milliseconds
+# The sandbox's answer to a front request past its payTimeout or orderTimeout: UnionPay's
+# page "提示超时" (the official demo) with a code not published; 01 is ACP's plain failure.
+TIMED_OUT = ("01", "交易失败[订单已超时]")
 
 
 def check_envelope(fields: Mapping[str, str]) -> None:
@@ -44,6 +48,39 @@ def check_txn_time(fields: Mapping[str, str], now: float, tolerance: float) -> f
     if moment is None or abs(moment - now) > tolerance:
         raise format_error("txnTime", "无效")
     return moment
+
+
+def check_front_txn_time(fields: Mapping[str, str], now: float, tolerance: float) -> float:
+    """A front request's ``txnTime``: a Beijing time not ahead of the clock (beyond
+    ``tolerance``). How old it may be is the order's own limits (``check_front_window``): the
+    browser posts the form when the payer gets there, which may be long after it was signed."""
+    require(fields, "txnTime")
+    moment = parse_txn_time(fields["txnTime"])
+    if moment is None or moment - now > tolerance:
+        raise format_error("txnTime", "无效")
+    return moment
+
+
+def check_front_window(
+    fields: Mapping[str, str], txn_moment: float, pay_timeout: str, now: float, tolerance: float
+) -> None:
+    """What UnionPay's gateway spec bounds a front consume by (the field table of 网关支付产品
+    接口规范, open.unionpay.com 产品接口规范, as public SDK copies quote it, and the official ACP
+    demo's comment on payTimeout in ACPSample_B2C Form_6_2_FrontConsume):
+    ``payTimeout`` 订单支付超时时间, past which "除网银交易外，其他交易银联系统会拒绝受理，提示超时";
+    ``orderTimeout`` 订单接收超时时间 (milliseconds), "当距离交易发送时间超过该时间时，银联全渠道
+    系统不再为该笔交易提供支付服务". A form that names neither is held to the back rule
+    (``txnTime`` within ``tolerance`` of now): not confirmed for front requests; see README."""
+    order_timeout = fields.get("orderTimeout", "")
+    if order_timeout and not _ORDER_TIMEOUT.fullmatch(order_timeout):
+        raise format_error("orderTimeout")
+    if not pay_timeout and not order_timeout and abs(now - txn_moment) > tolerance:
+        raise format_error("txnTime", "无效")
+    deadline = parse_txn_time(pay_timeout) if pay_timeout else None
+    if deadline is not None and now > deadline:
+        raise AcpError(*TIMED_OUT)
+    if order_timeout and now - txn_moment > int(order_timeout) / 1000:
+        raise AcpError(*TIMED_OUT)
 
 
 def check_order_id(fields: Mapping[str, str]) -> str:

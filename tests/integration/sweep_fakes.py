@@ -15,6 +15,7 @@ import pytest
 
 from paymux.channels import registry
 from paymux.channels.base import ChannelAccount, CreateRequest, CreateResult, TradeResult, TradeState
+from paymux.channels.unionpay.transform import FRONT_LADDER
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
 from paymux.domain.payment import Payment
 
@@ -85,9 +86,54 @@ class LadderChannel(FakeChannel):
     query_ladder = (1, 2, 4)  # seconds after creation
 
 
+class FrontLadderChannel(FakeChannel):
+    """On UnionPay's front ladder (5, 10, 30, 60, 120 min): steps further apart than SQS's
+    900 s delay."""
+
+    provider = "frontladder"
+    query_ladder = FRONT_LADDER
+
+
+class DelaysRecorded:
+    """The real SQS client, except that a message to the sweep queue is held, its DelaySeconds
+    recorded, until `flush` sees the test's clock reach its time (moto would hold it for that
+    long in real time; the test moves its clock instead)."""
+
+    def __init__(self, client: Any, sweep_url: str, clock: Any) -> None:
+        self._client, self._sweep_url, self._clock = client, sweep_url, clock
+        self.delays: list[int] = []
+        self._held: list[tuple[float, dict[str, Any]]] = []
+
+    def send_message(self, **kwargs: Any) -> Any:
+        if kwargs.get("QueueUrl") != self._sweep_url:
+            return self._client.send_message(**kwargs)
+        delay = int(kwargs.pop("DelaySeconds", 0))
+        self.delays.append(delay)
+        self._held.append((self._clock() + delay, kwargs))
+        return {"MessageId": "held"}
+
+    def flush(self, copies: int = 1) -> None:
+        """Every held message whose time has come goes to the queue, `copies` times (SQS may
+        deliver one message more than once)."""
+        now = self._clock()
+        for entry in [e for e in self._held if e[0] <= now + 0.001]:  # the clock ticks 1 µs a read
+            self._held.remove(entry)
+            for _ in range(copies):
+                self._client.send_message(**entry[1])
+
+    @property
+    def held(self) -> list[float]:
+        """When each held message becomes visible."""
+        return sorted(at for at, _ in self._held)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 def register(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     monkeypatch.setitem(registry.PROVIDERS, "fake", f"{__name__}:FakeChannel")
     monkeypatch.setitem(registry.PROVIDERS, "ladder", f"{__name__}:LadderChannel")
+    monkeypatch.setitem(registry.PROVIDERS, "frontladder", f"{__name__}:FrontLadderChannel")
     global RECORDER  # noqa: PLW0603 - one recorder per test
     RECORDER = Recorder()
     return RECORDER

@@ -220,40 +220,12 @@ def test_a_message_delivered_twice_is_checked_once(world: World, fakes):
     assert fakes.asked() == [payment.out_trade_no]
 
 
-class DelaysRecorded:
-    """The real SQS client, except that a message to the sweep queue is held, its DelaySeconds
-    recorded, until `flush` sees the test's clock reach its time (moto would hold it for that
-    long in real time; the test moves its clock instead)."""
-
-    def __init__(self, client: Any, sweep_url: str, clock: Any) -> None:
-        self._client, self._sweep_url, self._clock = client, sweep_url, clock
-        self.delays: list[int] = []
-        self._held: list[tuple[float, dict[str, Any]]] = []
-
-    def send_message(self, **kwargs: Any) -> Any:
-        if kwargs.get("QueueUrl") != self._sweep_url:
-            return self._client.send_message(**kwargs)
-        delay = int(kwargs.pop("DelaySeconds", 0))
-        self.delays.append(delay)
-        self._held.append((self._clock() + delay, kwargs))
-        return {"MessageId": "held"}
-
-    def flush(self) -> None:
-        now = self._clock()
-        for entry in [e for e in self._held if e[0] <= now + 0.001]:  # the clock ticks 1 µs a read
-            self._held.remove(entry)
-            self._client.send_message(**entry[1])
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-
 def test_a_channel_ladder_fires_its_steps_by_delayed_messages_then_the_tiers_apply(world: World, fakes):
     world.d.channel_config.put_account(
         sweep_fakes.reassign_owner(world.d.channel_config.account(world.account_id), "nobody"), None
     )
     account = add_account(world, "steps", provider="ladder")
-    sqs = DelaysRecorded(world.d.sqs, world.d.settings.sweep_queue_url, world.clock)
+    sqs = sweep_fakes.DelaysRecorded(world.d.sqs, world.d.settings.sweep_queue_url, world.clock)
     world.d.__dict__["sqs"] = sqs
 
     status, created = world.create()

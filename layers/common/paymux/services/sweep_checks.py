@@ -58,7 +58,8 @@ def check_payment(d: Deps, payment: Payment, message: SweepMessage, now: float) 
 
 def _next_ladder_step(d: Deps, payment: Payment, message: SweepMessage, now: float) -> bool:
     """After ladder step n: the entry moves to step n+1's guard and a message is sent to fire
-    step n+1 on time. False past the ladder (the tiers take over)."""
+    step n+1 on time (not before it: a step more than SQS's 900 s away is reached in hops,
+    sweep_worker._not_yet_due). False past the ladder (the tiers take over)."""
     if message.step is None:
         return False
     at = ladder_step_at(payment, message.step + 1)
@@ -66,7 +67,9 @@ def _next_ladder_step(d: Deps, payment: Payment, message: SweepMessage, now: flo
         return False
     claim = due_sk(iso(at + LADDER_GUARD), payment.payment_id)
     if due_index(d).release(message.key, message.claim, claim):
-        step = SweepMessage("payment", message.pk, message.sk, claim, at + LADDER_GUARD, message.step + 1)
+        step = SweepMessage(
+            "payment", message.pk, message.sk, claim, at + LADDER_GUARD, message.step + 1, not_before=at
+        )
         try:
             sweep_queue(d).send_later(step, at - now)
         except Exception:  # the entry is due at the guard: the planner asks it then

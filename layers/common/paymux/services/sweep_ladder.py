@@ -23,7 +23,9 @@ def start_ladder(d: Deps, payment: Payment) -> None:
     if at is None:
         return
     claim = due_sk(iso(at + LADDER_GUARD), payment.payment_id)
-    message = SweepMessage("payment", f"PAY#{payment.payment_id}", "PAY", claim, at + LADDER_GUARD, 0)
+    message = SweepMessage(
+        "payment", f"PAY#{payment.payment_id}", "PAY", claim, at + LADDER_GUARD, 0, not_before=at
+    )
     try:
         SweepQueue(d.sqs, d.settings.sweep_queue_url).send_later(message, at - d.clock())
     except Exception:

@@ -9,8 +9,10 @@ transactions, 5, 10, 30, 60, 120 min for front ones). Steps shorter than
 the planner's minute are fired by a message to the sweep queue with SQS DelaySeconds (≤ 900 s),
 sent at creation and after each step; meanwhile the payment's due-index entry sits LADDER_GUARD
 after the step, and the message names that entry as its claim, so the planner never asks it at
-the same time and a lost message only delays the step to the guard. After the last step, the
-tiers apply."""
+the same time and a lost message only delays the step to the guard. A step further away than
+SQS's 900 s (UnionPay's 30, 60 and 120 min) is reached in hops: the message carries the step's
+time and a worker that gets it early queues it again for the time left (sweep_worker), so no
+step is asked before its time. After the last step, the tiers apply."""
 
 from __future__ import annotations
 

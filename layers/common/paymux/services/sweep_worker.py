@@ -9,7 +9,15 @@ the entry, `_taken`), so that a message SQS delivers twice is checked once. A pa
 tiers is taken straight to its next check, so a check that finds it unchanged (the common
 case) writes nothing more: one conditional write per check instead of two. Anything else
 is stale: the item was settled, rescheduled by a writer, taken by another delivery, or claimed
-again by a later planner run whose message will do the work."""
+again by a later planner run whose message will do the work.
+
+A ladder step's message names the step's time (`not_before`). SQS delays a message at most
+900 s and a front ladder's steps are up to an hour apart, so such a message may arrive before
+its step: it is not checked, and nothing of its item is read or written; it is queued again
+for the time left (at most 900 s again), until the step is due. Its claim stays where it was
+(the step's guard, sweep_schedule.LADDER_GUARD), so the planner still waits for it, and if it
+cannot be queued again SQS delivers it again (`failed`). Of several copies of it (SQS delivers
+at least once), the one that takes the claim when due checks; the others are stale then."""
 
 from __future__ import annotations
 
@@ -27,7 +35,7 @@ from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
 from paymux.services import sweep_checks
 from paymux.services.query_pool import QueryLimits, QueryPool, Task
-from paymux.services.sweep_plan import due_index
+from paymux.services.sweep_plan import due_index, sweep_queue
 from paymux.services.sweep_schedule import MAX_CHECK_SECONDS, next_check_at
 from paymux.store.due import due_sk
 from paymux.store.dynamo import from_item
@@ -56,6 +64,7 @@ class WorkReport:
     refunds_queried: int = 0
     errors: int = 0
     stale: int = 0
+    not_yet_due: int = 0  # ladder steps that arrived early, queued again for the time left
     failed: list[str] = field(default_factory=list)  # message ids for SQS to deliver again
 
 
@@ -72,6 +81,7 @@ def work(
 ) -> WorkReport:
     now = d.clock()
     report = WorkReport()
+    messages = _due(d, messages, now, report)
     claimed = _still_claimed(d, messages, now, report)
     owners = _payments_of_refunds(d, claimed)
     tasks = [_task(d, c, owners, now, workers) for c in claimed]
@@ -82,6 +92,26 @@ def work(
     if report.errors:
         emit_metric("SweepChecked", report.errors, "Count", result="error")
     return report
+
+
+def _due(
+    d: Deps, messages: Sequence[tuple[str, SweepMessage]], now: float, report: WorkReport
+) -> list[tuple[str, SweepMessage]]:
+    """The messages whose step is due; every other one goes back to the queue for the time
+    left (SQS caps each delay at 900 s), or, if SQS does not take it, to `failed`."""
+    due = []
+    for message_id, message in messages:
+        if message.not_before <= now:
+            due.append((message_id, message))
+            continue
+        try:
+            sweep_queue(d).send_later(message, message.not_before - now)
+        except Exception:  # not lost: SQS delivers this one again (and the guard still holds it)
+            log.exception("ladder step of %s not queued again", message.key.item_id)
+            report.failed.append(message_id)
+        else:
+            report.not_yet_due += 1
+    return due
 
 
 def _still_claimed(

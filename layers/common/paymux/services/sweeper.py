@@ -30,7 +30,8 @@ message does the work. The writers an item meets (transitions, refund bookkeepin
 hand-off) keep moving or removing its entry as before, which also ends the claim.
 
 Schedules (services/sweep_schedule): tiers by the payment's age, and per-channel ladders
-(`query_ladder`) whose sub-minute steps are fired by delayed messages on the sweep queue."""
+(`query_ladder`) whose steps are fired by delayed messages on the sweep queue (a step more than
+SQS's 900 s away in hops: a message that arrives before its step is queued again)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,9 @@ SQS_MAX_DELAY = 900
 class SweepMessage:
     """Check the item (pk, sk) of `kind` if its due-index entry still reads `claim`, and only
     while `until` (epoch seconds) leaves a whole check's time. `step`: the ladder step this
-    message fires (payments of a channel with a query ladder), else None."""
+    message fires (payments of a channel with a query ladder), else None. `not_before`: the
+    step's time; SQS delays a message at most 900 s, so one that arrives earlier is queued
+    again for the time left instead of being checked (services/sweep_worker)."""
 
     kind: Kind
     pk: str
@@ -27,6 +29,7 @@ class SweepMessage:
     claim: str
     until: float
     step: int | None = None
+    not_before: float = 0.0
 
     def body(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -42,6 +45,7 @@ class SweepMessage:
             claim=str(data["claim"]),
             until=float(data["until"]),
             step=None if step is None else int(step),
+            not_before=float(data.get("not_before", 0.0)),
         )
 
     @property
