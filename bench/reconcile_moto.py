@@ -187,6 +187,31 @@ def _forgetting(write: Callable[..., Any]) -> Callable[..., Any]:
     return patched
 
 
+def _put_forgetting(put: Callable[..., Any]) -> Callable[..., Any]:
+    """put_item forgets the groups only if the item it writes, or the one it replaces, has the
+    hash key of a grouped index (a put of a config item before the run keeps the groups warm)."""
+
+    @functools.wraps(put)
+    def patched(
+        self: DynamoDBBackend, table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        table = self.get_table(table_name)
+        hashes = {_index_keys(table, index)[0] for name, index in _groups if name == table_name}
+        if any(a in item_attrs for a in hashes) or any(a in _replaced(table, item_attrs) for a in hashes):
+            _groups.clear()
+        return put(self, table_name, item_attrs, *args, **kwargs)
+
+    return patched
+
+
+def _replaced(table: Table, item_attrs: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of the item a put of `item_attrs` replaces ({} when there is none)."""
+    partition: Any = table.items.get(DynamoType(item_attrs[table.hash_key_attr]))
+    if partition is not None and table.range_key_attr:
+        partition = partition.get(DynamoType(item_attrs[table.range_key_attr]))
+    return dict(partition.attrs) if partition is not None else {}
+
+
 _READS = frozenset({"Query", "GetItem", "BatchGetItem", "Scan"})
 
 
@@ -211,7 +236,8 @@ def grouped_index_queries() -> None:
         return
     Table.query = grouped_query(Table.query)  # type: ignore[method-assign]
     DynamoResult.execute_result = _json_reads(DynamoResult.execute_result)  # type: ignore[method-assign]
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+    DynamoDBBackend.put_item = _put_forgetting(DynamoDBBackend.put_item)  # type: ignore[method-assign]
+    for name in ("update_item", "delete_item", "transact_write_items", "batch_write_item"):
         if hasattr(DynamoDBBackend, name):
             setattr(DynamoDBBackend, name, _forgetting(getattr(DynamoDBBackend, name)))
     _applied = True

@@ -107,7 +107,7 @@ def test_a_page_ends_at_the_size_limit_of_index_entries(client: Any, monkeypatch
 def test_a_write_is_seen_by_the_next_query(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # the backend's writes forget the groups (as grouped_index_queries patches them, here only
     # for this test: that patch is for the bench's own server process)
-    put_item = reconcile_moto._forgetting(DynamoDBBackend.put_item)
+    put_item = reconcile_moto._put_forgetting(DynamoDBBackend.put_item)
     monkeypatch.setattr(DynamoDBBackend, "put_item", put_item)
     _grouped_on_this_table()
     before = _pages(client, **QUERIES[0])[0]["Count"]
@@ -125,3 +125,17 @@ def test_a_range_condition_is_moto_s_own_query(client: Any) -> None:
     expected = _pages(client, **ask)
     _grouped_on_this_table()
     assert _pages(client, **ask) == expected and expected[0]["Count"] > 0
+
+
+def test_a_put_outside_the_index_keeps_the_groups(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DynamoDBBackend, "put_item", reconcile_moto._put_forgetting(DynamoDBBackend.put_item))
+    _grouped_on_this_table()
+    before = _pages(client, **QUERIES[0])
+    assert reconcile_moto._groups
+    client.put_item(TableName=TABLE, Item={"PK": {"S": "CONFIG#x"}, "SK": {"S": "CONFIG"}})
+    assert reconcile_moto._groups  # still warm
+    assert _pages(client, **QUERIES[0]) == before
+    # replacing an indexed item with one outside the index takes it out of the index
+    client.put_item(TableName=TABLE, Item={"PK": {"S": "PAY#003"}, "SK": {"S": "PAY"}})
+    assert not reconcile_moto._groups
+    assert _pages(client, **QUERIES[0])[0]["Count"] == before[0]["Count"] - 1
