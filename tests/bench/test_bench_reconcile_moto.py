@@ -15,6 +15,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 
 from bench import reconcile_moto
 
@@ -47,7 +48,12 @@ def client() -> Iterator[Any]:
             ],
         )
         for n in range(60):
-            item = {"PK": {"S": f"PAY#{n:03d}"}, "SK": {"S": "PAY"}, "amount": {"N": str(n)}}
+            item = {
+                "PK": {"S": f"PAY#{n:03d}"},
+                "SK": {"S": "PAY"},
+                "amount": {"N": str(n)},
+                "b": {"B": b"\x01"},
+            }
             if n % 5:  # some items are not in the index
                 item |= {"GSI3PK": {"S": f"PAID#a#{n % 3}"}, "GSI3SK": {"S": f"{(n * 7) % 60:03d}#x"}}
             ddb.put_item(TableName=TABLE, Item=item)
@@ -83,11 +89,14 @@ QUERIES: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("limit", [None, 1, 4, 7])
 @pytest.mark.parametrize("projection", [None, "GSI3SK", "PK, GSI3SK"])
-def test_pages_are_moto_s_own(client: Any, limit: int | None, projection: str | None) -> None:
+def test_pages_are_moto_s_own(
+    client: Any, limit: int | None, projection: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     extra: dict[str, Any] = {"Limit": limit} if limit else {}
     extra |= {"ProjectionExpression": projection} if projection else {}
     moto_pages = [_pages(client, **q, **extra) for q in QUERIES]
     _grouped_on_this_table()
+    monkeypatch.setattr(DynamoResult, "__init__", reconcile_moto._wire_pages(DynamoResult.__init__))
     assert [_pages(client, **q, **extra) for q in QUERIES] == moto_pages
     assert sum(p["Count"] for pages in moto_pages for p in pages) == 48  # the test reads something
 
