@@ -5,6 +5,7 @@ parsed by botocore as before (a binary value is still bytes)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -80,3 +81,28 @@ def test_an_error_answer_is_botocore_s_error(client: Any) -> None:
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         query_wire(client, TableName="no-such-table", KeyConditionExpression="PK = :p",
                    ExpressionAttributeValues={":p": {"S": "P"}})  # fmt: skip
+
+
+def test_many_threads_at_once_each_get_their_own_items(client: Any) -> None:
+    """The day's index keys are read in parallel threads, each registering the hook: every
+    query still gets its own page, whole."""
+    fresh = boto3.client("dynamodb", region_name="us-east-1")  # no hook registered yet
+    expected = client.query(
+        TableName=TABLE, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "P"}}
+    )["Items"]
+
+    def read(_: int) -> list[dict[str, Any]]:
+        page = query_wire(
+            fresh,
+            TableName=TABLE,
+            KeyConditionExpression="PK = :p",
+            ExpressionAttributeValues={":p": {"S": "P"}},
+        )
+        items: list[dict[str, Any]] = page["Items"]
+        return items
+
+    with ThreadPoolExecutor(max_workers=17) as pool:
+        pages = list(pool.map(read, range(34)))
+    assert all(len(p) == 25 for p in pages)
+    assert all({k: v for k, v in i.items() if k != "b"} == {k: v for k, v in e.items() if k != "b"}
+               for p in pages for i, e in zip(p, expected, strict=True))  # fmt: skip

@@ -17,23 +17,30 @@ from __future__ import annotations
 
 import contextvars
 import json
+import threading
 from typing import Any
 
 _WIRE = contextvars.ContextVar("paymux_wire_items", default=False)
 _EVENT = "before-parse.dynamodb.Query"
+_REGISTERING = threading.Lock()  # the day's 17 index reads start at once, one thread each
 
 
 def _lift_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
-    if not _WIRE.get() or response_dict.get("status_code") != 200:
-        return  # not asked for here, or an error answer: botocore parses it
-    body = json.loads(response_dict["body"])
-    customized_response_dict["Items"] = body.pop("Items", [])
-    response_dict["body"] = json.dumps(body).encode()
+    if not _WIRE.get() or response_dict.get("status_code") != 200 or "Items" in customized_response_dict:
+        return  # not asked for here, an error answer, or lifted already: botocore parses the rest
+    try:
+        body = json.loads(response_dict["body"])
+    except ValueError:
+        return  # not JSON: botocore's parser raises its own error for it
+    if isinstance(body, dict) and isinstance(body.get("Items"), list):
+        customized_response_dict["Items"] = body.pop("Items")
+        response_dict["body"] = json.dumps(body).encode()
 
 
 def query_wire(client: Any, **kwargs: Any) -> dict[str, Any]:
     """client.query(**kwargs), its Items as the wire has them (S and N attributes only)."""
-    client.meta.events.register(_EVENT, _lift_items, unique_id="paymux-wire-items")
+    with _REGISTERING:  # once per client (the unique id), never twice under a race
+        client.meta.events.register(_EVENT, _lift_items, unique_id="paymux-wire-items")
     token = _WIRE.set(True)
     try:
         page: dict[str, Any] = client.query(**kwargs)
