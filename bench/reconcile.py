@@ -77,6 +77,12 @@ def _server(directory: Path, port: int) -> subprocess.Popen[bytes]:
     return server
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the process `pid` has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(rows: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="paymux-recon-bench-") as tmp:
         directory = Path(tmp)
@@ -86,7 +92,9 @@ def measure(rows: int) -> dict[str, Any]:
         server = _server(directory, port)
         setup = time.perf_counter() - started
         try:
+            before = server_cpu(server.pid)
             paymux = _child(["paymux", str(directory), str(port)])
+            paymux["server_cpu_s"] = server_cpu(server.pid) - before
         finally:
             server.kill()
             server.wait()
@@ -96,7 +104,11 @@ def measure(rows: int) -> dict[str, Any]:
 
 def _line(name: str, rows: int, run: dict[str, Any]) -> str:
     seconds = run["seconds"]
-    return f"  {name:<8}{rows:>11,}{seconds:>10.1f}{run['peak_mib']:>11.0f}{rows / seconds:>12,.0f}"
+    moto = f"{run['server_cpu_s']:>12.1f}" if "server_cpu_s" in run else f"{'-':>12}"
+    return (
+        f"  {name:<8}{rows:>11,}{seconds:>10.1f}{run['peak_mib']:>11.0f}{rows / seconds:>12,.0f}"
+        f"{run['cpu_s']:>11.1f}{moto}"
+    )
 
 
 def report(result: dict[str, Any]) -> list[str]:
@@ -122,7 +134,9 @@ def _rows(argv: Sequence[str]) -> tuple[int, ...]:
 
 def run(argv: Sequence[str]) -> int:
     print("reconcile: one account-day, WeChat Pay ALL bill vs local payments (moto in its own process)")
-    print(f"  {'':<8}{'rows':>11}{'wall s':>10}{'peak MiB':>11}{'rows/s':>12}")
+    columns = ("rows", 11), ("wall s", 10), ("peak MiB", 11), ("rows/s", 12), ("own CPU s", 11)
+    print(f"  {'':<8}" + "".join(f"{name:>{width}}" for name, width in columns) + f"{'moto CPU s':>12}")
+    print("  (own CPU: the measured process's user + system s; moto CPU: the moto server's, during paymux's)")
     for rows in _rows(argv):
         for line in report(measure(rows)):
             print(line, flush=True)

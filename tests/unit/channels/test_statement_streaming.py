@@ -143,3 +143,55 @@ def test_a_bill_that_fails_its_hash_leaves_no_file(tmp_path: Path, monkeypatch: 
     with pytest.raises(Exception, match="SHA1"):
         channel(http).fetch_statement(date(2021, 1, 28))
     assert list(tmp_path.iterdir()) == []
+
+
+def _regex_exact(text: str) -> int | str:
+    """units.exact before its fast path (the regular expression alone), or the error's class."""
+    try:
+        return units._exact(text, "x")
+    except StatementInvalid:
+        return "invalid"
+
+
+def _guarded(convert: Any, text: str) -> int | str:
+    try:
+        return int(convert(text, "x"))
+    except StatementInvalid:
+        return "invalid"
+
+
+AMOUNT_TEXT = st.one_of(
+    st.from_regex(r"-?[0-9]{0,17}(\.[0-9]{0,7})?", fullmatch=True),
+    st.text(alphabet="0123456789-.+e ١٢٣²", max_size=12),  # signs, exponents, non-ASCII digits
+)
+
+
+@given(AMOUNT_TEXT)
+def test_the_fast_amount_path_gives_what_the_regular_expression_gives(text: str) -> None:
+    """exact() and fen() with their ASCII fast path and cache, read twice (a miss, then a hit),
+    equal the regular expression's reading (and Decimal's rounding), errors included."""
+    expected = _regex_exact(text)
+    assert _guarded(units.exact, text) == expected
+    assert _guarded(units.exact, text) == expected  # from the cache when it was cached
+    if expected != "invalid":
+        fen = (abs(int(expected)) + 500) // 1000
+        assert units.fen(text, "x") == (-fen if int(expected) < 0 else fen)
+
+
+@given(st.from_regex(r"20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-9]{2}:[0-9]{2}", fullmatch=True))
+def test_the_fast_time_path_gives_what_strptime_gives(moment: str) -> None:
+    def slow(text: str) -> str:
+        try:
+            return bill_time(text)
+        except StatementInvalid:
+            return "invalid"
+
+    def fast(text: str) -> str:
+        try:
+            return units.bill_time(text)
+        except StatementInvalid:
+            return "invalid"
+
+    assert fast(moment) == slow(moment)
+    assert fast(moment) == slow(moment)  # its hour converted once already
+    assert fast(moment[:14] + "6" + moment[15:]) == slow(moment[:14] + "6" + moment[15:])  # minute ≥ 60

@@ -5,13 +5,16 @@ services/statement_checks): pure, no AWS."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from paymux.channels.alipay import transform as alipay
 from paymux.channels.base import CHECKED_FIELDS, ChannelAccount, StatementRow, TradeResult, TradeState
 from paymux.channels.wechat import transform as wechat
 from paymux.domain.payment import Payment
 from paymux.services.outcomes import IncompleteTrade, TradeMismatch, check_trade
-from paymux.services.statement_checks import payment_row_mismatch, refund_row_mismatch
+from paymux.services.statement_checks import field_mismatch, payment_row_mismatch, refund_row_mismatch
+from paymux.store.bindings import Binding
 
 ACCOUNT = ChannelAccount(
     "wx-1", "wechat", ("wechat.native",), "1900000109", "wx8888888888888888", "https://x"
@@ -149,3 +152,33 @@ def test_a_payment_row_is_checked_like_a_callback(overrides, expected):
 def test_a_refund_row_of_another_merchant_is_named():
     assert refund_row_mismatch(_row(kind="refund"), ACCOUNT) == ""
     assert "merchant id 1900000001" in refund_row_mismatch(_row(kind="refund", mchid="1900000001"), ACCOUNT)
+
+
+_FIELD = st.sampled_from(["", "1900000109", "wx8888888888888888", "CNY", "USD", "sub1", "x"])
+
+
+@given(
+    amount=st.sampled_from([0, 2499, 2500]),
+    currency=_FIELD,
+    mchid=_FIELD,
+    appid=_FIELD,
+    sub_mchid=_FIELD,
+    carries=st.sets(st.sampled_from(sorted(CHECKED_FIELDS))).map(frozenset),
+    binding_sub=st.sampled_from([None, "", "sub1"]),
+)
+def test_the_quick_agreement_check_answers_as_the_field_by_field_check(
+    amount: int,
+    currency: str,
+    mchid: str,
+    appid: str,
+    sub_mchid: str,
+    carries: frozenset[str],
+    binding_sub: str | None,
+) -> None:
+    row = _row(
+        amount=amount, currency=currency, mchid=mchid, appid=appid, sub_mchid=sub_mchid, carries=carries
+    )
+    binding = None if binding_sub is None else Binding("b1", "mch_1", "wx-1", binding_sub)
+    assert payment_row_mismatch(row, PAYMENT, ACCOUNT, binding) == field_mismatch(
+        row, PAYMENT, ACCOUNT, binding
+    )

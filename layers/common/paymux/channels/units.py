@@ -16,6 +16,12 @@ from paymux.channels.statement import bill_time as slow_bill_time
 
 SCALE = 100_000  # exact() units per yuan
 _PLAIN = re.compile(r"(-?)(\d{1,15})(?:\.(\d{1,5}))?")
+# text → exact() of it, for the texts a bill repeats ("0.00", common prices, their fees): a
+# pure function of the text, so a hit is the same value; bounded, so a bill of distinct
+# amounts stops adding to it.
+_EXACT: dict[str, int] = {}
+_EXACT_LIMIT = 1 << 16
+_SIXTY = frozenset(f"{n:02d}" for n in range(60))
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}):(\d{2}):(\d{2})")
 _HOURS: dict[str, str] = {}  # "YYYY-MM-DD HH" (Asia/Shanghai) → "YYYY-MM-DDTHH" (UTC)
 _CHINA_OFFSET = timedelta(hours=8)
@@ -24,6 +30,33 @@ _CHINA_OFFSET = timedelta(hours=8)
 def exact(text: str, column: str) -> int:
     """A yuan amount as 1/100,000 yuan; "" is 0. More than 5 decimals cannot be summed exactly
     here and no bill writes them: refused as not a number."""
+    value = _cached(text)
+    return _exact(text, column) if value is None else value
+
+
+def _cached(text: str) -> int | None:
+    value = _EXACT.get(text)
+    if value is None:
+        value = _exact_ascii(text)
+        if value is not None and len(_EXACT) < _EXACT_LIMIT:
+            _EXACT[text] = value
+    return value
+
+
+def _exact_ascii(text: str) -> int | None:
+    """exact() of the shape bills write, `-?d{1,15}(.d{1,5})?` in ASCII digits, without the
+    regular expression; None for anything else (_exact decides, with the same result)."""
+    whole, dot, fraction = text.partition(".")
+    digits = whole[1:] if whole.startswith("-") else whole
+    if not (0 < len(digits) <= 15 and digits.isascii() and digits.isdigit()):
+        return None
+    if dot and not (0 < len(fraction) <= 5 and fraction.isascii() and fraction.isdigit()):
+        return None
+    value = int(digits) * SCALE + (int(fraction.ljust(5, "0")) if dot else 0)
+    return -value if len(digits) != len(whole) else value
+
+
+def _exact(text: str, column: str) -> int:
     match = _PLAIN.fullmatch(text or "0")
     if match is None:
         decimal(text, column)  # raises StatementInvalid for what is not a number
@@ -35,10 +68,11 @@ def exact(text: str, column: str) -> int:
 
 def fen(text: str, column: str) -> int:
     """A yuan amount in whole fen, ROUND_HALF_UP (half away from zero)."""
-    match = _PLAIN.fullmatch(text or "0")
-    if match is None:
-        return to_fen(decimal(text, column))
-    value = exact(text, column)
+    value = _cached(text)
+    if value is None:
+        if _PLAIN.fullmatch(text or "0") is None:
+            return to_fen(decimal(text, column))
+        value = _exact(text, column)
     rounded = (abs(value) + 500) // 1000
     return -rounded if value < 0 else rounded
 
@@ -52,6 +86,15 @@ def text(value: int) -> str:
 def bill_time(value: str) -> str:
     """ "2021-01-28 17:07:11" (Asia/Shanghai, a fixed +08:00) → "2021-01-28T09:07:11Z"; the
     hour's conversion is computed once per hour of the bill."""
+    utc_hour = _HOURS.get(value[:13])  # an hour already converted (so checked) once
+    if (
+        utc_hour is not None
+        and len(value) == 19
+        and value[13] == value[16] == ":"
+        and value[14:16] in _SIXTY
+        and value[17:] in _SIXTY
+    ):
+        return f"{utc_hour}{value[13:]}Z"
     match = _TIME.fullmatch(value)
     if match is None:
         return slow_bill_time(value)  # raises StatementInvalid

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -102,16 +103,19 @@ def _archive(reports: ReportStore, route: Route, day: date, statement: Statement
 
 
 def _match(d: Deps, reports: ReportStore, route: Route, day: date, run: RouteMatch) -> None:
-    """One statement, streamed: archived, its rows matched as they are read, then (its totals
-    checked) what was put aside is resolved and repaired."""
+    """One statement, streamed: archived while its rows are matched as they are read, then (its
+    totals checked and its archive done) what was put aside is resolved and repaired."""
     statement = route_channel(d, route).fetch_statement(day)
     if statement is None:
         run.finish()
         return
     try:
-        key = _archive(reports, route, day, statement)
-        for row in statement.rows:
-            run.row(row)
+        # the archive uploads the file while its rows are matched (it reads the file itself)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive") as pool:
+            archived = pool.submit(_archive, reports, route, day, statement)
+            for row in statement.rows:
+                run.row(row)
+            key = archived.result()
         sha1 = statement.sha1 or _sha1(statement.raw)
         run.report.statement = {"key": key, "sha1": sha1, **asdict(statement.final_summary())}
     finally:

@@ -56,12 +56,35 @@ def payment_row_mismatch(
 ) -> tuple[str, str] | None:
     """(class, what is wrong) for a payment row that cannot be believed, else None; money
     problems (amount, currency) come before merchant ones."""
+    if _agrees(row, payment, account, binding):
+        return None  # the common row, decided without building the field maps
+    return field_mismatch(row, payment, account, binding)
+
+
+def field_mismatch(
+    row: StatementRow, payment: Money, account: ChannelAccount, binding: Binding | None = None
+) -> tuple[str, str] | None:
+    """payment_row_mismatch, field by field (its answer for every row)."""
     values = {"amount": row.amount, "currency": row.currency}
     money = field_problems(values, {"amount": payment.amount, "currency": payment.currency}, row.carries)
     problems = money | _merchant(row, account, binding)
     if not problems:
         return None
     return FIELD_CLASSES[next(iter(problems))], f"the channel's row: {_described(problems)}"
+
+
+def _agrees(row: StatementRow, payment: Money, account: ChannelAccount, binding: Binding | None) -> bool:
+    """Every checked field is there and equal to what is expected (so field_problems finds
+    nothing), and a sub-merchant that neither side names is not one the row must carry."""
+    sub_mchid = binding.sub_mchid if binding else ""
+    return (
+        row.amount == payment.amount
+        and row.currency == payment.currency != ""
+        and row.mchid == account.mchid != ""
+        and row.appid == account.appid != ""
+        and row.sub_mchid == sub_mchid
+        and (sub_mchid != "" or "sub_mchid" not in row.carries)
+    )
 
 
 def refund_row_mismatch(row: StatementRow, account: ChannelAccount, binding: Binding | None = None) -> str:

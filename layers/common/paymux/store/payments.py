@@ -55,6 +55,7 @@ from paymux.store.payment_keys import (
     payment_values,
     with_event,
 )
+from paymux.store.wire_items import query_wire
 
 __all__ = ["DuplicateMerchantOrder", "Outcome", "PaymentStore", "payment_from_item", "payment_key"]
 
@@ -192,8 +193,8 @@ class PaymentStore:
         }
         found: list[str] = []
         while True:
-            page = self._ddb.query(**kwargs)
-            found.extend(item["GSI3SK"]["S"] for item in page.get("Items", []))
+            page = query_wire(self._ddb, **kwargs)  # one S attribute an item: no shape walk
+            found.extend(item["GSI3SK"]["S"] for item in page["Items"])
             if "LastEvaluatedKey" not in page:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

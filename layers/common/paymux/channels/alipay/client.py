@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from paymux.channels import download
 from paymux.channels.alipay import answers, signing, statement, transform
 from paymux.channels.alipay.answers import SUCCESS, notify_form
 from paymux.channels.alipay.application import ThirdPartyApplication
@@ -272,12 +273,19 @@ class AlipayChannel(ThirdPartyApplication):
     # -- statements --------------------------------------------------------------------------
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]:
         bill = self.fetch_statement(bill_date)
-        if bill is not None:
+        if bill is None:
+            return
+        try:
             yield from bill.rows
+        finally:
+            download.discard(bill.path)
 
     def fetch_statement(self, bill_date: date) -> StatementFile | None:
         """The trade bill of `bill_date` (GMT+8): ask for the download URL (a verified answer),
-        fetch it at once (it lives 30 s), parse the zip. None when Alipay has no bill."""
+        fetch it at once (it lives 30 s) to a temporary file, hashing it as it arrives, and
+        check that it is a bill zip. The rows are read from the file as they are iterated (its
+        footer check runs at its end); the caller removes the file (channels/download.discard).
+        None when Alipay has no bill."""
         content = {"bill_type": "trade", "bill_date": bill_date.isoformat()}
         try:
             answer = self._call("alipay.data.dataservice.bill.downloadurl.query", content)
@@ -288,15 +296,20 @@ class AlipayChannel(ThirdPartyApplication):
         url = str(answer.get("bill_download_url") or "")
         if not url:
             raise ChannelUnavailable("Alipay bill answer without bill_download_url")
-        response = self._http.request("GET", url, headers={"User-Agent": "paymux/0.1"})
-        if response.status != 200:
-            raise ChannelUnavailable(f"Alipay bill download answered HTTP {response.status}")
-        bill = statement.parse_trade_bill(response.body)
-        rows = tuple(map(transform.provider_row, bill.rows)) if self._provider else bill.rows
+        file = download.download(self._http, url, {"User-Agent": "paymux/0.1"})
+        try:
+            if file.status != 200:
+                raise ChannelUnavailable(f"Alipay bill download answered HTTP {file.status}")
+            statement.check_bill_zip(lambda: open(file.path, "rb"))  # noqa: SIM115 - closed there
+        except ChannelUnavailable:
+            download.discard(file.path)
+            raise
         return StatementFile(
-            raw=response.body,
-            rows=rows,
-            summary=bill.summary,
+            raw=b"",
+            rows=statement.read_bill_file(file.path, provider=self._provider),
+            summary=None,
             content_type="application/zip",
             extension="zip",
+            path=file.path,
+            sha1=file.sha1,
         )

@@ -56,7 +56,7 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
             raise StatementInvalid("the bill is not UTF-8") from exc
         first = False
         stripped = line.rstrip("\r\n")
-        if stripped.strip():
+        if stripped and not stripped.isspace():
             yield stripped
 
 
@@ -179,7 +179,8 @@ class TradeBillReader:
         sums = dict.fromkeys((name for name, _ in columns.totals), 0)
         count = 0
         for line in lines:
-            if line.split(",", 1)[0].strip() == SUMMARY_FIRST_COLUMN:
+            # a detail row starts with its backtick; only a plain line can be the summary header
+            if line[0] != "`" and line.split(",", 1)[0].strip() == SUMMARY_FIRST_COLUMN:
                 self._summary = _summary(line, lines, sums, count)
                 return
             values = _split(line, columns.width)
