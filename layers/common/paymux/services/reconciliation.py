@@ -33,6 +33,7 @@ from paymux.services.reconciliation_records import (
     CLASSES,
     CSV_COLUMNS,
     FEE_TOLERANCE,
+    PENDING,
     REFUND_CLASSES,
     TOTALS,
     AccountReport,
@@ -136,7 +137,7 @@ def _earlier_repairs(reports: ReportStore, day: date, key: str) -> dict[str, dic
     )
     for account in accounts:
         if run_key(str(account["account_id"]), str(account.get("binding_id") or "")) == key:
-            return {str(r["out_trade_no"]): r for r in account.get("repairs", [])}
+            return {str(r.get("out_refund_no") or r["out_trade_no"]): r for r in account.get("repairs", [])}
     return {}
 
 
@@ -191,13 +192,16 @@ def aggregate_day(d: Deps, day: date, results: Iterable[dict[str, Any]]) -> Reco
             continue
         accounts.append(AccountReport(**kept))
         done.append(key)
-    discrepancies = sum(1 for _ in _records(reports, day, done))
+    pending = sum(1 for r in _records(reports, day, done) if r.cls == PENDING)
+    discrepancies = sum(1 for _ in _records(reports, day, done)) - pending
     keys = {"summary": report_key(day, "summary.json")}
     keys |= write_discrepancy_reports(reports, day, CSV_COLUMNS, lambda: _records(reports, day, done))
     keys["analytics"] = report_key(day, "analytics.html")  # written by the analytics step, next
-    summary = ReconciliationSummary(day, d.clock(), accounts, discrepancies, keys)
+    summary = ReconciliationSummary(day, d.clock(), accounts, discrepancies, keys, pending)
     reports.put_json(keys["summary"], summary.to_dict())
+    # pending records are listed, not alarmed: they are re-checked on the next days' runs
     emit_metric("ReconciliationDiscrepancies", discrepancies)  # ReconciliationDiscrepanciesAlarm
+    emit_metric("ReconciliationPending", pending)
     return summary
 
 

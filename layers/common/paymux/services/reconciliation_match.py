@@ -27,10 +27,11 @@ from paymux.channels.base import StatementRow, TradeResult, TradeState
 from paymux.clock import parse_iso
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
-from paymux.domain.refund import Refund, automatic_refund_id, refund_id_from_out_refund_no
+from paymux.domain.refund import Refund, automatic_refund_id
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
 from paymux.services.outcomes import apply_trade_result
+from paymux.services.reconciliation_pending import PendingPool
 from paymux.services.reconciliation_records import (
     ACTOR,
     FEE_TOLERANCE,
@@ -38,10 +39,11 @@ from paymux.services.reconciliation_records import (
     Record,
     expected_fee,
 )
-from paymux.services.reconciliation_routes import refund_route_or_none
+from paymux.services.reconciliation_refunds import RefundSide
 from paymux.services.routing import Route
-from paymux.services.statement_checks import LocalMoney, payment_row_mismatch, refund_row_mismatch
+from paymux.services.statement_checks import LocalMoney, payment_row_mismatch
 from paymux.store.payment_keys import paid_entry, reconciliation_day
+from paymux.store.reconciliation_pool import PoolEntry
 
 log = logging.getLogger("paymux")
 _PAID = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
@@ -85,19 +87,28 @@ class RouteMatch:
     ) -> None:
         account, binding = route
         self._d, self._account, self._binding, self._day = d, account, binding, day
-        self._binding_id = binding.binding_id if binding else ""
+        self.d, self.account, self.binding, self.day = d, account, binding, day
+        self._binding_id = self.binding_id = binding.binding_id if binding else ""
         self._route_key = route.key
         self._earlier_repairs = earlier_repairs  # out_trade_no → repair, from an earlier run
         self._sink = sink
-        self._lock = threading.Lock()
+        self._lock = self.lock = threading.Lock()
+        self.earlier_repairs = earlier_repairs
         merchant_id = binding.merchant_id if binding else account.owner
         self.report = AccountReport(account.account_id, account.provider, merchant_id, self._binding_id)
         self._paid = paid_index(d, account.account_id, day, self._binding_id)
         self.report.totals["local_paid"] = sum(int(k.split("#")[2]) for k in self._paid.values())
         self._disagreeing: list[tuple[StatementRow, str]] = []  # (row, payment id)
         self._unmatched: list[StatementRow] = []  # rows without a paid payment of the day, refunds
+        self._unpaid: list[tuple[StatementRow, str | None]] = []  # revoked/closed rows (payment id)
         self._payments: dict[str, Payment] = {}  # read in the second pass
         self._attempts: dict[str, dict[str, Any]] = {}  # out_trade_no → attempt, read in the second pass
+        self.pending = PendingPool(d, self.report_key, day)
+        self.refunds = RefundSide(self)
+
+    @property
+    def report_key(self) -> str:
+        return f"{self.account.account_id}#{self.binding_id}" if self.binding_id else self.account.account_id
 
     # -- pass 1: the stream ----------------------------------------------------------------
     def row(self, row: StatementRow) -> None:
@@ -105,7 +116,11 @@ class RouteMatch:
         totals["channel_fees"] += row.fee
         if row.kind != "payment":
             totals["channel_refunds"] += row.amount
-            self._unmatched.append(row)
+            if not self.refunds.stream(row):
+                self._unmatched.append(row)
+            return
+        if row.status != "SUCCESS":  # revoked or closed at the channel: no money moved
+            self._unpaid.append((row, self._paid_id(row.out_trade_no)))
             return
         totals["channel_payments"] += row.amount
         sort_key = self._paid.pop(row.out_trade_no, None)
@@ -121,6 +136,10 @@ class RouteMatch:
         else:
             self._disagreeing.append((row, payment_id))
 
+    def _paid_id(self, out_trade_no: str) -> str | None:
+        sort_key = self._paid.pop(out_trade_no, None)
+        return sort_key.split("#")[0] if sort_key else None
+
     def _clean(self, row: StatementRow, money: LocalMoney) -> bool:
         if payment_row_mismatch(row, money, self._account, self._binding):
             return False
@@ -130,24 +149,39 @@ class RouteMatch:
     def finish(self) -> None:
         """Resolves what the stream put aside, then reports what was paid here that day and is
         not in the statement. Called only for a statement that passed its totals check."""
+        unpaid = [pid for _, pid in self._unpaid if pid]
         self._payments = self._d.payments.get_many(
-            [pid for _, pid in self._disagreeing] + [pid for pid in self._leftover_ids()]
+            [pid for _, pid in self._disagreeing] + self._leftover_ids() + unpaid
         )
         for row, payment_id in self._disagreeing:
             payment = self._payments[payment_id]
             fee = expected_fee(row.amount, self._account.fee_rate)
             self._record(self._compare(self._channel_record(row, fee), payment, fee, row))
         self._attempts = self._d.payments.attempts_of(
-            r.out_trade_no for r in self._unmatched if r.kind == "payment"
+            [r.out_trade_no for r in self._unmatched if r.kind == "payment"]
+            + [r.out_trade_no for r, pid in self._unpaid if not pid]
         )
+        self._read_unpaid_payments()
+        self.refunds.prefetch([r for r in self._unmatched if r.kind == "refund"])
         _ = self._d.refunds, self._d.sqs, self._d.notifications  # built once, before the threads
         with ThreadPoolExecutor(max_workers=REPAIR_WORKERS, thread_name_prefix="recon") as pool:
             list(pool.map(self._resolve, self._unmatched))
+        for revoked, revoked_id in self._unpaid:
+            self._unpaid_row(revoked, revoked_id or self._payment_id(revoked.out_trade_no))
         for sort_key in self._paid.values():
             left = self._payments.get(sort_key.split("#")[0])
             if left is not None:
                 self._local_only(left)
         self._paid.clear()
+        self.refunds.finish()
+        for record in self.pending.expired():
+            self._record(record)
+        self.pending.save()
+        self.report.resolved = self.pending.resolved
+
+    def _read_unpaid_payments(self) -> None:
+        ids = [self._payment_id(r.out_trade_no) for r, pid in self._unpaid if not pid]
+        self._payments |= self._d.payments.get_many([i for i in ids if i and i not in self._payments])
 
     def _leftover_ids(self) -> list[str]:
         return [k.split("#")[0] for k in self._paid.values()]
@@ -156,20 +190,36 @@ class RouteMatch:
         if row.kind == "payment":
             self._payment_row(row)
         else:
-            self._refund_row(row)
+            self.refunds.row(row)
 
     def _local_only(self, payment: Payment) -> None:
         record = Record(self._account.account_id, "local_only", "payment", payment.out_trade_no)
         record = replace(record, merchant_id=payment.merchant_id, binding_id=self._binding_id)
         record = replace(record, provider=self._account.provider)
         record = record.local(payment.payment_id, payment.status.value, payment.amount)
-        self._record(record.classed("local_only", "paid locally this day, not in the channel's statement"))
+        record = record.classed("local_only", "paid locally this day, not in the channel's statement")
+        entry = self.pending.counterpart("payment", "local", payment.out_trade_no)
+        if entry is not None:
+            self._record(paired(record, entry, f"paid here on {self._day}"))
+            return
+        self._record(self.pending.unmatched(record, payment.paid_at))
+
+    def record(self, record: Record) -> None:
+        self._record(record)
 
     def _record(self, record: Record) -> None:
         with self._lock:
             self.report.counts[record.kind][record.cls] += 1
             if record.cls != "matched":
                 self._sink(record)
+
+    def payment_ids_of(self, out_trade_nos: list[str]) -> dict[str, str]:
+        """out_trade_no → the payment of this route it is an attempt of (BatchGetItem)."""
+        attempts = self._d.payments.attempts_of(out_trade_nos)
+        with self._lock:
+            self._attempts |= attempts
+        found = {n: self._payment_id(n) for n in out_trade_nos}
+        return {n: pid for n, pid in found.items() if pid}
 
     def _payment_id(self, out_trade_no: str) -> str | None:
         attempt = self._attempts.get(out_trade_no)  # an earlier attempt, or not paid here
@@ -178,6 +228,9 @@ class RouteMatch:
         if str(attempt.get("binding_id") or "") != self._binding_id:
             return None  # another sub-merchant's attempt: its own statement has it
         return str(attempt["payment_id"])
+
+    def channel_record(self, row: StatementRow, fee: int) -> Record:
+        return self._channel_record(row, fee)
 
     def _channel_record(self, row: StatementRow, fee: int) -> Record:
         record = Record(self._account.account_id, "matched", row.kind, row.out_trade_no, row.out_refund_no)
@@ -199,7 +252,8 @@ class RouteMatch:
                 return
         payment = self._d.payments.get(payment_id) if payment_id else None
         if payment is None:
-            self._record(base.classed("channel_only", "no local payment for this out_trade_no"))
+            record = base.classed("channel_only", "no local payment for this out_trade_no")
+            self._record(self.pending.unmatched(record, row.occurred_at))
             return
         base = base.local(payment.payment_id, payment.status.value, payment.amount)
         if payment.status in OPEN_PAYMENT_STATES:
@@ -213,9 +267,39 @@ class RouteMatch:
                         self.report.totals["local_paid"] += payment.amount
                 self._record(self._compare(base, payment, fee, row))
             else:
-                self._record(base.classed("channel_only", f"paid locally on {paid_day}, not this day"))
+                self._other_day(base, payment, fee, row, paid_day)
         else:
             self._record(self._refund_unkept(base, payment, row))
+
+    def _other_day(self, base: Record, payment: Payment, fee: int, row: StatementRow, paid_day: date) -> None:
+        """A row of a payment paid here on another day: the other half of a record pooled then,
+        or a channel_only record of this day (pending when near midnight)."""
+        if self.pending.counterpart("payment", "channel", row.out_trade_no) is not None:
+            compared = self._compare(base, payment, fee, row)
+            detail = f"paid here on {paid_day} (pending then), listed by the channel on {self._day}"
+            self._record(compared if compared.cls != "matched" else compared.classed("matched", detail))
+            return
+        record = base.classed("channel_only", f"paid locally on {paid_day}, not this day")
+        self._record(self.pending.unmatched(record, row.occurred_at))
+
+    def _unpaid_row(self, row: StatementRow, payment_id: str | None) -> None:
+        """A trade the statement lists as not paid (WeChat's REVOKED): a discrepancy only where
+        paymux holds it paid (never repaired: a person checks the payer's money) or open."""
+        base = self._channel_record(row, expected_fee(row.amount, self._account.fee_rate))
+        payment = self._payments.get(payment_id) if payment_id else None
+        if payment is None:
+            detail = f"{row.status} at the channel (no money moved); no local payment"
+            self._record(base.classed("channel_only", detail))
+            return
+        base = base.local(payment.payment_id, payment.status.value, payment.amount)
+        if payment.status in _PAID:
+            detail = f"{row.status} at the channel, {payment.status.value} here (never repaired)"
+        elif payment.status in OPEN_PAYMENT_STATES:
+            detail = f"{row.status} at the channel, still open here (not repaired: the sweeper asks)"
+        else:
+            self._record(base.classed("matched", f"{row.status} at the channel"))
+            return
+        self._record(base.classed("status_mismatch", detail))
 
     @staticmethod
     def _automatic(base: Record, refund: Refund, fee: int) -> Record:
@@ -280,26 +364,17 @@ class RouteMatch:
             return base.classed("status_mismatch", detail + ": not refunded, needs an operator")
         return base.classed("status_mismatch", detail + f": refunded automatically ({refund.status.value})")
 
-    def _refund_row(self, row: StatementRow) -> None:
-        fee = -expected_fee(row.amount, self._account.fee_rate)
-        base = self._channel_record(row, fee)
-        refund_id = refund_id_from_out_refund_no(row.out_refund_no)
-        refund = self._d.refunds.get(refund_id) if row.out_refund_no else None
-        payment = self._d.payments.get(refund.payment_id) if refund else None
-        route = refund_route_or_none(self._d, refund, payment)
-        if refund is None or route is None or route.key != self._route_key:
-            self._record(base.classed("channel_only", "no local refund for this out_refund_no"))
-            return
-        base = base.local(refund.payment_id, refund.status.value, refund.amount)
-        if refund.amount != row.amount:
-            base = base.classed("amount_mismatch", "the channel's refund amount differs from ours")
-        elif merchant := refund_row_mismatch(row, self._account, self._binding):
-            base = base.classed("merchant_mismatch", f"the channel's row: {merchant}")
-        elif refund.status.value != row.status:
-            base = base.classed("status_mismatch", f"{row.status} at the channel")
-        elif abs(row.fee - fee) > FEE_TOLERANCE:
-            base = base.classed("fee_mismatch", f"fee rate {self._account.fee_rate} configured")
-        self._record(base)
+
+def paired(record: Record, entry: PoolEntry, here: str) -> Record:
+    """A local record of this day with the channel's row pooled on an earlier day."""
+    channel = entry.record
+    record = replace(
+        record, channel_amount=channel.get("channel_amount"), channel_fee=channel.get("channel_fee")
+    )
+    record = replace(record, expected_fee=channel.get("expected_fee"))
+    if record.channel_amount != record.local_amount:
+        return record.classed("amount_mismatch", f"{here}; the channel's row of {entry.pooled_on} differs")
+    return record.classed("matched", f"{here}, listed by the channel on {entry.pooled_on} (pending then)")
 
 
 def paid_trade(row: StatementRow) -> TradeResult:
