@@ -91,7 +91,9 @@ def test_matched_rows_read_no_payment(world: World, reads: list[tuple[str, dict[
     index_reads = [p for n, p in reads if n == "Query" and p.get("IndexName") == "GSI3"]
     paid_reads = [p for p in index_reads if p["ExpressionAttributeValues"][":pk"]["S"].startswith("PAID#")]
     assert len(paid_reads) == payment_keys.PAID_SHARDS + 1
-    refund_reads = [p for p in index_reads if p["ExpressionAttributeValues"][":pk"]["S"].startswith("REFUNDED#")]
+    refund_reads = [
+        p for p in index_reads if p["ExpressionAttributeValues"][":pk"]["S"].startswith("REFUNDED#")
+    ]
     assert len(refund_reads) == refund_days.REFUND_SHARDS  # the day's refunds, beside its payments
     assert {p["ProjectionExpression"] for p in index_reads} == {"GSI3SK"}
 
