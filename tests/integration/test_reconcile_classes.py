@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from paymux.services import reconciliation
 from paymux.store.refunds import refund_key
+from paymux.store.reports import ReportStore
 from tests.integration.conftest import World, notification_bodies
 from tests.integration.reconcile_bills import BillRow, serve_wechat_bills, wechat_bill
 from tests.integration.test_reconcile import (
@@ -187,3 +189,51 @@ def test_a_payment_paid_here_that_the_channel_lists_revoked_or_refunded_is_a_sta
     row = rows[(refunded["id"], "RF0000000000000000000000CHAN")]
     assert row["class"] == "status_mismatch" and "refunded in full at the channel" in row["detail"]
     assert {world.d.payments.get(p["id"]).status.value for p in (revoked, refunded)} == {"SUCCESS"}
+
+
+def test_a_rerun_after_a_run_that_died_before_its_report_reports_its_repairs_as_repairs(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone(world)
+    away_from_midnight(world)
+    day = today(world)
+    paid = paid_payment(world, 1000)
+    world.sandbox.auto_complete_refunds = False
+    open_refund = _refunded(world, paid["id"], 100, "PROCESSING")
+    _, lost = world.create(amount=1999)
+    world.catcher.forward = False  # its callback never reaches us
+    world.sandbox.pay(world.mchid, world.out_trade_no(lost["id"]))
+    before = world.d.payments.get(lost["id"]).status.value
+    bill = [
+        _paid_row(world, paid),
+        BillRow(world.out_trade_no(lost["id"]), 1999, world.clock()),
+        _refund_row(world, paid, open_refund, "SUCCESS"),
+    ]
+    serve_wechat_bills(monkeypatch, {day: wechat_bill(world, bill)})
+    crashes = [RuntimeError("the function ran out of time")]
+    put_text = ReportStore.put_text
+
+    def dies_once(self: ReportStore, *args: Any, **kwargs: Any) -> None:
+        if crashes:
+            raise crashes.pop()
+        put_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReportStore, "put_text", dies_once)
+    with pytest.raises(RuntimeError):
+        reconciliation.reconcile_day(world.d, day)  # repaired both, then died before its report
+    assert world.d.payments.get(lost["id"]).status == "SUCCESS"
+    assert world.d.refunds.get(open_refund["id"]).status == "SUCCESS"
+
+    summary = reconcile(world, day)
+
+    assert summary["counts"]["payment"] == NO_CLASSES | {"matched": 1, "status_mismatch": 1}
+    assert summary["counts"]["refund"] == NO_CLASSES | {"status_mismatch": 1}
+    assert summary["repaired"] == 2
+    rows = {(r["payment_id"], r["out_refund_no"]): r for r in discrepancies(world, day)}
+    assert rows[(lost["id"], "")]["detail"] == f"repaired {before} → SUCCESS by reconciliation"
+    assert rows[(lost["id"], "")]["local_status"] == before
+    refund_row = rows[(paid["id"], open_refund["id"].removeprefix("re_"))]
+    assert (refund_row["detail"], refund_row["local_status"]) == (
+        "repaired PROCESSING → SUCCESS by reconciliation",
+        "PROCESSING",
+    )

@@ -43,7 +43,7 @@ from paymux.services.reconciliation_refunds import RefundSide
 from paymux.services.routing import Route
 from paymux.services.statement_checks import LocalMoney, payment_row_mismatch
 from paymux.store.payment_keys import paid_entry, reconciliation_day
-from paymux.store.reconciliation_pool import PoolEntry
+from paymux.store.reconciliation_pool import PoolEntry, RepairJournal
 
 log = logging.getLogger("paymux")
 _PAID = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
@@ -104,6 +104,7 @@ class RouteMatch:
         self._payments: dict[str, Payment] = {}  # read in the second pass
         self._attempts: dict[str, dict[str, Any]] = {}  # out_trade_no → attempt, read in the second pass
         self.pending = PendingPool(d, self.report_key, day)
+        self._journal = RepairJournal(d.dynamodb, d.settings.table)
         self.refunds = RefundSide(self)
 
     @property
@@ -177,7 +178,9 @@ class RouteMatch:
         for record in self.pending.expired():
             self._record(record)
         self.pending.save()
-        self.report.resolved = self.pending.resolved
+        self.report.resolved = sorted(self.pending.resolved, key=lambda r: (r["kind"], r["number"]))
+        # made in parallel: in a stable order, so that a re-run reports them alike
+        self.report.repairs.sort(key=lambda r: (r.get("out_refund_no", ""), r["out_trade_no"]))
 
     def _read_unpaid_payments(self) -> None:
         ids = [self._payment_id(r.out_trade_no) for r, pid in self._unpaid if not pid]
@@ -203,6 +206,10 @@ class RouteMatch:
             self._record(paired(record, entry, f"paid here on {self._day}"))
             return
         self._record(self.pending.unmatched(record, payment.paid_at))
+
+    def intend(self, number: str, repair: dict[str, str]) -> None:
+        """Journals a repair before it is made (a run that dies after it still reports it)."""
+        self._journal.intend(self.report_key, self._day, number, repair)
 
     def record(self, record: Record) -> None:
         self._record(record)
@@ -336,13 +343,14 @@ class RouteMatch:
         becomes SUCCESS (with its audit event) and the merchant is notified."""
         if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
             return base.classed(mismatch[0], mismatch[1] + " (not repaired)")
+        repair = {"out_trade_no": row.out_trade_no, "payment_id": payment.payment_id}
+        self.intend(row.out_trade_no, repair | {"from_status": base.local_status})
         try:
             updated = apply_trade_result(self._d, payment, paid_trade(row), actor=ACTOR)
         except PaymuxError as exc:
             return base.classed("status_mismatch", f"not repaired: {exc.message}")
         if updated.status != PaymentStatus.SUCCESS:
             return base.classed("status_mismatch", f"not repaired: now {updated.status.value}")
-        repair = {"out_trade_no": row.out_trade_no, "payment_id": payment.payment_id}
         with self._lock:
             self.report.totals["local_paid"] += payment.amount  # paid here now, as on a re-run
             self.report.repairs.append(repair | {"from_status": base.local_status})

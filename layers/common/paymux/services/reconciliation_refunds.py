@@ -160,6 +160,10 @@ class RefundSide:
             raw_status=row.status,
             settle_date=row.settle_date,
         )
+        repair = {"out_trade_no": refund.out_trade_no, "payment_id": refund.payment_id}
+        repair |= {"out_refund_no": row.out_refund_no, "from_status": refund.status.value}
+        repair |= {"to_status": target.value}
+        self._run.intend(row.out_refund_no, repair)
         try:
             from paymux.services.refund_outcomes import apply_refund_result  # noqa: PLC0415
 
@@ -168,9 +172,6 @@ class RefundSide:
             return base.classed("status_mismatch", f"not repaired: {exc.message}")
         if updated.status != target:
             return base.classed("status_mismatch", f"not repaired: now {updated.status.value}")
-        repair = {"out_trade_no": refund.out_trade_no, "payment_id": refund.payment_id}
-        repair |= {"out_refund_no": row.out_refund_no, "from_status": refund.status.value}
-        repair |= {"to_status": target.value}
         with self._run.lock:
             self._run.report.repairs.append(repair)
         return base.classed("status_mismatch", _repaired(refund.status.value, target.value))

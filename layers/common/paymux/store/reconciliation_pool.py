@@ -111,3 +111,40 @@ class ReconciliationPool:
             ExpressionAttributeNames={"#outcome": outcome},
             ExpressionAttributeValues={":day": to_attr(day.isoformat())},
         )
+
+
+class RepairJournal:
+    """The repairs a route's run of a day is about to make, one item each, written before the
+    repair (`RECONREPAIR#<route>#<day>`, SK the out_trade_no or out_refund_no): a run that dies
+    after repairing and before its report leaves them here, and the next run of the day reports
+    them as repairs once the audit trail (actor `reconciliation`) shows they were made."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._ddb, self._table = client, table
+
+    @staticmethod
+    def _pk(route: str, day: date) -> dict[str, str]:
+        return {"S": f"RECONREPAIR#{route}#{day.isoformat()}"}
+
+    def intend(self, route: str, day: date, number: str, repair: dict[str, str]) -> None:
+        expires = datetime.combine(day + timedelta(days=POOL_TTL_DAYS), time(), CHINA).timestamp()
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={
+                "PK": self._pk(route, day),
+                "SK": {"S": number},
+                "repair": to_attr(json.dumps(repair, sort_keys=True)),
+                "ttl": to_attr(int(expires)),
+            },
+        )
+
+    def intended(self, route: str, day: date) -> dict[str, dict[str, str]]:
+        """number → the repair intended (not necessarily made: see the audit trail)."""
+        items = query_all(
+            self._ddb,
+            TableName=self._table,
+            ConsistentRead=True,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": self._pk(route, day)},
+        )
+        return {str(i["SK"]): json.loads(str(i["repair"])) for i in items}
