@@ -27,7 +27,7 @@ from paymux.channels.base import StatementFile
 from paymux.deps import Deps
 from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
-from paymux.services.reconciliation_match import RouteMatch, paid_trade
+from paymux.services.reconciliation_match import RouteMatch
 from paymux.services.reconciliation_records import (
     ACTOR,
     CLASSES,
@@ -43,6 +43,7 @@ from paymux.services.reconciliation_records import (
     default_day,
     expected_fee,
 )
+from paymux.services.reconciliation_repairs import paid_trade
 from paymux.services.reconciliation_routes import reconciled_routes, run_key
 from paymux.services.report_formats import write_discrepancy_reports
 from paymux.services.routes import route_channel

@@ -10,8 +10,12 @@
    rows put aside are resolved with batched reads (BatchGetItem) and their repairs applied,
    in parallel (REPAIR_WORKERS at a time): a statement that does not add up repairs nothing.
 
+Refund rows are matched the same way against the day's refunds (reconciliation_refunds);
+payment rows that say more than "paid, as recorded" are handled in reconciliation_repairs;
+records one side lacks near midnight go to the pending pool (reconciliation_pending).
+
 What is held per route is the day's paid index (out_trade_no → sort key, two strings a
-payment), the rows put aside and the discrepancy records."""
+payment), its refunds' index, the rows put aside and the discrepancy records."""
 
 from __future__ import annotations
 
@@ -23,29 +27,33 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from paymux.channels.base import StatementRow, TradeResult, TradeState
-from paymux.clock import parse_iso
+from paymux.channels.base import StatementRow
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
-from paymux.domain.refund import Refund, automatic_refund_id
-from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatus
-from paymux.errors import PaymuxError
-from paymux.services.outcomes import apply_trade_result
-from paymux.services.reconciliation_pending import PendingPool
+from paymux.domain.refund import automatic_refund_id
+from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
+from paymux.services.reconciliation_pending import PendingPool, paired
 from paymux.services.reconciliation_records import (
-    ACTOR,
     FEE_TOLERANCE,
     AccountReport,
     Record,
     expected_fee,
 )
 from paymux.services.reconciliation_refunds import RefundSide
+from paymux.services.reconciliation_repairs import (
+    automatic_refunded,
+    paid_trade,
+    refund_unkept,
+    repair_paid,
+    unpaid_row,
+)
 from paymux.services.routing import Route
 from paymux.services.statement_checks import LocalMoney, payment_row_mismatch
 from paymux.store.payment_keys import paid_entry, reconciliation_day
-from paymux.store.reconciliation_pool import PoolEntry, RepairJournal
+from paymux.store.reconciliation_pool import RepairJournal
 
 log = logging.getLogger("paymux")
+__all__ = ["REPAIR_WORKERS", "RouteMatch", "paid_index", "paid_trade"]  # paid_trade: what a repair applies
 _PAID = frozenset({PaymentStatus.SUCCESS, PaymentStatus.REFUNDED})
 REPAIR_WORKERS = 8
 
@@ -168,7 +176,8 @@ class RouteMatch:
         with ThreadPoolExecutor(max_workers=REPAIR_WORKERS, thread_name_prefix="recon") as pool:
             list(pool.map(self._resolve, self._unmatched))
         for revoked, revoked_id in self._unpaid:
-            self._unpaid_row(revoked, revoked_id or self._payment_id(revoked.out_trade_no))
+            listed = self._payments.get(revoked_id or self._payment_id(revoked.out_trade_no) or "")
+            self._record(unpaid_row(self, revoked, listed))
         for sort_key in self._paid.values():
             left = self._payments.get(sort_key.split("#")[0])
             if left is not None:
@@ -206,6 +215,11 @@ class RouteMatch:
             self._record(paired(record, entry, f"paid here on {self._day}"))
             return
         self._record(self.pending.unmatched(record, payment.paid_at))
+
+    def add_repair(self, repair: dict[str, str], paid_amount: int = 0) -> None:
+        with self._lock:
+            self.report.totals["local_paid"] += paid_amount  # paid here now, as on a re-run
+            self.report.repairs.append(repair)
 
     def intend(self, number: str, repair: dict[str, str]) -> None:
         """Journals a repair before it is made (a run that dies after it still reports it)."""
@@ -255,7 +269,7 @@ class RouteMatch:
             # matched against its automatic refund, never counted as the payment
             automatic = self._d.refunds.get(automatic_refund_id(row.out_trade_no))
             if automatic is not None and automatic.payment_id == payment_id:
-                self._record(self._automatic(base, automatic, fee))
+                self._record(automatic_refunded(base, automatic, fee))
                 return
         payment = self._d.payments.get(payment_id) if payment_id else None
         if payment is None:
@@ -264,7 +278,7 @@ class RouteMatch:
             return
         base = base.local(payment.payment_id, payment.status.value, payment.amount)
         if payment.status in OPEN_PAYMENT_STATES:
-            self._record(self._repair(base, payment, row))
+            self._record(repair_paid(self, base, payment, row))
         elif payment.status in _PAID:
             paid_day = reconciliation_day(payment.paid_at or 0, payment.settle_date)
             if paid_day == self._day:  # paid while this run was under way, or under another attempt
@@ -276,7 +290,7 @@ class RouteMatch:
             else:
                 self._other_day(base, payment, fee, row, paid_day)
         else:
-            self._record(self._refund_unkept(base, payment, row))
+            self._record(refund_unkept(self, base, payment, row))
 
     def _other_day(self, base: Record, payment: Payment, fee: int, row: StatementRow, paid_day: date) -> None:
         """A row of a payment paid here on another day: the other half of a record pooled then,
@@ -288,39 +302,6 @@ class RouteMatch:
             return
         record = base.classed("channel_only", f"paid locally on {paid_day}, not this day")
         self._record(self.pending.unmatched(record, row.occurred_at))
-
-    def _unpaid_row(self, row: StatementRow, payment_id: str | None) -> None:
-        """A trade the statement lists as not paid (WeChat's REVOKED): a discrepancy only where
-        paymux holds it paid (never repaired: a person checks the payer's money) or open."""
-        base = self._channel_record(row, expected_fee(row.amount, self._account.fee_rate))
-        payment = self._payments.get(payment_id) if payment_id else None
-        if payment is None:
-            detail = f"{row.status} at the channel (no money moved); no local payment"
-            self._record(base.classed("channel_only", detail))
-            return
-        base = base.local(payment.payment_id, payment.status.value, payment.amount)
-        if payment.status in _PAID:
-            detail = f"{row.status} at the channel, {payment.status.value} here (never repaired)"
-        elif payment.status in OPEN_PAYMENT_STATES:
-            detail = f"{row.status} at the channel, still open here (not repaired: the sweeper asks)"
-        else:
-            self._record(base.classed("matched", f"{row.status} at the channel"))
-            return
-        self._record(base.classed("status_mismatch", detail))
-
-    @staticmethod
-    def _automatic(base: Record, refund: Refund, fee: int) -> Record:
-        base = base.local(refund.payment_id, refund.status.value, refund.amount)
-        base = replace(base, out_refund_no=refund.out_refund_no)
-        if base.channel_amount != refund.amount:
-            return base.classed("amount_mismatch", "the charge differs from its automatic refund")
-        if abs((base.channel_fee or 0) - fee) > FEE_TOLERANCE:
-            return base.classed("fee_mismatch", "fee of a charge refunded automatically")
-        if refund.status != RefundStatus.SUCCESS:
-            # the payer is still charged: a discrepancy until the refund has gone through
-            detail = f"charge not kept and not refunded: automatic refund {refund.status.value}"
-            return base.classed("status_mismatch", detail)
-        return base.classed("matched", "charge not kept; refunded automatically")
 
     def _compare(self, base: Record, payment: Payment, fee: int, row: StatementRow) -> Record:
         base = base.local(payment.payment_id, payment.status.value, payment.amount)
@@ -337,67 +318,3 @@ class RouteMatch:
         if abs((base.channel_fee or 0) - fee) > FEE_TOLERANCE:
             return base.classed("fee_mismatch", f"fee rate {self._account.fee_rate} configured")
         return base
-
-    def _repair(self, base: Record, payment: Payment, row: StatementRow) -> Record:
-        """Paid at the channel, still open here: applied like a late callback, so the payment
-        becomes SUCCESS (with its audit event) and the merchant is notified."""
-        if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
-            return base.classed(mismatch[0], mismatch[1] + " (not repaired)")
-        repair = {"out_trade_no": row.out_trade_no, "payment_id": payment.payment_id}
-        self.intend(row.out_trade_no, repair | {"from_status": base.local_status})
-        try:
-            updated = apply_trade_result(self._d, payment, paid_trade(row), actor=ACTOR)
-        except PaymuxError as exc:
-            return base.classed("status_mismatch", f"not repaired: {exc.message}")
-        if updated.status != PaymentStatus.SUCCESS:
-            return base.classed("status_mismatch", f"not repaired: now {updated.status.value}")
-        with self._lock:
-            self.report.totals["local_paid"] += payment.amount  # paid here now, as on a re-run
-            self.report.repairs.append(repair | {"from_status": base.local_status})
-        return base.classed("status_mismatch", f"repaired {base.local_status} → SUCCESS by reconciliation")
-
-    def _refund_unkept(self, base: Record, payment: Payment, row: StatementRow) -> Record:
-        """Paid at the channel, CLOSED or FAILED here (a charge after close that no callback or
-        query brought in): applied like a late callback, which refunds it automatically. Still
-        a discrepancy of the day, reported with what was done."""
-        if mismatch := payment_row_mismatch(row, payment, self._account, self._binding):
-            return base.classed(mismatch[0], mismatch[1] + " (not refunded)")
-        detail = f"paid at the channel after it was {payment.status.value} here"
-        try:
-            apply_trade_result(self._d, payment, paid_trade(row), actor=ACTOR)
-        except PaymuxError as exc:  # recorded; the sweeper places the refund
-            log.warning("automatic refund of %s not placed yet: %s", row.out_trade_no, exc.message)
-        refund = self._d.refunds.get(automatic_refund_id(row.out_trade_no))
-        if refund is None:
-            return base.classed("status_mismatch", detail + ": not refunded, needs an operator")
-        return base.classed("status_mismatch", detail + f": refunded automatically ({refund.status.value})")
-
-
-def paired(record: Record, entry: PoolEntry, here: str) -> Record:
-    """A local record of this day with the channel's row pooled on an earlier day."""
-    channel = entry.record
-    record = replace(
-        record, channel_amount=channel.get("channel_amount"), channel_fee=channel.get("channel_fee")
-    )
-    record = replace(record, expected_fee=channel.get("expected_fee"))
-    if record.channel_amount != record.local_amount:
-        return record.classed("amount_mismatch", f"{here}; the channel's row of {entry.pooled_on} differs")
-    return record.classed("matched", f"{here}, listed by the channel on {entry.pooled_on} (pending then)")
-
-
-def paid_trade(row: StatementRow) -> TradeResult:
-    """A statement's payment row as the channel's word that the trade was paid."""
-    return TradeResult(
-        out_trade_no=row.out_trade_no,
-        state=TradeState.PAID,
-        amount=row.amount,
-        currency=row.currency,
-        channel_trade_no=row.channel_trade_no,
-        paid_at=parse_iso(row.occurred_at),
-        mchid=row.mchid,
-        appid=row.appid,
-        sub_mchid=row.sub_mchid,
-        raw_state=row.status,
-        carries=row.carries,
-        settle_date=row.settle_date,  # a repaired payment is indexed on the day that lists it
-    )

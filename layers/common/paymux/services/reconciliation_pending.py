@@ -92,3 +92,15 @@ class PendingPool:
     def save(self) -> None:
         """Writes this day's new entries (and drops the day's entries a re-run no longer pools)."""
         self._store.pool(self._route, self._day, self._new)
+
+
+def paired(record: Record, entry: PoolEntry, here: str) -> Record:
+    """A local record of this day with the channel's row pooled on an earlier day."""
+    channel = entry.record
+    record = replace(
+        record, channel_amount=channel.get("channel_amount"), channel_fee=channel.get("channel_fee")
+    )
+    record = replace(record, expected_fee=channel.get("expected_fee"))
+    if record.channel_amount != record.local_amount:
+        return record.classed("amount_mismatch", f"{here}; the channel's row of {entry.pooled_on} differs")
+    return record.classed("matched", f"{here}, listed by the channel on {entry.pooled_on} (pending then)")

@@ -23,6 +23,7 @@ from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund, refund_id_from_out_refund_no
 from paymux.domain.states import REFUND_TRANSITIONS, PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
+from paymux.services.reconciliation_pending import paired
 from paymux.services.reconciliation_records import ACTOR, FEE_TOLERANCE, Record, expected_fee
 from paymux.services.reconciliation_routes import refund_route_or_none
 from paymux.services.statement_checks import refund_row_mismatch
@@ -188,8 +189,6 @@ class RefundSide:
             record = record.classed("local_only", "refunded here this day, not in the channel's statement")
             pooled = run.pending.counterpart("refund", "local", entry.out_refund_no)
             if pooled is not None:
-                from paymux.services.reconciliation_match import paired  # noqa: PLC0415
-
                 run.record(paired(record, pooled, f"refunded here on {run.day}"))
                 continue
             run.record(run.pending.unmatched(record, refund.created_at if refund else None))
