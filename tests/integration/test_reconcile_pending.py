@@ -111,3 +111,19 @@ def test_the_pending_pool_over_three_days(world: World, monkeypatch: pytest.Monk
     assert _without(reconcile(world, day1)) == _without(first)
     assert _without(reconcile(world, day3)) == _without(third)
     assert {r["class"]: r for r in discrepancies(world, day3)} == rows
+
+
+def test_a_pooled_record_whose_last_run_never_happened_is_reported_by_the_next_run(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone(world)
+    day1 = _just_before_midnight(world).date()
+    unknown = "UNKNOWN2026120100000000000002"
+    serve_wechat_bills(monkeypatch, {day1: wechat_bill(world, [BillRow(unknown, 500, world.clock() + 300)])})
+    assert reconcile(world, day1)["pending"] == 1
+
+    later = reconcile(world, day1 + timedelta(days=5))  # the runs of days 2 to 5 never happened
+
+    assert later["counts"]["payment"] == NO_CLASSES | {"channel_only": 1}
+    (row,) = discrepancies(world, day1 + timedelta(days=5))
+    assert row["out_trade_no"] == unknown and f"pooled on {day1}" in row["detail"]

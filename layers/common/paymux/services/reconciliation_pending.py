@@ -26,6 +26,7 @@ from paymux.store.reconciliation_pool import PoolEntry, ReconciliationPool
 
 POOL_DAYS = 3  # the day pooled on and the two after it
 NEAR_MIDNIGHT = 3600.0  # seconds either side of the day's boundaries
+LOOK_BACK_DAYS = 7
 
 
 def _number(record: Record) -> str:
@@ -41,9 +42,14 @@ class PendingPool:
         self._route, self._day = route_key, day
         start = datetime.combine(day, time(), CHINA).timestamp()
         self._bounds = (start, start + 86400.0)
-        first = day - timedelta(days=POOL_DAYS - 1)
-        entries = self._store.entries(route_key, first, day - timedelta(days=1))
-        self._open = {(e.kind, e.side, e.number): e for e in entries if e.open_on(day)}
+        # a week back: an entry whose last day's run never happened is still reported now
+        entries = self._store.entries(
+            route_key, day - timedelta(days=LOOK_BACK_DAYS), day - timedelta(days=1)
+        )
+        self._last_day = day - timedelta(days=POOL_DAYS - 1)  # pooled then: this run is its last
+        still = [e for e in entries if e.open_on(day)]
+        self._stale = [e for e in still if e.pooled_on < self._last_day]
+        self._open = {(e.kind, e.side, e.number): e for e in still if e.pooled_on >= self._last_day}
         self._new: list[tuple[str, str, str, dict[str, object]]] = []
         self.resolved: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -80,9 +86,8 @@ class PendingPool:
 
     def expired(self) -> list[Record]:
         """The entries whose window ends with this day's run, unmatched: reported for good."""
-        last_day = self._day - timedelta(days=POOL_DAYS - 1)
         records = []
-        for entry in [e for e in self._open.values() if e.pooled_on == last_day]:
+        for entry in [*self._stale, *(e for e in self._open.values() if e.pooled_on == self._last_day)]:
             self._store.settle(self._route, entry, "reported_on", self._day)
             record = Record(**entry.record)
             detail = f"pooled on {entry.pooled_on}, not matched by {self._day}: {record.detail}"
