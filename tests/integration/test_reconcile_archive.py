@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from paymux.channels.base import TradeResult, TradeState
 from paymux.services.outcomes import apply_trade_result
 from tests.integration.conftest import World
-from tests.integration.test_reconcile import alone, reconcile, today
+from tests.integration.test_reconcile import alone, away_from_midnight, reconcile, today
 from tests.integration.test_refunds import paid_payment
 
 
@@ -46,6 +46,7 @@ def paid_here_only(world: World, amount: int) -> None:
 
 def test_a_run_reports_the_discrepancies_it_found(world: World, metrics) -> None:
     alone(world)
+    away_from_midnight(world)  # else the local_only payment is pending, and not alarmed
     day = today(world)
     paid_payment(world, 400)
     paid_here_only(world, 700)
@@ -53,14 +54,14 @@ def test_a_run_reports_the_discrepancies_it_found(world: World, metrics) -> None
     summary = reconcile(world, day)
 
     assert summary["discrepancies"] == 1
-    assert metrics == [("ReconciliationDiscrepancies", 1)]
+    assert metrics == [("ReconciliationDiscrepancies", 1), ("ReconciliationPending", 0)]
 
 
 def test_a_clean_run_reports_zero(world: World, metrics) -> None:
     alone(world)
     summary = reconcile(world, today(world) - timedelta(days=40))
     assert summary["discrepancies"] == 0
-    assert metrics == [("ReconciliationDiscrepancies", 0)]
+    assert metrics == [("ReconciliationDiscrepancies", 0), ("ReconciliationPending", 0)]
 
 
 def test_reports_overwrite_as_locked_versions(world: World) -> None:

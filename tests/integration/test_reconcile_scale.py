@@ -19,7 +19,7 @@ from paymux.channels.base import StatementFile, StatementRow, StatementSummary
 from paymux.channels.statement import StatementInvalid, StatementNotReady
 from paymux.clock import iso
 from paymux.services import reconciliation
-from paymux.store import payment_keys, reports
+from paymux.store import payment_keys, refund_days, reports
 from tests.integration.conftest import World
 from tests.integration.test_reconcile import alone, reconcile, s3_object, today
 from tests.integration.test_refunds import paid_payment
@@ -89,7 +89,12 @@ def test_matched_rows_read_no_payment(world: World, reads: list[tuple[str, dict[
     assert summary["counts"]["payment"]["matched"] == 3 and summary["discrepancies"] == 0
     assert _payment_keys_read(reads) == []  # the index's sort keys were the local side
     index_reads = [p for n, p in reads if n == "Query" and p.get("IndexName") == "GSI3"]
-    assert len(index_reads) == payment_keys.PAID_SHARDS + 1
+    paid_reads = [p for p in index_reads if p["ExpressionAttributeValues"][":pk"]["S"].startswith("PAID#")]
+    assert len(paid_reads) == payment_keys.PAID_SHARDS + 1
+    refund_reads = [
+        p for p in index_reads if p["ExpressionAttributeValues"][":pk"]["S"].startswith("REFUNDED#")
+    ]
+    assert len(refund_reads) == refund_days.REFUND_SHARDS  # the day's refunds, beside its payments
     assert {p["ProjectionExpression"] for p in index_reads} == {"GSI3SK"}
 
 

@@ -95,9 +95,15 @@ def test_fee_rounds_half_up_to_whole_fen():
     ]
 
 
-def test_other_trade_states_are_counted_but_not_rows():
+def test_a_revoked_trade_is_a_payment_row_that_says_so_and_other_states_are_not_rows():
     revoked = PAY_1.replace("`SUCCESS,", "`REVOKED,")
     parsed = parse_trade_bill(bill(revoked, PAY_2, summary="`2,`10.01,`0.00,`0.00,`0.06000,`10.01,`0.00"))
+    assert [(r.out_trade_no, r.kind, r.status) for r in parsed.rows] == [
+        ("S20210128170702357723", "payment", "REVOKED"),
+        ("S20210128175959000001", "payment", "SUCCESS"),
+    ]
+    other = PAY_1.replace("`SUCCESS,", "`NOTPAY,")
+    parsed = parse_trade_bill(bill(other, PAY_2, summary="`2,`10.01,`0.00,`0.00,`0.06000,`10.01,`0.00"))
     assert [r.out_trade_no for r in parsed.rows] == ["S20210128175959000001"]
     assert parsed.summary.records == 2
 

@@ -28,12 +28,13 @@ from paymux.channels.base import StatementFile
 from paymux.deps import Deps
 from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
-from paymux.services.reconciliation_match import RouteMatch, paid_trade
+from paymux.services.reconciliation_match import RouteMatch
 from paymux.services.reconciliation_records import (
     ACTOR,
     CLASSES,
     CSV_COLUMNS,
     FEE_TOLERANCE,
+    PENDING,
     REFUND_CLASSES,
     TOTALS,
     AccountReport,
@@ -43,10 +44,12 @@ from paymux.services.reconciliation_records import (
     default_day,
     expected_fee,
 )
+from paymux.services.reconciliation_repairs import paid_trade
 from paymux.services.reconciliation_routes import reconciled_routes, run_key
 from paymux.services.report_formats import write_discrepancy_reports
 from paymux.services.routes import route_channel
 from paymux.services.routing import Route
+from paymux.store.reconciliation_pool import RepairJournal
 from paymux.store.reports import ReportStore, report_key, statement_key
 
 log = logging.getLogger("paymux")
@@ -129,19 +132,35 @@ def _sha1(raw: bytes) -> str:
     return hashlib.sha1(raw, usedforsecurity=False).hexdigest()
 
 
-def _earlier_repairs(reports: ReportStore, day: date, key: str) -> dict[str, dict[str, str]]:
+def _earlier_repairs(d: Deps, reports: ReportStore, day: date, key: str) -> dict[str, dict[str, str]]:
     """The repairs an earlier run of this route and day recorded (its route report, or the
-    day's summary of a run from before the units)."""
+    day's summary of a run from before the units), and those a run that died before its report
+    made (its repair journal, confirmed by the audit trail)."""
     earlier = reports.get_json(route_report_key(day, key, "json"))
     accounts = (
         [earlier]
         if earlier
         else (reports.get_json(report_key(day, "summary.json")) or {}).get("accounts", [])
     )
+    found: dict[str, dict[str, str]] = {}
     for account in accounts:
         if run_key(str(account["account_id"]), str(account.get("binding_id") or "")) == key:
-            return {str(r["out_trade_no"]): r for r in account.get("repairs", [])}
-    return {}
+            found = {str(r.get("out_refund_no") or r["out_trade_no"]): r for r in account.get("repairs", [])}
+    journal = RepairJournal(d.dynamodb, d.settings.table).intended(key, day)
+    return {n: r for n, r in journal.items() if n not in found and made(d, r)} | found
+
+
+def made(d: Deps, repair: dict[str, str]) -> bool:
+    """Whether the audit trail shows `repair` made by reconciliation."""
+    for event in d.payments.events(repair["payment_id"]):
+        if event.get("actor") != ACTOR:
+            continue
+        if repair.get("out_refund_no"):
+            if event.get("refund_id") == "re_" + repair["out_refund_no"]:
+                return True
+        elif event.get("type") == "payment.succeeded":
+            return True
+    return False
 
 
 def reconcile_route(d: Deps, day: date, key: str) -> AccountReport:
@@ -153,8 +172,9 @@ def reconcile_route(d: Deps, day: date, key: str) -> AccountReport:
         raise RouteNotFound(f"route {key} is not reconciled")
     reports = ReportStore(d.s3, d.settings.bucket)
     records: list[Record] = []
-    run = RouteMatch(d, routes[key], day, _earlier_repairs(reports, day, key), records.append)
+    run = RouteMatch(d, routes[key], day, _earlier_repairs(d, reports, day, key), records.append)
     _match(d, reports, routes[key], day, run)
+    records.sort(key=lambda r: (r.kind, r.out_trade_no, r.out_refund_no, r.cls))  # a re-run writes alike
     lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records)
     reports.put_text(route_report_key(day, key, "jsonl"), lines, "application/x-ndjson; charset=utf-8")
     reports.put_json(route_report_key(day, key, "json"), asdict(run.report))
@@ -195,13 +215,16 @@ def aggregate_day(d: Deps, day: date, results: Iterable[dict[str, Any]]) -> Reco
             continue
         accounts.append(AccountReport(**kept))
         done.append(key)
-    discrepancies = sum(1 for _ in _records(reports, day, done))
+    pending = sum(1 for r in _records(reports, day, done) if r.cls == PENDING)
+    discrepancies = sum(1 for _ in _records(reports, day, done)) - pending
     keys = {"summary": report_key(day, "summary.json")}
     keys |= write_discrepancy_reports(reports, day, CSV_COLUMNS, lambda: _records(reports, day, done))
     keys["analytics"] = report_key(day, "analytics.html")  # written by the analytics step, next
-    summary = ReconciliationSummary(day, d.clock(), accounts, discrepancies, keys)
+    summary = ReconciliationSummary(day, d.clock(), accounts, discrepancies, keys, pending)
     reports.put_json(keys["summary"], summary.to_dict())
+    # pending records are listed, not alarmed: they are re-checked on the next days' runs
     emit_metric("ReconciliationDiscrepancies", discrepancies)  # ReconciliationDiscrepanciesAlarm
+    emit_metric("ReconciliationPending", pending)
     return summary
 
 

@@ -15,8 +15,10 @@ from paymux.errors import PaymuxError
 
 ACTOR = "reconciliation"
 _MISMATCHES = ("amount_mismatch", "merchant_mismatch", "fee_mismatch")
-CLASSES = ("matched", "channel_only", "status_mismatch", "local_only", *_MISMATCHES)
-REFUND_CLASSES = tuple(c for c in CLASSES if c != "local_only")  # local-only refunds: not yet
+# `pending`: unmatched near midnight, re-checked on the next days' runs (reconciliation_pending)
+CLASSES = ("matched", "channel_only", "status_mismatch", "local_only", *_MISMATCHES, "pending")
+REFUND_CLASSES = CLASSES
+PENDING = "pending"
 _IDENTITY = ("account_id", "class", "out_trade_no", "out_refund_no", "payment_id", "local_status")
 CSV_COLUMNS = (
     *_IDENTITY,
@@ -103,6 +105,8 @@ class AccountReport:
         }
     )
     repairs: list[dict[str, str]] = field(default_factory=list)
+    # records pooled on an earlier day that this day's run matched (reconciliation_pending)
+    resolved: list[dict[str, str]] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOTALS, 0))
     error: str | None = None
 
@@ -112,8 +116,9 @@ class ReconciliationSummary:
     day: date
     generated_at: float
     accounts: list[AccountReport]
-    discrepancies: int
+    discrepancies: int  # the records that are not `pending`
     reports: dict[str, str]
+    pending: int = 0
 
     @property
     def failed_accounts(self) -> list[str]:
@@ -133,6 +138,8 @@ class ReconciliationSummary:
             "repaired": sum(len(a.repairs) for a in self.accounts),
             "totals": totals,
             "discrepancies": self.discrepancies,
+            "pending": self.pending,
+            "resolved": sum(len(a.resolved) for a in self.accounts),
             "statements": [a.statement["key"] for a in self.accounts if a.statement],
             "reports": self.reports,
             "failed_accounts": self.failed_accounts,

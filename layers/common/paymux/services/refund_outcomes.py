@@ -23,7 +23,7 @@ from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
 from paymux.domain.states import OPEN_REFUND_STATES, REFUND_TRANSITIONS, PaymentStatus, RefundStatus
-from paymux.errors import ChannelError, ChannelUnavailable, IllegalTransition, NotFound
+from paymux.errors import ChannelError, ChannelUnavailable, IllegalTransition, NotFound, PaymuxError
 from paymux.observability import emit_metric
 from paymux.services.outcomes import TradeMismatch, notification_for, transition
 from paymux.store.exceptions import record_exception
@@ -126,7 +126,8 @@ def _succeed(d: Deps, refund: Refund, result: RefundResult, actor: str, now: flo
         "failure_code": "",
         "failure_message": "",
     }
-    settled, items = d.refunds.settle_items(refund, RefundStatus.SUCCESS, changes, actor)
+    entry = _day_entry(d, refund, payment, result.settle_date)
+    settled, items = d.refunds.settle_items(refund, RefundStatus.SUCCESS, changes, actor, day_entry=entry)
     if settled.automatic:
         return _record_on_payment(d, payment, settled, actor, items)
     items.append(_put(d, notification_for("refund.succeeded", now, settled)(payment)))
@@ -136,6 +137,19 @@ def _succeed(d: Deps, refund: Refund, result: RefundResult, actor: str, now: flo
     changes_p = {"amount_refunded": refunded}
     transition(d, payment, target, changes_p, "refund.succeeded", actor, detail, extra_items=items)
     return settled
+
+
+def _day_entry(d: Deps, refund: Refund, payment: Payment, settle_date: str) -> tuple[str, str]:
+    """The refund's entry on the refunds-by-account-and-day index: the account (and binding) of
+    the attempt it returns, the day the channel books it."""
+    from paymux.services.routes import attempt_ids  # noqa: PLC0415 - routes imports refunds' callers
+    from paymux.store.refund_days import refund_index_entry  # noqa: PLC0415
+
+    try:
+        account_id, binding_id = attempt_ids(d, payment, refund.out_trade_no)
+    except PaymuxError:  # an attempt no longer readable: the refund's own account, as placed
+        account_id, binding_id = refund.account_id or payment.account_id, payment.binding_id
+    return refund_index_entry(refund, account_id, binding_id, settle_date)
 
 
 def _fail(d: Deps, refund: Refund, result: RefundResult, actor: str, now: float, message: str) -> Refund:

@@ -83,6 +83,11 @@ class RefundStore:
         )
         return refund_from_item(item) if item else None
 
+    def get_many(self, refund_ids: list[str]) -> dict[str, Refund]:
+        """The refunds of `refund_ids` that exist, by id (BatchGetItem, 100 keys a call)."""
+        keys = [refund_key(r) for r in dict.fromkeys(refund_ids)]
+        return {r.refund_id: r for r in map(refund_from_values, batch_get(self._ddb, self._table, keys))}
+
     def for_payment(self, payment_id: str) -> list[Refund]:
         """The payment's refunds, oldest first: their keys from GSI2, then the items."""
         entries = query_all(
@@ -197,11 +202,13 @@ class RefundStore:
         changes: dict[str, Any],
         actor: str,
         next_check_at: float | None = None,
+        day_entry: tuple[str, str] | None = None,
     ) -> tuple[Refund, list[dict[str, Any]]]:
         """The transaction entries that move `refund` to `target` (conditioned on its status and
         version) and log it; the caller adds them to the payment's transaction. With
         `next_check_at` the refund stays on the due index (ABNORMAL, or re-issued), else it
-        leaves it (final)."""
+        leaves it (final). `day_entry`: its (GSI3PK, GSI3SK) on the refunds-by-account-and-day
+        index (store/refund_days.py), written with its success and only then."""
         check_refund_transition(refund.status, target)
         updated = Refund(**{**refund.to_dict(), **changes})
         updated.status, updated.version = target, refund.version + 1
@@ -214,6 +221,9 @@ class RefundStore:
         }
         names |= {"#status": "status", "#version": "version"}
         expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(sets)))
+        if day_entry is not None:
+            expression += ", GSI3PK = :day_pk, GSI3SK = :day_sk"
+            values |= {":day_pk": to_attr(day_entry[0]), ":day_sk": to_attr(day_entry[1])}
         if next_check_at is None:
             expression += " REMOVE GSI1PK, GSI1SK"
         else:

@@ -107,8 +107,10 @@ def _at(values: list[str], n: int) -> str:
 
 def _row(values: list[str], c: _Columns, provider: bool) -> StatementRow | None:
     state = values[c.state].strip()
-    if state not in ("SUCCESS", "REFUND"):
-        return None  # e.g. REVOKED (付款码 only): no money moved; counted, not reconciled
+    if state not in ("SUCCESS", "REFUND", "REVOKED"):
+        return None  # other states move no money: counted, not reconciled
+    # REVOKED (付款码 only): the trade was revoked, no money moved; a payment row whose status
+    # says so, so that a payment paid here and revoked there is a status mismatch
     refund = state == "REFUND"
     # A payment's 订单金额 is what the payer was asked for (our amount); 应结订单金额 excludes coupons.
     amount = _at(values, c.refund_amount) if refund else _at(values, c.order)
@@ -118,7 +120,7 @@ def _row(values: list[str], c: _Columns, provider: bool) -> StatementRow | None:
         amount=units.fen(amount, "退款金额" if refund else "订单金额"),
         fee=units.fen(values[c.fee].strip(), "手续费"),
         channel_trade_no=values[c.channel_trade].strip(),
-        status=_REFUND_STATUS.get(_at(values, c.refund_status), "PROCESSING") if refund else "SUCCESS",
+        status=_REFUND_STATUS.get(_at(values, c.refund_status), "PROCESSING") if refund else state,
         occurred_at=units.bill_time(values[c.time].strip()),
         out_refund_no=_at(values, c.refund_no) if refund else "",
         channel_refund_no=_at(values, c.channel_refund) if refund else "",
