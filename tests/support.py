@@ -94,6 +94,16 @@ def response_json(response: dict[str, Any]) -> tuple[int, Any]:
     return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
+def working_hours_now() -> float:
+    """Wall-clock time, moved 4 hours on when it falls within 2 hours of midnight in
+    Asia/Shanghai (the channels' day): an unmatched reconciliation record that close to the day's
+    boundaries is `pending` (services/reconciliation_pending), so a test world started then
+    would reconcile differently from one started at noon. Tests of the boundary set their own."""
+    now = time.time()
+    hour = (now + 8 * 3600) % 86400 / 3600  # Asia/Shanghai is UTC+8 all year
+    return now + 4 * 3600 if hour < 2 or hour >= 22 else now
+
+
 class FakeClock:
     """Starts at wall-clock time (the sandbox checks timestamps against its own clock), moves
     only when told, and ticks 1 µs per reading so that, like a real clock, no two readings are

@@ -8,7 +8,6 @@ import http.server
 import json
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,7 +21,15 @@ from paymux.deps import Deps, set_deps
 from paymux.store.merchants import MerchantApp
 from sandbox.alipay import AlipaySandbox, generate_app
 from sandbox.wechat import WeChatSandbox, generate_merchant
-from tests.support import FakeClock, MerchantEndpoint, api_event, invoke, load_event, response_json
+from tests.support import (
+    FakeClock,
+    MerchantEndpoint,
+    api_event,
+    invoke,
+    load_event,
+    response_json,
+    working_hours_now,
+)
 
 
 @pytest.fixture(scope="session")
@@ -206,7 +213,7 @@ def open_world(stack: LocalStack) -> World:
     """A fresh test world on `stack`: empty table and queues, a movable clock, a WeChat Pay
     sandbox with one merchant, a paymux merchant app and a WeChat Pay account. Plain function
     (not only a fixture) so that the bench can use it too."""
-    clock = FakeClock(time.time())
+    clock = FakeClock(working_hours_now())
     endpoint = MerchantEndpoint()
     catcher = CallbackCatcher()
     # Channel callbacks for this world go to the catcher, which forwards them to the handler.

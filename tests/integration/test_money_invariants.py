@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 from collections import Counter
 from dataclasses import replace
 from typing import Any
@@ -49,7 +48,7 @@ from tests.integration.model_channel import (
     ModelChannel,
     ModelChannelState,
 )
-from tests.support import FakeClock, run_sweeper
+from tests.support import FakeClock, run_sweeper, working_hours_now
 
 ACCOUNT = ChannelAccount(
     account_id="model-1",
@@ -84,7 +83,7 @@ class MoneyPaths(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.clock = FakeClock(time.time())
+        self.clock = FakeClock(working_hours_now())
         self.model = ModelChannelState()
         settings_ = replace(Settings.from_env(), public_base_url=BASE_URL)
         self.d = ModelDeps(self.model, settings=settings_, clock=self.clock)
