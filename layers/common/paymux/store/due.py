@@ -22,13 +22,19 @@ from typing import Any, Literal
 
 from paymux.store.dynamo import batch_get_items
 
-Kind = Literal["payment", "refund", "outbox"]
+Kind = Literal["payment", "refund", "outbox", "checkout"]
 DUE_SHARDS = 8
-PREFIXES: dict[Kind, str] = {"payment": "DUE#PAY", "refund": "DUE#REFUND", "outbox": "DUE#OUTBOX"}
+PREFIXES: dict[Kind, str] = {
+    "payment": "DUE#PAY",
+    "refund": "DUE#REFUND",
+    "outbox": "DUE#OUTBOX",
+    "checkout": "DUE#CHECKOUT",  # open checkout sessions, due at their expiry
+}
 LEGACY_KEYS: dict[Kind, tuple[str, ...]] = {
     "payment": (),
     "refund": ("DUE#REFUND",),
     "outbox": ("DUE#OUTBOX",),
+    "checkout": (),
 }
 
 
