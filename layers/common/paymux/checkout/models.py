@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from paymux.api.models import ORDER_NO, TEXT, URL
+from paymux.api.resources import IsoTime
 from paymux.clock import iso
 from paymux.domain.ids import ULID_PATTERN
 from paymux.store.checkout_sessions import CheckoutSession
@@ -96,3 +97,27 @@ def session_public(session: CheckoutSession) -> dict[str, Any]:
         "expires_at": iso(session.expires_at),
         "completed_at": iso(session.completed_at) if session.completed_at else None,
     }
+
+
+class CheckoutSessionResource(BaseModel):
+    """What POST and GET /v1/checkout/sessions answer (`session_public`), and the data object
+    of the checkout.session.completed and checkout.session.expired notifications."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str = Field(pattern=f"^{SESSION_ID.pattern}$")
+    object: Literal["checkout_session"]
+    url: str = Field(description="the hosted page on paymux's domain: send the payer here")
+    status: Literal["open", "completed", "expired"]
+    amount: int
+    currency: str
+    subject: str
+    merchant_order_no: str
+    methods: list[str]
+    return_url: str
+    payment_id: str | None = Field(
+        description="the payment that paid it (completed), else the current attempt"
+    )
+    created_at: IsoTime
+    expires_at: IsoTime
+    completed_at: IsoTime | None
