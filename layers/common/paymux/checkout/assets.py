@@ -42,7 +42,7 @@ button:hover,.button:hover,button:focus,.button:focus{border-color:var(--brand);
 outline:2px solid var(--brand)}
 .primary{background:var(--brand);color:#fff;border-color:var(--brand);text-align:center}
 .qr{display:flex;justify-content:center;padding:.5rem}
-.qr svg{width:min(16rem,70vw);height:auto}
+.qr svg{width:min(16rem,70vw);height:auto;aspect-ratio:1}
 .notice{background:#fff6e5;border:1px solid #f0c36d;border-radius:.6rem;padding:.75rem;margin-top:1rem}
 .state{font-size:1.2rem;font-weight:600;text-align:center;margin:.5rem 0}
 .paid{color:#137333}.bad{color:#b3261e}

@@ -96,7 +96,7 @@ def render(frame: Frame, content: str, *, path: str, status_url: str = "", statu
 
 def _choice(frame: Frame, method: str, oauth_url: str, wallet: str) -> str:
     lang, session = frame.lang, frame.session
-    assert session is not None  # nosec B101 - a choice is always of a session
+    assert session is not None  # narrowing: a choice is always of a session  # nosec B101
     name = escape(method_name(lang, method))
     if method == "wechat.jsapi":
         return f"<li><a class='button' data-method='{method}' href='{escape(oauth_url)}'>{name}</a></li>"

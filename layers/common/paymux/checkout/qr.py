@@ -8,5 +8,5 @@ def qr_svg(text: str) -> str:
     import segno  # noqa: PLC0415 - only the page's functions draw codes
 
     code = segno.make(text, error="m")
-    svg: str = code.svg_inline(scale=4, dark="#000", light="#fff", title=None)
+    svg: str = code.svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)
     return svg.replace('class="segno"', 'class="segno" role="img" aria-label="QR"', 1)
