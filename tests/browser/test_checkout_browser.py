@@ -11,6 +11,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from paymux.checkout.assets import MAX_POLLS
 from paymux_sdk import SignatureVerificationError, verify_return
 from tests.browser.conftest import ALIPAY, IPHONE, ROOT, UNIONPAY, WECHAT, Stack, host_of, shot
 
@@ -163,3 +164,29 @@ def test_a_channel_that_is_down_offers_the_merchants_other_methods(stack: Stack,
     finally:
         restored = stack.admin_patch("wx-demo", {"base_url": stack.state["sandbox_url"]})
         assert restored.status_code == 200, restored.text
+
+
+def test_the_status_poll_backs_off_and_stops_at_its_cap(stack: Stack, browser: Any) -> None:
+    """On the browser's fake clock (no waiting): 1 s, then ×1.5 up to 10 s apart, 60 polls at
+    most, then the payer is asked to reload; never every 2 s forever."""
+    session = stack.create_session(["wechat.native"])
+    page = browser().new_page()
+    polls: list[str] = []
+    page.route(
+        "**/status", lambda route: (polls.append(route.request.url), route.fulfill(json={"state": "open"}))
+    )
+    page.clock.install()
+    page.goto(session["url"])
+    page.click("button[data-method='wechat.native']")
+    page.wait_for_selector("#pay svg")
+    delays = []
+    for scheduled in range(1, MAX_POLLS + 2):  # a locator, not a page function: the CSP forbids eval
+        page.locator(f"#checkout[data-scheduled='{scheduled}']").wait_for(state="attached")
+        delays.append(int(page.locator("#checkout").get_attribute("data-next") or 0))
+        page.clock.run_for(delays[-1])
+    page.wait_for_selector("[data-state='gave_up']", state="visible")
+    page.clock.run_for(600_000)  # ten more minutes: nothing more is asked
+    assert len(polls) == MAX_POLLS
+    assert delays[:7] == [1000, 1500, 2250, 3375, 5063, 7595, 10000]
+    assert set(delays[6:]) == {10000}
+    shot(page, "status-gave-up")

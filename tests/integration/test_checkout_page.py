@@ -191,3 +191,41 @@ def test_a_channel_that_is_down_offers_the_other_allowed_methods(world: World, a
     assert "unavailable right now" in shown["body"]
     assert methods_listed(shown["body"]) == ["alipay.qr"]
     assert choose(session_id, "alipay.qr")["statusCode"] == 303
+
+
+def test_the_merchants_name_logo_and_colour_come_from_its_configuration(world: World) -> None:
+    from dataclasses import replace
+
+    app = world.d.merchants.app(world.app_id)
+    assert app is not None
+    logo = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnLz4="
+    branded = replace(app, name="Tea & Co", brand_color="#c0392b", logo=logo)
+    world.d.merchants.put_app(branded, world.secret)
+    html = page(new_session(world))["body"]
+    assert "Tea &amp; Co" in html and f'<img src="{logo}"' in html and "--brand:#c0392b" in html
+    world.d.merchants.put_app(
+        replace(branded, brand_color="red;}body{display:none", logo="https://cdn.example/l.png"), world.secret
+    )
+    html = page(new_session(world))["body"]
+    assert "display:none" not in html and "cdn.example" not in html and "--brand:#1f6feb" in html
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({"content-type": "application/json"}, '{"method": "wechat.native"}', 415),
+        ({"content-type": "application/x-www-form-urlencoded"}, "method=" + "x" * 3000, 413),
+        ({"content-type": "application/x-www-form-urlencoded"}, "method=", 422),
+        ({"content-type": "application/x-www-form-urlencoded"}, "method=unionpay.barcode", 422),
+        ({"content-type": "application/x-www-form-urlencoded"}, "%ff=%fe", 422),
+    ],
+)
+def test_a_bad_choice_is_a_typed_page_never_a_5xx(
+    world: World, headers: dict[str, str], body: str, status: int
+) -> None:
+    session_id = new_session(world)
+    event = page_event("checkout_choose", session_id, "/pay", body=body)
+    event["headers"].update(headers)
+    response = invoke("checkout_choose", event)
+    assert response["statusCode"] == status and "text/html" in response["headers"]["Content-Type"]
+    assert sessions(world.d).get(session_id).attempt == 0  # type: ignore[union-attr]

@@ -4,7 +4,9 @@ system's fonts, which include CJK ones on every phone and desktop).
 
 The script: starts the channel form or WeChat's JSAPI when the page holds one, and polls the
 session's status with backoff (1 s, ×1.5, at most 10 s apart) and a cap (MAX_POLLS, then the
-payer is asked to reload), showing paid, expired, failed or closed."""
+payer is asked to reload), showing paid, expired, failed or closed. `data-next` and
+`data-scheduled` on #checkout say the delay of the poll just scheduled and how many were: what
+the browser test checks the backoff and the cap with, on a fake clock."""
 
 from __future__ import annotations
 
@@ -59,8 +61,9 @@ var form=document.getElementById("channel-form");if(form){form.submit();}
 function show(state){var all=document.querySelectorAll("[data-state]");
 for(var i=0;i<all.length;i++){all[i].hidden=all[i].getAttribute("data-state")!==state;}
 root.setAttribute("data-current",state);}
-var url=root.getAttribute("data-status-url");var delay=@FIRST@,polls=0,timer=null;
-function later(){if(timer){clearTimeout(timer);}timer=setTimeout(poll,delay);
+var url=root.getAttribute("data-status-url");var delay=@FIRST@,polls=0,timer=null,scheduled=0;
+function later(){if(timer){clearTimeout(timer);}timer=setTimeout(poll,delay);scheduled+=1;
+root.setAttribute("data-next",String(delay));root.setAttribute("data-scheduled",String(scheduled));
 delay=Math.min(@MAX@,Math.round(delay*1.5));}
 function poll(){timer=null;if(polls>=@POLLS@){show("gave_up");return;}polls+=1;
 root.setAttribute("data-polls",String(polls));
