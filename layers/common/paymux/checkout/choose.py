@@ -17,7 +17,15 @@ from paymux.checkout.usage import record_choice
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES
-from paymux.errors import ChannelError, Conflict, Gone, IllegalTransition, NotFound, ValidationFailed
+from paymux.errors import (
+    ChannelError,
+    ChannelUnavailable,
+    Conflict,
+    Gone,
+    IllegalTransition,
+    NotFound,
+    ValidationFailed,
+)
 from paymux.store.checkout_sessions import OPEN, CheckoutSession
 
 MAX_ATTEMPTS = 20
@@ -83,7 +91,12 @@ def choose(d: Deps, session: CheckoutSession, method: str, payer: PayerContext, 
 def _close_previous(d: Deps, session: CheckoutSession, payment: Payment) -> Payment:
     from paymux.services.payments import close_open_payment  # noqa: PLC0415
 
-    closed = close_open_payment(d, payment, actor="checkout_switch")  # ChannelUnavailable: 503, retry
+    try:
+        closed = close_open_payment(d, payment, actor="checkout_switch")
+    except ChannelUnavailable as exc:  # its channel cannot say it is closed: nothing new starts
+        raise Conflict(
+            "checkout_switch_pending", "the previous payment is not closed yet; try again"
+        ) from exc
     if closed.status in PAID:
         complete(d, session, closed)
         raise Gone("checkout_session_completed", "this checkout session is already paid")

@@ -35,7 +35,10 @@ def _frame(d: Deps, session: CheckoutSession, lang: str, origins: tuple[str, ...
 def _oauth_url(d: Deps, session: CheckoutSession, request: Request) -> str:
     if "wechat.jsapi" not in session.methods or wallet_of(request.header("user-agent")) != "wechat":
         return ""
-    route, _ = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock())[0]
+    try:
+        route, _ = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock())[0]
+    except ChannelError:  # no JSAPI account can take it now: the page offers the others
+        return ""
     back = f"{page_base(d, request.domain)}/checkout/{session.session_id}/wechat"
     return authorize_url(route.account, back, session.session_id)
 
@@ -50,6 +53,7 @@ def _list(
     methods.sort(key=lambda m: m != first)  # the wallet the page is open in comes first
     frame = _frame(d, session, lang)
     oauth = _oauth_url(d, session, request) if "wechat.jsapi" in methods else ""
+    methods = [m for m in methods if m != "wechat.jsapi" or oauth]
     content = pages.notice(note) if note else ""
     content += pages.choices(frame, methods, oauth_url=oauth, wallet=payer.wallet)
     if payer.device == "desktop" and any(
