@@ -51,7 +51,7 @@ security: $(VENV)/.installed $(CHECKOVVENV)/.installed
 	$(CHECKOV) --file template.yaml --framework cloudformation --quiet --compact --skip-download
 	$(VENV)/bin/bandit --quiet --recursive layers/common/paymux
 
-# The whole suite, the checkout's browser tests included (tests/browser, about 1.5 min).
+# The whole suite, the checkout's browser tests included (tests/browser, about 2 min).
 test: lint typecheck security
 	$(VENV)/bin/pytest
 

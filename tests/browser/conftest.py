@@ -36,8 +36,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-pytestmark = pytest.mark.browser
-
 if not CHROMIUM.exists():  # .ci/run installs it; a bare machine says why instead of failing
     pytest.skip("no /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)", allow_module_level=True)
 playwright_sync = pytest.importorskip("playwright.sync_api")

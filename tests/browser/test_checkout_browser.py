@@ -11,10 +11,13 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from paymux.checkout.assets import MAX_POLLS
 from paymux_sdk import SignatureVerificationError, verify_return
 from tests.browser.conftest import ALIPAY, IPHONE, ROOT, UNIONPAY, WECHAT, Stack, host_of, shot
 
+pytestmark = pytest.mark.browser
 WAIT_MS = 30_000
 
 
