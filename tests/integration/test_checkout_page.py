@@ -229,3 +229,24 @@ def test_a_bad_choice_is_a_typed_page_never_a_5xx(
     response = invoke("checkout_choose", event)
     assert response["statusCode"] == status and "text/html" in response["headers"]["Content-Type"]
     assert sessions(world.d).get(session_id).attempt == 0  # type: ignore[union-attr]
+
+
+def test_the_status_says_closed_or_failed_when_the_current_payment_is(world: World) -> None:
+    from paymux.domain.states import PaymentStatus
+    from paymux.services.outcomes import transition
+    from paymux.services.payments import close_payment
+
+    closed_session = new_session(world)
+    choose(closed_session, "wechat.native")
+    stored = sessions(world.d).get(closed_session)
+    app = world.d.merchants.app(world.app_id)
+    assert stored is not None and app is not None
+    close_payment(world.d, app, stored.payment_id)  # e.g. the merchant closed it meanwhile
+    assert status(closed_session)["state"] == "closed"
+    failed_session = new_session(world)
+    choose(failed_session, "wechat.native")
+    failing = world.d.payments.get(sessions(world.d).get(failed_session).payment_id)  # type: ignore[union-attr]
+    assert failing is not None
+    transition(world.d, failing, PaymentStatus.FAILED, {"failure_code": "X"}, "payment.failed", "channel", {})
+    assert status(failed_session)["state"] == "failed"
+    assert page(failed_session)["statusCode"] == 200  # the payer may choose again
