@@ -170,8 +170,9 @@ def test_inside_wechat_jsapi_goes_through_oauth_with_the_code_from_the_query(wor
     assert payment is not None and payment.payer["openid"] == world.sandbox.web_authorization.openid(
         world.appid
     )
-    replayed = invoke("checkout_page", event)  # a code is good once
-    assert replayed["statusCode"] == 503 and "prepay_id" not in replayed["body"]
+    replayed = invoke("checkout_page", event)  # a code is good once: back to the page, to ask again
+    assert replayed["statusCode"] == 303
+    assert replayed["headers"]["Location"] == f"/checkout/{session_id}?lang=zh-CN"
 
 
 def test_the_aggregated_code_opened_in_alipay_starts_alipay(world: World, alipay: Alipay) -> None:

@@ -139,7 +139,10 @@ def wechat_return(d: Deps, request: Request, lang: str) -> Answer:
     if request.query.get("state") != session.session_id:
         raise NotFound("no such authorization")
     route, _ = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock())[0]
-    openid = openid_for(d, route.account, request.query.get("code", ""))
+    try:
+        openid = openid_for(d, route.account, request.query.get("code", ""))
+    except ChannelError:  # a code used before (a reload) or refused: back to the page, to ask again
+        return f"/checkout/{session.session_id}?lang={lang}"
     return start(d, request, lang, session, "wechat.jsapi", payer_of(request, openid))
 
 
