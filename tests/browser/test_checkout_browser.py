@@ -5,9 +5,11 @@ and the fallback offered when a channel is down. Each state is photographed (con
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +23,13 @@ pytestmark = pytest.mark.browser
 WAIT_MS = 30_000
 
 
+def for_docs(picture: Path, name: str) -> None:
+    """docs/checkout-*.png are these two pictures: refreshed with PAYMUX_DOCS_SCREENSHOTS=1
+    (a normal run leaves the committed ones alone)."""
+    if os.environ.get("PAYMUX_DOCS_SCREENSHOTS") == "1":
+        shutil.copy(picture, ROOT / "docs" / name)
+
+
 def test_desktop_qr_paid_in_the_sandbox_returns_a_signed_redirect(stack: Stack, browser: Any) -> None:
     session = stack.create_session(["wechat.native", "alipay.qr", "wechat.jsapi", "alipay.wap"])
     page = browser().new_page()
@@ -30,7 +39,7 @@ def test_desktop_qr_paid_in_the_sandbox_returns_a_signed_redirect(stack: Stack, 
         "alipay.qr",
     ]
     assert page.locator("#aggregated svg").is_visible()
-    shutil.copy(shot(page, "desktop-methods"), ROOT / "docs" / "checkout-desktop.png")
+    for_docs(shot(page, "desktop-methods"), "checkout-desktop.png")
     page.click("button[data-method='wechat.native']")
     code_url = page.locator("#pay .qr").get_attribute("data-qr")
     assert code_url and page.locator("#pay svg").is_visible()
@@ -104,7 +113,7 @@ def test_the_aggregated_code_opened_in_each_wallet(stack: Stack, browser: Any) -
         "alipay.wap",
         "unionpay.wap",
     ]
-    shutil.copy(shot(plain, "mobile-methods"), ROOT / "docs" / "checkout-mobile.png")
+    for_docs(shot(plain, "mobile-methods"), "checkout-mobile.png")
 
 
 def test_switching_language(stack: Stack, browser: Any) -> None:
