@@ -12,7 +12,7 @@ CHECKOV := $(CHECKOVVENV)/bin/checkov
 # sam build resolves the runtime's python from PATH.
 SAMPATH := $(dir $(PYTHON313)):$(PATH)
 
-.PHONY: dev test validate bench lint typecheck security unit clean
+.PHONY: dev test validate bench lint typecheck security unit clean browser
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv 3.13.0 or a system python3.13 is required)"; exit 1; }
@@ -51,8 +51,13 @@ security: $(VENV)/.installed $(CHECKOVVENV)/.installed
 	$(CHECKOV) --file template.yaml --framework cloudformation --quiet --compact --skip-download
 	$(VENV)/bin/bandit --quiet --recursive layers/common/paymux
 
+# The whole suite, the checkout's browser tests included (tests/browser, about 2 min).
 test: lint typecheck security
 	$(VENV)/bin/pytest
+
+# Only the checkout in headless Chromium (Debian's chromium + fonts-noto-cjk; .ci/run installs them).
+browser: $(VENV)/.installed
+	$(VENV)/bin/pytest tests/browser -m browser
 
 validate: $(VENV)/.installed $(SAMVENV)/.installed security
 	$(VENV)/bin/cfn-lint template.yaml

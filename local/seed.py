@@ -54,6 +54,8 @@ def seed_wechat_account(
             "id": sandbox.public_key_id,
             "public_key_pem": sandbox.public_key_pem.decode(),
         },
+        # the official account's AppSecret: the checkout's WeChat OAuth (JSAPI's openid)
+        "oauth_app_secret": sandbox.web_authorization.app_secret(identity.merchant.appids[0]),
     }
     d.channel_config.put_account(account, credentials)
     return account

@@ -35,6 +35,7 @@ from sandbox.wechat.errors import ApiError, SandboxStateError
 from sandbox.wechat.merchant import MerchantRegistry, SandboxMerchant, SandboxSubMerchant
 from sandbox.wechat.misreports import Change, Misreports
 from sandbox.wechat.notices import NoticeFactory
+from sandbox.wechat.oauth import WebAuthorization
 from sandbox.wechat.partner_api import PartnerApi
 from sandbox.wechat.server import KeyPolicy, SandboxApp
 from sandbox.wechat.store import Order, Refund, SandboxStore, cst
@@ -79,6 +80,7 @@ class WeChatSandbox:
         self._misreports = Misreports()
         self._notices = NoticeFactory(clock, self._callback_key, self._misreports.transaction)
         self._stopped = False
+        self.web_authorization = WebAuthorization(clock)  # an official account's OAuth (JSAPI)
         self._http = ServingThread("wechat-sandbox-http")
         payments = PaymentApi(
             self._store,
@@ -101,6 +103,7 @@ class WeChatSandbox:
             keys,
             clock,
             self._pay_from_page,
+            self.web_authorization,
         )
 
     # lifecycle ----------------------------------------------------------------------------

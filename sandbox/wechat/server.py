@@ -22,6 +22,8 @@ from sandbox.wechat.auth import new_request_id, verify_request
 from sandbox.wechat.crypto import SigningKey
 from sandbox.wechat.errors import ApiError, SandboxStateError
 from sandbox.wechat.merchant import MerchantRegistry
+from sandbox.wechat.oauth import PATHS as OAUTH_PATHS
+from sandbox.wechat.oauth import WebAuthorization
 from sandbox.wechat.store import Order, SandboxStore
 
 log = logging.getLogger("sandbox.wechat")
@@ -47,7 +49,9 @@ class SandboxApp:
         keys: KeyPolicy,
         clock: Callable[[], float],
         pay: Callable[[str, str, str | None], Order],
+        web_authorization: WebAuthorization | None = None,
     ) -> None:
+        self._web_authorization = web_authorization
         self._routes = routes
         self._merchants = merchants
         self._store = store
@@ -66,6 +70,8 @@ class SandboxApp:
             except Exception:
                 log.exception("sandbox page error on %s %s", method, parts.path)
                 return _html(500, "<h1>sandbox error</h1>")
+        if parts.path in OAUTH_PATHS and method == "GET" and self._web_authorization:
+            return self._web_authorization.handle(parts.path, query)
         request = ApiRequest(method, target, parts.path, query, headers, body)
         if not parts.path.startswith("/v3/"):
             return 404, {}, b""

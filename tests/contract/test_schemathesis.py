@@ -98,7 +98,14 @@ def _seed_ids(served: Served, wechat: WeChatSandbox, mchid: str) -> None:
         served, "POST", f"/v1/payments/{created['id']}/refunds", {"amount": 1, "merchant_refund_no": "R-1"}
     ).json()
     notifications = served.d.notifications.for_payment(created["id"])
+    checkout = {k: v for k, v in order.items() if k != "method"} | {
+        "merchant_order_no": "SEED-CS-" + secrets.token_hex(4),
+        "return_url": "https://merchant.example.com/done",
+        "methods": ["wechat.native", "alipay.qr"],
+    }
+    session = _signed(served, "POST", "/v1/checkout/sessions", checkout).json()
     served.ids = {
+        "session_id": session["id"],
         "payment_id": created["id"],
         "refund_id": refund["id"],
         "notification_id": notifications[0]["notification_id"],
@@ -180,7 +187,7 @@ def test_every_operation_conforms_to_the_served_schema(served: Served) -> None:
     started = time.monotonic()
     operations = [result.ok() for result in schema.get_all_operations()]
     # Every route of the document but /v1/openapi.json itself, which schemathesis leaves out.
-    assert len(operations) == 10
+    assert len(operations) == 12
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _exercise(served, session, operation, mode)

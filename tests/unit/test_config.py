@@ -40,6 +40,12 @@ CALLBACK_FUNCTIONS = {
     "ChannelCallbackFunction",
     "SweepWorkerFunction",  # the sweep's checks (a refund sent again); the planner asks no channel
     "ReconcileFunction",
+    # the checkout starts payments (the choice, the aggregated code) and closes them (a switch,
+    # an expiry found by a read), whose answers may apply a charge
+    "CheckoutSessionsFunction",
+    "CheckoutPageFunction",
+    "CheckoutChooseFunction",
+    "CheckoutStatusFunction",
 }
 
 

@@ -49,6 +49,12 @@ READS = {
     "AdminCreateBindingFunction": {CHANNEL},  # the provider app's keys, to exchange an Alipay code
     "ChannelAuthorizationNoticeFunction": {CHANNEL},  # verifies the notice with the account's keys
     "RefreshAuthorizationsFunction": TALKS_TO_CHANNELS,
+    # the checkout: merchant keys (signatures, the signed return) and the channels' (payments
+    # started, closed at a switch or an expiry; WeChat's OAuth AppSecret)
+    "CheckoutSessionsFunction": {MERCHANT} | TALKS_TO_CHANNELS,
+    "CheckoutPageFunction": {MERCHANT} | TALKS_TO_CHANNELS,
+    "CheckoutChooseFunction": {MERCHANT} | TALKS_TO_CHANNELS,
+    "CheckoutStatusFunction": {MERCHANT} | TALKS_TO_CHANNELS,
 }
 
 

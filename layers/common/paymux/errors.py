@@ -163,3 +163,15 @@ class CallbackRejected(PaymuxError):
     def __init__(self, message: str, *, reason: str = "malformed") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class Gone(PaymuxError):
+    """Something that existed and can no longer be used: a checkout session that expired or
+    was completed (`checkout_session_expired`, `checkout_session_completed`)."""
+
+    status = 410
+    code = "gone"
+
+    def __init__(self, code: str, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.code = code

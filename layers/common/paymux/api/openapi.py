@@ -41,7 +41,7 @@ from paymux.api.openapi_text import (
     Success,
     webhooks,
 )
-from paymux.domain.ids import EVENT_ID, MERCHANT_ORDER_NO, PAYMENT_ID, REFUND_ID
+from paymux.domain.ids import EVENT_ID, MERCHANT_ORDER_NO, PAYMENT_ID, REFUND_ID, ULID_PATTERN
 
 REF = "#/components/schemas/{model}"
 SECURITY = "PaymuxHmac"
@@ -50,6 +50,7 @@ PATH_PARAMS = {
     "payment_id": ("the payment's id (pay_…)", PAYMENT_ID),
     "refund_id": ("the refund's id (re_…)", REFUND_ID),
     "notification_id": ("the notification's id (evt_…)", EVENT_ID),
+    "session_id": ("the checkout session's id (cs_…)", re.compile(f"cs_{ULID_PATTERN}")),
 }
 
 
@@ -162,6 +163,29 @@ ROUTES: tuple[Route, ...] = (
         },
     ),
     Route(
+        "POST", "/v1/checkout/sessions", "createCheckoutSession", "CheckoutSessionsFunction", "checkout",
+        "Create a checkout session", "A hosted page on paymux's domain where the payer chooses one of "
+        "`methods` and pays; `checkout.session.completed` or `checkout.session.expired` follows. Idempotent "
+        "on `merchant_order_no`. See docs/checkout.md.",
+        (Success(201, "Created: send the payer to `url`.", "CheckoutSessionResource"),
+         Success(200, f"This merchant_order_no {_AGAIN}", "CheckoutSessionResource")),
+        errors={
+            409: (("duplicate_merchant_order_no",
+                   "merchant_order_no already has a session with other parameters"),),
+            422: (("validation_failed", "invalid body, a method not enabled for the app, amount above "
+                   "the app's limit, expires_in outside 30 min-24 h, or a URL not allowed; details name "
+                   "the fields"),),
+            503: BUSY,
+        },
+        request="CreateCheckoutSessionRequest",
+    ),
+    Route(
+        "GET", "/v1/checkout/sessions/{session_id}", "getCheckoutSession", "CheckoutSessionsFunction",
+        "checkout", "Get a checkout session", "Its status: open, completed (paid) or expired.",
+        (Success(200, "The session.", "CheckoutSessionResource"),),
+        errors={404: NOT_FOUND},
+    ),
+    Route(
         "GET", "/v1/openapi.json", "getOpenApiDocument", "ApiDocsFunction", "documentation",
         "This document", "The OpenAPI 3.1 description of this API.",
         (Success(200, "The OpenAPI document (with an ETag; cacheable)."), _NOT_MODIFIED),
@@ -203,6 +227,12 @@ UNDOCUMENTED = {
     ("GET", "/v1/admin/reconciliation/{date}/reports/{format}", "AdminGetReconciliationReportFunction"): (
         "operators, IAM"
     ),
+    # The hosted checkout's payer-facing pages (HTML, no merchant signature): docs/checkout.md.
+    ("GET", "/checkout/{session_id}", "CheckoutPageFunction"): "the hosted checkout page (HTML)",
+    ("GET", "/checkout/{session_id}/wechat", "CheckoutPageFunction"): "back from WeChat's OAuth (HTML)",
+    ("GET", "/checkout/{session_id}/return", "CheckoutPageFunction"): "to the merchant's return_url, signed",
+    ("POST", "/checkout/{session_id}/pay", "CheckoutChooseFunction"): "the payer's choice of method (a form)",
+    ("GET", "/checkout/{session_id}/status", "CheckoutStatusFunction"): "the page's status poll",
     # Every path also answers other methods: 405 with Allow (each operation lists it), or 404.
     ("ANY", "$default", "UnroutedFunction"): "what no other route takes: 405 with Allow, or 404",
 }
@@ -304,6 +334,11 @@ def _schemas() -> dict[str, Any]:
         CreatePaymentRequest,
         CreateRefundRequest,
     )
+    from paymux.checkout.models import (  # noqa: PLC0415
+        PAGE_METHODS,
+        CheckoutSessionResource,
+        CreateCheckoutSessionRequest,
+    )
     from paymux.domain.methods import METHODS  # noqa: PLC0415
 
     models = (
@@ -316,6 +351,8 @@ def _schemas() -> dict[str, Any]:
         resources.NotificationResource,
         resources.ErrorResponse,
         resources.NotificationEvent,
+        CreateCheckoutSessionRequest,
+        CheckoutSessionResource,
     )
     schemas: dict[str, Any] = {}
     for model in models:
@@ -334,6 +371,10 @@ def _schemas() -> dict[str, Any]:
         propertyNames={"minLength": 1, "maxLength": 40, "pattern": METADATA_KEY},
         additionalProperties={"type": "string", "maxLength": 500},
     )
+    checkout = schemas["CreateCheckoutSessionRequest"]["properties"]
+    checkout["currency"]["enum"] = ["CNY"]
+    checkout["methods"]["items"] = {"type": "string", "enum": list(PAGE_METHODS)}
+    checkout["methods"]["uniqueItems"] = True
     return dict(sorted(schemas.items()))
 
 

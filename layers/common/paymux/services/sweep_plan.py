@@ -20,7 +20,7 @@ from paymux.store.due import DueIndex, DueKey, Kind, due_sk
 from paymux.store.sweep_queue import SweepMessage, SweepQueue
 
 log = logging.getLogger("paymux")
-KINDS: tuple[Kind, ...] = ("payment", "refund", "outbox")
+KINDS: tuple[Kind, ...] = ("payment", "refund", "outbox", "checkout")
 CLAIM_THREADS = 16  # conditional UpdateItems in flight while claiming a page
 CHUNK = 100  # keys claimed and sent per round
 

@@ -53,6 +53,7 @@ COUNTERS = {
     "expired_closed": "expired_closed",
     "refund_queried": "refunds_queried",
     "outbox_resent": "outbox_resent",
+    "checkout_expired": "expired_closed",
 }
 
 
@@ -181,6 +182,11 @@ def _task(d: Deps, entry: Claimed, owners: dict[str, dict[str, Any]], now: float
         account = refund.account_id or str(owner.get("account_id", ""))
         run = lambda: sweep_checks.check_refund(d, refund, message, now)  # noqa: E731
         return Task(account, _limits(str(owner.get("provider", "")), workers), run)
+    if message.kind == "checkout":  # an open checkout session at its expiry
+        from paymux.checkout.expiry import expire_due  # noqa: PLC0415 - only this kind needs it
+
+        run = lambda: expire_due(d, item, message, now)  # noqa: E731
+        return Task("checkout", OUTBOX_LIMITS, run)
     values = from_item(item)
     run = lambda: sweep_checks.resend_notification(  # noqa: E731
         d, values["payment_id"], values["notification_id"], int(values.get("attempts", 0))
@@ -191,7 +197,7 @@ def _task(d: Deps, entry: Claimed, owners: dict[str, dict[str, Any]], now: float
 def _warm(d: Deps, accounts: set[Any]) -> None:
     """Builds on this thread what the checks' threads then only read: the account's
     configuration and its channel client (Deps and its caches take no locks)."""
-    for account_id in accounts - {"outbox", ""}:
+    for account_id in accounts - {"outbox", "checkout", ""}:
         try:
             account = d.channel_config.account(str(account_id))
             if account is not None:

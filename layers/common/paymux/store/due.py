@@ -1,10 +1,11 @@
 """The due index (GSI1): what the sweeper must look at, and when.
 
 Layout. An item that waits for the sweeper carries GSI1PK = `<prefix>#<shard>` and
-GSI1SK = `<ISO time it is due>#<its id>`. Three kinds share the index, each spread over
+GSI1SK = `<ISO time it is due>#<its id>`. Four kinds share the index, each spread over
 DUE_SHARDS partition keys so that no key takes a whole system's writes:
-`DUE#PAY#n` (payments to query or close), `DUE#REFUND#n` (refunds to follow up) and
-`DUE#OUTBOX#n` (notifications not handed to SQS in time). Refunds and the outbox were once one
+`DUE#PAY#n` (payments to query or close), `DUE#REFUND#n` (refunds to follow up),
+`DUE#OUTBOX#n` (notifications not handed to SQS in time) and `DUE#CHECKOUT#n` (open checkout
+sessions, due at their expiry: paymux.checkout.expiry). Refunds and the outbox were once one
 key each (`DUE#REFUND`, `DUE#OUTBOX`): such items are still read (LEGACY_KEYS) and move to
 their shard on their next due-index write (the sweeper's claim writes the sharded key), so no
 migration job is needed.
@@ -22,13 +23,19 @@ from typing import Any, Literal
 
 from paymux.store.dynamo import batch_get_items
 
-Kind = Literal["payment", "refund", "outbox"]
+Kind = Literal["payment", "refund", "outbox", "checkout"]
 DUE_SHARDS = 8
-PREFIXES: dict[Kind, str] = {"payment": "DUE#PAY", "refund": "DUE#REFUND", "outbox": "DUE#OUTBOX"}
+PREFIXES: dict[Kind, str] = {
+    "payment": "DUE#PAY",
+    "refund": "DUE#REFUND",
+    "outbox": "DUE#OUTBOX",
+    "checkout": "DUE#CHECKOUT",  # open checkout sessions, due at their expiry
+}
 LEGACY_KEYS: dict[Kind, tuple[str, ...]] = {
     "payment": (),
     "refund": ("DUE#REFUND",),
     "outbox": ("DUE#OUTBOX",),
+    "checkout": (),
 }
 
 

@@ -30,6 +30,9 @@ class MerchantApp:
     notify_schedule: tuple[int, ...] = DEFAULT_NOTIFY_SCHEDULE
     methods: tuple[str, ...] = field(default_factory=tuple)  # empty: every enabled method
     payer_limits: PayerLimits | None = None  # risk setting: per-payer daily count/amount
+    # the hosted checkout's branding: "#rrggbb" and a data:image/png|svg+xml;base64 URI
+    brand_color: str = ""
+    logo: str = ""
 
     @property
     def active(self) -> bool:
@@ -75,6 +78,8 @@ class MerchantStore:
             notify_schedule=tuple(values.get("notify_schedule") or DEFAULT_NOTIFY_SCHEDULE),
             methods=tuple(values.get("methods") or ()),
             payer_limits=PayerLimits.parse(values["payer_limits"]) if values.get("payer_limits") else None,
+            brand_color=values.get("brand_color", ""),
+            logo=values.get("logo", ""),
         )
 
     def signing_keys(self, app_id: str) -> list[SigningKey]:
@@ -126,6 +131,8 @@ class MerchantStore:
                     "notify_schedule": list(app.notify_schedule),
                     "methods": list(app.methods),
                     "payer_limits": app.payer_limits.to_config() if app.payer_limits else None,
+                    **({"brand_color": app.brand_color} if app.brand_color else {}),
+                    **({"logo": app.logo} if app.logo else {}),
                 }
             ),
         )
