@@ -5,7 +5,11 @@
   03/04/05/01/12/34/60 unknown (query later), anything else refused.
 - A query's respCode is about the query; with 00, origRespCode is the transaction's: 00 and A6
   succeeded, 03/04/05 still unknown, anything else failed. respCode 34 (no such order) is
-  unknown, never failed; 10/11 (a malformed query) is our fault: ChannelUnavailable."""
+  unknown, never failed; 10/11 (a malformed query) is our fault: ChannelUnavailable.
+- A front transaction's (gateway, WAP, and the QR code apply: the payer acts after the
+  request) failure is final only after its payTimeout: before it the payer may try again and
+  pay the same order, so the answer is "not paid yet" (RESEARCH.md §1.3, after the official
+  demo's query page `Form_6_5_Query.aspx.cs`: after payTimeout, anything but 00/A6 failed)."""
 
 from __future__ import annotations
 
@@ -68,10 +72,11 @@ def trade_result(
     """The trade a verified notify, query answer or payer-code answer describes."""
     paid_at = None
     settle = ""
+    named: float | None
     try:
-        sent = transform.parse_txn_time(fields.get("txnTime", ""))
+        sent = named = transform.parse_txn_time(fields.get("txnTime", ""))
     except ValueError:
-        sent = transform.issued_at(out_trade_no)
+        sent, named = transform.issued_at(out_trade_no), None
     if state == TradeState.PAID:
         paid_at = sent
         # a paid answer without (a readable) settleDate clears on the day its txnTime falls in
@@ -91,6 +96,7 @@ def trade_result(
         raw_state=raw_state,
         carries=CARRIED_FIELDS[message],
         settle_date=settle,
+        sent_at=named,
     )
 
 
@@ -104,8 +110,9 @@ def provider_trade(trade: TradeResult, fields: Mapping[str, str]) -> TradeResult
     )
 
 
-def query_trade(fields: Mapping[str, str], out_trade_no: str) -> TradeResult:
-    """A verified query answer about a consume."""
+def query_trade(fields: Mapping[str, str], out_trade_no: str, *, final: bool = True) -> TradeResult:
+    """A verified query answer about a consume; `final` False for a front transaction asked
+    before its payTimeout, whose failure is then OPEN (not paid yet)."""
     code = fields.get("respCode", "")
     if code == NOT_FOUND:
         return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND, raw_state=code)
@@ -116,6 +123,8 @@ def query_trade(fields: Mapping[str, str], out_trade_no: str) -> TradeResult:
         state = TradeState.PAID
     elif original in QUERY_UNKNOWN or not original:
         state = TradeState.OPEN
+    elif not final:
+        state = TradeState.OPEN  # the payer may still pay the same order until payTimeout
     else:
         state = TradeState.FAILED  # failed transactions get no notify: this is the word
     return trade_result(fields, out_trade_no, state, f"orig:{original}", "query")
@@ -159,4 +168,5 @@ def refund_result(fields: Mapping[str, str], out_refund_no: str, *, queried: boo
         succeeded_at=sent if state == RefundState.SUCCESS else None,
         raw_status=code,
         settle_date=transform.settle_day(fields.get("settleDate", ""), sent) if sent else "",
+        sent_at=sent,
     )
