@@ -40,14 +40,33 @@ PROVIDER_CARRIED_FIELDS: dict[str, frozenset[str]] = {
     message: carried - {"mchid"} for message, carried in CARRIED_FIELDS.items()
 }
 
-_T, _P = RefundErrorClass.TRANSIENT, RefundErrorClass.NEEDS_PERSON
-# respCodes of a refund (04) or undo (31) request. The official demos name only the "query
-# later" set; the meaning of each refusal code is not published with enough certainty to call
-# any of them definitive, so every other code keeps the refund open and reserved for a person.
+_T, _P, _D = RefundErrorClass.TRANSIENT, RefundErrorClass.NEEDS_PERSON, RefundErrorClass.DEFINITIVE
+# respCodes of a refund (04) or undo (31) request (docs/channels.md, "Refund codes").
+# The rule: UnionPay's official refund demo (Form_6_4_Refund, the .NET demo kept at
+# Varorbc/PaySharp@4ffa9c47:document/银联支付(Unionpay)/upacp_demo_b2c/demo/api_01_gateway/
+# Form_6_4_Refund.aspx.cs, the PHP app demo at hectorqin/lpays@ddc5185b:src/libs/upacp_apple_pay/
+# demo/api_05_app/Form_6_4_Refund.php): 00 accepted; 03/04/05 "处理超时，请稍后查询" (query,
+# then the same message again); "其他应答码做以失败处理". The meanings are those of the spec's
+# appendix (《平台接入接口规范-第5部分-附录》, which the demo names; read from public copies of
+# its table). Definitive: only codes whose meaning says this request was refused as it stands;
+# a code that could mean our own earlier send already moved the money (35, 45) or that we must
+# fix (10, 11), and every code not named here, keeps the refund open and reserved for a person.
 REFUND_ERRORS: dict[str, RefundErrorClass] = {
-    **dict.fromkeys(sorted(SYNC_UNKNOWN), _T),  # unknown: queried, then sent again (same orderId)
-    "10": _P,  # a malformed request: ours to fix
-    "11": _P,  # our signature refused: the account's key or certificate
+    # unknown (the demo's 03/04/05, and 01/12/34/60 of PROTOCOLS.md §3.3): queried, then sent
+    # again, the same orderId and txnTime
+    **dict.fromkeys(sorted(SYNC_UNKNOWN), _T),
+    "02": _T,  # 系统未开放或暂时关闭，请稍后再试: not taken, sent again later
+    "06": _T,  # 系统繁忙，请稍后再试
+    "37": _T,  # 已超过最大查询次数或操作过于频繁
+    "10": _P,  # 报文格式错误: a malformed request, ours to fix
+    "11": _P,  # 验证签名失败: the account's key or certificate
+    "30": _D,  # 交易未通过
+    "31": _D,  # 商户状态不正确
+    "32": _D,  # 无此交易权限
+    "33": _D,  # 交易金额超限
+    "36": _D,  # 与原交易信息不符
+    "35": _P,  # 原交易不存在或状态不正确: also what a refunded-in-full original answers
+    "45": _P,  # 原交易已被成功退货或已被成功撤销: perhaps by this very refund's first send
 }
 
 
