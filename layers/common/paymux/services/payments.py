@@ -23,6 +23,7 @@ from paymux.errors import (
     Conflict,
     IllegalTransition,
     NotFound,
+    OutcomeNotKnown,
     ValidationFailed,
 )
 from paymux.observability import emit_metric
@@ -431,7 +432,11 @@ def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
     # a close answers 204 even for unknown orders
     trade = channel.query(payment.out_trade_no, context=query_context(payment))
     if trade.state == TradeState.OPEN:
-        raise ChannelUnavailable(f"the channel still reports {payment.out_trade_no} open after closing it")
+        raise OutcomeNotKnown(
+            f"the channel does not know yet whether payment {payment.payment_id} is paid "
+            f"({trade.raw_state or 'open'}): query it (GET with sync=true) and close it later",
+            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
+        )
     try:
         payment = apply_trade_result(d, payment, trade, actor)
     except TradeMismatch as exc:
