@@ -42,13 +42,14 @@ from paymux.channels.base import (
     TradeState,
 )
 from paymux.channels.http import HttpClient
-from paymux.channels.unionpay import answers, certificates, form, signing, transform
+from paymux.channels.unionpay import answers, certificates, file_answer, form, signing, transform
 from paymux.channels.unionpay.transform import Access
 from paymux.clock import Clock
 from paymux.errors import BadRequest, CallbackRejected, ConfigurationError, ValidationFailed
 from paymux.errors import ChannelUnavailable as Unavailable
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
+HEADERS = {"Content-Type": FORM_CONTENT_TYPE, "User-Agent": "paymux/0.1"}
 MAX_CLOCK_SKEW = 300.0  # seconds a notify's txnTime may be before its number was issued
 
 
@@ -118,19 +119,27 @@ class UnionPayChannel:
     def post_signed(self, url: str, fields: Mapping[str, str]) -> dict[str, str]:
         """Signs `fields`, POSTs them to `url` and returns the verified answer."""
         body = form.encode_form(self._key.sign(fields)).encode()
-        headers = {"Content-Type": FORM_CONTENT_TYPE, "User-Agent": "paymux/0.1"}
-        response = self._http.request("POST", url, headers=headers, body=body)
+        response = self._http.request("POST", url, headers=HEADERS, body=body)
         if response.status != 200:
             raise Unavailable(f"UnionPay answered HTTP {response.status}")
         try:
             answer = form.parse_form(response.body.decode("utf-8"))
         except (UnicodeDecodeError, CallbackRejected) as exc:
             raise Unavailable("UnionPay answered something that is not a k=v form") from exc
+        self._verify(answer)
+        return answer
+
+    def _verify(self, answer: Mapping[str, str], signed: bytes | None = None) -> None:
         try:
-            certificates.verify_message(answer, self._chain, self._clock())
+            certificates.verify_message(answer, self._chain, self._clock(), signed)
         except CallbackRejected as exc:
             raise Unavailable(f"unverifiable UnionPay answer: {exc.message}") from exc
-        return answer
+
+    def post_for_file(self, url: str, fields: Mapping[str, str]) -> file_answer.FileAnswer:
+        """As post_signed, for the file transfer: the answer goes to /tmp and is read from
+        there in bounded memory (file_answer), verified before its file is unpacked."""
+        body = form.encode_form(self._key.sign(fields)).encode()
+        return file_answer.fetch_verified(self._http, url, HEADERS, body, self._verify)
 
     # -- payments ----------------------------------------------------------------------------
     def create(self, request: CreateRequest) -> CreateResult:
