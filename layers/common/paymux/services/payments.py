@@ -246,7 +246,14 @@ def _sent_again(d: Deps, payment: Payment) -> Payment:
         return payment
     detail = {"out_trade_no": payment.out_trade_no}
     changes = {"sent_at": d.clock()}
-    return transition(d, payment, payment.status, changes, "payment.sent_again", "paymux", detail)
+    try:
+        return transition(d, payment, payment.status, changes, "payment.sent_again", "paymux", detail)
+    except IllegalTransition:
+        # a concurrent repeat of the create stored its own send time first: send that message
+        fresh = d.payments.get(payment.payment_id)
+        if fresh is None or fresh.status != PaymentStatus.PENDING or fresh.action:
+            raise
+        return fresh
 
 
 def query_context(payment: Payment) -> QueryContext:

@@ -21,7 +21,7 @@ import base64
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from paymux.channels.base import (
     CallbackEvent,
@@ -42,11 +42,14 @@ from paymux.channels.base import (
     TradeState,
 )
 from paymux.channels.http import HttpClient
-from paymux.channels.unionpay import answers, certificates, file_answer, form, signing, transform
+from paymux.channels.unionpay import answers, certificates, form, signing, transform
 from paymux.channels.unionpay.transform import Access
 from paymux.clock import Clock
 from paymux.errors import BadRequest, CallbackRejected, ConfigurationError, ValidationFailed
 from paymux.errors import ChannelUnavailable as Unavailable
+
+if TYPE_CHECKING:  # the file transfer is imported by reconciliation only (cold start)
+    from paymux.channels.unionpay.file_answer import FileAnswer
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
 HEADERS = {"Content-Type": FORM_CONTENT_TYPE, "User-Agent": "paymux/0.1"}
@@ -135,11 +138,13 @@ class UnionPayChannel:
         except CallbackRejected as exc:
             raise Unavailable(f"unverifiable UnionPay answer: {exc.message}") from exc
 
-    def post_for_file(self, url: str, fields: Mapping[str, str]) -> file_answer.FileAnswer:
+    def post_for_file(self, url: str, fields: Mapping[str, str]) -> FileAnswer:
         """As post_signed, for the file transfer: the answer goes to /tmp and is read from
         there in bounded memory (file_answer), verified before its file is unpacked."""
+        from paymux.channels.unionpay.download import fetch_verified  # noqa: PLC0415 - reconciliation only
+
         body = form.encode_form(self._key.sign(fields)).encode()
-        return file_answer.fetch_verified(self._http, url, HEADERS, body, self._verify)
+        return fetch_verified(self._http, url, HEADERS, body, self._verify)
 
     # -- payments ----------------------------------------------------------------------------
     def create(self, request: CreateRequest) -> CreateResult:

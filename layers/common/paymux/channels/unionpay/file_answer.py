@@ -2,7 +2,7 @@
 
 Its `fileContent` is base64(deflate(zip)) of the whole day in one `k=v&…` form: a million-row
 day is hundreds of MB of text, which `form.parse_form` would hold several times over. Here the
-body goes to /tmp as it arrives (`receive`); `scan` reads every other field by parse_form's
+body goes to /tmp as it arrives (download.receive); `scan` reads every other field by parse_form's
 rules and only locates fileContent's value; `signed_digest` hashes the signed string (every
 field but `signature`, sorted, fileContent's value byte for byte) reading that value in chunks,
 for the caller to verify; only then `unpack` decodes and inflates it (zlib-wrapped as the
@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from paymux.channels.download import TEMP_PREFIX, discard
-from paymux.channels.http import HttpClient, HttpStream
 from paymux.channels.statement import StatementInvalid
 from paymux.channels.unionpay import form, signing
 from paymux.channels.unionpay.statement import MAX_UNCOMPRESSED
-from paymux.errors import CallbackRejected, ChannelUnavailable
+from paymux.errors import CallbackRejected
 
 CONTENT = "fileContent"
 CHUNK = 1 << 20
@@ -57,28 +56,6 @@ class Unpacked:
     zip_path: str  # "" when fileContent is empty
     zip_sha1: str
     zip_size: int
-
-
-def receive(http: HttpClient, url: str, headers: Mapping[str, str], body: bytes) -> tuple[int, str]:
-    """POSTs `body` and writes the answer to a new file in /tmp as it arrives: its HTTP status
-    and path (removed here when writing fails, else by the caller)."""
-    stream = getattr(http, "stream", None)
-    if stream is not None:
-        answer: HttpStream = stream("POST", url, headers=headers, body=body)
-    else:  # an HTTP port without streaming (a test's) gives the body whole
-        response = http.request("POST", url, headers=headers, body=body)
-        answer = HttpStream(response.status, iter((response.body,)), response.headers)
-    descriptor, path = tempfile.mkstemp(prefix=TEMP_PREFIX)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            for chunk in answer.chunks:
-                file.write(chunk)
-    except (OSError, ChannelUnavailable) as exc:
-        discard(path)
-        if isinstance(exc, ChannelUnavailable):
-            raise
-        raise ChannelUnavailable(f"the UnionPay file answer could not be written: {exc.strerror}") from exc
-    return answer.status, path
 
 
 def _chunks(file: BinaryIO, start: int, end: int) -> Iterator[bytes]:
@@ -316,28 +293,3 @@ def unpack(path: str, located: Located) -> Unpacked:
         discard(zip_path)
         return Unpacked("", "", 0)
     return Unpacked(zip_path, sha1.hexdigest(), inflater.size)
-
-
-def fetch_verified(
-    http: HttpClient,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    verify: Callable[[Mapping[str, str], bytes], None],
-) -> FileAnswer:
-    """POSTs `body`; the answer verified by `verify(fields, digest)` (which raises), then its
-    file unpacked. The answer's own file is removed here; the zip, by the caller. An answer
-    that is not a form is ChannelUnavailable (outcome unknown), as post_signed has it."""
-    status, path = receive(http, url, headers, body)
-    try:
-        if status != 200:
-            raise ChannelUnavailable(f"UnionPay answered HTTP {status}")
-        try:
-            located = scan(path)
-        except CallbackRejected as exc:
-            raise ChannelUnavailable("UnionPay answered something that is not a k=v form") from exc
-        verify(located.fields, signed_digest(path, located))
-        unpacked = unpack(path, located)
-    finally:
-        discard(path)
-    return FileAnswer(located.fields, unpacked.zip_path, unpacked.zip_sha1)
