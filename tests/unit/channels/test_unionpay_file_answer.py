@@ -83,6 +83,13 @@ class StreamingUnionPay:
         return HttpStream(self.status, chunks)
 
 
+@pytest.fixture(autouse=True)
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """/tmp of its own: what these tests leave behind is theirs alone."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
 def _left_behind() -> set[str]:
     return set(glob.glob(os.path.join(tempfile.gettempdir(), TEMP_PREFIX + "*")))
 
@@ -153,8 +160,22 @@ def test_an_answer_that_does_not_verify_is_an_unknown_outcome_and_leaves_nothing
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"respCode=00&fileContent=QUFB&fileContent=QUFB", b"respCode=00&reqReserved={open", b"a=1&"],
-    ids=["empty", "fileContent twice", "unclosed bracket", "trailing &"],
+    [
+        b"",
+        b"respCode=00&fileContent=QUFB&fileContent=QUFB",
+        b"respCode=00&reqReserved={open",
+        b"a=1&",
+        b"fileContent=QUFB&",
+        b"respCode=00&fileContent=QUFB&noValue",
+    ],
+    ids=[
+        "empty",
+        "fileContent twice",
+        "unclosed bracket",
+        "trailing &",
+        "& after fileContent",
+        "a field without =",
+    ],
 )
 def test_what_is_not_a_form_is_an_unknown_outcome(body: bytes) -> None:
     with pytest.raises(ChannelUnavailable):

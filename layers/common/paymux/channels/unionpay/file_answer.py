@@ -79,7 +79,7 @@ class _Scanner:
         self.content: tuple[int, int] | None = None
         self._key = bytearray()
         self._in_value = self._skipping = False
-        self._sep = False  # a `&` after fileContent's value, owed to the field that follows
+        self._sep = False  # the `&` after fileContent's value, owed to the field that follows
         self._opener, self._depth, self._start = 0, 0, 0
 
     def feed(self, chunk: bytes, offset: int) -> None:
@@ -90,6 +90,7 @@ class _Scanner:
                 if stop < 0:
                     return
                 self._end_content(offset + stop)
+                self._sep = True
                 at = stop + 1
             elif self._in_value:
                 at = self._value_byte(chunk[at], at)
@@ -107,7 +108,6 @@ class _Scanner:
             self._skipping, self._start = True, offset + equals + 1
             if self.small.endswith(b"&"):  # the field before it ended there
                 del self.small[-1]
-                self._sep = True
         else:
             self._rejoin()
             self.small += self._key + b"="
@@ -142,7 +142,7 @@ class _Scanner:
     def finish(self, size: int) -> None:
         if self._skipping:
             self._end_content(size)
-        elif self._sep and not self._key and self.content is not None and self.content[1] == size - 1:
+        elif self._sep and not self._key:
             raise _malformed("the answer ends with '&'")
         if self._key:
             self._rejoin()
