@@ -77,7 +77,7 @@ class ModelledChannel:
     def __init__(self, account: ChannelAccount, credentials: Any, http: Any, clock: Any, **_: Any) -> None:
         self.account = account
 
-    def query(self, out_trade_no: str) -> TradeResult:
+    def query(self, out_trade_no: str, *, context: object = None) -> TradeResult:
         with ASKED.lock:
             latency = ASKED.random.uniform(*LATENCY_S)
         time.sleep(latency)

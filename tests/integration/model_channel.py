@@ -182,7 +182,7 @@ class ModelChannel:
             raw_state={TradeState.PAID: "SUCCESS", TradeState.OPEN: "NOTPAY"}.get(trade.state, "CLOSED"),
         )
 
-    def query(self, out_trade_no: str) -> TradeResult:
+    def query(self, out_trade_no: str, *, context: object = None) -> TradeResult:
         return self._call(out_trade_no, lambda: self.trade_result(out_trade_no))
 
     def close(self, out_trade_no: str) -> None:
@@ -232,7 +232,7 @@ class ModelChannel:
             del self._state.faults[subject]  # a replay of a refund it holds is never refused for good
         return self._call(subject, apply)
 
-    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundResult:
+    def query_refund(self, out_refund_no: str, out_trade_no: str, *, context: object = None) -> RefundResult:
         return self._call(out_refund_no, lambda: self.refund_result(out_refund_no))
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:

@@ -123,7 +123,7 @@ class PartnerChannel:
             {"type": "qr_code", "code_url": f"partner://{sub.sub_mchid}/{request.out_trade_no}"}
         )
 
-    def query(self, out_trade_no: str) -> TradeResult:
+    def query(self, out_trade_no: str, *, context: object = None) -> TradeResult:
         sub = self._sub("query", out_trade_no)
         trade = self.platform.trades.get((sub.sub_mchid, out_trade_no))
         if trade is None:
@@ -148,7 +148,7 @@ class PartnerChannel:
             sub_mchid=sub.sub_mchid,
         )
 
-    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundResult:
+    def query_refund(self, out_refund_no: str, out_trade_no: str, *, context: object = None) -> RefundResult:
         sub = self._sub("query_refund", out_refund_no)
         refund = self.platform.refunds.get((sub.sub_mchid, out_refund_no))
         if refund is None:

@@ -70,7 +70,7 @@ class FakeChannel:
     def create(self, request: CreateRequest) -> CreateResult:
         return CreateResult({"type": "qr_code", "code_url": f"weixin://fake/{request.out_trade_no}"})
 
-    def query(self, out_trade_no: str) -> TradeResult:
+    def query(self, out_trade_no: str, *, context: object = None) -> TradeResult:
         RECORDER.record(self.account.account_id, out_trade_no, self.clock())
         return TradeResult(out_trade_no, TradeState.OPEN, mchid=self.account.mchid, appid=self.account.appid)
 

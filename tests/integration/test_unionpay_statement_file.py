@@ -4,8 +4,10 @@ and their refunds are parsed rows, checked against the file's own summary."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +40,9 @@ def test_the_days_file_lists_every_product_and_its_refunds(unionpay: UnionPayWor
     unionpay.sandbox.set_file_ready(day, True)
     bill = channel.fetch_statement(day)
 
-    assert bill is not None and bill.extension == "zip" and bill.raw.startswith(b"PK")
+    assert bill is not None and bill.extension == "zip"  # the zip is on disk, read from there
+    assert bill.raw == b"" and Path(bill.path).read_bytes().startswith(b"PK")
+    assert bill.sha1 == hashlib.sha1(Path(bill.path).read_bytes(), usedforsecurity=False).hexdigest()
     orders = {p["id"]: unionpay.order_id(p["id"]) for p in paid}
     rows = {(r.kind, r.out_trade_no, r.out_refund_no, r.amount) for r in bill.rows}
     assert rows == {

@@ -95,6 +95,15 @@ class Conflict(PaymuxError):
         self.code = code
 
 
+class OutcomeNotKnown(Conflict):
+    """The channel cannot say yet whether the payment is paid (a payer's code still being
+    charged; a front order its payer may still pay until its payTimeout, which UnionPay cannot
+    close): closing it now could lose a charge, so nothing changes. Query it and try later."""
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__("payment_outcome_unknown", message, **kwargs)
+
+
 class IllegalTransition(Conflict):
     """A state change the state machine forbids, or one that lost a race (condition failed)."""
 

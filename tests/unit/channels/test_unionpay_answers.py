@@ -127,12 +127,28 @@ def test_a_refund_notify_is_its_result() -> None:
     assert result.settle_date == "2026-12-02"
 
 
-def test_refund_refusals_are_never_guessed_definitive() -> None:
-    table = answers.REFUND_ERRORS
-    assert classify_refund_error(table, "04", outcome_unknown=False) == RefundErrorClass.TRANSIENT
-    assert classify_refund_error(table, "11", outcome_unknown=False) == RefundErrorClass.NEEDS_PERSON
-    assert classify_refund_error(table, "36", outcome_unknown=False) == RefundErrorClass.NEEDS_PERSON
-    assert RefundErrorClass.DEFINITIVE not in set(table.values())
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        *[
+            (code, RefundErrorClass.TRANSIENT)
+            for code in ("03", "04", "05", "01", "12", "34", "60", "02", "06", "37")
+        ],
+        *[(code, RefundErrorClass.DEFINITIVE) for code in ("30", "31", "32", "33", "36")],
+        # ours to fix, or perhaps this refund's own first send: a person decides
+        *[(code, RefundErrorClass.NEEDS_PERSON) for code in ("10", "11", "35", "45")],
+        # not in the table: never guessed, neither failed nor retried blind
+        *[(code, RefundErrorClass.NEEDS_PERSON) for code in ("99", "38", "61", "A6", "")],
+    ],
+)
+def test_refund_codes_follow_the_official_table(code: str, kind: RefundErrorClass) -> None:
+    assert classify_refund_error(answers.REFUND_ERRORS, code, outcome_unknown=False) == kind
+
+
+def test_a_refund_refusal_of_a_definitive_code_is_a_channel_error_with_its_code() -> None:
+    with pytest.raises(ChannelError) as raised:
+        answers.outcome_of({"respCode": "33", "respMsg": "交易金额超限"}, "refund")
+    assert not isinstance(raised.value, ChannelUnavailable) and raised.value.channel_code == "33"
 
 
 def test_an_acquirer_trade_names_the_sub_merchant() -> None:

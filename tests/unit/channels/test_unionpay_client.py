@@ -43,7 +43,9 @@ class ScriptedUnionPay:
         return HttpResponse(self.status, text)
 
 
-def _channel(http: ScriptedUnionPay, mode: str = "direct", sub: SubMerchant | None = None) -> UnionPayChannel:
+def _channel(
+    http: ScriptedUnionPay, mode: str = "direct", sub: SubMerchant | None = None, now: float = NOW
+) -> UnionPayChannel:
     account = ChannelAccount(
         account_id="up-1",
         provider="unionpay",
@@ -53,7 +55,7 @@ def _channel(http: ScriptedUnionPay, mode: str = "direct", sub: SubMerchant | No
         base_url="https://gateway.test.95516.com",
         mode=mode,  # type: ignore[arg-type]
     )
-    return UnionPayChannel(account, keys.credentials("test"), http, FakeClock(NOW), sub_merchant=sub)
+    return UnionPayChannel(account, keys.credentials("test"), http, FakeClock(now), sub_merchant=sub)
 
 
 def _request(product: str = "unionpay.qr", **payer: str) -> CreateRequest:

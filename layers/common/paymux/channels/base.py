@@ -88,6 +88,9 @@ class CreateRequest:
     return_url: str = ""
     payer: Mapping[str, str] = field(default_factory=dict)
     attach: str = ""
+    # when the request is sent, as stored with the attempt before it is sent (UnionPay's
+    # txnTime, which a query must name again); None: the channel takes its own clock
+    sent_at: float | None = None
 
 
 # The fields of a channel's word about a trade that are checked against the order and its
@@ -119,6 +122,9 @@ class TradeResult:
     # the channel's clearing day (ISO YYYY-MM-DD) when its message names one (UnionPay's
     # settleDate): a payment is reconciled on this day's statement, not on its paid day
     settle_date: str = ""
+    # when the attempt's request was sent, as the channel's message names it (UnionPay's
+    # txnTime), None when it names none: checked against the send time stored with the attempt
+    sent_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +188,28 @@ class RefundRequest:
     # when the refund was asked for: what a channel decides by must not change when the same
     # refund is sent again later (UnionPay: undo or refund, by the clearing day it was asked on)
     requested_at: float | None = None
+    # when the refund was first sent, as stored with it before that (UnionPay's txnTime): every
+    # resend of the same refund sends this again, so it stays the same message
+    sent_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryContext:
+    """What paymux stored about an attempt when it sent it, for a channel whose query names
+    more than the number (UnionPay: orderId + the original txnTime) or whose answer means
+    something else before the payment's expiry (UnionPay's front transactions: a failure before
+    payTimeout is "not paid yet"). Channels that need none of it ignore it."""
+
+    sent_at: float | None = None  # when the attempt's create was sent (CreateRequest.sent_at)
+    product: str = ""  # the attempt's product
+    expires_at: float | None = None  # the payment's expiry (what a front order's payTimeout was)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundQueryContext:
+    """What paymux stored about a refund when it sent it (RefundRequest.sent_at)."""
+
+    sent_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +222,7 @@ class RefundResult:
     raw_status: str = ""
     sub_mchid: str = ""
     settle_date: str = ""  # as TradeResult.settle_date
+    sent_at: float | None = None  # as TradeResult.sent_at, of the refund's own request
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,10 +346,12 @@ class Channel(Protocol):
     # money (payer-presented codes); an unknown answer to one is never retried elsewhere.
 
     def create(self, request: CreateRequest) -> CreateResult: ...
-    def query(self, out_trade_no: str) -> TradeResult: ...
+    def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult: ...
     def close(self, out_trade_no: str) -> None: ...
     def refund(self, request: RefundRequest) -> RefundResult: ...
-    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundResult: ...
+    def query_refund(
+        self, out_refund_no: str, out_trade_no: str, *, context: RefundQueryContext | None = None
+    ) -> RefundResult: ...
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent: ...
     def callback_ack(self, error: Exception | None) -> HttpReply: ...
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]: ...

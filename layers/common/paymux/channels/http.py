@@ -81,6 +81,7 @@ class RequestsHttpClient:
         url: str,
         *,
         headers: Mapping[str, str],
+        body: bytes = b"",
         timeout: float = READ_TIMEOUT,
     ) -> HttpStream:
         """Like `request`, the body read as it arrives (1 MiB at a time): a statement file
@@ -95,6 +96,7 @@ class RequestsHttpClient:
                 method,
                 url,
                 headers=dict(headers),
+                data=body or None,  # UnionPay's file transfer is a POST
                 timeout=(CONNECT_TIMEOUT, timeout),
                 allow_redirects=False,
                 stream=True,

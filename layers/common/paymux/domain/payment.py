@@ -36,6 +36,9 @@ class Payment:
     sub_mchid: str = ""
     sub_appid: str = ""
     out_trade_no: str = ""
+    # when out_trade_no's create was (last) sent, stored before it is sent: what the channel
+    # is told the request's time is (UnionPay's txnTime), and names again in a query
+    sent_at: float | None = None
     attempt_count: int = 0
     channel_trade_no: str = ""
     action: dict[str, Any] = field(default_factory=dict)

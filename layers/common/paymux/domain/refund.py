@@ -59,6 +59,9 @@ class Refund:
     account_id: str = ""  # automatic: the attempt's account
     trade_no: str = ""  # automatic: the attempt's channel_trade_no (what UnionPay refunds by)
     attempts: int = 0  # submissions that met a transient channel error
+    # when the refund was first sent, stored with it before that: every resend sends the same
+    # time (UnionPay's txnTime: the same message), and its query names it
+    sent_at: float | None = None
     last_error: str = ""  # the channel's code of the last one
 
     @property

@@ -128,5 +128,8 @@ def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> bool:
         raise TradeMismatch(
             f"sub-merchant id {named} != {sub_mchid or 'none'} (refund {result.out_refund_no})"
         )
+    sent, stored = result.sent_at, refund.sent_at
+    if sent is not None and stored is not None and int(sent) != int(stored):
+        raise TradeMismatch(f"send time {int(sent)} is not refund {result.out_refund_no}'s")
     apply_refund_result(d, refund, result, actor="channel_callback")
     return True

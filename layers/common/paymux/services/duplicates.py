@@ -65,6 +65,7 @@ def _record(
         out_trade_no=trade.out_trade_no,
         account_id=account.account_id,
         trade_no=trade.channel_trade_no,
+        sent_at=now,  # a new request of its own: sent now, not at its attempt's time
     )
     detail = {
         "out_trade_no": trade.out_trade_no,

@@ -183,6 +183,27 @@ def check_trade(
     raise_problems(field_problems(values, expected, trade.carries), paid=trade.state == TradeState.PAID)
 
 
+def check_sent_at(trade: TradeResult, sent_at: float | None) -> None:
+    """A message that names when the attempt's request was sent (UnionPay's txnTime, whole
+    seconds) must name the time stored with the attempt; compared when both are known."""
+    if trade.sent_at is None or sent_at is None or int(trade.sent_at) == int(sent_at):
+        return
+    raise TradeMismatch(
+        f"send time {int(trade.sent_at)} != {int(sent_at)} (attempt {trade.out_trade_no})",
+        reason="merchant_mismatch",
+    )
+
+
+def attempt_sent_at(d: Deps, payment: Payment, out_trade_no: str) -> float | None:
+    """When attempt `out_trade_no` of `payment` was (last) sent: the payment's for its current
+    attempt, else the attempt's own record's (None when it has none)."""
+    if out_trade_no == payment.out_trade_no:
+        return payment.sent_at
+    attempt = d.payments.get_attempt(out_trade_no) or {}
+    value = attempt.get("sent_at")
+    return float(value) if value is not None else None
+
+
 def check_identity(trade: TradeResult, account: ChannelAccount) -> None:
     """The merchant id and app id alone, for a message about no order we know."""
     values, expected = (
@@ -258,6 +279,7 @@ def _apply_paid(d: Deps, payment: Payment, trade: TradeResult, actor: str, route
             "channel_trade_no": trade.channel_trade_no,
             # the attempt that was paid is the payment's attempt from now on
             "out_trade_no": trade.out_trade_no,
+            "sent_at": attempt_sent_at(d, payment, trade.out_trade_no),
             **route_fields(route),
         }
         if trade.settle_date:  # reconciled on the channel's clearing day (store/payment_keys)
@@ -300,6 +322,8 @@ def _apply_paid(d: Deps, payment: Payment, trade: TradeResult, actor: str, route
 def _apply_once(d: Deps, payment: Payment, trade: TradeResult, actor: str, route: Route) -> Payment:
     if trade.state in (TradeState.PAID, TradeState.CLOSED, TradeState.FAILED):
         check_trade(payment, trade, *route)
+        if trade.sent_at is not None:
+            check_sent_at(trade, attempt_sent_at(d, payment, trade.out_trade_no))
     if trade.state == TradeState.PAID:
         return _apply_paid(d, payment, trade, actor, route)
     if trade.state == TradeState.CLOSED and payment.status in OPEN_PAYMENT_STATES:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from paymux.channels.base import ChannelAccount, CreateRequest, TradeState
+from paymux.channels.base import ChannelAccount, CreateRequest, QueryContext, TradeState
 from paymux.channels.registry import channel_class
 from paymux.clock import iso
 from paymux.deps import Deps
@@ -23,6 +23,7 @@ from paymux.errors import (
     Conflict,
     IllegalTransition,
     NotFound,
+    OutcomeNotKnown,
     ValidationFailed,
 )
 from paymux.observability import emit_metric
@@ -131,6 +132,7 @@ def create_payment(
         sub_mchid=route.binding.sub_mchid if route.binding else "",
         sub_appid=route.binding.sub_appid if route.binding else "",
         out_trade_no=attempt_out_trade_no(payment_id, 1),
+        sent_at=now,  # sent right after it is written
         attempt_count=1,
         payer_counter=charge.counter if charge else "",
     )
@@ -141,6 +143,7 @@ def create_payment(
         **route_fields(route),
         "product": method,
         "created_at": now,
+        "sent_at": now,
         "routing": {
             "ranked": [f"{r.key}:{m}" for r, m in ranked],
             "reason": "method order, then priority, weight, breaker",
@@ -163,7 +166,8 @@ def create_payment(
                 details=[{"payment_id": dup.payment_id}],
             ) from None
         if existing.status == PaymentStatus.PENDING and not existing.action:
-            return 200, submit(d, existing, api_domain)  # the first try never reached the channel
+            # the first try never reached the channel, or its answer was lost
+            return 200, submit(d, _sent_again(d, existing), api_domain)
         return 200, existing
     start_ladder(d, payment)
     emit_metric("PaymentCreated", method=payment.method, provider=payment.provider)
@@ -232,6 +236,31 @@ def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Choic
         return apply_queried_trade(d, submitted, result.trade, actor="channel")
 
 
+def _sent_again(d: Deps, payment: Payment) -> Payment:
+    """A create sent again long after its first try (a crash, a lost answer) is sent at the
+    channel's present (UnionPay refuses a stale txnTime): its new send time is stored before it
+    is sent, so a query names it. A product the create itself charges (a payer's code) is sent
+    again as it was, the same message, so the channel can never take it for a second charge."""
+    charging = getattr(channel_class(payment.provider), "charging_products", ()) if payment.provider else ()
+    if payment.method in charging:
+        return payment
+    detail = {"out_trade_no": payment.out_trade_no}
+    changes = {"sent_at": d.clock()}
+    try:
+        return transition(d, payment, payment.status, changes, "payment.sent_again", "paymux", detail)
+    except IllegalTransition:
+        # a concurrent repeat of the create stored its own send time first: send that message
+        fresh = d.payments.get(payment.payment_id)
+        if fresh is None or fresh.status != PaymentStatus.PENDING or fresh.action:
+            raise
+        return fresh
+
+
+def query_context(payment: Payment) -> QueryContext:
+    """What a channel's query of the payment's attempt needs beside its number."""
+    return QueryContext(sent_at=payment.sent_at, product=payment.method, expires_at=payment.expires_at)
+
+
 def _create_request(d: Deps, payment: Payment, account: ChannelAccount, api_domain: str) -> CreateRequest:
     return CreateRequest(
         out_trade_no=payment.out_trade_no,
@@ -243,6 +272,7 @@ def _create_request(d: Deps, payment: Payment, account: ChannelAccount, api_doma
         expires_at=payment.expires_at,
         return_url=payment.return_url,
         payer=payment.payer,
+        sent_at=payment.sent_at,
     )
 
 
@@ -261,13 +291,15 @@ def _next_attempt(d: Deps, payment: Payment, route: Route, method: str, cause: C
     reason = {"fallback_from": payment.account_id, "cause": cause.channel_code or cause.code}
     if method != payment.method:
         reason["fallback_from_method"] = payment.method
+    now = d.clock()
     attempt = {
         "out_trade_no": out_trade_no,
         "payment_id": payment.payment_id,
         "merchant_id": payment.merchant_id,
         **route_fields(route),
         "product": method,
-        "created_at": d.clock(),
+        "created_at": now,
+        "sent_at": now,
         "routing": reason,
     }
     log.warning(
@@ -281,8 +313,9 @@ def _next_attempt(d: Deps, payment: Payment, route: Route, method: str, cause: C
         **route_fields(route),
         "method": method,
         "out_trade_no": out_trade_no,
+        "sent_at": now,
         "attempt_count": number,
-        "updated_at": d.clock(),
+        "updated_at": now,
     }
     return d.payments.add_attempt(payment, attempt, changes)
 
@@ -353,7 +386,7 @@ def refresh_from_channel(d: Deps, payment: Payment, actor: str) -> Payment:
         route = attempt_route(d, payment)
     except RouteRefused:
         return payment  # said in the log; the configuration is for operators to fix
-    trade = route_channel(d, route).query(payment.out_trade_no)
+    trade = route_channel(d, route).query(payment.out_trade_no, context=query_context(payment))
     return apply_queried_trade(d, payment, trade, actor)
 
 
@@ -365,7 +398,7 @@ def watch_closed_payment(d: Deps, payment: Payment, actor: str) -> Payment:
         channel = route_channel(d, attempt_route(d, payment))
     except RouteRefused:
         return payment
-    trade = channel.query(payment.out_trade_no)
+    trade = channel.query(payment.out_trade_no, context=query_context(payment))
     if trade.state == TradeState.OPEN:
         try:
             channel.close(payment.out_trade_no)
@@ -403,9 +436,14 @@ def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
         raise
     except ChannelError as exc:  # e.g. ORDERPAID: the query below tells what happened
         log.info("channel refused close of %s: %s", payment.payment_id, exc.channel_code)
-    trade = channel.query(payment.out_trade_no)  # a close answers 204 even for unknown orders
+    # a close answers 204 even for unknown orders
+    trade = channel.query(payment.out_trade_no, context=query_context(payment))
     if trade.state == TradeState.OPEN:
-        raise ChannelUnavailable(f"the channel still reports {payment.out_trade_no} open after closing it")
+        raise OutcomeNotKnown(
+            f"the channel does not know yet whether payment {payment.payment_id} is paid "
+            f"({trade.raw_state or 'open'}): query it (GET with sync=true) and close it later",
+            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
+        )
     try:
         payment = apply_trade_result(d, payment, trade, actor)
     except TradeMismatch as exc:

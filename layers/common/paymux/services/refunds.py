@@ -8,7 +8,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from paymux.channels.base import RefundRequest, RefundState
+from paymux.channels.base import RefundQueryContext, RefundRequest, RefundState
 from paymux.deps import Deps
 from paymux.domain.ids import new_refund_id
 from paymux.domain.payment import Payment
@@ -57,6 +57,7 @@ def create_refund(
         request_hash=hashlib.sha256(canonical.encode()).hexdigest(),
         created_at=now,
         updated_at=now,
+        sent_at=now,  # written with it, before it is first sent
     )
     try:
         d.refunds.create(refund, payment, next_check_at=now + FIRST_CHECK_AFTER)
@@ -113,6 +114,7 @@ def place_refund(d: Deps, refund: Refund, payment: Payment, api_domain: str = ""
         paid_at=None if refund.automatic else payment.paid_at,
         settle_date="" if refund.automatic else payment.settle_date,
         requested_at=refund.created_at,
+        sent_at=refund.sent_at,
     )
     channel = route_channel(d, route)
     try:
@@ -153,7 +155,8 @@ def refresh_refund(d: Deps, refund: Refund) -> Refund:
     except RouteRefused:
         return refund  # said in the log; the configuration is for operators to fix
     out_trade_no = refund.out_trade_no or payment.out_trade_no
-    result = channel.query_refund(refund.out_refund_no, out_trade_no)
+    context = RefundQueryContext(sent_at=refund.sent_at)
+    result = channel.query_refund(refund.out_refund_no, out_trade_no, context=context)
     if result.state != RefundState.NOT_FOUND:
         return apply_refund_result(d, refund, result, actor="active_query")
     if refund.status == RefundStatus.PROCESSING:

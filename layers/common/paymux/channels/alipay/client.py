@@ -34,6 +34,8 @@ from paymux.channels.base import (
     CreateRequest,
     CreateResult,
     HttpReply,
+    QueryContext,
+    RefundQueryContext,
     RefundRequest,
     RefundResult,
     RefundState,
@@ -174,7 +176,7 @@ class AlipayChannel(ThirdPartyApplication):
             return CreateResult({"type": "alipay_app", "order_string": urlencode(signed)})
         return CreateResult({"type": "redirect", "url": f"{self._account.base_url}?{urlencode(signed)}"})
 
-    def query(self, out_trade_no: str) -> TradeResult:
+    def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult:
         """Before a payer scans a precreate QR code Alipay has no trade: NOT_FOUND."""
         try:
             answer = self._call("alipay.trade.query", {"out_trade_no": out_trade_no})
@@ -209,7 +211,9 @@ class AlipayChannel(ThirdPartyApplication):
             raw_status="fund_change=Y",
         )
 
-    def query_refund(self, out_refund_no: str, out_trade_no: str) -> RefundResult:
+    def query_refund(
+        self, out_refund_no: str, out_trade_no: str, *, context: RefundQueryContext | None = None
+    ) -> RefundResult:
         content = {
             "out_trade_no": out_trade_no,
             "out_request_no": out_refund_no,

@@ -5,7 +5,11 @@
   03/04/05/01/12/34/60 unknown (query later), anything else refused.
 - A query's respCode is about the query; with 00, origRespCode is the transaction's: 00 and A6
   succeeded, 03/04/05 still unknown, anything else failed. respCode 34 (no such order) is
-  unknown, never failed; 10/11 (a malformed query) is our fault: ChannelUnavailable."""
+  unknown, never failed; 10/11 (a malformed query) is our fault: ChannelUnavailable.
+- A front transaction's (gateway, WAP, and the QR code apply: the payer acts after the
+  request) failure is final only after its payTimeout: before it the payer may try again and
+  pay the same order, so the answer is "not paid yet" (RESEARCH.md §1.3, after the official
+  demo's query page `Form_6_5_Query.aspx.cs`: after payTimeout, anything but 00/A6 failed)."""
 
 from __future__ import annotations
 
@@ -36,14 +40,33 @@ PROVIDER_CARRIED_FIELDS: dict[str, frozenset[str]] = {
     message: carried - {"mchid"} for message, carried in CARRIED_FIELDS.items()
 }
 
-_T, _P = RefundErrorClass.TRANSIENT, RefundErrorClass.NEEDS_PERSON
-# respCodes of a refund (04) or undo (31) request. The official demos name only the "query
-# later" set; the meaning of each refusal code is not published with enough certainty to call
-# any of them definitive, so every other code keeps the refund open and reserved for a person.
+_T, _P, _D = RefundErrorClass.TRANSIENT, RefundErrorClass.NEEDS_PERSON, RefundErrorClass.DEFINITIVE
+# respCodes of a refund (04) or undo (31) request (docs/channels.md, "Refund codes").
+# The rule: UnionPay's official refund demo (Form_6_4_Refund, the .NET demo kept at
+# Varorbc/PaySharp@4ffa9c47:document/银联支付(Unionpay)/upacp_demo_b2c/demo/api_01_gateway/
+# Form_6_4_Refund.aspx.cs, the PHP app demo at hectorqin/lpays@ddc5185b:src/libs/upacp_apple_pay/
+# demo/api_05_app/Form_6_4_Refund.php): 00 accepted; 03/04/05 "处理超时，请稍后查询" (query,
+# then the same message again); "其他应答码做以失败处理". The meanings are those of the spec's
+# appendix (《平台接入接口规范-第5部分-附录》, which the demo names; read from public copies of
+# its table). Definitive: only codes whose meaning says this request was refused as it stands;
+# a code that could mean our own earlier send already moved the money (35, 45) or that we must
+# fix (10, 11), and every code not named here, keeps the refund open and reserved for a person.
 REFUND_ERRORS: dict[str, RefundErrorClass] = {
-    **dict.fromkeys(sorted(SYNC_UNKNOWN), _T),  # unknown: queried, then sent again (same orderId)
-    "10": _P,  # a malformed request: ours to fix
-    "11": _P,  # our signature refused: the account's key or certificate
+    # unknown (the demo's 03/04/05, and 01/12/34/60 of PROTOCOLS.md §3.3): queried, then sent
+    # again, the same orderId and txnTime
+    **dict.fromkeys(sorted(SYNC_UNKNOWN), _T),
+    "02": _T,  # 系统未开放或暂时关闭，请稍后再试: not taken, sent again later
+    "06": _T,  # 系统繁忙，请稍后再试
+    "37": _T,  # 已超过最大查询次数或操作过于频繁
+    "10": _P,  # 报文格式错误: a malformed request, ours to fix
+    "11": _P,  # 验证签名失败: the account's key or certificate
+    "30": _D,  # 交易未通过
+    "31": _D,  # 商户状态不正确
+    "32": _D,  # 无此交易权限
+    "33": _D,  # 交易金额超限
+    "36": _D,  # 与原交易信息不符
+    "35": _P,  # 原交易不存在或状态不正确: also what a refunded-in-full original answers
+    "45": _P,  # 原交易已被成功退货或已被成功撤销: perhaps by this very refund's first send
 }
 
 
@@ -68,10 +91,11 @@ def trade_result(
     """The trade a verified notify, query answer or payer-code answer describes."""
     paid_at = None
     settle = ""
+    named: float | None
     try:
-        sent = transform.parse_txn_time(fields.get("txnTime", ""))
+        sent = named = transform.parse_txn_time(fields.get("txnTime", ""))
     except ValueError:
-        sent = transform.issued_at(out_trade_no)
+        sent, named = transform.issued_at(out_trade_no), None
     if state == TradeState.PAID:
         paid_at = sent
         # a paid answer without (a readable) settleDate clears on the day its txnTime falls in
@@ -91,6 +115,7 @@ def trade_result(
         raw_state=raw_state,
         carries=CARRIED_FIELDS[message],
         settle_date=settle,
+        sent_at=named,
     )
 
 
@@ -104,8 +129,9 @@ def provider_trade(trade: TradeResult, fields: Mapping[str, str]) -> TradeResult
     )
 
 
-def query_trade(fields: Mapping[str, str], out_trade_no: str) -> TradeResult:
-    """A verified query answer about a consume."""
+def query_trade(fields: Mapping[str, str], out_trade_no: str, *, final: bool = True) -> TradeResult:
+    """A verified query answer about a consume; `final` False for a front transaction asked
+    before its payTimeout, whose failure is then OPEN (not paid yet)."""
     code = fields.get("respCode", "")
     if code == NOT_FOUND:
         return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND, raw_state=code)
@@ -116,6 +142,8 @@ def query_trade(fields: Mapping[str, str], out_trade_no: str) -> TradeResult:
         state = TradeState.PAID
     elif original in QUERY_UNKNOWN or not original:
         state = TradeState.OPEN
+    elif not final:
+        state = TradeState.OPEN  # the payer may still pay the same order until payTimeout
     else:
         state = TradeState.FAILED  # failed transactions get no notify: this is the word
     return trade_result(fields, out_trade_no, state, f"orig:{original}", "query")
@@ -159,4 +187,5 @@ def refund_result(fields: Mapping[str, str], out_refund_no: str, *, queried: boo
         succeeded_at=sent if state == RefundState.SUCCESS else None,
         raw_status=code,
         settle_date=transform.settle_day(fields.get("settleDate", ""), sent) if sent else "",
+        sent_at=sent,
     )

@@ -192,12 +192,15 @@ def notify_fields(fields: Mapping[str, str]) -> dict[str, str]:
     return {key: value for key, value in fields.items() if value}
 
 
-def verify_message(fields: Mapping[str, str], chain: TrustChain, at: float) -> None:
+def verify_message(
+    fields: Mapping[str, str], chain: TrustChain, at: float, signed: bytes | None = None
+) -> None:
     """Checks a UnionPay notify or answer. `fields` must be exactly the fields UnionPay signed:
     every one but `signature` enters the signed string, `signPubKeyCert` too, byte for byte (its
     CRLF line ends kept). An answer is passed whole; a notify through `notify_fields` first.
     `at` is the message's own time (epoch seconds, e.g. its txnTime, cross-checked against the
-    order by the caller), at which all three certificates must be valid.
+    order by the caller), at which all three certificates must be valid. `signed`: the
+    digest of the signed string when the caller computed it (a field too large to hold).
 
     Raises CallbackRejected: reason="malformed" when `signature` or `signPubKeyCert` is missing,
     reason="signature" when the certificate does not chain to `chain`, is not valid at `at`,
@@ -209,4 +212,4 @@ def verify_message(fields: Mapping[str, str], chain: TrustChain, at: float) -> N
     _check_validity((leaf, chain.middle, chain.root), at)
     key = leaf.public_key()
     assert isinstance(key, rsa.RSAPublicKey)  # narrowing: _trusted_leaf checked it  # nosec B101
-    signing.verify_signature(key, fields)
+    signing.verify_signature(key, fields, signed)

@@ -11,8 +11,9 @@ merchant sends the merId it assigned that sub-merchant (`SubMerchant.sub_mchid`)
 Every answer is verified (signature, signPubKeyCert chained to the configured middle and
 root, CN) before a word of it is believed: an unsigned or unverifiable answer is
 ChannelUnavailable (outcome unknown), never a refusal. Order ids are paymux's numbers as they
-are, and every request's txnTime is the moment its number was issued (transform.issued_at), so
-a query of any attempt or refund needs nothing stored beside its number."""
+are; every request's txnTime is its send time as stored with its attempt or refund before it
+was sent (CreateRequest/RefundRequest.sent_at), and a query names the original's orderId and
+txnTime again (QueryContext/RefundQueryContext.sent_at)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import base64
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from paymux.channels.base import (
     CallbackEvent,
@@ -28,6 +29,8 @@ from paymux.channels.base import (
     CreateRequest,
     CreateResult,
     HttpReply,
+    QueryContext,
+    RefundQueryContext,
     RefundRequest,
     RefundResult,
     RefundState,
@@ -45,7 +48,12 @@ from paymux.clock import Clock
 from paymux.errors import BadRequest, CallbackRejected, ConfigurationError, ValidationFailed
 from paymux.errors import ChannelUnavailable as Unavailable
 
+if TYPE_CHECKING:  # the file transfer is imported by reconciliation only (cold start)
+    from paymux.channels.unionpay.file_answer import FileAnswer
+
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=UTF-8"
+HEADERS = {"Content-Type": FORM_CONTENT_TYPE, "User-Agent": "paymux/0.1"}
+MAX_CLOCK_SKEW = 300.0  # seconds a notify's txnTime may be before its number was issued
 
 
 class UnionPayChannel:
@@ -114,19 +122,29 @@ class UnionPayChannel:
     def post_signed(self, url: str, fields: Mapping[str, str]) -> dict[str, str]:
         """Signs `fields`, POSTs them to `url` and returns the verified answer."""
         body = form.encode_form(self._key.sign(fields)).encode()
-        headers = {"Content-Type": FORM_CONTENT_TYPE, "User-Agent": "paymux/0.1"}
-        response = self._http.request("POST", url, headers=headers, body=body)
+        response = self._http.request("POST", url, headers=HEADERS, body=body)
         if response.status != 200:
             raise Unavailable(f"UnionPay answered HTTP {response.status}")
         try:
             answer = form.parse_form(response.body.decode("utf-8"))
         except (UnicodeDecodeError, CallbackRejected) as exc:
             raise Unavailable("UnionPay answered something that is not a k=v form") from exc
+        self._verify(answer)
+        return answer
+
+    def _verify(self, answer: Mapping[str, str], signed: bytes | None = None) -> None:
         try:
-            certificates.verify_message(answer, self._chain, self._clock())
+            certificates.verify_message(answer, self._chain, self._clock(), signed)
         except CallbackRejected as exc:
             raise Unavailable(f"unverifiable UnionPay answer: {exc.message}") from exc
-        return answer
+
+    def post_for_file(self, url: str, fields: Mapping[str, str]) -> FileAnswer:
+        """As post_signed, for the file transfer: the answer goes to /tmp and is read from
+        there in bounded memory (file_answer), verified before its file is unpacked."""
+        from paymux.channels.unionpay.download import fetch_verified  # noqa: PLC0415 - reconciliation only
+
+        body = form.encode_form(self._key.sign(fields)).encode()
+        return fetch_verified(self._http, url, HEADERS, body, self._verify)
 
     # -- payments ----------------------------------------------------------------------------
     def create(self, request: CreateRequest) -> CreateResult:
@@ -152,11 +170,18 @@ class UnionPayChannel:
     def _own(self, trade: TradeResult, fields: Mapping[str, str]) -> TradeResult:
         return answers.provider_trade(trade, fields) if self._provider else trade
 
-    def query(self, out_trade_no: str) -> TradeResult:
-        """origRespCode 00/A6 PAID, 03/04/05 OPEN, other FAILED; no such order (34) NOT_FOUND:
-        a gateway or WAP order exists only once the payer submitted the form."""
-        answer = self._post(transform.QUERY_PATH, transform.query_fields(out_trade_no, self._access()))
-        trade = answers.query_trade(answer, out_trade_no)
+    def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult:
+        """By the attempt's orderId and the txnTime it was sent with (`context.sent_at`).
+        origRespCode 00/A6 PAID, 03/04/05 OPEN, other FAILED (OPEN for a front transaction
+        before its payTimeout, `context.expires_at`: the payer may still pay it); no such order
+        (34) NOT_FOUND: a gateway or WAP order exists only once the payer submitted the form."""
+        context = context or QueryContext()
+        fields = transform.query_fields(out_trade_no, self._access(), context.sent_at)
+        answer = self._post(transform.QUERY_PATH, fields)
+        spec = transform.PRODUCTS.get(context.product)
+        before_timeout = context.expires_at is not None and self._clock() < context.expires_at
+        final = not (spec is not None and spec.front_like and before_timeout)
+        trade = answers.query_trade(answer, out_trade_no, final=final)
         return self._own(trade, answer) if trade.state != TradeState.NOT_FOUND else trade
 
     def close(self, out_trade_no: str) -> None:
@@ -189,9 +214,14 @@ class UnionPayChannel:
             sub_mchid=self._sub_merchant.sub_mchid if self._provider and self._sub_merchant else "",
         )
 
-    def query_refund(self, out_refund_no: str, out_trade_no: str = "") -> RefundResult:
-        """By the refund's own orderId and txnTime (out_trade_no is for other providers)."""
-        answer = self._post(transform.QUERY_PATH, transform.query_fields(out_refund_no, self._access()))
+    def query_refund(
+        self, out_refund_no: str, out_trade_no: str = "", *, context: RefundQueryContext | None = None
+    ) -> RefundResult:
+        """By the refund's own orderId and the txnTime it was sent with (`context.sent_at`;
+        out_trade_no is for other providers)."""
+        sent_at = context.sent_at if context is not None else None
+        fields = transform.query_fields(out_refund_no, self._access(), sent_at)
+        answer = self._post(transform.QUERY_PATH, fields)
         result = answers.refund_result(answer, out_refund_no, queried=True)
         return replace(result, sub_mchid=answer.get("merId", "")) if self._provider else result
 
@@ -200,8 +230,9 @@ class UnionPayChannel:
         """The backUrl's form POST. Only the body is read (query parameters of the callback
         URL are never part of the signed fields) and empty fields are dropped, as the official
         servlet does; verified at the message's own txnTime, then checked: merId (acqInsCode)
-        is the account's, txnTime the one its orderId was sent with. Amount, merchant and
-        sub-merchant are checked against the order by services/outcomes."""
+        is the account's, txnTime not before its orderId was issued. Amount, merchant,
+        sub-merchant and the exact send time are checked against the order by services/outcomes
+        (a refund's by services/callbacks)."""
         fields = certificates.notify_fields(form.parse_post(body))
         number = fields.get("orderId", "")
         try:
@@ -270,10 +301,15 @@ class UnionPayChannel:
 
 
 def _check_order_time(number: str, sent: str) -> None:
-    """A notify's txnTime must be the one its orderId was sent with (transform.issued_at)."""
+    """A notify's txnTime is when its orderId was sent: never before paymux issued the number
+    (transform.issued_at; `MAX_CLOCK_SKEW` for clocks). The exact send time is stored with the
+    attempt or refund, and compared with the message's (TradeResult/RefundResult.sent_at) by
+    the services that know it."""
     try:
-        expected = transform.txn_time(transform.issued_at(transform.order_id(number)))
+        issued = transform.issued_at(transform.order_id(number))
     except BadRequest as exc:
         raise CallbackRejected(f"UnionPay notify for an orderId paymux never sent: {exc.message}") from exc
-    if sent != expected:
-        raise CallbackRejected("UnionPay notify txnTime is not its order's", reason="merchant_mismatch")
+    if transform.parse_txn_time(sent) < issued - MAX_CLOCK_SKEW:
+        raise CallbackRejected(
+            "UnionPay notify txnTime is before its order was made", reason="merchant_mismatch"
+        )

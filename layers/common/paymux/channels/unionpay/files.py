@@ -68,15 +68,24 @@ def file_request(mer_id: str, settle_day: date, now: float, access: Access = DIR
 
 
 def read_file_answer(fields: Mapping[str, str]) -> bytes | None:
-    """The zip of a verified txnType 76 answer (its signature is checked by the caller, the
-    client, before this is called), None for a day without a file; raises as the module says."""
+    """The zip of a verified txnType 76 answer held in memory (its signature is checked by the
+    caller before this is called), None for a day without a file; raises as the module says.
+    The client reads a real answer from disk instead (file_answer), with `check_file_answer`."""
+    content = fields.get("fileContent", "")
+    if not check_file_answer(fields, has_content=bool(content.strip())):
+        return None
+    return unpack_file_content(content)
+
+
+def check_file_answer(fields: Mapping[str, str], *, has_content: bool) -> bool:
+    """Whether a verified answer carries the day's file (`has_content`: a non-empty
+    fileContent, which the caller reads); raises as the module says."""
     code = fields.get("respCode", "")
     message = fields.get("respMsg", "")
     if fields.get("txnType", FILE_TRANSFER_TXN_TYPE) != FILE_TRANSFER_TXN_TYPE:
         raise ChannelUnavailable(f"not a file transfer answer (txnType {fields.get('txnType')!r})")
     if code == "00":
-        content = fields.get("fileContent", "")
-        return unpack_file_content(content) if content.strip() else None
+        return has_content
     if code == NOT_READY:
         raise StatementNotReady(f"UnionPay has no file for that day yet: {message}", channel_code=code)
     if not code or code in _TRANSIENT:

@@ -41,8 +41,11 @@ def digest(fields: Mapping[str, str]) -> bytes:
     return hashlib.sha256(sign_string(fields).encode("utf-8")).hexdigest().encode("ascii")
 
 
-def verify_signature(public_key: rsa.RSAPublicKey, fields: Mapping[str, str]) -> None:
-    """Checks `fields["signature"]` over the other fields with `public_key`; raises
+def verify_signature(
+    public_key: rsa.RSAPublicKey, fields: Mapping[str, str], signed: bytes | None = None
+) -> None:
+    """Checks `fields["signature"]` over the other fields with `public_key` (`signed`: their
+    `digest`, computed by the caller when a field is too large to hold, file_answer); raises
     CallbackRejected(reason="signature") when it does not verify, reason="malformed" when the
     signature is missing or not base64. A `signMethod` other than 01 is refused."""
     method = fields.get("signMethod", SIGN_METHOD)
@@ -55,7 +58,7 @@ def verify_signature(public_key: rsa.RSAPublicKey, fields: Mapping[str, str]) ->
     if not signature:
         raise CallbackRejected("the UnionPay message carries no signature", reason="malformed")
     try:
-        signed = digest(fields)
+        signed = digest(fields) if signed is None else signed
     except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 text UnionPay could have signed
         raise CallbackRejected("a UnionPay field is not text", reason="malformed") from exc
     try:

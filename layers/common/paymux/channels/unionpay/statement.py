@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from paymux.channels.base import RefundState, StatementRow, StatementSummary
 from paymux.channels.statement import ParsedBill, StatementInvalid, decimal, to_fen
@@ -82,12 +83,16 @@ class _Entries:
     zme: tuple[zipfile.ZipInfo, ...]
 
 
-def _open(raw_zip: bytes) -> zipfile.ZipFile:
+ZipSource = bytes | Path  # the zip in memory, or its file on disk (a downloaded day's)
+
+
+def _open(raw_zip: ZipSource) -> zipfile.ZipFile:
+    source = raw_zip if isinstance(raw_zip, Path) else io.BytesIO(raw_zip)
     try:
         try:
-            return zipfile.ZipFile(io.BytesIO(raw_zip), metadata_encoding="gbk")
+            return zipfile.ZipFile(source, metadata_encoding="gbk")
         except UnicodeDecodeError:  # a name that is not GBK: read as zipfile reads any name
-            return zipfile.ZipFile(io.BytesIO(raw_zip))
+            return zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise StatementInvalid("the UnionPay file is not a zip") from exc
 
@@ -253,7 +258,7 @@ class CheckedStatement:
     line by line (so it can be a streaming `StatementFile.rows`). `acquirer`: an acquirer's
     sub-merchant (field 28 is then StatementRow.sub_mchid, not mchid)."""
 
-    raw_zip: bytes
+    raw_zip: ZipSource
     mer_id: str
     settle_date: date
     acquirer: bool
@@ -266,7 +271,7 @@ class CheckedStatement:
 
 
 def check_statement(
-    raw_zip: bytes, mer_id: str, *, settle_date: date, acquirer: bool = False
+    raw_zip: ZipSource, mer_id: str, *, settle_date: date, acquirer: bool = False
 ) -> CheckedStatement:
     """The first pass over `mer_id`'s file for `settle_date`: raises StatementInvalid unless
     every line parses and the detail agrees with its RD summary."""

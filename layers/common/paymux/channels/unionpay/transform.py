@@ -80,8 +80,9 @@ def order_id(number: str) -> str:
 
 def issued_at(number: str) -> float:
     """When paymux issued an order or refund number: the milliseconds of the ULID it starts
-    with (an automatic refund's DUP<out_trade_no>: its attempt's). Each request's txnTime is
-    this moment, so a query finds the original by orderId + txnTime without storing either."""
+    with (an automatic refund's DUP<out_trade_no>: its attempt's). No request is sent before
+    it; a request sent without a stored send time (a record written before paymux stored one)
+    was sent with it as its txnTime (`sent_time`)."""
     ulid = number.removeprefix(AUTOMATIC_PREFIX)[:10]
     if len(ulid) != 10 or any(c not in _BASE32 for c in ulid):
         raise BadRequest(f"{number!r} is not an order number paymux issued")
@@ -89,6 +90,14 @@ def issued_at(number: str) -> float:
     for char in ulid:
         millis = millis * 32 + _BASE32.index(char)
     return millis / 1000.0
+
+
+def sent_time(number: str, sent_at: float | None) -> str:
+    """The txnTime of the request paymux sends, or sent, as orderId `number`: the send time
+    stored with its attempt or refund before it was first sent (UnionPay wants the current
+    time, and a query must name the original's again); the number's issue time for a record
+    that has none (paymux used that before it stored the send time)."""
+    return txn_time(sent_at if sent_at is not None else issued_at(number))
 
 
 def clearing_day(ts: float) -> date:
@@ -143,7 +152,7 @@ def create_fields(request: CreateRequest, access: Access) -> dict[str, str]:
         "bizType": spec.biz_type,
         "channelType": spec.channel_type,
         "orderId": order_id(request.out_trade_no),
-        "txnTime": txn_time(issued_at(request.out_trade_no)),
+        "txnTime": sent_time(request.out_trade_no, request.sent_at),
         "txnAmt": str(request.amount),
         "currencyCode": CURRENCY_CODE,
         "backUrl": request.notify_url,
@@ -153,16 +162,20 @@ def create_fields(request: CreateRequest, access: Access) -> dict[str, str]:
         if not code:
             raise BadRequest("unionpay.barcode needs payer.auth_code (the payer's code)")
         fields["qrNo"] = code
+    if spec.front_like:
+        # the order stops being payable at paymux's expiry: a gateway/WAP form and a QR code
+        # apply (07, a back transaction) alike; its failure before then is not final
+        fields["payTimeout"] = txn_time(request.expires_at)
     if spec.endpoint == "front":
         if not request.return_url:
             raise BadRequest(f"{request.product} needs return_url (where the payer's browser goes back)")
         fields["frontUrl"] = request.return_url
-        fields["payTimeout"] = txn_time(request.expires_at)
     return fields
 
 
-def query_fields(number: str, access: Access) -> dict[str, str]:
-    """A query (00/00) of the transaction paymux sent as orderId `number`, at its txnTime."""
+def query_fields(number: str, access: Access, sent_at: float | None = None) -> dict[str, str]:
+    """A query (00/00) of the transaction paymux sent as orderId `number` at `sent_at` (its
+    stored send time: the original request's orderId + txnTime)."""
     return {
         **_common(access),
         "txnType": QUERY,
@@ -170,7 +183,7 @@ def query_fields(number: str, access: Access) -> dict[str, str]:
         "bizType": "000000",
         "channelType": "07",
         "orderId": order_id(number),
-        "txnTime": txn_time(issued_at(number)),
+        "txnTime": sent_time(number, sent_at),
     }
 
 
@@ -196,7 +209,7 @@ def refund_fields(request: RefundRequest, access: Access, txn_type: str, biz_typ
         "bizType": biz_type,
         "channelType": "07",
         "orderId": order_id(request.out_refund_no),
-        "txnTime": txn_time(issued_at(request.out_refund_no)),
+        "txnTime": sent_time(request.out_refund_no, request.sent_at),
         "txnAmt": str(request.amount),
         "currencyCode": CURRENCY_CODE,
         "origQryId": request.channel_trade_no,

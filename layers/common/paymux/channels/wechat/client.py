@@ -17,6 +17,8 @@ from paymux.channels.base import (
     CreateRequest,
     CreateResult,
     HttpReply,
+    QueryContext,
+    RefundQueryContext,
     RefundRequest,
     RefundResult,
     RefundState,
@@ -159,7 +161,7 @@ class WeChatPayChannel:
             return CreateResult(frontend.app_parameters(self._private_key, now, appid, partnerid, value))
         return CreateResult(frontend.jsapi_parameters(self._private_key, now, appid, value))
 
-    def query(self, out_trade_no: str) -> TradeResult:
+    def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult:
         response = self._call("GET", self._routes.query_path(out_trade_no))
         if response.status == 404:
             return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND)
@@ -179,7 +181,9 @@ class WeChatPayChannel:
             raise self._error(response)
         return self._routes.refund_result(json.loads(response.body))
 
-    def query_refund(self, out_refund_no: str, out_trade_no: str = "") -> RefundResult:
+    def query_refund(
+        self, out_refund_no: str, out_trade_no: str = "", *, context: RefundQueryContext | None = None
+    ) -> RefundResult:
         """WeChat finds a refund by out_refund_no alone (out_trade_no is for other providers)."""
         response = self._call("GET", self._routes.refund_query_path(out_refund_no))
         if response.status == 404:
