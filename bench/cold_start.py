@@ -23,20 +23,34 @@ from bench.stats import summarize
 TARGET_RATIO = 1.5
 BARE_LABEL = 'bare: import boto3; boto3.client("dynamodb")'
 DEFAULT_JSON = staging.REPO / "bench" / ".out" / "cold_start.json"
-# What paymux.deps builds on a function's first invocation: every function reads DynamoDB and
-# Secrets Manager (merchant keys / channel credentials); these also enqueue or write reports.
-# Create and refund take the callback base from the request's domain (services.payments
+# What paymux.deps builds on a function's first invocation: a merchant API function reads DynamoDB
+# and Secrets Manager (the merchant's signing key; channel credentials); these also enqueue or
+# write reports. Create and refund take the callback base from the request's domain (services.payments
 # callback_url): no SSM client; with the template's default PublicBaseUrl (empty), only paths
 # without a request (a sweep worker resubmitting a refund, an automatic refund) read it.
+# Secrets Manager is built on the first secret read (paymux.deps.LazyClient), so the operators'
+# reads and the sweep planner build none; the docs and the $default route build no client at all;
+# the report download presigns an S3 URL and reads nothing else
+# (tests/integration/test_first_invocation_clients.py checks these against real invocations).
 BASE_CLIENTS = ("dynamodb", "secretsmanager")
 EXTRA_CLIENTS: dict[str, tuple[str, ...]] = {
     "close_payment": ("sqs",),
     "channel_callback": ("sqs",),
     "notify_merchant": ("sqs",),
-    "sweeper": ("sqs",),
     "sweep_worker": ("sqs",),
     "refund_payment": ("sqs",),
     "reconcile": ("s3",),
+}
+ONLY_CLIENTS: dict[str, tuple[str, ...]] = {
+    "api_docs": (),
+    "unrouted": (),
+    "admin_get_binding": ("dynamodb",),
+    "admin_list_bindings": ("dynamodb",),
+    "admin_get_channel_account": ("dynamodb",),
+    "admin_list_channel_accounts": ("dynamodb",),
+    "list_exceptions": ("dynamodb",),
+    "admin_get_reconciliation_report": ("s3",),
+    "sweeper": ("dynamodb", "sqs"),
 }
 CHILD_TIMEOUT_S = 120
 _MARK = "BENCH"
@@ -82,6 +96,8 @@ class Series:
 
 
 def clients_for(function: str) -> tuple[str, ...]:
+    if function in ONLY_CLIENTS:
+        return ONLY_CLIENTS[function]
     return BASE_CLIENTS + EXTRA_CLIENTS.get(function, ())
 
 

@@ -5,6 +5,7 @@ first needs them. Tests and the local stack replace the whole container with `se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +21,20 @@ from paymux.store.nonces import NonceStore
 from paymux.store.notifications import NotificationStore
 from paymux.store.payments import PaymentStore
 from paymux.store.refunds import RefundStore
+
+
+class LazyClient:
+    """Stands for a client of Deps and builds it on its first use. The stores that can read a
+    secret (merchants, channel accounts, bindings) hold Secrets Manager so: an invocation that
+    reads no secret (an admin read, the sweep planner) builds no Secrets Manager client."""
+
+    __slots__ = ("_build",)
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
 
 
 class Deps:
@@ -64,6 +79,10 @@ class Deps:
     @cached_property
     def secretsmanager(self) -> Any:
         return self._client("secretsmanager")
+
+    @cached_property
+    def _secrets(self) -> LazyClient:
+        return LazyClient(lambda: self.secretsmanager)
 
     @cached_property
     def s3(self) -> Any:
@@ -113,17 +132,17 @@ class Deps:
     @cached_property
     def merchants(self) -> MerchantStore:
         s = self.settings
-        return MerchantStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+        return MerchantStore(self.dynamodb, self._secrets, s.table, s.secrets_prefix, self.clock)
 
     @cached_property
     def channel_config(self) -> ChannelConfigStore:
         s = self.settings
-        return ChannelConfigStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+        return ChannelConfigStore(self.dynamodb, self._secrets, s.table, s.secrets_prefix, self.clock)
 
     @cached_property
     def bindings(self) -> BindingStore:
         s = self.settings
-        return BindingStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+        return BindingStore(self.dynamodb, self._secrets, s.table, s.secrets_prefix, self.clock)
 
     @cached_property
     def http(self) -> HttpClient:
