@@ -1,7 +1,8 @@
-"""The AWS clients a function's first invocation really builds, in a fresh container (Deps), are
-the ones bench/cold_start.py charges it: the operators' reads and the sweep planner build no
-Secrets Manager client, the docs and the $default route none at all, the report download only
-S3; a merchant API call builds DynamoDB and Secrets Manager (its signing key)."""
+"""The AWS clients a function's first invocation really builds, in a fresh container (Deps), and
+the stores it uses are the ones bench/cold_start.py charges it: the operators' reads and the
+sweep planner build no Secrets Manager client, the docs and the $default route none at all, the
+report download only S3; a merchant API call builds DynamoDB and Secrets Manager (its signing
+key). A store imports its module on first use, so the bench must charge each store used."""
 
 from __future__ import annotations
 
@@ -66,6 +67,11 @@ def test_a_first_invocation_builds_the_clients_the_bench_charges(world: World, f
     else:
         assert set(fresh.built) == charged
     assert len(fresh.built) == len(set(fresh.built))  # each client once
+    assert _stores_used(fresh) == set(cold_start.stores_for(function))
+
+
+def _stores_used(d: Deps) -> set[str]:
+    return set(vars(d)) & set(cold_start.STORES)  # a cached_property is kept in the instance
 
 
 def test_a_merchant_call_builds_dynamodb_and_secrets_manager(world: World) -> None:
@@ -78,3 +84,4 @@ def test_a_merchant_call_builds_dynamodb_and_secrets_manager(world: World) -> No
     )
     assert status == 404  # authenticated (the merchant's key read), then nothing found
     assert sorted(fresh.built) == sorted(cold_start.clients_for("get_payment"))
+    assert _stores_used(fresh) == set(cold_start.stores_for("get_payment"))
