@@ -35,3 +35,10 @@ def test_stores_build_secrets_manager_on_their_first_secret_read(aws: Any) -> No
     client = vars(d)["secretsmanager"]
     assert d.bindings.read_secret("b-1") == {"app_auth_token": "t"}
     assert vars(d)["secretsmanager"] is client
+
+
+def test_clients_share_one_session_so_a_second_client_reloads_no_endpoint_data(aws: Any) -> None:
+    d = Deps(settings=settings(PAYMUX_PUBLIC_BASE_URL="https://pay.example.com"))
+    first, second, third = d.dynamodb, d.secretsmanager, d.sqs
+    assert first._loader is second._loader is third._loader  # one botocore loader, one data cache
+    assert d.dynamodb is first  # built once per container
