@@ -2,8 +2,10 @@
 
 Each sample is a fresh `python -X frozen_modules=on -I` process with a Lambda-like environment that
 times `importlib.import_module("app")`, then (the "import + clients" column) the AWS clients the
-function builds on its first invocation through paymux.deps. The layer and handlers are staged
-precompiled (bench/staging.py); runs are interleaved round-robin so machine noise hits all alike."""
+function builds on its first invocation through paymux.deps, and the paymux.deps stores it uses
+(each imports its module on first use: every one, unless a test recorded which). The layer and
+handlers are staged precompiled (bench/staging.py); runs are interleaved round-robin so machine
+noise hits all alike."""
 
 from __future__ import annotations
 
@@ -23,20 +25,34 @@ from bench.stats import summarize
 TARGET_RATIO = 1.5
 BARE_LABEL = 'bare: import boto3; boto3.client("dynamodb")'
 DEFAULT_JSON = staging.REPO / "bench" / ".out" / "cold_start.json"
-# What paymux.deps builds on a function's first invocation: every function reads DynamoDB and
-# Secrets Manager (merchant keys / channel credentials); these also enqueue or write reports.
-# Create and refund take the callback base from the request's domain (services.payments
+# What paymux.deps builds on a function's first invocation: a merchant API function reads DynamoDB
+# and Secrets Manager (the merchant's signing key; channel credentials); these also enqueue or
+# write reports. Create and refund take the callback base from the request's domain (services.payments
 # callback_url): no SSM client; with the template's default PublicBaseUrl (empty), only paths
 # without a request (a sweep worker resubmitting a refund, an automatic refund) read it.
+# Secrets Manager is built on the first secret read (paymux.deps.LazyClient), so the operators'
+# reads and the sweep planner build none; the docs and the $default route build no client at all;
+# the report download presigns an S3 URL and reads nothing else
+# (tests/integration/test_first_invocation_clients.py checks these against real invocations).
 BASE_CLIENTS = ("dynamodb", "secretsmanager")
 EXTRA_CLIENTS: dict[str, tuple[str, ...]] = {
     "close_payment": ("sqs",),
     "channel_callback": ("sqs",),
     "notify_merchant": ("sqs",),
-    "sweeper": ("sqs",),
     "sweep_worker": ("sqs",),
     "refund_payment": ("sqs",),
     "reconcile": ("s3",),
+}
+ONLY_CLIENTS: dict[str, tuple[str, ...]] = {
+    "api_docs": (),
+    "unrouted": (),
+    "admin_get_binding": ("dynamodb",),
+    "admin_list_bindings": ("dynamodb",),
+    "admin_get_channel_account": ("dynamodb",),
+    "admin_list_channel_accounts": ("dynamodb",),
+    "list_exceptions": ("dynamodb",),
+    "admin_get_reconciliation_report": ("s3",),
+    "sweeper": ("dynamodb", "sqs"),
 }
 CHILD_TIMEOUT_S = 120
 _MARK = "BENCH"
@@ -71,6 +87,7 @@ class Target:
     name: str
     directory: Path
     clients: tuple[str, ...]
+    stores: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -81,7 +98,29 @@ class Series:
     error: str | None = None
 
 
+# The stores of paymux.deps (each imports its module on first use). A function is charged every
+# one (what its first invocation may use) unless the test above recorded the ones it uses.
+STORES = ("payments", "refunds", "notifications", "nonces", "merchants", "channel_config", "bindings")
+USED_STORES: dict[str, tuple[str, ...]] = {
+    "api_docs": (),
+    "unrouted": (),
+    "admin_get_binding": ("bindings",),
+    "admin_list_bindings": ("bindings",),
+    "admin_get_channel_account": ("channel_config",),
+    "admin_list_channel_accounts": ("channel_config",),
+    "admin_get_reconciliation_report": (),
+    "sweeper": (),
+    "get_payment": ("payments", "nonces", "merchants"),
+}
+
+
+def stores_for(function: str) -> tuple[str, ...]:
+    return USED_STORES.get(function, STORES)
+
+
 def clients_for(function: str) -> tuple[str, ...]:
+    if function in ONLY_CLIENTS:
+        return ONLY_CLIENTS[function]
     return BASE_CLIENTS + EXTRA_CLIENTS.get(function, ())
 
 
@@ -121,7 +160,8 @@ def lambda_env(function: str, home: Path) -> dict[str, str]:
 def measure_once(target: Target, staged: staging.Staged) -> tuple[float, float]:
     """(import ms, import + first-use clients ms) from one fresh interpreter."""
     argv = [sys.executable, "-X", "frozen_modules=on", "-I", "-c", CHILD]
-    argv += [str(target.directory), str(staged.layer), str(staged.site_packages), ",".join(target.clients)]
+    first_use = ",".join((*target.clients, *target.stores))
+    argv += [str(target.directory), str(staged.layer), str(staged.site_packages), first_use]
     env = lambda_env(target.name, staged.root)
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=False)
     for line in reversed(proc.stdout.splitlines()):
@@ -143,7 +183,7 @@ def measure(
     The starting point rotates each round so no target is always first. A function whose child fails
     keeps its error and is skipped from then on; a failing bare handler aborts (nothing to compare to)."""
     bare = Series(Target(BARE_LABEL, staged.bare, ()))
-    functions = [Series(Target(n, d, clients_for(n))) for n, d in staged.functions.items()]
+    functions = [Series(Target(n, d, clients_for(n), stores_for(n))) for n, d in staged.functions.items()]
     everything = [bare, *functions]
     for round_no in range(warmup + repeat):
         shift = round_no % len(everything)
@@ -179,6 +219,7 @@ def build_result(
     rows = []
     for series in functions:
         row: dict[str, Any] = {"name": series.target.name, "clients": list(series.target.clients)}
+        row["stores"] = list(series.target.stores)
         row["stub"] = "paymux" not in (series.target.directory / "app.py").read_text()
         if series.error is not None or not series.import_ms:
             row["error"] = series.error or "no samples"

@@ -1,4 +1,5 @@
-"""SQS in the embedded moto without re-reading the clock for every message of a queue.
+"""SQS in the embedded moto without re-reading the clock for every message of a queue, and
+without handing one message to two receivers at once.
 
 moto 5.2.5's `Queue.messages` (what ReceiveMessage walks, and ApproximateNumberOfMessages)
 asks each message of the queue `visible` and `delayed`, and each of those reads the clock
@@ -15,18 +16,26 @@ that serves every other request. Here:
   and removes every message that ever had the handle, as moto does (a new list, rebound; an
   unknown handle raises ReceiptHandleIsInvalid; a deleted one is accepted again).
 
+- ReceiveMessage claims messages atomically: moto checks a message's visibility and only then
+  marks it received, with no lock, so two receives served by two threads of the server could
+  both pass the check and hand the same message out twice, each with its own receipt handle (the
+  sweeper bench's duplicated work; tests/local/test_moto_sqs_receive.py). Here each pass of
+  moto's own receive (with no wait) runs under one claim lock; a long poll waits between passes
+  outside it, on the queue's own condition, as moto's loop does.
+
 A queue whose `moto_own` attribute is true runs moto's own code (the tests compare both on one
 server)."""
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from moto.core.utils import unix_time_millis
+from moto.core.utils import unix_time, unix_time_millis
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
-from moto.sqs.models import Message, Queue
+from moto.sqs.models import Message, Queue, SQSBackend
 
 _applied = False
 _ORIGINALS: dict[str, Any] = {}
@@ -68,6 +77,52 @@ def _delete_message(queue: Queue, receipt_handle: str) -> None:
     queue._messages = kept
 
 
+class ClaimLock:
+    """The lock every receive's claim runs under; `contended` (if set) is called when a receive
+    has to wait for another one (the tests use it to see a second receiver queued)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.contended: Callable[[], None] | None = None
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            if self.contended is not None:
+                self.contended()
+            self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+CLAIMS = ClaimLock()
+
+
+def _receive_message(
+    backend: SQSBackend,
+    queue_name: str,
+    count: int,
+    wait_seconds_timeout: int,
+    visibility_timeout: int,
+    message_attribute_names: list[str] | None = None,
+) -> list[Message]:
+    original = _ORIGINALS["receive_message"]
+    queue = backend.get_queue(queue_name)
+    if getattr(queue, "moto_own", False):
+        return original(
+            backend, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names
+        )
+    polling_end = unix_time() + wait_seconds_timeout
+    while True:
+        with CLAIMS:
+            result: list[Message] = original(
+                backend, queue_name, count, 0, visibility_timeout, message_attribute_names
+            )
+        if result or unix_time() >= polling_end:
+            return result
+        queue.wait_for_messages(1)
+
+
 def _unless_moto_own(name: str, fast: Callable[..., Any]) -> Callable[..., Any]:
     original = _ORIGINALS[name]
 
@@ -100,4 +155,6 @@ def cheap_sqs_queues() -> None:
         _unless_moto_own("approximate_number_of_messages_not_visible", _not_visible_count)
     )
     Queue.delete_message = _unless_moto_own("delete_message", _delete_message)  # type: ignore[method-assign]
+    _ORIGINALS["receive_message"] = SQSBackend.receive_message
+    SQSBackend.receive_message = _receive_message  # type: ignore[method-assign]
     _applied = True

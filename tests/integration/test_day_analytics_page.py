@@ -1,6 +1,6 @@
-"""The analytics page from a day's real payments in moto's table: created ones read through their
-creation-day entries (GSI2), paid ones through the paid-day shards (GSI3), then the page in the
-reports bucket."""
+"""The analytics page from a day's real payments in moto's table: created ones read through the
+due index (open), their creation-day entries (GSI2: closed, failed) and the paid-day shards
+(GSI3: paid), paid ones through the paid-day shards, then the page in the reports bucket."""
 
 from __future__ import annotations
 

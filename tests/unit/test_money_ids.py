@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from paymux.domain.ids import attempt_out_trade_no, new_payment_id, ulid
+from paymux.domain.ids import attempt_out_trade_no, new_payment_id, ulid, ulid_time
 from paymux.domain.money import fen_to_yuan, yuan_to_fen
 
 
@@ -33,3 +33,11 @@ def test_out_trade_no_fits_every_channel():
     assert re.fullmatch(r"[0-9A-Za-z]{8,32}", out)  # WeChat 6-32, UnionPay 8-40 alphanumeric
     with pytest.raises(ValueError):
         attempt_out_trade_no(payment_id, 100)
+
+
+def test_an_ids_time_is_read_back_to_the_millisecond():
+    now = 1_796_151_576.7649
+    assert ulid_time(new_payment_id(now)) == 1_796_151_576.764
+    assert ulid_time(ulid(now)) == 1_796_151_576.764
+    for not_an_id in ("", "pay_", "pay_abc", "pay_" + "I" * 26, "pay_" + "0" * 27):
+        assert ulid_time(not_an_id) is None

@@ -1,25 +1,45 @@
 """Everything a handler needs, built on first use and cached for the container.
 
 No AWS client is created at import time: boto3 is imported and clients built when a handler
-first needs them. Tests and the local stack replace the whole container with `set_deps`."""
+first needs them. Each store's module is imported when the store is first used, so a function
+loads only the stores it uses (an operator's read of an account needs no payment, refund or
+notification store; a store module's dataclasses are most of its import time). Tests and the
+local stack replace the whole container with `set_deps`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paymux.channels.base import Channel, ChannelAccount, SubMerchant
-from paymux.channels.http import HttpClient, RequestsHttpClient
 from paymux.clock import Clock, system_clock
 from paymux.config import Settings
 from paymux.errors import ConfigurationError
-from paymux.store.bindings import BindingStore
-from paymux.store.channels import ChannelConfigStore
-from paymux.store.merchants import MerchantStore
-from paymux.store.nonces import NonceStore
-from paymux.store.notifications import NotificationStore
-from paymux.store.payments import PaymentStore
-from paymux.store.refunds import RefundStore
+
+if TYPE_CHECKING:
+    from paymux.channels.base import Channel, ChannelAccount, SubMerchant
+    from paymux.channels.http import HttpClient
+    from paymux.store.bindings import BindingStore
+    from paymux.store.channels import ChannelConfigStore
+    from paymux.store.merchants import MerchantStore
+    from paymux.store.nonces import NonceStore
+    from paymux.store.notifications import NotificationStore
+    from paymux.store.payments import PaymentStore
+    from paymux.store.refunds import RefundStore
+
+
+class LazyClient:
+    """Stands for a client of Deps and builds it on its first use. The stores that can read a
+    secret (merchants, channel accounts, bindings) hold Secrets Manager so: an invocation that
+    reads no secret (an admin read, the sweep planner) builds no Secrets Manager client."""
+
+    __slots__ = ("_build",)
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
 
 
 class Deps:
@@ -66,6 +86,10 @@ class Deps:
         return self._client("secretsmanager")
 
     @cached_property
+    def _secrets(self) -> LazyClient:
+        return LazyClient(lambda: self.secretsmanager)
+
+    @cached_property
     def s3(self) -> Any:
         # SigV4 for presigned report URLs too (botocore would presign SigV2 in us-east-1)
         return self._client("s3", signature_version="s3v4")
@@ -96,42 +120,60 @@ class Deps:
 
     @cached_property
     def payments(self) -> PaymentStore:
+        from paymux.store.payments import PaymentStore  # noqa: PLC0415 - on first use (module docstring)
+
         return PaymentStore(self.dynamodb, self.settings.table)
 
     @cached_property
     def refunds(self) -> RefundStore:
+        from paymux.store.refunds import RefundStore  # noqa: PLC0415 - on first use (module docstring)
+
         return RefundStore(self.dynamodb, self.settings.table)
 
     @cached_property
     def notifications(self) -> NotificationStore:
+        from paymux.store.notifications import NotificationStore  # noqa: PLC0415 - on first use (module docstring)
+
         return NotificationStore(self.dynamodb, self.settings.table)
 
     @cached_property
     def nonces(self) -> NonceStore:
+        from paymux.store.nonces import NonceStore  # noqa: PLC0415 - on first use (module docstring)
+
         return NonceStore(self.dynamodb, self.settings.table)
 
     @cached_property
     def merchants(self) -> MerchantStore:
+        from paymux.store.merchants import MerchantStore  # noqa: PLC0415 - on first use (module docstring)
+
         s = self.settings
-        return MerchantStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+        return MerchantStore(self.dynamodb, self._secrets, s.table, s.secrets_prefix, self.clock)
 
     @cached_property
     def channel_config(self) -> ChannelConfigStore:
+        from paymux.store.channels import ChannelConfigStore  # noqa: PLC0415 - on first use (module docstring)
+
         s = self.settings
-        return ChannelConfigStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+        return ChannelConfigStore(self.dynamodb, self._secrets, s.table, s.secrets_prefix, self.clock)
 
     @cached_property
     def bindings(self) -> BindingStore:
+        from paymux.store.bindings import BindingStore  # noqa: PLC0415 - on first use (module docstring)
+
         s = self.settings
-        return BindingStore(self.dynamodb, self.secretsmanager, s.table, s.secrets_prefix, self.clock)
+        return BindingStore(self.dynamodb, self._secrets, s.table, s.secrets_prefix, self.clock)
 
     @cached_property
     def http(self) -> HttpClient:
+        from paymux.channels.http import RequestsHttpClient  # noqa: PLC0415
+
         return self._http or RequestsHttpClient()
 
     @cached_property
     def merchant_http(self) -> HttpClient:
         """A separate pool for merchant notify URLs: untrusted endpoints never share channel connections."""
+        from paymux.channels.http import RequestsHttpClient  # noqa: PLC0415
+
         return self._merchant_http or RequestsHttpClient()
 
     def channel(self, account: ChannelAccount, sub_merchant: SubMerchant | None = None) -> Channel:

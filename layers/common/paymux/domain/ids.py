@@ -29,6 +29,18 @@ def ulid(now: float) -> str:
     return _base32(int(now * 1000), 10) + _base32(secrets.randbits(80), 16)
 
 
+def ulid_time(identifier: str) -> float | None:
+    """The time (seconds, to the millisecond) an id paymux issued was made at, from its ULID's
+    first 10 characters; None for anything else. A payment id's is its created_at."""
+    tail = identifier.rpartition("_")[2]
+    if len(tail) != 26 or any(c not in _ALPHABET for c in tail):
+        return None
+    millis = 0
+    for c in tail[:10]:
+        millis = millis * 32 + _ALPHABET.index(c)
+    return millis / 1000
+
+
 def new_payment_id(now: float) -> str:
     return "pay_" + ulid(now)
 

@@ -3,16 +3,17 @@ distribution of paid amounts, and payments by hour (Asia/Shanghai), from the day
 
 Two streams, each read once and folded into counters (memory: a few numbers per method, bucket
 and hour, whatever the day's volume): the payments **created** that day, whatever became of
-them (GSI2's creation-day entries: the success rate's denominator counts the failed, closed and
-still open ones), and the payments **paid** that day (GSI3, the index reconciliation matches the
-statements against: the amounts are the day's `local_paid`). The reconciliation's daily
-aggregate step calls `write_day_analytics`."""
+them (the success rate's denominator counts the failed, closed and still open ones: the open
+ones from the due index, the unpaid ended ones from their GSI2 creation-day entries, the paid
+ones from GSI3; store.day_payments), and the payments **paid** that day (GSI3, the index
+reconciliation matches the statements against: the amounts are the day's `local_paid`). The
+reconciliation's daily aggregate step calls `write_day_analytics`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from paymux.clock import CHINA
@@ -97,7 +98,9 @@ def write_day_analytics(d: Deps, reports: ReportStore, day: date) -> str:
     """Reads the day's payments, writes `reports/<day>/analytics.html`, returns its key."""
     source = DayPayments(d.dynamodb, d.settings.table)
     accounts = [a.account_id for a in d.channel_config.accounts()]  # disabled ones too: still paid
-    analytics = day_analytics(source.created_on(day), source.paid_on(accounts, day), day)
+    tomorrow = datetime.fromtimestamp(d.clock(), CHINA).date() + timedelta(days=1)
+    created = source.created_on(day, accounts, latest=tomorrow)
+    analytics = day_analytics(created, source.paid_on(accounts, day), day)
     key = report_key(day, "analytics.html")
     reports.put_html(key, render_page(analytics, AMOUNT_EDGES))
     return key

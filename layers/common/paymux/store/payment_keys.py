@@ -20,7 +20,7 @@ from paymux.domain.states import PaymentStatus
 from paymux.store.dynamo import from_attr, from_item, to_attr
 
 PAID_SHARDS = 16
-CREATED_SHARDS = 16  # the creation-day entries on GSI2 (the daily analytics' success rates)
+CREATED_SHARDS = 16  # the unpaid creation-day entries on GSI2 (the daily analytics' success rates)
 PAYMENT_FIELDS = frozenset(Payment.__dataclass_fields__)
 # Attributes a new payment item leaves out while they hold the dataclass default ("" / {} / 0.0):
 # the reader restores the default. The counters amount_refunded / amount_refund_reserved stay,
@@ -114,8 +114,9 @@ def paid_day_keys(account_id: str, day: date) -> list[str]:
 
 
 def created_day_key(created_at: float, payment_id: str) -> str:
-    """GSI2PK of a payment, set once at creation: `CREATED#<day, Asia/Shanghai>#<shard>`. The
-    daily analytics page reads a day's created payments (failed and closed ones too) from it."""
+    """GSI2PK of a payment that ended unpaid (CLOSED, FAILED), set by that transition:
+    `CREATED#<creation day, Asia/Shanghai>#<shard>`. The daily analytics page counts a day's
+    created payments that no other index holds from it (store.day_payments)."""
     return f"CREATED#{paid_day(created_at).isoformat()}#{shard_of(payment_id, CREATED_SHARDS)}"
 
 

@@ -68,6 +68,24 @@ def due_shard(payment_id: str) -> str:
     return due_pk("payment", payment_id)
 
 
+def _day_index_keys(payment: Payment, updated: Payment, changes: dict[str, Any]) -> dict[str, str]:
+    """The day indexes a transition puts the payment on: GSI3 (its paid day) when it is paid,
+    GSI2 (its creation day) when it ends unpaid."""
+    if updated.status == PaymentStatus.SUCCESS and changes.get("paid_at") is not None:
+        # The account that was paid: the changes move the payment to the paid attempt's
+        # account (a fallback's earlier attempt may be the one paid).
+        pk = paid_day_key(updated.account_id, changes["paid_at"], payment.payment_id, updated.settle_date)
+        return {"GSI3PK": pk, "GSI3SK": paid_sort_key(updated)}
+    if updated.status in RELEASING_STATES and payment.status not in RELEASING_STATES:
+        # Ended unpaid: of the day's created payments, the ones no other index holds (the daily
+        # analytics, store.day_payments). Set once: nothing leaves CLOSED or FAILED.
+        return {
+            "GSI2PK": created_day_key(payment.created_at, payment.payment_id),
+            "GSI2SK": payment.payment_id,
+        }
+    return {}
+
+
 @dataclass(frozen=True, slots=True)
 class DuplicateMerchantOrder(Exception):
     payment_id: str
@@ -225,9 +243,6 @@ class PaymentStore:
             **payment_values(payment),
             "GSI1PK": due_shard(payment.payment_id),
             "GSI1SK": f"{iso(next_check_at)}#{payment.payment_id}",
-            # the day's created payments (analytics): written once, as no update changes it
-            "GSI2PK": created_day_key(payment.created_at, payment.payment_id),
-            "GSI2SK": payment.payment_id,
         }
         event = event_item(payment, None, payment.status, "payment.created", "merchant", {})
         event["attempt"] = attempt
@@ -313,13 +328,7 @@ class PaymentStore:
         # Only what changes: an attribute left out at its default stays out (the reader restores it).
         sets = {k: v for k, v in changes.items() if k in PAYMENT_FIELDS and v != getattr(payment, k)}
         sets.update({"status": target.value, "version": updated.version, "updated_at": now})
-        if target == PaymentStatus.SUCCESS and changes.get("paid_at") is not None:
-            # The account that was paid: the changes move the payment to the paid attempt's
-            # account (a fallback's earlier attempt may be the one paid).
-            sets["GSI3PK"] = paid_day_key(
-                updated.account_id, changes["paid_at"], payment.payment_id, updated.settle_date
-            )
-            sets["GSI3SK"] = paid_sort_key(updated)
+        sets.update(_day_index_keys(payment, updated, changes))
         names = {f"#a{i}": k for i, k in enumerate(sets)}
         values = {f":v{i}": to_attr(v) for i, v in enumerate(sets.values())}
         values[":expected_status"] = to_attr(payment.status.value)
