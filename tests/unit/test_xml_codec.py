@@ -14,7 +14,7 @@ from paymux.api.media import MAX_DEPTH, decode_body, decode_json
 from paymux.api.models import CreatePaymentRequest, CreateRefundRequest
 from paymux.api.resources import NotificationEvent, PaymentResource, RefundResource
 from paymux.api.xml_codec import REQUEST_ROOT, RESPONSE_ROOT, decode_xml, encode_xml
-from paymux.errors import ValidationFailed
+from paymux.errors import PaymuxError, ValidationFailed
 from tests.hostile_xml import HOSTILE_XML
 from tests.unit.test_openapi import NOW, PAYMENTS, REFUNDS
 
@@ -204,3 +204,27 @@ def test_the_field_of_a_refusal_is_the_elements_path() -> None:
 def test_a_huge_text_is_refused_before_it_is_parsed() -> None:
     with pytest.raises(ValidationFailed):
         decode_xml(b"<request><subject>" + b"x" * (64 * 1024) + b"</subject></request>")
+
+
+XML_ISH = st.lists(
+    st.sampled_from(["<request>", "</request>", "<a>", "</a>", "<item>", "</item>", ' type="array"', ">", "<",
+                     "&amp;", "&#0;", "&#13;", "<!DOCTYPE r>", "<?pi?>", "<!--c-->", "<![CDATA[x]]>", 'key="k"',
+                     "<entry ", "/>", "x", " ", "\ud800", "\x00", "é"]),
+    max_size=30,
+).map(lambda parts: "".join(parts).encode("utf-8", "surrogatepass"))  # fmt: skip
+
+
+@PROPERTY
+@given(st.binary(max_size=200) | XML_ISH)
+def test_any_bytes_are_a_value_or_a_typed_4xx(body: bytes) -> None:
+    try:
+        decode_body(XML, body, {})
+    except PaymuxError as exc:
+        assert 400 <= exc.status < 500
+
+
+def test_keys_that_are_not_strings_are_written_as_json_writes_them() -> None:
+    keys = {2: "a", None: "b", True: "c", 1.5: "d"}
+    assert (
+        round_trip(keys) == json.loads(json.dumps(keys)) == {"2": "a", "null": "b", "true": "c", "1.5": "d"}
+    )

@@ -75,7 +75,9 @@ def _write(parts: list[str], name: str, key: str, value: Any) -> None:
     parts.append(f"</{name}>")
 
 
-def _member(key: str) -> tuple[str, str]:
+def _member(key: Any) -> tuple[str, str]:
+    if not isinstance(key, str):  # as json.dumps writes a key that is a number, bool or None
+        key = json.dumps(key)
     if key != ENTRY and _NAME.fullmatch(key):
         return key, ""
     if _NOT_XML_TEXT.search(key):
@@ -98,7 +100,9 @@ def _scalar(name: str, key: str, value: Any) -> str:
 
 
 def _base64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+    # surrogatepass: a lone surrogate (which no body that paymux read can hold) is still written,
+    # and refused by the reader as not UTF-8, as JSON's "\ud800" is.
+    return base64.b64encode(text.encode("utf-8", "surrogatepass")).decode("ascii")
 
 
 # ---- decoding: a document to plain values ------------------------------------------------------
