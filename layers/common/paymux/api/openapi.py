@@ -16,7 +16,7 @@ import re
 from http import HTTPStatus
 from typing import Any
 
-from paymux.api.openapi_examples import EXAMPLES, error_example
+from paymux.api.openapi_examples import EXAMPLES, error_example, xml_content
 from paymux.api.openapi_text import (
     AUTH,
     BAD_JSON,
@@ -252,15 +252,7 @@ def _success(route: Route, ok: Success, replayed: dict[str, Any]) -> dict[str, A
 
 
 def _xml(schema: str, root: str, example: Any = None) -> dict[str, Any]:
-    """application/xml content: the same schema's values (docs/xml.md), with an example encoded
-    by the codec itself, so the example is exactly what the API sends or reads."""
-    from paymux.api.xml_codec import encode_xml  # noqa: PLC0415 - lazy: the docs handler's cold start
-
-    content: dict[str, Any] = {"schema": _ref(schema)}
-    value = EXAMPLES.get(schema) if example is None else example
-    if value is not None:
-        content["example"] = encode_xml(value, root)
-    return content
+    return xml_content(_ref(schema), EXAMPLES.get(schema) if example is None else example, root)
 
 
 def _param(name: str, where: str, required: bool, description: str, schema: Any) -> dict[str, Any]:

@@ -106,3 +106,14 @@ EXAMPLES: dict[str, Any] = {
 
 def error_example(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "request_id": "Jx2bVhkTyQ0EJhA="}}
+
+
+def xml_content(schema: dict[str, Any], example: Any, root: str) -> dict[str, Any]:
+    """An application/xml media type object: the same schema's values (docs/xml.md), with the
+    example encoded by the codec itself, so it is exactly what the API sends or reads."""
+    from paymux.api.xml_codec import encode_xml  # noqa: PLC0415 - lazy: the docs handler's cold start
+
+    content: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        content["example"] = encode_xml(example, root)
+    return content
