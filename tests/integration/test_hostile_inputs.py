@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from paymux.domain.ids import new_event_id, new_refund_id
+from tests.hostile_xml import HOSTILE_XML
 from tests.integration.conftest import World
 from tests.support import api_event, authorization, invoke
 
@@ -183,7 +184,25 @@ HOSTILE: dict[str, tuple[Callable[[], dict[str, Any]], int, set[str]]] = {
     ),
     "not an object": (lambda: {"body": b"[1, 2]"}, 422, BODY_ROUTES),
     "body over 64 KiB": (lambda: {"body": b" " * (64 * 1024 + 1)}, 413, EVERY),
-    "XML": (lambda: {"body": b"<xml/>", "headers": {"content-type": "application/xml"}}, 415, EVERY),
+    "Accept allowing neither JSON nor XML": (
+        lambda: {"body": json.dumps(create_body()).encode(), "headers": {"accept": "text/html"}},
+        406,
+        EVERY,
+    ),
+    "text/xml": (lambda: {"body": b"<request/>", "headers": {"content-type": "text/xml"}}, 415, EVERY),
+    "XML to the operators": (
+        lambda: {"body": b"<request/>", "headers": {"content-type": "application/xml"}},
+        415,
+        ADMIN_BODY,
+    ),
+    **{
+        f"XML: {name}": (
+            lambda document=document: {"body": document, "headers": {"content-type": "application/xml"}},
+            422,
+            PAYMENT_BODY,
+        )
+        for name, document in HOSTILE_XML.items()
+    },
     "form": (
         lambda: {"body": b"a=1", "headers": {"content-type": "application/x-www-form-urlencoded"}},
         415,

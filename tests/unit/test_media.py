@@ -1,4 +1,5 @@
-"""How a request body is read: JSON only, UTF-8 only, bounded, and every string valid Unicode."""
+"""How a request body is read: JSON or XML (tests/unit/test_xml_codec.py), UTF-8 only, bounded,
+and every string valid Unicode."""
 
 import pytest
 
@@ -47,7 +48,8 @@ def test_a_lone_surrogate_anywhere_is_a_422(raw: bytes) -> None:
 @pytest.mark.parametrize(
     ("content_type", "error"),
     [
-        ("application/xml", UnsupportedMediaType),
+        ("text/xml", UnsupportedMediaType),
+        ("application/xml; charset=utf-16", UnsupportedMediaType),
         ("", UnsupportedMediaType),
         ("application/json; charset=iso-8859-1", UnsupportedMediaType),
         ("text/plain", UnsupportedMediaType),
@@ -58,6 +60,7 @@ def test_a_body_of_another_media_type_is_a_415(content_type: str, error: type[Ex
         check_body(content_type, b"{}")
     check_body(content_type, b"")  # no body, no media type needed
     check_body("Application/JSON; charset=UTF-8", b"{}")
+    check_body("application/xml; charset=utf-8", b"<request/>")
 
 
 def test_a_body_over_64_kib_is_a_413() -> None:

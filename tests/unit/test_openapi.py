@@ -32,6 +32,7 @@ from paymux.api.resources import (
     PaymentResource,
     RefundResource,
 )
+from paymux.api.xml_codec import decode_xml
 from paymux.domain.ids import new_payment_id, new_refund_id
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
@@ -394,3 +395,55 @@ def test_the_page_escapes_everything_from_the_document(spec: dict[str, Any]) -> 
     page = render(hostile)
     assert "<script>alert" not in page and "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+XML_MODELS: dict[str, type[BaseModel]] = {
+    "CreatePaymentRequest": CreatePaymentRequest,
+    "CreateRefundRequest": CreateRefundRequest,
+    "PaymentResource": PaymentResource,
+    "RefundResource": RefundResource,
+    "EventList": EventList,
+    "NotificationList": NotificationList,
+    "NotificationResource": NotificationResource,
+    "ErrorResponse": ErrorResponse,
+}
+
+
+def test_every_body_a_signed_operation_reads_or_answers_is_documented_in_xml_too(
+    spec: dict[str, Any],
+) -> None:
+    for method, path, op in operations(spec):
+        if op.get("security") == []:  # the documentation routes: JSON and HTML only
+            assert "application/xml" not in json.dumps(op), path
+            continue
+        if "requestBody" in op:
+            content = op["requestBody"]["content"]
+            assert content["application/xml"]["schema"] == content["application/json"]["schema"], path
+            assert "docs/xml.md" in op["requestBody"]["description"]
+        for status, response in op["responses"].items():
+            content = response.get("content", {})
+            if status == "406":  # Accept allowed no XML: answered in JSON
+                assert set(content) == {"application/json"}, path
+            elif content:
+                assert content["application/xml"]["schema"] == content["application/json"]["schema"], (
+                    method,
+                    path,
+                    status,
+                )
+        assert op["responses"]["406"]["x-paymux-error-codes"] == ["not_acceptable"]
+
+
+def test_every_xml_example_is_what_the_codec_reads_and_the_model_accepts(spec: dict[str, Any]) -> None:
+    seen = set()
+    for _, _path, op in operations(spec):
+        bodies = [("request", op["requestBody"])] if "requestBody" in op else []
+        bodies += [("response", r) for r in op["responses"].values()]
+        for root, body in bodies:
+            xml = body.get("content", {}).get("application/xml")
+            if not xml or "example" not in xml:
+                continue
+            name = xml["schema"]["$ref"].rsplit("/", 1)[-1]
+            value = decode_xml(xml["example"].encode(), root)
+            XML_MODELS[name].model_validate(value)
+            seen.add(name)
+    assert seen == set(XML_MODELS)

@@ -76,6 +76,13 @@ class MethodNotAllowed(PaymuxError):
         self.allow = allow
 
 
+class NotAcceptable(PaymuxError):
+    """The Accept header allows none of the media types the API answers in (JSON, XML)."""
+
+    status = 406
+    code = "not_acceptable"
+
+
 class PayloadTooLarge(PaymuxError):
     status = 413
     code = "payload_too_large"

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from paymux.api.http import Outcome, Request, handle
-from paymux.api.media import JSON, decode_body
-from paymux.errors import PaymuxError, ValidationFailed
+from paymux.api.media import JSON, decode_body, media_type
+from paymux.errors import PaymuxError, UnsupportedMediaType, ValidationFailed
 
 
 class Forbidden(PaymuxError):
@@ -30,8 +30,19 @@ def caller_arn(event: dict[str, Any]) -> str:
 
 
 def handle_admin(operation: Callable[[Request, str], Outcome], event: dict[str, Any]) -> dict[str, Any]:
-    """paymux.api.http.handle for an admin route: `operation(request, caller ARN)`."""
-    return handle(lambda request: operation(request, caller_arn(event)), event)
+    """paymux.api.http.handle for an admin route: `operation(request, caller ARN)`. Operators
+    send JSON (the merchant API's XML is for merchants); answers follow Accept like any other."""
+
+    def run(request: Request) -> Outcome:
+        arn = caller_arn(event)
+        if request.body and media_type(request.header("content-type")) != JSON:
+            raise UnsupportedMediaType(
+                f"the operators' routes take {JSON} bodies",
+                details=[{"field": "Content-Type", "message": f"supported: {JSON}"}],
+            )
+        return operation(request, arn)
+
+    return handle(run, event)
 
 
 def json_object(body: bytes) -> dict[str, Any]:

@@ -183,8 +183,8 @@ def _operation(method: str, path: str, op: dict[str, Any], schemas: dict[str, An
         parts.append("<h4>Parameters</h4>" + _parameters(params))
     if body := op.get("requestBody"):
         parts.append("<h4>Request body</h4><p>" + _body(body.get("content", {})) + "</p>")
-        for media in body.get("content", {}).values():
-            name = _ref_name(media.get("schema", {}))
+        names = dict.fromkeys(_ref_name(m.get("schema", {})) for m in body.get("content", {}).values())
+        for name in names:  # once, though JSON and XML share it
             if name and name in schemas:
                 parts.append(_field_table(schemas[name], schemas))
     rows = [

@@ -1,4 +1,6 @@
-"""API Gateway HTTP API (payload 2.0) events in, responses out; typed errors mapped in one place."""
+"""API Gateway HTTP API (payload 2.0) events in, responses out; typed errors mapped in one place.
+Handlers return plain values; only this module renders them, in the media type Accept asks for
+(JSON or XML, paymux.api.media.negotiate), errors included."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from paymux.api.media import check_body
+from paymux.api.media import JSON, XML, check_body, negotiate
 from paymux.errors import BadRequest, MethodNotAllowed, NotFound, PaymuxError, ValidationFailed
 
 log = logging.getLogger("paymux")
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Cache-Control": "no-store"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,12 @@ def parse_event(event: dict[str, Any]) -> Request:
     )
 
 
+def event_header(event: dict[str, Any], name: str) -> str:
+    """A header of the raw event (API Gateway lower-cases them; a hand-made event may not)."""
+    headers = event.get("headers") or {}
+    return next((str(v) for k, v in headers.items() if str(k).lower() == name), "")
+
+
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "statusCode": status,
@@ -97,13 +106,27 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
     }
 
 
-def error_response(error: PaymuxError, request_id: str = "") -> dict[str, Any]:
+def render(status: int, payload: Any, media: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The answer in `media` (paymux.api.media.ANSWERED); it varies with Accept."""
+    if media != XML:
+        return json_response(status, payload, {"Vary": "Accept", **(headers or {})})
+    from paymux.api.xml_codec import encode_xml  # noqa: PLC0415 - lazy: JSON answers never pay
+
+    return {
+        "statusCode": status,
+        "headers": {**XML_HEADERS, "Vary": "Accept", **(headers or {})},
+        "body": encode_xml(payload),
+        "isBase64Encoded": False,
+    }
+
+
+def error_response(error: PaymuxError, request_id: str = "", media: str = JSON) -> dict[str, Any]:
     payload: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         payload["details"] = error.details
     if request_id:
         payload["request_id"] = request_id
-    return json_response(error.status, {"error": payload})
+    return render(error.status, {"error": payload}, media)
 
 
 Outcome = tuple[int, Any] | tuple[int, Any, dict[str, str]]
@@ -111,23 +134,26 @@ Outcome = tuple[int, Any] | tuple[int, Any, dict[str, str]]
 
 def handle(operation: Callable[[Request], Outcome], event: dict[str, Any]) -> dict[str, Any]:
     """Runs one operation: typed errors become their HTTP answer; anything else is a logged 500
-    that reveals nothing. An operation may return extra response headers as a third item. A
-    body the API cannot read (too large, another media type) is refused before it runs."""
+    that reveals nothing. An operation may return extra response headers as a third item. An
+    Accept the API cannot answer (406) and a body it cannot read (too large, another media type)
+    are refused before it runs, so nothing is done that the caller could not be told."""
     request_id = str((event.get("requestContext") or {}).get("requestId", ""))
+    media = JSON  # what a 406 is answered in
     try:
+        media = negotiate(event_header(event, "accept"))
         request = parse_event(event)
         check_body(request.header("content-type"), request.body)
         outcome = operation(request)
     except MethodNotAllowed as exc:
-        response = error_response(exc, request_id)
+        response = error_response(exc, request_id, media)
         response["headers"]["Allow"] = ", ".join(exc.allow)
         return response
     except PaymuxError as exc:
         if exc.status >= 500:
             log.warning("operation failed: %s %s", exc.code, exc.message)
-        return error_response(exc, request_id)
+        return error_response(exc, request_id, media)
     except Exception:
         log.exception("unhandled error in %s", event.get("routeKey", "a request"))
-        return error_response(PaymuxError("internal error"), request_id)
+        return error_response(PaymuxError("internal error"), request_id, media)
     status, payload, *extra = outcome
-    return json_response(status, payload, extra[0] if extra else None)
+    return render(status, payload, media, extra[0] if extra else None)

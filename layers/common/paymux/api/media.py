@@ -1,10 +1,12 @@
-"""The media types the API speaks, and how a body of each is read.
+"""The media types the API speaks, how a body of each is read, and which one an answer is in.
 
-Today the API speaks JSON only; another media type (XML, say) is one more decoder in
-`DECODERS`. Every decoder returns plain Python values (dict, list, str, int, float, bool, None)
-or raises a typed 4xx, and every decoded body is checked the same way afterwards: nesting depth,
-and text that is valid Unicode (no lone surrogates), so nothing downstream (models, stores,
-channels) ever sees a value it cannot encode. Standard library only."""
+The API speaks JSON and XML (docs/xml.md); another media type is one more decoder in
+`DECODERS` and one more renderer in paymux.api.http. Every decoder returns plain Python values
+(dict, list, str, int, float, bool, None) or raises a typed 4xx, and every decoded body is
+checked the same way afterwards: nesting depth, and text that is valid Unicode (no lone
+surrogates), so nothing downstream (models, stores, channels) ever sees a value it cannot
+encode. The answer's media type is negotiated from Accept before anything runs (`negotiate`).
+Standard library only; the XML codec is imported on the first XML body."""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from paymux.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from paymux.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 JSON = "application/json"
+XML = "application/xml"
+ANSWERED = (JSON, XML)  # what an answer may be in, the default first
 MAX_BODY_BYTES = 64 * 1024  # a create request with full metadata is ~12 KB
 MAX_DEPTH = 16  # the deepest request body today is 2 levels (payer, metadata)
 
@@ -40,7 +44,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _number(text: str) -> int | float:
+def json_number(text: str) -> int | float:
     """JSON has one number type, and JSON Schema calls `100.0` and `1e2` integers: an integral
     number is an int here too (exactly, through Decimal), so what the schema calls an integer
     the models accept. Anything else (a fraction, or too large to be an amount, e.g. 1e400)
@@ -55,7 +59,7 @@ def decode_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
         return json.loads(
-            text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_number
+            text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=json_number
         )
     except RecursionError:
         raise _too_deep() from None
@@ -71,7 +75,13 @@ def decode_json(body: bytes) -> Any:
         ) from None
 
 
-DECODERS: dict[str, Callable[[bytes], Any]] = {JSON: decode_json}
+def decode_xml(body: bytes) -> Any:
+    from paymux.api.xml_codec import decode_xml as decode  # noqa: PLC0415 - lazy: JSON never pays
+
+    return decode(body)
+
+
+DECODERS: dict[str, Callable[[bytes], Any]] = {JSON: decode_json, XML: decode_xml}
 
 
 def media_type(content_type: str) -> str:
@@ -143,6 +153,58 @@ def _too_deep() -> ValidationFailed:
 
 def _printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def negotiate(accept: str) -> str:
+    """The media type to answer in: the acceptable one with the highest q, then the one named
+    most exactly (`application/xml` beats `*/*`), then JSON. No Accept, `*/*` or `application/*`
+    is JSON; an Accept that allows neither is 406 not_acceptable. A range whose q is not a
+    number in [0, 1] is ignored, as if it were not there."""
+    ranges = [r for r in map(_media_range, accept.split(",")) if r is not None]
+    if not accept.strip():
+        return JSON
+    best = max(ANSWERED, key=lambda media: (*_quality(media, ranges), media == JSON))
+    if _quality(best, ranges)[0] <= 0:
+        raise NotAcceptable(
+            f"Accept allows none of {', '.join(ANSWERED)}",
+            details=[{"field": "Accept", "message": f"answered in: {', '.join(ANSWERED)}"}],
+        )
+    return best
+
+
+def answer_media(accept: str) -> str:
+    """`negotiate`, but JSON where it would refuse: for answers that are errors already."""
+    try:
+        return negotiate(accept)
+    except NotAcceptable:
+        return JSON
+
+
+def _media_range(text: str) -> tuple[str, float] | None:
+    name, *parameters = (part.strip() for part in text.split(";"))
+    name = "*/*" if name == "*" else name.lower()  # a lone `*`: what some old clients send
+    quality = 1.0
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                quality = float(value.strip())
+            except ValueError:
+                return None
+            if not 0 <= quality <= 1:
+                return None
+    return (name, quality) if name.count("/") == 1 else None
+
+
+def _quality(media: str, ranges: list[tuple[str, float]]) -> tuple[float, int]:
+    """The q of the most specific range that matches `media`, and how specific it is."""
+    kind = media.split("/", maxsplit=1)[0]
+    found = (0.0, -1)
+    for name, quality in ranges:
+        specificity = {media: 2, f"{kind}/*": 1, "*/*": 0}.get(name, -1)
+        if specificity > found[1]:
+            found = (quality, specificity)
+    return found
 
 
 def _charset(content_type: str) -> str:

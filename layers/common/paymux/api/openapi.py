@@ -16,6 +16,7 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+from paymux.api.openapi_examples import EXAMPLES, error_example, xml_content
 from paymux.api.openapi_text import (
     AUTH,
     BAD_JSON,
@@ -26,6 +27,7 @@ from paymux.api.openapi_text import (
     INFO_DESCRIPTION,
     INTERNAL,
     JSON,
+    NOT_ACCEPTABLE,
     NOT_ALLOWED,
     NOT_FOUND,
     REJECTED,
@@ -35,6 +37,8 @@ from paymux.api.openapi_text import (
     UNAVAILABLE,
     UNREADABLE,
     UNSUPPORTED,
+    XML,
+    XML_BODY,
     Codes,
     Param,
     Route,
@@ -252,8 +256,8 @@ def _ref(name: str) -> dict[str, str]:
 def _errors(route: Route) -> dict[int, Codes]:
     errors = dict(route.errors)
     errors[405] = NOT_ALLOWED
-    if route.signed:  # read by paymux.api.http.handle: a body it cannot read is refused first
-        errors.update({400: UNREADABLE, 401: AUTH, 413: TOO_LARGE, 415: UNSUPPORTED})
+    if route.signed:  # read by paymux.api.http.handle: Accept and a body it cannot read, first
+        errors.update({400: UNREADABLE, 401: AUTH, 406: NOT_ACCEPTABLE, 413: TOO_LARGE, 415: UNSUPPORTED})
     if route.request:
         errors[422] = (*errors.get(422, ()), BAD_JSON)
     if route.method == "POST":
@@ -268,6 +272,8 @@ def _success(route: Route, ok: Success, replayed: dict[str, Any]) -> dict[str, A
     if ok.media is not None:
         schema = _ref(ok.schema) if ok.schema else {"type": "object" if ok.media == JSON else "string"}
         response["content"] = {ok.media: {"schema": schema}}
+        if route.signed and ok.schema:  # answered through paymux.api.http: XML when asked
+            response["content"][XML] = _xml(ok.schema, "response")
     if route.method == "POST":
         response["headers"] = {"Idempotent-Replayed": replayed}
     elif not route.signed:
@@ -276,6 +282,10 @@ def _success(route: Route, ok: Success, replayed: dict[str, Any]) -> dict[str, A
             "Cache-Control": {"schema": {"type": "string"}},
         }
     return response
+
+
+def _xml(schema: str, root: str, example: Any = None) -> dict[str, Any]:
+    return xml_content(_ref(schema), EXAMPLES.get(schema) if example is None else example, root)
 
 
 def _param(name: str, where: str, required: bool, description: str, schema: Any) -> dict[str, Any]:
@@ -310,13 +320,20 @@ def _operation(route: Route, idempotency_key: dict[str, Any], replayed: dict[str
     if not route.signed:
         operation["security"] = []
     if route.request:
-        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(route.request)}}}
+        operation["requestBody"] = {
+            "description": XML_BODY,
+            "required": True,
+            "content": {JSON: {"schema": _ref(route.request)}, XML: _xml(route.request, "request")},
+        }
     responses = {str(ok.status): _success(route, ok, replayed) for ok in route.ok}
     for status, codes in _errors(route).items():
         lines = [HTTPStatus(status).phrase, "", *(f"- `{code}`: {when}" for code, when in codes)]
+        content = {JSON: {"schema": _ref("ErrorResponse")}}
+        if route.signed and status != 406:  # a 406 is JSON: Accept allowed no XML
+            content[XML] = _xml("ErrorResponse", "response", error_example(*codes[0]))
         responses[str(status)] = {
             "description": "\n".join(lines),
-            "content": {JSON: {"schema": _ref("ErrorResponse")}},
+            "content": content,
             "x-paymux-error-codes": list(dict.fromkeys(code for code, _ in codes)),
         }
         if route.method == "POST" and status in _REPLAYED:  # kept and replayed too

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JSON = "application/json"
+XML = "application/xml"
 Codes = tuple[tuple[str, str], ...]  # (error.code, when it is answered)
 
 
@@ -81,12 +82,19 @@ UNREADABLE: Codes = (("bad_request", "the body is not valid UTF-8 (or, base64-en
 NOT_ALLOWED: Codes = (("method_not_allowed", "this path is served with other methods: see `Allow`"),)
 TOO_LARGE: Codes = (("payload_too_large", "the body is larger than 64 KiB"),)
 UNSUPPORTED: Codes = (
-    ("unsupported_media_type", "a body whose Content-Type is not application/json (charset utf-8)"),
+    (
+        "unsupported_media_type",
+        "a body whose Content-Type is not application/json or application/xml (charset utf-8)",
+    ),
 )
+NOT_ACCEPTABLE: Codes = (("not_acceptable", "Accept allows neither application/json nor application/xml"),)
 BAD_JSON = (
     "validation_failed",
-    "the body is not JSON, names a key twice, nests deeper than 16 levels or holds a lone surrogate",
+    "the body is not JSON or not paymux XML (docs/xml.md: no DOCTYPE, no mixed content, no undefined "
+    "attribute), names a key twice, nests deeper than 16 levels or holds a lone surrogate",
 )
+XML_BODY = """application/json, or application/xml as docs/xml.md maps JSON values to elements (root \
+`<request>`; non-strings carry `type`). Either way the signature covers the exact bytes sent."""
 INTERNAL: Codes = (("internal_error", "an unexpected error; nothing about it is revealed"),)
 
 TAGS = {
@@ -97,10 +105,14 @@ TAGS = {
     "documentation": "This description; no signature needed",
 }
 INFO_DESCRIPTION = """\
-One signed REST API in front of the payment channels (WeChat Pay today).
+One signed REST API in front of the payment channels (WeChat Pay today), in JSON or XML.
 
 - Amounts are integers in fen (1/100 CNY). Times are ISO 8601 UTC with a `Z`, to the second.
 - Every request is signed (see Authentication); only the documentation routes are not.
+- Bodies may be `application/json` or `application/xml`; answers are in the format `Accept` asks \
+for (JSON without one, for `*/*` and on a tie; 406 `not_acceptable` if it allows neither). The XML \
+is the same values (root `<request>` sent, `<response>` answered; see docs/xml.md). \
+Notifications stay JSON.
 - Errors are `{"error": {"code", "message", "details", "request_id"}}` with the error's HTTP \
 status; each operation lists its codes.
 - Every POST takes an optional `Idempotency-Key` header; creating payments and refunds is also \

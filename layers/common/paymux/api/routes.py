@@ -9,7 +9,8 @@ import re
 from functools import cache
 from typing import Any
 
-from paymux.api.http import error_response
+from paymux.api.http import error_response, event_header
+from paymux.api.media import answer_media
 from paymux.api.openapi import ROUTES, UNDOCUMENTED
 from paymux.errors import MethodNotAllowed, NotFound
 
@@ -40,9 +41,10 @@ def unrouted(event: dict[str, Any]) -> dict[str, Any]:
     method = str(http.get("method", ""))
     allow = allowed_methods(str(event.get("rawPath") or http.get("path") or ""))
     request_id = str(context.get("requestId", ""))
+    media = answer_media(event_header(event, "accept"))  # an error either way: never a 406
     if not allow:
-        return error_response(NotFound("no such route"), request_id)
+        return error_response(NotFound("no such route"), request_id, media)
     error = MethodNotAllowed(f"{method} is not allowed here; use {', '.join(allow)}", allow=allow)
-    response = error_response(error, request_id)
+    response = error_response(error, request_id, media)
     response["headers"]["Allow"] = ", ".join(allow)
     return response
