@@ -219,6 +219,7 @@ def test_the_merchants_name_logo_and_colour_come_from_its_configuration(world: W
         ({"content-type": "application/x-www-form-urlencoded"}, "method=", 422),
         ({"content-type": "application/x-www-form-urlencoded"}, "method=unionpay.barcode", 422),
         ({"content-type": "application/x-www-form-urlencoded"}, "%ff=%fe", 422),
+        ({"content-type": "application/x-www-form-urlencoded"}, "&".join(f"a{n}=1" for n in range(9)), 400),
     ],
 )
 def test_a_bad_choice_is_a_typed_page_never_a_5xx(
@@ -251,3 +252,22 @@ def test_the_status_says_closed_or_failed_when_the_current_payment_is(world: Wor
     transition(world.d, failing, PaymentStatus.FAILED, {"failure_code": "X"}, "payment.failed", "channel", {})
     assert status(failed_session)["state"] == "failed"
     assert page(failed_session)["statusCode"] == 200  # the payer may choose again
+
+
+def test_the_aggregated_code_in_wechat_without_a_jsapi_account_lists_the_methods(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No account can take JSAPI now: the page lists the other methods, never a 303 with an
+    empty Location (which the browser follows back to the same URL, forever; found by review)."""
+    from paymux.checkout import flows
+    from paymux.errors import ChannelUnavailable
+
+    def no_route(*args: Any, **kwargs: Any) -> Any:
+        raise ChannelUnavailable("no enabled channel account offers wechat.jsapi")
+
+    session_id = new_session(world, methods=["wechat.native", "wechat.jsapi", "alipay.wap"])
+    monkeypatch.setattr(flows, "rank_routes", no_route)
+    opened = page(session_id, agent=WECHAT, query="via=qr")
+    assert opened["statusCode"] == 200
+    assert "wechat.jsapi" not in methods_listed(opened["body"])
+    assert methods_listed(opened["body"])

@@ -185,3 +185,36 @@ def test_the_sweeper_expires_the_session_and_closes_its_payment(world: World) ->
         open_session(world.d, created["id"])
     assert gone.value.status == 410 and gone.value.code == "checkout_session_expired"
     assert json.loads(json.dumps(get(world, created["id"])[1]))["status"] == "expired"
+
+
+def test_a_session_that_cannot_be_completed_now_never_holds_back_the_payments_notification(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payment's SUCCESS is committed before its session is completed: a DynamoDB error
+    while completing the session (throttling, say) leaves the session to its next read or the
+    sweeper, and the merchant still hears of the payment at once (found by review)."""
+    from botocore.exceptions import ClientError
+
+    import paymux.checkout.sessions as checkout_sessions
+
+    _, created = create(world, session_body())
+    payment = choose(world.d, open_session(world.d, created["id"]), "wechat.native", DESKTOP, "")
+
+    class Throttled:
+        def get(self, session_id: str) -> None:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "GetItem")
+
+    monkeypatch.setattr(checkout_sessions, "sessions", lambda d: Throttled())
+    world.sandbox.pay(world.mchid, payment.out_trade_no)
+    assert world.sandbox.wait_for_callbacks(timeout=10)
+    paid = world.d.payments.get(payment.payment_id)
+    assert paid is not None and paid.status == PaymentStatus.SUCCESS
+    world.run_notifier()
+    assert [b["type"] for b in notification_bodies(world.merchant_endpoint)] == ["payment.succeeded"]
+    monkeypatch.undo()  # DynamoDB is back: the next read completes the session, once
+    assert get(world, created["id"])[1]["status"] == "completed"
+    world.run_notifier()
+    assert sorted(b["type"] for b in notification_bodies(world.merchant_endpoint)) == [
+        "checkout.session.completed",
+        "payment.succeeded",
+    ]

@@ -60,3 +60,17 @@ def test_another_secret_an_unsigned_or_a_stale_return_fails():
         ]
         == "paid"
     )
+
+
+@pytest.mark.parametrize("given", ["%C3%A9", "\u00e9" * 64])
+def test_a_signature_that_is_not_ascii_fails_verification_and_raises_nothing_else(given: str):
+    """compare_digest raises TypeError on a non-ASCII str: a payer could turn the merchant's
+    landing page into a 500 (found by review). Both verifiers compare bytes."""
+    url = signed_return_url("https://shop.example.com/done", "sk_a", VALUES)
+    query = urlsplit(url).query.rsplit("&paymux_signature=", 1)[0] + "&paymux_signature=" + given
+    with pytest.raises(SignatureVerificationError):
+        sdk_verify(query, "sk_a", now=NOW)
+    values = dict(p.split("=", 1) for p in query.split("&"))
+    values["paymux_signature"] = "\u00e9" * 64
+    with pytest.raises(AuthenticationFailed):
+        verify_return(["sk_a"], values, NOW)

@@ -34,7 +34,8 @@ def verify_return(
     values = dict(parse_qsl(query, keep_blank_values=True)) if isinstance(query, str) else dict(query)
     signed = "&".join(f"{name}={values.get(name, '')}" for name in FIELDS)
     expected = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, values.get("paymux_signature", "").lower()):
+    given = values.get("paymux_signature", "").lower().encode()  # bytes: non-ASCII str is a TypeError
+    if not hmac.compare_digest(expected.encode(), given):
         raise SignatureVerificationError("the return signature does not match", signed)
     stamp = values.get("paymux_timestamp", "")
     current = time.time() if now is None else now

@@ -70,7 +70,10 @@ def show(d: Deps, request: Request, lang: str) -> Answer:
     payer = payer_of(request)
     if request.query.get("via") == "qr" and wallet_method(payer.wallet) in session.methods:
         if payer.wallet == "wechat":
-            return _oauth_url(d, session, request)
+            oauth = _oauth_url(d, session, request)
+            if not oauth:  # no JSAPI account can take it now (or none): the methods, not a loop
+                return _list(d, session, request, lang)
+            return oauth
         return start(d, request, lang, session, wallet_method(payer.wallet), payer)
     payment = current_payment(d, session)
     if (

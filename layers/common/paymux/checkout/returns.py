@@ -50,7 +50,8 @@ def verify_return(secrets: list[str], query: dict[str, str], now: float) -> dict
     """The verified values; AuthenticationFailed when the signature does not verify with any
     of the app's keys or the timestamp is not within TOLERANCE_SECONDS of now."""
     given = query.get("paymux_signature", "")
-    if not any(hmac.compare_digest(signature(s, query), given.lower()) for s in secrets):
+    given_bytes = given.lower().encode()  # bytes: compare_digest refuses non-ASCII str (TypeError)
+    if not any(hmac.compare_digest(signature(s, query).encode(), given_bytes) for s in secrets):
         raise AuthenticationFailed("invalid_signature", "the return signature does not verify")
     stamp = query.get("paymux_timestamp", "")
     if not stamp.isdigit() or abs(int(stamp) - now) > TOLERANCE_SECONDS:

@@ -16,6 +16,8 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from paymux.deps import Deps
 from paymux.domain.ids import new_event_id, ulid
 from paymux.domain.payment import Payment
@@ -161,6 +163,8 @@ def payment_paid(d: Deps, payment: Payment) -> None:
                 complete(d, session, payment)
     except PaymuxError as exc:
         log.warning("checkout session %s not completed yet: %s", session_id, exc.message)
+    except (BotoCoreError, ClientError) as exc:  # the payment is committed and handed off already
+        log.warning("checkout session %s not completed yet: %s", session_id, type(exc).__name__)
 
 
 def complete(d: Deps, session: CheckoutSession, payment: Payment) -> CheckoutSession:

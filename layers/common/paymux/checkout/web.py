@@ -59,7 +59,10 @@ def form_values(request: Request) -> dict[str, str]:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("the form is not UTF-8") from exc
-    return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=8))
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=8))
+    except ValueError as exc:  # more fields than any of the page's forms has
+        raise BadRequest("the form has more fields than the page sends") from exc
 
 
 def _error_page(exc: PaymuxError, lang: str, path: str) -> Page:

@@ -119,10 +119,6 @@ def transition(
     )
     if target != payment.status and target in STATE_METRICS:  # committed: counted once
         emit_metric(STATE_METRICS[target], method=updated.method, provider=updated.provider)
-    if target == PaymentStatus.SUCCESS != payment.status and "checkout_session" in updated.metadata:
-        from paymux.checkout.sessions import payment_paid  # noqa: PLC0415 - checkout payments only
-
-        payment_paid(d, updated)  # its session completes (best effort: also on its next read)
     written = notification_ids_in(extra_items or [])
     if isinstance(outcome.notification, NotificationFor):
         written.insert(0, outcome.notification.notification_id)
@@ -130,6 +126,10 @@ def transition(
         from paymux.services.notifications import hand_off  # noqa: PLC0415 - import cycle
 
         hand_off(d, updated.payment_id, written)
+    if target == PaymentStatus.SUCCESS != payment.status and "checkout_session" in updated.metadata:
+        from paymux.checkout.sessions import payment_paid  # noqa: PLC0415 - checkout payments only
+
+        payment_paid(d, updated)  # after the hand-off: its session completes (best effort)
     return updated
 
 
