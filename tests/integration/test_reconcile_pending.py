@@ -127,3 +127,43 @@ def test_a_pooled_record_whose_last_run_never_happened_is_reported_by_the_next_r
     assert later["counts"]["payment"] == NO_CLASSES | {"channel_only": 1}
     (row,) = discrepancies(world, day1 + timedelta(days=5))
     assert row["out_trade_no"] == unknown and f"pooled on {day1}" in row["detail"]
+
+
+def test_a_stale_pooled_record_whose_other_half_turns_up_later_is_matched_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Day 1 pools two payments paid here just before midnight; the runs of days 2 and 3 never
+    happen. Day 4's statement lists one of them: the pair is matched (and resolved) there, once,
+    not reported as the pooled record's `local_only` and the row's `channel_only` both; the other
+    one, still unmatched, is reported for good."""
+    alone(world)
+    day1 = _just_before_midnight(world).date()
+    day4 = day1 + timedelta(days=3)
+    late, never = paid_payment(world, 1000), paid_payment(world, 2000)
+    noon4 = datetime.combine(day4, datetime.min.time(), SHANGHAI).timestamp() + 12 * 3600
+    serve_wechat_bills(
+        monkeypatch,
+        {
+            day1: wechat_bill(world, []),
+            day4: wechat_bill(world, [BillRow(world.out_trade_no(late["id"]), 1000, noon4)]),
+        },
+    )
+    first = reconcile(world, day1)
+    assert first["counts"]["payment"] == NO_CLASSES | {"pending": 2}
+
+    fourth = reconcile(world, day4)
+
+    assert fourth["counts"]["payment"] == NO_CLASSES | {"matched": 1, "local_only": 1}
+    assert (fourth["discrepancies"], fourth["pending"], fourth["resolved"]) == (1, 0, 1)
+    (row,) = discrepancies(world, day4)
+    assert (row["class"], row["payment_id"]) == ("local_only", never["id"])
+    assert f"pooled on {day1}, not matched by {day4}" in row["detail"]
+    (resolved,) = account_of(fourth, world)["resolved"]
+    assert (resolved["number"], resolved["pooled_on"], resolved["resolved_on"]) == (
+        world.out_trade_no(late["id"]),
+        day1.isoformat(),
+        day4.isoformat(),
+    )
+    # a re-run of day 4 makes the same decisions
+    assert _without(reconcile(world, day4)) == _without(fourth)
+    assert discrepancies(world, day4) == [row]

@@ -10,8 +10,10 @@ Found on day+1 or day+2, the pair is `matched` in that later day's report, with 
 the day it was pooled on, and listed in that day's summary under `resolved`; the pooled day's
 report is not re-written (it said `pending`, which it was). Not found by the end of day+2's run
 (POOL_DAYS days in all), the record is reported for good in that run, with its own class and a
-detail naming the day it was pooled on. A re-run of a day makes the same decisions again: the
-entries it settled are settled again the same way, the day's own entries are written again."""
+detail naming the day it was pooled on. If that run never happened, the first later run (the
+pool is read LOOK_BACK_DAYS back) pairs it like any open entry, or else reports it. A re-run of
+a day makes the same decisions again: the entries it settled are settled again the same way,
+the day's own entries are written again."""
 
 from __future__ import annotations
 
@@ -47,9 +49,11 @@ class PendingPool:
             route_key, day - timedelta(days=LOOK_BACK_DAYS), day - timedelta(days=1)
         )
         self._last_day = day - timedelta(days=POOL_DAYS - 1)  # pooled then: this run is its last
-        still = [e for e in entries if e.open_on(day)]
-        self._stale = [e for e in still if e.pooled_on < self._last_day]
-        self._open = {(e.kind, e.side, e.number): e for e in still if e.pooled_on >= self._last_day}
+        # every open entry can still be paired, those older than `_last_day` too (their last run
+        # never happened); several of one record (pooled on more days) are paired oldest first
+        self._open: dict[tuple[str, str, str], list[PoolEntry]] = {}
+        for entry in sorted((e for e in entries if e.open_on(day)), key=lambda e: e.pooled_on):
+            self._open.setdefault((entry.kind, entry.side, entry.number), []).append(entry)
         self._new: list[tuple[str, str, str, dict[str, object]]] = []
         self.resolved: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -62,7 +66,8 @@ class PendingPool:
         (a local record pairs with a pooled channel row, and the other way), taken out."""
         other = "channel" if side == "local" else "local"
         with self._lock:
-            entry = self._open.pop((kind, other, number), None)
+            waiting = self._open.get((kind, other, number))
+            entry = waiting.pop(0) if waiting else None
         if entry is not None:
             self._store.settle(self._route, entry, "resolved_on", self._day)
             resolution = {"pooled_on": entry.pooled_on.isoformat(), "class": str(entry.record["cls"])}
@@ -85,9 +90,11 @@ class PendingPool:
         return record.classed("pending", detail)
 
     def expired(self) -> list[Record]:
-        """The entries whose window ends with this day's run, unmatched: reported for good."""
+        """The entries whose window ends with this day's run (or ended with a run that never
+        happened) and that this run did not pair: reported for good."""
         records = []
-        for entry in [*self._stale, *(e for e in self._open.values() if e.pooled_on == self._last_day)]:
+        waiting = sorted((e for left in self._open.values() for e in left), key=lambda e: e.pooled_on)
+        for entry in (e for e in waiting if e.pooled_on <= self._last_day):
             self._store.settle(self._route, entry, "reported_on", self._day)
             record = Record(**entry.record)
             detail = f"pooled on {entry.pooled_on}, not matched by {self._day}: {record.detail}"
