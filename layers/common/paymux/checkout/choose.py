@@ -3,13 +3,16 @@
 The previous attempt is closed at the channel first when the payer was shown how to pay it (a
 QR code, a redirect, JSAPI parameters): then choosing another method cannot lead to two
 payments. One the payer never saw (its create failed or is unknown: no code reached anyone)
-cannot be paid and is left to the sweeper. The next attempt number is claimed with a
-conditional write on the session's version, so two concurrent choices never start two
-payments; the payment's merchant_order_no is `<session_id>.<attempt>`, so a repeated create of
-the same attempt is the same payment (paymux.services.payments)."""
+cannot be paid and is left to the sweeper. Every write is conditional on the session's
+version: the previous attempt is closed only after a write claiming the session with it as the
+current payment, and a new payment is shown only when recording it on the session succeeds, so
+two concurrent choices never start two payments, nor show one the other tab closed. The
+payment's merchant_order_no is `<session_id>.<attempt>`, so a repeated create of the same
+attempt is the same payment (paymux.services.payments)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from paymux.checkout.sessions import PAID, complete, current_payment, refresh, sessions
@@ -72,20 +75,30 @@ def choose(d: Deps, session: CheckoutSession, method: str, payer: PayerContext, 
     if payment is not None and payment.status in OPEN_PAYMENT_STATES and payment.action:
         if payment.method == method and payment.payer.get("openid", "") == payer.openid:
             return payment  # the same choice again (a reload, a double click): the same payment
+        previous = payment.payment_id
+        session = _claim(d, session, lambda s: sessions(d).set_payment(s, previous))
         payment = _close_previous(d, session, payment)
     if session.attempt >= MAX_ATTEMPTS:
         raise Conflict("checkout_attempts_exhausted", "too many attempts for this checkout session")
     seconds_left = int(session.expires_at - d.clock())
     if seconds_left < MIN_SECONDS_LEFT:
         raise Gone("checkout_session_expired", "this checkout session has expired")
-    try:
-        session = sessions(d).start_attempt(session, method)
-    except IllegalTransition as exc:
-        raise Conflict("checkout_session_busy", "another choice is being made; try again") from exc
+    session = _claim(d, session, lambda s: sessions(d).start_attempt(s, method))
     created = _create(d, session, method, payer, seconds_left, api_domain)
-    sessions(d).set_payment(session, created.payment_id)
+    _claim(d, session, lambda s: sessions(d).set_payment(s, created.payment_id))  # else not shown
     record_choice(d, session.merchant_id, payer.device, method)
     return created
+
+
+def _claim(
+    d: Deps, session: CheckoutSession, write: Callable[[CheckoutSession], CheckoutSession]
+) -> CheckoutSession:
+    """The session after `write`, conditional on the version read: a choice made meanwhile in
+    another tab wins, and this one changes nothing more (409)."""
+    try:
+        return write(session)
+    except IllegalTransition as exc:
+        raise Conflict("checkout_session_busy", "another choice is being made; try again") from exc
 
 
 def _close_previous(d: Deps, session: CheckoutSession, payment: Payment) -> Payment:

@@ -129,12 +129,17 @@ def provider_trade(trade: TradeResult, fields: Mapping[str, str]) -> TradeResult
     )
 
 
-def query_trade(fields: Mapping[str, str], out_trade_no: str, *, final: bool = True) -> TradeResult:
+def query_trade(
+    fields: Mapping[str, str], out_trade_no: str, *, final: bool = True, form_pending: bool = False
+) -> TradeResult:
     """A verified query answer about a consume; `final` False for a front transaction asked
-    before its payTimeout, whose failure is then OPEN (not paid yet)."""
+    before its payTimeout, whose failure is then OPEN (not paid yet). `form_pending` for a
+    gateway/WAP form asked before its payTimeout: no such order (34) is then OPEN too, as
+    UnionPay has none until the payer posts the form, which the payer can still do."""
     code = fields.get("respCode", "")
     if code == NOT_FOUND:
-        return TradeResult(out_trade_no=out_trade_no, state=TradeState.NOT_FOUND, raw_state=code)
+        state = TradeState.OPEN if form_pending else TradeState.NOT_FOUND
+        return TradeResult(out_trade_no=out_trade_no, state=state, raw_state=code)
     if code in MALFORMED_QUERY or code != ACCEPTED:
         raise ChannelUnavailable(f"UnionPay query {code}: {fields.get('respMsg', '')}", channel_code=code)
     original = fields.get("origRespCode", "")

@@ -174,15 +174,17 @@ class UnionPayChannel:
         """By the attempt's orderId and the txnTime it was sent with (`context.sent_at`).
         origRespCode 00/A6 PAID, 03/04/05 OPEN, other FAILED (OPEN for a front transaction
         before its payTimeout, `context.expires_at`: the payer may still pay it); no such order
-        (34) NOT_FOUND: a gateway or WAP order exists only once the payer submitted the form."""
+        (34) NOT_FOUND, but OPEN for a gateway or WAP form before its payTimeout: its order
+        exists only once the payer submitted the form, which the payer can still do."""
         context = context or QueryContext()
         fields = transform.query_fields(out_trade_no, self._access(), context.sent_at)
         answer = self._post(transform.QUERY_PATH, fields)
         spec = transform.PRODUCTS.get(context.product)
         before_timeout = context.expires_at is not None and self._clock() < context.expires_at
         final = not (spec is not None and spec.front_like and before_timeout)
-        trade = answers.query_trade(answer, out_trade_no, final=final)
-        return self._own(trade, answer) if trade.state != TradeState.NOT_FOUND else trade
+        form_pending = spec is not None and spec.endpoint == "front" and before_timeout
+        trade = answers.query_trade(answer, out_trade_no, final=final, form_pending=form_pending)
+        return self._own(trade, answer) if trade.raw_state != answers.NOT_FOUND else trade
 
     def close(self, out_trade_no: str) -> None:
         """UnionPay has no close: an unpaid QR code or gateway order lapses at its payTimeout
