@@ -165,10 +165,7 @@ def create_payment(
                 f"merchant_order_no {request.merchant_order_no} was already used with different parameters",
                 details=[{"payment_id": dup.payment_id}],
             ) from None
-        if existing.status == PaymentStatus.PENDING and not existing.action:
-            # the first try never reached the channel, or its answer was lost
-            return 200, submit(d, _sent_again(d, existing), api_domain)
-        return 200, existing
+        return 200, _repeated(d, existing, api_domain)
     start_ladder(d, payment)
     emit_metric("PaymentCreated", method=payment.method, provider=payment.provider)
     return 201, submit(d, payment, api_domain, fallbacks)
@@ -236,6 +233,17 @@ def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Choic
         return apply_queried_trade(d, submitted, result.trade, actor="channel")
 
 
+def _repeated(d: Deps, existing: Payment, api_domain: str) -> Payment:
+    """The answer to a create repeated with the same parameters: the payment as it is, or, when
+    its first try never reached the channel or its answer was lost, the payment sent again."""
+    if existing.status != PaymentStatus.PENDING or existing.action:
+        return existing
+    again = _sent_again(d, existing)
+    if again.status != PaymentStatus.PENDING or again.action:
+        return again  # a concurrent repeat has sent it meanwhile: never twice
+    return submit(d, again, api_domain)
+
+
 def _sent_again(d: Deps, payment: Payment) -> Payment:
     """A create sent again long after its first try (a crash, a lost answer) is sent at the
     channel's present (UnionPay refuses a stale txnTime): its new send time is stored before it
@@ -251,9 +259,9 @@ def _sent_again(d: Deps, payment: Payment) -> Payment:
     except IllegalTransition:
         # a concurrent repeat of the create stored its own send time first: send that message
         fresh = d.payments.get(payment.payment_id)
-        if fresh is None or fresh.status != PaymentStatus.PENDING or fresh.action:
+        if fresh is None:
             raise
-        return fresh
+        return fresh  # sent meanwhile (an action, or an outcome): the caller answers it as it is
 
 
 def query_context(payment: Payment) -> QueryContext:
