@@ -13,7 +13,6 @@ the event items. The audit trail is the same; only where one event lives differs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -55,7 +54,7 @@ from paymux.store.payment_keys import (
     payment_values,
     with_event,
 )
-from paymux.store.wire_items import query_wire
+from paymux.store.wire_items import index_sort_keys
 
 __all__ = ["DuplicateMerchantOrder", "Outcome", "PaymentStore", "payment_from_item", "payment_key"]
 
@@ -197,25 +196,9 @@ class PaymentStore:
         """The GSI3SK of every payment of `account_id` paid on `day` (payment_keys.paid_entry
         reads them): every key of the day queried at once, one thread each, each page projected
         to GSI3SK alone (what an answer of the index costs to parse is per attribute)."""
-        keys = paid_day_keys(account_id, day)
-        with ThreadPoolExecutor(max_workers=len(keys), thread_name_prefix="paid-day") as pool:
-            return [k for shard in pool.map(self._sort_keys_of, keys) for k in shard]
-
-    def _sort_keys_of(self, index_key: str) -> list[str]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "GSI3",
-            "KeyConditionExpression": "GSI3PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": index_key}},
-            "ProjectionExpression": "GSI3SK",
-        }
-        found: list[str] = []
-        while True:
-            page = query_wire(self._ddb, **kwargs)  # one S attribute an item: no shape walk
-            found.extend(item["GSI3SK"]["S"] for item in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return index_sort_keys(
+            self._ddb, self._table, "GSI3", paid_day_keys(account_id, day), name="paid-day"
+        )
 
     def get_many(self, payment_ids: Iterable[str]) -> dict[str, Payment]:
         """The payments of `payment_ids` that exist, by id (BatchGetItem, 100 keys a call)."""

@@ -11,12 +11,12 @@ GSI3 is KEYS_ONLY, so a day's refunds are read as these sort keys alone, in para
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, NamedTuple
 
 from paymux.domain.refund import Refund
 from paymux.store.payment_keys import reconciliation_day, shard_of
+from paymux.store.wire_items import index_sort_keys
 
 REFUND_SHARDS = 4
 PREFIX = "REFUNDED"
@@ -75,22 +75,5 @@ class RefundDays:
 
     def succeeded_on(self, account_id: str, day: date) -> list[RefundEntry]:
         keys = refund_day_keys(account_id, day)
-        with ThreadPoolExecutor(max_workers=len(keys), thread_name_prefix="refund-day") as pool:
-            found = [k for shard in pool.map(self._sort_keys_of, keys) for k in shard]
+        found = index_sort_keys(self._ddb, self._table, "GSI3", keys, name="refund-day")
         return [e for e in map(refund_entry, found) if e is not None]
-
-    def _sort_keys_of(self, index_key: str) -> list[str]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "GSI3",
-            "KeyConditionExpression": "GSI3PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": index_key}},
-            "ProjectionExpression": "GSI3SK",
-        }
-        found: list[str] = []
-        while True:
-            page = self._ddb.query(**kwargs)
-            found.extend(item["GSI3SK"]["S"] for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextvars
 import json
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 _WIRE = contextvars.ContextVar("paymux_wire_items", default=False)
@@ -48,3 +50,31 @@ def query_wire(client: Any, **kwargs: Any) -> dict[str, Any]:
         _WIRE.reset(token)
     page.setdefault("Items", [])
     return page
+
+
+def index_sort_keys(
+    client: Any, table: str, index: str, index_keys: Sequence[str], *, name: str
+) -> list[str]:
+    """The sort key of every entry under each of `index_keys` on `index` (a KEYS_ONLY index
+    whose sort keys carry what their reader needs: GSI3's paid and refunded days): every key
+    queried at once, one thread each, each page projected to the sort key alone and taken as
+    the wire has it (query_wire). `name` names the threads."""
+
+    def sort_keys_of(index_key: str) -> list[str]:
+        kwargs: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{index}PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": index_key}},
+            "ProjectionExpression": f"{index}SK",
+        }
+        found: list[str] = []
+        while True:
+            page = query_wire(client, **kwargs)  # one S attribute an item: no shape walk
+            found.extend(item[f"{index}SK"]["S"] for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    with ThreadPoolExecutor(max_workers=max(1, len(index_keys)), thread_name_prefix=name) as pool:
+        return [k for shard in pool.map(sort_keys_of, index_keys) for k in shard]
