@@ -27,6 +27,19 @@ class StatementNotReady(ChannelUnavailable):
     code = "statement_not_ready"
 
 
+class SummaryAtEnd:
+    """A streamed bill's summary, known once its rows were read to the end (the readers set
+    `_summary` when the last line checked out; each iteration starts without one)."""
+
+    _summary: StatementSummary | None = None
+
+    @property
+    def summary(self) -> StatementSummary:
+        if self._summary is None:
+            raise StatementInvalid("the bill's summary is known once its rows were read")
+        return self._summary
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedBill:
     rows: tuple[StatementRow, ...]

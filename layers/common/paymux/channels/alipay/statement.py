@@ -31,7 +31,7 @@ from typing import IO
 from paymux.channels import units
 from paymux.channels.alipay.transform import CARRIED_FIELDS, PROTOCOL_CURRENCY, provider_row
 from paymux.channels.base import StatementRow, StatementSummary
-from paymux.channels.statement import ParsedBill, StatementInvalid
+from paymux.channels.statement import ParsedBill, StatementInvalid, SummaryAtEnd
 
 DETAIL_MARK = "#支付宝业务明细查询"
 _ACCOUNT = re.compile(r"#账号：\[(\d+)\]")
@@ -129,7 +129,7 @@ def _records(text: IO[str]) -> Iterator[list[str]]:
         raise StatementInvalid("the Alipay bill zip is damaged") from exc
 
 
-class AlipayBillReader:
+class AlipayBillReader(SummaryAtEnd):
     """A trade bill's rows, read from the zip as they are iterated (the detail member inflated
     and GBK-decoded incrementally), checked against the footer at the end of the file: a bill
     that does not add up raises StatementInvalid before the iteration finishes. `summary` is
@@ -140,12 +140,6 @@ class AlipayBillReader:
     def __init__(self, opener: Opener, *, provider: bool = False) -> None:
         self._opener, self._provider = opener, provider
         self._summary: StatementSummary | None = None
-
-    @property
-    def summary(self) -> StatementSummary:
-        if self._summary is None:
-            raise StatementInvalid("the bill's summary is known once its rows were read")
-        return self._summary
 
     def __iter__(self) -> Iterator[StatementRow]:
         self._summary = None

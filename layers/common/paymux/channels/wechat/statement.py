@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 
 from paymux.channels import units
 from paymux.channels.base import StatementRow, StatementSummary
-from paymux.channels.statement import ParsedBill, StatementInvalid, decimal, to_fen
+from paymux.channels.statement import ParsedBill, StatementInvalid, SummaryAtEnd, decimal, to_fen
 from paymux.channels.wechat import partner
 from paymux.channels.wechat.transform import CARRIED_FIELDS
 
@@ -154,7 +154,7 @@ def _check(sums: dict[str, int], count: int, summary: dict[str, str]) -> Stateme
     )
 
 
-class TradeBillReader:
+class TradeBillReader(SummaryAtEnd):
     """A trade bill's rows, read from its lines as they come (bytes, one line each, as a
     binary file yields them), checked against its summary row when the last line is read:
     a bill that does not add up raises StatementInvalid at its end, before the iteration
@@ -165,12 +165,6 @@ class TradeBillReader:
     def __init__(self, lines: Iterable[bytes], *, provider: bool = False) -> None:
         self._lines, self._provider = lines, provider
         self._summary: StatementSummary | None = None
-
-    @property
-    def summary(self) -> StatementSummary:
-        if self._summary is None:
-            raise StatementInvalid("the bill's summary is known once its rows were read")
-        return self._summary
 
     def __iter__(self) -> Iterator[StatementRow]:
         lines = _lines(self._lines)
