@@ -55,6 +55,13 @@ IpAddress = Annotated[
 ]
 
 
+def supported_currency(value: str) -> str:
+    """The currency field's check, shared by every request that names one (CNY only today)."""
+    if value != "CNY":
+        raise ValueError(f"unsupported currency {value!r}; supported: CNY")
+    return value
+
+
 class Payer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -120,9 +127,7 @@ class CreatePaymentRequest(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if value != "CNY":
-            raise ValueError(f"unsupported currency {value!r}; supported: CNY")
-        return value
+        return supported_currency(value)
 
     @field_validator("method")
     @classmethod

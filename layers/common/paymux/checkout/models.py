@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from paymux.api.models import ORDER_NO, TEXT, URL
+from paymux.api.models import ORDER_NO, TEXT, URL, supported_currency
 from paymux.api.resources import IsoTime
 from paymux.clock import iso
 from paymux.domain.ids import ULID_PATTERN
@@ -63,9 +63,7 @@ class CreateCheckoutSessionRequest(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if value != "CNY":
-            raise ValueError(f"unsupported currency {value!r}; supported: CNY")
-        return value
+        return supported_currency(value)
 
     @field_validator("methods")
     @classmethod
