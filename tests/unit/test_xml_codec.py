@@ -105,6 +105,7 @@ def test_every_refund_shape_round_trips(public: dict[str, Any]) -> None:
 def test_a_notification_event_round_trips() -> None:
     event = {"id": "evt_" + "0" * 26, "type": "payment.succeeded", "created": int(NOW)}
     event["data"] = {"object": PAYMENTS[6].to_public()}
+    assert round_trip(event) == event
     NotificationEvent.model_validate(round_trip(event))
 
 
