@@ -26,6 +26,7 @@ export class Transport {
     this.maxRetries = maxRetries ?? DEFAULT_MAX_RETRIES;
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0) throw new TypeError("maxRetries must be an integer ≥ 0");
     this.timeout = timeout ?? DEFAULT_TIMEOUT;
+    if (!(Number.isFinite(this.timeout) && this.timeout > 0)) throw new TypeError("timeout must be a number of milliseconds > 0");
     this.sleep = sleep ?? sleepFor;
     this.random = random ?? Math.random;
     this.now = now ?? (() => Date.now() / 1000);
@@ -105,7 +106,9 @@ export class Transport {
         const chunks = [];
         response.on("data", (chunk) => chunks.push(chunk));
         response.on("error", fail);
-        response.on("aborted", () => fail(Object.assign(new Error("the answer was cut off"), { code: "ECONNRESET" })));
+        response.on("close", () => {
+          if (!response.complete) fail(Object.assign(new Error("the answer was cut off"), { code: "ECONNRESET" }));
+        });
         response.on("end", () => {
           clearTimeout(timer);
           resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) });

@@ -168,6 +168,18 @@ describe("answers", () => {
     });
   });
 
+  test("a 2xx that is not JSON is an ApiError, not a crash", async () => {
+    answers.push({ status: 200, body: "<html>captive portal</html>" });
+    await assert.rejects(paymux().payments.get("pay_1"), (e) => e instanceof PaymuxError && e.code === "invalid_response");
+  });
+
+  test("options are checked", () => {
+    assert.throws(() => new Paymux("", "sk"), TypeError);
+    assert.throws(() => new Paymux("app", "sk", { maxRetries: -1 }), TypeError);
+    assert.throws(() => new Paymux("app", "sk", { timeout: 0 }), TypeError);
+    assert.throws(() => new Paymux("app", "sk", { baseUrl: "ftp://x" }), TypeError);
+  });
+
   test("an error answer that is not paymux's JSON still gets a typed error", async () => {
     answers.push({ status: 504, body: "<html>gateway timeout</html>" });
     await assert.rejects(paymux().payments.get("pay_1"), (e) => e instanceof PaymuxError && e.status === 504 && e.code === "http_504");

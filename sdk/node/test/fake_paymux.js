@@ -4,6 +4,7 @@ import http from "node:http";
 
 export const CLOSE = Symbol("close the connection without answering");
 export const HANG = Symbol("never answer");
+export const CUT = Symbol("send the status line and half a body, then close");
 
 export class FakePaymux {
   /** `script(request, index)` → {status, headers, body} | CLOSE; index counts every request. */
@@ -30,6 +31,12 @@ export class FakePaymux {
         this.requests.push(request);
         const answer = this.script(request, this.requests.length - 1);
         if (answer === HANG) return;
+        if (answer === CUT) {
+          res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "100" });
+          res.write('{"id":"pay_');
+          setImmediate(() => req.socket.destroy());
+          return;
+        }
         if (answer === CLOSE) {
           req.socket.destroy();
           return;

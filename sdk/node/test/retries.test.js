@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 
 import { ApiError, ConflictError, ConnectionError, IdempotencyError, InvalidRequestError, Paymux, sign } from "paymux";
 import { retryDelay } from "../src/retries.js";
-import { CLOSE, FakePaymux, authPairs, failure } from "./fake_paymux.js";
+import { CLOSE, CUT, FakePaymux, authPairs, failure } from "./fake_paymux.js";
 
 const PAYMENT = { id: "pay_01KB0000000000000000000000", object: "payment", status: "PROCESSING", amount: 1999 };
 let plan = [];
@@ -121,6 +121,19 @@ describe("retries", () => {
     fake.requests.length = 0;
     assert.equal((await create(client())).id, PAYMENT.id);
     assert.equal(new Set(fake.requests.map((r) => r.headers["idempotency-key"])).size, 1);
+  });
+
+  test("an answer cut off half-way is a ConnectionError: retried within max_retries, never as stale", async () => {
+    plan = [CUT];
+    assert.equal((await create(client())).id, PAYMENT.id);
+    assert.equal(fake.requests.length, 2);
+    const paymux = client({ maxRetries: 0 });
+    await paymux.payments.get(PAYMENT.id);
+    plan[3] = CUT; // on the reused socket, but an answer had begun: not the stale case
+    await assert.rejects(paymux.payments.get(PAYMENT.id), (e) => e instanceof ConnectionError && e.stale === false);
+    assert.equal(fake.requests.length, 4);
+    assert.equal(fake.requests[3].connection, fake.requests[2].connection, "the cut answer came on a reused socket");
+    paymux.close();
   });
 });
 
