@@ -92,6 +92,9 @@ func TestEveryCallGoesWhereTheAPISays(t *testing.T) {
 		if r.method == "GET" && (len(r.body) != 0 || r.contentLength > 0 || len(r.transferEncoding) != 0) {
 			t.Errorf("%s sent a body (%d bytes, %v)", want[i], len(r.body), r.transferEncoding)
 		}
+		if r.method == "POST" && len(r.body) == 0 && (r.contentLength != 0 || len(r.transferEncoding) != 0) {
+			t.Errorf("%s: an empty POST is not Content-Length: 0 (%d, %v)", want[i], r.contentLength, r.transferEncoding)
+		}
 		if key := r.header.Get("Idempotency-Key"); (r.method == "POST") != (key != "") {
 			t.Errorf("%s: Idempotency-Key %q", want[i], key)
 		}

@@ -208,36 +208,55 @@ func TestAFreshConnectionClosedIsNotRetriedWithRetriesOff(t *testing.T) {
 
 // A kept-alive connection closed before any byte of an answer (a frozen Lambda's stale socket)
 // is retried once on a new connection even with retries off, re-signed, with the same key;
-// and Go's Transport does not resend it by itself with the old nonce.
+// and Go's Transport does not resend it by itself with the old nonce. For a GET, a POST with a
+// body and a POST without one (each meets the Transport's resend rules differently).
 func TestAStaleKeptAliveConnectionIsRetriedOnceWithRetriesOff(t *testing.T) {
-	fake := newFakePaymux(t,
-		answer{status: 200, body: paymentJSON}, // opens the connection that is kept alive
-		answer{hangUp: true},                   // the same connection: closed, no answer
-		answer{status: 201, body: paymentJSON}, // the one retry, on a new connection
-	)
-	client, waits := fake.client(0)
-	ctx := context.Background()
-	if _, err := client.Payments.Get(ctx, "pay_01KB0000000000000000000000"); err != nil {
-		t.Fatal(err)
+	calls := map[string]func(*Client) (*Payment, error){
+		"GET": func(c *Client) (*Payment, error) {
+			return c.Payments.Get(context.Background(), "pay_01KB0000000000000000000000")
+		},
+		"POST with a body": func(c *Client) (*Payment, error) {
+			return c.Payments.Create(context.Background(), createParams())
+		},
+		"POST without one": func(c *Client) (*Payment, error) {
+			return c.Payments.Close(context.Background(), "pay_01KB0000000000000000000000")
+		},
 	}
-	payment, err := client.Payments.Create(ctx, createParams())
-	if err != nil {
-		t.Fatalf("the stale connection was not retried: %v", err)
-	}
-	if payment.Status != PaymentProcessing {
-		t.Fatalf("payment %+v", payment)
-	}
-	requests := fake.requests()
-	if len(requests) != 3 {
-		t.Fatalf("%d requests, want 3 (one GET, a POST and its one retry)", len(requests))
-	}
-	if requests[1].remote != requests[0].remote || requests[2].remote == requests[1].remote {
-		t.Fatalf("connections %s %s %s: want the kept-alive one, then a new one",
-			requests[0].remote, requests[1].remote, requests[2].remote)
-	}
-	assertResignedSameKey(t, requests[1:])
-	if len(*waits) != 0 {
-		t.Errorf("waited %v before retrying a stale socket", *waits)
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			fake := newFakePaymux(t,
+				answer{status: 200, body: paymentJSON}, // opens the connection that is kept alive
+				answer{hangUp: true},                   // the same connection: closed, no answer
+				answer{status: 200, body: paymentJSON}, // the one retry, on a new connection
+			)
+			client, waits := fake.client(0)
+			if _, err := client.Payments.Get(context.Background(), "pay_1"); err != nil {
+				t.Fatal(err)
+			}
+			payment, err := call(client)
+			if err != nil {
+				t.Fatalf("the stale connection was not retried: %v", err)
+			}
+			if payment.Status != PaymentProcessing {
+				t.Fatalf("payment %+v", payment)
+			}
+			requests := fake.requests()
+			if len(requests) != 3 {
+				t.Fatalf("%d requests, want 3 (the first call, the second and its one retry)", len(requests))
+			}
+			if requests[1].remote != requests[0].remote || requests[2].remote == requests[1].remote {
+				t.Fatalf("connections %s %s %s: want the kept-alive one, then a new one",
+					requests[0].remote, requests[1].remote, requests[2].remote)
+			}
+			if requests[1].method == "POST" {
+				assertResignedSameKey(t, requests[1:])
+			} else if nonceOf(t, requests[1]) == nonceOf(t, requests[2]) || !requests[2].signatureOK {
+				t.Fatalf("the retry was not signed anew")
+			}
+			if len(*waits) != 0 {
+				t.Errorf("waited %v before retrying a stale socket", *waits)
+			}
+		})
 	}
 }
 

@@ -163,13 +163,21 @@ func (c *Client) attempt(ctx context.Context, method string, target *url.URL, bo
 	if err != nil {
 		return outcome{err: err}
 	}
-	// Go's Transport would itself resend a "replayable" request (no body, or a rewindable one
-	// with an Idempotency-Key) on a kept-alive connection that died, with the same headers: the
-	// same nonce, which paymux refuses once seen. A body without GetBody makes no request
-	// replayable, so every resend is this SDK's, and signed anew. (An empty body is sent as
-	// nothing for GET and as an empty chunked body for POST.)
-	request.Body = io.NopCloser(bytes.NewReader(body))
-	request.ContentLength = int64(len(body))
+	// Go's Transport resends by itself a request it deems idempotent (GET, or an entry
+	// "Idempotency-Key" in its Header map) that has no body or a GetBody, when a kept-alive
+	// connection dies under it: with the same headers, so the same nonce, which paymux refuses
+	// once it has seen it. So no request qualifies (a GET has a body without GetBody, sent as
+	// nothing; the key is not under its canonical name), and every resend is this SDK's,
+	// signed anew.
+	switch {
+	case len(body) > 0:
+		request.Body = io.NopCloser(bytes.NewReader(body))
+		request.ContentLength = int64(len(body))
+	case method == http.MethodGet:
+		request.Body = io.NopCloser(bytes.NewReader(nil))
+	default:
+		request.Body = http.NoBody // Content-Length: 0
+	}
 	request.GetBody = nil
 	c.setHeaders(request.Header, method, target.RequestURI(), body, key)
 	answer, err := c.httpClient.Do(request)
@@ -193,7 +201,7 @@ func (c *Client) setHeaders(header http.Header, method, pathWithQuery string, bo
 		header.Set("Content-Type", "application/json")
 	}
 	if key != "" {
-		header.Set("Idempotency-Key", key)
+		header["idempotency-key"] = []string{key} // see attempt: not the canonical name
 	}
 }
 

@@ -86,8 +86,8 @@ func parseSignatureHeader(header string) (int64, []string, error) {
 	return timestamp, signatures, nil
 }
 
-// ReturnFields are the five values of the checkout's signed return, in the order signed.
-var ReturnFields = []string{
+// returnFields are the five values of the checkout's signed return, in the order signed.
+var returnFields = []string{
 	"paymux_session_id", "paymux_merchant_order_no", "paymux_payment_id", "paymux_status", "paymux_timestamp",
 }
 
@@ -119,8 +119,8 @@ func verifyReturn(rawQuery, secret string, tolerance time.Duration, now time.Tim
 	if err != nil {
 		return nil, signatureError("the return's query does not parse: "+err.Error(), rawQuery)
 	}
-	pairs := make([]string, len(ReturnFields))
-	for i, name := range ReturnFields {
+	pairs := make([]string, len(returnFields))
+	for i, name := range returnFields {
 		pairs[i] = name + "=" + values.Get(name)
 	}
 	signed := strings.Join(pairs, "&")
