@@ -46,7 +46,8 @@ type Error struct {
 	RequestID string
 	// Details are paymux's error.details, e.g. [{"field": "amount", "message": "…"}].
 	Details []map[string]any
-	// Header is what failed to verify (ErrSignatureVerification).
+	// Header is what failed to verify (ErrSignatureVerification): the Paymux-Signature, or
+	// the string a return signs.
 	Header string
 	// Err is the underlying cause (ErrConnection).
 	Err error

@@ -124,3 +124,49 @@ const paymentJSON = `{"id":"pay_01KB0000000000000000000000","object":"payment","
 func errorJSON(code string) string {
 	return `{"error":{"code":"` + code + `","message":"m","request_id":"req-1","details":[{"field":"amount","message":"too small"}]}}`
 }
+
+var uuid4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func createParams() *PaymentParams {
+	return &PaymentParams{
+		Amount: 1999, Currency: "CNY", Method: "wechat.native", Subject: "咖啡 <beans> & more",
+		MerchantOrderNo: "ORDER-1001", NotifyURL: "https://shop.example.com/paymux/notify",
+	}
+}
+
+// every attempt is signed anew (its own nonce) over the body as sent, with one Idempotency-Key
+func assertResignedSameKey(t *testing.T, requests []seen) {
+	t.Helper()
+	key := requests[0].header.Get("Idempotency-Key")
+	if !uuid4.MatchString(key) {
+		t.Fatalf("Idempotency-Key %q is not a UUID v4", key)
+	}
+	nonces := map[string]bool{}
+	for i, r := range requests {
+		if !r.signatureOK {
+			t.Errorf("attempt %d is not signed over what was sent", i+1)
+		}
+		if got := r.header.Get("Idempotency-Key"); got != key {
+			t.Errorf("attempt %d has Idempotency-Key %q, the first %q", i+1, got, key)
+		}
+		nonces[nonceOf(t, r)] = true
+		if string(r.body) != string(requests[0].body) {
+			t.Errorf("attempt %d sent another body", i+1)
+		}
+	}
+	if len(nonces) != len(requests) {
+		t.Errorf("%d attempts used %d nonces: a retry reused a nonce", len(requests), len(nonces))
+	}
+}
+
+func equalWaits(got, want []time.Duration) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -54,8 +54,9 @@ def _go(env: dict[str, str], cwd: Path, *args: str, timeout: float = 120) -> str
     return done.stdout
 
 
-def test_go_vet_and_the_unit_tests_pass_with_every_golden_vector(go_env: dict[str, str]) -> None:
+def test_go_vet_build_and_the_unit_tests_pass_with_every_golden_vector(go_env: dict[str, str]) -> None:
     _go(go_env, SDK, "vet", "./...")
+    _go(go_env, SDK, "build", "./...")
     output = _go(go_env, SDK, "test", "-count=1", "-v", "./...")
     assert re.search(rf"^ok\s+{re.escape(MODULE)}\s", output, re.M), output
     assert "--- FAIL" not in output
