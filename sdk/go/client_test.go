@@ -206,3 +206,28 @@ func TestTheBaseURLComesFromTheEnvironment(t *testing.T) {
 		t.Errorf("base URL %q", got)
 	}
 }
+
+func TestARedirectIsNotFollowed(t *testing.T) {
+	fake := newFakePaymux(t,
+		answer{status: 302, header: map[string]string{"Location": "/elsewhere"}, body: `{}`},
+		answer{status: 200, body: paymentJSON},
+	)
+	c, _ := fake.client(2)
+	_, err := c.Payments.Create(context.Background(), createParams())
+	var perr *Error
+	if !errors.As(err, &perr) || perr.Kind != ErrAPI || perr.Status != 302 {
+		t.Fatalf("error %v, want the 302 as an API error", err)
+	}
+	if n := len(fake.requests()); n != 1 {
+		t.Fatalf("%d requests: the redirect was followed", n)
+	}
+}
+
+func TestABaseURLThatIsNotHTTPIsRefusedBeforeSending(t *testing.T) {
+	for _, base := range []string{"api.paymux.cn", "ftp://api.paymux.cn", "http://"} {
+		_, err := NewClient("a", "s", WithBaseURL(base)).Payments.Get(context.Background(), "pay_1")
+		if !errors.Is(err, ErrInvalidRequest) {
+			t.Errorf("base URL %q: %v", base, err)
+		}
+	}
+}

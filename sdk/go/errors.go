@@ -16,7 +16,7 @@ type ErrorKind string
 
 func (k ErrorKind) Error() string { return "paymux: " + string(k) }
 
-// The kinds, by HTTP status: 400, 405, 406, 410, 413, 415, 422 (and any other 4xx)
+// The kinds, by HTTP status: 3xx (paymux's API never redirects) ErrAPI; 400, 405, 406, 410, 413, 415, 422 (and any other 4xx)
 // ErrInvalidRequest; 401 and 403 ErrAuthentication; 404 ErrNotFound; 409 ErrConflict, or
 // ErrIdempotency for the idempotency_* codes; 429 ErrRateLimit; 5xx ErrChannel for the
 // channel_* codes, else ErrAPI. No answer at all: ErrConnection. A notification or return
@@ -117,7 +117,7 @@ func kindOf(status int, code string) ErrorKind {
 		return ErrRateLimit
 	case status >= 500 && strings.HasPrefix(code, "channel_"):
 		return ErrChannel
-	case status >= 500:
+	case status >= 500 || status < 400:
 		return ErrAPI
 	default:
 		return ErrInvalidRequest

@@ -122,14 +122,20 @@ func buildHTTPClient(given *http.Client, timeout time.Duration) *http.Client {
 		if timeout == 0 {
 			timeout = DefaultTimeout
 		}
-		return &http.Client{Timeout: timeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		return &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: refuseRedirects}
 	}
 	own := *given // a copy: the caller's client is left as it was
 	if timeout != 0 {
 		own.Timeout = timeout
 	}
+	own.CheckRedirect = refuseRedirects
 	return &own
 }
+
+// refuseRedirects: paymux does not redirect its API; a redirect would carry the signed headers
+// elsewhere, and http.Client would resend a POST as a GET. The 3xx is the answer (ErrAPI).
+func refuseRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // userAgent is `paymux-go/<version> go/<runtime version>`.
 func userAgent() string {

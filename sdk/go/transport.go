@@ -75,8 +75,11 @@ func (c *Client) call(ctx context.Context, method, path string, params, out any,
 		return &Error{Kind: ErrInvalidRequest, Message: "cannot encode the parameters: " + err.Error(), Err: err}
 	}
 	target, err := url.Parse(c.baseURL + path)
+	if err == nil && (target.Scheme != "https" && target.Scheme != "http" || target.Host == "") {
+		err = errors.New("not an http(s) URL: " + c.baseURL)
+	}
 	if err != nil {
-		return &Error{Kind: ErrInvalidRequest, Message: "bad base URL or path: " + err.Error(), Err: err}
+		return &Error{Kind: ErrInvalidRequest, Message: "bad base URL: " + err.Error(), Err: err}
 	}
 	var chosen requestOptions
 	for _, option := range options {
