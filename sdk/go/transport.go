@@ -118,7 +118,8 @@ func (c *Client) send(ctx context.Context, method string, target *url.URL, body 
 		}
 		switch {
 		case result.stale && !staleRetried:
-			// a socket that died while idle: nothing reached paymux; try once on a fresh one
+			// a kept-alive socket closed before any answer (stale, as after a frozen Lambda): once
+			// more on a fresh connection, even with retries off; the key makes a POST safe to resend
 			staleRetried = true
 			c.httpClient.CloseIdleConnections()
 		case retries < c.maxRetries && result.retryable():
