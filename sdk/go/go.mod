@@ -1,0 +1,3 @@
+module github.com/paymux/paymux-go
+
+go 1.19
