@@ -21,6 +21,8 @@ import java.util.function.Supplier;
  * 503, 504 and answers marked {@code Paymux-Should-Retry: true}, up to {@code maxRetries} times.
  * A request whose connection was closed before any byte of an answer (the stale keep-alive
  * socket of a frozen Lambda container) is sent once more at once, even with retries off.
+ * (java.net.http cannot tell a reused connection from a new one here, and itself re-sends a
+ * GET in that case: see {@link #replayed}.)
  */
 final class RequestSender {
   /** Waits between attempts; tests record instead of sleeping. */
@@ -85,6 +87,10 @@ final class RequestSender {
       if (status >= 200 && status < 300) {
         return success(status, answer.body());
       }
+      if (!staleRetried && status == 401 && method.equals("GET") && replayed(answer.body())) {
+        staleRetried = true; // java.net.http re-sent our GET on a new connection with the same nonce
+        continue;
+      }
       if (retries < maxRetries
           && RetryPolicy.retryable(status, answer.headers().firstValue(RetryPolicy.SHOULD_RETRY_HEADER))) {
         retries++;
@@ -131,6 +137,17 @@ final class RequestSender {
       throw new ApiException("paymux answered " + status + " with a body that is not a JSON object", status,
           "invalid_response", "", List.of());
     }
+  }
+
+  /**
+   * java.net.http itself sends a GET once more, unchanged, when its pooled connection closes
+   * before any byte of an answer; if paymux had seen the first one, the copy's nonce is
+   * {@code replayed_request}. The SDK then signs it anew (a GET is safe to repeat), once.
+   */
+  private static boolean replayed(byte[] body) {
+    Map<String, Object> error = errorBody(body);
+    return error != null && error.get("error") instanceof Map<?, ?> fields
+        && "replayed_request".equals(fields.get("code"));
   }
 
   private static Map<String, Object> errorBody(byte[] body) {
