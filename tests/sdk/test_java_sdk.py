@@ -11,6 +11,7 @@ Every build output goes to pytest's temporary directories."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -143,6 +144,10 @@ def test_end_to_end_against_the_local_stack(world: World, classes: Path) -> None
     # the program verified the notification paymux really sent, and refused a forgery
     assert seen["event_type"] == "payment.succeeded"
     assert seen["event_id"] == seen["notification_header_event_id"]
+    delivered = [r for r in world.receiver.received if r["event_id"] == seen["event_id"]]
+    assert delivered and json.loads(base64.b64decode(delivered[0]["body_base64"]))["data"]["object"][
+        "id"
+    ] == (stored.payment_id)
     assert (seen["event_payment_id"], seen["event_payment_status"]) == (stored.payment_id, "SUCCESS")
     assert seen["tampered_refused"] is True and seen["other_secret_refused"] is True
     assert seen["refund_get_id"] == seen["refund_id"]

@@ -26,7 +26,7 @@ public final class PaymuxClient {
   public static final int DEFAULT_MAX_RETRIES = 2;
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
   /** {@code paymux-java/<sdk version> java/<runtime version>}. */
-  public static final String USER_AGENT = "paymux-java/" + VERSION + " java/" + Runtime.version();
+  public static final String USER_AGENT = "paymux-java/" + VERSION + " java/" + System.getProperty("java.version");
 
   private final PaymentService payments;
   private final RefundService refunds;
