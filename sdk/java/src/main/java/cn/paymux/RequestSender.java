@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
@@ -62,22 +63,13 @@ final class RequestSender {
       key = UUID.randomUUID().toString();
     }
     String target = (baseUrl.getRawPath() == null ? "" : baseUrl.getRawPath()) + pathWithQuery;
-    int retries = 0;
-    boolean staleRetried = false;
+    Attempts attempts = new Attempts();
     while (true) {
       HttpResponse<byte[]> answer;
       try {
         answer = http.send(request(method, target, bytes, body != null, key), HttpResponse.BodyHandlers.ofByteArray());
       } catch (IOException exc) {
-        if (!staleRetried && closedBeforeAnswer(exc)) {
-          staleRetried = true;
-          continue;
-        }
-        if (retries >= maxRetries) {
-          throw new ConnectionException("no answer from paymux (" + describe(exc) + ")", exc);
-        }
-        retries++;
-        pause(RetryPolicy.delay(retries, java.util.Optional.empty(), jitter));
+        retryAfterConnectionError(exc, attempts);
         continue;
       } catch (InterruptedException exc) {
         Thread.currentThread().interrupt();
@@ -87,18 +79,45 @@ final class RequestSender {
       if (status >= 200 && status < 300) {
         return success(status, answer.body());
       }
-      if (!staleRetried && status == 401 && method.equals("GET") && replayed(answer.body())) {
-        staleRetried = true; // java.net.http re-sent our GET on a new connection with the same nonce
-        continue;
+      if (!retryAfterErrorAnswer(method, answer, attempts)) {
+        throw PaymuxException.fromResponse(status, errorBody(answer.body()));
       }
-      if (retries < maxRetries
-          && RetryPolicy.retryable(status, answer.headers().firstValue(RetryPolicy.SHOULD_RETRY_HEADER))) {
-        retries++;
-        pause(RetryPolicy.delay(retries, answer.headers().firstValue("Retry-After"), jitter));
-        continue;
-      }
-      throw PaymuxException.fromResponse(status, errorBody(answer.body()));
     }
+  }
+
+  /** What one call has used up. */
+  private static final class Attempts {
+    int retries;
+    boolean staleRetried;
+  }
+
+  /** Returns (after the wait) when the call may go again, else throws the ConnectionException. */
+  private void retryAfterConnectionError(IOException exc, Attempts attempts) {
+    if (!attempts.staleRetried && closedBeforeAnswer(exc)) {
+      attempts.staleRetried = true; // at once, and even with retries off
+      return;
+    }
+    if (attempts.retries >= maxRetries) {
+      throw new ConnectionException("no answer from paymux (" + describe(exc) + ")", exc);
+    }
+    attempts.retries++;
+    pause(RetryPolicy.delay(attempts.retries, Optional.empty(), jitter));
+  }
+
+  /** Whether (after the wait) an error answer is sent again. */
+  private boolean retryAfterErrorAnswer(String method, HttpResponse<byte[]> answer, Attempts attempts) {
+    int status = answer.statusCode();
+    if (!attempts.staleRetried && status == 401 && method.equals("GET") && replayed(answer.body())) {
+      attempts.staleRetried = true; // java.net.http re-sent our GET on a new connection, same nonce
+      return true;
+    }
+    Optional<String> marker = answer.headers().firstValue(RetryPolicy.SHOULD_RETRY_HEADER);
+    if (attempts.retries >= maxRetries || !RetryPolicy.retryable(status, marker)) {
+      return false;
+    }
+    attempts.retries++;
+    pause(RetryPolicy.delay(attempts.retries, answer.headers().firstValue("Retry-After"), jitter));
+    return true;
   }
 
   private HttpRequest request(String method, String target, byte[] body, boolean hasBody, String key) {
