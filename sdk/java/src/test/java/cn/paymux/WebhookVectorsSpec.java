@@ -65,4 +65,11 @@ public final class WebhookVectorsSpec {
     Expect.raises(SignatureVerificationException.class,
         () -> Webhook.constructEvent("[1]".getBytes(java.nio.charset.StandardCharsets.UTF_8), header, "sk_x", 300, at(100)), "array");
   }
+
+  @Check
+  public void aSpaceAfterACommaIsAllowed() {
+    String payload = "{\"id\":\"evt_2\",\"type\":\"payment.failed\",\"created\":1,\"data\":{\"object\":{\"object\":\"payment\"}}}";
+    String header = Webhook.generateTestHeader(payload, "sk_x", 100).replace(",", ", ");
+    Expect.equal("evt_2", Webhook.constructEvent(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8), header, "sk_x", 300, at(100)).getId(), "id");
+  }
 }
