@@ -62,8 +62,10 @@ final class CurlTransport implements Transport
         $offset = 0;
 
         return [
-            CURLOPT_POST => true,
-            CURLOPT_POSTFIELDSIZE => strlen($body),
+            // an upload (with CURLOPT_CUSTOMREQUEST's method) sends Content-Length from
+            // INFILESIZE; a POST with a read callback would be chunked (PHP has no POSTFIELDSIZE)
+            CURLOPT_UPLOAD => true,
+            CURLOPT_INFILESIZE => strlen($body),
             CURLOPT_READFUNCTION => static function ($ch, $stream, int $length) use ($body, &$offset): string {
                 $chunk = (string) substr($body, $offset, $length);
                 $offset += strlen($chunk);
