@@ -39,6 +39,12 @@ final class RequestSigner
         );
     }
 
+    /** var_dump() and print_r() never show the secret. */
+    public function __debugInfo(): array
+    {
+        return ['appId' => $this->appId];
+    }
+
     /** A new random 128-bit nonce in hex, for every attempt. */
     public static function nonce(): string
     {
