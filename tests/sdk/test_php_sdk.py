@@ -15,17 +15,16 @@ from typing import Any
 
 import pytest
 
+from paymux.store.checkout_sessions import CheckoutSessionStore
 from tests.sdk.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "sdk" / "php"
 PHP = shutil.which("php")
 
-pytestmark = pytest.mark.skipif(PHP is None, reason="php is not installed (.ci/run installs php-cli and php-curl)")
-
 
 def _php(*args: str, env: dict[str, str] | None = None, cwd: Path = SDK) -> subprocess.CompletedProcess[str]:
-    assert PHP is not None
+    assert PHP is not None, "php is not installed: .ci/run installs php-cli and php-curl"
     return subprocess.run(
         [PHP, *args],
         cwd=cwd,
@@ -84,6 +83,14 @@ def test_end_to_end_create_pay_verify_refund(world: World) -> None:
     assert seen["found_id"] == stored.payment_id and seen["found_amount_refundable"] == 1499
     assert seen["notifications"] >= 1 and seen["events"]
 
+    closed = world.payment_by_order_no(env["PAYMUX_ORDER_PREFIX"] + "-2")
+    assert closed is not None and closed.payment_id == seen["closed_id"]
+    assert closed.status == "CLOSED" and seen["closed_status"] == "CLOSED"
+    session = CheckoutSessionStore(world.d.dynamodb, world.d.settings.table).get(seen["session_id"])
+    assert session is not None and seen["session_status"] == session.status == "open"
+    assert (session.amount, session.merchant_order_no) == (1288, env["PAYMUX_ORDER_PREFIX"] + "-CS")
+    assert seen["session_url"] == session.url
+
 
 def _snippet() -> str:
     readme = (SDK / "README.md").read_text(encoding="utf-8")
@@ -99,7 +106,12 @@ def test_the_readme_quick_start_runs(world: World, tmp_path: Path) -> None:
     assert len(lines) < 5, lines
     env = world.env("php")
     order_no = env["PAYMUX_ORDER_PREFIX"] + "-README"
-    for placeholder in ("app_YOUR_APP_ID", "sk_YOUR_SECRET", "https://shop.example.com/paymux/notify", "ORDER-1001"):
+    for placeholder in (
+        "app_YOUR_APP_ID",
+        "sk_YOUR_SECRET",
+        "https://shop.example.com/paymux/notify",
+        "ORDER-1001",
+    ):
         assert placeholder in code, placeholder
     code = (
         code.replace("app_YOUR_APP_ID", env["PAYMUX_APP_ID"])
@@ -117,4 +129,6 @@ def test_the_readme_quick_start_runs(world: World, tmp_path: Path) -> None:
     stored = world.payment_by_order_no(order_no)
     assert stored is not None
     assert (stored.amount, stored.currency, stored.method) == (1999, "CNY", "wechat.native")
-    assert result.stdout.strip() == stored.action["code_url"], "the snippet printed the stored payment's QR code"
+    assert result.stdout.strip() == stored.action["code_url"], (
+        "the snippet printed the stored payment's QR code"
+    )

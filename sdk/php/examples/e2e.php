@@ -94,6 +94,19 @@ $refund = $paymux->refunds->create($created->id, ['amount' => 500, 'merchant_ref
 $refundAgain = $paymux->refunds->get($refund->id);
 $found = $paymux->payments->find($prefix . '-1');
 
+// a second order, closed unpaid (a POST without a body), and a hosted checkout session
+$second = $paymux->payments->create([
+    'amount' => 100, 'currency' => 'CNY', 'method' => 'wechat.native', 'subject' => 'Tea',
+    'merchant_order_no' => $prefix . '-2', 'notify_url' => env('PAYMUX_NOTIFY_URL'),
+]);
+$closed = $paymux->payments->close($second->id);
+$session = $paymux->checkoutSessions->create([
+    'amount' => 1288, 'currency' => 'CNY', 'subject' => 'Beans', 'merchant_order_no' => $prefix . '-CS',
+    'notify_url' => env('PAYMUX_NOTIFY_URL'), 'return_url' => 'https://shop.example.com/orders/' . $prefix,
+    'methods' => ['wechat.native'],
+]);
+$sessionAgain = $paymux->checkoutSessions->get($session->id);
+
 echo json_encode([
     'payment_id' => $created->id,
     'merchant_order_no' => $created->merchant_order_no,
@@ -109,6 +122,11 @@ echo json_encode([
     'refund_get_amount' => $refundAgain->amount,
     'found_id' => $found->id,
     'found_amount_refundable' => $found->amount_refundable,
+    'closed_id' => $closed->id,
+    'closed_status' => $closed->status,
+    'session_id' => $sessionAgain->id,
+    'session_status' => $sessionAgain->status,
+    'session_url' => $sessionAgain->url,
     'events' => array_map(static fn ($e) => $e->type, $paymux->payments->events($created->id)),
     'notifications' => count($paymux->payments->notifications($created->id)),
 ]), "\n";

@@ -73,7 +73,8 @@ final class RetryTest extends TestCase
         $this->assertSame($keys[0], $keys[1], 'the same Idempotency-Key on the retry');
         [$first, $second] = $this->field('nonce');
         $this->assertNotSame($first, $second, 'a new nonce on the retry');
-        $this->assertNotSame(...[...$this->field('timestamp'), 'a new timestamp after the wait']);
+        [$before, $after] = $this->field('timestamp');
+        $this->assertNotSame($before, $after, 'a new timestamp after the wait');
         $this->assertEverySignatureValid();
         $this->assertSame(1, count($this->clock->sleeps));
         $this->assertBetween(0.25, 0.5, $this->clock->sleeps[0], 'the first wait: 0.5 s × jitter [0.5, 1]');
