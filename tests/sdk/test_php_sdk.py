@@ -68,7 +68,7 @@ def test_end_to_end_create_pay_verify_refund(world: World) -> None:
     assert stored is not None and stored.payment_id == seen["payment_id"]
     assert stored.status == "SUCCESS"
     assert stored.amount == 1999
-    assert stored.amount - stored.amount_refund_reserved == 1499
+    assert stored.to_public()["amount_refundable"] == 1499
     refunds = world.d.refunds.for_payment(stored.payment_id)
     assert [(r.refund_id, r.amount, r.merchant_refund_no) for r in refunds] == [
         (seen["refund_id"], 500, env["PAYMUX_ORDER_PREFIX"] + "-R1")

@@ -107,7 +107,11 @@ final class ApiRequestor
     /** @param array<string, mixed> $params */
     private static function encode(array $params): string
     {
-        return $params === [] ? '{}' : json_encode($params, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+        try {
+            return $params === [] ? '{}' : json_encode($params, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $exc) {
+            throw new \InvalidArgumentException('the parameters cannot be sent as JSON: ' . $exc->getMessage(), 0, $exc);
+        }
     }
 
     /** @return array<string, mixed> */

@@ -65,6 +65,7 @@ final class ErrorTest extends TestCase
         $client = new \Paymux\Client('app_x', 'sk_x', 'http://127.0.0.1:9');
         $this->expectThrows(\InvalidArgumentException::class, static fn () => $client->payments->get('pay_1/../../v1/refunds'));
         $this->expectThrows(\InvalidArgumentException::class, static fn () => $client->refunds->get(''));
+        $this->expectThrows(\InvalidArgumentException::class, static fn () => $client->payments->create(['subject' => "\xff"]), 'not UTF-8');
     }
 
     public function testTheSecretStaysOutOfDumps(): void

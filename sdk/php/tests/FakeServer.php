@@ -18,6 +18,7 @@ final class FakeServer
     /** @var resource */
     private $process;
     private string $log;
+    private string $dir;
     public readonly string $url;
 
     /** @param array<string, mixed> $script ['secret' => …, 'steps' => [...], 'replay_guard' => bool] */
@@ -25,6 +26,7 @@ final class FakeServer
     {
         $dir = sys_get_temp_dir() . '/paymux-php-fake-' . bin2hex(random_bytes(6));
         mkdir($dir);
+        $this->dir = $dir;
         file_put_contents($dir . '/script.json', json_encode($script));
         $this->log = $dir . '/requests.jsonl';
         $command = [PHP_BINARY, __DIR__ . '/fake_server.php', $dir . '/script.json', $this->log];
@@ -52,6 +54,8 @@ final class FakeServer
     {
         proc_terminate($this->process);
         proc_close($this->process);
+        array_map('unlink', glob($this->dir . '/*') ?: []);
+        rmdir($this->dir);
     }
 
     // ---- the server side (run by fake_server.php) ----
