@@ -86,6 +86,14 @@ def test_end_to_end_create_pay_verify_refund(world: World) -> None:
     closed = world.payment_by_order_no(env["PAYMUX_ORDER_PREFIX"] + "-2")
     assert closed is not None and closed.payment_id == seen["closed_id"]
     assert closed.status == "CLOSED" and seen["closed_status"] == "CLOSED"
+    resend, missing = seen["resend_error"], seen["not_found_error"]
+    assert (resend["class"], resend["status"]) == ("Paymux\\Exception\\ConflictException", 409), resend
+    assert resend["code"] == "notification_not_failed"
+    assert (missing["class"], missing["status"], missing["code"]) == (
+        "Paymux\\Exception\\NotFoundException",
+        404,
+        "not_found",
+    )
     session = CheckoutSessionStore(world.d.dynamodb, world.d.settings.table).get(seen["session_id"])
     assert session is not None and seen["session_status"] == session.status == "open"
     assert (session.amount, session.merchant_order_no) == (1288, env["PAYMUX_ORDER_PREFIX"] + "-CS")

@@ -13,6 +13,7 @@ declare(strict_types=1);
 require dirname(__DIR__) . '/init.php';
 
 use Paymux\Client;
+use Paymux\Exception\ApiErrorException;
 use Paymux\Model\Payment;
 use Paymux\Webhook;
 
@@ -107,6 +108,20 @@ $session = $paymux->checkoutSessions->create([
 ]);
 $sessionAgain = $paymux->checkoutSessions->get($session->id);
 
+// typed errors from the real server: resending a delivered notification, an unknown payment
+function errorOf(callable $call): array
+{
+    try {
+        $call();
+    } catch (ApiErrorException $e) {
+        return ['class' => get_class($e), 'status' => $e->getHttpStatus(), 'code' => $e->getErrorCode(), 'request_id' => $e->getRequestId()];
+    }
+
+    return [];
+}
+$resendError = errorOf(static fn () => $paymux->notifications->resend($event->id));
+$notFoundError = errorOf(static fn () => $paymux->payments->get('pay_01KB0000000000000000000000'));
+
 echo json_encode([
     'payment_id' => $created->id,
     'merchant_order_no' => $created->merchant_order_no,
@@ -127,6 +142,8 @@ echo json_encode([
     'session_id' => $sessionAgain->id,
     'session_status' => $sessionAgain->status,
     'session_url' => $sessionAgain->url,
+    'resend_error' => $resendError,
+    'not_found_error' => $notFoundError,
     'events' => array_map(static fn ($e) => $e->type, $paymux->payments->events($created->id)),
     'notifications' => count($paymux->payments->notifications($created->id)),
 ]), "\n";
