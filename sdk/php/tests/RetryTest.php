@@ -218,4 +218,13 @@ final class RetryTest extends TestCase
         $this->assertTrue(preg_match('/^[0-9a-f]{32}$/', $this->field('nonce')[1]) === 1, 'a 128-bit hex nonce');
         $this->assertEverySignatureValid();
     }
+
+    public function testABaseUrlWithAPathSignsThatPathToo(): void
+    {
+        $this->client([self::ok()]);
+        $client = new Client('app_retry', self::SECRET, $this->server->url . '/prod/', clock: $this->clock);
+        $client->payments->get('pay_1');
+        $this->assertSame('/prod/v1/payments/pay_1', $this->server->requests()[0]['target']);
+        $this->assertEverySignatureValid();
+    }
 }
