@@ -53,7 +53,7 @@ def test_the_unit_tests_pass() -> None:
     counts = re.search(r"(\d+) passed, (\d+) failed, (\d+) assertions", result.stdout)
     assert counts is not None, result.stdout
     passed, failed = int(counts[1]), int(counts[2])
-    assert failed == 0 and passed >= 27, result.stdout
+    assert failed == 0 and passed >= 32, result.stdout
 
 
 @pytest.mark.e2e
