@@ -14,7 +14,9 @@ use Paymux\Exception\ApiConnectionException;
  * with the same headers, so with the same nonce, which paymux refuses as a replay. A body is
  * therefore streamed through a read callback that cannot rewind: libcurl then gives up with
  * CURLE_SEND_FAIL_REWIND instead, reported here as a stale connection, and the client re-signs
- * and sends the request again itself.
+ * and sends the request again itself. A body-less request has nothing to rewind, so libcurl
+ * still re-sends it as it was; ApiRequestor re-signs it if paymux answers that copy
+ * `replayed_request`.
  */
 final class CurlTransport implements Transport
 {
