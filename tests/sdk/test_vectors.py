@@ -32,5 +32,8 @@ def test_an_independent_verifier_agrees_with_every_webhook_vector_but_the_json_c
     for case in cases:
         payload = base64.b64decode(case["payload_base64"])
         verified = verify(case["header"], payload, case["secret"], case["now"])
-        expected = case["valid"] or case["name"] == "a signed payload that is not JSON"
+        # The demo verifier checks signatures only: it neither parses the payload nor refuses an
+        # empty secret, which every SDK must.
+        beyond = ("not JSON", "not an object", "JSON null", "an empty secret")
+        expected = case["valid"] or any(part in case["name"] for part in beyond)
         assert verified is expected, case["name"]

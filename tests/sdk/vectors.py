@@ -178,6 +178,18 @@ def webhooks() -> dict[str, Any]:
                 NOW,
                 False,
             ),
+            _webhook(
+                "signed JSON that is not an object",
+                b"[1]",
+                signature_header([SECRET], NOW, b"[1]"),
+                NOW,
+                False,
+            ),
+            _webhook("signed JSON null", b"null", signature_header([SECRET], NOW, b"null"), NOW, False),
+            _webhook(
+                "an empty secret never verifies", body, signature_header([""], NOW, body), NOW, False, ""
+            ),
+            _webhook("two timestamps", body, f"t={NOW},{good}", NOW, False),
         ],
         "generate": [
             {
@@ -208,10 +220,12 @@ def _values(order_no: str, status: str = "paid", stamp: int = NOW) -> dict[str, 
     }
 
 
-def _return(name: str, url: str, now: int, valid: bool, values: dict[str, str] | None) -> dict[str, Any]:
+def _return(
+    name: str, url: str, now: int, valid: bool, values: dict[str, str] | None, secret: str = SECRET
+) -> dict[str, Any]:
     case: dict[str, Any] = {
         "name": name,
-        "secret": SECRET,
+        "secret": secret,
         "query": urlsplit(url).query,
         "now": now,
         "tolerance": 300,
@@ -229,6 +243,10 @@ def returns() -> dict[str, Any]:
     own_query = signed_return_url("https://shop.example.com/done?order=ORDER-1001&x=%2B", SECRET, plain)
     encoded = signed_return_url("https://shop.example.com/done", SECRET, odd)
     signature = urlsplit(good).query.rsplit("paymux_signature=", 1)[1]
+    expired = signed_return_url("https://shop.example.com/done", SECRET, _values("ORDER-1001", "expired"))
+    prepended = expired.replace("?", "?paymux_status=paid&", 1)
+    appended = expired + "&paymux_status=paid"
+    odd_own = signed_return_url("https://shop.example.com/done?a=1;b=2&c=%zz", SECRET, plain)
     return {
         "description": "docs/checkout.md: verify_return(query, secret) with the clock at `now` must "
         "accept exactly the valid cases, returning the five values (query values are "
@@ -280,6 +298,17 @@ def returns() -> dict[str, Any]:
                 False,
                 None,
             ),
+            _return(
+                "an empty secret never verifies",
+                signed_return_url("https://s.example/r", "", plain),
+                NOW,
+                False,
+                None,
+                "",
+            ),
+            _return("a repeated paymux_ parameter before the signed one", prepended, NOW, False, None),
+            _return("a repeated paymux_ parameter after the signed one", appended, NOW, False, None),
+            _return("the merchant's own odd query (';', a bad '%') is ignored", odd_own, NOW, True, plain),
         ],
     }
 
