@@ -8,7 +8,6 @@ Every answer is `{"data", "sign"}` signed with the sandbox's own key."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +51,9 @@ class TradeApi:
         body = {"data": dict(data), "sign": sign_text(self._key, sorted_json(data))}
         return 200, JSON, json.dumps(body, ensure_ascii=False).encode("utf-8")
 
-    def handle(self, path: str, body: bytes, extra: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]) -> Reply:
+    def handle(
+        self, path: str, body: bytes, extra: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]
+    ) -> Reply:
         route = self.routes.get(path) or extra.get(path)
         if route is None:
             return 404, JSON, b'{"resp_code":"404","resp_desc":"no such API"}'
@@ -79,4 +80,3 @@ class TradeApi:
         if str(data.get("huifu_id", "")) not in self._sys_ids.merchants.get(identity.sys_id, set()):
             raise Refused("22000002", "商户信息不存在")
         return data
-

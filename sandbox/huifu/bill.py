@@ -60,7 +60,11 @@ class Bills:
         for order in self._book.all():
             if order.huifu_id != huifu_id:
                 continue
-            if order.stat == "S" and order.end_time is not None and beijing(order.end_time, "%Y%m%d") == wanted:
+            if (
+                order.stat == "S"
+                and order.end_time is not None
+                and beijing(order.end_time, "%Y%m%d") == wanted
+            ):
                 lines.append(_payment(order))
             lines += [_refund(order, r) for r in order.refunds if r.stat == "S" and r.finished_at is not None
                       and beijing(r.finished_at, "%Y%m%d") == wanted]  # fmt: skip
@@ -87,7 +91,8 @@ class Bills:
             self._files[token] = _zip(name, rows, self.other_wallet_rows)
         url = f"{self._base_url()}/files/{token}.zip"
         detail = {"download_url": url, "file_date": data["file_date"], "file_id": token,
-                  "file_Name": task["file_name"], "huifu_id": huifu_id, "bill_type": "TRADE_BILL"}  # fmt: skip
+                  "file_Name": task["file_name"], "huifu_id": huifu_id,
+                  "bill_type": "TRADE_BILL"}  # fmt: skip
         return {**base, "file_details": [detail], "task_details": [{**task, "download_url": url}]}
 
     def download(self, token: str) -> bytes | None:

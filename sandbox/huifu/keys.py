@@ -43,7 +43,9 @@ def sign_text(key: rsa.RSAPrivateKey, text: str) -> str:
 
 def verifies(key: rsa.RSAPublicKey, text: str, signature: str) -> bool:
     try:
-        key.verify(base64.b64decode(signature, validate=True), text.encode(), padding.PKCS1v15(), hashes.SHA256())
+        key.verify(
+            base64.b64decode(signature, validate=True), text.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True

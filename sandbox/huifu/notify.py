@@ -102,7 +102,9 @@ class NotifyDispatcher:
         while True:
             with self._cond:
                 while not self._stopped and not (self._heap and self._heap[0][0] <= self._clock()):
-                    wait = min(max(self._heap[0][0] - self._clock(), 0.005), _MAX_WAIT) if self._heap else None
+                    wait = (
+                        min(max(self._heap[0][0] - self._clock(), 0.005), _MAX_WAIT) if self._heap else None
+                    )
                     self._cond.wait(wait)
                 if self._stopped:
                     return

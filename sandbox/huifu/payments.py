@@ -96,7 +96,9 @@ class Payments:
     def _order(self, data: dict[str, Any]) -> Order:
         _required(data, "huifu_id")
         with self._book.lock:
-            order = self._book.get(data["huifu_id"], str(data.get("org_req_date", "")), str(data.get("org_req_seq_id", "")))
+            order = self._book.get(
+                data["huifu_id"], str(data.get("org_req_date", "")), str(data.get("org_req_seq_id", ""))
+            )
             if order is None and data.get("org_hf_seq_id"):
                 order = next((o for o in self._book.all() if o.hf_seq_id == data["org_hf_seq_id"]), None)
         if order is None:
@@ -162,7 +164,12 @@ class Payments:
         import json  # noqa: PLC0415
 
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return {"resp_code": "10000", "resp_desc": "成功调用", "sign": sign_text(self._key, text), "resp_data": text}
+        return {
+            "resp_code": "10000",
+            "resp_desc": "成功调用",
+            "sign": sign_text(self._key, text),
+            "resp_data": text,
+        }
 
     def _notify(self, url: str, data: dict[str, Any], req_seq_id: str) -> None:
         if url:
@@ -195,7 +202,9 @@ class Payments:
         data["trans_type"] = "TRANS_REFUND"
         self._notify(refund.notify_url, data, refund.req_seq_id)
 
-    def refund_view(self, order: Order, refund: Refund, code: str, desc: str, *, queried: bool) -> dict[str, Any]:
+    def refund_view(
+        self, order: Order, refund: Refund, code: str, desc: str, *, queried: bool
+    ) -> dict[str, Any]:
         prefix = "org_" if queried else ""
         answer = {
             "resp_code": code, "resp_desc": desc, "huifu_id": order.huifu_id,
@@ -212,7 +221,9 @@ class Payments:
     def refund_query(self, data: dict[str, Any]) -> dict[str, Any]:
         _required(data, "huifu_id", "org_req_seq_id")
         with self._book.lock:
-            found = self._book.refund(data["huifu_id"], str(data.get("org_req_date", "")), data["org_req_seq_id"])
+            found = self._book.refund(
+                data["huifu_id"], str(data.get("org_req_date", "")), data["org_req_seq_id"]
+            )
         if found is None:
             raise Refused(*NOT_FOUND)
         return self.refund_view(*found, "00000000", "查询成功", queried=True)

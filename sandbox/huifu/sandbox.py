@@ -148,7 +148,7 @@ class HuifuSandbox:
     def _pay_page(self, method: str, hf: str) -> Reply:
         order = next((o for o in self._book.all() if o.hf_seq_id == hf.removesuffix("/pay")), None)
         if order is None:
-            return 404, HTML, "<p>no such e-CNY order</p>".encode()
+            return 404, HTML, b"<p>no such e-CNY order</p>"
         if method == "POST":
             try:
                 self._payments.pay(order.req_seq_id)
@@ -158,6 +158,7 @@ class HuifuSandbox:
         page = (
             f"<!doctype html><title>数字人民币 sandbox</title><h1>¥{amount}</h1>"
             f"<p>{html.escape(order.goods_desc)} — {order.stat}</p>"
-            f'<form method="post" action="/ecny/qr/{order.hf_seq_id}/pay"><button>用数字人民币支付</button></form>'
+            f'<form method="post" action="/ecny/qr/{order.hf_seq_id}/pay">'
+            "<button>用数字人民币支付</button></form>"
         )
         return 200, HTML, page.encode()

@@ -61,7 +61,7 @@ class HuifuWorld:
 
     def post_notify(self, form: dict[str, str], account_id: str = "") -> dict[str, Any]:
         """A notify POSTed straight to the callback handler; its raw reply."""
-        from urllib.parse import urlencode  # noqa: PLC0415
+        from urllib.parse import urlencode
 
         body = urlencode(form).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}

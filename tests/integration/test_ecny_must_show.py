@@ -5,7 +5,6 @@ the money is the sub-merchant's own at Huifu."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 

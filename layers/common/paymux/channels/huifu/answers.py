@@ -77,9 +77,7 @@ def refusal(data: Mapping[str, Any], what: str) -> ChannelError:
     return ChannelError(message, channel_code=code, retryable_elsewhere=nothing_made)
 
 
-def trade_result(
-    data: Mapping[str, Any], out_trade_no: str, state: TradeState, message: str
-) -> TradeResult:
+def trade_result(data: Mapping[str, Any], out_trade_no: str, state: TradeState, message: str) -> TradeResult:
     paid_at = transform.parse_time(str(data.get("end_time", ""))) if state == TradeState.PAID else None
     return TradeResult(
         out_trade_no=str(data.get("req_seq_id") or out_trade_no),

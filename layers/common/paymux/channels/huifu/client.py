@@ -73,12 +73,16 @@ class HuifuAcquirer:
         self._clock = clock
 
     # -- requests ----------------------------------------------------------------------------
+    @property
+    def provider(self) -> bool:
+        return self._provider
+
     def huifu_id(self) -> str:
         if not self._provider:
             return self._account.mchid
         if self._sub_merchant is None or not self._sub_merchant.sub_mchid:
             raise ConfigurationError(
-                f"Huifu service-provider account {self._account.account_id} needs a sub-merchant for this call"
+                f"Huifu service-provider account {self._account.account_id} needs a sub-merchant here"
             )
         return self._sub_merchant.sub_mchid
 
@@ -129,7 +133,9 @@ class HuifuAcquirer:
     def query(self, out_trade_no: str, context: QueryContext) -> TradeResult:
         """A failed QR code asked after its expiry timed out unpaid: CLOSED."""
         answer = self.post(transform.QUERY_PATH, transform.query_data(out_trade_no, self.huifu_id()))
-        expired = context.product == QR and context.expires_at is not None and self._clock() >= context.expires_at
+        expired = (
+            context.product == QR and context.expires_at is not None and self._clock() >= context.expires_at
+        )
         trade = answers.query_trade(answer, out_trade_no, expired=expired)
         return self._own(trade) if trade.state != TradeState.NOT_FOUND else trade
 

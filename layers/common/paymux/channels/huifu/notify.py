@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 from paymux.channels.base import CallbackEvent, ChannelAccount, HttpReply, RefundResult, TradeResult
 from paymux.channels.huifu import answers, transform
 from paymux.channels.huifu.signing import HuifuPublicKey
-from paymux.errors import BadRequest, CallbackRejected
+from paymux.errors import BadRequest, CallbackRejected, ChannelUnavailable
 
 FIELDS = ("resp_code", "resp_desc", "sign", "resp_data")
 ACK_PREFIX = "RECV_ORD_ID_"
@@ -88,13 +88,15 @@ def read(body: bytes, key: HuifuPublicKey, account: ChannelAccount) -> CallbackE
     if kind == answers.REFUND_TRANS_TYPE:
         number = _number(data, payment=False)
         refund = answers.refund_result(data, number, queried=False)
-        return CallbackEvent(event_id, "refund", refund=with_sub_merchant(refund, huifu_id) if provider else refund)
+        return CallbackEvent(
+            event_id, "refund", refund=with_sub_merchant(refund, huifu_id) if provider else refund
+        )
     if kind not in transform.TRADE_TYPES:
         raise CallbackRejected(f"unexpected Huifu trans_type {kind!r} for an e-CNY account")
     number = _number(data, payment=True)
     try:
         trade = answers.stated(data, number, "callback", expired=False)
-    except answers.ChannelUnavailable as exc:
+    except ChannelUnavailable as exc:
         raise CallbackRejected(f"Huifu notify: {exc.message}") from exc
     return CallbackEvent(event_id, "payment", trade=provider_trade(trade) if provider else trade)
 
@@ -112,7 +114,9 @@ def reply(event: CallbackEvent | None, error: Exception | None) -> HttpReply:
     """200 `RECV_ORD_ID_<req_seq_id>` once applied (or known not ours); otherwise not that,
     so Huifu sends it again (a rejected one with 400, a not-yet-applicable one with 503)."""
     if error is None and event is not None:
-        number = event.trade.out_trade_no if event.trade else event.refund.out_refund_no if event.refund else ""
+        number = (
+            event.trade.out_trade_no if event.trade else event.refund.out_refund_no if event.refund else ""
+        )
         return HttpReply(200, ACK_PREFIX + number, _TEXT)
     status = 400 if error is None or isinstance(error, CallbackRejected) else 503
     return HttpReply(status, "fail", _TEXT)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import secrets
 import zipfile
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +53,8 @@ def fetch(acquirer: HuifuAcquirer, http: HttpClient, bill_date: date, now: float
         raise StatementNotReady(f"Huifu has not made the file of {bill_date} yet")
     raw = _download(http, urls[0])
     rows = parse(raw)
+    if acquirer.provider:
+        rows = tuple(provider_row(r) for r in rows)
     summary = StatementSummary(
         records=len(rows),
         payment_total=sum(r.amount for r in rows if r.kind == "payment"),
@@ -67,14 +71,15 @@ def _request_number(now: float) -> str:
 def _list(answer: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
     value = answer.get(name) or []
     if isinstance(value, str):  # a nested value may come as its JSON text
-        import json  # noqa: PLC0415
-
-        value = json.loads(value or "[]")
+        try:
+            value = json.loads(value or "[]")
+        except ValueError as exc:
+            raise ChannelUnavailable(f"Huifu's {name} is not a JSON list") from exc
     return [v for v in value if isinstance(v, Mapping)]
 
 
 def _download(http: HttpClient, url: str) -> bytes:
-    response = http.request("GET", url, headers={"User-Agent": "paymux/0.1"}, body=None)
+    response = http.request("GET", url, headers={"User-Agent": "paymux/0.1"}, body=b"")
     if response.status != 200 or not response.body:
         raise ChannelUnavailable(f"Huifu's file download answered HTTP {response.status}")
     if len(response.body) > MAX_FILE_BYTES:
@@ -123,21 +128,31 @@ def _row(line: Mapping[str, str]) -> StatementRow | None:
         return None
     if line["trans_stat"] != "S":
         return None  # the file lists what moved money: successes
-    common = {
-        "amount": _amount(line["trans_amt"], "trans_amt"),
-        "fee": _amount(line["fee_amt"] or "0", "fee_amt"),
-        "occurred_at": _occurred(line),
-        "mchid": line["huifu_id"],
-        "currency": "CNY",
-        "carries": answers.CARRIED_FIELDS["statement"] | {"currency"},
-    }
-    if refund:
-        return StatementRow(
-            out_trade_no=line["org_req_seq_id"], kind="refund", channel_trade_no="",
-            status=RefundState.SUCCESS.value, out_refund_no=line["req_seq_id"],
-            channel_refund_no=line["hf_seq_id"], **common,
-        )  # fmt: skip
-    return StatementRow(
-        out_trade_no=line["req_seq_id"], kind="payment", channel_trade_no=line["hf_seq_id"],
-        status="SUCCESS", **common,
-    )  # fmt: skip
+    row = StatementRow(
+        out_trade_no=line["req_seq_id"],
+        kind="payment",
+        amount=_amount(line["trans_amt"], "trans_amt"),
+        fee=_amount(line["fee_amt"] or "0", "fee_amt"),
+        channel_trade_no=line["hf_seq_id"],
+        status="SUCCESS",
+        occurred_at=_occurred(line),
+        mchid=line["huifu_id"],
+        currency="CNY",
+        carries=answers.CARRIED_FIELDS["statement"] | {"currency"},
+    )
+    if not refund:
+        return row
+    return replace(
+        row,
+        kind="refund",
+        out_trade_no=line["org_req_seq_id"],
+        out_refund_no=line["req_seq_id"],
+        channel_trade_no="",
+        channel_refund_no=line["hf_seq_id"],
+        status=RefundState.SUCCESS.value,
+    )
+
+
+def provider_row(row: StatementRow) -> StatementRow:
+    """A sub-merchant's file (service-provider mode): its huifu_id is the sub-merchant's."""
+    return replace(row, mchid="", sub_mchid=row.mchid, carries=row.carries - {"mchid"})

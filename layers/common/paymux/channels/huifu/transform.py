@@ -12,6 +12,7 @@ its queries (RefundQueryContext.sent_at)."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -118,7 +119,8 @@ def create_data(request: CreateRequest, huifu_id: str) -> dict[str, str]:
     if product.payer_code:
         data["auth_code"] = request.payer.get("auth_code", "")
         # 安全信息, required by the micropay request: where the cashier's terminal is
-        data["risk_check_data"] = '{"ip_addr":"%s"}' % request.payer.get("client_ip", "127.0.0.1")
+        address = request.payer.get("client_ip", "127.0.0.1")
+        data["risk_check_data"] = json.dumps({"ip_addr": address}, separators=(",", ":"))
     else:
         data["trade_type"] = product.trade_type
     return data
