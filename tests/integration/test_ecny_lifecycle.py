@@ -9,10 +9,12 @@ from datetime import datetime
 
 import pytest
 
-from paymux.clock import CHINA
+from paymux.clock import CHINA, iso
 from paymux.services.routes import attempt_route, route_channel
+from paymux.services.sweep_schedule import LADDER_GUARD
 from tests.integration.conftest import World
 from tests.integration.huifu_world import HuifuWorld, huifu_beside
+from tests.support import run_sweeper
 
 
 @pytest.fixture
@@ -129,3 +131,27 @@ def test_the_days_trade_bill_lists_both_products_and_the_refund_only(huifu: Huif
     huifu.sandbox.set_file_ready(day, False)
     with pytest.raises(Exception, match="not made the file"):
         channel.fetch_statement(day)
+
+
+@pytest.mark.parametrize(("wallet", "final"), [("pay", "SUCCESS"), ("fail", "FAILED")])
+def test_a_pending_payer_code_is_on_the_payer_code_ladder_and_a_sweep_reads_the_wallets_decision(
+    huifu: HuifuWorld, wallet: str, final: str
+) -> None:
+    code = _code()
+    huifu.sandbox.script_payer_code(code, "P")
+    huifu.world.catcher.forward = False  # no notify arrives: only the sweeper's queries
+    status, body = huifu.create("ecny.barcode", amount=660, payer={"auth_code": code})
+    assert status == 201 and body["status"] == "PROCESSING", body
+    payment = huifu.world.d.payments.get(body["id"])
+    assert payment is not None
+    key = {"PK": {"S": f"PAY#{body['id']}"}, "SK": {"S": "PAY"}}
+    item = huifu.world.d.dynamodb.get_item(TableName=huifu.world.d.settings.table, Key=key)["Item"]
+    # the first rung, 5 s (fired by a delayed sweep message; the index entry is its guard)
+    assert item["GSI1SK"]["S"].startswith(iso(payment.created_at + 5.0 + LADDER_GUARD))
+
+    getattr(huifu.sandbox, wallet)(huifu.req_seq_id(body["id"]))
+    huifu.world.clock.advance(5.0 + LADDER_GUARD + 1)
+    run_sweeper()
+
+    after = huifu.world.d.payments.get(body["id"])
+    assert after is not None and after.status.value == final
