@@ -143,3 +143,27 @@ def test_a_sub_merchants_payment_is_its_own_at_huifu_and_a_notify_of_another_cha
     genuine = huifu.post_notify(huifu.sandbox.notice_form(_paid_data(huifu, number)), account_id)
     assert (genuine["statusCode"], genuine["body"]) == (200, "RECV_ORD_ID_" + number)
     assert _state(huifu, payment_id)[0] == "SUCCESS"
+
+
+def test_a_late_payment_whose_notifies_are_all_lost_is_found_by_the_watch_and_refunded(
+    huifu: HuifuWorld,
+) -> None:
+    status, body = huifu.create("ecny.qr", amount=1500, expires_in=600)
+    assert status == 201, body
+    number = huifu.req_seq_id(body["id"])
+    huifu.world.clock.advance(601)
+    run_sweeper()
+    closed = huifu.world.d.payments.get(body["id"])
+    assert closed is not None and closed.status.value == "CLOSED"
+    assert closed.watch_until > huifu.world.clock()  # Huifu cannot close it: it is still asked
+    huifu.world.catcher.forward = False  # every notify of the late payment goes unanswered
+    huifu.sandbox.pay_late(number)
+
+    huifu.world.clock.advance(3600)
+    run_sweeper()  # the watch's query finds the charge: refunded automatically
+
+    refund = huifu.world.d.refunds.get(automatic_refund_id(number))
+    assert refund is not None and refund.amount == 1500
+    (placed,) = huifu.sandbox.order(number).refunds
+    assert (placed.req_seq_id, placed.amount) == (refund.out_refund_no, 1500)
+    assert huifu.world.d.payments.get(body["id"]).status.value == "CLOSED"

@@ -177,6 +177,8 @@ class HuifuEcnyChannel(EcnyChannel):
     carried_fields = answers.CARRIED_FIELDS
     query_ladders = transform.QUERY_LADDERS
     refund_window_seconds = transform.REFUND_WINDOW_SECONDS
+    # no close: a payment closed as timed out is still asked for a day (services/sweep_schedule)
+    late_payment_watch_seconds = transform.LATE_PAYMENT_WATCH_SECONDS
 
     def __init__(
         self,

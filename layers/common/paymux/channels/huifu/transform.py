@@ -37,6 +37,9 @@ SEQ_ID = re.compile(r"[0-9A-Za-z]{8,64}")
 GOODS_DESC_MAX = 127  # characters (the micropay request's limit, the stricter of the two)
 # Huifu refunds the wallets within 360 days; for e-CNY no term is published: paymux uses 360.
 REFUND_WINDOW_SECONDS = 360 * 86400.0
+# How long a QR code closed as timed out is still asked about (Huifu cannot close it, and a
+# wallet's payment may complete after the expiry; its notifies stop after 3 resends).
+LATE_PAYMENT_WATCH_SECONDS = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
