@@ -50,7 +50,7 @@ class Payments:
         self._book, self._notifier, self._key = book, notifier, key
         self._clock, self._base_url = clock, base_url
         self.payer_codes: dict[str, str] = {}  # auth_code → S | P | F
-        self.fee_rate_bp = 30
+        self.fee_rate_bp = 60  # 0.60 %, the accounts' default fee_rate (reconciliation checks fees)
         self.auto_complete_refunds = True
 
     # -- creates -------------------------------------------------------------------------

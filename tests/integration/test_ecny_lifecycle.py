@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -14,6 +15,7 @@ from paymux.services.routes import attempt_route, route_channel
 from paymux.services.sweep_schedule import LADDER_GUARD
 from tests.integration.conftest import World
 from tests.integration.huifu_world import HuifuWorld, huifu_beside
+from tests.integration.test_reconcile import NO_CLASSES, away_from_midnight, reconcile, today
 from tests.support import run_sweeper
 
 
@@ -155,3 +157,23 @@ def test_a_pending_payer_code_is_on_the_payer_code_ladder_and_a_sweep_reads_the_
 
     after = huifu.world.d.payments.get(body["id"])
     assert after is not None and after.status.value == final
+
+
+def test_the_days_reconciliation_matches_the_e_cny_bill(huifu: HuifuWorld) -> None:
+    away_from_midnight(huifu.world)
+    huifu.world.d.channel_config.put_account(
+        replace(huifu.world.d.channel_config.account(huifu.world.account_id), enabled=False), None
+    )  # only the Huifu account is reconciled
+    qr = huifu.paid_qr(3000)
+    _paid_code(huifu, 1000)
+    status, refund = huifu.refund(qr["id"], 300)
+    assert status == 201, refund
+    huifu.deliver()
+    day = today(huifu.world)
+    huifu.sandbox.set_file_ready(day, True)
+
+    summary = reconcile(huifu.world, day)
+
+    assert summary["counts"]["payment"] == NO_CLASSES | {"matched": 2}, summary
+    assert summary["counts"]["refund"] == NO_CLASSES | {"matched": 1}, summary
+    assert summary["discrepancies"] == 0

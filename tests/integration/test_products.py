@@ -157,7 +157,9 @@ def test_product_lifecycle_against_its_sandbox(
     status, other = world.create(method=method, **_inputs(method, unionpay, huifu))
     assert status == 201
     status, closed = world.close(other["id"])
-    if method.startswith("ecny.") or method == "unionpay.barcode":  # Huifu closes no e-CNY order: payable until its expiry
+    if (
+        method.startswith("ecny.") or method == "unionpay.barcode"
+    ):  # Huifu closes no e-CNY order: payable until its expiry
         assert status == 409 and closed["error"]["code"] == "payment_outcome_unknown", closed
         assert world.get(other["id"])[1]["status"] == "PROCESSING"
     elif method in ("unionpay.gateway", "unionpay.wap"):  # UnionPay takes the form until payTimeout
