@@ -62,6 +62,10 @@ def _variants(huifu: HuifuWorld, number: str) -> dict[str, Callable[[dict[str, s
         "another req_date, genuinely signed": genuine(req_date="20200101"),
         "another wallet's trans_type": genuine(trans_type="T_NATIVE"),
         "a number paymux never issued": genuine(req_seq_id="20240514163256046l9da4"),
+        "a refund of another pay_channel, genuinely signed": genuine(trans_type="TRANS_REFUND", pay_channel="T"),
+        "a refund notify with an error code, genuinely signed": genuine(
+            trans_type="TRANS_REFUND", resp_code="99999999"
+        ),
         "resp_data not JSON": lambda f: signed({}) | {"resp_data": "not json", "sign": sign_text(huifu.sandbox._key, "not json")},
     }  # fmt: skip
 

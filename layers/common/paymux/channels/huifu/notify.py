@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 from paymux.channels.base import CallbackEvent, ChannelAccount, HttpReply, RefundResult, TradeResult
 from paymux.channels.huifu import answers, transform
 from paymux.channels.huifu.signing import HuifuPublicKey
-from paymux.errors import BadRequest, CallbackRejected, ChannelUnavailable
+from paymux.errors import BadRequest, CallbackRejected, ChannelError, ChannelUnavailable
 
 FIELDS = ("resp_code", "resp_desc", "sign", "resp_data")
 ACK_PREFIX = "RECV_ORD_ID_"
@@ -87,7 +87,10 @@ def read(body: bytes, key: HuifuPublicKey, account: ChannelAccount) -> CallbackE
     event_id = f"{data.get('hf_seq_id') or data.get('req_seq_id', '')}#{data.get('trans_stat', '')}"
     if kind == answers.REFUND_TRANS_TYPE:
         number = _number(data, payment=False)
-        refund = answers.refund_result(data, number, queried=False)
+        try:
+            refund = answers.refund_result(data, number, queried=False)
+        except ChannelError as exc:  # a refusal's code, or another pay_channel than e-CNY's
+            raise CallbackRejected(f"Huifu refund notify: {exc.message}") from exc
         return CallbackEvent(
             event_id, "refund", refund=with_sub_merchant(refund, huifu_id) if provider else refund
         )
