@@ -11,8 +11,9 @@ rather than any acquirer's:
   and a payment that arrives after paymux closed the order is refunded automatically
   (services/duplicates, PAID_AFTER_CLOSE);
 - a payer code's pending answer is confirmed by queries (the payer-code ladder, 5 s … 60 s);
-  on its timeout there is no reversal to send (Huifu offers none for e-CNY): the order is
-  queried until it is final, and refunded if it was paid after paymux gave up on it."""
+  on its timeout there is no reversal to send (none is in Huifu's public API, and its close
+  excludes e-CNY): the order is queried until it is final, and refunded if it was paid after
+  paymux gave up on it."""
 
 from __future__ import annotations
 
