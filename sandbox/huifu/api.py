@@ -48,7 +48,7 @@ class TradeApi:
         }
 
     def signed(self, data: Mapping[str, Any]) -> Reply:
-        body = {"data": dict(data), "sign": sign_text(self._key, sorted_json(data))}
+        body = {"data": dict(data), "sign": sign_text(self._key, sorted_json(data, drop_empty=False))}
         return 200, JSON, json.dumps(body, ensure_ascii=False).encode("utf-8")
 
     def handle(

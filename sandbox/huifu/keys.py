@@ -1,7 +1,7 @@
 """RSA keys of the Huifu sandbox and of the merchants (sys_ids) that call it, and the
 signature Huifu uses: SHA256withRSA (PKCS#1 v1.5), base64, over the compact JSON of `data`
-with its first-level keys in ASCII order and empty values dropped (an answer), or over the
-notify's resp_data text as sent. Written here with `cryptography` directly: the sandbox
+with its first-level keys in ASCII order (a request's without its empty values, an answer's as
+it is), or over the notify's resp_data text as sent. Written here with `cryptography` directly: the sandbox
 shares no code with paymux's adapter."""
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 
-def sorted_json(data: Mapping[str, Any]) -> str:
-    kept = {k: v for k, v in data.items() if v is not None and v != ""}
+def sorted_json(data: Mapping[str, Any], *, drop_empty: bool = True) -> str:
+    """A request's signed text (empty values dropped); an answer's with `drop_empty` False."""
+    kept = {k: v for k, v in data.items() if not drop_empty or (v is not None and v != "")}
     return json.dumps({k: kept[k] for k in sorted(kept)}, ensure_ascii=False, separators=(",", ":"))
 
 

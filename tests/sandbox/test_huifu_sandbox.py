@@ -41,7 +41,9 @@ def _post(sb: HuifuSandbox, data: dict[str, Any], key: Any = None, **envelope: A
     assert status == 200
     answer = json.loads(payload)
     huifu_key = serialization.load_pem_public_key(sb.public_key_pem)
-    assert verifies(huifu_key, sorted_json(answer["data"]), answer["sign"])  # every answer is signed
+    assert verifies(
+        huifu_key, sorted_json(answer["data"], drop_empty=False), answer["sign"]
+    )  # every answer is signed
     return dict(answer["data"])
 
 

@@ -44,11 +44,14 @@ def test_a_request_signed_by_paymux_verifies_at_the_sandbox_and_an_answer_the_ot
     data = {"req_seq_id": NUMBER, "huifu_id": "6666000108854952", "trans_amt": "19.99"}
     signature = signing.SigningKey(private_pem(merchant).decode()).sign(data)
     assert verifies(merchant.public_key(), sorted_json(data), signature)
-    answer = {"resp_code": "00000000", "trans_stat": "S", "hf_seq_id": "0029000topD1"}
+    answer = {"resp_code": "00000000", "trans_stat": "S", "hf_seq_id": "0029000topD1", "remark": ""}
     key = signing.HuifuPublicKey(public_pem(huifu.public_key()).decode())
-    key.verify_data(answer, sign_text(huifu, sorted_json(answer)))  # no raise
+    as_it_came = sign_text(huifu, sorted_json(answer, drop_empty=False))
+    key.verify_data(answer, as_it_came)  # no raise: an answer's empty values are signed too
+    with pytest.raises(CallbackRejected):
+        key.verify_data(answer, sign_text(huifu, sorted_json(answer)))  # not without them
     with pytest.raises(CallbackRejected) as refused:
-        key.verify_data({**answer, "trans_stat": "F"}, sign_text(huifu, sorted_json(answer)))
+        key.verify_data({**answer, "trans_stat": "F"}, as_it_came)
     assert refused.value.reason == "signature"
     with pytest.raises(CallbackRejected):
         key.verify_text("x", "not base64!")
@@ -126,7 +129,7 @@ class _Recorder:
         self.sent.append({"url": url, "body": json.loads(body)})
         envelope: dict[str, Any] = {"data": self.answer}
         if self.signed:
-            envelope["sign"] = sign_text(self.key, sorted_json(self.answer))
+            envelope["sign"] = sign_text(self.key, sorted_json(self.answer, drop_empty=False))
         return HttpResponse(self.status, json.dumps(envelope).encode())
 
 

@@ -5,7 +5,8 @@ huifurepo/dg-payment-skills `references/shared-signing-v2.md`):
 - a request: the `data` object with empty values dropped, its first-level keys in ASCII
   order, serialised as compact JSON (`,` and `:`, no spaces) with non-ASCII characters as
   they are (UTF-8); nested values are sent as JSON strings, so nothing below is re-sorted;
-- a synchronous answer: its `data`, canonicalised the same way;
+- a synchronous answer: its `data` canonicalised the same way, but with its empty values
+  kept (the SDK's `verify_sign` sorts the answer as it came; only requests drop them);
 - a notify: the `resp_data` string exactly as it arrived (no re-sorting, no re-serialising).
 The signature is base64. Verification raises; it never returns "invalid"."""
 
@@ -24,9 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from paymux.errors import CallbackRejected, ConfigurationError
 
 
-def canonical(data: Mapping[str, Any]) -> str:
-    """The signed text of a request's (or answer's) `data`."""
-    kept = {k: v for k, v in data.items() if v is not None and v != ""}
+def canonical(data: Mapping[str, Any], *, drop_empty: bool = True) -> str:
+    """The signed text of a request's `data` (empty values dropped, as the SDK's
+    pop_empty_value does before signing), or of an answer's (`drop_empty` False: the SDK's
+    verify_sign sorts the answer's data as it came, empty values included)."""
+    kept = {k: v for k, v in data.items() if not drop_empty or (v is not None and v != "")}
     return json.dumps(dict(sorted(kept.items())), ensure_ascii=False, separators=(",", ":"))
 
 
@@ -88,4 +91,5 @@ class HuifuPublicKey:
             raise CallbackRejected("Huifu signature does not verify", reason="signature") from exc
 
     def verify_data(self, data: Mapping[str, Any], signature: str) -> None:
-        self.verify_text(canonical(data), signature)
+        """An answer's `data`, as it came (empty values are part of what Huifu signed)."""
+        self.verify_text(canonical(data, drop_empty=False), signature)
