@@ -1,4 +1,4 @@
-"""What `make dev` adds to the bare local stack: the WeChat Pay, Alipay and UnionPay sandboxes,
+"""What `make dev` adds to the bare local stack: the WeChat Pay, Alipay, UnionPay and Huifu (e-CNY) sandboxes,
 an account at each, a seeded demo merchant app, and a demo merchant server that receives notifications.
 Prints the credentials and a copy-paste example."""
 
@@ -11,11 +11,18 @@ import secrets
 from pathlib import Path
 
 from local.demo_merchant import DemoMerchant
-from local.seed import seed_alipay_account, seed_unionpay_account, seed_wechat_account, seed_wechat_partner
+from local.seed import (
+    seed_alipay_account,
+    seed_huifu_account,
+    seed_unionpay_account,
+    seed_wechat_account,
+    seed_wechat_partner,
+)
 from local.stack import LocalStack
 from paymux.deps import deps, set_deps
 from paymux.store.merchants import MerchantApp
 from sandbox.alipay import AlipaySandbox, generate_app
+from sandbox.huifu import HuifuSandbox, generate_sys_id
 from sandbox.unionpay import UnionPaySandbox
 from sandbox.unionpay import generate_merchant as generate_unionpay_merchant
 from sandbox.wechat import WeChatSandbox, generate_merchant
@@ -30,6 +37,8 @@ DEMO_ACCOUNT_ID = "wx-demo"
 DEMO_ALIPAY_ACCOUNT_ID = "ali-demo"
 DEMO_UNIONPAY_ACCOUNT_ID = "up-demo"
 DEMO_UNIONPAY_MER_ID = "777290058167151"  # the demo shop's own merId (direct mode)
+DEMO_HUIFU_ACCOUNT_ID = "hf-demo"
+DEMO_HUIFU_ID = "6666000108854952"  # the demo shop's own Huifu merchant (direct mode, e-CNY)
 # a second shop paid through paymux's WeChat Pay service-provider account (its own sub_mchid)
 DEMO_PARTNER_APP_ID = "app_demo_partner"
 DEMO_PARTNER_MERCHANT_ID = "mch_demo_partner"
@@ -50,11 +59,13 @@ def setup(stack: LocalStack) -> None:
     merchant = DemoMerchant(secret, port=merchant_port)
     unionpay_port = int(os.environ.get("PAYMUX_UNIONPAY_SANDBOX_PORT", "8704"))
     unionpay = UnionPaySandbox(port=unionpay_port)
+    huifu = HuifuSandbox(port=int(os.environ.get("PAYMUX_HUIFU_SANDBOX_PORT", "8705")))
 
     def started(stack: LocalStack) -> None:
         sandbox.start()
         alipay.start()
         unionpay.start()
+        huifu.start()
         merchant.start()
         set_deps(None)  # build from the stack's environment
         d = deps()
@@ -66,6 +77,9 @@ def setup(stack: LocalStack) -> None:
         unionpay_identity = generate_unionpay_merchant(DEMO_UNIONPAY_MER_ID)
         seed_unionpay_account(
             d, unionpay, unionpay_identity, DEMO_UNIONPAY_ACCOUNT_ID, owner=DEMO_MERCHANT_ID
+        )
+        seed_huifu_account(
+            d, huifu, generate_sys_id(DEMO_HUIFU_ID), DEMO_HUIFU_ACCOUNT_ID, owner=DEMO_MERCHANT_ID
         )
         # the same secret, so that the one demo merchant server verifies both shops' notifications
         d.merchants.put_app(
@@ -85,6 +99,7 @@ def setup(stack: LocalStack) -> None:
             "sandbox_url": sandbox.base_url,
             "alipay_sandbox_url": alipay.base_url,
             "unionpay_sandbox_url": unionpay.base_url,
+            "huifu_sandbox_url": huifu.base_url,
             "merchant_url": merchant.url,
             "notify_url": f"{merchant.url}/notify",
         }
@@ -93,7 +108,9 @@ def setup(stack: LocalStack) -> None:
         print(banner(state), flush=True)
 
     stack.on_started.append(started)
-    stack.on_stopped.append(lambda _stack: (merchant.stop(), sandbox.stop(), alipay.stop(), unionpay.stop()))
+    stack.on_stopped.append(
+        lambda _stack: (merchant.stop(), sandbox.stop(), alipay.stop(), unionpay.stop(), huifu.stop())
+    )
 
 
 def banner(state: dict[str, str]) -> str:
@@ -111,6 +128,7 @@ def banner(state: dict[str, str]) -> str:
  WeChat sandbox {state["sandbox_url"]}/sandbox/   (pay QR codes in a browser)
  Alipay sandbox {state["alipay_sandbox_url"]}/sandbox/   (methods alipay.qr/page/wap/app)
  UnionPay       {state["unionpay_sandbox_url"]}/sandbox/   (unionpay.qr/barcode/gateway/wap)
+ Huifu (e-CNY)  {state.get("huifu_sandbox_url", "")}   (ecny.qr: open code_url to pay; ecny.barcode)
  demo merchant  {state["notify_url"]}   (verifies and logs notifications)
 
  Make a payment (create → pay in the sandbox → SUCCESS → merchant notified):

@@ -1,4 +1,4 @@
-"""Seeding paymux channel accounts that point at the WeChat Pay, Alipay and UnionPay sandboxes:
+"""Seeding paymux channel accounts that point at the WeChat Pay, Alipay, UnionPay and Huifu sandboxes:
 what an operator does for a real account, with the sandbox's keys (used by the demo, the tests
 and the bench)."""
 
@@ -10,6 +10,7 @@ from paymux.channels.base import AccountMode, ChannelAccount
 from paymux.deps import Deps
 from paymux.services import bindings
 from sandbox.alipay import AlipaySandbox, GeneratedApp
+from sandbox.huifu import GeneratedSysId, HuifuSandbox
 from sandbox.unionpay import GeneratedMerchant as UnionPayIdentity
 from sandbox.unionpay import UnionPaySandbox
 from sandbox.wechat import SandboxSubMerchant, WeChatSandbox
@@ -157,4 +158,54 @@ def seed_unionpay_acquirer(
     sandbox.register_acquirer(identity.mer_id, [sub_mer_id], identity)
     seed_unionpay_account(d, sandbox, identity, account_id, mode="provider")
     doc = {"merchant_id": merchant_id, "account_id": account_id, "sub_mchid": sub_mer_id}
+    return bindings.create_binding(d, doc, actor=SEED_ACTOR)
+
+
+HUIFU_PRODUCTS = ("ecny.qr", "ecny.barcode")
+
+
+def seed_huifu_account(
+    d: Deps,
+    sandbox: HuifuSandbox,
+    identity: GeneratedSysId,
+    account_id: str,
+    owner: str = "",
+    mode: AccountMode = "direct",
+    sub_merchants: tuple[str, ...] = (),
+) -> ChannelAccount:
+    """Huifu 斗拱 for e-CNY. Direct mode: `identity` is the merchant's own huifu_id (sys_id);
+    provider mode: paymux's service-provider sys_id, with `sub_merchants` onboarded under it.
+    The sys_id's private key signs; the sandbox's Huifu public key verifies."""
+    sandbox.register(identity, sub_merchants)
+    account = ChannelAccount(
+        account_id=account_id,
+        provider="huifu",
+        products=HUIFU_PRODUCTS,
+        mchid=identity.sys_id,
+        appid="",
+        base_url=sandbox.base_url,
+        mode=mode,
+        owner=owner,
+    )
+    credentials = {
+        "product_id": identity.product_id,
+        "merchant_private_key_pem": identity.private_key_pem.decode("ascii"),
+        "huifu_public_key_pem": sandbox.public_key_pem.decode("ascii"),
+    }
+    d.channel_config.put_account(account, credentials)
+    return account
+
+
+def seed_huifu_provider(
+    d: Deps,
+    sandbox: HuifuSandbox,
+    identity: GeneratedSysId,
+    account_id: str,
+    merchant_id: str,
+    sub_huifu_id: str,
+) -> dict[str, object]:
+    """Service-provider mode: paymux's sys_id with `sub_huifu_id` onboarded under it, and
+    `merchant_id`'s binding to that sub-merchant (the money is the sub-merchant's at Huifu)."""
+    seed_huifu_account(d, sandbox, identity, account_id, mode="provider", sub_merchants=(sub_huifu_id,))
+    doc = {"merchant_id": merchant_id, "account_id": account_id, "sub_mchid": sub_huifu_id}
     return bindings.create_binding(d, doc, actor=SEED_ACTOR)

@@ -34,6 +34,7 @@ def local_stack(tmp_path: Path):
         "merchant": free_port(),
         "alipay": free_port(),
         "unionpay": free_port(),
+        "huifu": free_port(),
     }
     env = {
         **os.environ,
@@ -43,6 +44,7 @@ def local_stack(tmp_path: Path):
         "PAYMUX_DEMO_MERCHANT_PORT": str(ports["merchant"]),
         "PAYMUX_ALIPAY_SANDBOX_PORT": str(ports["alipay"]),
         "PAYMUX_UNIONPAY_SANDBOX_PORT": str(ports["unionpay"]),
+        "PAYMUX_HUIFU_SANDBOX_PORT": str(ports["huifu"]),
         "PYTHONUNBUFFERED": "1",
     }
     log = (tmp_path / "stack.log").open("w+")

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from paymux.channels.base import TradeState
 from paymux.channels.registry import catalog
 from tests.integration.conftest import Alipay, World
+from tests.integration.huifu_world import HuifuWorld, huifu_beside
 from tests.integration.test_refunds import get_refund, refund, wait_until
 from tests.integration.unionpay_world import UnionPayWorld, unionpay_beside
 
@@ -44,7 +45,10 @@ ACTION = {
     "unionpay.barcode": "payer_code",
     "unionpay.gateway": "form_post",
     "unionpay.wap": "form_post",
+    "ecny.qr": "qr_code",
+    "ecny.barcode": "payer_code",
 }
+PROVIDER = {"ecny": "huifu"}  # a product family reached through an acquirer
 PRODUCTS = sorted(row["product"] for row in catalog())
 
 
@@ -82,12 +86,20 @@ def unionpay(world: World) -> Iterator[UnionPayWorld]:
     yield from unionpay_beside(world)
 
 
-def _inputs(method: str, unionpay: UnionPayWorld) -> dict[str, Any]:
-    """What the create needs; a payer code whose outcome UnionPay leaves unknown until paid."""
-    if method != "unionpay.barcode":
+@pytest.fixture
+def huifu(world: World) -> Iterator[HuifuWorld]:
+    yield from huifu_beside(world)
+
+
+def _inputs(method: str, unionpay: UnionPayWorld, huifu: HuifuWorld) -> dict[str, Any]:
+    """What the create needs; a payer code whose outcome the channel leaves unknown until paid."""
+    if method not in ("unionpay.barcode", "ecny.barcode"):
         return PAYER.get(method, {})
     code = str(next(PAYER_CODES))
-    unionpay.sandbox.script_payer_code(code, "04")
+    if method == "ecny.barcode":
+        huifu.sandbox.script_payer_code(code, "P")  # the payer confirms in the wallet
+    else:
+        unionpay.sandbox.script_payer_code(code, "04")
     return {"payer": {"auth_code": code}}
 
 
@@ -95,11 +107,14 @@ def _pay(
     world: World,
     alipay: Alipay,
     unionpay: UnionPayWorld,
+    huifu: HuifuWorld,
     method: str,
     action: dict[str, Any],
     out_trade_no: str,
 ) -> None:
-    if method.startswith("unionpay."):
+    if method.startswith("ecny."):
+        huifu.sandbox.pay(out_trade_no)
+    elif method.startswith("unionpay."):
         if action["type"] == "form_post":  # the payer's browser posts the form to UnionPay
             assert requests.post(action["url"], data=action["fields"], timeout=5).status_code == 200
         unionpay.sandbox.pay(out_trade_no)
@@ -115,18 +130,19 @@ def _pay(
 
 @pytest.mark.parametrize("method", PRODUCTS)
 def test_product_lifecycle_against_its_sandbox(
-    world: World, alipay: Alipay, unionpay: UnionPayWorld, method: str
+    world: World, alipay: Alipay, unionpay: UnionPayWorld, huifu: HuifuWorld, method: str
 ):
-    status, created = world.create(method=method, amount=2000, **_inputs(method, unionpay))
+    status, created = world.create(method=method, amount=2000, **_inputs(method, unionpay, huifu))
     assert status == 201 and created["status"] == "PROCESSING", created
     action = created["action"]
     assert action["type"] == ACTION[method]
     if action["type"] in ("wechat_jsapi", "wechat_app"):
         _check_front_end_signature(world, action)
     payment = world.d.payments.get(created["id"])
-    assert payment.provider == method.split(".", maxsplit=1)[0]
+    family = method.split(".", maxsplit=1)[0]
+    assert payment.provider == PROVIDER.get(family, family)
 
-    _pay(world, alipay, unionpay, method, action, payment.out_trade_no)
+    _pay(world, alipay, unionpay, huifu, method, action, payment.out_trade_no)
     wait_until(lambda: world.d.payments.get(created["id"]).status == "SUCCESS")  # callback accepted
     assert world.get(created["id"], query="sync=true")[1]["status"] == "SUCCESS"
     channel = world.d.channel(world.d.channel_config.account(payment.account_id))
@@ -138,10 +154,12 @@ def test_product_lifecycle_against_its_sandbox(
     wait_until(lambda: get_refund(world, partial["id"])[1]["status"] == "SUCCESS")
     assert world.get(created["id"])[1]["amount_refunded"] == 500
 
-    status, other = world.create(method=method, **_inputs(method, unionpay))
+    status, other = world.create(method=method, **_inputs(method, unionpay, huifu))
     assert status == 201
     status, closed = world.close(other["id"])
-    if method == "unionpay.barcode":  # the payer's code may still be charged: never closed blind
+    if (
+        method.startswith("ecny.") or method == "unionpay.barcode"
+    ):  # Huifu closes no e-CNY order: payable until its expiry
         assert status == 409 and closed["error"]["code"] == "payment_outcome_unknown", closed
         assert world.get(other["id"])[1]["status"] == "PROCESSING"
     elif method in ("unionpay.gateway", "unionpay.wap"):  # UnionPay takes the form until payTimeout

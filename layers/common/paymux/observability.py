@@ -129,7 +129,7 @@ CALLBACK_REASONS = frozenset(
 )
 DIMENSION_VALUES: Mapping[str, frozenset[str]] = {
     "method": frozenset(METHODS),
-    "provider": frozenset({"wechat", "alipay", "unionpay", "ecny"}),
+    "provider": frozenset({"wechat", "alipay", "unionpay", "ecny", "huifu"}),
     "reason": CALLBACK_REASONS,
     "outcome": frozenset({"success", "failed", "abnormal", "processing"}),
     "result": frozenset({"delivered", "failed", "gave_up", "paid", "closed", "open", "checked", "error"}),

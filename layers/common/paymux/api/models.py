@@ -92,8 +92,9 @@ class Payer(BaseModel):
     auth_code: str | None = Field(
         None,
         pattern=r"^[0-9]{10,32}$",
-        description="unionpay.barcode: the payment code the payer shows (sent as qrNo), read by the "
-        "merchant's scanner (single use: kept with the payment only to send it, never shown)",
+        description="unionpay.barcode, ecny.barcode: the payment code the payer shows (sent as "
+        "UnionPay's qrNo, Huifu's auth_code), read by the merchant's scanner (single use: kept "
+        "with the payment only to send it, never shown)",
     )
 
 

@@ -93,7 +93,7 @@ class FormPostAction(_Resource):
 
 
 class PayerCodeAction(_Resource):
-    """unionpay.barcode: the payer's code was sent; the payment's status tells the outcome."""
+    """unionpay.barcode, ecny.barcode: the payer's code was sent; the payment's status tells the outcome."""
 
     type: Literal["payer_code"]
 

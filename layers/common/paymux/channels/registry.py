@@ -16,6 +16,7 @@ from paymux.errors import ConfigurationError
 
 PROVIDERS: dict[str, str] = {
     "alipay": "paymux.channels.alipay.client:AlipayChannel",
+    "huifu": "paymux.channels.huifu.client:HuifuEcnyChannel",
     "unionpay": "paymux.channels.unionpay.client:UnionPayChannel",
     "wechat": "paymux.channels.wechat.client:WeChatPayChannel",
 }
@@ -23,6 +24,7 @@ PROVIDERS: dict[str, str] = {
 # What docs/channels.md lists per provider besides what the class declares.
 SANDBOXES: dict[str, str] = {
     "alipay": "sandbox/alipay (Alipay OpenAPI, RSA2)",
+    "huifu": "sandbox/huifu (Huifu 斗拱 e-CNY, RSA-SHA256)",
     "unionpay": "sandbox/unionpay (UnionPay ACP 5.1.0, signMethod 01)",
     "wechat": "sandbox/wechat (WeChat Pay API v3)",
 }

@@ -22,6 +22,9 @@ FAMILIES: dict[str, str] = {
     "unionpay.wap": "mobile_web",
     # the payer's own code is one wallet's: it never falls back to another channel's product
     "unionpay.barcode": "unionpay_payer_code",
+    # e-CNY (digital RMB) through an acquirer: its QR code is scanned by a wallet app only
+    "ecny.qr": "ecny_qr_code",
+    "ecny.barcode": "ecny_payer_code",
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
 MAX_FALLBACK_METHODS = 3
@@ -33,6 +36,7 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "wechat.h5": ("payer.client_ip",),
     "alipay.wap": ("return_url",),
     "unionpay.barcode": ("payer.auth_code",),
+    "ecny.barcode": ("payer.auth_code",),
     "unionpay.gateway": ("return_url",),
     "unionpay.wap": ("return_url",),
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from paymux.channels.base import CallbackEvent, ChannelAccount, HttpReply, TradeState
+from paymux.channels.base import CallbackEvent, Channel, ChannelAccount, HttpReply, TradeState
 from paymux.deps import Deps
 from paymux.errors import CallbackRejected, IllegalTransition, PaymuxError
 from paymux.observability import correlate, emit_metric
@@ -39,6 +39,18 @@ def handle_callback(
         emit_metric("CallbackRejected", provider=provider, reason=exc.reason)
         return channel.callback_ack(exc)
     correlate(event.event_id)  # verified: from here on, logs carry the channel's event id
+    return _applied(d, channel, account, event)
+
+
+def _ack(channel: Channel, event: CallbackEvent, error: Exception | None) -> HttpReply:
+    """The channel's answer to a verified message; a channel whose answer names the message
+    (Huifu's `RECV_ORD_ID_<req_seq_id>`) has `event_ack`."""
+    event_ack = getattr(channel, "event_ack", None)
+    return event_ack(event, error) if callable(event_ack) else channel.callback_ack(error)
+
+
+def _applied(d: Deps, channel: Channel, account: ChannelAccount, event: CallbackEvent) -> HttpReply:
+    provider, account_id = account.provider, account.account_id
     try:
         known = _apply(d, account, event)
     except TradeMismatch as exc:
@@ -48,24 +60,24 @@ def handle_callback(
         key = f"{provider}#{event.event_id}#{exc.code}"
         record_unapplied(d, event.trade, exc, "channel_callback", key=key)
         emit_metric("CallbackRejected", provider=provider, reason=exc.reason)
-        return channel.callback_ack(exc)
+        return _ack(channel, event, exc)
     except RouteRefused as exc:
         # The attempt's account or binding is not its merchant's (or no longer configured):
         # nothing is applied, operators see why, and the channel resends it meanwhile.
         out_trade_no = event.trade.out_trade_no if event.trade else ""
         detail = {"account_id": account_id, "reason": exc.message, **attempt_owner(d, out_trade_no)}
         record_exception(d, exc.code, out_trade_no, detail, key=f"{provider}#{event.event_id}#{exc.code}")
-        return channel.callback_ack(exc)
+        return _ack(channel, event, exc)
     except (IllegalTransition, PaymuxError) as exc:
         log.warning("callback %s not applied yet: %s", event.event_id, exc.message)
         reason = exc.reason if isinstance(exc, CallbackRejected) else "not_applicable"
         emit_metric("CallbackRejected", provider=provider, reason=reason)
-        return channel.callback_ack(exc)
+        return _ack(channel, event, exc)
     if known:
         emit_metric("CallbackAccepted", provider=provider)
     else:  # verified and acknowledged, but about no order of ours: recorded for operators
         emit_metric("CallbackRejected", provider=provider, reason="unknown_order")
-    return channel.callback_ack(None)
+    return _ack(channel, event, None)
 
 
 def _apply(d: Deps, account: ChannelAccount, event: CallbackEvent) -> bool:

@@ -19,6 +19,7 @@ from paymux.errors import IllegalTransition, PaymuxError
 from paymux.observability import emit_metric
 from paymux.services.routes import ForeignAttempt, attempt_route, route_fields
 from paymux.services.routing import Route
+from paymux.services.sweep_schedule import late_payment_watch
 from paymux.store.bindings import Binding
 from paymux.store.exceptions import record_exception
 from paymux.store.notifications import notification_ids_in, notification_item
@@ -327,7 +328,7 @@ def _apply_once(d: Deps, payment: Payment, trade: TradeResult, actor: str, route
     if trade.state == TradeState.PAID:
         return _apply_paid(d, payment, trade, actor, route)
     if trade.state == TradeState.CLOSED and payment.status in OPEN_PAYMENT_STATES:
-        changes = {"closed_at": d.clock()}
+        changes = {"closed_at": d.clock(), **late_payment_watch(route.account.provider, d.clock())}
         return transition(
             d,
             payment,

@@ -73,3 +73,14 @@ def first_check_at(payment: Payment) -> float:
     if step is not None:
         return step + LADDER_GUARD
     return payment.created_at + FIRST_CHECK_AFTER
+
+
+def late_payment_watch(provider: str, now: float) -> dict[str, float]:
+    """The watch a payment closed by its channel's word gets: a channel that cannot close an
+    order (e-CNY through Huifu) may still see it paid after it timed out, so its closed
+    payments are asked on the tiers for the class's `late_payment_watch_seconds` (a charge
+    found is refunded automatically); {} for every other channel."""
+    if provider not in PROVIDERS:
+        return {}
+    seconds = float(getattr(channel_class(provider), "late_payment_watch_seconds", 0.0))
+    return {"watch_until": now + seconds} if seconds > 0 else {}
