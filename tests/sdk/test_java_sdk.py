@@ -123,7 +123,9 @@ def test_the_maven_package_builds_offline(tmp_path: Path) -> None:
     if missing:
         pytest.skip(f"~/.m2 lacks what `mvn -o package` needs offline: {', '.join(missing)}")
     build = tmp_path / "target"
-    result = _run(["mvn", "-o", "-q", "-B", f"-Dpaymux.buildDirectory={build}", "package"], timeout=MAVEN_TIMEOUT)
+    result = _run(
+        ["mvn", "-o", "-q", "-B", f"-Dpaymux.buildDirectory={build}", "package"], timeout=MAVEN_TIMEOUT
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert (build / "paymux-java-0.1.0.jar").is_file()
     report = (build / "surefire-reports" / "TEST-cn.paymux.JUnitSpecsTest.xml").read_text()
