@@ -174,7 +174,7 @@ func TestKindsByStatus(t *testing.T) {
 		{500, "internal_error", ErrAPI}, {502, "channel_rejected", ErrChannel},
 		{503, "channel_unavailable", ErrChannel}, {503, "busy", ErrAPI},
 	} {
-		if got := errorFromAnswer(c.status, []byte(errorJSON(c.code))).Kind; got != c.want {
+		if got := errorFromAnswer(c.status, []byte(errorJSON(c.code)), nil).Kind; got != c.want {
 			t.Errorf("%d %s: %s, want %s", c.status, c.code, got, c.want)
 		}
 	}

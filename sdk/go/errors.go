@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -78,8 +79,10 @@ func (e *Error) Is(target error) bool {
 func (e *Error) Unwrap() error { return e.Err }
 
 // errorFromAnswer reads paymux's {"error": {code, message, details, request_id}}; an answer that
-// is not one (a proxy's page) still becomes an *Error by its status.
-func errorFromAnswer(status int, body []byte) *Error {
+// is not one (a proxy's page) still becomes an *Error by its status, with the code
+// "http_<status>". The request id is the body's, else the apigw-requestid header's (what API
+// Gateway sends with every answer, its own error pages included).
+func errorFromAnswer(status int, body []byte, header http.Header) *Error {
 	var envelope struct {
 		Error struct {
 			Code      string           `json:"code"`
@@ -96,8 +99,14 @@ func errorFromAnswer(status int, body []byte) *Error {
 		RequestID: envelope.Error.RequestID,
 		Details:   envelope.Error.Details,
 	}
+	if e.Code == "" {
+		e.Code = "http_" + strconv.Itoa(status)
+	}
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
+	}
+	if e.RequestID == "" {
+		e.RequestID = header.Get("Apigw-Requestid")
 	}
 	e.Kind = kindOf(status, e.Code)
 	return e

@@ -10,6 +10,7 @@
 package paymux
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"runtime"
@@ -46,13 +47,21 @@ type Client struct {
 	Notifications    *NotificationsService
 	CheckoutSessions *CheckoutSessionsService
 
-	appID      string
-	secret     string
+	appID string
+	// secret behind a pointer: fmt prints a pointer inside a struct as an address, so not even
+	// a service's %s (which prints its *Client field's fields) shows it; String redacts it too
+	secret     *redacted
 	baseURL    string
 	maxRetries int
 	timeout    time.Duration
 	httpClient *http.Client
 	userAgent  string
+	// attemptTimeout, when not 0, is a context deadline on each attempt: the default timeout
+	// for a caller's http.Client that has none (Timeout 0) when WithTimeout is not given
+	attemptTimeout time.Duration
+	// ownsTransport: the transport is the SDK's own clone, so closing its idle connections
+	// after a stale socket touches nobody else's
+	ownsTransport bool
 
 	// seams for the SDK's own tests: the waits between retries and their random factor
 	sleep  func(d time.Duration, done <-chan struct{}) bool
@@ -85,7 +94,10 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithHTTPClient sends requests through the given client (its Transport, proxy, TLS settings).
-// Its Timeout is replaced by the SDK's timeout when WithTimeout is given too.
+// Its Timeout is replaced by the SDK's timeout when WithTimeout is given too; a client without
+// one (Timeout 0) gets DefaultTimeout on each attempt (a context deadline). The SDK never
+// closes the idle connections of a transport it was given (it may be http.DefaultTransport or
+// shared): after a stale kept-alive socket it retries once through that transport as it is.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *Client) { c.httpClient = h }
 }
@@ -94,7 +106,7 @@ func WithHTTPClient(h *http.Client) Option {
 func NewClient(appID, secret string, options ...Option) *Client {
 	c := &Client{
 		appID:      appID,
-		secret:     secret,
+		secret:     &redacted{secret},
 		baseURL:    os.Getenv("PAYMUX_BASE_URL"),
 		maxRetries: DefaultMaxRetries,
 		userAgent:  userAgent(),
@@ -109,6 +121,10 @@ func NewClient(appID, secret string, options ...Option) *Client {
 		c.baseURL = DefaultBaseURL
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
+	c.ownsTransport = c.httpClient == nil
+	if c.httpClient != nil && c.httpClient.Timeout == 0 && c.timeout == 0 {
+		c.attemptTimeout = DefaultTimeout
+	}
 	c.httpClient = buildHTTPClient(c.httpClient, c.timeout)
 	c.Payments = &PaymentsService{c}
 	c.Refunds = &RefundsService{c}
@@ -132,6 +148,20 @@ func buildHTTPClient(given *http.Client, timeout time.Duration) *http.Client {
 	own.CheckRedirect = refuseRedirects
 	return &own
 }
+
+// String never shows the secret, so that logging a client with %v or %+v is safe.
+func (c Client) String() string {
+	return fmt.Sprintf("paymux.Client{appID: %q, baseURL: %q, secret: [redacted]}", c.appID, c.baseURL)
+}
+
+// GoString is String for %#v.
+func (c Client) GoString() string { return c.String() }
+
+// redacted holds a secret that no fmt verb shows.
+type redacted struct{ value string }
+
+func (redacted) String() string   { return "[redacted]" }
+func (redacted) GoString() string { return "[redacted]" }
 
 // refuseRedirects: paymux does not redirect its API; a redirect would carry the signed headers
 // elsewhere, and http.Client would resend a POST as a GET. The 3xx is the answer (ErrAPI).

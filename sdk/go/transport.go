@@ -94,7 +94,7 @@ func (c *Client) call(ctx context.Context, method, path string, params, out any,
 		return err
 	}
 	if result.status >= 300 {
-		return errorFromAnswer(result.status, result.body)
+		return errorFromAnswer(result.status, result.body, result.header)
 	}
 	if out == nil {
 		return nil
@@ -121,7 +121,9 @@ func (c *Client) send(ctx context.Context, method string, target *url.URL, body 
 			// a kept-alive socket closed before any answer (stale, as after a frozen Lambda): once
 			// more on a fresh connection, even with retries off; the key makes a POST safe to resend
 			staleRetried = true
-			c.httpClient.CloseIdleConnections()
+			if c.ownsTransport { // never a caller's (perhaps shared, perhaps the default) transport
+				c.httpClient.CloseIdleConnections()
+			}
 		case retries < c.maxRetries && result.retryable():
 			retries++
 			if !c.sleep(c.backoff(retries, result.retryAfter()), ctx.Done()) {
@@ -158,6 +160,11 @@ func (c *Client) backoff(n int, retryAfter time.Duration) time.Duration {
 
 // attempt is one signed request. Each attempt gets its own timestamp and nonce.
 func (c *Client) attempt(ctx context.Context, method string, target *url.URL, body []byte, key string) outcome {
+	if c.attemptTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.attemptTimeout)
+		defer cancel() // after the answer has been read, below
+	}
 	var reused, answered atomic.Bool
 	trace := &httptrace.ClientTrace{
 		GotConn:              func(info httptrace.GotConnInfo) { reused.Store(info.Reused) },
@@ -198,7 +205,7 @@ func (c *Client) attempt(ctx context.Context, method string, target *url.URL, bo
 
 func (c *Client) setHeaders(header http.Header, method, pathWithQuery string, body []byte, key string) {
 	timestamp := strconv.FormatInt(c.now().Unix(), 10)
-	header.Set("Authorization", authorization(c.appID, c.secret, method, pathWithQuery, timestamp, newNonce(), body))
+	header.Set("Authorization", authorization(c.appID, c.secret.value, method, pathWithQuery, timestamp, newNonce(), body))
 	header.Set("User-Agent", c.userAgent)
 	header.Set("Accept", "application/json")
 	if len(body) > 0 {

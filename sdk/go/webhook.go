@@ -1,6 +1,7 @@
 package paymux
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"encoding/json"
 	"net/url"
@@ -22,12 +23,20 @@ func ConstructEvent(payload []byte, header, secret string) (*Event, error) {
 	return constructEvent(payload, header, secret, DefaultTolerance, time.Now())
 }
 
-// ConstructEventWithTolerance is ConstructEvent with another tolerance (0: no time check).
+// ConstructEventWithTolerance is ConstructEvent with another tolerance, compared to the
+// nanosecond (300.5 s old is stale for 300 s). 0 turns the time check off (as Stripe's SDKs
+// do); a negative tolerance is refused with an *Error of kind ErrInvalidRequest.
 func ConstructEventWithTolerance(payload []byte, header, secret string, tolerance time.Duration) (*Event, error) {
 	return constructEvent(payload, header, secret, tolerance, time.Now())
 }
 
 func constructEvent(payload []byte, header, secret string, tolerance time.Duration, now time.Time) (*Event, error) {
+	if err := checkTolerance(tolerance); err != nil {
+		return nil, err
+	}
+	if secret == "" { // an empty key would verify whatever was signed with an empty key
+		return nil, signatureError("the secret is empty", header)
+	}
 	timestamp, signatures, err := parseSignatureHeader(header)
 	if err != nil {
 		return nil, err
@@ -47,6 +56,9 @@ func constructEvent(payload []byte, header, secret string, tolerance time.Durati
 		return nil, signatureError("no signature matches the payload and secret", header)
 	}
 	var event Event
+	if trimmed := bytes.TrimSpace(payload); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, signatureError("the verified payload is not a JSON object", header)
+	}
 	if err := json.Unmarshal(payload, &event); err != nil {
 		return nil, signatureError("the verified payload is not a JSON event: "+err.Error(), header)
 	}
@@ -66,14 +78,18 @@ func signPayload(secret string, timestamp int64, payload []byte) string {
 }
 
 func parseSignatureHeader(header string) (int64, []string, error) {
-	timestamp := int64(-1)
+	timestamp, seenT := int64(-1), false
 	var signatures []string
 	for _, part := range strings.Split(header, ",") {
 		key, value, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch {
-		case key == "t" && allDigits(value):
+		case key == "t" && seenT:
+			// two t= would let a parser pick another one than was signed
+			return 0, nil, signatureError("Paymux-Signature carries t= twice", header)
+		case key == "t":
+			seenT = true
 			t, err := strconv.ParseInt(value, 10, 64)
-			if err == nil {
+			if allDigits(value) && err == nil {
 				timestamp = t
 			}
 		case key == "v1" && value != "":
@@ -101,7 +117,9 @@ type Return struct {
 }
 
 // VerifyReturn verifies the query string of the checkout's redirect to your return_url
-// (r.URL.RawQuery) and gives its values. Show "paid" only for a verified, fresh
+// (r.URL.RawQuery; a leading "?" is stripped) and gives its values. Your own parameters are
+// ignored whatever their form (";", a bad "%"); a paymux_ parameter that appears more than once
+// is refused. Show "paid" only for a verified, fresh
 // Status == "paid"; fulfil the order from the checkout.session.completed notification (or
 // CheckoutSessions.Get), never from the landing page alone. A tampered, unsigned or stale
 // return is an *Error of kind ErrSignatureVerification.
@@ -109,15 +127,22 @@ func VerifyReturn(rawQuery, secret string) (*Return, error) {
 	return verifyReturn(rawQuery, secret, DefaultTolerance, time.Now())
 }
 
-// VerifyReturnWithTolerance is VerifyReturn with another tolerance (0: no time check).
+// VerifyReturnWithTolerance is VerifyReturn with another tolerance (as for
+// ConstructEventWithTolerance: 0 turns the time check off, a negative one is refused).
 func VerifyReturnWithTolerance(rawQuery, secret string, tolerance time.Duration) (*Return, error) {
 	return verifyReturn(rawQuery, secret, tolerance, time.Now())
 }
 
 func verifyReturn(rawQuery, secret string, tolerance time.Duration, now time.Time) (*Return, error) {
-	values, err := url.ParseQuery(rawQuery)
+	if err := checkTolerance(tolerance); err != nil {
+		return nil, err
+	}
+	if secret == "" {
+		return nil, signatureError("the secret is empty", rawQuery)
+	}
+	values, err := paymuxParameters(rawQuery)
 	if err != nil {
-		return nil, signatureError("the return's query does not parse: "+err.Error(), rawQuery)
+		return nil, err
 	}
 	pairs := make([]string, len(returnFields))
 	for i, name := range returnFields {
@@ -141,6 +166,38 @@ func verifyReturn(rawQuery, secret string, tolerance time.Duration, now time.Tim
 		Status:          values.Get("paymux_status"),
 		Timestamp:       timestamp,
 	}, nil
+}
+
+// paymuxParameters are the query's paymux_ parameters, form-decoded. Not url.ParseQuery: it
+// refuses the whole query for a merchant's own ";" or bad "%", and keeps repeated names.
+func paymuxParameters(rawQuery string) (url.Values, error) {
+	values := url.Values{}
+	for _, pair := range strings.Split(strings.TrimPrefix(rawQuery, "?"), "&") {
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(rawName)
+		if err != nil || !strings.HasPrefix(name, "paymux_") {
+			if strings.HasPrefix(rawName, "paymux_") {
+				return nil, signatureError("the return's "+rawName+" does not decode", rawQuery)
+			}
+			continue // the merchant's own parameter
+		}
+		value, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			return nil, signatureError("the return's "+name+" does not decode", rawQuery)
+		}
+		if values.Has(name) {
+			return nil, signatureError("the return carries "+name+" more than once", rawQuery)
+		}
+		values.Set(name, value)
+	}
+	return values, nil
+}
+
+func checkTolerance(tolerance time.Duration) error {
+	if tolerance < 0 {
+		return &Error{Kind: ErrInvalidRequest, Message: "the tolerance must be ≥ 0 (0 turns the time check off), not " + tolerance.String()}
+	}
+	return nil
 }
 
 func outside(timestamp int64, now time.Time, tolerance time.Duration) bool {

@@ -23,7 +23,7 @@ export interface ClientOptions {
 }
 
 export interface RequestOptions {
-  /** Reused across this call's retries; generated (a UUID v4) for every POST when absent. */
+  /** Reused across this call's retries; generated (a UUID v4) for every POST when absent or "". */
   idempotencyKey?: string;
 }
 
@@ -262,7 +262,7 @@ export declare class SignatureVerificationError extends PaymuxError {
 }
 
 export interface VerifyOptions {
-  /** Seconds; 0 turns the check off. Default 300. */
+  /** Seconds, compared to the sub-second; 0 turns the check off; null, NaN, negative: RangeError. Default 300. */
   tolerance?: number;
   /** For tests: the clock, unix seconds. */
   now?: number;

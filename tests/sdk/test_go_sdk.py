@@ -114,6 +114,12 @@ def readme_snippet() -> str:
     return code.group(1)
 
 
+def test_the_package_grants_no_licence_the_repository_does_not() -> None:
+    # the repository has no LICENSE: the four SDKs say so (go.mod has no field: the README does)
+    assert not list(SDK.parents[1].glob("LICEN[CS]E*"))
+    assert "no licence is granted (UNLICENSED, proprietary)" in (SDK / "README.md").read_text()
+
+
 def test_the_readme_snippet_is_a_payment_in_fewer_than_five_lines() -> None:
     lines = [line for line in readme_snippet().splitlines() if line.strip()]
     assert len(lines) < 5, lines

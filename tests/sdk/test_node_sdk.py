@@ -95,6 +95,12 @@ def test_the_sdks_own_unit_tests_pass_and_run_every_golden_vector() -> None:
     assert passed > len(vector_tests)
 
 
+def test_the_package_grants_no_licence_the_repository_does_not() -> None:
+    # the repository has no LICENSE: the four SDKs' manifests all say so (UNLICENSED/proprietary)
+    assert not list(SDK.parents[1].glob("LICEN[CS]E*"))
+    assert json.loads((SDK / "package.json").read_text())["license"] == "UNLICENSED"
+
+
 def _snippet() -> str:
     readme = (SDK / "README.md").read_text()
     block = readme.split("<!-- snippet:start -->", 1)[1].split("<!-- snippet:end -->", 1)[0]

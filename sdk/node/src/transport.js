@@ -38,7 +38,8 @@ export class Transport {
   /** `path` is paymux's path ("/v1/payments/pay_…"), `query` a string already encoded. */
   async request(method, path, { params, query = "", idempotencyKey } = {}) {
     const body = params === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(params), "utf8");
-    const key = method === "POST" ? (idempotencyKey ?? randomUUID()) : idempotencyKey;
+    // an empty key is "none given": a POST gets a generated one, a GET none
+    const key = method === "POST" ? idempotencyKey || randomUUID() : idempotencyKey || undefined;
     const prefix = this.baseUrl.pathname.replace(/\/+$/, "");
     const target = `${prefix}${path}${query ? `?${query}` : ""}`;
     const signedPath = `${decodeURIComponent(`${prefix}${path}`)}${query ? `?${query}` : ""}`;

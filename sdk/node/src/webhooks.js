@@ -18,6 +18,29 @@ function bytesOf(payload) {
   throw new SignatureVerificationError("the payload must be the raw body: a Buffer, Uint8Array or string");
 }
 
+/** The tolerance in seconds: 0 turns the freshness check off (as Stripe's); anything that is not a
+ * finite number ≥ 0 (null, NaN, a negative number, a string) is refused, never read as "off". */
+export function checkTolerance(tolerance) {
+  if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance < 0) {
+    throw new RangeError(`tolerance must be a finite number of seconds ≥ 0 (0 disables the check), not ${String(tolerance)}`);
+  }
+  return tolerance;
+}
+
+/** An empty secret would verify anything signed with an empty key: it never verifies. */
+export function checkSecret(secret, header = "") {
+  if (typeof secret !== "string" || secret === "") {
+    throw new SignatureVerificationError("the secret must be a non-empty string", header);
+  }
+  return secret;
+}
+
+/** True when `timestamp` (unix seconds) is more than `tolerance` seconds from `current`, compared
+ * with sub-second precision (300.5 s is stale for a 300 s tolerance). */
+export function outside(current, timestamp, tolerance) {
+  return tolerance !== 0 && Math.abs(current - timestamp) > tolerance;
+}
+
 function signature(secret, timestamp, body) {
   return createHmac("sha256", Buffer.from(secret, "utf8"))
     .update(`${timestamp}.`, "utf8")
@@ -40,10 +63,14 @@ function parseHeader(header) {
     const at = item.indexOf("=");
     const key = at < 0 ? item : item.slice(0, at);
     const value = at < 0 ? "" : item.slice(at + 1);
-    if (key === "t" && /^\d{1,15}$/.test(value)) timestamp = Number(value);
+    if (key === "t") {
+      // two t= would let a proxy or a parser pick a different one than was signed
+      if (timestamp !== undefined) throw new SignatureVerificationError("Paymux-Signature carries t= twice", header);
+      timestamp = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+    }
     else if (key === "v1" && value) signatures.push(value);
   }
-  if (timestamp === undefined || signatures.length === 0) {
+  if (timestamp === undefined || Number.isNaN(timestamp) || signatures.length === 0) {
     throw new SignatureVerificationError("Paymux-Signature must carry t=… and at least one v1=…", header);
   }
   return { timestamp, signatures };
@@ -52,10 +79,12 @@ function parseHeader(header) {
 /** The verified, parsed event, or SignatureVerificationError. Pass the raw body exactly as
  * received: re-serialised JSON will not verify. `now` (unix seconds) is for tests. */
 export function constructEvent(payload, header, secret, { tolerance = DEFAULT_TOLERANCE, now } = {}) {
+  checkTolerance(tolerance);
   const body = bytesOf(payload);
+  checkSecret(secret, header);
   const { timestamp, signatures } = parseHeader(header);
   const current = now ?? Date.now() / 1000;
-  if (tolerance && Math.abs(current - timestamp) > tolerance) {
+  if (outside(current, timestamp, tolerance)) {
     throw new SignatureVerificationError(`timestamp is outside the ${tolerance} s tolerance`, header);
   }
   const expected = signature(secret, timestamp, body);

@@ -5,11 +5,14 @@ import { readFileSync } from "node:fs";
 import { after, before, beforeEach, describe, test } from "node:test";
 
 import {
+  ApiError,
   AuthenticationError,
   ChannelError,
+  ConflictError,
   CheckoutSession,
   ConnectionError,
   Event,
+  IdempotencyError,
   InvalidRequestError,
   NotFoundError,
   Notification,
@@ -110,6 +113,13 @@ describe("requests", () => {
     assert.equal(last().headers["idempotency-key"], "refund-R");
   });
 
+  test("an empty Idempotency-Key is none: a POST gets a generated UUID, a GET none", async () => {
+    await paymux().payments.create({ amount: 1 }, { idempotencyKey: "" });
+    assert.match(last().headers["idempotency-key"], /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await paymux().transport.request("GET", "/v1/payments/pay_1", { idempotencyKey: "" });
+    assert.equal(last().headers["idempotency-key"], undefined);
+  });
+
   test("no answer within the timeout is a ConnectionError", async () => {
     answers.push(HANG);
     const client = new Paymux("app_wire", "sk_wire", { baseUrl: fake.url, maxRetries: 0, timeout: 50 });
@@ -166,6 +176,27 @@ describe("answers", () => {
       assert.deepEqual([e.message, e.details], ["bad", details]);
       return true;
     });
+  });
+
+  test("every status maps to its type; request_id falls back to the apigw-requestid header", async () => {
+    const table = [
+      [400, InvalidRequestError], [405, InvalidRequestError], [406, InvalidRequestError], [410, InvalidRequestError],
+      [413, InvalidRequestError], [415, InvalidRequestError], [422, InvalidRequestError],
+      [401, AuthenticationError], [403, AuthenticationError], [404, NotFoundError], [409, ConflictError],
+      [429, RateLimitError], [500, ApiError], [502, ApiError], [503, ApiError], [504, ApiError],
+    ];
+    for (const [status, type] of table) {
+      answers.push({ status, headers: { "apigw-requestid": `gw-${status}` }, body: "<html>no envelope</html>" });
+      await assert.rejects(paymux().payments.get("pay_1"), (e) => {
+        assert.equal(e.constructor, type, `${status} → ${e.constructor.name}`);
+        assert.deepEqual([e.status, e.code, e.requestId], [status, `http_${status}`, `gw-${status}`]);
+        return true;
+      });
+    }
+    for (const [status, code, type] of [[409, "idempotency_key_reused", IdempotencyError], [409, "idempotency_key_in_use", IdempotencyError], [409, "payment_not_refundable", ConflictError], [503, "channel_unavailable", ChannelError]]) {
+      answers.push({ status, headers: { "apigw-requestid": "gw" }, body: { error: { code, message: "m", request_id: "req-body" } } });
+      await assert.rejects(paymux().payments.get("pay_1"), (e) => e.constructor === type && e.requestId === "req-body");
+    }
   });
 
   test("a 2xx that is not JSON is an ApiError, not a crash", async () => {

@@ -43,6 +43,7 @@ final class ApiRequestor
     public function request(string $method, string $path, ?array $params = null, ?string $idempotencyKey = null): array
     {
         $body = $params === null ? '' : self::encode($params);
+        $idempotencyKey = $idempotencyKey === '' ? null : $idempotencyKey; // empty: none given
         $key = $method === 'POST' ? ($idempotencyKey ?? self::uuid4()) : $idempotencyKey;
         $retry = 0;
         $freshSendUsed = false; // the one immediate re-send a stale keep-alive connection earns
@@ -119,7 +120,7 @@ final class ApiRequestor
     {
         $decoded = json_decode($response->body, true);
         if (!is_array($decoded)) {
-            throw new ApiException('paymux answered with a body that is not a JSON object', $response->status, 'invalid_response', $response->header('x-request-id'), [], $response->headers, $response->body);
+            throw new ApiException('paymux answered with a body that is not a JSON object', $response->status, 'invalid_response', $response->header('apigw-requestid') ?? $response->header('x-request-id'), [], $response->headers, $response->body);
         }
 
         return $decoded;

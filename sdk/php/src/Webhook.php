@@ -23,14 +23,21 @@ final class Webhook
     /**
      * The verified notification, from its raw body exactly as received and its
      * `Paymux-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]` header: any v1 may match (one per
-     * secret during a rotation); `t` must be within $tolerance seconds of now (0: not checked).
+     * secret during a rotation); `t` must be within $tolerance seconds of now, compared to the
+     * microsecond (300.5 s is stale for 300). A tolerance of 0 turns the check off (as Stripe's
+     * SDKs do); a negative one is an \InvalidArgumentException. An empty secret, two `t=` or a
+     * verified payload that is not a JSON object never verify. $now (unix seconds) is for tests.
      *
      * @throws SignatureVerificationException
      */
-    public static function constructEvent(string $payload, string $header, #[\SensitiveParameter] string $secret, int $tolerance = self::DEFAULT_TOLERANCE, ?int $now = null): WebhookEvent
+    public static function constructEvent(string $payload, string $header, #[\SensitiveParameter] string $secret, int $tolerance = self::DEFAULT_TOLERANCE, int|float|null $now = null): WebhookEvent
     {
+        self::checkTolerance($tolerance);
+        if ($secret === '') { // an empty key would verify whatever was signed with an empty key
+            throw new SignatureVerificationException('the secret is empty', $header);
+        }
         [$timestamp, $signatures] = self::parseHeader($header);
-        if ($tolerance > 0 && abs(($now ?? time()) - $timestamp) > $tolerance) {
+        if (self::outside($timestamp, $tolerance, $now)) {
             throw new SignatureVerificationException("the timestamp is outside the {$tolerance} s tolerance", $header);
         }
         $expected = self::sign($payload, $timestamp, $secret);
@@ -42,7 +49,8 @@ final class Webhook
             throw new SignatureVerificationException('no signature matches the payload and secret', $header);
         }
         $event = json_decode($payload, true);
-        if (!is_array($event)) {
+        // '[1]' decodes to an array too: only an object ('{…}') is an event
+        if (!is_array($event) || !str_starts_with(ltrim($payload, " \t\n\r"), '{')) {
             throw new SignatureVerificationException('the verified payload is not a JSON object', $header);
         }
 
@@ -62,14 +70,23 @@ final class Webhook
      * signature (HMAC-SHA256 of the five `name=value` pairs joined by "&") and timestamp verify.
      * Show "paid" from it; fulfil the order from the notification or GET /v1/checkout/sessions/{id}.
      *
+     * A leading '?' is stripped; the merchant's own parameters are ignored whatever their form; a
+     * paymux_* parameter that appears more than once is refused (PHP's $_GET has already kept
+     * only the last of them: pass the query string to have repeats refused). The tolerance is
+     * constructEvent's.
+     *
      * @param string|array<string, mixed> $query the query string ($_SERVER['QUERY_STRING']) or $_GET
      *
      * @return array<string, string>
      *
-     * @throws SignatureVerificationException tampered, unsigned or stale
+     * @throws SignatureVerificationException tampered, unsigned, stale, repeated, or an empty secret
      */
-    public static function verifyReturn(string|array $query, #[\SensitiveParameter] string $secret, int $tolerance = self::DEFAULT_TOLERANCE, ?int $now = null): array
+    public static function verifyReturn(string|array $query, #[\SensitiveParameter] string $secret, int $tolerance = self::DEFAULT_TOLERANCE, int|float|null $now = null): array
     {
+        self::checkTolerance($tolerance);
+        if ($secret === '') {
+            throw new SignatureVerificationException('the secret is empty', '');
+        }
         $values = is_string($query) ? self::parseQuery($query) : $query;
         $fields = [];
         foreach (self::RETURN_FIELDS as $name) {
@@ -81,11 +98,24 @@ final class Webhook
             throw new SignatureVerificationException('the return signature does not match', $signed);
         }
         $stamp = $fields['paymux_timestamp'];
-        if (!ctype_digit($stamp) || ($tolerance > 0 && abs(($now ?? time()) - (int) $stamp) > $tolerance)) {
+        if (!ctype_digit($stamp) || self::outside((int) $stamp, $tolerance, $now)) {
             throw new SignatureVerificationException("the return timestamp is outside the {$tolerance} s tolerance", $signed);
         }
 
         return $fields;
+    }
+
+    private static function checkTolerance(int $tolerance): void
+    {
+        if ($tolerance < 0) {
+            throw new \InvalidArgumentException("the tolerance must be ≥ 0 seconds (0 turns the time check off), not {$tolerance}");
+        }
+    }
+
+    /** Whether $timestamp is more than $tolerance seconds from now, to the microsecond. */
+    private static function outside(int $timestamp, int $tolerance, int|float|null $now): bool
+    {
+        return $tolerance !== 0 && abs(($now ?? microtime(true)) - $timestamp) > $tolerance;
     }
 
     private static function sign(string $payload, int $timestamp, string $secret): string
@@ -97,11 +127,16 @@ final class Webhook
     private static function parseHeader(string $header): array
     {
         $timestamp = null;
+        $seenT = false;
         $signatures = [];
         foreach (explode(',', $header) as $part) {
             [$key, $value] = array_pad(explode('=', trim($part), 2), 2, '');
-            if ($key === 't' && ctype_digit($value)) {
-                $timestamp = (int) $value;
+            if ($key === 't') {
+                if ($seenT) { // two t= would let a parser pick another one than was signed
+                    throw new SignatureVerificationException('Paymux-Signature carries t= twice', $header);
+                }
+                $seenT = true;
+                $timestamp = ctype_digit($value) && strlen($value) <= 18 ? (int) $value : null;
             } elseif ($key === 'v1' && $value !== '') {
                 $signatures[] = $value;
             }
@@ -114,20 +149,25 @@ final class Webhook
     }
 
     /**
-     * Form-decodes a query string ('+' is a space) keeping names as they are: parse_str() would
-     * turn dots and spaces in names into "_" and treat "[" specially.
+     * The query's paymux_* parameters, form-decoded ('+' is a space), names kept as they are:
+     * parse_str() would turn dots and spaces in names into "_" and treat "[" specially. The
+     * merchant's own parameters are skipped; a paymux_* name seen twice is refused.
      *
      * @return array<string, string>
      */
     private static function parseQuery(string $query): array
     {
         $values = [];
-        foreach (explode('&', ltrim($query, '?')) as $pair) {
-            if ($pair === '') {
-                continue;
-            }
+        foreach (explode('&', str_starts_with($query, '?') ? substr($query, 1) : $query) as $pair) {
             [$name, $value] = array_pad(explode('=', $pair, 2), 2, '');
-            $values[urldecode($name)] = urldecode($value); // the last one wins, as in the other SDKs
+            $name = urldecode($name);
+            if (!str_starts_with($name, 'paymux_')) {
+                continue; // the merchant's own parameter
+            }
+            if (array_key_exists($name, $values)) {
+                throw new SignatureVerificationException("the return carries {$name} more than once", $query);
+            }
+            $values[$name] = urldecode($value);
         }
 
         return $values;

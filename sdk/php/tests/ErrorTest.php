@@ -53,11 +53,35 @@ final class ErrorTest extends TestCase
         $throttled = ErrorMapping::fromResponse(new Response(429, [], '{"message": "Too Many Requests"}'));
         $this->assertSame(Exception\RateLimitException::class, get_class($throttled));
         $this->assertSame('Too Many Requests', $throttled->getMessage());
-        $gateway = ErrorMapping::fromResponse(new Response(504, ['x-request-id' => 'gw-1'], '<html>timeout</html>'));
+        $this->assertSame('http_429', $throttled->getErrorCode());
+        $gateway = ErrorMapping::fromResponse(new Response(504, ['apigw-requestid' => 'gw-1'], '<html>timeout</html>'));
         $this->assertSame(Exception\ApiException::class, get_class($gateway));
-        $this->assertSame('internal_error', $gateway->getErrorCode());
+        $this->assertSame('http_504', $gateway->getErrorCode());
         $this->assertSame('gw-1', $gateway->getRequestId());
         $this->assertSame('<html>timeout</html>', $gateway->getHttpBody());
+    }
+
+    public function testEveryStatusWithoutTheEnvelopeIsHttpStatusWithTheGatewaysRequestId(): void
+    {
+        $table = [
+            400 => Exception\InvalidRequestException::class, 405 => Exception\InvalidRequestException::class,
+            406 => Exception\InvalidRequestException::class, 410 => Exception\InvalidRequestException::class,
+            413 => Exception\InvalidRequestException::class, 415 => Exception\InvalidRequestException::class,
+            422 => Exception\InvalidRequestException::class, 401 => Exception\AuthenticationException::class,
+            403 => Exception\AuthenticationException::class, 404 => Exception\NotFoundException::class,
+            409 => Exception\ConflictException::class, 429 => Exception\RateLimitException::class,
+            500 => Exception\ApiException::class, 502 => Exception\ApiException::class,
+            503 => Exception\ApiException::class, 504 => Exception\ApiException::class,
+        ];
+        foreach ($table as $status => $class) {
+            $exc = ErrorMapping::fromResponse(new Response($status, ['apigw-requestid' => "gw-{$status}"], '<html>a proxy</html>'));
+            $this->assertSame($class, get_class($exc), "{$status}");
+            $this->assertSame("http_{$status}", $exc->getErrorCode(), "{$status}'s code");
+            $this->assertSame("gw-{$status}", $exc->getRequestId(), "{$status}'s request id");
+        }
+        $body = ErrorMapping::fromResponse(new Response(409, ['apigw-requestid' => 'gw'], '{"error":{"code":"idempotency_key_in_use","message":"m","request_id":"req-body"}}'));
+        $this->assertSame(Exception\IdempotencyException::class, get_class($body));
+        $this->assertSame('req-body', $body->getRequestId(), 'the body\'s request id comes first');
     }
 
     public function testAnIdThatWouldNeedEscapingIsRefusedBeforeSending(): void

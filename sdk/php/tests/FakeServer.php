@@ -9,6 +9,9 @@ namespace Paymux\Tests;
  * for the retry tests. Each request takes the next step of the script:
  *   ['status' => 503, 'headers' => [...], 'body' => '...']  answer it (the connection stays open)
  *   ['close' => true]                                       read it, close without answering
+ *   ['bad_chunk' => true]                                   send a status line and headers, then a
+ *                                                           broken chunk, and close (curl error 56
+ *                                                           after the headers)
  * With 'replay_guard' set, a request whose nonce was already seen answers 401
  * replayed_request without taking a step, as paymux does. Every request is logged with its
  * connection number, headers, body, and whether its signature verifies.
@@ -116,11 +119,16 @@ final class FakeServer
                 : (array_shift($state['steps']) ?? ['status' => 500, 'body' => '{"error":{"code":"script_exhausted","message":"no step left"}}']);
             $request['connection'] = $client['number'];
             $request['signature_valid'] = self::signatureValid($request, (string) $script['secret']);
-            $request['answer'] = isset($step['close']) ? 'closed' : $step['status'];
+            $request['answer'] = isset($step['close']) ? 'closed' : (isset($step['bad_chunk']) ? 'bad_chunk' : $step['status']);
             $request['body_base64'] = base64_encode($request['body']);
             unset($request['body']);
             file_put_contents($log, json_encode($request) . "\n", FILE_APPEND);
             if (isset($step['close'])) {
+                return false;
+            }
+            if (isset($step['bad_chunk'])) {
+                fwrite($client['socket'], "HTTP/1.1 200 Fake\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+
                 return false;
             }
             $body = (string) ($step['body'] ?? '{}');

@@ -10,6 +10,7 @@ use Paymux\Exception\ApiException;
 use Paymux\Exception\ConflictException;
 use Paymux\Exception\IdempotencyException;
 use Paymux\Exception\InvalidRequestException;
+use Paymux\HttpClient\CurlTransport;
 use Paymux\Model\Payment;
 
 /** The retry contract on the wire, against tests/fake_server.php. */
@@ -179,6 +180,46 @@ final class RetryTest extends TestCase
         $client->payments->get('pay_1');
         $this->expectThrows(ApiConnectionException::class, fn () => $client->payments->create(self::PARAMS));
         $this->assertSame(3, count($this->server->requests()), 'the stale resend, then no retry');
+    }
+
+    public function testAFailureAfterTheHeadersIsNoStaleSocketWithRetriesOff(): void
+    {
+        // the kept-alive connection answers a status line and headers, then breaks: not stale
+        $client = $this->client([self::ok(), ['bad_chunk' => true], self::ok()], maxRetries: 0);
+        $client->payments->get('pay_1');
+        $exc = $this->expectThrows(ApiConnectionException::class, static fn () => $client->payments->get('pay_1'));
+        $this->assertTrue(!$exc->isStaleConnection(), 'not a stale socket once headers came: ' . $exc->getMessage());
+        $requests = $this->server->requests();
+        $this->assertSame([200, 'bad_chunk'], array_column($requests, 'answer'), 'no free re-send');
+        $this->assertSame($requests[0]['connection'], $requests[1]['connection'], 'the kept-alive connection was reused');
+        $this->assertSame([], $this->clock->sleeps);
+    }
+
+    public function testAFailureAfterTheHeadersIsRetriedWithinMaxRetriesAfterTheBackoff(): void
+    {
+        $client = $this->client([self::ok(), ['bad_chunk' => true], self::ok()], maxRetries: 1);
+        $client->payments->get('pay_1');
+        $this->assertSame('pay_1', $client->payments->get('pay_1')->id);
+        $this->assertSame([200, 'bad_chunk', 200], array_column($this->server->requests(), 'answer'));
+        $this->assertSame(1, count($this->clock->sleeps), 'the retry waited its backoff');
+        $this->assertBetween(0.25, 0.5, $this->clock->sleeps[0], 'the first wait');
+    }
+
+    public function testTheStaleRuleIsNoLineOfAnAnswer(): void
+    {
+        $this->assertTrue(CurlTransport::isStale(CURLE_RECV_ERROR, true, false), 'a reused connection dead before any line');
+        $this->assertTrue(CurlTransport::isStale(65, false, false), 'libcurl could not rewind to re-send');
+        $this->assertTrue(!CurlTransport::isStale(CURLE_RECV_ERROR, true, true), 'after a header line: a normal connection error');
+        $this->assertTrue(!CurlTransport::isStale(65, true, true), 'nor after headers, whatever the error');
+        $this->assertTrue(!CurlTransport::isStale(CURLE_RECV_ERROR, false, false), 'a new connection is never stale');
+    }
+
+    public function testAnEmptyIdempotencyKeyIsGenerated(): void
+    {
+        $client = $this->client([self::ok()]);
+        $client->payments->create(self::PARAMS, '');
+        $key = $this->field('idempotency-key')[0];
+        $this->assertTrue(preg_match('/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/', $key) === 1, 'a UUID v4, not "": ' . $key);
     }
 
     public function testConnectionErrorsAreRetriedWithBackoff(): void

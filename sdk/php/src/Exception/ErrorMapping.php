@@ -6,7 +6,11 @@ namespace Paymux\Exception;
 
 use Paymux\HttpClient\Response;
 
-/** paymux's error answers to typed exceptions: by HTTP status, then by `error.code`. */
+/**
+ * paymux's error answers to typed exceptions: by HTTP status, then by `error.code`. An answer
+ * without paymux's error envelope (a proxy's page, API Gateway's own answers) has the code
+ * `http_<status>`; the request id is the body's, else the `apigw-requestid` header's.
+ */
 final class ErrorMapping
 {
     private const IDEMPOTENCY_CODES = ['idempotency_key_reused', 'idempotency_key_in_use'];
@@ -15,14 +19,16 @@ final class ErrorMapping
     {
         $decoded = json_decode($response->body, true);
         $error = is_array($decoded) && is_array($decoded['error'] ?? null) ? $decoded['error'] : [];
-        $code = is_string($error['code'] ?? null) ? $error['code'] : self::fallbackCode($response->status);
+        $code = is_string($error['code'] ?? null) && $error['code'] !== '' ? $error['code'] : 'http_' . $response->status;
         $message = match (true) {
             is_string($error['message'] ?? null) => $error['message'],
             // API Gateway's throttling answer is {"message": "Too Many Requests"}, no envelope
             is_array($decoded) && is_string($decoded['message'] ?? null) => $decoded['message'],
             default => sprintf('paymux answered HTTP %d', $response->status),
         };
-        $requestId = is_string($error['request_id'] ?? null) ? $error['request_id'] : $response->header('x-request-id');
+        $requestId = is_string($error['request_id'] ?? null) && $error['request_id'] !== ''
+            ? $error['request_id']
+            : ($response->header('apigw-requestid') ?? $response->header('x-request-id'));
         $details = is_array($error['details'] ?? null) ? array_values($error['details']) : [];
         $class = self::classFor($response->status, $code);
 
@@ -33,7 +39,7 @@ final class ErrorMapping
     private static function classFor(int $status, string $code): string
     {
         return match (true) {
-            $status === 401 => AuthenticationException::class,
+            $status === 401 || $status === 403 => AuthenticationException::class,
             $status === 404 => NotFoundException::class,
             $status === 409 && in_array($code, self::IDEMPOTENCY_CODES, true) => IdempotencyException::class,
             $status === 409 => ConflictException::class,
@@ -41,16 +47,6 @@ final class ErrorMapping
             $status >= 500 && str_starts_with($code, 'channel_') => ChannelException::class,
             $status >= 400 && $status < 500 => InvalidRequestException::class,
             default => ApiException::class,
-        };
-    }
-
-    private static function fallbackCode(int $status): string
-    {
-        return match (true) {
-            $status === 429 => 'rate_limited',
-            $status >= 500 => 'internal_error',
-            $status >= 400 => 'bad_request',
-            default => 'invalid_response',
         };
     }
 }

@@ -31,6 +31,7 @@ final class CurlTransport implements Transport
         $handle = $this->handle ??= curl_init();
         curl_reset($handle);
         $received = [];
+        $headerLines = 0; // any line of an answer at all: then a failure is no stale socket
         $options = [
             CURLOPT_URL => $url,
             CURLOPT_CUSTOMREQUEST => $method,
@@ -40,7 +41,8 @@ final class CurlTransport implements Transport
             CURLOPT_TIMEOUT_MS => (int) ceil($timeout * 1000),
             CURLOPT_CONNECTTIMEOUT_MS => (int) ceil(min($timeout, 10.0) * 1000),
             CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,
-            CURLOPT_HEADERFUNCTION => static function ($ch, string $line) use (&$received): int {
+            CURLOPT_HEADERFUNCTION => static function ($ch, string $line) use (&$received, &$headerLines): int {
+                ++$headerLines;
                 self::collectHeader($received, $line);
 
                 return strlen($line);
@@ -49,10 +51,24 @@ final class CurlTransport implements Transport
         curl_setopt_array($handle, $options + self::bodyOptions($method, $body));
         $answer = curl_exec($handle);
         if (!is_string($answer)) {
-            throw self::connectionError($handle);
+            throw self::connectionError($handle, $headerLines > 0);
         }
 
         return new Response((int) curl_getinfo($handle, CURLINFO_RESPONSE_CODE), $received, $answer);
+    }
+
+    /**
+     * A stale keep-alive socket: the connection died before any line of an answer arrived. Once
+     * a status or header line has come, the failure (a reset, a broken chunk) is an ordinary
+     * connection error, retried only within max_retries and after the backoff.
+     */
+    public static function isStale(int $errno, bool $reused, bool $answered): bool
+    {
+        if ($answered) {
+            return false;
+        }
+
+        return $errno === self::SEND_FAIL_REWIND || ($reused && in_array($errno, self::DEAD_CONNECTION, true));
     }
 
     /** @return array<int, mixed> */
@@ -88,11 +104,11 @@ final class CurlTransport implements Transport
         }
     }
 
-    private static function connectionError(\CurlHandle $handle): ApiConnectionException
+    private static function connectionError(\CurlHandle $handle, bool $answered): ApiConnectionException
     {
         $errno = curl_errno($handle);
         $reused = curl_getinfo($handle, CURLINFO_NUM_CONNECTS) === 0;
-        $stale = $errno === self::SEND_FAIL_REWIND || ($reused && in_array($errno, self::DEAD_CONNECTION, true));
+        $stale = self::isStale($errno, $reused, $answered);
 
         return new ApiConnectionException(sprintf('could not reach paymux: %s (curl error %d)', curl_error($handle), $errno), $stale);
     }

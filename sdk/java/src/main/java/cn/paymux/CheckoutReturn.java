@@ -41,8 +41,14 @@ public record CheckoutReturn(
     return verifyReturn(parseQuery(query), secret, tolerance, clock);
   }
 
-  /** The five verified values, or a {@link SignatureVerificationException} (tampered, unsigned or stale). */
+  /**
+   * The five verified values, or a {@link SignatureVerificationException} (tampered, unsigned,
+   * stale, or an empty secret). The tolerance is as {@link Webhook#constructEvent(byte[], String,
+   * String, long, Clock)}'s: 0 turns the time check off, a negative one is refused.
+   */
   public static CheckoutReturn verifyReturn(Map<String, String> query, String secret, long tolerance, Clock clock) {
+    Webhook.checkTolerance(tolerance);
+    Webhook.checkSecret(secret, "");
     String[] values = new String[FIELDS.length];
     StringBuilder signed = new StringBuilder();
     for (int i = 0; i < FIELDS.length; i++) {
@@ -55,8 +61,7 @@ public record CheckoutReturn(
       throw new SignatureVerificationException("the return signature does not match", signed.toString());
     }
     String stamp = values[4];
-    long now = clock.millis() / 1000;
-    if (!Webhook.isDigits(stamp) || (tolerance > 0 && Math.abs(now - Long.parseLong(stamp)) > tolerance)) {
+    if (!Webhook.isDigits(stamp) || Webhook.outside(Long.parseLong(stamp), tolerance, clock)) {
       throw new SignatureVerificationException(
           "the return timestamp is outside the " + tolerance + " s tolerance", signed.toString());
     }
@@ -68,23 +73,40 @@ public record CheckoutReturn(
     return "paid".equals(status);
   }
 
-  /** The query's parameters, form-decoded; a later repeat wins; a leading '?' is ignored. */
+  /**
+   * The query's paymux_ parameters, form-decoded; a leading '?' is stripped. The merchant's own
+   * parameters are ignored whatever their form (';', a bad '%'); a paymux_ parameter that
+   * appears more than once is refused (which one was signed?).
+   */
   static Map<String, String> parseQuery(String query) {
     Map<String, String> values = new HashMap<>();
     String text = query == null ? "" : query.startsWith("?") ? query.substring(1) : query;
     for (String pair : text.split("&")) {
-      if (pair.isEmpty()) {
-        continue;
-      }
       int eq = pair.indexOf('=');
-      try {
-        String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-        String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        values.put(name, value);
-      } catch (IllegalArgumentException exc) {
-        throw new SignatureVerificationException("the return query is not form-encoded", "", exc);
+      String rawName = eq < 0 ? pair : pair.substring(0, eq);
+      String name = decodeOrNull(rawName);
+      if (name == null || !name.startsWith("paymux_")) {
+        if (rawName.startsWith("paymux_")) {
+          throw new SignatureVerificationException("the return's " + rawName + " is not form-encoded", "");
+        }
+        continue; // the merchant's own parameter
+      }
+      String value = eq < 0 ? "" : decodeOrNull(pair.substring(eq + 1));
+      if (value == null) {
+        throw new SignatureVerificationException("the return's " + name + " is not form-encoded", "");
+      }
+      if (values.putIfAbsent(name, value) != null) {
+        throw new SignatureVerificationException("the return carries " + name + " more than once", "");
       }
     }
     return values;
+  }
+
+  private static String decodeOrNull(String text) {
+    try {
+      return URLDecoder.decode(text, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException exc) {
+      return null;
+    }
   }
 }

@@ -2,7 +2,7 @@ package cn.paymux;
 
 import java.util.List;
 
-/** paymux refused the request as it stands (400, 405, 406, 413, 415, 422): fix it, do not retry it. */
+/** paymux refused the request as it stands (400, 405, 406, 410, 413, 415, 422, and any other 4xx): fix it, do not retry it. */
 public class InvalidRequestException extends PaymuxException {
   private static final long serialVersionUID = 1L;
 

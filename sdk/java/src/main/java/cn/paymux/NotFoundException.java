@@ -2,7 +2,7 @@ package cn.paymux;
 
 import java.util.List;
 
-/** No such object for this app (404), or one that is gone (410). */
+/** No such object for this app (404). */
 public class NotFoundException extends PaymuxException {
   private static final long serialVersionUID = 1L;
 

@@ -50,19 +50,25 @@ public class PaymuxException extends RuntimeException {
     return details;
   }
 
-  /** The typed error for an error answer: by status, then by code (docs/openapi.json). */
-  static PaymuxException fromResponse(int status, Map<String, Object> body) {
+  /**
+   * The typed error for an error answer: by status, then by code (docs/openapi.json). An answer
+   * without paymux's error envelope (a proxy's page) gets the code {@code http_<status>}; the
+   * request id is the body's, else {@code gatewayRequestId} (the apigw-requestid header).
+   */
+  static PaymuxException fromResponse(int status, Map<String, Object> body, String gatewayRequestId) {
     Object error = body == null ? null : body.get("error");
     Map<?, ?> fields = error instanceof Map<?, ?> m ? m : Map.of();
-    String code = fields.get("code") instanceof String s ? s : "";
+    String code = fields.get("code") instanceof String s && !s.isEmpty() ? s : "http_" + status;
     String message = fields.get("message") instanceof String s ? s : "HTTP " + status + " from paymux";
-    String requestId = fields.get("request_id") instanceof String s ? s : "";
+    String requestId = fields.get("request_id") instanceof String s && !s.isEmpty()
+        ? s
+        : gatewayRequestId == null ? "" : gatewayRequestId;
     @SuppressWarnings("unchecked")
     List<Object> details = fields.get("details") instanceof List<?> l ? (List<Object>) l : List.of();
     if (status == 401 || status == 403) {
       return new AuthenticationException(message, status, code, requestId, details);
     }
-    if (status == 404 || status == 410) {
+    if (status == 404) {
       return new NotFoundException(message, status, code, requestId, details);
     }
     if (status == 409) {

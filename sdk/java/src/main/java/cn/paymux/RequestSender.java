@@ -58,7 +58,8 @@ final class RequestSender {
   /** The answer's JSON object, or the typed error. {@code body} is null for no body. */
   Map<String, Object> send(String method, String pathWithQuery, Map<String, ?> body, String idempotencyKey) {
     byte[] bytes = body == null ? new byte[0] : Json.write(body).getBytes(StandardCharsets.UTF_8);
-    String key = idempotencyKey;
+    // an empty key is "none given": a POST gets a generated one, a GET none
+    String key = idempotencyKey == null || idempotencyKey.isEmpty() ? null : idempotencyKey;
     if (key == null && method.equals("POST")) {
       key = UUID.randomUUID().toString();
     }
@@ -80,7 +81,8 @@ final class RequestSender {
         return success(status, answer.body());
       }
       if (!retryAfterErrorAnswer(method, answer, attempts)) {
-        throw PaymuxException.fromResponse(status, errorBody(answer.body()));
+        throw PaymuxException.fromResponse(
+            status, errorBody(answer.body()), answer.headers().firstValue("apigw-requestid").orElse(""));
       }
     }
   }

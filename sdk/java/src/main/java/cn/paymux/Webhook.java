@@ -39,14 +39,17 @@ public final class Webhook {
   }
 
   /**
-   * The verified event, or a {@link SignatureVerificationException}. A tolerance of 0 or less
-   * skips the timestamp check (for replaying stored notifications in tests only).
+   * The verified event, or a {@link SignatureVerificationException} (an empty secret never
+   * verifies). The timestamp is compared with the clock to the millisecond (300.5 s is stale
+   * for 300). A tolerance of 0 skips the timestamp check (as Stripe's SDKs do); a negative one
+   * is an {@link IllegalArgumentException}.
    */
   public static WebhookEvent constructEvent(byte[] payload, String header, String secret, long tolerance, Clock clock) {
+    checkTolerance(tolerance);
     String given = header == null ? "" : header;
+    checkSecret(secret, given);
     Parsed parsed = parse(given);
-    long now = clock.millis() / 1000;
-    if (tolerance > 0 && Math.abs(now - parsed.timestamp) > tolerance) {
+    if (outside(parsed.timestamp, tolerance, clock)) {
       throw new SignatureVerificationException("the timestamp is outside the " + tolerance + " s tolerance", given);
     }
     String expected = sign(payload, secret, parsed.timestamp);
@@ -83,18 +86,51 @@ public final class Webhook {
     return java.util.HexFormat.of().formatHex(RequestSigner.hmacSha256(secret, message));
   }
 
+  /** 0 disables the time check; a negative tolerance is a programming error, never "off". */
+  static void checkTolerance(long tolerance) {
+    if (tolerance < 0) {
+      throw new IllegalArgumentException(
+          "the tolerance must be ≥ 0 seconds (0 turns the time check off), not " + tolerance);
+    }
+  }
+
+  /** An empty key would verify whatever was signed with an empty key: it never verifies. */
+  static void checkSecret(String secret, String header) {
+    if (secret == null || secret.isEmpty()) {
+      throw new SignatureVerificationException("the secret is empty", header);
+    }
+  }
+
+  /** Whether {@code timestamp} (unix seconds) is more than {@code tolerance} s from the clock, in milliseconds. */
+  static boolean outside(long timestamp, long tolerance, Clock clock) {
+    if (tolerance == 0) {
+      return false;
+    }
+    try {
+      long skew = Math.abs(Math.subtractExact(clock.millis(), Math.multiplyExact(timestamp, 1000L)));
+      return skew > Math.multiplyExact(tolerance, 1000L);
+    } catch (ArithmeticException exc) {
+      return true; // a timestamp (or tolerance) beyond any clock
+    }
+  }
+
   private record Parsed(long timestamp, List<String> signatures) {}
 
   private static Parsed parse(String header) {
     Long timestamp = null;
+    boolean seenT = false;
     List<String> signatures = new ArrayList<>();
     for (String part : header.split(",", -1)) {
       String item = part.strip();
       int eq = item.indexOf('=');
       String key = eq < 0 ? item : item.substring(0, eq);
       String value = eq < 0 ? "" : item.substring(eq + 1);
-      if (key.equals("t") && isDigits(value)) {
-        timestamp = Long.parseLong(value);
+      if (key.equals("t")) {
+        if (seenT) { // two t= would let a parser pick another one than was signed
+          throw new SignatureVerificationException(SIGNATURE_HEADER + " carries t= twice", header);
+        }
+        seenT = true;
+        timestamp = isDigits(value) ? Long.parseLong(value) : null;
       } else if (key.equals("v1") && !value.isEmpty()) {
         signatures.add(value);
       }

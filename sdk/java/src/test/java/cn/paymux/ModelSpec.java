@@ -39,7 +39,7 @@ public final class ModelSpec {
 
   private static PaymuxException error(int status, String code) {
     return PaymuxException.fromResponse(status, Json.parseObject("{\"error\":{\"code\":\"" + code
-        + "\",\"message\":\"m\",\"request_id\":\"req_1\",\"details\":[{\"field\":\"amount\",\"message\":\"x\"}]}}"));
+        + "\",\"message\":\"m\",\"request_id\":\"req_1\",\"details\":[{\"field\":\"amount\",\"message\":\"x\"}]}}"), "gw");
   }
 
   @Check
@@ -64,7 +64,7 @@ public final class ModelSpec {
       Expect.equal(List.of(Map.of("field", "amount", "message", "x")), exc.getDetails(), "details");
     }
     Expect.isTrue(error(409, "idempotency_key_reused") instanceof ConflictException, "an idempotency error is a conflict");
-    PaymuxException bare = PaymuxException.fromResponse(502, null);
+    PaymuxException bare = PaymuxException.fromResponse(502, null, "");
     Expect.equal(ApiException.class, bare.getClass(), "a 502 without a body");
     Expect.equal("HTTP 502 from paymux", bare.getMessage(), "its message");
   }

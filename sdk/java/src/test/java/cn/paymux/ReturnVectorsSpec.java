@@ -25,7 +25,7 @@ public final class ReturnVectorsSpec {
             () -> CheckoutReturn.verifyReturn(query, secret, tolerance, clock), "refused");
       }
     });
-    Expect.equal(12, ran, "returns cases run");
+    Expect.isTrue(ran >= 16, "returns cases run: " + ran); // a floor: the file may grow, never shrink unseen
   }
 
   @Check

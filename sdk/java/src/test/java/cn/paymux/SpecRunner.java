@@ -15,7 +15,7 @@ import java.util.List;
 public final class SpecRunner {
   static final List<Class<?>> SPECS = List.of(
       JsonSpec.class, SigningVectorsSpec.class, WebhookVectorsSpec.class, ReturnVectorsSpec.class,
-      ModelSpec.class, ClientSpec.class, RetrySpec.class);
+      ModelSpec.class, ClientSpec.class, RetrySpec.class, ReviewSpec.class);
 
   private SpecRunner() {}
 

@@ -30,7 +30,7 @@ public final class WebhookVectorsSpec {
         Expect.equal(header, refused.getHeader(), "the refused header");
       }
     });
-    Expect.equal(18, ran, "verify cases run");
+    Expect.isTrue(ran >= 22, "verify cases run: " + ran); // a floor: the file may grow, never shrink unseen
   }
 
   @Check
