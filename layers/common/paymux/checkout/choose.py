@@ -38,13 +38,15 @@ MIN_SECONDS_LEFT = 60  # a payment's shortest expiry
 @dataclass(frozen=True, slots=True)
 class PayerContext:
     """What the page knows of the payer: the kind of device and wallet (paymux.checkout.wallet),
-    the IP API Gateway saw, and an openid from WeChat's OAuth."""
+    the IP API Gateway saw, and a user id from a wallet's OAuth with the app it belongs to
+    (`appid`: the payment is routed to that app only)."""
 
     device: str  # "mobile" | "desktop"
     wallet: str  # "wechat" | "alipay" | "unionpay" | ""
     client_ip: str = ""
     h5_type: str = "Wap"
     openid: str = ""
+    appid: str = ""
 
 
 def open_session(d: Deps, session_id: str) -> CheckoutSession:
@@ -142,7 +144,7 @@ def _create(
         metadata={"checkout_session": session.session_id, "merchant_order_no": session.merchant_order_no},
     )
     try:
-        _, payment = create_payment(d, app, request, api_domain)
+        _, payment = create_payment(d, app, request, api_domain, payer.appid)
     except ChannelError as exc:
         # The payment was written (PENDING with its outcome unknown, or FAILED); the session
         # keeps it as its current attempt, which nobody was shown how to pay.

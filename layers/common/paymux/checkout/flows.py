@@ -14,7 +14,7 @@ from paymux.checkout.text import method_name, t
 from paymux.checkout.usage import ordered
 from paymux.checkout.wallet import device_of, h5_type_of, wallet_of
 from paymux.checkout.web import Answer, form_values
-from paymux.checkout.wechat_oauth import authorize_url, openid_for
+from paymux.checkout.wechat_oauth import authorize_url, oauth_state, openid_for, state_appid
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES
@@ -23,9 +23,11 @@ from paymux.services.payments import rank_routes
 from paymux.store.checkout_sessions import COMPLETED, EXPIRED, CheckoutSession
 
 
-def payer_of(request: Request, openid: str = "") -> PayerContext:
+def payer_of(request: Request, openid: str = "", appid: str = "") -> PayerContext:
     agent = request.header("user-agent")
-    return PayerContext(device_of(agent), wallet_of(agent), request.source_ip, h5_type_of(agent), openid)
+    return PayerContext(
+        device_of(agent), wallet_of(agent), request.source_ip, h5_type_of(agent), openid, appid
+    )
 
 
 def _frame(d: Deps, session: CheckoutSession, lang: str, origins: tuple[str, ...] = ()) -> pages.Frame:
@@ -33,14 +35,20 @@ def _frame(d: Deps, session: CheckoutSession, lang: str, origins: tuple[str, ...
 
 
 def _oauth_url(d: Deps, session: CheckoutSession, request: Request) -> str:
+    """WeChat's authorize URL in the payer appid of the best JSAPI route now, that appid in a
+    state bound to the session (paymux.checkout.wechat_oauth), or "" when none can take it."""
     if "wechat.jsapi" not in session.methods or wallet_of(request.header("user-agent")) != "wechat":
         return ""
+    keys = d.merchants.signing_keys(session.app_id)
     try:
         route, _ = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock())[0]
     except ChannelError:  # no JSAPI account can take it now: the page offers the others
         return ""
+    if not keys:
+        return ""
     back = f"{page_base(d, request.domain)}/checkout/{session.session_id}/wechat"
-    return authorize_url(route.account, back, session.session_id)
+    state = oauth_state(keys[0].secret, session.session_id, route.payer_appid)
+    return authorize_url(route, back, state)
 
 
 def _list(
@@ -137,16 +145,21 @@ def next_step(d: Deps, session: CheckoutSession, payment: Payment, lang: str) ->
 
 
 def wechat_return(d: Deps, request: Request, lang: str) -> Answer:
-    """GET /checkout/{id}/wechat?code=…&state=…: back from WeChat's authorization."""
+    """GET /checkout/{id}/wechat?code=…&state=…: back from WeChat's authorization. The code is
+    exchanged in the appid the state names (the one the authorization was asked in), and the
+    payment is created on a route of that appid only."""
     session = open_session(d, request.path_id("session_id", SESSION_ID))
-    if request.query.get("state") != session.session_id:
-        raise NotFound("no such authorization")
-    route, _ = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock())[0]
+    secrets = [k.secret for k in d.merchants.signing_keys(session.app_id)]
     try:
-        openid = openid_for(d, route.account, request.query.get("code", ""))
-    except ChannelError:  # a code used before (a reload) or refused: back to the page, to ask again
-        return f"/checkout/{session.session_id}?lang={lang}"
-    return start(d, request, lang, session, "wechat.jsapi", payer_of(request, openid))
+        appid = state_appid(secrets, session.session_id, request.query.get("state", ""))
+    except ValidationFailed as exc:
+        raise NotFound("no such authorization") from exc
+    try:
+        ranked = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock(), appid)
+        openid = openid_for(d, ranked[0][0], request.query.get("code", ""))
+    except ChannelError:  # a code used before (a reload) or refused, or the app has no route
+        return f"/checkout/{session.session_id}?lang={lang}"  # back to the page, to ask again
+    return start(d, request, lang, session, "wechat.jsapi", payer_of(request, openid, appid))
 
 
 def back_to_merchant(d: Deps, request: Request, lang: str) -> Answer:
