@@ -3,6 +3,8 @@ authorization, go back to the merchant. Each returns a page or a redirect (paymu
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from paymux.api.http import Request
 from paymux.checkout import page as pages
 from paymux.checkout.choose import PayerContext, choose, open_session
@@ -71,9 +73,32 @@ def _list(
     return pages.render(frame, content, path=f"/checkout/{session.session_id}")
 
 
+def h5_url_back(h5_url: str, back: str) -> str:
+    """WeChat Pay H5's h5_url with `redirect_url` (url-encoded, as WeChat documents it): where
+    WeChat's page sends the payer when they finish or cancel, or after about 5 s."""
+    return f"{h5_url}{'&' if '?' in h5_url else '?'}redirect_url={quote(back, safe='')}"
+
+
+def status_view(d: Deps, request: Request, lang: str) -> Answer:
+    """GET /checkout/{id}?view=status: where WeChat H5 comes back to. WeChat sends the payer
+    back also before the payment is done, so the view never concludes from one look: it polls
+    (paid, or failed/closed/expired), and offers the methods again."""
+    found = sessions(d).get(request.path_id("session_id", SESSION_ID))
+    if found is None:
+        raise NotFound("no such checkout session")
+    session = refresh(d, found)
+    frame = _frame(d, session, lang)
+    path = f"/checkout/{session.session_id}"
+    content = pages.status_view(frame, path)
+    return pages.render(frame, content, path=path, status_url=f"{path}/status")
+
+
 def show(d: Deps, request: Request, lang: str) -> Answer:
     """GET /checkout/{id}: the methods, or the code of the method being paid. Opened from the
-    aggregated code (`?via=qr`) inside a wallet, the wallet's own method starts at once."""
+    aggregated code (`?via=qr`) inside a wallet, the wallet's own method starts at once;
+    `?view=status` is the status of the payment under way."""
+    if request.query.get("view") == "status":
+        return status_view(d, request, lang)
     session = open_session(d, request.path_id("session_id", SESSION_ID))
     payer = payer_of(request)
     if request.query.get("via") == "qr" and wallet_method(payer.wallet) in session.methods:
@@ -133,6 +158,8 @@ def next_step(d: Deps, session: CheckoutSession, payment: Payment, lang: str) ->
     if kind == "qr_code":
         return f"{path}?lang={lang}"  # the page shows the code (a reload shows it again)
     if kind == "redirect":
+        if payment.method == "wechat.h5":  # WeChat's page goes back to redirect_url when done
+            return h5_url_back(str(action["url"]), f"{session.url}?view=status&lang={lang}")
         return str(action["url"])
     if kind == "form_post":
         url, fields = str(action["url"]), {str(k): str(v) for k, v in action["fields"].items()}

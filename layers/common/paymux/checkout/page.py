@@ -173,6 +173,15 @@ def jsapi_view(frame: Frame, parameters: dict[str, str]) -> str:
     )
 
 
+def status_view(frame: Frame, path: str) -> str:
+    """The payment under way (back from a channel's page): its status, polled, and a way back
+    to the methods."""
+    lang = frame.lang
+    label = escape(t(lang, "other_methods"))
+    again = f"<p><a class='button' id='choose-again' href='{escape(path)}?lang={lang}'>{label}</a></p>"
+    return f"<section id='pay' data-view='status'>{states(frame)}{again}</section>"
+
+
 def form_post_view(frame: Frame, url: str, fields: dict[str, str]) -> str:
     inputs = "".join(
         f"<input type='hidden' name='{escape(k)}' value='{escape(v)}'>" for k, v in fields.items()
