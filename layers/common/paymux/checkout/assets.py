@@ -2,7 +2,8 @@
 Content-Security-Policy (no 'unsafe-inline', no external origin, no CDN, no web fonts: the
 system's fonts, which include CJK ones on every phone and desktop).
 
-The script: starts the channel form or WeChat's JSAPI when the page holds one, and polls the
+The script: starts the channel form, WeChat's JSAPI (WeixinJSBridge getBrandWCPayRequest) or
+Alipay's (AlipayJSBridge tradePay with the trade_no) when the page holds one, and polls the
 session's status with backoff (1 s, ×1.5, at most 10 s apart) and a cap (MAX_POLLS, then the
 payer is asked to reload), showing paid, expired, failed or closed. `data-next` and
 `data-scheduled` on #checkout say the delay of the poll just scheduled and how many were: what
@@ -75,6 +76,11 @@ if(jsapi){var params=JSON.parse(jsapi.textContent);
 var pay=function(){
 window.WeixinJSBridge.invoke("getBrandWCPayRequest",params,function(){delay=@FIRST@;poll();});};
 if(window.WeixinJSBridge){pay();}else{document.addEventListener("WeixinJSBridgeReady",pay,false);}}
+var alipay=document.getElementById("alipay-jsapi");
+if(alipay){var trade=JSON.parse(alipay.textContent);
+var tradePay=function(){
+window.AlipayJSBridge.call("tradePay",trade,function(){delay=@FIRST@;poll();});};
+if(window.AlipayJSBridge){tradePay();}else{document.addEventListener("AlipayJSBridgeReady",tradePay,false);}}
 if(url){later();}
 })();"""
 SCRIPT = (

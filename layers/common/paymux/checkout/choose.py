@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from paymux.checkout.sessions import PAID, complete, current_payment, refresh, sessions
 from paymux.checkout.usage import record_choice
 from paymux.deps import Deps
+from paymux.domain.methods import REQUIRED_INPUTS
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES
 from paymux.errors import (
@@ -69,6 +70,11 @@ def choose(d: Deps, session: CheckoutSession, method: str, payer: PayerContext, 
         raise ValidationFailed(
             "this method is not offered by the checkout session",
             details=[{"field": "method", "message": f"{method} is not allowed for this session"}],
+        )
+    if "payer.openid" in REQUIRED_INPUTS.get(method, ()) and not payer.openid:
+        raise ValidationFailed(  # before any write: a JSAPI starts from the wallet's authorization
+            f"{method} starts from the wallet's authorization",
+            details=[{"field": "method", "message": f"{method} needs the payer's id in the app"}],
         )
     payment = current_payment(d, session)
     if payment is not None and payment.status in PAID:

@@ -1,22 +1,24 @@
-"""What the payer's requests do: show the page, choose a method, come back from WeChat's
-authorization, go back to the merchant. Each returns a page or a redirect (paymux.checkout.web)."""
+"""What the payer's requests do: show the page, choose a method, come back from a wallet's
+authorization (WeChat's or Alipay's, for their JSAPI), go back to the merchant. Each returns a
+page or a redirect (paymux.checkout.web)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from paymux.api.http import Request
+from paymux.checkout import alipay_oauth, wechat_oauth
 from paymux.checkout import page as pages
 from paymux.checkout.choose import PayerContext, choose, open_session
 from paymux.checkout.models import SESSION_ID
-from paymux.checkout.offer import offered, wallet_method
+from paymux.checkout.oauth_state import oauth_state, state_appid
+from paymux.checkout.offer import WALLET_METHODS, offered, wallet_method
 from paymux.checkout.returns import signed_return_url
 from paymux.checkout.sessions import current_payment, page_base, refresh, sessions
 from paymux.checkout.text import method_name, t
 from paymux.checkout.usage import ordered
 from paymux.checkout.wallet import device_of, h5_type_of, wallet_of
 from paymux.checkout.web import Answer, form_values
-from paymux.checkout.wechat_oauth import authorize_url, oauth_state, openid_for, state_appid
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES
@@ -36,21 +38,29 @@ def _frame(d: Deps, session: CheckoutSession, lang: str, origins: tuple[str, ...
     return pages.Frame(lang, d.merchants.app(session.app_id), session, origins)
 
 
-def _oauth_url(d: Deps, session: CheckoutSession, request: Request) -> str:
-    """WeChat's authorize URL in the payer appid of the best JSAPI route now, that appid in a
-    state bound to the session (paymux.checkout.wechat_oauth), or "" when none can take it."""
-    if "wechat.jsapi" not in session.methods or wallet_of(request.header("user-agent")) != "wechat":
+# The in-wallet methods: the wallet, its authorize-URL builder and the query name of its code.
+OAUTH = {
+    "wechat.jsapi": ("wechat", wechat_oauth.authorize_url, "code"),
+    "alipay.jsapi": ("alipay", alipay_oauth.authorize_url, "auth_code"),
+}
+
+
+def _oauth_url(d: Deps, session: CheckoutSession, request: Request, method: str) -> str:
+    """The wallet's authorize URL in the payer app of the best route of `method` now, that app
+    in a state bound to the session (paymux.checkout.oauth_state), or "" when none can take it
+    or the page is not open in that wallet."""
+    wallet, authorize, _ = OAUTH[method]
+    if method not in session.methods or wallet_of(request.header("user-agent")) != wallet:
         return ""
     keys = d.merchants.signing_keys(session.app_id)
     try:
-        route, _ = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock())[0]
-    except ChannelError:  # no JSAPI account can take it now: the page offers the others
+        route, _ = rank_routes(d, [method], session.merchant_id, d.clock())[0]
+    except ChannelError:  # no account can take it now: the page offers the others
         return ""
     if not keys:
         return ""
-    back = f"{page_base(d, request.domain)}/checkout/{session.session_id}/wechat"
-    state = oauth_state(keys[0].secret, session.session_id, route.payer_appid)
-    return authorize_url(route, back, state)
+    back = f"{page_base(d, request.domain)}/checkout/{session.session_id}/{wallet}"
+    return authorize(route, back, oauth_state(keys[0].secret, wallet, session.session_id, route.payer_appid))
 
 
 def _list(
@@ -59,16 +69,14 @@ def _list(
     payer = payer_of(request)
     methods = [m for m in offered(session.methods, payer.wallet, payer.device) if m != exclude]
     methods = ordered(d, session.merchant_id, payer.device, methods)
-    first = wallet_method(payer.wallet)
+    first = wallet_method(payer.wallet, methods)
     methods.sort(key=lambda m: m != first)  # the wallet the page is open in comes first
     frame = _frame(d, session, lang)
-    oauth = _oauth_url(d, session, request) if "wechat.jsapi" in methods else ""
-    methods = [m for m in methods if m != "wechat.jsapi" or oauth]
+    links = {m: _oauth_url(d, session, request, m) for m in OAUTH if m in methods}
+    methods = [m for m in methods if m not in OAUTH or links[m]]
     content = pages.notice(note) if note else ""
-    content += pages.choices(frame, methods, oauth_url=oauth, wallet=payer.wallet)
-    if payer.device == "desktop" and any(
-        wallet_method(w) in session.methods for w in ("wechat", "alipay", "unionpay")
-    ):
+    content += pages.choices(frame, methods, links=links, wallet=payer.wallet)
+    if payer.device == "desktop" and any(wallet_method(w, session.methods) for w in WALLET_METHODS):
         content += pages.aggregated_code(frame, f"{session.url}?via=qr")
     return pages.render(frame, content, path=f"/checkout/{session.session_id}")
 
@@ -101,13 +109,14 @@ def show(d: Deps, request: Request, lang: str) -> Answer:
         return status_view(d, request, lang)
     session = open_session(d, request.path_id("session_id", SESSION_ID))
     payer = payer_of(request)
-    if request.query.get("via") == "qr" and wallet_method(payer.wallet) in session.methods:
-        if payer.wallet == "wechat":
-            oauth = _oauth_url(d, session, request)
+    method = wallet_method(payer.wallet, session.methods)
+    if request.query.get("via") == "qr" and method:
+        if method in OAUTH:
+            oauth = _oauth_url(d, session, request, method)
             if not oauth:  # no JSAPI account can take it now (or none): the methods, not a loop
                 return _list(d, session, request, lang)
             return oauth
-        return start(d, request, lang, session, wallet_method(payer.wallet), payer)
+        return start(d, request, lang, session, method, payer)
     payment = current_payment(d, session)
     if (
         payment is not None
@@ -165,28 +174,41 @@ def next_step(d: Deps, session: CheckoutSession, payment: Payment, lang: str) ->
         url, fields = str(action["url"]), {str(k): str(v) for k, v in action["fields"].items()}
         frame = _frame(d, session, lang, (pages.origin_of(url),))
         return pages.render(frame, pages.form_post_view(frame, url, fields), path=path)
-    if kind == "wechat_jsapi":
+    if kind in ("wechat_jsapi", "alipay_jsapi"):
         frame = _frame(d, session, lang)
-        return pages.render(frame, pages.jsapi_view(frame, action), path=path, status_url=status_url)
+        view = pages.jsapi_view if kind == "wechat_jsapi" else pages.alipay_jsapi_view
+        return pages.render(frame, view(frame, action), path=path, status_url=status_url)
     raise ValidationFailed(f"{payment.method} cannot be paid on this page")
 
 
-def wechat_return(d: Deps, request: Request, lang: str) -> Answer:
-    """GET /checkout/{id}/wechat?code=…&state=…: back from WeChat's authorization. The code is
-    exchanged in the appid the state names (the one the authorization was asked in), and the
-    payment is created on a route of that appid only."""
+def wallet_return(d: Deps, request: Request, lang: str, method: str) -> Answer:
+    """Back from a wallet's authorization (`?code=` or `?auth_code=`, and `state`, in the query
+    string): the code is exchanged in the app the state names (the one the authorization was
+    asked in), and the payment is created on a route of that app only."""
+    wallet, _, code_name = OAUTH[method]
     session = open_session(d, request.path_id("session_id", SESSION_ID))
     secrets = [k.secret for k in d.merchants.signing_keys(session.app_id)]
     try:
-        appid = state_appid(secrets, session.session_id, request.query.get("state", ""))
+        appid = state_appid(secrets, wallet, session.session_id, request.query.get("state", ""))
     except ValidationFailed as exc:
         raise NotFound("no such authorization") from exc
+    exchange = wechat_oauth.openid_for if wallet == "wechat" else alipay_oauth.open_id_for
     try:
-        ranked = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock(), appid)
-        openid = openid_for(d, ranked[0][0], request.query.get("code", ""))
+        route, _ = rank_routes(d, [method], session.merchant_id, d.clock(), appid)[0]
+        payer_id = exchange(d, route, request.query.get(code_name, ""))
     except ChannelError:  # a code used before (a reload) or refused, or the app has no route
         return f"/checkout/{session.session_id}?lang={lang}"  # back to the page, to ask again
-    return start(d, request, lang, session, "wechat.jsapi", payer_of(request, openid, appid))
+    return start(d, request, lang, session, method, payer_of(request, payer_id, appid))
+
+
+def wechat_return(d: Deps, request: Request, lang: str) -> Answer:
+    """GET /checkout/{id}/wechat?code=…&state=…"""
+    return wallet_return(d, request, lang, "wechat.jsapi")
+
+
+def alipay_return(d: Deps, request: Request, lang: str) -> Answer:
+    """GET /checkout/{id}/alipay?auth_code=…&state=…"""
+    return wallet_return(d, request, lang, "alipay.jsapi")
 
 
 def back_to_merchant(d: Deps, request: Request, lang: str) -> Answer:

@@ -94,12 +94,12 @@ def render(frame: Frame, content: str, *, path: str, status_url: str = "", statu
     return Page(html, csp, status)
 
 
-def _choice(frame: Frame, method: str, oauth_url: str, wallet: str) -> str:
+def _choice(frame: Frame, method: str, links: dict[str, str], wallet: str) -> str:
     lang, session = frame.lang, frame.session
     assert session is not None  # narrowing: a choice is always of a session  # nosec B101
     name = escape(method_name(lang, method))
-    if method == "wechat.jsapi":
-        return f"<li><a class='button' data-method='{method}' href='{escape(oauth_url)}'>{name}</a></li>"
+    if method in links:  # a wallet's authorization first (JSAPI)
+        return f"<li><a class='button' data-method='{method}' href='{escape(links[method])}'>{name}</a></li>"
     if wallet == "wechat" and method.startswith("alipay."):
         guidance = escape(t(lang, "alipay_in_wechat"))
         return f"<li data-method='{method}' class='notice'><strong>{name}</strong><br>{guidance}</li>"
@@ -111,9 +111,15 @@ def _choice(frame: Frame, method: str, oauth_url: str, wallet: str) -> str:
 
 
 def choices(
-    frame: Frame, methods: list[str], *, oauth_url: str = "", wallet: str = "", heading: str = ""
+    frame: Frame,
+    methods: list[str],
+    *,
+    links: dict[str, str] | None = None,
+    wallet: str = "",
+    heading: str = "",
 ) -> str:
-    items = "".join(_choice(frame, m, oauth_url, wallet) for m in methods)
+    """The methods as buttons (a form post each), or as links where `links` names one."""
+    items = "".join(_choice(frame, m, links or {}, wallet) for m in methods)
     title = escape(heading or t(frame.lang, "choose"))
     return f"<section id='methods'><h2>{title}</h2><ul>{items}</ul></section>"
 
@@ -180,6 +186,18 @@ def status_view(frame: Frame, path: str) -> str:
     label = escape(t(lang, "other_methods"))
     again = f"<p><a class='button' id='choose-again' href='{escape(path)}?lang={lang}'>{label}</a></p>"
     return f"<section id='pay' data-view='status'>{states(frame)}{again}</section>"
+
+
+def alipay_jsapi_view(frame: Frame, action: dict[str, str]) -> str:
+    """The trade_no for AlipayJSBridge tradePay (a data block: never executed as script)."""
+    data = json.dumps({"tradeNO": action["trade_no"]}, separators=(",", ":")).replace("<", "\\u003c")
+    return (
+        f"<script type='application/json' id='alipay-jsapi'>{data}</script>"
+        f"<section id='pay' data-method='alipay.jsapi'>"
+        f"<h2>{escape(method_name(frame.lang, 'alipay.jsapi'))}</h2>"
+        f"<p class='muted'>{escape(t(frame.lang, 'open_alipay'))}</p>"
+        f"<dl><dt>tradeNO</dt><dd>{escape(action['trade_no'])}</dd></dl></section>{states(frame)}"
+    )
 
 
 def form_post_view(frame: Frame, url: str, fields: dict[str, str]) -> str:

@@ -8,8 +8,8 @@ An openid belongs to the appid that authorized it, so the payment must be create
 whose payer appid is that one (`Route.payer_appid`: the account's appid directly; in service-provider
 mode the binding's sub_appid, else the provider's sp_appid, as channels/wechat/partner.py sends
 sub_openid or sp_openid). The appid chosen for the authorization travels in `state`, bound to the
-session by an HMAC under the merchant app's secret (`oauth_state`), so it cannot be swapped for
-another on the way back; the payment is then routed to that appid only.
+session by an HMAC under the merchant app's secret (paymux.checkout.oauth_state), so it cannot
+be swapped for another on the way back; the payment is then routed to that appid only.
 
 The hosts: open.weixin.qq.com and api.weixin.qq.com for an account at WeChat Pay's own API;
 otherwise (the sandbox) the account's base URL. The AppSecret: for the account's own appid (and
@@ -18,8 +18,6 @@ binding's secret `oauth_app_secret` (the sub-merchant's official account)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from urllib.parse import quote, urlencode
@@ -34,29 +32,6 @@ OPEN_BASE = "https://open.weixin.qq.com"
 API_BASE = "https://api.weixin.qq.com"
 CODE = re.compile(r"[0-9A-Za-z_\-]{1,128}")
 OPENID = re.compile(r"[0-9A-Za-z_\-]{1,128}")
-# WeChat's state: a-zA-Z0-9, at most 128 bytes. The appid, then a fixed-length tag.
-STATE = re.compile(r"([0-9A-Za-z]{1,64})([0-9a-f]{32})")
-
-
-def _tag(secret: str, session_id: str, appid: str) -> str:
-    message = f"paymux-checkout-wechat-oauth\n{session_id}\n{appid}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
-
-
-def oauth_state(secret: str, session_id: str, appid: str) -> str:
-    return appid + _tag(secret, session_id, appid)
-
-
-def state_appid(secrets: list[str], session_id: str, state: str) -> str:
-    """The appid `state` carries when it was made for this session under one of the app's
-    secrets; ValidationFailed otherwise (swapped, of another session, or malformed)."""
-    found = STATE.fullmatch(state)
-    if found is None:
-        raise ValidationFailed("the WeChat authorization state is malformed")
-    appid, tag = found.groups()
-    if not any(hmac.compare_digest(_tag(s, session_id, appid), tag) for s in secrets):
-        raise ValidationFailed("the WeChat authorization state is not this session's")
-    return appid
 
 
 def _bases(account: ChannelAccount) -> tuple[str, str]:

@@ -22,6 +22,7 @@ FAMILIES: dict[str, str] = {
     "unionpay.wap": "mobile_web",
     # the payer's own code is one wallet's: it never falls back to another channel's product
     "unionpay.barcode": "unionpay_payer_code",
+    "alipay.jsapi": "alipay_browser",  # inside the Alipay app only
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
 MAX_FALLBACK_METHODS = 3
@@ -35,6 +36,7 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "unionpay.barcode": ("payer.auth_code",),
     "unionpay.gateway": ("return_url",),
     "unionpay.wap": ("return_url",),
+    "alipay.jsapi": ("payer.openid",),
 }
 
 
