@@ -12,11 +12,16 @@ Alipay app meets it:
 * ``alipay.trade.create`` (``product_code`` JSAPI_PAY) with ``buyer_open_id`` (or ``buyer_id``)
   creates the trade at once (WAIT_BUYER_PAY) and answers its ``trade_no``, which the page hands
   to ``AlipayJSBridge.call("tradePay", {tradeNO})``. An open_id the sandbox gave another app is
-  refused. Paying it is the sandbox's ``pay`` (what the Alipay app's cashier does)."""
+  refused;
+* the Alipay app's cashier, which ``tradePay`` opens, stands here as
+  ``POST /sandbox/trade-pay`` (JSON ``{"app_id", "trade_no", "action": "pay"|"cancel"}``): it pays
+  the trade (TRADE_SUCCESS, notified) and answers tradePay's ``resultCode`` (9000 paid, 6001
+  cancelled, 4000 refused)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import threading
 from collections.abc import Callable
@@ -25,13 +30,22 @@ from urllib.parse import urlencode, urlsplit
 
 from sandbox.alipay.apps import AppRegistry
 from sandbox.alipay.envelope import GatewayRequest
-from sandbox.alipay.errors import ERROR_RESPONSE, business, invalid, invalid_parameter
+from sandbox.alipay.errors import (
+    ERROR_RESPONSE,
+    GatewayError,
+    SandboxStateError,
+    business,
+    invalid,
+    invalid_parameter,
+)
 from sandbox.alipay.orders import build_trade
 from sandbox.alipay.pages import page
 from sandbox.alipay.store import SandboxStore
 from sandbox.alipay.validation import text
 
 AUTHORIZE_PATH = "/oauth2/publicAppAuthorize.htm"
+TRADE_PAY_PATH = "/sandbox/trade-pay"
+PATHS = (AUTHORIZE_PATH, TRADE_PAY_PATH)
 CODE_SECONDS = 300
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -141,6 +155,50 @@ class JsapiTradeApi:
         trade.buyer_id = user_id or None
         placed = self._store.place(trade, now)
         return {"out_trade_no": placed.out_trade_no, "trade_no": placed.trade_no}
+
+
+class InApp:
+    """The Alipay app's side of JSAPI: the user authorization page and the tradePay cashier."""
+
+    def __init__(
+        self,
+        users: UserAuthorizations,
+        store: SandboxStore,
+        clock: Callable[[], float],
+        pay: Callable[[str, str], Any],
+    ) -> None:
+        self._users = users
+        self._store = store
+        self._clock = clock
+        self._pay = pay
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes) -> Answer:
+        if path == AUTHORIZE_PATH:
+            return self._users.page(method, query)
+        if method != "POST":
+            return 405, {"Allow": "POST"}, b""
+        try:
+            asked = json.loads(body or b"{}")
+        except ValueError:
+            asked = None
+        if not isinstance(asked, dict):
+            return _json(400, {"resultCode": "4000", "memo": "a JSON object is expected"})
+        app_id, trade_no = str(asked.get("app_id", "")), str(asked.get("trade_no", ""))
+        try:
+            trade = self._store.existing(app_id, "", trade_no, self._clock())
+        except GatewayError:
+            return _json(404, {"resultCode": "4000", "memo": "交易不存在"})
+        if asked.get("action") == "cancel":
+            return _json(200, {"resultCode": "6001", "memo": "用户中途取消"})
+        try:
+            self._pay(app_id, trade.out_trade_no)
+        except SandboxStateError as exc:
+            return _json(409, {"resultCode": "4000", "memo": str(exc)})
+        return _json(200, {"resultCode": "9000", "memo": "", "trade_no": trade_no})
+
+
+def _json(status: int, payload: dict[str, Any]) -> Answer:
+    return status, {"Content-Type": "application/json;charset=utf-8"}, json.dumps(payload).encode()
 
 
 def _html(status: int, content: str) -> Answer:

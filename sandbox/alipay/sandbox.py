@@ -25,7 +25,8 @@ from sandbox.alipay.envelope import (
     response_key,
 )
 from sandbox.alipay.errors import GatewayError, SandboxStateError, business
-from sandbox.alipay.jsapi import JsapiTradeApi, UserAuthorizations
+from sandbox.alipay.jsapi import PATHS as JSAPI_PATHS
+from sandbox.alipay.jsapi import InApp, JsapiTradeApi, UserAuthorizations
 from sandbox.alipay.misreports import Change, Misreports
 from sandbox.alipay.notify import ALIPAY_NOTIFY_DELAYS, Notification, NotifyAttempt, NotifyDispatcher
 from sandbox.alipay.orders import build_trade
@@ -93,7 +94,8 @@ class AlipaySandbox:
             bill_download=self._bills.download,
             resolve_token=self.app_auth.resolve,
             auth_page=auth_api.page,
-            user_auth_page=self.user_auth.page,
+            in_app=InApp(self.user_auth, self._store, clock, self.pay).handle,
+            in_app_paths=JSAPI_PATHS,
         )
         self._app = GatewayApp(config, self)
 

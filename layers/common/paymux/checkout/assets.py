@@ -2,10 +2,10 @@
 Content-Security-Policy (no 'unsafe-inline', no external origin, no CDN, no web fonts: the
 system's fonts, which include CJK ones on every phone and desktop).
 
-The script: starts the channel form, WeChat's JSAPI (WeixinJSBridge getBrandWCPayRequest) or
-Alipay's (AlipayJSBridge tradePay with the trade_no) when the page holds one, and polls the
-session's status with backoff (1 s, ×1.5, at most 10 s apart) and a cap (MAX_POLLS, then the
-payer is asked to reload), showing paid, expired, failed or closed. `data-next` and
+The script: follows the channel's link, starts the channel form, WeChat's JSAPI (WeixinJSBridge
+getBrandWCPayRequest) or Alipay's (AlipayJSBridge tradePay with the trade_no) when the page holds
+one, and polls the session's status with backoff (1 s, ×1.5, at most 10 s apart) and a cap
+(MAX_POLLS, then the payer is asked to reload), showing paid, expired, failed or closed. `data-next` and
 `data-scheduled` on #checkout say the delay of the poll just scheduled and how many were: what
 the browser test checks the backoff and the cap with, on a fake clock."""
 
@@ -59,6 +59,7 @@ dt{color:#5b6475}dd{margin:0}
 SCRIPT = """(function(){
 var root=document.getElementById("checkout");if(!root){return;}
 var form=document.getElementById("channel-form");if(form){form.submit();}
+var link=document.getElementById("channel-link");if(link){window.location.replace(link.href);}
 function show(state){var all=document.querySelectorAll("[data-state]");
 for(var i=0;i<all.length;i++){all[i].hidden=all[i].getAttribute("data-state")!==state;}
 root.setAttribute("data-current",state);}

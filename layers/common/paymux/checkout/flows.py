@@ -140,11 +140,18 @@ def pay(d: Deps, request: Request, lang: str) -> Answer:
     """POST /checkout/{id}/pay (method=…): the choice, then what the payer does next."""
     session = open_session(d, request.path_id("session_id", SESSION_ID))
     method = form_values(request).get("method", "")
-    return start(d, request, lang, session, method, payer_of(request))
+    return start(d, request, lang, session, method, payer_of(request), posted=True)
 
 
 def start(
-    d: Deps, request: Request, lang: str, session: CheckoutSession, method: str, payer: PayerContext
+    d: Deps,
+    request: Request,
+    lang: str,
+    session: CheckoutSession,
+    method: str,
+    payer: PayerContext,
+    *,
+    posted: bool = False,
 ) -> Answer:
     try:
         payment = choose(d, session, method, payer, request.domain)
@@ -157,19 +164,29 @@ def start(
         )
     except Conflict:
         return _list(d, session, request, lang, note=t(lang, "busy"))
-    return next_step(d, session, payment, lang)
+    return next_step(d, session, payment, lang, posted=posted)
 
 
-def next_step(d: Deps, session: CheckoutSession, payment: Payment, lang: str) -> Answer:
+def next_step(
+    d: Deps, session: CheckoutSession, payment: Payment, lang: str, *, posted: bool = False
+) -> Answer:
+    """What the payer does next. A channel's page after the page's own form (`posted`) is a
+    page that goes there (a link, followed by the script), never a 303: browsers apply the
+    form's CSP form-action to the redirects that answer it, and the channel's origin is not
+    'self' (Chromium blocked every H5/WAP choice so)."""
     action = payment.action
     kind = action.get("type")
     path, status_url = f"/checkout/{session.session_id}", f"/checkout/{session.session_id}/status"
     if kind == "qr_code":
         return f"{path}?lang={lang}"  # the page shows the code (a reload shows it again)
     if kind == "redirect":
+        url = str(action["url"])
         if payment.method == "wechat.h5":  # WeChat's page goes back to redirect_url when done
-            return h5_url_back(str(action["url"]), f"{session.url}?view=status&lang={lang}")
-        return str(action["url"])
+            url = h5_url_back(url, f"{session.url}?view=status&lang={lang}")
+        if not posted:
+            return url
+        frame = _frame(d, session, lang)
+        return pages.render(frame, pages.redirect_view(frame, url), path=path)
     if kind == "form_post":
         url, fields = str(action["url"]), {str(k): str(v) for k, v in action["fields"].items()}
         frame = _frame(d, session, lang, (pages.origin_of(url),))

@@ -200,6 +200,16 @@ def alipay_jsapi_view(frame: Frame, action: dict[str, str]) -> str:
     )
 
 
+def redirect_view(frame: Frame, url: str) -> str:
+    """A channel's page: the script follows the link at once (a navigation, which form-action
+    does not govern); without script the payer taps it."""
+    label = escape(t(frame.lang, "continue"))
+    return (
+        f"<section id='pay'><p>{escape(t(frame.lang, 'redirecting'))}</p>"
+        f"<a class='button primary' id='channel-link' href='{escape(url)}'>{label}</a></section>"
+    )
+
+
 def form_post_view(frame: Frame, url: str, fields: dict[str, str]) -> str:
     inputs = "".join(
         f"<input type='hidden' name='{escape(k)}' value='{escape(v)}'>" for k, v in fields.items()
