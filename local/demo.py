@@ -109,7 +109,7 @@ def banner(state: dict[str, str]) -> str:
  app id         {state["app_id"]}
  secret         {state["secret"]}
  WeChat sandbox {state["sandbox_url"]}/sandbox/   (pay QR codes in a browser)
- Alipay sandbox {state["alipay_sandbox_url"]}/sandbox/   (methods alipay.qr/page/wap/app)
+ Alipay sandbox {state["alipay_sandbox_url"]}/sandbox/   (methods alipay.qr/page/wap/app/jsapi)
  UnionPay       {state["unionpay_sandbox_url"]}/sandbox/   (unionpay.qr/barcode/gateway/wap)
  demo merchant  {state["notify_url"]}   (verifies and logs notifications)
 
