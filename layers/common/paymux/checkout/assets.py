@@ -46,6 +46,8 @@ outline:2px solid var(--brand)}
 .primary{background:var(--brand);color:#fff;border-color:var(--brand);text-align:center}
 .qr{display:flex;justify-content:center;padding:.5rem}
 .qr svg{width:min(16rem,70vw);height:auto;aspect-ratio:1}
+input{display:block;width:100%%;font:inherit;font-size:1.5rem;padding:.6rem;margin:.25rem 0 .75rem;
+border:1px solid #d5dae3;border-radius:.6rem}
 .notice{background:#fff6e5;border:1px solid #f0c36d;border-radius:.6rem;padding:.75rem;margin-top:1rem}
 .state{font-size:1.2rem;font-weight:600;text-align:center;margin:.5rem 0}
 .paid{color:#137333}.bad{color:#b3261e}

@@ -200,6 +200,19 @@ def alipay_jsapi_view(frame: Frame, action: dict[str, str]) -> str:
     )
 
 
+def amount_form(frame: Frame, action: str) -> str:
+    """The static code's page: the payer types the amount (yuan) and pays."""
+    lang = frame.lang
+    return (
+        f"<section id='amount'><form method='post' action='{escape(action)}'>"
+        f"<label for='amount-input'><h2>{escape(t(lang, 'amount'))}</h2></label>"
+        "<input id='amount-input' name='amount' inputmode='decimal' autocomplete='off' required "
+        "pattern='[0-9]{1,9}([.][0-9]{1,2})?' placeholder='0.00'>"
+        f"<button class='primary' type='submit' id='pay-amount'>{escape(t(lang, 'pay'))}</button>"
+        "</form></section>"
+    )
+
+
 def redirect_view(frame: Frame, url: str) -> str:
     """A channel's page: the script follows the link at once (a navigation, which form-action
     does not govern); without script the payer taps it."""

@@ -62,6 +62,8 @@ TEXT = {
         "redirecting": "正在跳转到支付页面…",
         "continue": "继续",
         "pay": "立即支付",
+        "amount": "请输入付款金额（元）",
+        "bad_amount": "金额无效：请输入 0.01 元到商户设定上限之间的金额。",
         "language": "English",
     },
     "en": {
@@ -97,6 +99,8 @@ TEXT = {
         "redirecting": "Taking you to the payment page…",
         "continue": "Continue",
         "pay": "Pay now",
+        "amount": "Amount to pay (yuan)",
+        "bad_amount": "That amount cannot be paid here: enter from 0.01 yuan up to the shop's limit.",
         "language": "中文",
     },
 }
