@@ -269,3 +269,34 @@ def test_wechat_h5_comes_back_to_the_status_view(stack: Stack, browser: Any) -> 
     assert page.url == f"{session['url']}?view=status&lang=en"
     page.wait_for_selector("[data-state='paid']", state="visible", timeout=WAIT_MS)
     shot(page, "wechat-h5-back-paid")
+
+
+def test_the_static_code_asks_for_the_amount_then_pays_it(stack: Stack, browser: Any) -> None:
+    """The shop's printed code: the payer types the amount; too much is refused; a valid one
+    becomes a session whose page (opened in Alipay here) starts Alipay's own flow."""
+    code_url = stack.state["static_code_url"]
+    page = browser(IPHONE, mobile=True, locale="en-US").new_page()
+    page.goto(code_url)
+    assert page.locator("#amount h2").inner_text() == "Amount to pay (yuan)"
+    shot(page, "static-code")
+    page.fill("#amount-input", "1000.01")  # over the shop's limit (1000 yuan)
+    page.click("#pay-amount")
+    page.wait_for_selector("#message[data-status='422']", timeout=WAIT_MS)
+    shot(page, "static-code-refused")
+    page.goto(code_url)
+    page.fill("#amount-input", "12.34")
+    page.click("#pay-amount")
+    page.wait_for_selector("#methods", timeout=WAIT_MS)  # the new session's page, on this phone
+    assert page.locator(".amount").get_attribute("data-amount") == "1234"
+    methods = page.locator("#methods [data-method]").evaluate_all("els => els.map(e => e.dataset.method)")
+    assert methods == ["wechat.h5", "alipay.wap"]
+    shot(page, "static-code-session")
+    context = browser(ALIPAY, mobile=True)
+    context.add_init_script(ALIPAY_BRIDGE)
+    alipay = context.new_page()
+    alipay.goto(code_url)
+    alipay.fill("#amount-input", "8")
+    alipay.click("#pay-amount")  # → the session (?via=qr) → Alipay's authorization → tradePay
+    alipay.locator("html[data-bridge]").wait_for(state="attached", timeout=WAIT_MS)
+    assert alipay.locator(".amount").get_attribute("data-amount") == "800"
+    shot(alipay, "static-code-alipay")
