@@ -2,8 +2,9 @@
 `GET /connect/oauth2/authorize` sends the browser back to `redirect_uri` with `?code=…&state=…`
 in the query string (before any `#`), and `GET /sns/oauth2/access_token` exchanges a code, once,
 within 5 minutes, for the payer's openid in that appid. An openid is one appid's: an order that
-names it with another appid is refused as WeChat Pay does (`app_of`, checked by the order APIs). Served on the sandbox's own base URL,
-which stands in for open.weixin.qq.com and api.weixin.qq.com."""
+names it with another appid is refused as WeChat Pay does (`app_of`, checked by the order APIs).
+Served on the sandbox's own base URL, which stands in for open.weixin.qq.com and
+api.weixin.qq.com."""
 
 from __future__ import annotations
 
