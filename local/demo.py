@@ -20,7 +20,7 @@ from local.seed import (
 )
 from local.stack import LocalStack
 from paymux.deps import deps, set_deps
-from paymux.store.merchants import MerchantApp
+from paymux.store.merchants import MerchantApp, StaticCode
 from sandbox.alipay import AlipaySandbox, generate_app
 from sandbox.huifu import HuifuSandbox, generate_sys_id
 from sandbox.unionpay import UnionPaySandbox
@@ -32,6 +32,14 @@ STATE_FILE = Path(
     os.environ.get("PAYMUX_DEMO_STATE", Path(__file__).resolve().parent / ".state" / "demo.json")
 )
 DEMO_APP_ID = "app_demo"
+STATIC_CODE_METHODS = (
+    "wechat.native",
+    "alipay.qr",
+    "wechat.jsapi",
+    "alipay.jsapi",
+    "wechat.h5",
+    "alipay.wap",
+)
 DEMO_MERCHANT_ID = "mch_demo"
 DEMO_ACCOUNT_ID = "wx-demo"
 DEMO_ALIPAY_ACCOUNT_ID = "ali-demo"
@@ -69,8 +77,14 @@ def setup(stack: LocalStack) -> None:
         merchant.start()
         set_deps(None)  # build from the stack's environment
         d = deps()
+        static_code = StaticCode(  # the demo shop's printed code: /pay/<app id>
+            f"{merchant.url}/notify", f"{merchant.url}/thanks", STATIC_CODE_METHODS, 100_000, "Demo shop"
+        )
         d.merchants.put_app(
-            MerchantApp(app_id=DEMO_APP_ID, merchant_id=DEMO_MERCHANT_ID, name="Demo shop"), secret
+            MerchantApp(
+                app_id=DEMO_APP_ID, merchant_id=DEMO_MERCHANT_ID, name="Demo shop", static_code=static_code
+            ),
+            secret,
         )
         seed_wechat_account(d, sandbox, identity, DEMO_ACCOUNT_ID, owner=DEMO_MERCHANT_ID)
         seed_alipay_account(d, alipay, alipay_identity, DEMO_ALIPAY_ACCOUNT_ID, owner=DEMO_MERCHANT_ID)
@@ -102,6 +116,7 @@ def setup(stack: LocalStack) -> None:
             "huifu_sandbox_url": huifu.base_url,
             "merchant_url": merchant.url,
             "notify_url": f"{merchant.url}/notify",
+            "static_code_url": f"{stack.api_url}/pay/{DEMO_APP_ID}",
         }
         STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
         STATE_FILE.write_text(json.dumps(state, indent=2))
@@ -126,7 +141,7 @@ def banner(state: dict[str, str]) -> str:
  app id         {state["app_id"]}
  secret         {state["secret"]}
  WeChat sandbox {state["sandbox_url"]}/sandbox/   (pay QR codes in a browser)
- Alipay sandbox {state["alipay_sandbox_url"]}/sandbox/   (methods alipay.qr/page/wap/app)
+ Alipay sandbox {state["alipay_sandbox_url"]}/sandbox/   (methods alipay.qr/page/wap/app/jsapi)
  UnionPay       {state["unionpay_sandbox_url"]}/sandbox/   (unionpay.qr/barcode/gateway/wap)
  Huifu (e-CNY)  {state.get("huifu_sandbox_url", "")}   (ecny.qr: open code_url to pay; ecny.barcode)
  demo merchant  {state["notify_url"]}   (verifies and logs notifications)

@@ -62,7 +62,7 @@ def seed_wechat_account(
     return account
 
 
-ALIPAY_PRODUCTS = ("alipay.qr", "alipay.page", "alipay.wap", "alipay.app")
+ALIPAY_PRODUCTS = ("alipay.qr", "alipay.page", "alipay.wap", "alipay.app", "alipay.jsapi")
 
 
 def seed_alipay_account(

@@ -39,6 +39,8 @@ PRODUCTS = {
     "alipay.trade.page.pay": Product("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY", 15 * 86400, True),
     "alipay.trade.wap.pay": Product("alipay.trade.wap.pay", "QUICK_WAP_WAY", 15 * 86400, True),
     "alipay.trade.app.pay": Product("alipay.trade.app.pay", "QUICK_MSECURITY_PAY", 15 * 86400, False),
+    # in-app (JSAPI): the trade exists as soon as it is created (sandbox/alipay/jsapi.py)
+    "alipay.trade.create": Product("alipay.trade.create", "JSAPI_PAY", 15 * 86400, False),
 }
 
 

@@ -25,6 +25,8 @@ from sandbox.alipay.envelope import (
     response_key,
 )
 from sandbox.alipay.errors import GatewayError, SandboxStateError, business
+from sandbox.alipay.jsapi import PATHS as JSAPI_PATHS
+from sandbox.alipay.jsapi import InApp, JsapiTradeApi, UserAuthorizations
 from sandbox.alipay.misreports import Change, Misreports
 from sandbox.alipay.notify import ALIPAY_NOTIFY_DELAYS, Notification, NotifyAttempt, NotifyDispatcher
 from sandbox.alipay.orders import build_trade
@@ -79,10 +81,12 @@ class AlipaySandbox:
         self._bills = BillApi(self._store, clock, lambda: self.base_url)
         self.app_auth = AppAuthorizations(self._apps, clock, self._notifier.submit)  # 第三方应用授权
         auth_api = AuthApi(self.app_auth)
+        self.user_auth = UserAuthorizations(self._apps, clock)  # 网页授权 of users (JSAPI)
+        jsapi = JsapiTradeApi(self._store, self.user_auth, clock, require_https_notify=require_https_notify)
         config = GatewayConfig(
             apps=self._apps,
             store=self._store,
-            handlers=trades.handlers | self._bills.handlers | auth_api.handlers,
+            handlers=trades.handlers | self._bills.handlers | auth_api.handlers | jsapi.handlers,
             alipay_key=self._alipay_key,
             clock=clock,
             timestamp_tolerance=timestamp_tolerance,
@@ -90,6 +94,8 @@ class AlipaySandbox:
             bill_download=self._bills.download,
             resolve_token=self.app_auth.resolve,
             auth_page=auth_api.page,
+            in_app=InApp(self.user_auth, self._store, clock, self.pay).handle,
+            in_app_paths=JSAPI_PATHS,
         )
         self._app = GatewayApp(config, self)
 

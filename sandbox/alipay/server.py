@@ -73,6 +73,9 @@ class GatewayConfig:
     bill_download: Callable[[str], Answer]
     resolve_token: Callable[[str, str], str] | None = None  # third-party app_auth_token → merchant app
     auth_page: Callable[[str, str, dict[str, str], dict[str, str], bool], Answer] | None = None
+    # the Alipay app's side of JSAPI (sandbox/alipay/jsapi.py): openauth's page, tradePay's cashier
+    in_app: Callable[[str, str, dict[str, str], bytes], Answer] | None = None
+    in_app_paths: tuple[str, ...] = ()
 
 
 class GatewayApp:
@@ -87,6 +90,8 @@ class GatewayApp:
             if method not in ("GET", "POST"):
                 return 405, {"Allow": "GET, POST"}, b""
             return self._gateway(parts.query, headers, body)
+        if parts.path in self._config.in_app_paths and self._config.in_app is not None:
+            return self._config.in_app(method, parts.path, dict(parse_qsl(parts.query)), body)
         if parts.path == "/sandbox" or parts.path.startswith("/sandbox/"):
             try:
                 return self._page(method, parts.path, dict(parse_qsl(parts.query)), headers, body)

@@ -84,6 +84,8 @@ class SandboxHooks(Protocol):
 
     def reported_transaction(self, order: Order) -> dict[str, Any]: ...
 
+    def openid_app(self, openid: str) -> str | None: ...
+
 
 Handler = Callable[[ApiRequest, str], ApiResponse]
 
@@ -127,9 +129,19 @@ class PaymentApi:
         check_mchid_matches(request.mchid, body["mchid"])
         if body["appid"] not in self._merchant(request.mchid).appids:
             raise ApiError(400, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配")
+        openid = (body.get("payer") or {}).get("openid")
+        self.check_openid(body["appid"], openid)
         order = new_order(request, body, trade_type, self._clock(), require_https=self._require_https)
-        order = replace(order, appid=body["appid"], payer_openid=(body.get("payer") or {}).get("openid"))
+        order = replace(order, appid=body["appid"], payer_openid=openid)
         return json_response(self._store.create_order(order).prepay)
+
+    def check_openid(self, appid: str, openid: str | None) -> None:
+        """An openid the sandbox's web authorization gave in another appid is refused, as WeChat
+        Pay refuses an openid that is not of the order's appid (openids it did not give are
+        taken as they are: tests name made-up payers)."""
+        owner = self._hooks.openid_app(openid) if openid else None
+        if owner is not None and owner != appid:
+            raise param_error("appid和openid不匹配", location="body")
 
     @staticmethod
     def prepay(trade_type: str, now: float) -> tuple[dict[str, str], str]:

@@ -1,8 +1,10 @@
 """WeChat's web authorization (网页授权, snsapi_base) as an official account's page meets it:
 `GET /connect/oauth2/authorize` sends the browser back to `redirect_uri` with `?code=…&state=…`
 in the query string (before any `#`), and `GET /sns/oauth2/access_token` exchanges a code, once,
-within 5 minutes, for the payer's openid in that appid. Served on the sandbox's own base URL,
-which stands in for open.weixin.qq.com and api.weixin.qq.com."""
+within 5 minutes, for the payer's openid in that appid. An openid is one appid's: an order that
+names it with another appid is refused as WeChat Pay does (`app_of`, checked by the order APIs).
+Served on the sandbox's own base URL, which stands in for open.weixin.qq.com and
+api.weixin.qq.com."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ class WebAuthorization:
         self._clock = clock
         self._secrets: dict[str, str] = {}
         self._codes: dict[str, tuple[str, float]] = {}
+        self._issued: dict[str, str] = {}  # openid → the appid it was given in
         self._lock = threading.Lock()
 
     def app_secret(self, appid: str) -> str:
@@ -33,6 +36,11 @@ class WebAuthorization:
     def openid(self, appid: str, payer: str = "sandbox-payer") -> str:
         """The openid this sandbox gives `payer` in `appid` (stable, as WeChat's are)."""
         return "o" + hashlib.sha256(f"{appid}\n{payer}".encode()).hexdigest()[:27]
+
+    def app_of(self, openid: str) -> str | None:
+        """The appid an openid handed out by this authorization belongs to (None: not one of its)."""
+        with self._lock:
+            return self._issued.get(openid)
 
     def handle(self, path: str, query: dict[str, str]) -> Response:
         return self._authorize(query) if path == PATHS[0] else self._exchange(query)
@@ -62,6 +70,8 @@ class WebAuthorization:
             return _json({"errcode": 40125, "errmsg": "invalid appsecret"})
         if issued is None or issued[0] != appid or self._clock() - issued[1] > CODE_SECONDS:
             return _json({"errcode": 40029, "errmsg": "invalid code"})
+        with self._lock:
+            self._issued[self.openid(appid)] = appid
         return _json(
             {
                 "access_token": secrets.token_hex(16),

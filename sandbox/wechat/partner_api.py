@@ -132,6 +132,8 @@ class PartnerApi:
         _check_sp_mchid(request.mchid, body["sp_mchid"])
         self._check_apps(provider, body)
         openid, payer_kind = _check_payer(body) if trade_type == "JSAPI" else (None, "sp_openid")
+        app = body.get("sub_appid", "") if payer_kind == "sub_openid" else body["sp_appid"]
+        self._payments.check_openid(app, openid)
         order = new_order(request, body, trade_type, self._clock(), require_https=self._require_https)
         order = replace(
             order,

@@ -275,6 +275,9 @@ class WeChatSandbox:
             self._store.reissue_refund(mchid, out_refund_no, "OTHER_BALANCE", "商户基本账户")
         )
 
+    def openid_app(self, openid: str) -> str | None:
+        return self.web_authorization.app_of(openid)
+
     def refund_accepted(self, refund: Refund) -> None:
         """Called by the refund endpoint after it has built its PROCESSING answer."""
         if self._auto_complete_refunds:

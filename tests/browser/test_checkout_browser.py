@@ -1,10 +1,13 @@
 """The hosted checkout as payers meet it, in headless Chromium against the local stack: pay a QR
 code on a desktop through the sandbox's own pay page and come back with a verifiable signed
-redirect; JSAPI inside WeChat; the aggregated code in each wallet; switching language; expiry;
-and the fallback offered when a channel is down. Each state is photographed (conftest.shot)."""
+redirect; JSAPI inside WeChat and inside Alipay; WeChat H5 back to the status view; the
+aggregated code in each wallet; switching language; expiry; and the fallback offered when a
+channel is down. Each state is photographed (conftest.shot)."""
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import shutil
@@ -14,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from paymux.checkout.assets import MAX_POLLS
 from paymux_sdk import SignatureVerificationError, verify_return
@@ -202,3 +206,97 @@ def test_the_status_poll_backs_off_and_stops_at_its_cap(stack: Stack, browser: A
     assert delays[:7] == [1000, 1500, 2250, 3375, 5063, 7595, 10000]
     assert set(delays[6:]) == {10000}
     shot(page, "status-gave-up")
+
+
+# What the Alipay app's AlipayJSBridge does with tradePay, as far as the page can tell: it is
+# called with the trade_no and calls back when its cashier closes (the test pays in between).
+ALIPAY_BRIDGE = """
+window.AlipayJSBridge = {call: function (name, params, done) {
+  document.documentElement.setAttribute("data-bridge", JSON.stringify([name, params]));
+  window.__bridgeDone = done;
+}};
+"""
+
+
+def test_inside_alipay_the_user_authorization_then_trade_pay(stack: Stack, browser: Any) -> None:
+    session = stack.create_session(["alipay.jsapi", "alipay.wap", "wechat.native"])
+    context = browser(ALIPAY, mobile=True)
+    context.add_init_script(ALIPAY_BRIDGE)
+    page = context.new_page()
+    page.goto(session["url"])
+    methods = page.locator("#methods [data-method]").evaluate_all("els => els.map(e => e.dataset.method)")
+    assert methods == ["alipay.jsapi", "alipay.wap"]
+    shot(page, "alipay-methods")
+    link = page.locator("a[data-method='alipay.jsapi']").get_attribute("href") or ""
+    assert urlsplit(link).path == "/oauth2/publicAppAuthorize.htm"
+    app_id = parse_qs(urlsplit(link).query)["app_id"][0]
+    page.click("a[data-method='alipay.jsapi']")  # → Alipay's authorization → back with ?auth_code=
+    page.locator("html[data-bridge]").wait_for(state="attached", timeout=WAIT_MS)
+    assert urlsplit(page.url).path == f"/checkout/{session['id']}/alipay"
+    assert "auth_code=" in urlsplit(page.url).query
+    name, params = json.loads(page.locator("html").get_attribute("data-bridge") or "[]")
+    assert name == "tradePay" and set(params) == {"tradeNO"} and params["tradeNO"]
+    shot(page, "alipay-trade-pay")
+    cashier = f"{stack.state['alipay_sandbox_url']}/sandbox/trade-pay"  # the Alipay app's cashier
+    paid = requests.post(cashier, json={"app_id": app_id, "trade_no": params["tradeNO"]}, timeout=30)
+    assert paid.json()["resultCode"] == "9000", paid.text
+    page.evaluate("window.__bridgeDone({resultCode: '9000'})")
+    page.wait_for_selector("[data-state='paid']", state="visible", timeout=WAIT_MS)
+    shot(page, "alipay-paid")
+
+
+def test_wechat_h5_comes_back_to_the_status_view(stack: Stack, browser: Any) -> None:
+    """WeChat's H5 middle page (wx.tenpay.com, not reachable here) stands in as a route that
+    does what WeChat does when the payer is done: go to redirect_url."""
+    session = stack.create_session(["wechat.h5", "alipay.wap"])
+    context = browser(IPHONE, mobile=True, locale="en-US")
+    seen: list[str] = []
+
+    def wechat_middle_page(route: Any) -> None:
+        seen.append(route.request.url)
+        query = parse_qs(urlsplit(route.request.url).query)
+        pay = {"code": query["prepay_id"][0], "action": "pay"}  # the payer pays in WeChat
+        assert requests.post(f"{stack.state['sandbox_url']}/sandbox/pay", json=pay, timeout=30).ok
+        back = html.escape(query["redirect_url"][0])  # WeChat's page sends the payer back
+        route.fulfill(content_type="text/html", body=f"<meta http-equiv='refresh' content='0;url={back}'>")
+
+    context.route("https://wx.tenpay.com/**", wechat_middle_page)
+    page = context.new_page()
+    page.goto(session["url"])
+    page.click("button[data-method='wechat.h5']")
+    page.wait_for_selector("[data-view='status']", timeout=WAIT_MS)
+    assert len(seen) == 1 and "redirect_url=" in seen[0]
+    assert page.url == f"{session['url']}?view=status&lang=en"
+    page.wait_for_selector("[data-state='paid']", state="visible", timeout=WAIT_MS)
+    shot(page, "wechat-h5-back-paid")
+
+
+def test_the_static_code_asks_for_the_amount_then_pays_it(stack: Stack, browser: Any) -> None:
+    """The shop's printed code: the payer types the amount; too much is refused; a valid one
+    becomes a session whose page (opened in Alipay here) starts Alipay's own flow."""
+    code_url = stack.state["static_code_url"]
+    page = browser(IPHONE, mobile=True, locale="en-US").new_page()
+    page.goto(code_url)
+    assert page.locator("#amount h2").inner_text() == "Amount to pay (yuan)"
+    shot(page, "static-code")
+    page.fill("#amount-input", "1000.01")  # over the shop's limit (1000 yuan)
+    page.click("#pay-amount")
+    page.wait_for_selector("#message[data-status='422']", timeout=WAIT_MS)
+    shot(page, "static-code-refused")
+    page.goto(code_url)
+    page.fill("#amount-input", "12.34")
+    page.click("#pay-amount")
+    page.wait_for_selector("#methods", timeout=WAIT_MS)  # the new session's page, on this phone
+    assert page.locator(".amount").get_attribute("data-amount") == "1234"
+    methods = page.locator("#methods [data-method]").evaluate_all("els => els.map(e => e.dataset.method)")
+    assert methods == ["wechat.h5", "alipay.wap"]
+    shot(page, "static-code-session")
+    context = browser(ALIPAY, mobile=True)
+    context.add_init_script(ALIPAY_BRIDGE)
+    alipay = context.new_page()
+    alipay.goto(code_url)
+    alipay.fill("#amount-input", "8")
+    alipay.click("#pay-amount")  # → the session (?via=qr) → Alipay's authorization → tradePay
+    alipay.locator("html[data-bridge]").wait_for(state="attached", timeout=WAIT_MS)
+    assert alipay.locator(".amount").get_attribute("data-amount") == "800"
+    shot(alipay, "static-code-alipay")

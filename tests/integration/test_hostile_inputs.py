@@ -189,7 +189,12 @@ HOSTILE: dict[str, tuple[Callable[[], dict[str, Any]], int, set[str]]] = {
         406,
         EVERY,
     ),
-    "text/xml": (lambda: {"body": b"<request/>", "headers": {"content-type": "text/xml"}}, 415, EVERY),
+    "text/plain": (lambda: {"body": b"<request/>", "headers": {"content-type": "text/plain"}}, 415, EVERY),
+    "text/xml to the operators": (
+        lambda: {"body": b"<request/>", "headers": {"content-type": "text/xml"}},
+        415,
+        ADMIN_BODY,
+    ),
     "XML to the operators": (
         lambda: {"body": b"<request/>", "headers": {"content-type": "application/xml"}},
         415,

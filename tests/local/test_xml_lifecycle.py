@@ -46,23 +46,25 @@ class Merchant:
     mchid: str
     receiver: DemoMerchant
 
-    def call(self, method: str, path: str, body: Any = None, accept: str = XML) -> requests.Response:
+    def call(
+        self, method: str, path: str, body: Any = None, accept: str = XML, content_type: str = XML
+    ) -> requests.Response:
         raw = encode_xml(body, "request").encode() if body is not None else b""
         headers = {
             "Authorization": authorization(self.app_id, self.secret, method, path, raw, time.time()),
             "Accept": accept,
         }
         if body is not None:
-            headers["Content-Type"] = XML
+            headers["Content-Type"] = content_type
         return requests.request(method, self.api_url + path, data=raw, headers=headers, timeout=30)
 
 
 def answer[M: BaseModel](
-    response: requests.Response, status: int, model: type[M]
+    response: requests.Response, status: int, model: type[M], media: str = XML
 ) -> tuple[dict[str, Any], M]:
     """The XML answer: its status, media type, plain values and the model they validate as."""
     assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert response.headers["Content-Type"] == f"{media}; charset=utf-8"
     assert response.headers["Vary"] == "Accept"
     value = decode_xml(response.content, "response")
     return value, model.model_validate(value)
@@ -207,3 +209,37 @@ def test_json_and_xml_are_one_api(merchant: Merchant) -> None:
     refused = merchant.call("GET", f"/v1/payments/{created['id']}", accept="text/html")
     assert refused.status_code == 406
     assert refused.json()["error"]["code"] == "not_acceptable"
+
+
+TEXT_XML = "text/xml"
+
+
+def test_text_xml_is_read_and_answered_like_application_xml(merchant: Merchant) -> None:
+    """text/xml (RFC 7303's synonym, what older clients send) is the same XML: a body in it is
+    read, and an Accept preferring it is answered in it, errors included; the same create in
+    application/xml is the same request."""
+    body = order(merchant)
+    sent = merchant.call("POST", "/v1/payments", body, accept=TEXT_XML, content_type=TEXT_XML)
+    created, payment = answer(sent, 201, PaymentResource, TEXT_XML)
+    assert (payment.status, created["metadata"]) == ("PROCESSING", body["metadata"])
+    again = merchant.call("POST", "/v1/payments", body, content_type="text/xml; charset=utf-8")
+    _, same = answer(again, 200, PaymentResource)
+    assert same.id == payment.id
+    _, read = answer(
+        merchant.call("GET", f"/v1/payments/{payment.id}", accept="text/*"), 200, PaymentResource, TEXT_XML
+    )
+    assert read.id == payment.id
+    _, refused = answer(
+        merchant.call(
+            "POST", "/v1/payments", {**body, "amount": 2000}, accept=TEXT_XML, content_type=TEXT_XML
+        ),
+        409,
+        ErrorResponse,
+        TEXT_XML,
+    )
+    assert refused.error.code == "duplicate_merchant_order_no"
+    latin = merchant.call(
+        "POST", "/v1/payments", order(merchant), content_type="text/xml; charset=iso-8859-1"
+    )
+    _, charset = answer(latin, 415, ErrorResponse)
+    assert charset.error.code == "unsupported_media_type"

@@ -232,3 +232,28 @@ def test_misreport_changes_signed_query_answers_but_not_the_truth(sb: WeChatSand
     assert sb.orders["ORDER_LIES_01"]["amount"]["total"] == 100  # the sandbox's own view: the truth
     sb.misreport(MCHID, "ORDER_LIES_01", None)
     assert raw.send("GET", query_path("ORDER_LIES_01")).json()["amount"]["total"] == 100
+
+
+def _authorized_openid(sb: WeChatSandbox, appid: str) -> str:
+    """An openid as the sandbox's web authorization gives it in `appid` (authorize, exchange)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    oauth = sb.web_authorization
+    secret = oauth.app_secret(appid)
+    query = {"appid": appid, "redirect_uri": "https://shop.example.com/back", "response_type": "code"}
+    _, headers, _ = oauth.handle("/connect/oauth2/authorize", query)
+    code = parse_qs(urlsplit(headers["Location"]).query)["code"][0]
+    exchange = {"appid": appid, "secret": secret, "code": code, "grant_type": "authorization_code"}
+    _, _, body = oauth.handle("/sns/oauth2/access_token", exchange)
+    return str(json.loads(body)["openid"])
+
+
+def test_jsapi_refuses_an_openid_of_another_appid(sb: WeChatSandbox, raw: RawSigner) -> None:
+    """WeChat Pay refuses an openid that is not of the order's appid (an OAuth in another app)."""
+    path = "/v3/pay/transactions/jsapi"
+    foreign = _authorized_openid(sb, OTHER_APPID)
+    refused = raw.send("POST", path, native_order("ORDER_JSAPI_X", payer={"openid": foreign}))
+    assert refused.status_code == 400
+    assert (refused.json()["code"], refused.json()["message"]) == ("PARAM_ERROR", "appid和openid不匹配")
+    own = _authorized_openid(sb, APPID)
+    assert raw.send("POST", path, native_order("ORDER_JSAPI_Y", payer={"openid": own})).status_code == 200

@@ -10,7 +10,7 @@ import pytest
 
 from paymux.api.auth import authenticate
 from paymux.api.http import Request, handle, parse_event
-from paymux.api.media import JSON, XML, negotiate
+from paymux.api.media import JSON, TEXT_XML, XML, negotiate
 from paymux.api.routes import unrouted
 from paymux.api.xml_codec import decode_xml, encode_xml
 from paymux.errors import AuthenticationFailed, Conflict, NotAcceptable
@@ -36,6 +36,11 @@ NOW = 1764316800.0
         ("text/html, application/xml;q=0.1", XML),
         ("text/html, *; q=.2", JSON),  # what old Java clients send
         ("application/xml;q=2, application/json", JSON),  # a q out of range is ignored
+        ("text/xml", TEXT_XML),
+        ("text/*", TEXT_XML),
+        ("Text/XML; q=0.9, application/json;q=0.5", TEXT_XML),
+        ("application/xml, text/xml", XML),  # a tie: application/xml
+        ("text/xml;q=0, */*", JSON),
     ],
 )
 def test_the_answer_is_in_the_media_type_accept_prefers(accept: str, media: str) -> None:

@@ -48,7 +48,7 @@ def test_a_lone_surrogate_anywhere_is_a_422(raw: bytes) -> None:
 @pytest.mark.parametrize(
     ("content_type", "error"),
     [
-        ("text/xml", UnsupportedMediaType),
+        ("text/xml; charset=us-ascii", UnsupportedMediaType),
         ("application/xml; charset=utf-16", UnsupportedMediaType),
         ("", UnsupportedMediaType),
         ("application/json; charset=iso-8859-1", UnsupportedMediaType),
@@ -61,6 +61,13 @@ def test_a_body_of_another_media_type_is_a_415(content_type: str, error: type[Ex
     check_body(content_type, b"")  # no body, no media type needed
     check_body("Application/JSON; charset=UTF-8", b"{}")
     check_body("application/xml; charset=utf-8", b"<request/>")
+
+
+@pytest.mark.parametrize("content_type", ["text/xml", "Text/XML; charset=UTF-8", "application/xml"])
+def test_text_xml_is_read_as_the_same_xml(content_type: str) -> None:
+    document = b"<request><amount type='number'>1999</amount><payer><client_ip>203.0.113.7</client_ip></payer></request>"
+    check_body(content_type, document)
+    assert decode_body(content_type, document, {}) == {"amount": 1999, "payer": {"client_ip": "203.0.113.7"}}
 
 
 def test_a_body_over_64_kib_is_a_413() -> None:

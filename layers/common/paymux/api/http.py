@@ -13,13 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from paymux.api.media import JSON, XML, check_body, negotiate
+from paymux.api.media import JSON, XML_TYPES, check_body, negotiate
 from paymux.errors import BadRequest, MethodNotAllowed, NotFound, PaymuxError, ValidationFailed
 
 log = logging.getLogger("paymux")
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
-XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8", "Cache-Control": "no-store"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +106,16 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
 
 
 def render(status: int, payload: Any, media: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """The answer in `media` (paymux.api.media.ANSWERED); it varies with Accept."""
-    if media != XML:
+    """The answer in `media` (paymux.api.media.ANSWERED); it varies with Accept. XML answers
+    name the XML type asked for (application/xml or text/xml)."""
+    if media not in XML_TYPES:
         return json_response(status, payload, {"Vary": "Accept", **(headers or {})})
     from paymux.api.xml_codec import encode_xml  # noqa: PLC0415 - lazy: JSON answers never pay
 
+    xml_headers = {"Content-Type": f"{media}; charset=utf-8", "Cache-Control": "no-store"}
     return {
         "statusCode": status,
-        "headers": {**XML_HEADERS, "Vary": "Accept", **(headers or {})},
+        "headers": {**xml_headers, "Vary": "Accept", **(headers or {})},
         "body": encode_xml(payload),
         "isBase64Encoded": False,
     }

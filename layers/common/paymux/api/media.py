@@ -19,7 +19,12 @@ from paymux.errors import NotAcceptable, PayloadTooLarge, UnsupportedMediaType, 
 
 JSON = "application/json"
 XML = "application/xml"
-ANSWERED = (JSON, XML)  # what an answer may be in, the default first
+# text/xml is the same XML (RFC 7303 makes the two synonyms; older clients, SOAP stacks and
+# some Chinese gateways' SDKs send it): read alike, and answered as text/xml when that is the
+# type Accept prefers. The body must still be UTF-8.
+TEXT_XML = "text/xml"
+XML_TYPES = (XML, TEXT_XML)
+ANSWERED = (JSON, XML, TEXT_XML)  # what an answer may be in, the default first
 MAX_BODY_BYTES = 64 * 1024  # a create request with full metadata is ~12 KB
 MAX_DEPTH = 16  # the deepest request body today is 2 levels (payer, metadata)
 
@@ -81,7 +86,7 @@ def decode_xml(body: bytes) -> Any:
     return decode(body)
 
 
-DECODERS: dict[str, Callable[[bytes], Any]] = {JSON: decode_json, XML: decode_xml}
+DECODERS: dict[str, Callable[[bytes], Any]] = {JSON: decode_json, XML: decode_xml, TEXT_XML: decode_xml}
 
 
 def media_type(content_type: str) -> str:
@@ -157,7 +162,8 @@ def _printable(text: str) -> str:
 
 def negotiate(accept: str) -> str:
     """The media type to answer in: the acceptable one with the highest q, then the one named
-    most exactly (`application/xml` beats `*/*`), then JSON. No Accept, `*/*` or `application/*`
+    most exactly (`application/xml` beats `*/*`), then JSON, then application/xml before
+    text/xml (`text/xml` or `text/*` alone answers text/xml). No Accept, `*/*` or `application/*`
     is JSON; an Accept that allows neither is 406 not_acceptable. A range whose q is not a
     number in [0, 1] is ignored, as if it were not there."""
     ranges = [r for r in map(_media_range, accept.split(",")) if r is not None]

@@ -72,7 +72,9 @@ class Payer(BaseModel):
             "WeChat Pay JSAPI / mini program: the payer's openid in the app the payment runs in. "
             "At the merchant's own account that is its appid; through a service-provider binding "
             "it is the sub-merchant's sub_appid when the binding has one (sent as sub_openid), "
-            "else the provider's sp_appid (sent as sp_openid)"
+            "else the provider's sp_appid (sent as sp_openid). Alipay JSAPI (alipay.jsapi): the "
+            "payer's open_id in the app (sent as buyer_open_id), or for an app made before open_id "
+            "its user_id, 2088 and 12 digits (sent as buyer_id)"
         ),
     )
     client_ip: IpAddress | None = None

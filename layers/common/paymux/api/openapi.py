@@ -237,6 +237,9 @@ UNDOCUMENTED = {
     # The hosted checkout's payer-facing pages (HTML, no merchant signature): docs/checkout.md.
     ("GET", "/checkout/{session_id}", "CheckoutPageFunction"): "the hosted checkout page (HTML)",
     ("GET", "/checkout/{session_id}/wechat", "CheckoutPageFunction"): "back from WeChat's OAuth (HTML)",
+    ("GET", "/checkout/{session_id}/alipay", "CheckoutPageFunction"): "back from Alipay's OAuth (HTML)",
+    ("GET", "/pay/{app_id}", "CheckoutPageFunction"): "the merchant's static code: type the amount (HTML)",
+    ("POST", "/pay/{app_id}", "CheckoutPageFunction"): "the static code's amount: a new session (HTML)",
     ("GET", "/checkout/{session_id}/return", "CheckoutPageFunction"): "to the merchant's return_url, signed",
     ("POST", "/checkout/{session_id}/pay", "CheckoutChooseFunction"): "the payer's choice of method (a form)",
     ("GET", "/checkout/{session_id}/status", "CheckoutStatusFunction"): "the page's status poll",

@@ -84,7 +84,7 @@ TOO_LARGE: Codes = (("payload_too_large", "the body is larger than 64 KiB"),)
 UNSUPPORTED: Codes = (
     (
         "unsupported_media_type",
-        "a body whose Content-Type is not application/json or application/xml (charset utf-8)",
+        "a body whose Content-Type is not application/json, application/xml or text/xml (charset utf-8)",
     ),
 )
 NOT_ACCEPTABLE: Codes = (("not_acceptable", "Accept allows neither application/json nor application/xml"),)
@@ -109,9 +109,10 @@ One signed REST API in front of the payment channels (WeChat Pay today), in JSON
 
 - Amounts are integers in fen (1/100 CNY). Times are ISO 8601 UTC with a `Z`, to the second.
 - Every request is signed (see Authentication); only the documentation routes are not.
-- Bodies may be `application/json` or `application/xml`; answers are in the format `Accept` asks \
-for (JSON without one, for `*/*` and on a tie; 406 `not_acceptable` if it allows neither). The XML \
-is the same values (root `<request>` sent, `<response>` answered; see docs/xml.md). \
+- Bodies may be `application/json` or `application/xml` (`text/xml` is read and answered as the same \
+XML); answers are in the format `Accept` asks for (JSON without one, for `*/*` and on a tie; 406 \
+`not_acceptable` if it allows neither). The XML is the same values (root `<request>` sent, \
+`<response>` answered; see docs/xml.md). \
 Notifications stay JSON.
 - Errors are `{"error": {"code", "message", "details", "request_id"}}` with the error's HTTP \
 status; each operation lists its codes.

@@ -2,9 +2,10 @@
 Content-Security-Policy (no 'unsafe-inline', no external origin, no CDN, no web fonts: the
 system's fonts, which include CJK ones on every phone and desktop).
 
-The script: starts the channel form or WeChat's JSAPI when the page holds one, and polls the
-session's status with backoff (1 s, ×1.5, at most 10 s apart) and a cap (MAX_POLLS, then the
-payer is asked to reload), showing paid, expired, failed or closed. `data-next` and
+The script: follows the channel's link, starts the channel form, WeChat's JSAPI (WeixinJSBridge
+getBrandWCPayRequest) or Alipay's (AlipayJSBridge tradePay with the trade_no) when the page holds
+one, and polls the session's status with backoff (1 s, ×1.5, at most 10 s apart) and a cap
+(MAX_POLLS, then the payer is asked to reload), showing paid, expired, failed or closed. `data-next` and
 `data-scheduled` on #checkout say the delay of the poll just scheduled and how many were: what
 the browser test checks the backoff and the cap with, on a fake clock."""
 
@@ -45,6 +46,8 @@ outline:2px solid var(--brand)}
 .primary{background:var(--brand);color:#fff;border-color:var(--brand);text-align:center}
 .qr{display:flex;justify-content:center;padding:.5rem}
 .qr svg{width:min(16rem,70vw);height:auto;aspect-ratio:1}
+input{display:block;width:100%%;font:inherit;font-size:1.5rem;padding:.6rem;margin:.25rem 0 .75rem;
+border:1px solid #d5dae3;border-radius:.6rem}
 .notice{background:#fff6e5;border:1px solid #f0c36d;border-radius:.6rem;padding:.75rem;margin-top:1rem}
 .state{font-size:1.2rem;font-weight:600;text-align:center;margin:.5rem 0}
 .paid{color:#137333}.bad{color:#b3261e}
@@ -58,6 +61,7 @@ dt{color:#5b6475}dd{margin:0}
 SCRIPT = """(function(){
 var root=document.getElementById("checkout");if(!root){return;}
 var form=document.getElementById("channel-form");if(form){form.submit();}
+var link=document.getElementById("channel-link");if(link){window.location.replace(link.href);}
 function show(state){var all=document.querySelectorAll("[data-state]");
 for(var i=0;i<all.length;i++){all[i].hidden=all[i].getAttribute("data-state")!==state;}
 root.setAttribute("data-current",state);}
@@ -75,6 +79,11 @@ if(jsapi){var params=JSON.parse(jsapi.textContent);
 var pay=function(){
 window.WeixinJSBridge.invoke("getBrandWCPayRequest",params,function(){delay=@FIRST@;poll();});};
 if(window.WeixinJSBridge){pay();}else{document.addEventListener("WeixinJSBridgeReady",pay,false);}}
+var alipay=document.getElementById("alipay-jsapi");
+if(alipay){var trade=JSON.parse(alipay.textContent);
+var tradePay=function(){
+window.AlipayJSBridge.call("tradePay",trade,function(){delay=@FIRST@;poll();});};
+if(window.AlipayJSBridge){tradePay();}else{document.addEventListener("AlipayJSBridgeReady",tradePay,false);}}
 if(url){later();}
 })();"""
 SCRIPT = (

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from paymux.checkout.sessions import PAID, complete, current_payment, refresh, sessions
 from paymux.checkout.usage import record_choice
 from paymux.deps import Deps
+from paymux.domain.methods import REQUIRED_INPUTS
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES
 from paymux.errors import (
@@ -38,13 +39,15 @@ MIN_SECONDS_LEFT = 60  # a payment's shortest expiry
 @dataclass(frozen=True, slots=True)
 class PayerContext:
     """What the page knows of the payer: the kind of device and wallet (paymux.checkout.wallet),
-    the IP API Gateway saw, and an openid from WeChat's OAuth."""
+    the IP API Gateway saw, and a user id from a wallet's OAuth with the app it belongs to
+    (`appid`: the payment is routed to that app only)."""
 
     device: str  # "mobile" | "desktop"
     wallet: str  # "wechat" | "alipay" | "unionpay" | ""
     client_ip: str = ""
     h5_type: str = "Wap"
     openid: str = ""
+    appid: str = ""
 
 
 def open_session(d: Deps, session_id: str) -> CheckoutSession:
@@ -67,6 +70,11 @@ def choose(d: Deps, session: CheckoutSession, method: str, payer: PayerContext, 
         raise ValidationFailed(
             "this method is not offered by the checkout session",
             details=[{"field": "method", "message": f"{method} is not allowed for this session"}],
+        )
+    if "payer.openid" in REQUIRED_INPUTS.get(method, ()) and not payer.openid:
+        raise ValidationFailed(  # before any write: a JSAPI starts from the wallet's authorization
+            f"{method} starts from the wallet's authorization",
+            details=[{"field": "method", "message": f"{method} needs the payer's id in the app"}],
         )
     payment = current_payment(d, session)
     if payment is not None and payment.status in PAID:
@@ -142,7 +150,7 @@ def _create(
         metadata={"checkout_session": session.session_id, "merchant_order_no": session.merchant_order_no},
     )
     try:
-        _, payment = create_payment(d, app, request, api_domain)
+        _, payment = create_payment(d, app, request, api_domain, payer.appid)
     except ChannelError as exc:
         # The payment was written (PENDING with its outcome unknown, or FAILED); the session
         # keeps it as its current attempt, which nobody was shown how to pay.

@@ -1,20 +1,24 @@
-"""What the payer's requests do: show the page, choose a method, come back from WeChat's
-authorization, go back to the merchant. Each returns a page or a redirect (paymux.checkout.web)."""
+"""What the payer's requests do: show the page, choose a method, come back from a wallet's
+authorization (WeChat's or Alipay's, for their JSAPI), go back to the merchant. Each returns a
+page or a redirect (paymux.checkout.web)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from paymux.api.http import Request
+from paymux.checkout import alipay_oauth, wechat_oauth
 from paymux.checkout import page as pages
 from paymux.checkout.choose import PayerContext, choose, open_session
 from paymux.checkout.models import SESSION_ID
-from paymux.checkout.offer import offered, wallet_method
+from paymux.checkout.oauth_state import oauth_state, state_appid
+from paymux.checkout.offer import WALLET_METHODS, offered, wallet_method
 from paymux.checkout.returns import signed_return_url
 from paymux.checkout.sessions import current_payment, page_base, refresh, sessions
 from paymux.checkout.text import method_name, t
 from paymux.checkout.usage import ordered
 from paymux.checkout.wallet import device_of, h5_type_of, wallet_of
 from paymux.checkout.web import Answer, form_values
-from paymux.checkout.wechat_oauth import authorize_url, openid_for
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES
@@ -23,24 +27,40 @@ from paymux.services.payments import rank_routes
 from paymux.store.checkout_sessions import COMPLETED, EXPIRED, CheckoutSession
 
 
-def payer_of(request: Request, openid: str = "") -> PayerContext:
+def payer_of(request: Request, openid: str = "", appid: str = "") -> PayerContext:
     agent = request.header("user-agent")
-    return PayerContext(device_of(agent), wallet_of(agent), request.source_ip, h5_type_of(agent), openid)
+    return PayerContext(
+        device_of(agent), wallet_of(agent), request.source_ip, h5_type_of(agent), openid, appid
+    )
 
 
 def _frame(d: Deps, session: CheckoutSession, lang: str, origins: tuple[str, ...] = ()) -> pages.Frame:
     return pages.Frame(lang, d.merchants.app(session.app_id), session, origins)
 
 
-def _oauth_url(d: Deps, session: CheckoutSession, request: Request) -> str:
-    if "wechat.jsapi" not in session.methods or wallet_of(request.header("user-agent")) != "wechat":
+# The in-wallet methods: the wallet, its authorize-URL builder and the query name of its code.
+OAUTH = {
+    "wechat.jsapi": ("wechat", wechat_oauth.authorize_url, "code"),
+    "alipay.jsapi": ("alipay", alipay_oauth.authorize_url, "auth_code"),
+}
+
+
+def _oauth_url(d: Deps, session: CheckoutSession, request: Request, method: str) -> str:
+    """The wallet's authorize URL in the payer app of the best route of `method` now, that app
+    in a state bound to the session (paymux.checkout.oauth_state), or "" when none can take it
+    or the page is not open in that wallet."""
+    wallet, authorize, _ = OAUTH[method]
+    if method not in session.methods or wallet_of(request.header("user-agent")) != wallet:
         return ""
+    keys = d.merchants.signing_keys(session.app_id)
     try:
-        route, _ = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock())[0]
-    except ChannelError:  # no JSAPI account can take it now: the page offers the others
+        route, _ = rank_routes(d, [method], session.merchant_id, d.clock())[0]
+    except ChannelError:  # no account can take it now: the page offers the others
         return ""
-    back = f"{page_base(d, request.domain)}/checkout/{session.session_id}/wechat"
-    return authorize_url(route.account, back, session.session_id)
+    if not keys:
+        return ""
+    back = f"{page_base(d, request.domain)}/checkout/{session.session_id}/{wallet}"
+    return authorize(route, back, oauth_state(keys[0].secret, wallet, session.session_id, route.payer_appid))
 
 
 def _list(
@@ -49,32 +69,54 @@ def _list(
     payer = payer_of(request)
     methods = [m for m in offered(session.methods, payer.wallet, payer.device) if m != exclude]
     methods = ordered(d, session.merchant_id, payer.device, methods)
-    first = wallet_method(payer.wallet)
+    first = wallet_method(payer.wallet, methods)
     methods.sort(key=lambda m: m != first)  # the wallet the page is open in comes first
     frame = _frame(d, session, lang)
-    oauth = _oauth_url(d, session, request) if "wechat.jsapi" in methods else ""
-    methods = [m for m in methods if m != "wechat.jsapi" or oauth]
+    links = {m: _oauth_url(d, session, request, m) for m in OAUTH if m in methods}
+    methods = [m for m in methods if m not in OAUTH or links[m]]
     content = pages.notice(note) if note else ""
-    content += pages.choices(frame, methods, oauth_url=oauth, wallet=payer.wallet)
-    if payer.device == "desktop" and any(
-        wallet_method(w) in session.methods for w in ("wechat", "alipay", "unionpay")
-    ):
+    content += pages.choices(frame, methods, links=links, wallet=payer.wallet)
+    if payer.device == "desktop" and any(wallet_method(w, session.methods) for w in WALLET_METHODS):
         content += pages.aggregated_code(frame, f"{session.url}?via=qr")
     return pages.render(frame, content, path=f"/checkout/{session.session_id}")
 
 
+def h5_url_back(h5_url: str, back: str) -> str:
+    """WeChat Pay H5's h5_url with `redirect_url` (url-encoded, as WeChat documents it): where
+    WeChat's page sends the payer when they finish or cancel, or after about 5 s."""
+    return f"{h5_url}{'&' if '?' in h5_url else '?'}redirect_url={quote(back, safe='')}"
+
+
+def status_view(d: Deps, request: Request, lang: str) -> Answer:
+    """GET /checkout/{id}?view=status: where WeChat H5 comes back to. WeChat sends the payer
+    back also before the payment is done, so the view never concludes from one look: it polls
+    (paid, or failed/closed/expired), and offers the methods again."""
+    found = sessions(d).get(request.path_id("session_id", SESSION_ID))
+    if found is None:
+        raise NotFound("no such checkout session")
+    session = refresh(d, found)
+    frame = _frame(d, session, lang)
+    path = f"/checkout/{session.session_id}"
+    content = pages.status_view(frame, path)
+    return pages.render(frame, content, path=path, status_url=f"{path}/status")
+
+
 def show(d: Deps, request: Request, lang: str) -> Answer:
     """GET /checkout/{id}: the methods, or the code of the method being paid. Opened from the
-    aggregated code (`?via=qr`) inside a wallet, the wallet's own method starts at once."""
+    aggregated code (`?via=qr`) inside a wallet, the wallet's own method starts at once;
+    `?view=status` is the status of the payment under way."""
+    if request.query.get("view") == "status":
+        return status_view(d, request, lang)
     session = open_session(d, request.path_id("session_id", SESSION_ID))
     payer = payer_of(request)
-    if request.query.get("via") == "qr" and wallet_method(payer.wallet) in session.methods:
-        if payer.wallet == "wechat":
-            oauth = _oauth_url(d, session, request)
+    method = wallet_method(payer.wallet, session.methods)
+    if request.query.get("via") == "qr" and method:
+        if method in OAUTH:
+            oauth = _oauth_url(d, session, request, method)
             if not oauth:  # no JSAPI account can take it now (or none): the methods, not a loop
                 return _list(d, session, request, lang)
             return oauth
-        return start(d, request, lang, session, wallet_method(payer.wallet), payer)
+        return start(d, request, lang, session, method, payer)
     payment = current_payment(d, session)
     if (
         payment is not None
@@ -98,11 +140,18 @@ def pay(d: Deps, request: Request, lang: str) -> Answer:
     """POST /checkout/{id}/pay (method=…): the choice, then what the payer does next."""
     session = open_session(d, request.path_id("session_id", SESSION_ID))
     method = form_values(request).get("method", "")
-    return start(d, request, lang, session, method, payer_of(request))
+    return start(d, request, lang, session, method, payer_of(request), posted=True)
 
 
 def start(
-    d: Deps, request: Request, lang: str, session: CheckoutSession, method: str, payer: PayerContext
+    d: Deps,
+    request: Request,
+    lang: str,
+    session: CheckoutSession,
+    method: str,
+    payer: PayerContext,
+    *,
+    posted: bool = False,
 ) -> Answer:
     try:
         payment = choose(d, session, method, payer, request.domain)
@@ -115,38 +164,68 @@ def start(
         )
     except Conflict:
         return _list(d, session, request, lang, note=t(lang, "busy"))
-    return next_step(d, session, payment, lang)
+    return next_step(d, session, payment, lang, posted=posted)
 
 
-def next_step(d: Deps, session: CheckoutSession, payment: Payment, lang: str) -> Answer:
+def next_step(
+    d: Deps, session: CheckoutSession, payment: Payment, lang: str, *, posted: bool = False
+) -> Answer:
+    """What the payer does next. A channel's page after the page's own form (`posted`) is a
+    page that goes there (a link, followed by the script), never a 303: browsers apply the
+    form's CSP form-action to the redirects that answer it, and the channel's origin is not
+    'self' (Chromium blocked every H5/WAP choice so)."""
     action = payment.action
     kind = action.get("type")
     path, status_url = f"/checkout/{session.session_id}", f"/checkout/{session.session_id}/status"
     if kind == "qr_code":
         return f"{path}?lang={lang}"  # the page shows the code (a reload shows it again)
     if kind == "redirect":
-        return str(action["url"])
+        url = str(action["url"])
+        if payment.method == "wechat.h5":  # WeChat's page goes back to redirect_url when done
+            url = h5_url_back(url, f"{session.url}?view=status&lang={lang}")
+        if not posted:
+            return url
+        frame = _frame(d, session, lang)
+        return pages.render(frame, pages.redirect_view(frame, url), path=path)
     if kind == "form_post":
         url, fields = str(action["url"]), {str(k): str(v) for k, v in action["fields"].items()}
         frame = _frame(d, session, lang, (pages.origin_of(url),))
         return pages.render(frame, pages.form_post_view(frame, url, fields), path=path)
-    if kind == "wechat_jsapi":
+    if kind in ("wechat_jsapi", "alipay_jsapi"):
         frame = _frame(d, session, lang)
-        return pages.render(frame, pages.jsapi_view(frame, action), path=path, status_url=status_url)
+        view = pages.jsapi_view if kind == "wechat_jsapi" else pages.alipay_jsapi_view
+        return pages.render(frame, view(frame, action), path=path, status_url=status_url)
     raise ValidationFailed(f"{payment.method} cannot be paid on this page")
 
 
-def wechat_return(d: Deps, request: Request, lang: str) -> Answer:
-    """GET /checkout/{id}/wechat?code=…&state=…: back from WeChat's authorization."""
+def wallet_return(d: Deps, request: Request, lang: str, method: str) -> Answer:
+    """Back from a wallet's authorization (`?code=` or `?auth_code=`, and `state`, in the query
+    string): the code is exchanged in the app the state names (the one the authorization was
+    asked in), and the payment is created on a route of that app only."""
+    wallet, _, code_name = OAUTH[method]
     session = open_session(d, request.path_id("session_id", SESSION_ID))
-    if request.query.get("state") != session.session_id:
-        raise NotFound("no such authorization")
-    route, _ = rank_routes(d, ["wechat.jsapi"], session.merchant_id, d.clock())[0]
+    secrets = [k.secret for k in d.merchants.signing_keys(session.app_id)]
     try:
-        openid = openid_for(d, route.account, request.query.get("code", ""))
-    except ChannelError:  # a code used before (a reload) or refused: back to the page, to ask again
-        return f"/checkout/{session.session_id}?lang={lang}"
-    return start(d, request, lang, session, "wechat.jsapi", payer_of(request, openid))
+        appid = state_appid(secrets, wallet, session.session_id, request.query.get("state", ""))
+    except ValidationFailed as exc:
+        raise NotFound("no such authorization") from exc
+    exchange = wechat_oauth.openid_for if wallet == "wechat" else alipay_oauth.open_id_for
+    try:
+        route, _ = rank_routes(d, [method], session.merchant_id, d.clock(), appid)[0]
+        payer_id = exchange(d, route, request.query.get(code_name, ""))
+    except ChannelError:  # a code used before (a reload) or refused, or the app has no route
+        return f"/checkout/{session.session_id}?lang={lang}"  # back to the page, to ask again
+    return start(d, request, lang, session, method, payer_of(request, payer_id, appid))
+
+
+def wechat_return(d: Deps, request: Request, lang: str) -> Answer:
+    """GET /checkout/{id}/wechat?code=…&state=…"""
+    return wallet_return(d, request, lang, "wechat.jsapi")
+
+
+def alipay_return(d: Deps, request: Request, lang: str) -> Answer:
+    """GET /checkout/{id}/alipay?auth_code=…&state=…"""
+    return wallet_return(d, request, lang, "alipay.jsapi")
 
 
 def back_to_merchant(d: Deps, request: Request, lang: str) -> Answer:

@@ -17,13 +17,15 @@ SESSION_ID = re.compile(f"cs_{ULID_PATTERN}")
 MIN_EXPIRES_IN = 30 * 60
 MAX_EXPIRES_IN = 24 * 3600
 DEFAULT_EXPIRES_IN = 3600
-# The methods a web page can start: QR codes, redirects and forms, and JSAPI inside WeChat. An
-# app SDK call, a mini program or the payer's own code (scanned by the merchant) cannot be.
+# The methods a web page can start: QR codes, redirects and forms, and JSAPI inside WeChat or
+# Alipay. An app SDK call, a mini program or the payer's own code (scanned by the merchant)
+# cannot be.
 PAGE_METHODS: tuple[str, ...] = (
     "wechat.native",
     "alipay.qr",
     "unionpay.qr",
     "wechat.jsapi",
+    "alipay.jsapi",
     "wechat.h5",
     "alipay.wap",
     "unionpay.wap",

@@ -94,12 +94,12 @@ def render(frame: Frame, content: str, *, path: str, status_url: str = "", statu
     return Page(html, csp, status)
 
 
-def _choice(frame: Frame, method: str, oauth_url: str, wallet: str) -> str:
+def _choice(frame: Frame, method: str, links: dict[str, str], wallet: str) -> str:
     lang, session = frame.lang, frame.session
     assert session is not None  # narrowing: a choice is always of a session  # nosec B101
     name = escape(method_name(lang, method))
-    if method == "wechat.jsapi":
-        return f"<li><a class='button' data-method='{method}' href='{escape(oauth_url)}'>{name}</a></li>"
+    if method in links:  # a wallet's authorization first (JSAPI)
+        return f"<li><a class='button' data-method='{method}' href='{escape(links[method])}'>{name}</a></li>"
     if wallet == "wechat" and method.startswith("alipay."):
         guidance = escape(t(lang, "alipay_in_wechat"))
         return f"<li data-method='{method}' class='notice'><strong>{name}</strong><br>{guidance}</li>"
@@ -111,9 +111,15 @@ def _choice(frame: Frame, method: str, oauth_url: str, wallet: str) -> str:
 
 
 def choices(
-    frame: Frame, methods: list[str], *, oauth_url: str = "", wallet: str = "", heading: str = ""
+    frame: Frame,
+    methods: list[str],
+    *,
+    links: dict[str, str] | None = None,
+    wallet: str = "",
+    heading: str = "",
 ) -> str:
-    items = "".join(_choice(frame, m, oauth_url, wallet) for m in methods)
+    """The methods as buttons (a form post each), or as links where `links` names one."""
+    items = "".join(_choice(frame, m, links or {}, wallet) for m in methods)
     title = escape(heading or t(frame.lang, "choose"))
     return f"<section id='methods'><h2>{title}</h2><ul>{items}</ul></section>"
 
@@ -170,6 +176,50 @@ def jsapi_view(frame: Frame, parameters: dict[str, str]) -> str:
         f"<section id='pay' data-method='wechat.jsapi'>"
         f"<h2>{escape(method_name(frame.lang, 'wechat.jsapi'))}</h2>"
         f"<p class='muted'>{escape(t(frame.lang, 'open_wechat'))}</p><dl>{rows}</dl></section>{states(frame)}"
+    )
+
+
+def status_view(frame: Frame, path: str) -> str:
+    """The payment under way (back from a channel's page): its status, polled, and a way back
+    to the methods."""
+    lang = frame.lang
+    label = escape(t(lang, "other_methods"))
+    again = f"<p><a class='button' id='choose-again' href='{escape(path)}?lang={lang}'>{label}</a></p>"
+    return f"<section id='pay' data-view='status'>{states(frame)}{again}</section>"
+
+
+def alipay_jsapi_view(frame: Frame, action: dict[str, str]) -> str:
+    """The trade_no for AlipayJSBridge tradePay (a data block: never executed as script)."""
+    data = json.dumps({"tradeNO": action["trade_no"]}, separators=(",", ":")).replace("<", "\\u003c")
+    return (
+        f"<script type='application/json' id='alipay-jsapi'>{data}</script>"
+        f"<section id='pay' data-method='alipay.jsapi'>"
+        f"<h2>{escape(method_name(frame.lang, 'alipay.jsapi'))}</h2>"
+        f"<p class='muted'>{escape(t(frame.lang, 'open_alipay'))}</p>"
+        f"<dl><dt>tradeNO</dt><dd>{escape(action['trade_no'])}</dd></dl></section>{states(frame)}"
+    )
+
+
+def amount_form(frame: Frame, action: str) -> str:
+    """The static code's page: the payer types the amount (yuan) and pays."""
+    lang = frame.lang
+    return (
+        f"<section id='amount'><form method='post' action='{escape(action)}'>"
+        f"<label for='amount-input'><h2>{escape(t(lang, 'amount'))}</h2></label>"
+        "<input id='amount-input' name='amount' inputmode='decimal' autocomplete='off' required "
+        "pattern='[0-9]{1,9}([.][0-9]{1,2})?' placeholder='0.00'>"
+        f"<button class='primary' type='submit' id='pay-amount'>{escape(t(lang, 'pay'))}</button>"
+        "</form></section>"
+    )
+
+
+def redirect_view(frame: Frame, url: str) -> str:
+    """A channel's page: the script follows the link at once (a navigation, which form-action
+    does not govern); without script the payer taps it."""
+    label = escape(t(frame.lang, "continue"))
+    return (
+        f"<section id='pay'><p>{escape(t(frame.lang, 'redirecting'))}</p>"
+        f"<a class='button primary' id='channel-link' href='{escape(url)}'>{label}</a></section>"
     )
 
 

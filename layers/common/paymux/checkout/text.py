@@ -13,6 +13,7 @@ METHOD_NAMES = {
         "unionpay.qr": "云闪付（扫码）",
         "unionpay.wap": "银联 / 云闪付",
         "unionpay.gateway": "银行卡（银联网关）",
+        "alipay.jsapi": "支付宝",
     },
     "en": {
         "wechat.native": "WeChat Pay (scan a QR code)",
@@ -24,6 +25,7 @@ METHOD_NAMES = {
         "unionpay.qr": "UnionPay QuickPass (scan a QR code)",
         "unionpay.wap": "UnionPay",
         "unionpay.gateway": "Bank card (UnionPay)",
+        "alipay.jsapi": "Alipay",
     },
 }
 
@@ -56,9 +58,12 @@ TEXT = {
         "refused": "该支付方式不可用于此订单。",
         "alipay_in_wechat": "微信内无法打开支付宝。请点击右上角“…”，选择“在浏览器打开”后再用支付宝支付。",
         "open_wechat": "请在微信中打开此页面完成支付。",
+        "open_alipay": "请在支付宝中打开此页面完成支付。",
         "redirecting": "正在跳转到支付页面…",
         "continue": "继续",
         "pay": "立即支付",
+        "amount": "请输入付款金额（元）",
+        "bad_amount": "金额无效：请输入 0.01 元到商户设定上限之间的金额。",
         "language": "English",
     },
     "en": {
@@ -90,9 +95,12 @@ TEXT = {
         "alipay_in_wechat": "WeChat does not open Alipay. Tap ‘…’ at the top right, choose "
         "‘Open in browser’, then pay with Alipay there.",
         "open_wechat": "Open this page in WeChat to pay.",
+        "open_alipay": "Open this page in Alipay to pay.",
         "redirecting": "Taking you to the payment page…",
         "continue": "Continue",
         "pay": "Pay now",
+        "amount": "Amount to pay (yuan)",
+        "bad_amount": "That amount cannot be paid here: enter from 0.01 yuan up to the shop's limit.",
         "language": "中文",
     },
 }

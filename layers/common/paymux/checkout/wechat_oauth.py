@@ -1,12 +1,20 @@
-"""WeChat's web authorization (snsapi_base) for JSAPI: the payer's openid in the official
-account's appid. The browser goes to WeChat's authorize URL and comes back to
-`/checkout/{id}/wechat?code=…&state=…`: the code is read from the query string on the server,
-never from the URL fragment (WeChat puts `?code=` before the `#`; a peer's hash-routed cashier
-lost every payment to this), exchanged once for the openid, and never stored.
+"""WeChat's web authorization (snsapi_base) for JSAPI: the payer's openid in one appid. The
+browser goes to WeChat's authorize URL and comes back to `/checkout/{id}/wechat?code=…&state=…`:
+the code is read from the query string on the server, never from the URL fragment (WeChat puts
+`?code=` before the `#`; a peer's hash-routed cashier lost every payment to this), exchanged
+once for the openid, and never stored.
+
+An openid belongs to the appid that authorized it, so the payment must be created on a route
+whose payer appid is that one (`Route.payer_appid`: the account's appid directly; in service-provider
+mode the binding's sub_appid, else the provider's sp_appid, as channels/wechat/partner.py sends
+sub_openid or sp_openid). The appid chosen for the authorization travels in `state`, bound to the
+session by an HMAC under the merchant app's secret (paymux.checkout.oauth_state), so it cannot
+be swapped for another on the way back; the payment is then routed to that appid only.
 
 The hosts: open.weixin.qq.com and api.weixin.qq.com for an account at WeChat Pay's own API;
-otherwise (the sandbox) the account's base URL. The AppSecret is the channel account's
-credential `oauth_app_secret`."""
+otherwise (the sandbox) the account's base URL. The AppSecret: for the account's own appid (and
+the sp_appid) the channel account's credential `oauth_app_secret`; for a binding's sub_appid the
+binding's secret `oauth_app_secret` (the sub-merchant's official account)."""
 
 from __future__ import annotations
 
@@ -17,6 +25,7 @@ from urllib.parse import quote, urlencode
 from paymux.channels.base import ChannelAccount
 from paymux.deps import Deps
 from paymux.errors import ChannelError, ChannelUnavailable, ConfigurationError, PaymuxError, ValidationFailed
+from paymux.services.routing import Route
 
 WECHAT_PAY_API = "https://api.mch.weixin.qq.com"
 OPEN_BASE = "https://open.weixin.qq.com"
@@ -31,10 +40,10 @@ def _bases(account: ChannelAccount) -> tuple[str, str]:
     return account.base_url.rstrip("/"), account.base_url.rstrip("/")
 
 
-def authorize_url(account: ChannelAccount, redirect_uri: str, state: str) -> str:
+def authorize_url(route: Route, redirect_uri: str, state: str) -> str:
     query = urlencode(
         {
-            "appid": account.appid,
+            "appid": route.payer_appid,
             "redirect_uri": redirect_uri,
             "response_type": "code",
             "scope": "snsapi_base",
@@ -42,21 +51,37 @@ def authorize_url(account: ChannelAccount, redirect_uri: str, state: str) -> str
         },
         quote_via=quote,
     )
-    return f"{_bases(account)[0]}/connect/oauth2/authorize?{query}#wechat_redirect"
+    return f"{_bases(route.account)[0]}/connect/oauth2/authorize?{query}#wechat_redirect"
 
 
-def openid_for(d: Deps, account: ChannelAccount, code: str) -> str:
-    """Exchanges the one-time `code`: ValidationFailed for a malformed or refused code (the
-    payer starts again), ChannelUnavailable when WeChat cannot be reached."""
+def _app_secret(d: Deps, route: Route) -> str:
+    account, binding = route
+    if binding is not None and binding.sub_appid:
+        secret = str(d.bindings.secret(binding).get("oauth_app_secret", ""))
+        owner = f"binding {binding.binding_id} (sub_appid {binding.sub_appid})"
+    else:
+        secret = str(d.channel_config.credentials(account.account_id).get("oauth_app_secret", ""))
+        owner = f"channel account {account.account_id}"
+    if not secret:
+        raise ConfigurationError(f"{owner} has no oauth_app_secret for JSAPI")
+    return secret
+
+
+def openid_for(d: Deps, route: Route, code: str) -> str:
+    """Exchanges the one-time `code` in `route`'s payer appid: ValidationFailed for a malformed
+    code, ChannelError for a refused one (the payer starts again), ChannelUnavailable when
+    WeChat cannot be reached."""
     if not CODE.fullmatch(code):
         raise ValidationFailed("the WeChat authorization code is missing or malformed")
-    secret = str(d.channel_config.credentials(account.account_id).get("oauth_app_secret", ""))
-    if not secret:
-        raise ConfigurationError(f"channel account {account.account_id} has no oauth_app_secret for JSAPI")
     query = urlencode(
-        {"appid": account.appid, "secret": secret, "code": code, "grant_type": "authorization_code"}
+        {
+            "appid": route.payer_appid,
+            "secret": _app_secret(d, route),
+            "code": code,
+            "grant_type": "authorization_code",
+        }
     )
-    url = f"{_bases(account)[1]}/sns/oauth2/access_token?{query}"
+    url = f"{_bases(route.account)[1]}/sns/oauth2/access_token?{query}"
     try:
         response = d.http.request("GET", url, headers={"Accept": "application/json"})
         answer = json.loads(response.body)

@@ -25,6 +25,7 @@ FAMILIES: dict[str, str] = {
     # e-CNY (digital RMB) through an acquirer: its QR code is scanned by a wallet app only
     "ecny.qr": "ecny_qr_code",
     "ecny.barcode": "ecny_payer_code",
+    "alipay.jsapi": "alipay_browser",  # inside the Alipay app only
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
 MAX_FALLBACK_METHODS = 3
@@ -39,6 +40,7 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "ecny.barcode": ("payer.auth_code",),
     "unionpay.gateway": ("return_url",),
     "unionpay.wap": ("return_url",),
+    "alipay.jsapi": ("payer.openid",),
 }
 
 

@@ -76,9 +76,11 @@ def callback_url(d: Deps, api_domain: str, provider: str, account_id: str) -> st
 
 
 def create_payment(
-    d: Deps, app: MerchantApp, request: CreatePaymentRequest, api_domain: str
+    d: Deps, app: MerchantApp, request: CreatePaymentRequest, api_domain: str, payer_appid: str = ""
 ) -> tuple[int, Payment]:
-    """201 with a new payment; 200 with the existing one when the same request is repeated."""
+    """201 with a new payment; 200 with the existing one when the same request is repeated.
+    `payer_appid`: the app the payer's id was obtained in (the hosted checkout's OAuth): only
+    routes of that app may take it (paymux.services.routing.Route.payer_appid)."""
     asked = [("method", request.method)] + [("fallback_methods", m) for m in request.fallback_methods]
     for field, method in asked:
         if app.methods and method not in app.methods:
@@ -105,7 +107,7 @@ def create_payment(
     payer = request.payer.model_dump(exclude_none=True)
     limits = app.payer_limits
     charge = payer_charge(limits, app.merchant_id, payer, request.amount, now) if limits else None
-    ranked = rank_routes(d, [request.method, *request.fallback_methods], app.merchant_id, now)
+    ranked = rank_routes(d, [request.method, *request.fallback_methods], app.merchant_id, now, payer_appid)
     (route, method), fallbacks = ranked[0], ranked[1:]
     payment_id = new_payment_id(now)
     payment = Payment(
@@ -178,10 +180,13 @@ def _given(request: CreatePaymentRequest, path: str) -> bool:
     return bool(value)
 
 
-def rank_routes(d: Deps, methods: Sequence[str], merchant_id: str, now: float) -> list[Choice]:
+def rank_routes(
+    d: Deps, methods: Sequence[str], merchant_id: str, now: float, payer_appid: str = ""
+) -> list[Choice]:
     """Every (route, method) that may take the payment, best first: the requested method's
     routes (the merchant's own accounts and bindings only), then each allowed fallback
-    method's. Fails only when none has a route."""
+    method's; with `payer_appid`, only routes whose payer app it is. Fails only when none has
+    a route."""
     routes: list[Choice] = []
     unavailable: ChannelUnavailable | None = None
     accounts, bindings = d.channel_config.accounts(), d.bindings.bindings()
@@ -191,7 +196,11 @@ def rank_routes(d: Deps, methods: Sequence[str], merchant_id: str, now: float) -
         except ChannelUnavailable as exc:
             unavailable = unavailable or exc
             continue
-        routes += [(route, method) for route in ranked]
+        kept = [r for r in ranked if not payer_appid or r.payer_appid == payer_appid]
+        if not kept:
+            missing = ChannelUnavailable(f"no account of app {payer_appid} offers {method}")
+            unavailable = unavailable or missing
+        routes += [(route, method) for route in kept]
     if not routes:
         assert unavailable is not None  # narrowing: no route, so one was unavailable  # nosec B101
         raise unavailable

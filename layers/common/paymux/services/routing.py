@@ -42,6 +42,12 @@ class Route(NamedTuple):
         return self.account.enabled and (self.binding is None or self.binding.enabled)
 
     @property
+    def payer_appid(self) -> str:
+        """The app a payer of this route pays in, whose user ids (a WeChat openid, an Alipay
+        open_id) the order carries: the binding's sub_appid when it has one, else the account's."""
+        return (self.binding.sub_appid if self.binding else "") or self.account.appid
+
+    @property
     def products(self) -> tuple[str, ...]:
         offered = self.account.products
         if self.binding is None or not self.binding.products:

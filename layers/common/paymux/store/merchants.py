@@ -33,10 +33,42 @@ class MerchantApp:
     # the hosted checkout's branding: "#rrggbb" and a data:image/png|svg+xml;base64 URI
     brand_color: str = ""
     logo: str = ""
+    static_code: StaticCode | None = None  # the printed code where the payer types the amount
 
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class StaticCode:
+    """The merchant's printed code (收款码, paymux.checkout.static_code): the payer types the
+    amount, paymux makes a checkout session with these settings (at most `max_amount` fen)."""
+
+    notify_url: str
+    return_url: str
+    methods: tuple[str, ...]
+    max_amount: int
+    subject: str = ""
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "notify_url": self.notify_url,
+            "return_url": self.return_url,
+            "methods": list(self.methods),
+            "max_amount": self.max_amount,
+            "subject": self.subject,
+        }
+
+    @classmethod
+    def parse(cls, values: dict[str, Any]) -> StaticCode:
+        return cls(
+            str(values["notify_url"]),
+            str(values["return_url"]),
+            tuple(values.get("methods") or ()),
+            int(values["max_amount"]),
+            str(values.get("subject", "")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +112,7 @@ class MerchantStore:
             payer_limits=PayerLimits.parse(values["payer_limits"]) if values.get("payer_limits") else None,
             brand_color=values.get("brand_color", ""),
             logo=values.get("logo", ""),
+            static_code=StaticCode.parse(values["static_code"]) if values.get("static_code") else None,
         )
 
     def signing_keys(self, app_id: str) -> list[SigningKey]:
@@ -133,6 +166,7 @@ class MerchantStore:
                     "payer_limits": app.payer_limits.to_config() if app.payer_limits else None,
                     **({"brand_color": app.brand_color} if app.brand_color else {}),
                     **({"logo": app.logo} if app.logo else {}),
+                    **({"static_code": app.static_code.to_config()} if app.static_code else {}),
                 }
             ),
         )

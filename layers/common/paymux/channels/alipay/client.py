@@ -5,7 +5,8 @@ Credentials: `app_private_key_pem` (the application's key, signs requests) and
 `alipay_public_key_pem` (Alipay's key, verifies answers and notifies; not the app's public
 key). Public-key-certificate mode (app_cert_sn/alipay_root_cert_sn) is not supported.
 
-Only `alipay.qr` (precreate) is a server-to-server call. Page, wap and app payments are signed
+`alipay.qr` (precreate) and `alipay.jsapi` (trade.create, channels/alipay/jsapi.py) are
+server-to-server calls. Page, wap and app payments are signed
 requests handed to the payer (a gateway URL, or the app's order string); Alipay creates the
 trade when the payer opens it, so those creates cannot fail over to another account.
 
@@ -25,7 +26,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from paymux.channels import download
-from paymux.channels.alipay import answers, signing, statement, transform
+from paymux.channels.alipay import answers, jsapi, signing, statement, transform
 from paymux.channels.alipay.answers import SUCCESS, notify_form
 from paymux.channels.alipay.application import ThirdPartyApplication
 from paymux.channels.base import (
@@ -168,6 +169,9 @@ class AlipayChannel(ThirdPartyApplication):
             content["timeout_express"] = transform.timeout_express(request.expires_at - self._clock())
             answer = self._call(method, content, notify_url=request.notify_url)
             return CreateResult({"type": "qr_code", "code_url": str(answer["qr_code"])})
+        if request.product == jsapi.PRODUCT:
+            answer = self._call(method, jsapi.trade_content(request), notify_url=request.notify_url)
+            return CreateResult(jsapi.action(answer))
         extra = {"notify_url": request.notify_url}
         if request.return_url and request.product != "alipay.app":
             extra["return_url"] = request.return_url
@@ -175,6 +179,12 @@ class AlipayChannel(ThirdPartyApplication):
         if request.product == "alipay.app":
             return CreateResult({"type": "alipay_app", "order_string": urlencode(signed)})
         return CreateResult({"type": "redirect", "url": f"{self._account.base_url}?{urlencode(signed)}"})
+
+    def payer_identity(self, auth_code: str) -> str:
+        """The payer's open_id (or user_id) in this app, from the auth_code of Alipay's user
+        authorization (channels/alipay/jsapi.py); a used or unknown code raises ChannelError."""
+        answer = self._call(jsapi.OAUTH_METHOD, {}, grant_type="authorization_code", code=auth_code)
+        return jsapi.payer_id(answer)
 
     def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult:
         """Before a payer scans a precreate QR code Alipay has no trade: NOT_FOUND."""
