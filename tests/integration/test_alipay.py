@@ -100,6 +100,10 @@ def test_partial_and_full_refunds_are_synchronous_and_idempotent(world: World, a
     assert sorted(r["refund_amount"] for r in at_alipay.values()) == ["3.00", "7.00"]
     assert alipay.sandbox.trades[out_trade_no]["trade_status"] == "TRADE_CLOSED"  # fully refunded
     assert get_refund(world, first["id"])[1]["status"] == "SUCCESS"
+    # answered SUCCESS synchronously, then notified: each refund's success is one event, and the
+    # payment's SUCCESS → REFUNDED one more
+    kinds = [e["type"] for e in world.d.payments.events(created["id"])]
+    assert (kinds.count("refund.succeeded"), kinds.count("payment.refunded")) == (2, 1), kinds
     status, over = refund(world, created["id"], 1)
     assert (status, over["error"]["code"]) == (409, "payment_not_refundable")  # it is REFUNDED now
 

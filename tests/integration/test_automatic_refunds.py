@@ -90,6 +90,8 @@ def test_a_double_charge_is_refunded_by_a_refund_record_visible_on_the_payment(w
     )
     mine = [(e["type"], e["refund_id"]) for e in events["data"] if e["refund_id"] == refund.refund_id]
     assert ("refund.created", refund.refund_id) in mine and ("refund.succeeded", refund.refund_id) in mine
+    # the refund's success is its one event: the payment, whose status stays, writes none of its own
+    assert [e["type"] for e in events["data"]].count("refund.succeeded") == 1
 
 
 def test_a_charge_callback_is_not_acknowledged_until_its_refund_is_placed(world: World):

@@ -136,11 +136,10 @@ def test_refund_statuses_that_differ_are_repaired_only_to_what_the_statement_sta
     assert "not repaired" in rows[abnormal_there["id"]]["detail"]
     assert rows[succeeded_there["id"]]["local_status"] == "PROCESSING"
     events = [e for e in world.d.payments.events(payments[2]["id"]) if e["actor"] == "reconciliation"]
-    # the refund's event and its payment's, both by reconciliation
-    assert {(e["type"], e.get("refund_id") or "", e["to_status"]) for e in events} == {
+    # the refund's one event, by reconciliation (a partial refund changes no payment status)
+    assert [(e["type"], e.get("refund_id") or "", e["to_status"]) for e in events] == [
         ("refund.succeeded", succeeded_there["id"], "SUCCESS"),
-        ("refund.succeeded", "", "SUCCESS"),
-    }
+    ]
     assert world.d.payments.get(payments[2]["id"]).amount_refunded == 200
     world.run_notifier()
     sent = notification_bodies(world.merchant_endpoint)[before:]

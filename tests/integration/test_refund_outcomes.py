@@ -96,6 +96,9 @@ def test_abnormal_then_success_by_callback_after_an_operator_reissues_it_with_op
     )
     events = [e["type"] for e in world.d.payments.events(created["id"])]
     assert "refund.abnormal" in events and "refund.reissued" in events
+    # each change once: ABNORMAL, re-issued, SUCCESS, and the payment's SUCCESS → REFUNDED
+    assert [events.count(t) for t in ("refund.abnormal", "refund.reissued", "refund.succeeded")] == [1, 1, 1]
+    assert events.count("payment.refunded") == 1
     world.run_notifier()
     types = [b["type"] for b in notification_bodies(world.merchant_endpoint)]
     assert types.count("refund.succeeded") == 1 and "refund.abnormal" in types

@@ -78,3 +78,19 @@ def test_create_pay_in_the_sandbox_verify_the_notification_refund(world: World) 
     stored = world.payment_by_order_no(order_no)
     assert stored is not None and stored.status == "SUCCESS"
     assert _call(world, "GET", f"/v1/payments/{payment['id']}")["amount_refundable"] == 1499
+
+    # The refund settles (PROCESSING answer, then WeChat's REFUND.SUCCESS callback): the audit
+    # trail lists each change once, and the merchant hears of the refund's success once.
+    assert wait_until(
+        lambda: _call(world, "GET", f"/v1/refunds/{refund['id']}")["status"] == "SUCCESS", timeout=20
+    )
+    events = _call(world, "GET", f"/v1/payments/{payment['id']}/events")["data"]
+    assert [e["type"] for e in events] == [
+        "payment.created",
+        "payment.submitted",
+        "payment.succeeded",
+        "refund.created",
+        "refund.succeeded",
+    ]
+    outbox = [n["type"] for n in world.d.notifications.for_payment(payment["id"])]
+    assert sorted(outbox) == ["payment.succeeded", "refund.succeeded"]

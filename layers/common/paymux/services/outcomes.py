@@ -104,14 +104,15 @@ def transition(
     payment: Payment,
     target: PaymentStatus,
     changes: dict[str, Any],
-    event_type: str,
+    event_type: str | None,
     actor: str,
     detail: dict[str, Any],
     extra_items: list[dict[str, Any]] | None = None,
 ) -> Payment:
     """A status change with its event and, for outcomes the merchant hears about, its
     notification — then every notification the transaction wrote (also those of
-    `extra_items`) is handed to SQS (the sweeper re-sends one this process did not send)."""
+    `extra_items`) is handed to SQS (the sweeper re-sends one this process did not send).
+    `event_type` None: the change is recorded by the event among `extra_items` (a refund's)."""
     now = d.clock()
     event = NOTIFIED_EVENTS.get(target) if target != payment.status else None
     outcome = Outcome(event_type, actor, detail, notification_for(event, now) if event else None)

@@ -22,13 +22,18 @@ from paymux.channels.base import (
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.refund import Refund
-from paymux.domain.states import OPEN_REFUND_STATES, REFUND_TRANSITIONS, PaymentStatus, RefundStatus
+from paymux.domain.states import (
+    NOTIFIED_EVENTS,
+    OPEN_REFUND_STATES,
+    REFUND_TRANSITIONS,
+    PaymentStatus,
+    RefundStatus,
+)
 from paymux.errors import ChannelError, ChannelUnavailable, IllegalTransition, NotFound, PaymuxError
 from paymux.observability import emit_metric
 from paymux.services.outcomes import TradeMismatch, notification_for, transition
 from paymux.store.exceptions import record_exception
 from paymux.store.notifications import notification_ids_in
-from paymux.store.refunds import SETTLE_EVENTS
 
 log = logging.getLogger("paymux")
 FIRST_CHECK_AFTER = 60.0
@@ -127,15 +132,23 @@ def _succeed(d: Deps, refund: Refund, result: RefundResult, actor: str, now: flo
         "failure_message": "",
     }
     entry = _day_entry(d, refund, payment, result.settle_date)
-    settled, items = d.refunds.settle_items(refund, RefundStatus.SUCCESS, changes, actor, day_entry=entry)
+    refunded = payment.amount_refunded + refund.amount
+    noted: dict[str, Any] = {"amount": refund.amount}
+    if not refund.automatic:  # what the payment has refunded with it (automatic: not counted)
+        noted["amount_refunded"] = refunded
+    settled, items = d.refunds.settle_items(
+        refund, RefundStatus.SUCCESS, changes, actor, day_entry=entry, detail=noted
+    )
     if settled.automatic:
         return _record_on_payment(d, payment, settled, actor, items)
     items.append(_put(d, notification_for("refund.succeeded", now, settled)(payment)))
-    refunded = payment.amount_refunded + refund.amount
+    # The refund's event records this change; the payment has one of its own only when its
+    # status changes (REFUNDED, notified as payment.refunded): never refund.succeeded twice.
     target = PaymentStatus.REFUNDED if refunded == payment.amount else payment.status
+    event = NOTIFIED_EVENTS[target] if target != payment.status else None
     detail = {"refund_id": refund.refund_id, "amount": refund.amount, "amount_refunded": refunded}
     changes_p = {"amount_refunded": refunded}
-    transition(d, payment, target, changes_p, "refund.succeeded", actor, detail, extra_items=items)
+    transition(d, payment, target, changes_p, event, actor, detail, extra_items=items)
     return settled
 
 
@@ -228,12 +241,11 @@ def _record_on_payment(
     d: Deps, payment: Payment, settled: Refund, actor: str, items: list[dict[str, Any]]
 ) -> Refund:
     """An automatic refund's change, with the payment's own record of it, in one transaction
-    (the payment's status and refundable amount stay as they are)."""
+    (the payment's status and refundable amount stay as they are; the refund's event among
+    `items` is the change's one audit event)."""
     summaries = {**payment.automatic_refunds, settled.refund_id: settled.to_summary()}
-    detail = {"refund_id": settled.refund_id, "amount": settled.amount, "out_trade_no": settled.out_trade_no}
     changes = {"automatic_refunds": summaries}
-    event_type = SETTLE_EVENTS[settled.status]
-    transition(d, payment, payment.status, changes, event_type, actor, detail, extra_items=items)
+    transition(d, payment, payment.status, changes, None, actor, {}, extra_items=items)
     return settled
 
 

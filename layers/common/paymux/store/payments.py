@@ -2,7 +2,10 @@
 
 Every status change is one TransactWriteItems: the payment update conditioned on the expected
 status and version, the event put conditioned on its absence, and (for outcomes the merchant
-must hear about) the notification outbox item. Nothing changes status any other way.
+must hear about) the notification outbox item. Nothing changes status any other way. A
+refund's settlement is a payment transition too (its amounts, REFUNDED when all is refunded)
+whose audit event is the refund's own: it writes a payment event only for REFUNDED
+(`payment.refunded`), so one change is never listed twice.
 
 A change that writes nothing but the payment and its event (today: the submission, PENDING →
 PROCESSING) is one conditional UpdateItem instead (1 WRU, not the transaction's 2 per item): the
@@ -85,6 +88,14 @@ def _day_index_keys(payment: Payment, updated: Payment, changes: dict[str, Any])
     return {}
 
 
+def _audit_event(payment: Payment, updated: Payment, outcome: Outcome) -> dict[str, Any] | None:
+    """The transition's own event, at the version it writes (none: see Outcome)."""
+    if outcome.event_type is None:
+        return None
+    kind, actor, detail = outcome.event_type, outcome.actor, outcome.detail
+    return event_item(updated, payment.status, updated.status, kind, actor, detail)
+
+
 @dataclass(frozen=True, slots=True)
 class DuplicateMerchantOrder(Exception):
     payment_id: str
@@ -93,9 +104,12 @@ class DuplicateMerchantOrder(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a transition appends: the audit event, and optionally a notification to enqueue."""
+    """What a transition appends: the audit event, and optionally a notification to enqueue.
+    No event (`event_type` None) where the change is another's, recorded by that one's event
+    among the transition's extra items: a refund's settlement moves the payment's amounts, and
+    its audit event is the refund's (store/refunds.settle_items), not a second one."""
 
-    event_type: str
+    event_type: str | None
     actor: str
     detail: dict[str, Any]
     # Builds the outbox item from the payment as it will be after the transition.
@@ -339,8 +353,8 @@ class PaymentStore:
                 }
             }
         ]
-        event = event_item(updated, payment.status, target, outcome.event_type, outcome.actor, outcome.detail)
-        puts = [event, *(extra_puts or [])]
+        event = _audit_event(payment, updated, outcome)
+        puts = [*([event] if event else []), *(extra_puts or [])]
         if outcome.notification is not None:
             puts.append(outcome.notification(updated))
         items.extend(
@@ -356,7 +370,7 @@ class PaymentStore:
         if target in RELEASING_STATES and payment.status not in RELEASING_STATES and payment.payer_counter:
             items.append(release_item(self._table, payment.payer_counter, payment.amount))
         items.extend(extra_items or [])
-        if len(items) == 2:  # the payment and its event alone: one conditional write
+        if event is not None and len(items) == 2:  # the payment and its event alone: one write
             return self._write_with_event(payment, updated, items[0]["Update"], event)
         try:
             operation = f"payment.transition#{payment.payment_id}#v{payment.version}>{target.value}"

@@ -203,12 +203,15 @@ class RefundStore:
         actor: str,
         next_check_at: float | None = None,
         day_entry: tuple[str, str] | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> tuple[Refund, list[dict[str, Any]]]:
         """The transaction entries that move `refund` to `target` (conditioned on its status and
         version) and log it; the caller adds them to the payment's transaction. With
         `next_check_at` the refund stays on the due index (ABNORMAL, or re-issued), else it
         leaves it (final). `day_entry`: its (GSI3PK, GSI3SK) on the refunds-by-account-and-day
-        index (store/refund_days.py), written with its success and only then."""
+        index (store/refund_days.py), written with its success and only then. The event is the
+        change's one audit event (the payment's transition writes none of its own but REFUNDED):
+        its detail is the changes and `detail` (what the change did to the payment)."""
         check_refund_transition(refund.status, target)
         updated = Refund(**{**refund.to_dict(), **changes})
         updated.status, updated.version = target, refund.version + 1
@@ -249,7 +252,7 @@ class RefundStore:
             event_type,
             actor,
             at,
-            {k: v for k, v in changes.items() if k != "updated_at"},
+            {**{k: v for k, v in changes.items() if k != "updated_at"}, **(detail or {})},
         )
         return updated, [
             update,
