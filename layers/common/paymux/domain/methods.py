@@ -22,8 +22,13 @@ FAMILIES: dict[str, str] = {
     "unionpay.wap": "mobile_web",
     # the payer's own code is one wallet's: it never falls back to another channel's product
     "unionpay.barcode": "unionpay_payer_code",
+    "wechat.barcode": "wechat_payer_code",
+    "alipay.barcode": "alipay_payer_code",
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
+# What a merchant may ask for besides a product: `barcode`, the wallet read from the payer's
+# code (domain/payer_codes), stored as that wallet's product.
+REQUESTABLE_METHODS: tuple[str, ...] = (*METHODS, "barcode")
 MAX_FALLBACK_METHODS = 3
 
 # What the channel needs from the create request for a method (a dotted path in the request).
@@ -33,6 +38,9 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "wechat.h5": ("payer.client_ip",),
     "alipay.wap": ("return_url",),
     "unionpay.barcode": ("payer.auth_code",),
+    "wechat.barcode": ("payer.auth_code",),
+    "alipay.barcode": ("payer.auth_code",),
+    "barcode": ("payer.auth_code",),
     "unionpay.gateway": ("return_url",),
     "unionpay.wap": ("return_url",),
 }

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from paymux.channels import download
-from paymux.channels.alipay import answers, signing, statement, transform
+from paymux.channels.alipay import answers, barcode, signing, statement, transform
 from paymux.channels.alipay.answers import SUCCESS, notify_form
 from paymux.channels.alipay.application import ThirdPartyApplication
 from paymux.channels.base import (
@@ -66,6 +66,10 @@ class AlipayChannel(ThirdPartyApplication):
     # confirmed from its documentation).
     query_rate_per_second = 100.0
     query_concurrency = 16
+    # The payer's code (channels/alipay/barcode.py): charged by the create, reversed by cancel.
+    charging_products = frozenset({barcode.PRODUCT})
+    reversible_products = frozenset({barcode.PRODUCT})
+    query_ladders = {barcode.PRODUCT: barcode.LADDER}
 
     def __init__(
         self,
@@ -127,6 +131,22 @@ class AlipayChannel(ThirdPartyApplication):
         self, method: str, content: Mapping[str, Any], *, for_merchant: bool = True, **extra: str
     ) -> dict[str, Any]:
         """A verified answer object (code 10000, or a business error raised as ChannelError)."""
+        answer = self._answer(method, content, for_merchant=for_merchant, **extra)
+        if str(answer.get("code")) != SUCCESS:
+            raise answers.error(answer)
+        return answer
+
+    def _answer(
+        self,
+        method: str,
+        content: Mapping[str, Any],
+        *,
+        for_merchant: bool = True,
+        unsigned_refusals: bool = True,
+        **extra: str,
+    ) -> dict[str, Any]:
+        """The verified answer object, whatever its code. An unsigned refusal is raised as one
+        only with `unsigned_refusals` (never for a request that may have charged the payer)."""
         body = urlencode(self._signed(method, content, extra, for_merchant=for_merchant)).encode()
         headers = {
             "Content-Type": "application/x-www-form-urlencoded;charset=utf-8",
@@ -147,20 +167,19 @@ class AlipayChannel(ThirdPartyApplication):
             # Gateway-level refusals (bad signature, unknown app) may come unsigned. An unsigned
             # answer is only ever believed as a refusal, never as a success.
             answer = document.get(answers.response_key(method)) or document.get("error_response") or {}
-            if isinstance(answer, dict) and answer.get("code") not in (None, SUCCESS):
+            if unsigned_refusals and isinstance(answer, dict) and answer.get("code") not in (None, SUCCESS):
                 raise answers.error(answer)
             raise ChannelUnavailable(f"Alipay answer to {method} is not signed")
         try:
-            answer = signing.verify_response(self._alipay_key, text, method)
+            return signing.verify_response(self._alipay_key, text, method)
         except CallbackRejected as exc:
             raise ChannelUnavailable(f"unverifiable Alipay answer: {exc.message}") from exc
-        if str(answer.get("code")) != SUCCESS:
-            raise answers.error(answer)
-        return answer
 
     # -- payments ----------------------------------------------------------------------------
     def create(self, request: CreateRequest) -> CreateResult:
         method, _ = transform.PRODUCTS[request.product]
+        if request.product == barcode.PRODUCT:
+            return self._pay_code(request)
         content = transform.biz_content(request)
         if request.product == "alipay.qr":
             # time_expire is the absolute limit; timeout_express (whole minutes, never later)
@@ -175,6 +194,25 @@ class AlipayChannel(ThirdPartyApplication):
         if request.product == "alipay.app":
             return CreateResult({"type": "alipay_app", "order_string": urlencode(signed)})
         return CreateResult({"type": "redirect", "url": f"{self._account.base_url}?{urlencode(signed)}"})
+
+    def _pay_code(self, request: CreateRequest) -> CreateResult:
+        """trade.pay of the payer's code: paid, failed, or unknown (None: the ladder asks)."""
+        content = barcode.pay_content(request)
+        answer = self._answer(
+            barcode.PAY_METHOD, content, unsigned_refusals=False, notify_url=request.notify_url
+        )
+        return CreateResult({"type": "payer_code"}, trade=barcode.pay_outcome(answer, request))
+
+    def reverse(self, out_trade_no: str, *, context: QueryContext | None = None) -> str:
+        """alipay.trade.cancel (base.Reversible): a trade that does not exist has nothing to
+        cancel ("reversed"); retry_flag Y and unknown answers raise ChannelUnavailable."""
+        try:
+            answer = self._call(barcode.CANCEL_METHOD, {"out_trade_no": out_trade_no})
+        except ChannelError as exc:
+            if exc.channel_code == "ACQ.TRADE_NOT_EXIST":
+                return "reversed"
+            raise
+        return barcode.cancel_outcome(answer)
 
     def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult:
         """Before a payer scans a precreate QR code Alipay has no trade: NOT_FOUND."""
