@@ -37,8 +37,8 @@ from paymux.services.outcomes import (
     record_unapplied,
     transition,
 )
-from paymux.services.routes import RouteRefused, attempt_route, route_channel, route_fields
 from paymux.services.reversal import is_reversible, reverse_open_payment
+from paymux.services.routes import RouteRefused, attempt_route, route_channel, route_fields
 from paymux.services.routing import Route, rank_merchant_routes
 from paymux.services.sweep_ladder import start_ladder
 from paymux.services.sweep_schedule import first_check_at

@@ -28,7 +28,13 @@ from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import ChannelError, ChannelUnavailable, Conflict, OutcomeNotKnown
-from paymux.services.outcomes import TradeMismatch, apply_trade_result, queried_key, record_unapplied, transition
+from paymux.services.outcomes import (
+    TradeMismatch,
+    apply_trade_result,
+    queried_key,
+    record_unapplied,
+    transition,
+)
 from paymux.services.routes import attempt_route, route_channel
 from paymux.services.sweep_schedule import ladder_of
 

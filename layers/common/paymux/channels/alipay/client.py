@@ -21,7 +21,8 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import date
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
 
 from paymux.channels import download
@@ -69,7 +70,9 @@ class AlipayChannel(ThirdPartyApplication):
     # The payer's code (channels/alipay/barcode.py): charged by the create, reversed by cancel.
     charging_products = frozenset({barcode.PRODUCT})
     reversible_products = frozenset({barcode.PRODUCT})
-    query_ladders = {barcode.PRODUCT: barcode.LADDER}
+    query_ladders: ClassVar[Mapping[str, tuple[float, ...]]] = MappingProxyType(
+        {barcode.PRODUCT: barcode.LADDER}
+    )
 
     def __init__(
         self,
@@ -131,7 +134,7 @@ class AlipayChannel(ThirdPartyApplication):
         self, method: str, content: Mapping[str, Any], *, for_merchant: bool = True, **extra: str
     ) -> dict[str, Any]:
         """A verified answer object (code 10000, or a business error raised as ChannelError)."""
-        answer = self._answer(method, content, for_merchant=for_merchant, **extra)
+        answer = self._answer(method, content, extra, for_merchant=for_merchant)
         if str(answer.get("code")) != SUCCESS:
             raise answers.error(answer)
         return answer
@@ -140,10 +143,10 @@ class AlipayChannel(ThirdPartyApplication):
         self,
         method: str,
         content: Mapping[str, Any],
+        extra: Mapping[str, str],
         *,
         for_merchant: bool = True,
         unsigned_refusals: bool = True,
-        **extra: str,
     ) -> dict[str, Any]:
         """The verified answer object, whatever its code. An unsigned refusal is raised as one
         only with `unsigned_refusals` (never for a request that may have charged the payer)."""
@@ -198,9 +201,8 @@ class AlipayChannel(ThirdPartyApplication):
     def _pay_code(self, request: CreateRequest) -> CreateResult:
         """trade.pay of the payer's code: paid, failed, or unknown (None: the ladder asks)."""
         content = barcode.pay_content(request)
-        answer = self._answer(
-            barcode.PAY_METHOD, content, unsigned_refusals=False, notify_url=request.notify_url
-        )
+        extra = {"notify_url": request.notify_url}
+        answer = self._answer(barcode.PAY_METHOD, content, extra, unsigned_refusals=False)
         return CreateResult({"type": "payer_code"}, trade=barcode.pay_outcome(answer, request))
 
     def reverse(self, out_trade_no: str, *, context: QueryContext | None = None) -> str:
