@@ -39,6 +39,8 @@ PRODUCTS = {
     "alipay.trade.page.pay": Product("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY", 15 * 86400, True),
     "alipay.trade.wap.pay": Product("alipay.trade.wap.pay", "QUICK_WAP_WAY", 15 * 86400, True),
     "alipay.trade.app.pay": Product("alipay.trade.app.pay", "QUICK_MSECURITY_PAY", 15 * 86400, False),
+    # the payer's code (barcode_api): a trade at once, waiting while the payer confirms
+    "alipay.trade.pay": Product("alipay.trade.pay", "FACE_TO_FACE_PAYMENT", 3 * 3600, False),
 }
 
 

@@ -63,5 +63,7 @@ def statement_rows(channel: Channel, day: date) -> list[StatementRow]:
 
 
 def event_types(world: World, payment_id: str) -> list[str]:
-    events: list[dict[str, Any]] = sorted(world.d.payments.events(payment_id), key=lambda e: (e["at"], e["SK"]))
+    events: list[dict[str, Any]] = sorted(
+        world.d.payments.events(payment_id), key=lambda e: (e["at"], e["SK"])
+    )
     return [e["type"] for e in events]

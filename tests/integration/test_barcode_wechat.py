@@ -42,11 +42,19 @@ def test_a_code_paid_at_once_is_success_in_the_answer_then_refunded_and_billed(w
     status, body = _pay_code(world, WECHAT_CODE + "100")
 
     assert status == 201, body
-    assert (body["status"], body["method"], body["action"]["type"]) == ("SUCCESS", "wechat.barcode", "payer_code")
+    assert (body["status"], body["method"], body["action"]["type"]) == (
+        "SUCCESS",
+        "wechat.barcode",
+        "payer_code",
+    )
     payment = world.d.payments.get(body["id"])
     assert payment is not None and payment.method == "wechat.barcode"  # the detected product
     order = _order(world, body["id"])
-    assert (order["trade_type"], order["trade_state"], order["amount"]["total"]) == ("MICROPAY", "SUCCESS", 1999)
+    assert (order["trade_type"], order["trade_state"], order["amount"]["total"]) == (
+        "MICROPAY",
+        "SUCCESS",
+        1999,
+    )
 
     status, made = refund(world, body["id"], 500)  # through v3, by out_trade_no
     assert status == 201, made
@@ -66,7 +74,9 @@ def test_userpaying_goes_up_the_ladder_to_success(world: World, held: Any) -> No
     payment = world.d.payments.get(body["id"])
     assert payment is not None
 
-    swept = run_ladder(world, held, payment.created_at, 60, lambda: world.d.payments.get(body["id"]).status == "SUCCESS")
+    swept = run_ladder(
+        world, held, payment.created_at, 60, lambda: world.d.payments.get(body["id"]).status == "SUCCESS"
+    )
 
     assert swept == [5.0, 10.0, 15.0]  # each step on time, the third query finds it paid
     assert held.delays[:3] == [5, 5, 5]  # sweep-queue DelaySeconds: never a sleep in a Lambda
@@ -124,7 +134,9 @@ def test_a_lost_answer_is_queried_and_found_paid(world: World, held: Any) -> Non
     payment = world.d.payments.get(body["id"])
     assert payment is not None
 
-    run_ladder(world, held, payment.created_at, 60, lambda: world.d.payments.get(body["id"]).status == "SUCCESS")
+    run_ladder(
+        world, held, payment.created_at, 60, lambda: world.d.payments.get(body["id"]).status == "SUCCESS"
+    )
 
     assert world.d.payments.get(body["id"]).status == "SUCCESS"
 
@@ -152,7 +164,9 @@ def _tampering(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
         lambda b: b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xml><a>&a;</a></xml>',
     ],
 )
-def test_a_forged_or_tampered_answer_is_never_believed(world: World, monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
+def test_a_forged_or_tampered_answer_is_never_believed(
+    world: World, monkeypatch: pytest.MonkeyPatch, change: Any
+) -> None:
     _tampering(monkeypatch, change)
 
     status, body = _pay_code(world, WECHAT_CODE + "103")  # the sandbox refuses it (AUTHCODEEXPIRE)
