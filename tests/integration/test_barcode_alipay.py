@@ -91,7 +91,7 @@ def test_a_10003_goes_up_the_ladder_to_success(world: World, alipay: Alipay, hel
 def test_a_payer_who_never_confirms_is_cancelled_with_nothing_charged(
     world: World, alipay: Alipay, held: Any
 ) -> None:
-    status, body = _pay_code(world, ALIPAY_CODE + "1002")
+    _status, body = _pay_code(world, ALIPAY_CODE + "1002")
     assert body["status"] == "PROCESSING"
     payment = world.d.payments.get(body["id"])
     assert payment is not None
@@ -109,7 +109,7 @@ def test_a_code_paid_just_before_the_ladder_ends_is_success_never_cancelled(
 ) -> None:
     code = ALIPAY_CODE + "1077"
     alipay.sandbox.script_payer_code(code, "userpaying_then_paid", queries=12)  # the 60 s query
-    status, body = _pay_code(world, code)
+    _status, body = _pay_code(world, code)
     payment = world.d.payments.get(body["id"])
     assert payment is not None
 
@@ -123,7 +123,7 @@ def test_a_code_paid_just_before_the_ladder_ends_is_success_never_cancelled(
 def test_a_cancel_that_meets_a_payment_gives_it_back_and_closes(
     world: World, alipay: Alipay, held: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    status, body = _pay_code(world, ALIPAY_CODE + "1002")
+    _status, body = _pay_code(world, ALIPAY_CODE + "1002")
     payment = world.d.payments.get(body["id"])
     assert payment is not None
     original = AlipayChannel.reverse
@@ -149,7 +149,7 @@ def test_a_cancel_that_meets_a_payment_gives_it_back_and_closes(
 
 
 def test_a_cancel_answered_retry_flag_is_sent_again(world: World, alipay: Alipay, held: Any) -> None:
-    status, body = _pay_code(world, ALIPAY_CODE + "1002")
+    _status, body = _pay_code(world, ALIPAY_CODE + "1002")
     payment = world.d.payments.get(body["id"])
     assert payment is not None
     alipay.sandbox.retry_next_cancels(1)
@@ -213,7 +213,7 @@ def test_a_forged_or_tampered_answer_is_never_believed(
 def test_forged_or_tampered_notifies_of_a_waiting_code_change_nothing(
     world: World, alipay: Alipay, spoil: Any
 ) -> None:
-    status, body = _pay_code(world, ALIPAY_CODE + "1002")  # 10003: the payer is confirming
+    _status, body = _pay_code(world, ALIPAY_CODE + "1002")  # 10003: the payer is confirming
     assert body["status"] == "PROCESSING"
     world.catcher.forward = False  # capture Alipay's notify without applying it
     alipay.sandbox.pay(alipay.app_id, world.out_trade_no(body["id"]))  # the payer confirms

@@ -106,7 +106,7 @@ def test_a_payer_who_never_confirms_is_reversed_at_the_ladder_end_with_nothing_c
 
 
 def test_a_reverse_answered_recall_is_sent_again_never_guessed(world: World, held: Any) -> None:
-    status, body = _pay_code(world, WECHAT_CODE + "102")
+    _status, body = _pay_code(world, WECHAT_CODE + "102")
     payment = world.d.payments.get(body["id"])
     assert payment is not None
     world.sandbox.recall_next_reverses(1)
