@@ -267,6 +267,11 @@ class WeChatSandbox:
         pays after `queries` v3 queries), instead of what its last two digits say."""
         self._payer_codes.script(code, kind, queries)
 
+    def confirm_payer_code(self, mchid: str, out_trade_no: str) -> dict[str, Any]:
+        """The payer of a waiting code (USERPAYING) enters the password: SUCCESS, with no
+        notification (WeChat Pay sends none for payer codes); the next query tells."""
+        return resources.transaction(self._store.settle_code(mchid, out_trade_no, self._clock()))
+
     def recall_next_reverses(self, times: int = 1) -> None:
         """The next `times` reverses answer SYSTEMERROR with recall=Y (call again)."""
         self._payer_codes.recalls = times

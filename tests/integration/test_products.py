@@ -42,6 +42,8 @@ ACTION = {
     "alipay.app": "alipay_app",
     "unionpay.qr": "qr_code",
     "unionpay.barcode": "payer_code",
+    "wechat.barcode": "payer_code",
+    "alipay.barcode": "payer_code",
     "unionpay.gateway": "form_post",
     "unionpay.wap": "form_post",
 }
@@ -83,7 +85,12 @@ def unionpay(world: World) -> Iterator[UnionPayWorld]:
 
 
 def _inputs(method: str, unionpay: UnionPayWorld) -> dict[str, Any]:
-    """What the create needs; a payer code whose outcome UnionPay leaves unknown until paid."""
+    """What the create needs; a payer code whose outcome its wallet leaves unknown until paid
+    (WeChat Pay USERPAYING, Alipay 10003: the codes' last digits, see the sandboxes)."""
+    if method == "wechat.barcode":
+        return {"payer": {"auth_code": f"13{next(PAYER_CODES) % 10**14:014d}02"}}
+    if method == "alipay.barcode":
+        return {"payer": {"auth_code": f"28{next(PAYER_CODES) % 10**14:014d}02"}}
     if method != "unionpay.barcode":
         return PAYER.get(method, {})
     code = str(next(PAYER_CODES))
@@ -103,6 +110,8 @@ def _pay(
         if action["type"] == "form_post":  # the payer's browser posts the form to UnionPay
             assert requests.post(action["url"], data=action["fields"], timeout=5).status_code == 200
         unionpay.sandbox.pay(out_trade_no)
+    elif method == "wechat.barcode":  # the payer confirms; no notification: a query tells
+        world.sandbox.confirm_payer_code(world.mchid, out_trade_no)
     elif method.startswith("wechat."):
         world.sandbox.pay(world.mchid, out_trade_no, openid=OPENID)
     elif method == "alipay.app":
@@ -127,6 +136,8 @@ def test_product_lifecycle_against_its_sandbox(
     assert payment.provider == method.split(".", maxsplit=1)[0]
 
     _pay(world, alipay, unionpay, method, action, payment.out_trade_no)
+    if method == "wechat.barcode":  # no notification for a payer code: the ladder's query tells
+        world.get(created["id"], query="sync=true")
     wait_until(lambda: world.d.payments.get(created["id"]).status == "SUCCESS")  # callback accepted
     assert world.get(created["id"], query="sync=true")[1]["status"] == "SUCCESS"
     channel = world.d.channel(world.d.channel_config.account(payment.account_id))

@@ -52,7 +52,7 @@ _SAFE_TO_RETRY_ELSEWHERE = frozenset(
 class WeChatPayChannel:
     provider = "wechat"
     amount_unit: Literal["fen", "yuan"] = "fen"
-    products = frozenset(transform.PRODUCTS)
+    products = frozenset(transform.PRODUCTS) | {micropay.PRODUCT}  # the payer's code: API v2
     refund_errors = transform.REFUND_ERRORS
     carried_fields = transform.CARRIED_FIELDS
     create_limits = transform.CREATE_LIMITS

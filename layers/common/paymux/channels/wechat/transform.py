@@ -28,7 +28,6 @@ PRODUCTS: dict[str, tuple[str, str]] = {
     "wechat.mini_program": ("jsapi", "prepay_id"),
     "wechat.h5": ("h5", "h5_url"),
     "wechat.app": ("app", "prepay_id"),
-    "wechat.barcode": ("micropay", ""),  # API v2's 付款码支付 (micropay.py); queried through v3
 }
 
 # WeChat Pay v3 counts string lengths in UTF-8 bytes (its PARAM_ERROR says 字节数): 127 bytes
