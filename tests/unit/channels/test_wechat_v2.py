@@ -20,7 +20,10 @@ EXAMPLE_KEY = b"192006250b4c09247ec02edce69f6a2d"
 
 
 def test_wechats_published_example_signs_to_its_published_hmac() -> None:
-    assert v2_signing.sign(EXAMPLE, EXAMPLE_KEY) == "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6"
+    assert (
+        v2_signing.sign(EXAMPLE, EXAMPLE_KEY)
+        == "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6"
+    )
     assert v2_signing.signed_string(EXAMPLE | {"empty": "", "sign": "x"}, EXAMPLE_KEY) == (
         b"appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA"
         b"&key=192006250b4c09247ec02edce69f6a2d"
