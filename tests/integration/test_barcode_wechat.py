@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from paymux.channels.http import HttpResponse, RequestsHttpClient
 from tests.integration.barcode_world import (
@@ -21,8 +22,10 @@ from tests.integration.barcode_world import (
     statement_rows,
     sweep_at,
 )
-from tests.integration.conftest import World
+from tests.integration.conftest import World, callback_event
 from tests.integration.test_refunds import get_refund, refund, wait_until
+from tests.support import invoke
+from tests.wechat_notices import notice, transaction
 
 
 @pytest.fixture
@@ -186,3 +189,31 @@ def test_a_wrong_v2_key_is_refused_by_the_sandbox_and_never_charges(world: World
 
     assert status == 503, body  # return_code FAIL (签名错误): unsigned, says nothing about a trade
     assert world.sandbox.orders == {}
+
+
+def test_a_forged_success_notice_for_a_waiting_code_changes_nothing(world: World) -> None:
+    """WeChat Pay sends no notice for a payer code; one that claims a waiting code was paid,
+    signed with a key that is not WeChat's, is refused and the payment stays as it was."""
+    _status, body = _pay_code(world, WECHAT_CODE + "102")
+    assert body["status"] == "PROCESSING"
+    before = world.d.payments.get(body["id"])
+    assert before is not None
+    paid = transaction(
+        appid=world.appid, mchid=world.mchid, out_trade_no=before.out_trade_no, total=1999, now=world.clock()
+    ) | {"trade_type": "MICROPAY"}
+    apiv3_key = world.d.channel_config.credentials(world.account_id)["apiv3_key"]
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    headers, notice_body = notice(
+        paid,
+        signing_key=forger,
+        serial=world.sandbox.public_key_id,
+        apiv3_key=apiv3_key,
+        timestamp=world.clock(),
+    )
+
+    reply = invoke("channel_callback", callback_event(world.account_id, headers, notice_body))
+
+    assert reply["statusCode"] == 401
+    after = world.d.payments.get(body["id"])
+    assert after is not None and (after.status, after.version) == (before.status, before.version)
+    assert _order(world, body["id"])["trade_state"] == "USERPAYING"
