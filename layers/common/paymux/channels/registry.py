@@ -24,7 +24,7 @@ PROVIDERS: dict[str, str] = {
 SANDBOXES: dict[str, str] = {
     "alipay": "sandbox/alipay (Alipay OpenAPI, RSA2)",
     "unionpay": "sandbox/unionpay (UnionPay ACP 5.1.0, signMethod 01)",
-    "wechat": "sandbox/wechat (WeChat Pay API v3)",
+    "wechat": "sandbox/wechat (WeChat Pay API v3; API v2 for payer codes)",
 }
 OPERATIONS = ("create", "query", "close", "refund", "query_refund", "parse_callback", "fetch_statement")
 
