@@ -18,7 +18,14 @@ from sandbox.wechat.merchant import GeneratedMerchant
 
 SEED_ACTOR = "local:seed"
 UNIONPAY_PRODUCTS = ("unionpay.qr", "unionpay.barcode", "unionpay.gateway", "unionpay.wap")
-WECHAT_PRODUCTS = ("wechat.native", "wechat.jsapi", "wechat.mini_program", "wechat.h5", "wechat.app")
+WECHAT_PRODUCTS = (
+    "wechat.native",
+    "wechat.jsapi",
+    "wechat.mini_program",
+    "wechat.h5",
+    "wechat.app",
+    "wechat.barcode",
+)
 
 
 def seed_wechat_account(
@@ -57,12 +64,15 @@ def seed_wechat_account(
         },
         # the official account's AppSecret: the checkout's WeChat OAuth (JSAPI's openid)
         "oauth_app_secret": sandbox.web_authorization.app_secret(identity.merchant.appids[0]),
+        # wechat.barcode (API v2): the v2 key and the API client certificate (mutual TLS)
+        "apiv2_key": identity.merchant.apiv2_key.decode(),
+        "merchant_cert_pem": identity.certificate_pem.decode(),
     }
     d.channel_config.put_account(account, credentials)
     return account
 
 
-ALIPAY_PRODUCTS = ("alipay.qr", "alipay.page", "alipay.wap", "alipay.app", "alipay.jsapi")
+ALIPAY_PRODUCTS = ("alipay.qr", "alipay.page", "alipay.wap", "alipay.app", "alipay.jsapi", "alipay.barcode")
 
 
 def seed_alipay_account(

@@ -41,6 +41,8 @@ PRODUCTS = {
     "alipay.trade.app.pay": Product("alipay.trade.app.pay", "QUICK_MSECURITY_PAY", 15 * 86400, False),
     # in-app (JSAPI): the trade exists as soon as it is created (sandbox/alipay/jsapi.py)
     "alipay.trade.create": Product("alipay.trade.create", "JSAPI_PAY", 15 * 86400, False),
+    # the payer's code (barcode_api): a trade at once, waiting while the payer confirms
+    "alipay.trade.pay": Product("alipay.trade.pay", "FACE_TO_FACE_PAYMENT", 3 * 3600, False),
 }
 
 

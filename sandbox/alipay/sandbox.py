@@ -15,6 +15,7 @@ from sandbox.alipay.api import TradeApi
 from sandbox.alipay.apps import AppRegistry, SandboxApp
 from sandbox.alipay.auth_api import AuthApi
 from sandbox.alipay.authorization import AppAuthorizations
+from sandbox.alipay.barcode_api import BarcodeApi, PayerCodes
 from sandbox.alipay.bill_api import BillApi
 from sandbox.alipay.crypto import NOTIFY_EXCLUDED, new_rsa_key, public_pem, rsa2_sign, sign_content
 from sandbox.alipay.envelope import (
@@ -78,6 +79,8 @@ class AlipaySandbox:
             require_https_notify=require_https_notify,
             misreports=self._misreports,
         )
+        self._payer_codes = PayerCodes()
+        barcode = BarcodeApi(self._store, clock, self._payer_codes, trades.query)
         self._bills = BillApi(self._store, clock, lambda: self.base_url)
         self.app_auth = AppAuthorizations(self._apps, clock, self._notifier.submit)  # 第三方应用授权
         auth_api = AuthApi(self.app_auth)
@@ -86,7 +89,7 @@ class AlipaySandbox:
         config = GatewayConfig(
             apps=self._apps,
             store=self._store,
-            handlers=trades.handlers | self._bills.handlers | auth_api.handlers | jsapi.handlers,
+            handlers=trades.handlers | barcode.handlers | self._bills.handlers | auth_api.handlers | jsapi.handlers,
             alipay_key=self._alipay_key,
             clock=clock,
             timestamp_tolerance=timestamp_tolerance,
@@ -171,6 +174,14 @@ class AlipaySandbox:
         self._trades.refund_faults.extend(
             GatewayError(code, message, sub_code, sub_msg) for _ in range(times)
         )
+
+    def script_payer_code(self, code: str, kind: str, queries: int = 3) -> None:
+        """What the payer of `code` does (barcode_api.KINDS), instead of its last two digits."""
+        self._payer_codes.script(code, kind, queries)
+
+    def retry_next_cancels(self, times: int = 1) -> None:
+        """The next `times` trade.cancel answers say retry_flag Y and do nothing."""
+        self._payer_codes.retries = times
 
     def clear_refund_faults(self) -> None:
         self._trades.refund_faults.clear()

@@ -40,6 +40,8 @@ class SandboxMerchant:
     fee_rate_bp: int = 60
     refund_notify_url: str | None = None
     service_provider: bool = False
+    # API v2's key (32 characters): signs the payer-code calls (micropay_api)
+    apiv2_key: bytes = field(default_factory=lambda: random_alnum(APIV3_KEY_LENGTH).encode("ascii"))
 
     def __post_init__(self) -> None:
         if len(self.apiv3_key) != APIV3_KEY_LENGTH:

@@ -15,6 +15,9 @@ TRADE_STATE_DESC = {
     "SUCCESS": "支付成功",
     "CLOSED": "订单已关闭",
     "REFUND": "订单发生过退款",
+    "USERPAYING": "需要用户输入支付密码",  # payer codes (MICROPAY) only
+    "REVOKED": "已撤销",
+    "PAYERROR": "支付失败",
 }
 USER_RECEIVED_ACCOUNT = "支付用户零钱"
 

@@ -33,6 +33,7 @@ from sandbox.wechat.crypto import (
 )
 from sandbox.wechat.errors import ApiError, SandboxStateError
 from sandbox.wechat.merchant import MerchantRegistry, SandboxMerchant, SandboxSubMerchant
+from sandbox.wechat.micropay_api import MicropayApi, PayerCodes
 from sandbox.wechat.misreports import Change, Misreports
 from sandbox.wechat.notices import NoticeFactory
 from sandbox.wechat.oauth import WebAuthorization
@@ -95,6 +96,8 @@ class WeChatSandbox:
             self._store, self._merchants, clock, payments, require_https_notify=require_https_notify
         )
         abnormal = AbnormalRefundApi(self._store, self, clock, self._merchants)
+        self._payer_codes = PayerCodes()
+        self._micropay = MicropayApi(self._store, self._merchants, clock, self._payer_codes, lambda _: None)
         keys = KeyPolicy(self._response_key, self._accepted_serials, self._signer.headers)
         self._app = SandboxApp(
             partners.routes + payments.routes + bills.routes + certificates.routes + abnormal.routes,
@@ -104,6 +107,7 @@ class WeChatSandbox:
             clock,
             self._pay_from_page,
             self.web_authorization,
+            self._micropay.handle,
         )
 
     # lifecycle ----------------------------------------------------------------------------
@@ -254,7 +258,23 @@ class WeChatSandbox:
         self._misreports.set(mchid, out_trade_no, change)
 
     def reported_transaction(self, order: Order) -> dict[str, Any]:
-        return self._misreports.transaction(order)
+        return self._misreports.transaction(self._micropay.queried(order))
+
+    # payer codes (API v2 micropay; sandbox/wechat/micropay_api.py) --------------------------
+
+    def script_payer_code(self, code: str, kind: str, queries: int = 3) -> None:
+        """What the payer of `code` does: one of micropay_api.KINDS (`userpaying_then_paid`
+        pays after `queries` v3 queries), instead of what its last two digits say."""
+        self._payer_codes.script(code, kind, queries)
+
+    def confirm_payer_code(self, mchid: str, out_trade_no: str) -> dict[str, Any]:
+        """The payer of a waiting code (USERPAYING) enters the password: SUCCESS, with no
+        notification (WeChat Pay sends none for payer codes); the next query tells."""
+        return resources.transaction(self._store.settle_code(mchid, out_trade_no, self._clock()))
+
+    def recall_next_reverses(self, times: int = 1) -> None:
+        """The next `times` reverses answer SYSTEMERROR with recall=Y (call again)."""
+        self._payer_codes.recalls = times
 
     # refunds ------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from sandbox.wechat.auth import new_request_id, verify_request
 from sandbox.wechat.crypto import SigningKey
 from sandbox.wechat.errors import ApiError, SandboxStateError
 from sandbox.wechat.merchant import MerchantRegistry
+from sandbox.wechat.micropay_api import PATHS as MICROPAY_PATHS
 from sandbox.wechat.oauth import PATHS as OAUTH_PATHS
 from sandbox.wechat.oauth import WebAuthorization
 from sandbox.wechat.store import Order, SandboxStore
@@ -50,8 +51,10 @@ class SandboxApp:
         clock: Callable[[], float],
         pay: Callable[[str, str, str | None], Order],
         web_authorization: WebAuthorization | None = None,
+        v2: Callable[[str, bytes], tuple[int, dict[str, str], bytes]] | None = None,
     ) -> None:
         self._web_authorization = web_authorization
+        self._v2 = v2  # API v2's payer-code endpoints (micropay_api), XML and v2-signed
         self._routes = routes
         self._merchants = merchants
         self._store = store
@@ -73,6 +76,8 @@ class SandboxApp:
         if parts.path in OAUTH_PATHS and method == "GET" and self._web_authorization:
             return self._web_authorization.handle(parts.path, query)
         request = ApiRequest(method, target, parts.path, query, headers, body)
+        if parts.path in MICROPAY_PATHS and self._v2 is not None:
+            return self._v2(parts.path, body) if method == "POST" else (405, {}, b"")
         if not parts.path.startswith("/v3/"):
             return 404, {}, b""
         try:

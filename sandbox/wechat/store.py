@@ -160,6 +160,27 @@ class SandboxStore:
             order.payer_openid = order.payer_openid or openid
             return replace(order)
 
+    def settle_code(self, mchid: str, out_trade_no: str, now: float) -> Order:
+        """A payer-code order (MICROPAY) the payer confirmed: USERPAYING → SUCCESS."""
+        with self._lock:
+            order = self._orders[(mchid, out_trade_no)]
+            if order.trade_state != "USERPAYING":
+                raise SandboxStateError(f"order {out_trade_no} is {order.trade_state}")
+            order.trade_state = "SUCCESS"
+            order.transaction_id = new_transaction_id(now)
+            order.success_time = now
+            order.bank_type = "OTHERS"
+            return replace(order)
+
+    def revoke_code(self, mchid: str, out_trade_no: str) -> Order:
+        """A reversed payer-code order: REVOKED; a charge it had is given back to the payer, so
+        it is no payment of the day's bill (success_time cleared)."""
+        with self._lock:
+            order = self._orders[(mchid, out_trade_no)]
+            order.trade_state = "REVOKED"
+            order.success_time = None
+            return replace(order)
+
     # refunds ------------------------------------------------------------------------------
 
     def create_refund(self, refund: Refund, order_key: tuple[str, str]) -> tuple[Refund, bool]:

@@ -191,3 +191,10 @@ class Gone(PaymuxError):
     def __init__(self, code: str, message: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.code = code
+
+
+class PayerCodeUnrecognized(ValidationFailed):
+    """`payer.auth_code` of a `barcode` payment matches no wallet's published code rule (or
+    the wallet's product is not offered): nothing is written, nothing is sent."""
+
+    code = "payer_code_unrecognized"

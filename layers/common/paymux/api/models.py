@@ -20,7 +20,7 @@ from pydantic import (
 
 from paymux.api.media import decode_body
 from paymux.domain.ids import MERCHANT_ORDER_NO
-from paymux.domain.methods import MAX_FALLBACK_METHODS, METHODS, can_replace
+from paymux.domain.methods import MAX_FALLBACK_METHODS, METHODS, REQUESTABLE_METHODS, can_replace
 from paymux.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -94,9 +94,12 @@ class Payer(BaseModel):
     auth_code: str | None = Field(
         None,
         pattern=r"^[0-9]{10,32}$",
-        description="unionpay.barcode, ecny.barcode: the payment code the payer shows (sent as "
-        "UnionPay's qrNo, Huifu's auth_code), read by the merchant's scanner (single use: kept "
-        "with the payment only to send it, never shown)",
+        description="barcode, wechat.barcode, alipay.barcode, unionpay.barcode, ecny.barcode: the "
+        "payment code the payer shows (付款码; sent as WeChat's and Alipay's auth_code, UnionPay's "
+        "qrNo, Huifu's auth_code), read by the merchant's scanner (single use: kept with the payment "
+        "only to send it, never shown). With method `barcode` its digits pick the wallet: WeChat Pay "
+        "18 digits starting 10-15, Alipay 16-24 digits starting 25-30, UnionPay 19 digits starting "
+        "62, e-CNY 19 digits starting 01; any other is a 422 payer_code_unrecognized",
     )
 
 
@@ -105,7 +108,10 @@ class CreatePaymentRequest(BaseModel):
 
     amount: int = Field(gt=0, le=MAX_AMOUNT, strict=True, description="integer number of fen")
     currency: str = Field(description="ISO 4217; only CNY is supported")
-    method: str = Field(description="channel product, e.g. wechat.native")
+    method: str = Field(
+        description="channel product, e.g. wechat.native; or `barcode`: the wallet of payer.auth_code "
+        "(the payment records the product it picked)"
+    )
     fallback_methods: list[str] = Field(
         default_factory=list,
         max_length=MAX_FALLBACK_METHODS,
@@ -135,8 +141,8 @@ class CreatePaymentRequest(BaseModel):
     @field_validator("method")
     @classmethod
     def _method(cls, value: str) -> str:
-        if value not in METHODS:
-            raise ValueError(f"unsupported method {value!r}; supported: {', '.join(METHODS)}")
+        if value not in REQUESTABLE_METHODS:
+            raise ValueError(f"unsupported method {value!r}; supported: {', '.join(REQUESTABLE_METHODS)}")
         return value
 
     @field_validator("fallback_methods")

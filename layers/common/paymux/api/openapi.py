@@ -362,7 +362,7 @@ def _schemas() -> dict[str, Any]:
         CheckoutSessionResource,
         CreateCheckoutSessionRequest,
     )
-    from paymux.domain.methods import METHODS  # noqa: PLC0415
+    from paymux.domain.methods import METHODS, REQUESTABLE_METHODS  # noqa: PLC0415
 
     models = (
         CreatePaymentRequest,
@@ -386,7 +386,7 @@ def _schemas() -> dict[str, Any]:
     # What CreatePaymentRequest's validators enforce but its JSON schema cannot show.
     properties = schemas["CreatePaymentRequest"]["properties"]
     properties["currency"]["enum"] = ["CNY"]
-    properties["method"]["enum"] = list(METHODS)
+    properties["method"]["enum"] = list(REQUESTABLE_METHODS)
     properties["fallback_methods"]["items"]["enum"] = list(METHODS)
     properties["fallback_methods"]["uniqueItems"] = True
     properties["metadata"].update(

@@ -93,7 +93,8 @@ class FormPostAction(_Resource):
 
 
 class PayerCodeAction(_Resource):
-    """unionpay.barcode, ecny.barcode: the payer's code was sent; the payment's status tells the outcome."""
+    """unionpay.barcode, wechat.barcode, alipay.barcode, ecny.barcode (and `barcode`): the payer's
+    code was sent; the payment's status tells the outcome (often already in the create answer)."""
 
     type: Literal["payer_code"]
 

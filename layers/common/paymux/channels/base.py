@@ -344,6 +344,8 @@ class Channel(Protocol):
     query_concurrency: int
     # Optional `charging_products`: products whose create request itself takes the payer's
     # money (payer-presented codes); an unknown answer to one is never retried elsewhere.
+    # Optional `reversible_products` (⊆ charging_products) with a `reverse` method: the
+    # Reversible contract below; their ladder's end is the payer's time to pay.
 
     def create(self, request: CreateRequest) -> CreateResult: ...
     def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult: ...
@@ -359,3 +361,32 @@ class Channel(Protocol):
         """The statement of `bill_date` (the channel's own calendar day), None when the
         channel has none for that day (no trades)."""
         ...
+
+
+@runtime_checkable
+class Reversible(Protocol):
+    """A channel whose payer-presented codes can be reversed (WeChat Pay's reverse, Alipay's
+    trade.cancel, an acquirer's undo of a consume): declared by `reversible_products` and
+    `reverse`, used by services/reversal for every such product.
+
+    The contract, for one attempt (`out_trade_no`) of one of `reversible_products`:
+    - `reverse` is sent only after the product's query ladder (`query_ladders[product]`) has
+      ended with the trade still unpaid (USERPAYING, or no answer at all), or when the
+      merchant or expiry closes the payment. It must leave the channel unable to take the
+      payer's money for that trade: an unpaid trade is closed, a trade paid meanwhile is given
+      back to the payer by the channel itself.
+    - It returns the channel's word for what it did ("closed", "refunded", "reversed"), kept
+      in the payment's event. The caller then queries the trade and applies that answer
+      exactly like any query answer (checks included): REVOKED/CLOSED ends the payment
+      CLOSED, PAYERROR FAILED, NOT_FOUND CLOSED (nothing was ever charged), PAID SUCCESS (a
+      channel that refuses to reverse a paid trade).
+    - It raises ChannelUnavailable whenever the outcome is not known, including the channel's
+      own "call me again" (WeChat's recall=Y, Alipay's retry_flag=Y): the reversal is sent
+      again later (the sweeper), never guessed. A definitive refusal is a ChannelError: the
+      query after it tells what the trade is.
+    - Sending it again for the same trade is harmless (the channels answer a repeated reverse
+      or cancel of a reversed trade as done)."""
+
+    reversible_products: frozenset[str]
+
+    def reverse(self, out_trade_no: str, *, context: QueryContext | None = None) -> str: ...

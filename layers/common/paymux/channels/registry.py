@@ -26,7 +26,7 @@ SANDBOXES: dict[str, str] = {
     "alipay": "sandbox/alipay (Alipay OpenAPI, RSA2)",
     "huifu": "sandbox/huifu (Huifu 斗拱 e-CNY, RSA-SHA256)",
     "unionpay": "sandbox/unionpay (UnionPay ACP 5.1.0, signMethod 01)",
-    "wechat": "sandbox/wechat (WeChat Pay API v3)",
+    "wechat": "sandbox/wechat (WeChat Pay API v3; API v2 for payer codes)",
 }
 OPERATIONS = ("create", "query", "close", "refund", "query_refund", "parse_callback", "fetch_statement")
 

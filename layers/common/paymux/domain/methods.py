@@ -26,8 +26,13 @@ FAMILIES: dict[str, str] = {
     "ecny.qr": "ecny_qr_code",
     "ecny.barcode": "ecny_payer_code",
     "alipay.jsapi": "alipay_browser",  # inside the Alipay app only
+    "wechat.barcode": "wechat_payer_code",
+    "alipay.barcode": "alipay_payer_code",
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
+# What a merchant may ask for besides a product: `barcode`, the wallet read from the payer's
+# code (domain/payer_codes), stored as that wallet's product.
+REQUESTABLE_METHODS: tuple[str, ...] = (*METHODS, "barcode")
 MAX_FALLBACK_METHODS = 3
 
 # What the channel needs from the create request for a method (a dotted path in the request).
@@ -38,6 +43,9 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "alipay.wap": ("return_url",),
     "unionpay.barcode": ("payer.auth_code",),
     "ecny.barcode": ("payer.auth_code",),
+    "wechat.barcode": ("payer.auth_code",),
+    "alipay.barcode": ("payer.auth_code",),
+    "barcode": ("payer.auth_code",),
     "unionpay.gateway": ("return_url",),
     "unionpay.wap": ("return_url",),
     "alipay.jsapi": ("payer.openid",),

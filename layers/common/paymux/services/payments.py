@@ -13,7 +13,8 @@ from paymux.channels.registry import channel_class
 from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
-from paymux.domain.methods import REQUIRED_INPUTS
+from paymux.domain.methods import METHODS, REQUIRED_INPUTS
+from paymux.domain.payer_codes import GENERIC_METHOD, wallet_method
 from paymux.domain.payer_limits import LIMIT_ONLY_KINDS, payer_charge
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
@@ -36,6 +37,7 @@ from paymux.services.outcomes import (
     record_unapplied,
     transition,
 )
+from paymux.services.reversal import is_reversible, reverse_open_payment
 from paymux.services.routes import RouteRefused, attempt_route, route_channel, route_fields
 from paymux.services.routing import Route, rank_merchant_routes
 from paymux.services.sweep_ladder import start_ladder
@@ -81,6 +83,7 @@ def create_payment(
     """201 with a new payment; 200 with the existing one when the same request is repeated.
     `payer_appid`: the app the payer's id was obtained in (the hosted checkout's OAuth): only
     routes of that app may take it (paymux.services.routing.Route.payer_appid)."""
+    request = _with_wallet(request)
     asked = [("method", request.method)] + [("fallback_methods", m) for m in request.fallback_methods]
     for field, method in asked:
         if app.methods and method not in app.methods:
@@ -171,6 +174,20 @@ def create_payment(
     start_ladder(d, payment)
     emit_metric("PaymentCreated", method=payment.method, provider=payment.provider)
     return 201, submit(d, payment, api_domain, fallbacks)
+
+
+def _with_wallet(request: CreatePaymentRequest) -> CreatePaymentRequest:
+    """Method `barcode`: the request as one for the wallet its payer.auth_code belongs to
+    (domain/payer_codes; a code of no wallet is a 422, nothing written)."""
+    if request.method != GENERIC_METHOD:
+        return request
+    code = request.payer.auth_code
+    if not code:
+        raise ValidationFailed(
+            "barcode needs payer.auth_code",
+            details=[{"field": "payer.auth_code", "message": "required by barcode"}],
+        )
+    return request.model_copy(update={"method": wallet_method(code, set(METHODS))})
 
 
 def _given(request: CreatePaymentRequest, path: str) -> bool:
@@ -445,7 +462,10 @@ def close_payment(d: Deps, app: MerchantApp, payment_id: str, actor: str = "merc
 
 def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
     """PENDING payments are closed at the channel too: a create whose answer was lost may
-    still have made an order there."""
+    still have made an order there. A payer's code that can be reversed is reversed instead
+    (services/reversal): a close would not stop a payer still entering a password."""
+    if is_reversible(payment):
+        return reverse_open_payment(d, payment, actor)
     channel = route_channel(d, attempt_route(d, payment))  # RouteRefused: 503, nothing changed
     try:
         channel.close(payment.out_trade_no)

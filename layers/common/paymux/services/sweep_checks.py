@@ -20,6 +20,7 @@ from paymux.services.notifications import send
 from paymux.services.payments import close_open_payment, refresh_from_channel, watch_closed_payment
 from paymux.services.refund_outcomes import FIRST_CHECK_AFTER
 from paymux.services.refunds import refresh_refund
+from paymux.services.reversal import payer_time_over
 from paymux.services.sweep_plan import due_index, sweep_queue
 from paymux.services.sweep_schedule import LADDER_GUARD, ladder_step_at, next_check_at
 from paymux.store.due import due_sk
@@ -45,8 +46,10 @@ def check_payment(d: Deps, payment: Payment, message: SweepMessage, now: float) 
     if payment.status == PaymentStatus.CLOSED:
         _watch_closed(d, payment, message, now)
         return "closed_watch"
-    if now >= payment.expires_at:
-        closed = close_open_payment(d, payment, actor="expiry").status == PaymentStatus.CLOSED
+    if now >= payment.expires_at or payer_time_over(payment, now):
+        # a payer's code whose ladder ran out is reversed (services/reversal), like an expiry
+        actor = "expiry" if now >= payment.expires_at else "payer_code_timeout"
+        closed = close_open_payment(d, payment, actor=actor).status == PaymentStatus.CLOSED
         if not closed:
             release(d, message, payment.payment_id, now + DEFER_SECONDS)
         return "expired_closed" if closed else "expiry_checked"

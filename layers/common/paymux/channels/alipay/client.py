@@ -22,11 +22,12 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import date
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
 
 from paymux.channels import download
-from paymux.channels.alipay import answers, jsapi, signing, statement, transform
+from paymux.channels.alipay import answers, barcode, jsapi, signing, statement, transform
 from paymux.channels.alipay.answers import SUCCESS, notify_form
 from paymux.channels.alipay.application import ThirdPartyApplication
 from paymux.channels.base import (
@@ -67,6 +68,12 @@ class AlipayChannel(ThirdPartyApplication):
     # confirmed from its documentation).
     query_rate_per_second = 100.0
     query_concurrency = 16
+    # The payer's code (channels/alipay/barcode.py): charged by the create, reversed by cancel.
+    charging_products = frozenset({barcode.PRODUCT})
+    reversible_products = frozenset({barcode.PRODUCT})
+    query_ladders: ClassVar[Mapping[str, tuple[float, ...]]] = MappingProxyType(
+        {barcode.PRODUCT: barcode.LADDER}
+    )
 
     def __init__(
         self,
@@ -128,6 +135,22 @@ class AlipayChannel(ThirdPartyApplication):
         self, method: str, content: Mapping[str, Any], *, for_merchant: bool = True, **extra: str
     ) -> dict[str, Any]:
         """A verified answer object (code 10000, or a business error raised as ChannelError)."""
+        answer = self._answer(method, content, extra, for_merchant=for_merchant)
+        if str(answer.get("code")) != SUCCESS:
+            raise answers.error(answer)
+        return answer
+
+    def _answer(
+        self,
+        method: str,
+        content: Mapping[str, Any],
+        extra: Mapping[str, str],
+        *,
+        for_merchant: bool = True,
+        unsigned_refusals: bool = True,
+    ) -> dict[str, Any]:
+        """The verified answer object, whatever its code. An unsigned refusal is raised as one
+        only with `unsigned_refusals` (never for a request that may have charged the payer)."""
         body = urlencode(self._signed(method, content, extra, for_merchant=for_merchant)).encode()
         headers = {
             "Content-Type": "application/x-www-form-urlencoded;charset=utf-8",
@@ -148,20 +171,19 @@ class AlipayChannel(ThirdPartyApplication):
             # Gateway-level refusals (bad signature, unknown app) may come unsigned. An unsigned
             # answer is only ever believed as a refusal, never as a success.
             answer = document.get(answers.response_key(method)) or document.get("error_response") or {}
-            if isinstance(answer, dict) and answer.get("code") not in (None, SUCCESS):
+            if unsigned_refusals and isinstance(answer, dict) and answer.get("code") not in (None, SUCCESS):
                 raise answers.error(answer)
             raise ChannelUnavailable(f"Alipay answer to {method} is not signed")
         try:
-            answer = signing.verify_response(self._alipay_key, text, method)
+            return signing.verify_response(self._alipay_key, text, method)
         except CallbackRejected as exc:
             raise ChannelUnavailable(f"unverifiable Alipay answer: {exc.message}") from exc
-        if str(answer.get("code")) != SUCCESS:
-            raise answers.error(answer)
-        return answer
 
     # -- payments ----------------------------------------------------------------------------
     def create(self, request: CreateRequest) -> CreateResult:
         method, _ = transform.PRODUCTS[request.product]
+        if request.product == barcode.PRODUCT:
+            return self._pay_code(request)
         content = transform.biz_content(request)
         if request.product == "alipay.qr":
             # time_expire is the absolute limit; timeout_express (whole minutes, never later)
@@ -185,6 +207,24 @@ class AlipayChannel(ThirdPartyApplication):
         authorization (channels/alipay/jsapi.py); a used or unknown code raises ChannelError."""
         answer = self._call(jsapi.OAUTH_METHOD, {}, grant_type="authorization_code", code=auth_code)
         return jsapi.payer_id(answer)
+
+    def _pay_code(self, request: CreateRequest) -> CreateResult:
+        """trade.pay of the payer's code: paid, failed, or unknown (None: the ladder asks)."""
+        content = barcode.pay_content(request)
+        extra = {"notify_url": request.notify_url}
+        answer = self._answer(barcode.PAY_METHOD, content, extra, unsigned_refusals=False)
+        return CreateResult({"type": "payer_code"}, trade=barcode.pay_outcome(answer, request))
+
+    def reverse(self, out_trade_no: str, *, context: QueryContext | None = None) -> str:
+        """alipay.trade.cancel (base.Reversible): a trade that does not exist has nothing to
+        cancel ("reversed"); retry_flag Y and unknown answers raise ChannelUnavailable."""
+        try:
+            answer = self._call(barcode.CANCEL_METHOD, {"out_trade_no": out_trade_no})
+        except ChannelError as exc:
+            if exc.channel_code == "ACQ.TRADE_NOT_EXIST":
+                return "reversed"
+            raise
+        return barcode.cancel_outcome(answer)
 
     def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult:
         """Before a payer scans a precreate QR code Alipay has no trade: NOT_FOUND."""

@@ -35,6 +35,7 @@ PRODUCTS: dict[str, tuple[str, str]] = {
     "alipay.wap": ("alipay.trade.wap.pay", "QUICK_WAP_WAY"),
     "alipay.app": ("alipay.trade.app.pay", "QUICK_MSECURITY_PAY"),
     "alipay.jsapi": ("alipay.trade.create", "JSAPI_PAY"),  # in the Alipay app (channels/alipay/jsapi.py)
+    "alipay.barcode": ("alipay.trade.pay", "FACE_TO_FACE_PAYMENT"),  # the payer's code: barcode.py
 }
 
 # Alipay OpenAPI counts characters: subject ≤ 256, refund_reason ≤ 256 (docs/channels.md).

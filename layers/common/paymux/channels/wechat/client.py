@@ -6,7 +6,8 @@ import json
 import secrets
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 from paymux.channels import download
@@ -29,11 +30,11 @@ from paymux.channels.base import (
     TradeState,
 )
 from paymux.channels.http import HttpClient, HttpResponse
-from paymux.channels.wechat import frontend, signing, statement, transform
+from paymux.channels.wechat import frontend, micropay, signing, statement, transform
 from paymux.channels.wechat.partner import PartnerRoutes
 from paymux.channels.wechat.routes import DirectRoutes
 from paymux.clock import Clock
-from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable
+from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable, ConfigurationError
 
 # Errors after which another account may safely be tried: WeChat created no order.
 _SAFE_TO_RETRY_ELSEWHERE = frozenset(
@@ -51,7 +52,7 @@ _SAFE_TO_RETRY_ELSEWHERE = frozenset(
 class WeChatPayChannel:
     provider = "wechat"
     amount_unit: Literal["fen", "yuan"] = "fen"
-    products = frozenset(transform.PRODUCTS)
+    products = frozenset(transform.PRODUCTS) | {micropay.PRODUCT}  # the payer's code: API v2
     refund_errors = transform.REFUND_ERRORS
     carried_fields = transform.CARRIED_FIELDS
     create_limits = transform.CREATE_LIMITS
@@ -61,6 +62,12 @@ class WeChatPayChannel:
     # confirmed from its documentation).
     query_rate_per_second = 100.0
     query_concurrency = 16
+    # The payer's code (channels/wechat/micropay.py, API v2): charged by the create, reversed.
+    charging_products = frozenset({micropay.PRODUCT})
+    reversible_products = frozenset({micropay.PRODUCT})
+    query_ladders: ClassVar[Mapping[str, tuple[float, ...]]] = MappingProxyType(
+        {micropay.PRODUCT: micropay.LADDER}
+    )
 
     def __init__(
         self,
@@ -91,6 +98,12 @@ class WeChatPayChannel:
             self._keys[str(public_key["id"])] = signing.load_public_key(public_key["public_key_pem"])
         # Which key WeChat should answer with: the public key once the merchant has one.
         self._preferred_serial = str(public_key["id"]) if public_key else ""
+        # An account that takes payer codes also has the API v2 key and the client certificate.
+        self._micropay = (
+            micropay.Micropay(account, credentials, http, sub_merchant, self.carried_fields["query"])
+            if micropay.PRODUCT in account.products
+            else None
+        )
 
     # -- requests ----------------------------------------------------------------------------
     def _headers(self, method: str, canonical_url: str, payload: str) -> dict[str, str]:
@@ -146,6 +159,8 @@ class WeChatPayChannel:
         )
 
     def create(self, request: CreateRequest) -> CreateResult:
+        if request.product == micropay.PRODUCT:
+            return CreateResult({"type": "payer_code"}, trade=self._payer_codes().pay(request))
         endpoint, field = transform.PRODUCTS[request.product]
         path, body, appid, partnerid = self._routes.create(request, endpoint)
         response = self._call("POST", path, body)
@@ -160,6 +175,17 @@ class WeChatPayChannel:
         if request.product == "wechat.app":
             return CreateResult(frontend.app_parameters(self._private_key, now, appid, partnerid, value))
         return CreateResult(frontend.jsapi_parameters(self._private_key, now, appid, value))
+
+    def _payer_codes(self) -> micropay.Micropay:
+        if self._micropay is None:
+            raise ConfigurationError(
+                f"WeChat Pay account {self._account.account_id} does not offer wechat.barcode"
+            )
+        return self._micropay
+
+    def reverse(self, out_trade_no: str, *, context: QueryContext | None = None) -> str:
+        """API v2's reverse of a payer-code order (base.Reversible), with the client certificate."""
+        return self._payer_codes().reverse(out_trade_no)
 
     def query(self, out_trade_no: str, *, context: QueryContext | None = None) -> TradeResult:
         response = self._call("GET", self._routes.query_path(out_trade_no))
