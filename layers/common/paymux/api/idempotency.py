@@ -11,7 +11,7 @@ from typing import Any
 
 from paymux.api.http import Request
 from paymux.deps import Deps
-from paymux.errors import Conflict, PaymuxError, ValidationFailed
+from paymux.errors import Conflict, InProgress, PaymuxError, ValidationFailed
 from paymux.store.dynamo import from_item, to_attr, to_item
 from paymux.store.merchants import MerchantApp
 
@@ -93,7 +93,7 @@ def _claim(d: Deps, record_key: dict[str, Any], fingerprint: str, now: float) ->
     if item["fingerprint"] != fingerprint:
         raise Conflict("idempotency_key_reused", "this Idempotency-Key was used with a different request")
     if item["state"] != "done":
-        raise Conflict(
+        raise InProgress(
             "idempotency_key_in_use",
             "a request with this Idempotency-Key is still being processed; retry shortly",
         )
