@@ -7,8 +7,12 @@ import http.server
 import json
 import platform
 import re
+import shutil
+import subprocess
+import sys
 import threading
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +26,7 @@ from paymux_sdk import client as client_module
 
 _PAIR = re.compile(r'(\w+)="([^"]*)"')
 SECRET = "sk_test_client"
+SDK_DIR = Path(__file__).resolve().parents[2] / "sdk" / "python"
 
 
 @dataclass
@@ -350,3 +355,43 @@ def test_the_user_agent_base_url_and_version(fake: FakePaymux, monkeypatch: pyte
     monkeypatch.delenv("PAYMUX_BASE_URL")
     assert paymux_sdk.Client("a", "s").base_url == client_module.DEFAULT_BASE_URL == "https://api.paymux.cn"
     assert SECRET not in repr(client)
+
+
+def _wheel_builder() -> str | None:
+    """An interpreter that has setuptools and wheel (the venv has neither; Debian's python3 has)."""
+    probe = "import setuptools, wheel"
+    for candidate in (sys.executable, shutil.which("python3") or "", "/usr/bin/python3"):
+        if (
+            candidate
+            and subprocess.run([candidate, "-c", probe], capture_output=True, check=False).returncode == 0
+        ):
+            return candidate
+    return None
+
+
+def test_the_package_builds_a_wheel_offline_that_imports(tmp_path: Path) -> None:
+    builder = _wheel_builder()
+    if builder is None:
+        pytest.skip("no interpreter with setuptools and wheel")
+    source = tmp_path / "src"
+    shutil.copytree(SDK_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    command = [builder, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", str(source)]
+    built = subprocess.run(
+        [*command, "-w", str(tmp_path / "dist")], capture_output=True, text=True, check=False
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = (tmp_path / "dist").glob("paymux_sdk-*.whl")
+    assert wheel.name == f"paymux_sdk-{paymux_sdk.VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    modules = {f"paymux_sdk/{p.name}" for p in (SDK_DIR / "paymux_sdk").glob("*.py")}
+    assert modules | {"paymux_sdk/py.typed"} <= names
+    probe = "import paymux_sdk, sys; print(paymux_sdk.__file__, paymux_sdk.VERSION)"
+    ran = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PYTHONPATH": str(wheel)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.stdout.split() == [f"{wheel}/paymux_sdk/__init__.py", paymux_sdk.VERSION], ran.stderr

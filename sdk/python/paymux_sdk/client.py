@@ -96,7 +96,7 @@ class Client:
 
     def delay(self, retry: int, retry_after: str | None) -> float:
         """Seconds before retry number `retry` (1 for the first)."""
-        wait = min(0.5 * 2 ** (retry - 1), MAX_DELAY) * self._rng.uniform(0.5, 1.0)
+        wait = min(0.5 * 2.0 ** (retry - 1), MAX_DELAY) * self._rng.uniform(0.5, 1.0)
         if retry_after and retry_after.strip().isdigit():
             wait = max(wait, min(float(retry_after.strip()), MAX_DELAY))
         return wait
