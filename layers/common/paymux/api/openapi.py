@@ -277,7 +277,10 @@ def _retry_headers(codes: Codes) -> dict[str, Any]:
     markers = retry_markers()
     named = list(dict.fromkeys(code for code, _ in codes))
     retried = [code for code in named if "true" in markers.get(code, {})]
-    text = f"`true` for {', '.join(f'`{c}`' for c in retried)}; " if retried else ""
+    named_true = [
+        f"`{c}`" + (" (not every time: see docs/errors.md)" if len(markers[c]) > 1 else "") for c in retried
+    ]
+    text = f"`true` for {', '.join(named_true)}; " if retried else ""
     headers: dict[str, Any] = {
         RETRY_HEADER: {
             "description": f"{text}`false` otherwise: whether sending the same request again (same "
