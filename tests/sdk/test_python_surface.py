@@ -11,6 +11,7 @@ import tomllib
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,3 +138,81 @@ def test_the_package_builds_a_wheel_offline_that_imports(tmp_path: Path) -> None
         check=False,
     )
     assert ran.stdout.split() == [f"{wheel}/paymux_sdk/__init__.py", paymux_sdk.VERSION], ran.stderr
+
+
+REFUND = {"id": "re_1", "object": "refund", "payment_id": "pay_1", "amount": 500, "status": "PROCESSING"}
+SESSION = {
+    "id": "cs_1",
+    "object": "checkout.session",
+    "url": "https://pay.example/checkout/cs_1",
+    "status": "open",
+}
+NOTE = {"id": "evt_1", "object": "notification", "status": "pending", "attempts": [{"attempt": 1, "at": "t"}]}
+CALLS = [
+    (lambda c: c.payments.close("pay_1"), "POST", "/v1/payments/pay_1/close", PAYMENT, paymux_sdk.Payment),
+    (
+        lambda c: c.payments.get("pay_1", sync=True),
+        "GET",
+        "/v1/payments/pay_1?sync=true",
+        PAYMENT,
+        paymux_sdk.Payment,
+    ),
+    (
+        lambda c: c.refunds.create("pay_1", {"amount": 500, "merchant_refund_no": "R1"}),
+        "POST",
+        "/v1/payments/pay_1/refunds",
+        REFUND,
+        paymux_sdk.Refund,
+    ),
+    (lambda c: c.refunds.get("re_1"), "GET", "/v1/refunds/re_1", REFUND, paymux_sdk.Refund),
+    (
+        lambda c: c.notifications.resend("evt_1"),
+        "POST",
+        "/v1/notifications/evt_1/resend",
+        NOTE,
+        paymux_sdk.Notification,
+    ),
+    (
+        lambda c: c.payments.notifications("pay_1")[0],
+        "GET",
+        "/v1/payments/pay_1/notifications",
+        {"object": "list", "data": [NOTE]},
+        paymux_sdk.Notification,
+    ),
+    (
+        lambda c: c.checkout_sessions.create({"amount": 1999}),
+        "POST",
+        "/v1/checkout/sessions",
+        SESSION,
+        paymux_sdk.CheckoutSession,
+    ),
+    (
+        lambda c: c.checkout_sessions.get("cs_1"),
+        "GET",
+        "/v1/checkout/sessions/cs_1",
+        SESSION,
+        paymux_sdk.CheckoutSession,
+    ),
+    (
+        lambda c: c.payments.get("../refunds/re_1"),
+        "GET",
+        "/v1/payments/..%2Frefunds%2Fre_1",
+        PAYMENT,
+        paymux_sdk.Payment,
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "method", "path", "answer", "kind"), CALLS)
+def test_each_call_sends_its_route_and_answers_its_model(
+    fake: FakePaymux, call: Any, method: str, path: str, answer: dict[str, Any], kind: type
+) -> None:
+    fake.script = [Step(200, answer)]
+    client, _ = make_client(fake)
+    model = call(client)
+    assert type(model) is kind and model.id == (answer.get("data") or [answer])[0]["id"]
+    seen = fake.seen[0]
+    assert (seen.method, seen.path, seen.signature_ok) == (method, path, True)
+    assert ("idempotency-key" in seen.headers) == (method == "POST")
+    if isinstance(model, paymux_sdk.Notification):
+        assert isinstance(model.attempts[0], paymux_sdk.models.NotificationAttempt)
