@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from paymux.api.idempotency import KEY_TTL_SECONDS
-from paymux.errors import ChannelUnavailable
+from paymux.api.http import parse_event
+from paymux.api.idempotency import KEY_TTL_SECONDS, idempotent
+from paymux.errors import ChannelUnavailable, InProgress
 from paymux.services import payments
 from paymux.store.dynamo import to_item
 from tests.integration.conftest import World
-from tests.support import response_json
+from tests.support import api_event, response_json
 
 
 def _body(world: World, **overrides: Any) -> dict[str, Any]:
@@ -102,3 +103,26 @@ def test_an_unreachable_channel_says_true_and_the_same_request_again_submits_it_
     stored = world.d.payments.get(payment["id"])
     assert stored is not None and stored.status.value == "PROCESSING" and stored.attempt_count == 1
     assert list(world.sandbox.orders) == [stored.out_trade_no]  # one order at the channel
+
+
+def test_an_error_marked_true_inside_an_operation_leaves_the_key_free_for_the_retry(world: World) -> None:
+    """A `true` error is never stored under the key: the retry it invites runs, not a replay."""
+    signing = {"app_id": world.app_id, "secret": world.secret, "now": world.clock()}
+    event = api_event("create_payment.json", body={"x": 1}, headers={"idempotency-key": "k-inner"}, **signing)
+    request = parse_event(event)
+    app = world.d.merchants.app(world.app_id)
+    answers: list[Any] = [
+        InProgress("checkout_session_busy", "another choice is being made"),
+        (201, {"ok": 1}),
+    ]
+
+    def operation() -> Any:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    with pytest.raises(InProgress):
+        idempotent(world.d, app, request, operation)
+    assert idempotent(world.d, app, request, operation) == (201, {"ok": 1}, {})
+    assert answers == []  # the second call ran the operation

@@ -3,9 +3,9 @@
 
 `should_retry` says whether the same request, sent again (with the same Idempotency-Key), can
 succeed and is safe: the answer's `Paymux-Should-Retry` header (docs/errors.md). It is False by
-default, and must stay False for every 4xx an operation raises after its Idempotency-Key is
-claimed: paymux.api.idempotency stores that answer and replays it for the same key, so a retry
-can only get it again. `retry_after` (seconds) is the `Retry-After` header, where a wait is known."""
+default. paymux.api.idempotency stores every other 4xx under its Idempotency-Key and replays it,
+so a retry with that key can only get it again; a 5xx or a `should_retry` error is not stored,
+so the retry runs. `retry_after` (seconds) is the `Retry-After` header, where a wait is known."""
 
 from __future__ import annotations
 

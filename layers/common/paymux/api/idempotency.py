@@ -46,7 +46,9 @@ def idempotent(
     try:
         status, payload = operation()
     except PaymuxError as exc:
-        if exc.status >= 500:  # the outcome may change on retry: let the key be used again
+        # the outcome may change on retry (a 5xx, or an error that says so: Paymux-Should-Retry
+        # true): let the key be used again, so that the retry the marker invites runs
+        if exc.status >= 500 or exc.should_retry:
             d.dynamodb.delete_item(TableName=d.settings.table, Key=record_key)
         else:
             error = {
