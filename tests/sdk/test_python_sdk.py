@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import paymux_sdk
 from paymux.domain.states import PaymentStatus
 from tests.sdk.world import World
 
@@ -73,3 +74,16 @@ def test_the_readme_snippet_makes_the_payment_it_shows(world: World) -> None:
         PaymentStatus.PROCESSING,
     )
     assert printed.split()[1] == stored.action["code_url"]
+
+
+def test_errors_over_the_stack_are_typed_and_carry_the_marker(world: World) -> None:
+    env = world.env("python")
+    client = paymux_sdk.Client(env["PAYMUX_APP_ID"], env["PAYMUX_SECRET"], env["PAYMUX_BASE_URL"])
+    with pytest.raises(paymux_sdk.NotFoundError) as missing:
+        client.payments.get("pay_01KB0000000000000000000000")
+    assert (missing.value.status, missing.value.code) == (404, "not_found")
+    assert missing.value.headers["paymux-should-retry"] == "false"
+    wrong = paymux_sdk.Client(env["PAYMUX_APP_ID"], "sk_wrong", env["PAYMUX_BASE_URL"])
+    with pytest.raises(paymux_sdk.AuthenticationError) as refused:
+        wrong.payments.find(env["PAYMUX_ORDER_PREFIX"] + "-none")
+    assert refused.value.code == "invalid_signature"
