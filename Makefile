@@ -44,6 +44,7 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict sdk/python/paymux_sdk
 
 # checkov on the template (every failed check fixed or skipped inline with its reason) and bandit
 # on the layer (findings fixed or `# nosec` with the reason); offline, about 5 s together.

@@ -1,5 +1,11 @@
 """One hierarchy of typed errors. Each carries its HTTP status and a stable machine-readable code;
-`paymux.api.http` maps them to responses in one place."""
+`paymux.api.http` maps them to responses in one place.
+
+`should_retry` says whether the same request, sent again (with the same Idempotency-Key), can
+succeed and is safe: the answer's `Paymux-Should-Retry` header (docs/errors.md). It is False by
+default. paymux.api.idempotency stores every other 4xx under its Idempotency-Key and replays it,
+so a retry with that key can only get it again; a 5xx or a `should_retry` error is not stored,
+so the retry runs. `retry_after` (seconds) is the `Retry-After` header, where a wait is known."""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ from typing import Any
 class PaymuxError(Exception):
     status = 500
     code = "internal_error"
+    # an unexpected error: its outcome is unknown, so nothing says that sending it again is safe
+    should_retry = False
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -102,10 +111,21 @@ class Conflict(PaymuxError):
         self.code = code
 
 
+class InProgress(Conflict):
+    """Another request is still doing what this one asks (`idempotency_key_in_use`: the first
+    request with this Idempotency-Key is running). This one did nothing and was not stored, so
+    the same request, sent again shortly, gets the first one's answer."""
+
+    should_retry = True
+    retry_after = 1
+
+
 class OutcomeNotKnown(Conflict):
     """The channel cannot say yet whether the payment is paid (a payer's code still being
     charged; a front order its payer may still pay until its payTimeout, which UnionPay cannot
-    close): closing it now could lose a charge, so nothing changes. Query it and try later."""
+    close): closing it now could lose a charge, so nothing changes. Query it and try later.
+    Not `should_retry`: the answer is stored under the Idempotency-Key, so a retry with the same
+    key replays it; close later with a new key."""
 
     def __init__(self, message: str, **kwargs: Any) -> None:
         super().__init__("payment_outcome_unknown", message, **kwargs)
@@ -146,6 +166,9 @@ class ChannelUnavailable(ChannelError):
 
     status = 503
     code = "channel_unavailable"
+    # Nothing was decided: a create stays PENDING and, sent again, is sent again with the same
+    # out_trade_no (services.payments._repeated); a close or a query changed nothing.
+    should_retry = True
 
 
 class ChannelAuthorizationInvalid(ChannelError):
@@ -167,6 +190,8 @@ class Busy(PaymuxError):
 
     status = 503
     code = "busy"
+    should_retry = True
+    retry_after = 1
 
 
 class CallbackRejected(PaymuxError):

@@ -12,9 +12,9 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
 
 from paymux_sdk.errors import SignatureVerificationError
+from paymux_sdk.models import Event
 
 DEFAULT_TOLERANCE = 300
 
@@ -25,22 +25,37 @@ def construct_event(
     secret: str,
     tolerance: int = DEFAULT_TOLERANCE,
     now: float | None = None,
-) -> dict[str, Any]:
-    """Returns the parsed event, or raises SignatureVerificationError. Pass the raw body exactly
-    as received (re-serialised JSON will not verify)."""
+) -> Event:
+    """The verified event (an Event; `event["type"]` reads the raw JSON too), or
+    SignatureVerificationError. Pass the raw body exactly as received (re-serialised JSON will
+    not verify)."""
     body = payload.encode() if isinstance(payload, str) else payload
     timestamp, signatures = _parse(header)
     current = time.time() if now is None else now
     if tolerance and abs(current - timestamp) > tolerance:
         raise SignatureVerificationError(f"timestamp is outside the {tolerance} s tolerance", header)
-    expected = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
+    expected = _sign(secret, timestamp, body).encode()
+    # bytes, not str: compare_digest raises TypeError on a non-ASCII str
+    if not any(hmac.compare_digest(expected, s.encode("utf-8", "replace")) for s in signatures):
         raise SignatureVerificationError("no signature matches the payload and secret", header)
     try:
-        event: dict[str, Any] = json.loads(body)
+        data = json.loads(body)
     except ValueError as exc:
         raise SignatureVerificationError("the verified payload is not JSON", header) from exc
-    return event
+    if not isinstance(data, dict):
+        raise SignatureVerificationError("the verified payload is not a JSON object", header)
+    return Event.from_dict(data)
+
+
+def generate_test_header(payload: bytes | str, secret: str, timestamp: int | None = None) -> str:
+    """A `Paymux-Signature` value for `payload`, as paymux signs it: for your own tests."""
+    body = payload.encode() if isinstance(payload, str) else payload
+    stamp = int(time.time()) if timestamp is None else int(timestamp)
+    return f"t={stamp},v1={_sign(secret, stamp, body)}"
+
+
+def _sign(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def _parse(header: str) -> tuple[int, list[str]]:

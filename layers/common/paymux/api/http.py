@@ -18,6 +18,7 @@ from paymux.errors import BadRequest, MethodNotAllowed, NotFound, PaymuxError, V
 
 log = logging.getLogger("paymux")
 
+RETRY_HEADER = "Paymux-Should-Retry"
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
 
 
@@ -121,13 +122,21 @@ def render(status: int, payload: Any, media: str, headers: dict[str, str] | None
     }
 
 
+def retry_headers(error: PaymuxError) -> dict[str, str]:
+    """`Paymux-Should-Retry` (and `Retry-After` where a wait is known) of an error's answer."""
+    headers = {RETRY_HEADER: "true" if error.should_retry else "false"}
+    if error.should_retry and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return headers
+
+
 def error_response(error: PaymuxError, request_id: str = "", media: str = JSON) -> dict[str, Any]:
     payload: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.details:
         payload["details"] = error.details
     if request_id:
         payload["request_id"] = request_id
-    return render(error.status, {"error": payload}, media)
+    return render(error.status, {"error": payload}, media, retry_headers(error))
 
 
 Outcome = tuple[int, Any] | tuple[int, Any, dict[str, str]]
@@ -157,4 +166,7 @@ def handle(operation: Callable[[Request], Outcome], event: dict[str, Any]) -> di
         log.exception("unhandled error in %s", event.get("routeKey", "a request"))
         return error_response(PaymuxError("internal error"), request_id, media)
     status, payload, *extra = outcome
-    return render(status, payload, media, extra[0] if extra else None)
+    headers = dict(extra[0]) if extra else {}
+    if status >= 400:  # an error replayed for its Idempotency-Key: the same key replays it again
+        headers.setdefault(RETRY_HEADER, "false")
+    return render(status, payload, media, headers)

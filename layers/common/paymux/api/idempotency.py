@@ -11,7 +11,7 @@ from typing import Any
 
 from paymux.api.http import Request
 from paymux.deps import Deps
-from paymux.errors import Conflict, PaymuxError, ValidationFailed
+from paymux.errors import Conflict, InProgress, PaymuxError, ValidationFailed
 from paymux.store.dynamo import from_item, to_attr, to_item
 from paymux.store.merchants import MerchantApp
 
@@ -46,7 +46,9 @@ def idempotent(
     try:
         status, payload = operation()
     except PaymuxError as exc:
-        if exc.status >= 500:  # the outcome may change on retry: let the key be used again
+        # the outcome may change on retry (a 5xx, or an error that says so: Paymux-Should-Retry
+        # true): let the key be used again, so that the retry the marker invites runs
+        if exc.status >= 500 or exc.should_retry:
             d.dynamodb.delete_item(TableName=d.settings.table, Key=record_key)
         else:
             error = {
@@ -93,7 +95,7 @@ def _claim(d: Deps, record_key: dict[str, Any], fingerprint: str, now: float) ->
     if item["fingerprint"] != fingerprint:
         raise Conflict("idempotency_key_reused", "this Idempotency-Key was used with a different request")
     if item["state"] != "done":
-        raise Conflict(
+        raise InProgress(
             "idempotency_key_in_use",
             "a request with this Idempotency-Key is still being processed; retry shortly",
         )

@@ -16,6 +16,7 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+from paymux.api.http import RETRY_HEADER
 from paymux.api.openapi_examples import EXAMPLES, error_example, xml_content
 from paymux.api.openapi_text import (
     AUTH,
@@ -120,7 +121,8 @@ ROUTES: tuple[Route, ...] = (
                    "payer's code still being charged, an order its payer may still pay): nothing changed; "
                    "query it and close it later")),
             502: REJECTED,
-            503: UNAVAILABLE + BUSY,
+            503: (*UNAVAILABLE, ("route_refused", "the payment's channel account is no longer configured"),
+                  *BUSY),
         },
     ),
     Route(
@@ -135,7 +137,7 @@ ROUTES: tuple[Route, ...] = (
             409: (("duplicate_merchant_refund_no", "merchant_refund_no was used with other parameters"),
                   ("payment_not_refundable", "the payment is not SUCCESS")),
             422: (("validation_failed", "invalid body, or the amount exceeds what is refundable"),),
-            503: (("channel_unavailable", "the payment's channel account is no longer configured"), *BUSY),
+            503: (("route_refused", "the payment's channel account is no longer configured"), *BUSY),
         },
         request="CreateRefundRequest",
     ),
@@ -270,6 +272,34 @@ def _errors(route: Route) -> dict[int, Codes]:
     return dict(sorted(errors.items()))
 
 
+def _retry_headers(codes: Codes) -> dict[str, Any]:
+    """`Paymux-Should-Retry` of an error answer, and `Retry-After` where one of its codes waits
+    (paymux.api.error_codes: what the error classes answer; docs/errors.md)."""
+    from paymux.api.error_codes import retry_markers  # noqa: PLC0415 - imports the services
+
+    markers = retry_markers()
+    named = list(dict.fromkeys(code for code, _ in codes))
+    retried = [code for code in named if "true" in markers.get(code, {})]
+    named_true = [
+        f"`{c}`" + (" (not every time: see docs/errors.md)" if len(markers[c]) > 1 else "") for c in retried
+    ]
+    text = f"`true` for {', '.join(named_true)}; " if retried else ""
+    headers: dict[str, Any] = {
+        RETRY_HEADER: {
+            "description": f"{text}`false` otherwise: whether sending the same request again (same "
+            "Idempotency-Key) is safe and can succeed (docs/errors.md)",
+            "schema": {"type": "string", "enum": ["true", "false"]},
+        }
+    }
+    waits = sorted({after for code in retried for after in markers[code]["true"] if after})
+    if waits:
+        headers["Retry-After"] = {
+            "description": f"seconds to wait at least before sending it again ({', '.join(waits)})",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    return headers
+
+
 def _success(route: Route, ok: Success, replayed: dict[str, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {"description": ok.description}
     if ok.media is not None:
@@ -339,12 +369,15 @@ def _operation(route: Route, idempotency_key: dict[str, Any], replayed: dict[str
             "content": content,
             "x-paymux-error-codes": list(dict.fromkeys(code for code, _ in codes)),
         }
+        headers = _retry_headers(codes)
         if route.method == "POST" and status in _REPLAYED:  # kept and replayed too
-            responses[str(status)]["headers"] = {"Idempotent-Replayed": replayed}
+            headers["Idempotent-Replayed"] = replayed
         if status == 405:
-            responses[str(status)]["headers"] = {
-                "Allow": {"description": "the methods this path is served with", "schema": {"type": "string"}}
+            headers["Allow"] = {
+                "description": "the methods this path is served with",
+                "schema": {"type": "string"},
             }
+        responses[str(status)]["headers"] = headers
     operation["responses"] = responses
     return operation
 

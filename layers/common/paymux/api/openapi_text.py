@@ -115,7 +115,10 @@ XML); answers are in the format `Accept` asks for (JSON without one, for `*/*` a
 `<response>` answered; see docs/xml.md). \
 Notifications stay JSON.
 - Errors are `{"error": {"code", "message", "details", "request_id"}}` with the error's HTTP \
-status; each operation lists its codes.
+status; each operation lists its codes. Every error answer carries `Paymux-Should-Retry: true` \
+when the same request sent again (same `Idempotency-Key`) is safe and can succeed, with \
+`Retry-After` (seconds) where a wait is known, and `false` when it cannot; the table of every \
+code: docs/errors.md.
 - Every POST takes an optional `Idempotency-Key` header; creating payments and refunds is also \
 idempotent on your own order and refund numbers.
 - Outcomes are pushed to your `notify_url` as signed notifications (see Webhooks).

@@ -20,9 +20,11 @@ log = logging.getLogger("paymux")
 
 class RouteRefused(ChannelUnavailable):
     """The attempt's account or binding is missing, or is not the merchant's: nothing is sent
-    to the channel and nothing changes (operators fix the configuration; then it works)."""
+    to the channel and nothing changes (operators fix the configuration; then it works).
+    Not `should_retry`: sending it again changes nothing until operators have."""
 
     code = "route_refused"
+    should_retry = False
 
 
 class ForeignAttempt(RouteRefused):

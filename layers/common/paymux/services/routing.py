@@ -18,6 +18,13 @@ from paymux.errors import ChannelUnavailable
 from paymux.store.bindings import Binding
 
 
+class NoChannelAccount(ChannelUnavailable):
+    """No enabled account of the merchant offers the method: a configuration, not an outage, so
+    sending the same request again cannot succeed until operators change it."""
+
+    should_retry = False
+
+
 class Route(NamedTuple):
     """An account, and the binding it acts for when it is a provider-mode account."""
 
@@ -164,7 +171,7 @@ def rank_routes(
     routes come last rather than never, so a total outage still probes instead of refusing."""
     usable = eligible(routes, method)
     if not usable:
-        raise ChannelUnavailable(f"no enabled channel account offers {method}")
+        raise NoChannelAccount(f"no enabled channel account offers {method}")
     chooser = rng or random.SystemRandom()
     ordered: list[Route] = []
     for priority in sorted({r.priority for r in usable}):
