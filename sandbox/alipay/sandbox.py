@@ -89,7 +89,11 @@ class AlipaySandbox:
         config = GatewayConfig(
             apps=self._apps,
             store=self._store,
-            handlers=trades.handlers | barcode.handlers | self._bills.handlers | auth_api.handlers | jsapi.handlers,
+            handlers=trades.handlers
+            | barcode.handlers
+            | self._bills.handlers
+            | auth_api.handlers
+            | jsapi.handlers,
             alipay_key=self._alipay_key,
             clock=clock,
             timestamp_tolerance=timestamp_tolerance,
