@@ -74,3 +74,10 @@ def test_a_signature_that_is_not_ascii_fails_verification_and_raises_nothing_els
     values["paymux_signature"] = "\u00e9" * 64
     with pytest.raises(AuthenticationFailed):
         verify_return(["sk_a"], values, NOW)
+
+
+def test_a_leading_question_mark_is_stripped_and_an_empty_secret_verifies_nothing():
+    query = urlsplit(signed_return_url("https://s.example/r", "sk_a", VALUES)).query
+    assert sdk_verify("?" + query, "sk_a", now=NOW) == VALUES
+    with pytest.raises(SignatureVerificationError):
+        sdk_verify(urlsplit(signed_return_url("https://s.example/r", "", VALUES)).query, "", now=NOW)

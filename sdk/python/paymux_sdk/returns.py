@@ -30,8 +30,12 @@ DEFAULT_TOLERANCE = 300
 def verify_return(
     query: str | dict[str, str], secret: str, tolerance: int = DEFAULT_TOLERANCE, now: float | None = None
 ) -> dict[str, str]:
-    """The five verified values, or SignatureVerificationError (tampered, unsigned or stale)."""
-    values = dict(parse_qsl(query, keep_blank_values=True)) if isinstance(query, str) else dict(query)
+    """The five verified values, or SignatureVerificationError (tampered, unsigned or stale, or a
+    paymux_ parameter given twice). Pass the raw query string: a framework's dict of it may
+    already have dropped a repeated parameter."""
+    if not secret:
+        raise SignatureVerificationError("an empty secret verifies nothing")
+    values = _values(query) if isinstance(query, str) else dict(query)
     signed = "&".join(f"{name}={values.get(name, '')}" for name in FIELDS)
     expected = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
     given = values.get("paymux_signature", "").lower().encode()  # bytes: non-ASCII str is a TypeError
@@ -44,3 +48,15 @@ def verify_return(
             f"the return timestamp is outside the {tolerance} s tolerance", signed
         )
     return {name: values.get(name, "") for name in FIELDS}
+
+
+def _values(query: str) -> dict[str, str]:
+    """The paymux_ parameters of a query string (the merchant's own are ignored, however odd)."""
+    values: dict[str, str] = {}
+    for name, value in parse_qsl(query.removeprefix("?"), keep_blank_values=True):
+        if not name.startswith("paymux_"):
+            continue
+        if name in values:
+            raise SignatureVerificationError(f"{name} is given more than once")
+        values[name] = value
+    return values

@@ -30,6 +30,8 @@ def construct_event(
     SignatureVerificationError. Pass the raw body exactly as received (re-serialised JSON will
     not verify)."""
     body = payload.encode() if isinstance(payload, str) else payload
+    if not secret:
+        raise SignatureVerificationError("an empty secret verifies nothing", header)
     timestamp, signatures = _parse(header)
     current = time.time() if now is None else now
     if tolerance and abs(current - timestamp) > tolerance:
@@ -59,14 +61,14 @@ def _sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def _parse(header: str) -> tuple[int, list[str]]:
-    timestamp: int | None = None
+    timestamps: list[int] = []
     signatures: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
         if key == "t" and value.isdigit():
-            timestamp = int(value)
+            timestamps.append(int(value))
         elif key == "v1" and value:
             signatures.append(value)
-    if timestamp is None or not signatures:
-        raise SignatureVerificationError("Paymux-Signature must carry t=… and at least one v1=…", header)
-    return timestamp, signatures
+    if len(timestamps) != 1 or not signatures:
+        raise SignatureVerificationError("Paymux-Signature must carry one t=… and at least one v1=…", header)
+    return timestamps[0], signatures
