@@ -125,8 +125,13 @@ class _Shard:
 class StreamPoller:
     """Polls every shard of one subscription's stream; `poll_once` is one round over them."""
 
-    def __init__(self, subscription: StreamSubscription, invoke: Invoke, region: str) -> None:
+    def __init__(
+        self, subscription: StreamSubscription, invoke: Invoke, region: str, position: str = "TRIM_HORIZON"
+    ) -> None:
+        """`position`: where a shard is first read from, TRIM_HORIZON (Lambda's setting here)
+        or LATEST (a test that wants only what it writes next)."""
         self.subscription = subscription
+        self._position = position
         self._invoke = invoke
         self._streams: Any = boto3.client("dynamodbstreams", region_name=region)
         self._sqs: Any = boto3.client("sqs", region_name=region) if subscription.on_failure_url else None
@@ -158,7 +163,7 @@ class StreamPoller:
         for shard in description.get("Shards", []):
             if shard["ShardId"] not in self._shards:
                 iterator = self._streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=self._position
                 )["ShardIterator"]
                 self._shards[shard["ShardId"]] = _Shard(shard["ShardId"], iterator)
 

@@ -181,9 +181,12 @@ class BucketStore:
         return [self._marker(r.event_id, now) for r in records] + updates
 
     def apply(self, records: list[RecordDeltas], now: float) -> int:
-        """Adds each record's deltas exactly once; returns how many records were new."""
+        """Adds each record's deltas exactly once; returns how many records were new. A record
+        named twice in `records` is one record (one marker: a transaction may not name an
+        item twice)."""
         applied = 0
-        for group in self._groups(records):
+        unique = list({r.event_id: r for r in records}.values())
+        for group in self._groups(unique):
             if len(group) > 1 and self._write(group, now):
                 applied += len(group)
                 continue
