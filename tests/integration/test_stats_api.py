@@ -59,7 +59,10 @@ BAD_QUERIES = {
     "1d by hour over 31 days": ("from=2026-10-01&to=2026-11-02&granularity=1d&group_by=hour", "to"),
     "from inside an hour": ("from=2026-12-01T10:20:00%2B08:00&to=2026-12-02&granularity=1h", "from"),
     "to inside a quarter": ("from=2026-12-01&to=2026-12-01T10:20:00Z&granularity=15m", "to"),
-    "from at UTC midnight, not Shanghai's": ("from=2026-12-01T00:00:00Z&to=2026-12-03&granularity=1d", "from"),
+    "from at UTC midnight, not Shanghai's": (
+        "from=2026-12-01T00:00:00Z&to=2026-12-03&granularity=1d",
+        "from",
+    ),
     "from of 10 000 characters": ("from=" + "9" * 10_000 + "&to=2026-12-02", "from"),
 }
 

@@ -5,18 +5,21 @@ the stream is delivered again, shuffled and duplicated, and after a backfill."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from local.state import write_state
 from local.streams import StreamPoller
 from paymux.api.resources import StatsResource
 from paymux.clock import CHINA
 from paymux.services.stats import StatsScope, query
 from paymux.services.stats_backfill import rebuild
 from tests.integration.conftest import World
+from tests.integration.test_ops_cli import ops
 from tests.integration.test_refunds import get_refund, paid_payment, refund, wait_until
 from tests.support import invoke
 
@@ -167,6 +170,7 @@ def test_a_replayed_shuffled_duplicated_stream_counts_nothing_twice(world: World
     invoke("stats_stream", {"Records": [{**paid, "eventID": "another-" + paid["eventID"]}]})
     assert stats_over_api(world, "15m")["totals"]["succeeded"] == expected["succeeded"] + 1
     rebuild(world.d, day_range(world)[0].date(), day_range(world)[0].date())  # and the backfill repairs it
+    assert stats_over_api(world, "15m", "method") == before
 
     start, end = day_range(world)
     merchant = world.d.payments.get(payment_ids[0]).merchant_id  # type: ignore[union-attr]
@@ -176,3 +180,25 @@ def test_a_replayed_shuffled_duplicated_stream_counts_nothing_twice(world: World
     operator = query(world.d, StatsScope.all_merchants(), start, end, "1d")
     assert picked(operator["totals"]) == expected  # the world's table holds this merchant alone
     assert picked(query(world.d, StatsScope.merchant(merchant), start, end, "1h")["totals"]) == expected
+
+
+def test_the_backfill_cli_rebuilds_a_day_from_the_payments_alone(world: World, tmp_path):
+    payment_ids = seeded_day(world)  # the stream is not read: the buckets come from the payments
+    state = tmp_path / "stack.json"
+    write_state(state, world.stack.state())
+    day = day_range(world)[0].date().isoformat()
+    merchant = world.d.payments.get(payment_ids[0]).merchant_id  # type: ignore[union-attr]
+
+    ran = ops(state, "stats", "backfill", "--from", day, "--to", day)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["buckets"] > 0
+    again = ops(state, "stats", "backfill", "--from", day, "--to", day, "--merchant", merchant)
+    assert again.returncode == 0, again.stderr  # idempotent: the same items again
+
+    shown = ops(state, "stats", "show", "--from", day, "--to", day_range(world)[1].date().isoformat())
+    assert shown.returncode == 0, shown.stderr
+    assert picked(json.loads(shown.stdout)["totals"]) == direct_count(world, payment_ids)
+    assert picked(stats_over_api(world, "1h")["totals"]) == direct_count(world, payment_ids)
+
+    refused = ops(state, "stats", "backfill", "--from", day, "--to", "2020-01-01")
+    assert refused.returncode == 2 and "from <= to" in refused.stderr

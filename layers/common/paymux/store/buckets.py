@@ -16,18 +16,28 @@ query over all of them.
 A stream record's deltas are added in ONE TransactWriteItems with its marker item
 `STATSREC#<event id>` (`attribute_not_exists`, `ttl` 2 days: a stream keeps records 24 h), so a
 record delivered again finds its marker and adds nothing. Several records go in one transaction
-when their items fit (`MAX_TRANSACTION_ITEMS`); a group whose transaction meets a marker falls
-back to one transaction per record."""
+when their items fit (`MAX_TRANSACTION_ITEMS`); a group whose transaction meets markers is sent
+again without those records (the transaction's cancellation reasons name them)."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from paymux.clock import CHINA
-from paymux.store.dynamo import cancellation_codes, from_item, to_attr, transact
+from paymux.errors import Busy
+from paymux.store.dynamo import (
+    BATCH_GET_RETRIES,
+    CONFLICT_BACKOFF,
+    cancellation_codes,
+    from_item,
+    to_attr,
+    transact,
+)
 
 COUNTERS = (
     "created",
@@ -187,10 +197,13 @@ class BucketStore:
         applied = 0
         unique = list({r.event_id: r for r in records}.values())
         for group in self._groups(unique):
-            if len(group) > 1 and self._write(group, now):
-                applied += len(group)
-                continue
-            applied += sum(self._write([record], now) for record in group)
+            pending = group
+            while pending:
+                seen = self._write(pending, now)
+                if not seen:
+                    applied += len(pending)
+                    break
+                pending = [r for n, r in enumerate(pending) if n not in seen]
         return applied
 
     def _groups(self, records: list[RecordDeltas]) -> Iterator[list[RecordDeltas]]:
@@ -203,18 +216,21 @@ class BucketStore:
         if group:
             yield group
 
-    def _write(self, records: list[RecordDeltas], now: float) -> bool:
-        """One transaction of the records' markers and counters; False when a marker was there
-        (that record was applied before: with one record, nothing is left to do)."""
+    def _write(self, records: list[RecordDeltas], now: float) -> set[int]:
+        """One transaction of the records' markers and counters. Returns the positions of the
+        records whose marker was already there (applied before): then nothing was written, and
+        the caller sends the others again without them."""
         items = self._items(records, now)
         operation = "stats.apply#" + ",".join(r.event_id for r in records)
         try:
             transact(self._ddb, self._table, operation, items)
         except self._ddb.exceptions.TransactionCanceledException as exc:
-            if "ConditionalCheckFailed" in cancellation_codes(exc):
-                return False
-            raise
-        return True
+            codes = cancellation_codes(exc)
+            seen = {n for n, code in enumerate(codes[: len(records)]) if code == "ConditionalCheckFailed"}
+            if not seen:
+                raise
+            return seen
+        return set()
 
     def query(self, pk: str, first_sk: str, last_sk: str) -> list[dict[str, Any]]:
         """The buckets of one partition whose sort key is within [first_sk, last_sk]."""
@@ -243,8 +259,13 @@ class BucketStore:
         ):
             for start in range(0, len(requests), 25):
                 pending: dict[str, Any] = {self._table: requests[start : start + 25]}
-                while pending:
+                for retry in range(BATCH_GET_RETRIES + 1):
                     pending = self._ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                    if not pending:
+                        break
+                    if retry == BATCH_GET_RETRIES:
+                        raise Busy(f"BatchWriteItem on {self._table}: items still unprocessed")
+                    time.sleep(random.uniform(0, CONFLICT_BACKOFF * 2**retry))  # noqa: S311  # nosec B311
 
     def merchants_on(self, day: date) -> set[str]:
         """The merchants with a daily bucket on `day` (GSI2, eventually consistent)."""
