@@ -11,7 +11,8 @@ refund as if it had just been written (no old image), so both count exactly the 
   payment ended on (at SUCCESS, the paid attempt's): `succeeded` (+ `amount_succeeded`, and
   `rescued` / `amount_rescued` when the paid attempt was not the first: a fallback attempt,
   `out_trade_no` not the payment's `…01`) at `paid_at`; `failed` at the
-  `updated_at` the transition leaves (a payment has no failure time: docs/analytics.md); `closed` at `closed_at`. SUCCESS → REFUNDED is no new outcome;
+  `updated_at` the transition leaves (a payment has no failure time: docs/analytics.md);
+  `closed` at `closed_at`. SUCCESS → REFUNDED is no new outcome;
 - a merchant refund whose status becomes SUCCESS counts one `refunds` (+ `amount_refunded`) at
   its `succeeded_at`, under its payment's method and provider (`PaymentLookup`). Automatic
   refunds (charges the payment never kept) are not the merchant's refunds: not counted.
