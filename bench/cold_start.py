@@ -53,6 +53,7 @@ ONLY_CLIENTS: dict[str, tuple[str, ...]] = {
     "list_exceptions": ("dynamodb",),
     "admin_get_reconciliation_report": ("s3",),
     "sweeper": ("dynamodb", "sqs"),
+    "stats_stream": ("dynamodb",),  # table items into table items
 }
 CHILD_TIMEOUT_S = 120
 _MARK = "BENCH"
@@ -111,6 +112,7 @@ USED_STORES: dict[str, tuple[str, ...]] = {
     "admin_get_reconciliation_report": (),
     "sweeper": (),
     "get_payment": ("payments", "nonces", "merchants"),
+    "stats_stream": (),  # store.buckets on the DynamoDB client itself
 }
 
 

@@ -31,6 +31,7 @@ from local.resources import StackResources, create_stack, plan_stack
 from local.schedules import Schedule, ScheduleRunner, run_schedule, template_schedules
 from local.sqs import QueueSubscription, SqsPoller, queue_mappings
 from local.state import local_outputs, remove_state, write_state
+from local.streams import StreamPoller, StreamSubscription, stream_resources, stream_subscriptions
 from local.template import choose_parameters, load_template, transform_template
 
 log = logging.getLogger("local.stack")
@@ -70,6 +71,7 @@ class LocalStack:
         moto_port: int = 5000,
         schedules: bool = True,
         sqs_poll: bool = True,
+        stream_poll: bool | None = None,
         template_path: Path | None = None,
         root: Path | None = None,
         parameters: dict[str, str] | None = None,
@@ -94,14 +96,17 @@ class LocalStack:
         self.routes: list[Route] = []
         self.schedules: list[Schedule] = []
         self.subscriptions: list[QueueSubscription] = []
+        self.stream_subscriptions: list[StreamSubscription] = []
         self.resources: StackResources | None = None
         self.outputs: dict[str, str] = {}  # the template's Outputs, by logical name
         self._api_port, self._moto_port = api_port, moto_port
         self._run_schedules, self._run_sqs = schedules, sqs_poll
+        self._run_streams = sqs_poll if stream_poll is None else stream_poll
         self._wanted_parameters = {"Stage": "local", **(parameters or {})}
         self._moto: ThreadedMotoServer | None = None
         self._api: ApiServer | None = None
         self._pollers: list[SqsPoller] = []
+        self._stream_pollers: list[StreamPoller] = []
         self._scheduler: ScheduleRunner | None = None
         self._saved_env: dict[str, str | None] = {}
         self._added_paths: list[str] = []
@@ -179,6 +184,8 @@ class LocalStack:
         self._add_paths(layer_paths(cfn, code_root))
         self.functions = {k: LocalFunction(s, REGION) for k, s in specs.items()}
         self.subscriptions = self._subscriptions(mappings)
+        assert self.resources is not None
+        self.stream_subscriptions = stream_subscriptions(cfn, self.resources, set(self.functions))
         self.schedules = template_schedules(cfn, set(self.functions), REGION)
         for schedule in self.schedules:
             schedule.next_after(datetime.now(UTC))  # fail at start on an expression we can't run
@@ -206,6 +213,7 @@ class LocalStack:
     ) -> None:
         wanted = set().union(*(references(s.environment) for s in specs.values()))
         wanted |= {(queue, "Arn") for _, queue, _ in mappings}
+        wanted |= stream_resources(cfn)
         plan = plan_stack(cfn, parameters, wanted)
         self._log_skipped(plan.skipped)
         self.resources = create_stack(self.stack_name, plan, parameters)
@@ -237,6 +245,10 @@ class LocalStack:
             self._pollers = [SqsPoller(s, self.invoke, REGION) for s in self.subscriptions]
             for poller in self._pollers:
                 poller.start()
+        if self._run_streams:
+            self._stream_pollers = [StreamPoller(s, self.invoke, REGION) for s in self.stream_subscriptions]
+            for stream_poller in self._stream_pollers:
+                stream_poller.start()
         if self._run_schedules:
             self._scheduler = ScheduleRunner(self.schedules, self.invoke)
             self._scheduler.start()
@@ -287,6 +299,9 @@ class LocalStack:
         for poller in self._pollers:
             poller.stop()
         self._pollers = []
+        for stream_poller in self._stream_pollers:
+            stream_poller.stop()
+        self._stream_pollers = []
         if self._api is not None:
             self._api.stop()
             self._api = None

@@ -19,6 +19,8 @@
     reconcile run [--date YYYY-MM-DD]
     reconcile show --date YYYY-MM-DD
     reconcile fetch --date YYYY-MM-DD --format summary|csv|xlsx|txt|html [--out FILE]
+    stats backfill --from YYYY-MM-DD --to YYYY-MM-DD [--merchant M]
+    stats show --from DATE --to DATE [--granularity G] [--group-by method|provider|hour] [--merchant M]
 
 Where: --stack NAME, a deployed stack (its outputs by logical name through CloudFormation's
 DescribeStacks, its stage from its Stage parameter; the operator's AWS credentials); --local,
@@ -37,7 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.state import state_file
-from ops import bindings, channels, merchants, reconcile, refunds, stack
+from ops import bindings, channels, merchants, reconcile, refunds, stack, stats
 from ops.stack import Stack
 from paymux.config import Settings
 from paymux.deps import Deps
@@ -153,6 +155,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     refresh = c.add_parser("refresh-certificates", help="download WeChat Pay platform certificates now")
     refresh.add_argument("account_id", nargs="?", help="one account (default: every enabled WeChat Pay one)")
     refunds.register(groups)
+    stats.register(groups)
     reconcile.register(groups)
     return parser.parse_args(argv)
 

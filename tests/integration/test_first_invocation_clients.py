@@ -54,6 +54,7 @@ def _event(function: str, world: World) -> dict[str, Any]:
         "admin_list_bindings",
         "admin_get_reconciliation_report",
         "sweeper",
+        "stats_stream",
     ],
 )
 def test_a_first_invocation_builds_the_clients_the_bench_charges(world: World, function: str) -> None:

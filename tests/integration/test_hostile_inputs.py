@@ -51,6 +51,7 @@ ROUTES = (
     ("list_payment_events.json", "/v1/payments/{pay}/events", {"payment_id": "{pay}"}),
     ("list_notifications.json", "/v1/payments/{pay}/notifications", {"payment_id": "{pay}"}),
     ("resend_notification.json", "/v1/notifications/{evt}/resend", {"notification_id": "{evt}"}),
+    ("get_stats.json", "/v1/stats", {}),
     ("admin_create_channel_account.json", "/v1/admin/channel-accounts", {}),
     ("admin_update_channel_account.json", "/v1/admin/channel-accounts/{acc}", {"account_id": "{acc}"}),
 )

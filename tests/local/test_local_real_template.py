@@ -95,6 +95,11 @@ def test_routes_queues_and_schedules_come_from_the_template(paymux: LocalStack) 
         ("NotifyMerchantFunction", "NotifyQueue", 10, True),
         ("SweepWorkerFunction", "SweepQueue", 100, True),  # the sweep's fan-out
     }
+    table = boto3.client("dynamodb").describe_table(TableName=paymux.env["PAYMUX_TABLE"])["Table"]
+    streams = {
+        (s.function, s.stream_arn, s.batch_size, s.bisect, s.max_retries) for s in paymux.stream_subscriptions
+    }
+    assert streams == {("StatsStreamFunction", table["LatestStreamArn"], 100, True, 10)}
     assert {(s.function, s.expression, s.timezone) for s in paymux.schedules} == {
         ("SweeperFunction", "rate(1 minute)", "UTC"),
         ("ReconcileFunction", "cron(30 10 * * ? *)", "Asia/Shanghai"),

@@ -55,6 +55,8 @@ READS = {
     "CheckoutPageFunction": {MERCHANT} | TALKS_TO_CHANNELS,
     "CheckoutChooseFunction": {MERCHANT} | TALKS_TO_CHANNELS,
     "CheckoutStatusFunction": {MERCHANT} | TALKS_TO_CHANNELS,
+    "GetStatsFunction": {MERCHANT},  # the request's signature; the buckets are plain table items
+    "StatsStreamFunction": set(),  # folds table items into table items
 }
 
 

@@ -147,6 +147,26 @@ ROUTES: tuple[Route, ...] = (
         errors={404: NOT_FOUND},
     ),
     Route(
+        "GET", "/v1/stats", "getStats", "GetStatsFunction", "stats", "Payment stats",
+        "Counts, amounts, success rates with and without fallback rescues, average transaction value and "
+        "the method mix of your payments, per period and group, from exact aggregates (docs/analytics.md). "
+        "A range spans at most 7 days at 15m, 31 days at 1h (or 1d grouped by hour), 92 days at 1d; "
+        "`from` and `to` start periods of the granularity (Asia/Shanghai).",
+        (Success(200, "The stats.", "StatsResource"),),
+        errors={422: (("validation_failed", "from or to missing, malformed or not on a period's start, "
+                       "to not after from, the range too long, or an unknown granularity, group_by or "
+                       "currency; details name the field"),)},
+        query=(Param("from", "the range's start (inclusive): ISO 8601 date-time with an offset, or a date "
+                     "(its Asia/Shanghai midnight)", {"type": "string"}, True),
+               Param("to", "the range's end (exclusive), as from", {"type": "string"}, True),
+               Param("granularity", "the series' period", {"type": "string", "enum": ["15m", "1h", "1d"],
+                                                           "default": "1h"}),
+               Param("group_by", "also per method, provider or hour of day",
+                     {"type": "string", "enum": ["method", "provider", "hour"]}),
+               Param("currency", "the payments' currency", {"type": "string", "default": "CNY",
+                                                            "pattern": "^[A-Z]{3}$"})),
+    ),
+    Route(
         "GET", "/v1/payments/{payment_id}/events", "listPaymentEvents", "ListPaymentEventsFunction",
         "payments", "List a payment's events", "Every change of the payment and its refunds, oldest first.",
         (Success(200, "The audit trail.", "EventList"),),
@@ -407,6 +427,7 @@ def _schemas() -> dict[str, Any]:
         resources.NotificationResource,
         resources.ErrorResponse,
         resources.NotificationEvent,
+        resources.StatsResource,
         CreateCheckoutSessionRequest,
         CheckoutSessionResource,
     )

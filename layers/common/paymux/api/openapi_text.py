@@ -101,6 +101,7 @@ TAGS = {
     "payments": "Payments (orders) and their audit trail",
     "refunds": "Partial and full refunds of paid payments",
     "notifications": "The notifications sent to your notify_url: their deliveries, and resending them",
+    "stats": "Exact aggregates of your payments: counts, amounts, success rates, the method mix",
     "checkout": "The hosted checkout: a session the payer pays on paymux's own page (docs/checkout.md)",
     "documentation": "This description; no signature needed",
 }

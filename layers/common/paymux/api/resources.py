@@ -269,3 +269,59 @@ class NotificationResource(_Resource):
 class NotificationList(_Resource):
     object: Literal["list"]
     data: list[NotificationResource] = Field(description="oldest first")
+
+
+class StatsFigures(_Resource):
+    """The figures of one period, group or range (docs/analytics.md defines each)."""
+
+    created: int = Field(description="payments created in the period (attempted), by creation time")
+    succeeded: int = Field(description="payments paid in the period, by paid_at")
+    failed: int = Field(description="payments that failed in the period")
+    closed: int = Field(description="payments closed unpaid in the period")
+    ended: int = Field(description="succeeded + failed + closed")
+    amount_succeeded: int = Field(description="the paid payments' amount, in the minor unit (fen)")
+    rescued: int = Field(description="paid payments paid on a fallback attempt (not their first)")
+    amount_rescued: int
+    refunds: int = Field(description="merchant refunds that succeeded in the period, by their success time")
+    amount_refunded: int
+    success_rate: float | None = Field(description="succeeded / ended; null when nothing ended")
+    success_rate_without_fallback: float | None = Field(
+        description="(succeeded − rescued) / ended: the rate without the fallback attempts' rescues"
+    )
+    average_transaction_value: int | None = Field(
+        description="amount_succeeded / succeeded, rounded half up (fen); null when nothing succeeded"
+    )
+
+
+class StatsPeriod(StatsFigures):
+    period: str = Field(description="the period's start, ISO 8601 with the +08:00 offset (Asia/Shanghai)")
+
+
+class StatsGroup(_Resource):
+    group: str = Field(description="the method, the provider, or the hour of day (00–23, Asia/Shanghai)")
+    totals: StatsFigures
+    series: list[StatsPeriod]
+
+
+class MethodShare(_Resource):
+    method: str
+    count: int = Field(description="paid payments of the method in the range")
+    amount: int
+    count_share: float | None = Field(description="count / all paid payments' count (0–1)")
+    amount_share: float | None = Field(description="amount / all paid payments' amount (0–1)")
+
+
+class StatsResource(_Resource):
+    """GET /v1/stats: figures from the stats buckets (exact: docs/analytics.md)."""
+
+    object: Literal["stats"]
+    from_: str = Field(alias="from", description="the range's start (inclusive), Asia/Shanghai")
+    to: str = Field(description="the range's end (exclusive), Asia/Shanghai")
+    granularity: Literal["15m", "1h", "1d"]
+    group_by: Literal["method", "provider", "hour"] | None
+    currency: str
+    timezone: Literal["Asia/Shanghai"]
+    totals: StatsFigures
+    series: list[StatsPeriod] = Field(description="every period of the range, oldest first, zeros included")
+    groups: list[StatsGroup] = Field(description="per group_by value (empty without group_by)")
+    method_mix: list[MethodShare]
