@@ -45,6 +45,7 @@ function signOut() { token = ''; sessionStorage.removeItem(KEY); show(); }
 function table(id, columns, rows, extra) {
   const t = $(id);
   t.replaceChildren(el('tr', {}, ...columns.map((c) => el('th', {}, T[c] || c))));
+  t.dataset.rows = String(rows.length);
   for (const row of rows) {
     const tr = el('tr', {}, ...columns.map((c) => el('td', {'data-col': c}, row[c] === null || row[c] === undefined ? '' : row[c])));
     if (extra) tr.append(el('td', {}, ...extra(row)));
@@ -85,6 +86,9 @@ function rates(id, series) {
   const x = (p) => 20 + 680 * ps.indexOf(p) / Math.max(1, ps.length - 1);
   const y = (r) => 170 - 150 * r;
   chart.replaceChildren(svg('line', {x1: 20, y1: 170, x2: 700, y2: 170, stroke: '#999'}));
+  for (const r of [0.5, 1]) {
+    chart.append(svg('line', {x1: 20, y1: y(r), x2: 700, y2: y(r), stroke: '#e3e6ea'}), svg('text', {x: 0, y: y(r) + 4, 'font-size': 10}, pct(r).replace('.0', '')));
+  }
   groups.forEach((g, i) => {
     const rows = series.filter((s) => s.group === g).sort((a, b) => a.period < b.period ? -1 : 1);
     for (const [key, dash] of [['success_rate', ''], ['success_rate_without_fallback', '4 3']]) {
@@ -107,12 +111,16 @@ function mix(items) {
       chart.append(bar, svg('text', {x: 650, y: 16 + i * 40 + j * 16, 'font-size': 11}, pct(share)));
     });
   });
-  chart.setAttribute('height', String(Math.max(40, items.length * 40)));
+  const height = Math.max(40, items.length * 40);
+  chart.setAttribute('height', String(height));
+  chart.setAttribute('viewBox', '0 0 720 ' + height);
 }
 async function loadDashboard() {
   const input = $('dash-day');
   if (!input.value) input.value = today();
-  const doc = await api('dashboard?day=' + encodeURIComponent(input.value));
+  const day = input.value;
+  const doc = await api('dashboard?day=' + encodeURIComponent(day));
+  if (day !== input.value) return;
   $('tiles').replaceChildren(...FIGURES.map((f) => el('div', {'class': 'tile', 'data-figure': f, 'data-value': doc.totals[f]}, el('small', {}, T[f]), el('strong', {}, figure(f, doc.totals[f])))));
   hourly(doc.by_method);
   rates('chart-method', doc.by_method);
@@ -156,13 +164,16 @@ async function loadReconciliation() {
   const to = $('rec-to'), from = $('rec-from');
   if (!to.value) to.value = today();
   if (!from.value) from.value = new Date(Date.parse(to.value) - 6 * 86400000).toISOString().slice(0, 10);
+  const range = from.value + '/' + to.value;
   const doc = await api('reconciliation?from=' + from.value + '&to=' + to.value);
+  if (range !== from.value + '/' + to.value) return;  // the inputs changed meanwhile: a newer load draws
   const rows = doc.data.map((r) => ({...r, reconciled: r.reconciled ? T.reconciled : T.not_reconciled}));
   table('rec-table', ['date', 'reconciled', 'matched', 'discrepancies', 'pending'], rows, (r) => (r.exports || []).map((fmt) => {
     const b = el('button', {'type': 'button', 'data-export': r.date + '/' + fmt}, T.export + ' ' + fmt.toUpperCase());
     b.onclick = async () => download((await api('reconciliation/' + r.date + '/exports/' + fmt)).url);
     return b;
   }));
+  $('rec-table').dataset.range = range;
 }
 // ------------------------------------------------------------------ accounts
 function controls(kind, item) {
@@ -183,14 +194,13 @@ async function loadAccounts() {
 const LOADERS = {'view-dashboard': loadDashboard, 'view-payments': searchPayments, 'view-exceptions': loadExceptions,
   'view-reconciliation': loadReconciliation, 'view-accounts': loadAccounts};
 async function show() {
-  const signed = Boolean(token);
-  $('login').hidden = signed;
-  $('nav').hidden = !signed;
   for (const s of document.querySelectorAll('section.view')) s.hidden = true;
-  if (!signed) return;
+  if (!token) { $('login').hidden = false; $('nav').hidden = true; return; }
   const me = await api('me');
   $('who').textContent = me.username + (me.merchant_id ? ' · ' + me.merchant_id : '');
   document.body.dataset.role = me.role;
+  $('login').hidden = true;
+  $('nav').hidden = false;
   const section = $('view-' + (location.hash || '#dashboard').slice(1)) || $('view-dashboard');
   section.hidden = false;
   LOADERS[section.id]().catch(() => {});
