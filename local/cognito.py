@@ -85,8 +85,11 @@ class JwtAuthorizer:
 
     def _key(self, kid: str) -> rsa.RSAPublicKey:
         if kid not in self._keys:
-            with urllib.request.urlopen(self.jwks_url, timeout=5) as answer:  # noqa: S310 (moto, loopback)
-                keys = json.loads(answer.read())["keys"]
+            try:
+                with urllib.request.urlopen(self.jwks_url, timeout=5) as answer:  # noqa: S310 (moto, loopback)
+                    keys = json.loads(answer.read())["keys"]
+            except (OSError, ValueError, KeyError) as exc:  # no keys to verify with: refused, never opened
+                raise Unauthorized("the issuer's JWKS cannot be read") from exc
             for key in keys:
                 numbers = rsa.RSAPublicNumbers(
                     int.from_bytes(_b64(key["e"]), "big"), int.from_bytes(_b64(key["n"]), "big")

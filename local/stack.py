@@ -122,6 +122,13 @@ class LocalStack:
         return f"http://{self.host}:{self._api.port}"
 
     @property
+    def authorizers(self) -> dict[str, Any]:
+        """The API's JWT authorizers by name (local.cognito.JwtAuthorizer)."""
+        if self._api is None:
+            raise LocalStackError("the stack is not started")
+        return self._api.authorizers
+
+    @property
     def api_domain(self) -> str:
         """host:port of the local API, as requestContext.domainName gives it."""
         if self._api is None:
