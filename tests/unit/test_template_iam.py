@@ -55,6 +55,10 @@ READS = {
     "CheckoutPageFunction": {MERCHANT} | TALKS_TO_CHANNELS,
     "CheckoutChooseFunction": {MERCHANT} | TALKS_TO_CHANNELS,
     "CheckoutStatusFunction": {MERCHANT} | TALKS_TO_CHANNELS,
+    # the console: no secrets (account changes carry no credentials; Cognito needs none)
+    "ConsolePageFunction": set(),
+    "ConsoleLoginFunction": set(),
+    "ConsoleApiFunction": set(),
 }
 
 
