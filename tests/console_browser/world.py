@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import boto3
-
+from local.console_users import add_console_user
 from local.stack import LocalStack
 from paymux.clock import CHINA
 from paymux.console.stats_port import set_stats_source
@@ -24,7 +23,7 @@ from paymux.domain.payment import Payment
 from paymux.services.reconciliation import reconcile_day
 
 PASSWORD = "Console-Test-Pass-1"
-USERS = {"op": ("operators", ""), "alice": ("merchants", "mch_a"), "bob": ("merchants", "mch_b")}
+USERS = {"op": "", "alice": "mch_a", "bob": "mch_b"}  # username → merchant ("": an operator)
 
 
 @dataclass
@@ -84,17 +83,6 @@ class ConsoleWorld:
         return self.stack.api_url
 
 
-def _users(pool: str) -> None:
-    idp = boto3.client("cognito-idp")
-    for username, (group, merchant_id) in USERS.items():
-        attributes = [{"Name": "custom:merchant_id", "Value": merchant_id}] if merchant_id else []
-        idp.admin_create_user(
-            UserPoolId=pool, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS"
-        )
-        idp.admin_set_user_password(UserPoolId=pool, Username=username, Password=PASSWORD, Permanent=True)
-        idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
-
-
 def seed_payment(d: Deps, merchant_id: str, order_no: str, amount: int, now: float) -> Payment:
     payment = Payment(
         payment_id=new_payment_id(now),
@@ -122,7 +110,8 @@ def console_world() -> Iterator[ConsoleWorld]:
         set_stats_source(stats)
         try:
             d = deps()
-            _users(stack.resources.refs["ConsoleUserPool"] if stack.resources else "")
+            for username, merchant_id in USERS.items():
+                add_console_user(stack, username, PASSWORD, merchant_id)
             now = d.clock()
             payments = {
                 order: seed_payment(d, merchant, order, amount, now + n)

@@ -9,13 +9,13 @@ import base64
 import json
 import time
 
-import boto3
 import pytest
 import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from local.cognito import JwtAuthorizer, Unauthorized
+from local.console_users import add_console_user
 from tests.support import FakeClock
 
 PASSWORD = "Console-Auth-Pass-1"
@@ -23,16 +23,8 @@ PASSWORD = "Console-Auth-Pass-1"
 
 @pytest.fixture(scope="module")
 def pool(stack) -> str:
+    add_console_user(stack, "carol", PASSWORD, "mch_c")
     pool_id: str = stack.resources.refs["ConsoleUserPool"]
-    idp = boto3.client("cognito-idp")
-    idp.admin_create_user(
-        UserPoolId=pool_id,
-        Username="carol",
-        UserAttributes=[{"Name": "custom:merchant_id", "Value": "mch_c"}],
-        MessageAction="SUPPRESS",
-    )
-    idp.admin_set_user_password(UserPoolId=pool_id, Username="carol", Password=PASSWORD, Permanent=True)
-    idp.admin_add_user_to_group(UserPoolId=pool_id, Username="carol", GroupName="merchants")
     return pool_id
 
 
