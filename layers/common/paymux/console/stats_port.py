@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from paymux.deps import Deps
+from paymux.errors import PaymuxError
 
 FIGURES = (
     "count",
@@ -35,6 +36,11 @@ FIGURES = (
 )
 GRANULARITIES = ("15m", "1h", "1d")
 GROUPS = ("method", "provider", "hour")
+
+
+class StatsUnavailable(PaymuxError):
+    status = 503
+    code = "stats_unavailable"
 
 
 class StatsSource(Protocol):
@@ -79,8 +85,10 @@ class ServiceStats:
     def query(
         self, scope: str | None, from_: datetime, to: datetime, granularity: str, group_by: str
     ) -> Mapping[str, Any]:
-        from paymux.services import stats  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
-
+        try:
+            from paymux.services import stats  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
+        except ImportError as exc:  # a build without the stats service: say so, typed
+            raise StatsUnavailable("the stats service (paymux.services.stats) is not installed") from exc
         result: Mapping[str, Any] = stats.query(self.d, scope, from_, to, granularity, group_by)
         return result
 
