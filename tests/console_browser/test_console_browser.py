@@ -7,13 +7,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import openpyxl
 import pytest
 
+from paymux.console.audit import actions_on
 from paymux.services.reconciliation_records import CSV_COLUMNS
 from paymux.services.report_xlsx import SUMMARY_COLUMNS
+from paymux.store.exceptions import record_exception
 from tests.console_browser.conftest import IMAGES
 from tests.console_browser.world import PASSWORD, ConsoleWorld, FakeStats
 
@@ -94,11 +97,16 @@ def test_an_export_downloads_a_file_that_parses(context, world, tmp_path) -> Non
     page = sign_in(context, world, "op")
     page.goto(f"{world.url}/console?lang=en#reconciliation")
     day = world.reconciled_day.isoformat()
-    page.fill("#rec-from", day)
+    week_before = (world.reconciled_day - timedelta(days=6)).isoformat()
+    page.fill("#rec-from", week_before)
     page.fill("#rec-to", day)
     page.click("#rec-form button")
-    page.wait_for_selector(f"#rec-table[data-range='{day}/{day}']")
-    assert page.text_content("#rec-table td[data-col='reconciled']") == "Reconciled"
+    page.wait_for_selector(f"#rec-table[data-range='{week_before}/{day}']")
+    rows = page.eval_on_selector_all(
+        "#rec-table tr", "rows => rows.slice(1).map(r => [r.cells[0].textContent, r.cells[1].textContent])"
+    )
+    assert rows[0] == [day, "Reconciled"] and len(rows) == 7
+    assert {state for _, state in rows[1:]} == {"Not reconciled"}
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMAGES / "console-reconciliation.png"), full_page=True)
     files = {}
@@ -132,12 +140,19 @@ def test_the_dashboard_shows_the_figures_of_the_stats_source(context, world) -> 
     assert figures["success_rate_without_fallback"][1] == "79.3%"
     assert figures["amount"][1] == "¥20,335.00"
     bars = page.eval_on_selector_all(
-        "#chart-hourly rect", "bars => bars.map(b => [b.dataset.period, Number(b.dataset.count)])"
+        "#chart-hourly rect[data-count]", "bars => bars.map(b => [b.dataset.period, Number(b.dataset.count)])"
     )
-    hourly: dict[str, int] = {}
+    rescued = page.eval_on_selector_all(
+        "#chart-hourly rect[data-rescued]",
+        "bars => bars.map(b => [b.dataset.period, Number(b.dataset.rescued)])",
+    )
+    hourly: dict[str, list[int]] = {}
     for s in expected["series"]:
-        hourly[s["period"]] = hourly.get(s["period"], 0) + s["count"]
-    assert bars == [list(item) for item in sorted(hourly.items())]
+        sums = hourly.setdefault(s["period"], [0, 0])
+        sums[0] += s["count"]
+        sums[1] += s["fallback_rescued"]
+    assert bars == [[period, sums[0]] for period, sums in sorted(hourly.items())]
+    assert rescued == [[period, sums[1]] for period, sums in sorted(hourly.items())]
     lines = page.eval_on_selector_all(
         "#chart-method polyline", "ls => ls.map(l => l.dataset.group + ' ' + l.dataset.figure)"
     )
@@ -163,3 +178,21 @@ def test_the_dashboard_shows_the_figures_of_the_stats_source(context, world) -> 
     assert (
         json.loads(json.dumps(api_answer(merchant, "dashboard?day=2026-11-30")["body"]["scope"])) == "mch_b"
     )
+
+
+def test_an_operator_resolves_an_exception_and_it_is_audited(context, world) -> None:
+    record_exception(world.d, "trade_mismatch", "wx-1/T-9", {"amount": 1}, key="browser-1", metric=None)
+    page = sign_in(context, world, "op")
+    page.goto(f"{world.url}/console?lang=en#exceptions")
+    page.wait_for_selector("#exc-table td[data-col='subject']")
+    assert page.text_content("#exc-table td[data-col='subject']") == "wx-1/T-9"
+    page.fill("#exc-table input[name='note']", "checked with the channel")
+    page.click("#exc-table button")
+    page.wait_for_selector("#exc-table[data-rows='0']")
+    stored = world.d.dynamodb.get_item(
+        TableName=world.d.settings.table, Key={"PK": {"S": "EXC#browser-1"}, "SK": {"S": "EXC"}}
+    )["Item"]
+    (audit,) = [a for a in actions_on(world.d, world.d.clock()) if a["target"] == "browser-1"]
+    assert (audit["action"], audit["username"]) == ("exception.resolved", "op")
+    assert stored["resolved_by"]["S"] == f"console:op#{audit['sub']}" and audit["sub"]
+    assert stored["resolution"]["S"] == "checked with the channel" and "GSI2PK" not in stored

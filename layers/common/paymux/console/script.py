@@ -68,6 +68,7 @@ function hourly(series) {
   const chart = $('chart-hourly');
   const ps = periods(series);
   const counts = ps.map((p) => series.filter((s) => s.period === p).reduce((n, s) => n + s.count, 0));
+  const rescued = ps.map((p) => series.filter((s) => s.period === p).reduce((n, s) => n + s.fallback_rescued, 0));
   const top = Math.max(1, ...counts);
   const w = 720 / Math.max(1, ps.length);
   chart.replaceChildren();
@@ -75,7 +76,10 @@ function hourly(series) {
     const h = Math.round(160 * counts[i] / top);
     const bar = svg('rect', {x: i * w + 2, y: 170 - h, width: Math.max(1, w - 4), height: h, fill: '#1f6feb', 'data-period': p, 'data-count': counts[i]});
     bar.append(svg('title', {}, p.slice(11, 16) + ' ' + counts[i]));
-    chart.append(bar, svg('text', {x: i * w + w / 2, y: 190, 'text-anchor': 'middle', 'font-size': 10}, p.slice(11, 13)));
+    const r = Math.round(160 * rescued[i] / top);
+    const rescue = svg('rect', {x: i * w + 2, y: 170 - r, width: Math.max(1, w - 4), height: r, fill: '#d4a72c', 'data-period': p, 'data-rescued': rescued[i]});
+    rescue.append(svg('title', {}, T.fallback_rescued + ' ' + rescued[i]));
+    chart.append(bar, rescue, svg('text', {x: i * w + w / 2, y: 190, 'text-anchor': 'middle', 'font-size': 10}, p.slice(11, 13)));
   });
 }
 const COLOURS = ['#1f6feb', '#2da44e', '#d4a72c', '#cf222e', '#8250df', '#0a7d91'];
@@ -97,6 +101,7 @@ function rates(id, series) {
     }
     chart.append(svg('text', {x: 20 + 110 * i, y: 195, fill: COLOURS[i % COLOURS.length], 'font-size': 11, 'data-legend': g}, g));
   });
+  chart.append(svg('text', {x: 700, y: 195, 'text-anchor': 'end', 'font-size': 10, fill: '#57606a'}, T.legend_lines));
 }
 function mix(items) {
   const chart = $('chart-mix');
