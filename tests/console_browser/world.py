@@ -64,8 +64,8 @@ class FakeStats:
             },
             "series": series,
             "method_mix": [
-                {"method": "wechat.native", "count": 700, "amount": 1_400_000},
-                {"method": "alipay.qr", "count": 317, "amount": 633_500},
+                {"method": "wechat.native", "count": 700, "amount": 1_500_000},
+                {"method": "alipay.qr", "count": 317, "amount": 533_500},
             ],
         }
 

@@ -12,12 +12,14 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from local.seed import seed_wechat_partner
 from paymux.clock import CHINA
 from paymux.console.api import handle_console
 from paymux.console.audit import actions_on
 from paymux.console.identity import ConsoleUser, console_user
 from paymux.services.exceptions import list_exceptions
 from paymux.store.exceptions import record_exception
+from sandbox.wechat import generate_merchant
 from tests.console_browser.world import seed_payment
 
 OPERATOR = {"sub": "sub-op", "cognito:username": "op", "cognito:groups": "[operators]", "token_use": "id"}
@@ -170,3 +172,18 @@ def test_the_user_is_the_claims_api_gateway_passed() -> None:
         assert refused.value.status == 403  # type: ignore[attr-defined]
     with pytest.raises(Exception, match="ID token"):
         console_user(event("GET", "/", {**OPERATOR, "token_use": "access"}))
+
+
+def test_a_binding_change_is_attributed_and_audited(world) -> None:
+    provider = generate_merchant(mchid="1230000109", appids=("wx7777777777777777",), service_provider=True)
+    binding = seed_wechat_partner(world.d, world.sandbox, provider, "wx-sp-console", "mch_a", "1900000201")
+    path = f"/console/api/bindings/{binding['binding_id']}"
+    assert call(world, "PATCH", path, ALICE, body={"weight": 3})[0] == 403
+    assert call(world, "PATCH", path, OPERATOR, body={"weight": -1})[0] == 422
+    assert call(world, "PATCH", path, OPERATOR, body={"weight": 3, "version": 99})[0] == 409
+    status, changed = call(world, "PATCH", path, OPERATOR, body={"weight": 3, "version": binding["version"]})
+    assert status == 200 and (changed["weight"], changed["updated_by"]) == (3, "console:op#sub-op")
+    status, overview = call(world, "GET", "/console/api/accounts", OPERATOR)
+    assert [b["weight"] for b in overview["bindings"]] == [3]
+    actions = [(a["action"], a["target"], a["sub"]) for a in actions_on(world.d, world.clock())]
+    assert actions == [("binding.updated", binding["binding_id"], "sub-op")]

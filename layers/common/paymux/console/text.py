@@ -30,7 +30,7 @@ _KEYS = (
     ("per_hour", "每时段支付笔数（黄色：降级挽回）", "Payments per period (yellow: rescued by fallback)"),
     ("rate_by_method", "按支付方式的成功率", "Success rate by method"),
     ("rate_by_provider", "按渠道的成功率", "Success rate by provider"),
-    ("method_mix", "支付方式占比", "Method mix"),
+    ("method_mix", "支付方式占比（蓝：按笔数，绿：按金额）", "Method mix (blue: by count, green: by amount)"),
     ("legend_lines", "实线：含降级挽回　虚线：不含", "solid: with fallback rescues, dashed: without"),
     ("by_count", "按笔数", "by count"),
     ("by_amount", "按金额", "by amount"),
