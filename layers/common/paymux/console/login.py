@@ -54,7 +54,8 @@ def login(cognito: Any, request: Request, client_id: str = "") -> Outcome:
     result = answer.get("AuthenticationResult")
     if not result:  # a challenge (a new password is required): set it with the pool's own tools
         raise AuthenticationFailed("challenge_required", f"Cognito asks for {answer.get('ChallengeName')}")
-    return 200, {"id_token": result["IdToken"], "expires_in": result["ExpiresIn"], "token_type": "Bearer"}
+    scheme = "Bearer"  # nosec B105 - the Authorization scheme's name, not a password
+    return 200, {"id_token": result["IdToken"], "expires_in": result["ExpiresIn"], "token_type": scheme}
 
 
 Login = Callable[[Any, Request], Outcome]
