@@ -3,7 +3,7 @@
 Gateway plays them: before the function runs, the token in the identity source (Authorization,
 `Bearer ` optional) must be an RS256 JWT signed by a key of the issuer's JWKS
 (`<issuer>/.well-known/jwks.json`, fetched from moto), with `iss` the issuer, `aud` (ID token)
-or `client_id` (access token) one of the audience, and `exp` in the future (`nbf` past);
+or `client_id` (access token) one of the audience, `exp` in the future, `nbf` and `iat` past;
 otherwise 401 `{"message":"Unauthorized"}` and the function is not invoked. The claims go to
 the event as API Gateway passes them (`requestContext.authorizer.jwt.claims`, every value a
 string; an array as `[a b]`)."""
@@ -127,9 +127,11 @@ class JwtAuthorizer:
         audiences = audience if isinstance(audience, list) else [audience]
         if not any(a in self.audience for a in audiences):
             raise Unauthorized("wrong audience")
-        exp, nbf = payload.get("exp"), payload.get("nbf", 0)
-        if not isinstance(exp, int | float) or exp <= now or not isinstance(nbf, int | float) or nbf > now:
-            raise Unauthorized("expired or not yet valid")
+        exp, nbf, iat = payload.get("exp"), payload.get("nbf", 0), payload.get("iat", 0)
+        if not isinstance(exp, int | float) or exp <= now:
+            raise Unauthorized("expired")
+        if not all(isinstance(t, int | float) and t <= now for t in (nbf, iat)):
+            raise Unauthorized("not yet valid (nbf or iat in the future)")
 
 
 def jwt_authorizers(sam: dict[str, Any], resolver: Intrinsics, moto_url: str) -> dict[str, JwtAuthorizer]:

@@ -83,6 +83,11 @@ def test_an_expired_token_is_refused(stack, pool) -> None:
     later = JwtAuthorizer(authorizer.issuer, authorizer.audience, authorizer.jwks_url, FakeClock(exp + 1))
     with pytest.raises(Unauthorized, match="expired"):
         later.claims(token)
+    iat = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["iat"]
+    with pytest.raises(Unauthorized, match="not yet valid"):
+        JwtAuthorizer(authorizer.issuer, authorizer.audience, authorizer.jwks_url, FakeClock(iat - 5)).claims(
+            token
+        )
     assert (
         JwtAuthorizer(
             authorizer.issuer, authorizer.audience, authorizer.jwks_url, FakeClock(exp - 60)
