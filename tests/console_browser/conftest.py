@@ -4,7 +4,8 @@ for the checkout), against the console world (world.py). Screenshots go to docs/
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +28,31 @@ def world() -> Iterator[ConsoleWorld]:
         yield running
 
 
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as running:
-        yield running
-
-
 @pytest.fixture
-def context(playwright: Any, tmp_path: Path) -> Iterator[Any]:
-    """A fresh browser profile per test (no token carried over), downloads accepted."""
-    browser = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"),
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=FLAGS,
-        locale="zh-CN",
-        viewport={"width": 1280, "height": 900},
-        accept_downloads=True,
-    )
-    yield browser
-    browser.close()
-    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+def in_browser(tmp_path: Path) -> Callable[[Callable[[Any], None]], None]:
+    """Runs a test's steps with a fresh browser profile (no token carried over, downloads
+    accepted) in a thread of its own with its own Playwright: Playwright's sync API refuses a
+    second instance on a thread where one runs (the checkout's session-wide one, tests/browser)."""
+
+    def run(steps: Callable[[Any], None]) -> None:
+        def in_thread() -> None:
+            with playwright_sync.sync_playwright() as playwright:
+                context = playwright.chromium.launch_persistent_context(
+                    str(tmp_path / "profile"),
+                    executable_path=str(CHROMIUM),
+                    headless=True,
+                    args=FLAGS,
+                    locale="zh-CN",
+                    viewport={"width": 1280, "height": 900},
+                    accept_downloads=True,
+                )
+                try:
+                    steps(context)
+                finally:
+                    context.close()
+                    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-browser") as pool:
+            pool.submit(in_thread).result()
+
+    return run
