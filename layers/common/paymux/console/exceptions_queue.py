@@ -15,9 +15,7 @@ from paymux.console.audit import record_action
 from paymux.console.identity import ConsoleUser
 from paymux.deps import Deps
 from paymux.errors import Conflict, NotFound, ValidationFailed
-from paymux.services.exceptions import MAX_PAGE, newest_first
-from paymux.store.dynamo import from_item
-from paymux.store.exceptions import exception_index_keys
+from paymux.services.exceptions import newest_items
 
 MAX_NOTE = 500
 # off the queue index (GSI2), kept with who, when and why
@@ -41,21 +39,6 @@ def _pk(identifier: str) -> str:
 def open_exceptions(d: Deps, user: ConsoleUser, limit: int = 50) -> list[dict[str, Any]]:
     """The queue, newest first: the unresolved records."""
     user.require_operator()
-    size = max(1, min(limit, MAX_PAGE))
-    shards = [
-        [
-            from_item(i)
-            for i in d.dynamodb.query(
-                TableName=d.settings.table,
-                IndexName="GSI2",
-                KeyConditionExpression="GSI2PK = :pk",
-                ExpressionAttributeValues={":pk": {"S": key}},
-                ScanIndexForward=False,
-                Limit=size,
-            ).get("Items", [])
-        ]
-        for key in exception_index_keys()
-    ]
     return [
         {
             "id": exception_id(i["PK"]),
@@ -64,7 +47,7 @@ def open_exceptions(d: Deps, user: ConsoleUser, limit: int = 50) -> list[dict[st
             "at": iso(i["at"]),
             "detail": json.loads(i["detail"]),
         }
-        for i in newest_first(shards, size)
+        for i in newest_items(d, limit)
     ]
 
 
