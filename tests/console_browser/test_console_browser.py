@@ -219,3 +219,26 @@ def test_an_operator_resolves_an_exception_and_it_is_audited(in_browser, world) 
         assert stored["resolution"]["S"] == "checked with the channel" and "GSI2PK" not in stored
 
     in_browser(steps)
+
+
+def test_an_operator_reweights_and_disables_an_account_and_it_is_audited(in_browser, world) -> None:
+    def steps(context: Any) -> None:
+        page = sign_in(context, world, "op")
+        page.goto(f"{world.url}/console?lang=en#accounts")
+        row = page.locator("#acc-table tr", has_text="wx-console")
+        row.locator("input[name='weight']").fill("5")
+        row.locator("button", has_text="Save").click()
+        page.wait_for_selector("#acc-table tr:has-text('wx-console') td[data-col='weight']:text-is('5')")
+        assert world.d.channel_config.record("wx-console").account.weight == 5
+        page.locator("#acc-table tr", has_text="wx-console").locator("button[data-toggle]").click()
+        page.wait_for_selector("#acc-table tr:has-text('wx-console') button[data-toggle]:text-is('Enable')")
+        record = world.d.channel_config.record("wx-console")
+        assert (record.account.enabled, record.account.weight) == (False, 5)
+        assert record.updated_by.startswith("console:op#")
+        actions = [(a["action"], json.loads(a["detail"])) for a in actions_on(world.d, world.d.clock())]
+        assert [a for a in actions if a[0] == "channel_account.updated"][-2:] == [
+            ("channel_account.updated", {"version": 1, "weight": 5}),
+            ("channel_account.updated", {"enabled": False, "version": 2}),
+        ]
+
+    in_browser(steps)

@@ -15,6 +15,7 @@ from typing import Any
 
 from local.console_users import add_console_user
 from local.stack import LocalStack
+from paymux.channels.base import ChannelAccount
 from paymux.clock import CHINA
 from paymux.console.stats_port import set_stats_source
 from paymux.deps import Deps, deps, set_deps
@@ -23,6 +24,15 @@ from paymux.domain.payment import Payment
 from paymux.services.reconciliation import reconcile_day
 
 PASSWORD = "Console-Test-Pass-1"
+CONSOLE_ACCOUNT = ChannelAccount(
+    account_id="wx-console",
+    provider="wechat",
+    products=("wechat.native",),
+    mchid="1900000109",
+    appid="wx8888888888888888",
+    base_url="https://api.mch.weixin.qq.com",
+    owner="mch_a",
+)
 USERS = {"op": "", "alice": "mch_a", "bob": "mch_b"}  # username → merchant ("": an operator)
 
 
@@ -121,6 +131,8 @@ def console_world() -> Iterator[ConsoleWorld]:
             }
             day = datetime.fromtimestamp(now, CHINA).date() - timedelta(days=1)
             reconcile_day(d, day)
+            # after the reconciliation, which would fetch its statement
+            d.channel_config.put_account(CONSOLE_ACCOUNT, {"apiv3_key": "0" * 32}, create=True)
             yield ConsoleWorld(stack, d, stats, payments, day)
         finally:
             set_stats_source(None)
