@@ -33,6 +33,7 @@ Invoke = Callable[[str, dict[str, Any]], Any]
 NOT_FOUND = (404, {"message": "Not Found"})
 DEFAULT_ROUTE = "$default"  # HTTP APIs' catch-all: any method, any path no other route matches
 SERVER_ERROR = (500, {"message": "Internal Server Error"})
+UNAUTHORIZED = (401, {"message": "Unauthorized"})  # a JWT authorizer's refusal
 # HTTP APIs pass these bodies as text; everything else (form posts too) arrives base64-encoded.
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
 _HOP_HEADERS = {"content-length", "transfer-encoding", "connection"}  # the server sets these
@@ -55,6 +56,7 @@ class Route:
     path: str  # /v1/payments/{payment_id}
     function: str  # logical id
     iam: bool = False  # Auth: Authorizer: AWS_IAM (SigV4 is not checked locally; see LOCAL_IAM)
+    jwt: str = ""  # Auth: Authorizer: <a JWT authorizer of the HttpApi> (verified: local.cognito)
 
     @property
     def key(self) -> str:
@@ -107,8 +109,10 @@ def http_api_routes(sam_template: dict[str, Any]) -> list[Route]:
                 continue
             props = event.get("Properties") or {}
             method = str(props.get("Method", "ANY")).upper()
-            iam = (props.get("Auth") or {}).get("Authorizer") == "AWS_IAM"
-            routes.append(Route(method, str(props.get("Path", "/{proxy+}")), logical_id, iam))
+            authorizer = str((props.get("Auth") or {}).get("Authorizer") or "")
+            iam = authorizer == "AWS_IAM"
+            jwt = authorizer if authorizer not in ("", "AWS_IAM", "NONE") else ""
+            routes.append(Route(method, str(props.get("Path", "/{proxy+}")), logical_id, iam, jwt))
     return routes
 
 
@@ -129,6 +133,7 @@ def build_event(
     source_ip: str,
     server_port: int,
     request_id: str | None = None,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload format 2.0 event, as AWS builds it."""
     url = urlsplit(target)
@@ -173,6 +178,8 @@ def build_event(
     }
     if route.iam:
         event["requestContext"]["authorizer"] = {"iam": dict(LOCAL_IAM)}
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
     if cookie_header:
         event["cookies"] = [c.strip() for c in cookie_header.replace(",", ";").split(";") if c.strip()]
     if url.query:
@@ -238,6 +245,8 @@ class ApiServer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.routes = routes
+        # JWT authorizers by name (local.cognito.JwtAuthorizer: `claims(header)` or Unauthorized)
+        self.authorizers: dict[str, Any] = {}
         self.clock = clock  # times the access log
         self._name = name
         self._invoke = invoke
@@ -270,6 +279,12 @@ class ApiServer:
             status, headers, data = _json_response(*NOT_FOUND)
             return status, [*headers, id_header], data, "-"
         route, params = found
+        claims = None
+        if route.jwt:
+            claims = self._claims(route, request.headers.get("authorization", ""))
+            if claims is None:
+                status, headers, data = _json_response(*UNAUTHORIZED)
+                return status, [*headers, id_header], data, "-"
         event = build_event(
             method,
             request.path,
@@ -280,6 +295,7 @@ class ApiServer:
             request.client_address[0],
             self.port,
             request_id,
+            claims,
         )
         try:
             status, headers, data = http_response(self._invoke(route.function, event))
@@ -287,6 +303,19 @@ class ApiServer:
             log.exception("%s %s: %s failed", method, path, route.function)
             status, headers, data = _json_response(*SERVER_ERROR)
         return status, [*headers, id_header], data, route.function
+
+    def _claims(self, route: Route, header: str) -> dict[str, str] | None:
+        """The verified claims, or None: API Gateway's 401 (a missing authorizer fails closed)."""
+        from local.cognito import Unauthorized  # noqa: PLC0415 - only JWT routes need it
+
+        authorizer = self.authorizers.get(route.jwt)
+        if authorizer is None or not header:
+            return None
+        try:
+            claims: dict[str, str] = authorizer.claims(header)
+        except Unauthorized:
+            return None
+        return claims
 
 
 def _request_id() -> str:

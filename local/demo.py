@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
+from local.console_users import demo_console_users
 from local.demo_merchant import DemoMerchant
 from local.seed import (
     seed_alipay_account,
@@ -105,7 +106,11 @@ def setup(stack: LocalStack) -> None:
         seed_wechat_partner(
             d, sandbox, provider, DEMO_SP_ACCOUNT_ID, DEMO_PARTNER_MERCHANT_ID, DEMO_SUB_MCHID
         )
+        console = demo_console_users(stack, DEMO_MERCHANT_ID)
         state = {
+            "console_url": f"{stack.api_url}/console",
+            "console_operator_password": console["operator"],
+            "console_merchant_password": console["merchant"],
             "api_url": stack.api_url,
             "app_id": DEMO_APP_ID,
             "partner_app_id": DEMO_PARTNER_APP_ID,
@@ -145,6 +150,8 @@ def banner(state: dict[str, str]) -> str:
  UnionPay       {state["unionpay_sandbox_url"]}/sandbox/   (unionpay.qr/barcode/gateway/wap)
  Huifu (e-CNY)  {state.get("huifu_sandbox_url", "")}   (ecny.qr: open code_url to pay; ecny.barcode)
  demo merchant  {state["notify_url"]}   (verifies and logs notifications)
+ console        {state["console_url"]}   operator / {state["console_operator_password"]},
+                merchant / {state["console_merchant_password"]} (sees {DEMO_MERCHANT_ID} only)
 
  Make a payment (create → pay in the sandbox → SUCCESS → merchant notified):
 

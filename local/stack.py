@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from moto.server import ThreadedMotoServer
 
 from local.api import ApiServer, Route, http_api_routes
+from local.cognito import create_user_pools, jwt_authorizers
 from local.environment import function_environment, resource_lookup
 from local.fixups import apply_ignored_properties
 from local.functions import FunctionSpec, LocalFunction, function_specs, layer_paths
@@ -126,6 +127,13 @@ class LocalStack:
         return f"http://{self.host}:{self._api.port}"
 
     @property
+    def authorizers(self) -> dict[str, Any]:
+        """The API's JWT authorizers by name (local.cognito.JwtAuthorizer)."""
+        if self._api is None:
+            raise LocalStackError("the stack is not started")
+        return self._api.authorizers
+
+    @property
     def api_domain(self) -> str:
         """host:port of the local API, as requestContext.domainName gives it."""
         if self._api is None:
@@ -164,6 +172,7 @@ class LocalStack:
         self._api = ApiServer(
             http_api_routes(sam), self.invoke, self.host, self._api_port, name=f"api-{self.stack_name}"
         )
+        self._api.authorizers = jwt_authorizers(sam, self._resolver(cfn, specs, parameters), self.moto_url)
         self.routes = self._api.routes
         # The stack may have had to use an allowed Stage; the environment says what runs here.
         declared = set(sam.get("Parameters") or {})
@@ -218,6 +227,7 @@ class LocalStack:
         self._log_skipped(plan.skipped)
         self.resources = create_stack(self.stack_name, plan, parameters)
         resolver = self._resolver(cfn, specs, parameters)
+        create_user_pools(cfn, self.resources, resolver.resolve)  # moto's CloudFormation has no Cognito
         apply_ignored_properties(plan.template["Resources"], self.resources.refs, resolver.resolve)
         self.queue_urls = {
             k: self.resources.refs[k] for k, kind in self.resources.types.items() if kind == "AWS::SQS::Queue"

@@ -57,6 +57,10 @@ READS = {
     "CheckoutStatusFunction": {MERCHANT} | TALKS_TO_CHANNELS,
     "GetStatsFunction": {MERCHANT},  # the request's signature; the buckets are plain table items
     "StatsStreamFunction": set(),  # folds table items into table items
+    # the console: no secrets (account changes carry no credentials; Cognito needs none)
+    "ConsolePageFunction": set(),
+    "ConsoleLoginFunction": set(),
+    "ConsoleApiFunction": set(),
 }
 
 

@@ -263,6 +263,10 @@ UNDOCUMENTED = {
     ("GET", "/pay/{app_id}", "CheckoutPageFunction"): "the merchant's static code: type the amount (HTML)",
     ("POST", "/pay/{app_id}", "CheckoutPageFunction"): "the static code's amount: a new session (HTML)",
     ("GET", "/checkout/{session_id}/return", "CheckoutPageFunction"): "to the merchant's return_url, signed",
+    # The operator and merchant console (Cognito users, not merchant apps): docs/console.md.
+    ("GET", "/console", "ConsolePageFunction"): "the console's page (HTML)",
+    ("POST", "/console/api/login", "ConsoleLoginFunction"): "the console's sign-in (Cognito)",
+    ("ANY", "/console/api/{proxy+}", "ConsoleApiFunction"): "the console's API (Cognito JWT)",
     ("POST", "/checkout/{session_id}/pay", "CheckoutChooseFunction"): "the payer's choice of method (a form)",
     ("GET", "/checkout/{session_id}/status", "CheckoutStatusFunction"): "the page's status poll",
     # Every path also answers other methods: 405 with Allow (each operation lists it), or 404.

@@ -25,8 +25,8 @@ def newest_first(shards: Iterable[list[dict[str, Any]]], limit: int) -> list[dic
     return list(itertools.islice(merged, limit))
 
 
-def list_exceptions(d: Deps, limit: int = 50, kind: str = "") -> list[dict[str, Any]]:
-    """Newest first; `kind` filters (unknown_order, trade_mismatch, paid_after_terminal …).
+def newest_items(d: Deps, limit: int) -> list[dict[str, Any]]:
+    """The `limit` (1..MAX_PAGE) newest items on the index, as stored (keys included).
     Each shard's newest `limit` hold the newest `limit` of all, so one page per shard is enough."""
     size = max(1, min(limit, MAX_PAGE))
     shards = [
@@ -43,7 +43,12 @@ def list_exceptions(d: Deps, limit: int = 50, kind: str = "") -> list[dict[str, 
         ]
         for key in exception_index_keys()
     ]
-    items = newest_first(shards, size)
+    return newest_first(shards, size)
+
+
+def list_exceptions(d: Deps, limit: int = 50, kind: str = "") -> list[dict[str, Any]]:
+    """Newest first; `kind` filters (unknown_order, trade_mismatch, paid_after_terminal …)."""
+    items = newest_items(d, limit)
     return [
         {"kind": i["kind"], "subject": i["subject"], "at": iso(i["at"]), "detail": json.loads(i["detail"])}
         for i in items

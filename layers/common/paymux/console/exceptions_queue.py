@@ -1,0 +1,84 @@
+"""The exceptions queue (operators): what services.exceptions lists, each with an id, and a
+resolve action. Resolving takes the record off the queue's index (GSI2) and keeps it, with who
+resolved it, when and why; it is audited (console.audit). A record resolved already is a 409,
+an unknown id a 404; nothing is written then."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from paymux.clock import iso
+from paymux.console.audit import record_action
+from paymux.console.identity import ConsoleUser
+from paymux.deps import Deps
+from paymux.errors import Conflict, NotFound, ValidationFailed
+from paymux.services.exceptions import newest_items
+
+MAX_NOTE = 500
+# off the queue index (GSI2), kept with who, when and why
+RESOLVE = "SET resolved_at = :at, resolved_by = :by, resolution = :note REMOVE GSI2PK, GSI2SK"
+
+
+def exception_id(pk: str) -> str:
+    return base64.urlsafe_b64encode(pk.encode()).decode().rstrip("=")
+
+
+def _pk(identifier: str) -> str:
+    try:
+        pk = base64.urlsafe_b64decode(identifier + "=" * (-len(identifier) % 4)).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise NotFound("no such exception") from exc
+    if not pk.startswith("EXC#"):
+        raise NotFound("no such exception")
+    return pk
+
+
+def open_exceptions(d: Deps, user: ConsoleUser, limit: int = 50) -> list[dict[str, Any]]:
+    """The queue, newest first: the unresolved records."""
+    user.require_operator()
+    return [
+        {
+            "id": exception_id(i["PK"]),
+            "kind": i["kind"],
+            "subject": i["subject"],
+            "at": iso(i["at"]),
+            "detail": json.loads(i["detail"]),
+        }
+        for i in newest_items(d, limit)
+    ]
+
+
+def resolve(d: Deps, user: ConsoleUser, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
+    user.require_operator()
+    note = body.get("note", "")
+    if not isinstance(note, str) or not 1 <= len(note.strip()) <= MAX_NOTE:
+        raise ValidationFailed(
+            "note is required", details=[{"field": "note", "message": f"1-{MAX_NOTE} characters"}]
+        )
+    pk = _pk(identifier)
+    now = d.clock()
+    ddb = d.dynamodb
+    try:
+        ddb.update_item(
+            TableName=d.settings.table,
+            Key={"PK": {"S": pk}, "SK": {"S": "EXC"}},
+            UpdateExpression=RESOLVE,
+            ConditionExpression="attribute_exists(PK) AND attribute_exists(GSI2PK)",
+            ExpressionAttributeValues={
+                ":at": {"N": repr(now)},
+                ":by": {"S": user.actor},
+                ":note": {"S": note},
+            },
+        )
+    except ddb.exceptions.ConditionalCheckFailedException as exc:
+        found = ddb.get_item(TableName=d.settings.table, Key={"PK": {"S": pk}, "SK": {"S": "EXC"}}).get(
+            "Item"
+        )
+        if found is None:
+            raise NotFound("no such exception") from exc
+        raise Conflict("exception_resolved", "this exception is resolved already") from exc
+    record_action(d, user, "exception.resolved", pk.removeprefix("EXC#"), {"note": note})
+    return {"id": identifier, "resolved_at": iso(now), "resolved_by": user.actor, "resolution": note}

@@ -1,0 +1,230 @@
+# ruff: noqa: E501 - the string is JavaScript, formatted as JavaScript
+"""The console's one script (inline, allowed by its hash): sign-in, views by the URL's hash,
+tables built with DOM calls only (text is never parsed as HTML) and the dashboard's charts drawn
+as SVG elements from the figures. Tokens live in sessionStorage for the tab only."""
+
+SCRIPT = r"""
+(() => {
+const T = JSON.parse(document.getElementById('i18n').textContent);
+const $ = (id) => document.getElementById(id);
+const KEY = 'paymux.console.token';
+const SVG = 'http://www.w3.org/2000/svg';
+let token = sessionStorage.getItem(KEY) || '';
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  for (const c of kids) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+function svg(tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+const say = (text) => { $('message').textContent = text || ''; };
+const yuan = (fen) => '¥' + (Number(fen) / 100).toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2});
+const pct = (rate) => (Number(rate) * 100).toFixed(1) + '%';
+async function api(path, opts) {
+  opts = opts || {};
+  const headers = {'Accept': 'application/json'};
+  if (token) headers['Authorization'] = 'Bearer ' + token;
+  if (opts.body) headers['Content-Type'] = 'application/json';
+  const r = await fetch('/console/api/' + path, {method: opts.method || 'GET', headers, body: opts.body ? JSON.stringify(opts.body) : undefined});
+  const doc = await r.json().catch(() => ({}));
+  if (r.status === 401 && path !== 'login') { signOut(); throw new Error('401'); }
+  if (!r.ok) {
+    const error = doc.error || {};
+    say(r.status === 404 ? T.not_found : r.status === 403 ? T.forbidden : (error.message || T.error));
+    throw new Error(error.code || String(r.status));
+  }
+  say('');
+  return doc;
+}
+function signOut() { token = ''; sessionStorage.removeItem(KEY); show(); }
+function table(id, columns, rows, extra) {
+  const t = $(id);
+  t.replaceChildren(el('tr', {}, ...columns.map((c) => el('th', {}, T[c] || c))));
+  t.dataset.rows = String(rows.length);
+  for (const row of rows) {
+    const tr = el('tr', {}, ...columns.map((c) => el('td', {'data-col': c}, row[c] === null || row[c] === undefined ? '' : row[c])));
+    if (extra) tr.append(el('td', {}, ...extra(row)));
+    t.append(tr);
+  }
+  return t;
+}
+function today() {
+  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+// ------------------------------------------------------------------ dashboard
+const FIGURES = ['count', 'success_count', 'success_rate', 'success_rate_without_fallback', 'amount', 'average_amount', 'fallback_rescued'];
+function figure(name, value) {
+  if (name.startsWith('success_rate')) return pct(value);
+  if (name === 'amount' || name === 'average_amount') return yuan(value);
+  return String(value);
+}
+function periods(series) { return [...new Set(series.map((s) => s.period))].sort(); }
+function hourly(series) {
+  const chart = $('chart-hourly');
+  const ps = periods(series);
+  const counts = ps.map((p) => series.filter((s) => s.period === p).reduce((n, s) => n + s.count, 0));
+  const rescued = ps.map((p) => series.filter((s) => s.period === p).reduce((n, s) => n + s.fallback_rescued, 0));
+  const top = Math.max(1, ...counts);
+  const w = 720 / Math.max(1, ps.length);
+  chart.replaceChildren();
+  ps.forEach((p, i) => {
+    const h = Math.round(160 * counts[i] / top);
+    const bar = svg('rect', {x: i * w + 2, y: 170 - h, width: Math.max(1, w - 4), height: h, fill: '#1f6feb', 'data-period': p, 'data-count': counts[i]});
+    bar.append(svg('title', {}, p.slice(11, 16) + ' ' + counts[i]));
+    const r = Math.round(160 * rescued[i] / top);
+    const rescue = svg('rect', {x: i * w + 2, y: 170 - r, width: Math.max(1, w - 4), height: r, fill: '#d4a72c', 'data-period': p, 'data-rescued': rescued[i]});
+    rescue.append(svg('title', {}, T.fallback_rescued + ' ' + rescued[i]));
+    chart.append(bar, rescue, svg('text', {x: i * w + w / 2, y: 190, 'text-anchor': 'middle', 'font-size': 10}, p.slice(11, 13)));
+  });
+}
+const COLOURS = ['#1f6feb', '#2da44e', '#d4a72c', '#cf222e', '#8250df', '#0a7d91'];
+function rates(id, series) {
+  const chart = $(id);
+  const ps = periods(series);
+  const groups = [...new Set(series.map((s) => s.group))].sort();
+  const x = (p) => 20 + 680 * ps.indexOf(p) / Math.max(1, ps.length - 1);
+  const y = (r) => 170 - 150 * r;
+  chart.replaceChildren(svg('line', {x1: 20, y1: 170, x2: 700, y2: 170, stroke: '#999'}));
+  for (const r of [0.5, 1]) {
+    chart.append(svg('line', {x1: 20, y1: y(r), x2: 700, y2: y(r), stroke: '#e3e6ea'}), svg('text', {x: 0, y: y(r) + 4, 'font-size': 10}, pct(r).replace('.0', '')));
+  }
+  groups.forEach((g, i) => {
+    const rows = series.filter((s) => s.group === g).sort((a, b) => a.period < b.period ? -1 : 1);
+    for (const [key, dash] of [['success_rate', ''], ['success_rate_without_fallback', '4 3']]) {
+      const points = rows.map((s) => x(s.period).toFixed(1) + ',' + y(s[key]).toFixed(1)).join(' ');
+      chart.append(svg('polyline', {points, fill: 'none', stroke: COLOURS[i % COLOURS.length], 'stroke-width': 2, 'stroke-dasharray': dash || 'none', 'data-group': g, 'data-figure': key}));
+    }
+    chart.append(svg('text', {x: 20 + 110 * i, y: 195, fill: COLOURS[i % COLOURS.length], 'font-size': 11, 'data-legend': g}, g));
+  });
+  chart.append(svg('text', {x: 700, y: 195, 'text-anchor': 'end', 'font-size': 10, fill: '#57606a'}, T.legend_lines));
+}
+function mix(items) {
+  const chart = $('chart-mix');
+  chart.replaceChildren();
+  const totals = {count: items.reduce((n, m) => n + m.count, 0) || 1, amount: items.reduce((n, m) => n + m.amount, 0) || 1};
+  items.forEach((m, i) => {
+    chart.append(svg('text', {x: 0, y: 18 + i * 40, 'font-size': 12}, m.method));
+    [['count', T.by_count], ['amount', T.by_amount]].forEach(([key, label], j) => {
+      const share = m[key] / totals[key];
+      const bar = svg('rect', {x: 160, y: 6 + i * 40 + j * 16, width: Math.round(480 * share), height: 12, fill: COLOURS[j], 'data-method': m.method, 'data-share': key, 'data-value': m[key]});
+      bar.append(svg('title', {}, label + ' ' + pct(share)));
+      chart.append(bar, svg('text', {x: 650, y: 16 + i * 40 + j * 16, 'font-size': 11}, pct(share)));
+    });
+  });
+  const height = Math.max(40, items.length * 40);
+  chart.setAttribute('height', String(height));
+  chart.setAttribute('viewBox', '0 0 720 ' + height);
+}
+async function loadDashboard() {
+  const input = $('dash-day');
+  if (!input.value) input.value = today();
+  const day = input.value;
+  const doc = await api('dashboard?day=' + encodeURIComponent(day));
+  if (day !== input.value) return;
+  $('tiles').replaceChildren(...FIGURES.map((f) => el('div', {'class': 'tile', 'data-figure': f, 'data-value': doc.totals[f]}, el('small', {}, T[f]), el('strong', {}, figure(f, doc.totals[f])))));
+  hourly(doc.by_method);
+  rates('chart-method', doc.by_method);
+  rates('chart-provider', doc.by_provider);
+  mix(doc.method_mix);
+  $('view-dashboard').dataset.loaded = doc.day;
+}
+// ------------------------------------------------------------------ payments
+const PAYMENT_COLUMNS = ['id', 'merchant_order_no', 'merchant_id', 'amount', 'status', 'method', 'created_at'];
+async function searchPayments() {
+  const form = new FormData($('pay-form'));
+  const query = new URLSearchParams([...form.entries()].filter(([, v]) => v));
+  if (![...query.keys()].some((k) => ['id', 'merchant_order_no', 'day'].includes(k))) query.set('day', today());
+  const doc = await api('payments?' + query);
+  table('pay-table', PAYMENT_COLUMNS, doc.data.map((p) => ({...p, amount: yuan(p.amount)})), (p) => [
+    Object.assign(el('button', {'type': 'button', 'data-open': p.id}, '→'), {onclick: () => openPayment(p.id)})]);
+  $('pay-detail').replaceChildren();
+}
+async function openPayment(id) {
+  const doc = await api('payments/' + encodeURIComponent(id));
+  const p = doc.payment;
+  const box = $('pay-detail');
+  box.replaceChildren(el('h3', {}, p.id + ' · ' + p.status + ' · ' + yuan(p.amount)),
+    el('h4', {}, T.events), el('table', {id: 'pay-events'}), el('h4', {}, T.notifications), el('table', {id: 'pay-notifications'}));
+  table('pay-events', ['at', 'type', 'actor', 'from_status', 'to_status'], doc.events);
+  table('pay-notifications', ['created_at', 'type', 'status', 'notify_url'], doc.notifications);
+}
+// ------------------------------------------------------------------ exceptions
+async function loadExceptions() {
+  const doc = await api('exceptions');
+  table('exc-table', ['at', 'kind', 'subject'], doc.data, (x) => {
+    const note = el('input', {'name': 'note', 'placeholder': T.note, 'maxlength': '500'});
+    const go = el('button', {'type': 'button'}, T.resolve);
+    go.onclick = async () => { await api('exceptions/' + x.id + '/resolve', {method: 'POST', body: {note: note.value}}); loadExceptions(); };
+    return [note, go];
+  });
+}
+// ------------------------------------------------------------------ reconciliation
+function download(url) { const a = el('a', {href: url}); document.body.append(a); a.click(); a.remove(); }
+async function loadReconciliation() {
+  const to = $('rec-to'), from = $('rec-from');
+  if (!to.value) to.value = today();
+  if (!from.value) from.value = new Date(Date.parse(to.value) - 6 * 86400000).toISOString().slice(0, 10);
+  const range = from.value + '/' + to.value;
+  const doc = await api('reconciliation?from=' + from.value + '&to=' + to.value);
+  if (range !== from.value + '/' + to.value) return;  // the inputs changed meanwhile: a newer load draws
+  const rows = doc.data.map((r) => ({...r, reconciled: r.reconciled ? T.reconciled : T.not_reconciled}));
+  table('rec-table', ['date', 'reconciled', 'matched', 'discrepancies', 'pending'], rows, (r) => (r.exports || []).map((fmt) => {
+    const b = el('button', {'type': 'button', 'data-export': r.date + '/' + fmt}, T.export + ' ' + fmt.toUpperCase());
+    b.onclick = async () => download((await api('reconciliation/' + r.date + '/exports/' + fmt)).url);
+    return b;
+  }));
+  $('rec-table').dataset.range = range;
+}
+// ------------------------------------------------------------------ accounts
+function controls(kind, item) {
+  const weight = el('input', {'type': 'number', 'min': '0', 'value': String(item.weight), 'name': 'weight'});
+  const save = el('button', {'type': 'button'}, T.save);
+  const flip = el('button', {'type': 'button', 'data-toggle': item[kind + '_id']}, item.enabled ? T.disable : T.enable);
+  const patch = async (body) => { await api(kind + 's/' + encodeURIComponent(item[kind + '_id']), {method: 'PATCH', body: {...body, version: item.version}}); loadAccounts(); };
+  save.onclick = () => patch({weight: Number(weight.value)});
+  flip.onclick = () => patch({enabled: !item.enabled});
+  return [weight, save, flip];
+}
+async function loadAccounts() {
+  const doc = await api('accounts');
+  table('acc-table', ['account_id', 'provider', 'mode', 'enabled', 'weight'], doc.accounts, (a) => controls('account', a));
+  table('bind-table', ['binding_id', 'merchant_id', 'account_id', 'enabled', 'weight'], doc.bindings, (b) => controls('binding', b));
+}
+// ------------------------------------------------------------------ frame
+const LOADERS = {'view-dashboard': loadDashboard, 'view-payments': searchPayments, 'view-exceptions': loadExceptions,
+  'view-reconciliation': loadReconciliation, 'view-accounts': loadAccounts};
+async function show() {
+  for (const s of document.querySelectorAll('section.view')) s.hidden = true;
+  if (!token) { $('login').hidden = false; $('nav').hidden = true; return; }
+  const me = await api('me');
+  $('who').textContent = me.username + (me.merchant_id ? ' · ' + me.merchant_id : '');
+  document.body.dataset.role = me.role;
+  $('login').hidden = true;
+  $('nav').hidden = false;
+  const section = $('view-' + (location.hash || '#dashboard').slice(1)) || $('view-dashboard');
+  section.hidden = false;
+  LOADERS[section.id]().catch(() => {});
+}
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    const doc = await api('login', {method: 'POST', body: {username: form.get('username'), password: form.get('password')}});
+    token = doc.id_token;
+    sessionStorage.setItem(KEY, token);
+    show();
+  } catch (e) { say(T.wrong_login); }
+});
+$('signout').addEventListener('click', signOut);
+for (const [form, loader] of [['dash-form', loadDashboard], ['pay-form', searchPayments], ['rec-form', loadReconciliation]]) {
+  $(form).addEventListener('submit', (event) => { event.preventDefault(); loader().catch(() => {}); });
+}
+window.addEventListener('hashchange', () => show().catch(() => {}));
+show().catch(() => {});
+})();
+"""

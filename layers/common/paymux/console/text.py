@@ -1,0 +1,93 @@
+"""The console's words in zh-CN and en: the page renders its frame with them and hands the
+whole table of its language to the script (for what it draws later)."""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh-CN", "en")
+_KEYS = (
+    # key, zh-CN, en
+    ("title", "paymux 控制台", "paymux console"),
+    ("language", "English", "中文"),
+    ("username", "用户名", "Username"),
+    ("password", "密码", "Password"),
+    ("sign_in", "登录", "Sign in"),
+    ("sign_out", "退出", "Sign out"),
+    ("wrong_login", "用户名或密码错误", "Wrong username or password"),
+    ("dashboard", "概览", "Dashboard"),
+    ("payments", "支付", "Payments"),
+    ("exceptions", "异常", "Exceptions"),
+    ("reconciliation", "对账", "Reconciliation"),
+    ("accounts", "渠道账户", "Channel accounts"),
+    ("day", "日期", "Day"),
+    ("load", "查询", "Load"),
+    ("count", "笔数", "Payments"),
+    ("success_count", "成功笔数", "Succeeded"),
+    ("success_rate", "成功率", "Success rate"),
+    ("success_rate_without_fallback", "成功率（不含降级挽回）", "Success rate without fallback"),
+    ("amount", "成功金额", "Amount paid"),
+    ("average_amount", "客单价", "Average transaction value"),
+    ("fallback_rescued", "降级挽回", "Rescued by fallback"),
+    ("per_hour", "每时段支付笔数（黄色：降级挽回）", "Payments per period (yellow: rescued by fallback)"),
+    ("rate_by_method", "按支付方式的成功率", "Success rate by method"),
+    ("rate_by_provider", "按渠道的成功率", "Success rate by provider"),
+    ("method_mix", "支付方式占比（蓝：按笔数，绿：按金额）", "Method mix (blue: by count, green: by amount)"),
+    ("legend_lines", "实线：含降级挽回　虚线：不含", "solid: with fallback rescues, dashed: without"),
+    ("by_count", "按笔数", "by count"),
+    ("by_amount", "按金额", "by amount"),
+    ("search", "搜索", "Search"),
+    ("payment_id", "支付单号", "Payment id"),
+    ("merchant_order_no", "商户订单号", "Merchant order no"),
+    ("merchant_id", "商户", "Merchant"),
+    ("status", "状态", "Status"),
+    ("created_at", "创建时间", "Created"),
+    ("method", "支付方式", "Method"),
+    ("provider", "渠道", "Provider"),
+    ("events", "审计记录", "Audit trail"),
+    ("notifications", "通知", "Notifications"),
+    ("kind", "类型", "Kind"),
+    ("subject", "对象", "Subject"),
+    ("at", "时间", "At"),
+    ("resolve", "处理", "Resolve"),
+    ("note", "处理说明", "Note"),
+    ("date", "日期", "Date"),
+    ("reconciled", "已对账", "Reconciled"),
+    ("not_reconciled", "未对账", "Not reconciled"),
+    ("matched", "一致", "Matched"),
+    ("discrepancies", "差异", "Discrepancies"),
+    ("pending", "待定", "Pending"),
+    ("export", "导出", "Export"),
+    ("from", "从", "From"),
+    ("to", "到", "To"),
+    ("account", "账户", "Account"),
+    ("binding", "绑定", "Binding"),
+    ("enabled", "启用", "Enabled"),
+    ("weight", "权重", "Weight"),
+    ("enable", "启用", "Enable"),
+    ("disable", "停用", "Disable"),
+    ("save", "保存", "Save"),
+    ("none", "无", "None"),
+    ("not_found", "未找到", "Not found"),
+    ("forbidden", "仅限运营人员", "Operators only"),
+    ("error", "出错了，请重试", "Something went wrong; try again"),
+)
+TEXT: dict[str, dict[str, str]] = {
+    "zh-CN": {key: zh for key, zh, _ in _KEYS},
+    "en": {key: en for key, _, en in _KEYS},
+}
+
+
+def language(query: str, accept_language: str) -> str:
+    """`?lang=` when it names one, else the first of Accept-Language we speak, else zh-CN."""
+    if query in LANGUAGES:
+        return query
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("en"):
+            return "en"
+        if tag.startswith("zh"):
+            return "zh-CN"
+    return "zh-CN"
+
+
+def t(lang: str, key: str) -> str:
+    return TEXT[lang][key]
