@@ -202,3 +202,29 @@ def test_the_backfill_cli_rebuilds_a_day_from_the_payments_alone(world: World, t
 
     refused = ops(state, "stats", "backfill", "--from", day, "--to", "2020-01-01")
     assert refused.returncode == 2 and "from <= to" in refused.stderr
+
+
+def test_the_consoles_dashboard_shows_what_the_stats_api_answers(world: World, poller: StreamPoller):
+    """The console reads the real stats service (console/stats_port.ServiceStats): for a
+    seeded day, a merchant user's dashboard figures are what GET /v1/stats answers the merchant."""
+    from paymux.console.dashboard import dashboard
+    from paymux.console.identity import ConsoleUser
+    from paymux.console.stats_port import ServiceStats
+
+    seeded_day(world)
+    assert drain(poller) > 0
+    api = stats_over_api(world, "1h", "method")
+    day = day_range(world)[0].date().isoformat()
+    app = world.d.merchants.app(world.app_id)
+    assert app is not None
+    merchant = ConsoleUser(sub="s-1", username="m", role="merchant", merchant_id=app.merchant_id)
+    shown = dashboard(ServiceStats(world.d), merchant, {"day": day, "granularity": "1h"})
+    totals = api["totals"]
+    assert shown["totals"]["count"] == totals["ended"] == 3
+    assert shown["totals"]["success_count"] == totals["succeeded"] == 2
+    assert shown["totals"]["amount"] == totals["amount_succeeded"] == 26_000
+    assert shown["totals"]["success_rate"] == totals["success_rate"]
+    assert shown["totals"]["average_amount"] == totals["average_transaction_value"] == 13_000
+    assert shown["method_mix"] == [{"method": "wechat.native", "count": 2, "amount": 26_000}]
+    paid_hours = {p["period"] for p in api["groups"][0]["series"] if p["succeeded"]}
+    assert paid_hours and paid_hours <= {p["period"] for p in shown["by_method"] if p["success_count"]}

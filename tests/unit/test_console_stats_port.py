@@ -3,7 +3,6 @@ day, and a build without the service answering a typed 503 instead of an interna
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 
 from paymux.console.dashboard import dashboard
 from paymux.console.identity import ConsoleUser
-from paymux.console.stats_port import ServiceStats, StatsUnavailable, checked
+from paymux.console.stats_port import checked
 from paymux.errors import ValidationFailed
 
 MERCHANT = ConsoleUser("sub-1", "alice", "merchant", "mch_a")
@@ -66,10 +65,3 @@ def test_a_merchant_user_asks_for_its_merchant_and_an_operator_for_everything() 
     for query in ({"day": "2026-11-31"}, {"day": "yesterday"}, {"day": "2026-11-30", "granularity": "2h"}):
         with pytest.raises(ValidationFailed):
             dashboard(source, OPERATOR, query)
-
-
-def test_without_the_stats_service_the_dashboard_is_a_typed_503(monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "paymux.services.stats", None)  # an import of it fails
-    with pytest.raises(StatsUnavailable) as unavailable:
-        ServiceStats(d=None).query(None, datetime(2026, 1, 1), datetime(2026, 1, 2), "1h", "method")  # type: ignore[arg-type]
-    assert (unavailable.value.status, unavailable.value.code) == (503, "stats_unavailable")

@@ -1,10 +1,10 @@
 """What the dashboard needs from the stats service, as a small port: the console is built and
 tested against `StatsSource`; `ServiceStats` adapts `paymux.services.stats.query` to it.
 
-The adapter expects `paymux.services.stats.query(d, scope, from_, to, granularity, group_by)`
-with `scope` None for everything (operators) or a merchant id, `from_`/`to` aware datetimes
-(`to` exclusive), `granularity` one of 15m|1h|1d, `group_by` one of method|provider|hour, and
-a mapping back with:
+`ServiceStats` calls `paymux.services.stats.query(d, scope, from_, to, granularity, group_by)`
+(scope: every merchant for operators, else the user's merchant; `from_`/`to` aware datetimes,
+`to` exclusive; granularity 15m|1h|1d; group_by method|provider|hour) and maps its answer
+(`from_service`) to what the dashboard reads:
 
   totals      {count, success_count, amount, success_rate, success_rate_without_fallback,
                average_amount, fallback_rescued}
@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from paymux.deps import Deps
-from paymux.errors import PaymuxError
 
 FIGURES = (
     "count",
@@ -36,11 +35,6 @@ FIGURES = (
 )
 GRANULARITIES = ("15m", "1h", "1d")
 GROUPS = ("method", "provider", "hour")
-
-
-class StatsUnavailable(PaymuxError):
-    status = 503
-    code = "stats_unavailable"
 
 
 class StatsSource(Protocol):
@@ -76,21 +70,50 @@ def checked(result: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def dashboard_figures(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """One period's (or the range's) figures of paymux.services.stats in the dashboard's names:
+    `count` is the payments whose outcome fell in the period (succeeded + failed + closed), the
+    denominator of both success rates (docs/analytics.md)."""
+    return {
+        "count": figures.get("ended"),
+        "success_count": figures.get("succeeded"),
+        "amount": figures.get("amount_succeeded"),
+        "success_rate": figures.get("success_rate"),
+        "success_rate_without_fallback": figures.get("success_rate_without_fallback"),
+        "average_amount": figures.get("average_transaction_value"),
+        "fallback_rescued": figures.get("rescued"),
+    }
+
+
+def from_service(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """GET /v1/stats's answer (StatsResource) as the dashboard reads it: the groups' series
+    flattened into one series labelled by group."""
+    return {
+        "totals": dashboard_figures(answer["totals"]),
+        "series": [
+            {"group": group["group"], "period": point["period"], **dashboard_figures(point)}
+            for group in answer["groups"]
+            for point in group["series"]
+        ],
+        "method_mix": [
+            {"method": m["method"], "count": m["count"], "amount": m["amount"]} for m in answer["method_mix"]
+        ],
+    }
+
+
 @dataclass(frozen=True)
 class ServiceStats:
-    """The real stats service (paymux.services.stats), wired by the lead at merge."""
+    """The real stats service (paymux.services.stats), served from the buckets."""
 
     d: Deps
 
     def query(
         self, scope: str | None, from_: datetime, to: datetime, granularity: str, group_by: str
     ) -> Mapping[str, Any]:
-        try:
-            from paymux.services import stats  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
-        except ImportError as exc:  # a build without the stats service: say so, typed
-            raise StatsUnavailable("the stats service (paymux.services.stats) is not installed") from exc
-        result: Mapping[str, Any] = stats.query(self.d, scope, from_, to, granularity, group_by)
-        return result
+        from paymux.services import stats  # noqa: PLC0415 - the dashboard's first use only
+
+        who = stats.StatsScope.all_merchants() if scope is None else stats.StatsScope.merchant(scope)
+        return from_service(stats.query(self.d, who, from_, to, granularity, group_by))
 
 
 _source: StatsSource | None = None
