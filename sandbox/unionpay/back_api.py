@@ -78,9 +78,7 @@ class BackApi:
         amount = check.check_amount(fields)
         check.check_url(fields, "backUrl")
         pay_timeout = check.check_pay_timeout(fields, request.now)
-        txn = new_transaction(
-            request, amount, pay_timeout=pay_timeout, qr_code=qr_code, tn=tn, qr_no=qr_no
-        )
+        txn = new_transaction(request, amount, pay_timeout=pay_timeout, qr_code=qr_code, tn=tn, qr_no=qr_no)
         return self._store.add(txn)
 
     def _apply_qr(self, request: Request) -> Answer:

@@ -178,7 +178,7 @@ def test_product_lifecycle_against_its_sandbox(
     ):  # Huifu closes no e-CNY order: payable until its expiry
         assert status == 409 and closed["error"]["code"] == "payment_outcome_unknown", closed
         assert world.get(other["id"])[1]["status"] == "PROCESSING"
-    elif method in ("unionpay.gateway", "unionpay.wap", "unionpay.b2b"):  # UnionPay takes the form until payTimeout
+    elif method in ("unionpay.gateway", "unionpay.wap", "unionpay.b2b"):  # forms: taken until payTimeout
         assert status == 409 and closed["error"]["code"] == "payment_outcome_unknown", closed
         assert world.get(other["id"])[1]["status"] in ("PENDING", "PROCESSING")
     else:

@@ -51,7 +51,9 @@ def test_an_app_consume_answers_a_tn_and_is_paid_later(client: AcpClient) -> Non
     ("override", "code"),
     [({"bizType": "000000"}, "43"), ({"channelType": "07"}, "10"), ({"txnSubType": "07"}, "32")],
 )
-def test_an_app_consume_of_another_kind_is_refused(client: AcpClient, override: dict[str, str], code: str) -> None:
+def test_an_app_consume_of_another_kind_is_refused(
+    client: AcpClient, override: dict[str, str], code: str
+) -> None:
     answer = _app(client, "APPORDER0002", **override)
 
     assert answer["respCode"] == code and "tn" not in answer
@@ -78,7 +80,9 @@ def test_a_b2b_form_is_taken_by_the_cashier(client: AcpClient) -> None:
 
 
 @pytest.mark.parametrize("override", [{"bizScene": ""}, {"channelType": "08"}])
-def test_a_b2b_form_without_its_scene_or_off_pc_is_refused(client: AcpClient, override: dict[str, str]) -> None:
+def test_a_b2b_form_without_its_scene_or_off_pc_is_refused(
+    client: AcpClient, override: dict[str, str]
+) -> None:
     page = _b2b(client, "B2BORDER0002", **override)
 
     assert "/sandbox/gateway/pay" not in page
