@@ -6,10 +6,12 @@ every notify that is not genuine refused with nothing changed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
 from paymux.channels.unionpay import transform
+from paymux.services.routes import attempt_route, route_channel
 from tests import unionpay_keys as keys
 from tests.integration.conftest import World
 from tests.integration.test_unionpay_notifies import REJECTED, _post, _state
@@ -103,6 +105,31 @@ def test_a_full_b2b_refund_on_its_clearing_day_is_a_refund_not_an_undo(unionpay:
     assert _sent_against(unionpay, view["queryId"]) == [("04", 5000)]
     _, after = unionpay.world.get(paid["id"])
     assert (after["status"], after["amount_refunded"]) == ("REFUNDED", 5000)
+
+
+def test_the_days_file_lists_app_and_b2b_payments_and_the_b2b_refund(unionpay: UnionPayWorld) -> None:
+    paid = [unionpay.paid("unionpay.app", amount=3100), unionpay.paid("unionpay.b2b", amount=420000)]
+    status, refund = unionpay.refund(paid[1]["id"], 420000)
+    assert status == 201, refund
+    unionpay.deliver()
+    first = unionpay.world.d.payments.get(paid[0]["id"])
+    assert first is not None
+    day = date.fromisoformat(first.settle_date)
+    channel = route_channel(unionpay.world.d, attempt_route(unionpay.world.d, first))
+    unionpay.sandbox.set_file_ready(day, True)
+
+    bill = channel.fetch_statement(day)
+
+    assert bill is not None
+    orders = [unionpay.order_id(p["id"]) for p in paid]
+    rows = {(r.kind, r.out_trade_no, r.out_refund_no, r.amount) for r in bill.rows}
+    assert rows == {
+        ("payment", orders[0], "", 3100),
+        ("payment", orders[1], "", 420000),
+        ("refund", orders[1], refund["id"].removeprefix("re_"), 420000),
+    }
+    kinds = {(v["orderId"], v["txnType"]) for v in unionpay.sandbox.statement_rows(unionpay.mer_id, day)}
+    assert {t for _, t in kinds} == {"01", "04"}  # the B2B refund is a 退货, not an undo
 
 
 def _paid_notify(unionpay: UnionPayWorld, method: str, payment_id: str) -> dict[str, str]:
