@@ -156,8 +156,9 @@ class UnionPayChannel:
             signed = self._key.sign(fields)
             action = {"type": "form_post", "url": self._url(transform.FRONT_PATH), "fields": signed}
             return CreateResult(action)
-        if spec.endpoint == "app":
-            return CreateResult({"type": "unionpay_app", "tn": self._app_tn(fields)})
+        if spec.endpoint == "app":  # the in-app consume: its tn goes to UnionPay's app SDK
+            tn = answers.app_tn(self._post(transform.APP_PATH, fields))
+            return CreateResult({"type": "unionpay_app", "tn": tn})
         answer = self._post(transform.BACK_PATH, fields)
         if request.product == "unionpay.barcode":
             trade = answers.sync_trade(answer, request.out_trade_no)
@@ -168,16 +169,6 @@ class UnionPayChannel:
         if not code:
             raise Unavailable("UnionPay accepted the QR code apply without a qrCode")
         return CreateResult({"type": "qr_code", "code_url": code})
-
-    def _app_tn(self, fields: Mapping[str, str]) -> str:
-        """The in-app consume (appTransReq.do): respCode 00 and its tn (交易流水号), which the
-        merchant's app passes to UnionPay's app SDK; UnionPay has the order from now on."""
-        answer = self._post(transform.APP_PATH, fields)
-        answers.outcome_of(answer, "app consume")
-        tn = answer.get("tn", "")
-        if not tn:
-            raise Unavailable("UnionPay accepted the app consume without a tn")
-        return tn
 
     def _own(self, trade: TradeResult, fields: Mapping[str, str]) -> TradeResult:
         return answers.provider_trade(trade, fields) if self._provider else trade
