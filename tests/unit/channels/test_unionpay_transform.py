@@ -201,6 +201,9 @@ def test_an_app_consume_is_01_01_on_000201_08_payable_until_its_expiry_without_a
     )  # fmt: skip
     assert fields["payTimeout"] == "20261201123005" and "frontUrl" not in fields
     assert "bizScene" not in fields and transform.PRODUCTS["unionpay.app"].endpoint == "app"
+    # its result comes later (notify or query): queried on the front ladder, as is the B2B form
+    assert transform.QUERY_LADDERS["unionpay.app"] == transform.QUERY_LADDERS["unionpay.b2b"]
+    assert transform.QUERY_LADDERS["unionpay.app"] == transform.FRONT_LADDER
 
 
 def test_a_b2b_consume_is_the_gateway_form_on_000202_07_with_its_business_scene() -> None:
