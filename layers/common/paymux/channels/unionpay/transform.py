@@ -59,7 +59,7 @@ PRODUCTS: dict[str, Product] = {
 # 企业网银 consumes carry their business scene: 110001 (the ACP 5.1.0 B2B consume's value).
 B2B_BIZ_SCENE = "110001"
 # Products refunded by 退货 (04) only, never by 消费撤销 (31): a B2B consume (the undo of
-# 企业网银 payments is not confirmed in any public ACP demo; 04 is, on the same clearing day too).
+# 企业网银 payments is not confirmed in the public ACP sources examined; 04 is, same day too).
 REFUND_ONLY = frozenset({"unionpay.b2b"})
 # Query ladders (RESEARCH.md §1.3): back transactions 1, 2, 4, 8, 16, 32 s; front ones
 # 5, 10, 30, 60, 120 min (then the sweeper's tiers, and the expiry's query after payTimeout).
