@@ -147,7 +147,7 @@ def banner(state: dict[str, str]) -> str:
  secret         {state["secret"]}
  WeChat sandbox {state["sandbox_url"]}/sandbox/   (pay QR codes in a browser)
  Alipay sandbox {state["alipay_sandbox_url"]}/sandbox/   (methods alipay.qr/page/wap/app/jsapi)
- UnionPay       {state["unionpay_sandbox_url"]}/sandbox/   (unionpay.qr/barcode/gateway/wap)
+ UnionPay       {state["unionpay_sandbox_url"]}/sandbox/   (unionpay.qr/barcode/gateway/wap/app/b2b)
  Huifu (e-CNY)  {state.get("huifu_sandbox_url", "")}   (ecny.qr: open code_url to pay; ecny.barcode)
  demo merchant  {state["notify_url"]}   (verifies and logs notifications)
  console        {state["console_url"]}   operator / {state["console_operator_password"]},

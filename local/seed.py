@@ -17,7 +17,14 @@ from sandbox.wechat import SandboxSubMerchant, WeChatSandbox
 from sandbox.wechat.merchant import GeneratedMerchant
 
 SEED_ACTOR = "local:seed"
-UNIONPAY_PRODUCTS = ("unionpay.qr", "unionpay.barcode", "unionpay.gateway", "unionpay.wap")
+UNIONPAY_PRODUCTS = (
+    "unionpay.qr",
+    "unionpay.barcode",
+    "unionpay.gateway",
+    "unionpay.wap",
+    "unionpay.app",
+    "unionpay.b2b",
+)
 WECHAT_PRODUCTS = (
     "wechat.native",
     "wechat.jsapi",

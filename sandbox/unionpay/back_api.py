@@ -7,6 +7,10 @@
 * 04 refund: a new orderId, ``origQryId`` = the consume's queryId, any amount up to what is
   left, repeatedly, for 11 months after the consume; answered 00 (accepted), ended later.
 * 31 undo: the full amount, only on the consume's own clearing day.
+
+``POST /gateway/api/appTransReq.do`` (``handle_app``): the in-app consume 01/01 (bizType 000201,
+channelType 08) → ``tn``, which the merchant's app hands UnionPay's app SDK; the payer pays
+there later (``pay``) and the result comes by back notify, as for a QR code.
 """
 
 from __future__ import annotations
@@ -50,14 +54,31 @@ class BackApi:
             return self._undo(request)
         raise AcpError("32", "无此交易权限[txnType]")
 
-    def _consume(self, request: Request, *, qr_code: str = "", qr_no: str = "") -> Transaction:
+    def handle_app(self, request: Request) -> Answer:
         fields = request.fields
-        check.check_kind(fields, ("000000",), ("07", "08"))
+        check.check_txn_time(fields, request.now, self._tolerance)
+        if (fields["txnType"], fields.get("txnSubType", "")) != ("01", "01"):
+            raise AcpError("32", "无此交易权限[txnType]")
+        tn = f"{secrets.randbelow(10**21):021d}"
+        self._consume(request, tn=tn, kind=(("000201",), ("08",)))
+        return {"respCode": "00", "respMsg": SUCCESS_MSG, "tn": tn}
+
+    def _consume(
+        self,
+        request: Request,
+        *,
+        qr_code: str = "",
+        tn: str = "",
+        qr_no: str = "",
+        kind: tuple[tuple[str, ...], tuple[str, ...]] = (("000000",), ("07", "08")),
+    ) -> Transaction:
+        fields = request.fields
+        check.check_kind(fields, *kind)
         check.check_order_id(fields)
         amount = check.check_amount(fields)
         check.check_url(fields, "backUrl")
         pay_timeout = check.check_pay_timeout(fields, request.now)
-        txn = new_transaction(request, amount, pay_timeout=pay_timeout, qr_code=qr_code, qr_no=qr_no)
+        txn = new_transaction(request, amount, pay_timeout=pay_timeout, qr_code=qr_code, tn=tn, qr_no=qr_no)
         return self._store.add(txn)
 
     def _apply_qr(self, request: Request) -> Answer:

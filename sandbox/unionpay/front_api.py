@@ -1,5 +1,6 @@
 """``POST /gateway/api/frontTransReq.do``: the B2C gateway (bizType 000201, txnSubType 01),
-channelType 07 (PC) or 08 (WAP), reached by the merchant page's auto-POST form.
+channelType 07 (PC) or 08 (WAP), and the B2B one (企业网银, bizType 000202, channelType 07 only,
+with ``bizScene``), reached by the merchant page's auto-POST form.
 
 A good request answers the UnionPay cashier page (HTML); a refused one an HTML page with the
 respCode, as the browser would see it. Paying on the cashier sends the back notify and takes
@@ -35,7 +36,11 @@ class FrontApi:
         if (fields["txnType"], fields.get("txnSubType")) != ("01", "01"):
             raise AcpError("32", "无此交易权限[txnType]")
         txn_moment = check.check_front_txn_time(fields, request.now, self._tolerance)
-        check.check_kind(fields, ("000201",), ("07", "08"))
+        check.check_kind(fields, ("000201", "000202"), ("07", "08"))
+        if fields["bizType"] == "000202":  # 企业网银: PC only, with its business scene
+            if fields["channelType"] != "07":
+                raise check.format_error("channelType", "无效")
+            check.require(fields, "bizScene")
         check.check_order_id(fields)
         amount = check.check_amount(fields)
         front_url = check.check_url(fields, "frontUrl")

@@ -25,6 +25,7 @@ def new_transaction(
     front_url: str = "",
     pay_timeout: str = "",
     qr_code: str = "",
+    tn: str = "",
     qr_no: str = "",
     orig_query_id: str = "",
 ) -> Transaction:
@@ -49,6 +50,7 @@ def new_transaction(
         front_url=front_url,
         pay_timeout=pay_timeout,
         qr_code=qr_code,
+        tn=tn,
         qr_no=qr_no,
         orig_query_id=orig_query_id,
     )

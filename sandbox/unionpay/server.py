@@ -34,6 +34,7 @@ Reply = tuple[int, dict[str, str], bytes]
 BACK_PATH = "/gateway/api/backTransReq.do"
 FRONT_PATH = "/gateway/api/frontTransReq.do"
 QUERY_PATH = "/gateway/api/queryTrans.do"
+APP_PATH = "/gateway/api/appTransReq.do"
 FILE_PATH = "/"
 _TEXT = {"Content-Type": "text/plain; charset=UTF-8"}
 
@@ -66,6 +67,7 @@ class GatewayApp:
         self._e = endpoints
         self._api: dict[str, Callable[[Request], Answer]] = {
             BACK_PATH: endpoints.back.handle,
+            APP_PATH: endpoints.back.handle_app,
             QUERY_PATH: endpoints.query.handle,
             FILE_PATH: endpoints.files.handle,
         }

@@ -39,6 +39,7 @@ class Transaction:
     pay_timeout: str = ""
     req_reserved: str = ""
     qr_code: str = ""  # a merchant-presented code (01/07)
+    tn: str = ""  # an in-app consume's number for UnionPay's app SDK (appTransReq.do)
     qr_no: str = ""  # the payer's code (01/06)
     orig_resp_code: str | None = None
     orig_resp_msg: str = ""

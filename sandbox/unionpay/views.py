@@ -31,6 +31,7 @@ def transaction_view(txn: Transaction) -> dict[str, Any]:
         "refunded": txn.refunded,
         "undone": txn.undone,
         "qrCode": txn.qr_code,
+        "tn": txn.tn,
         "qrNo": txn.qr_no,
         "backUrl": txn.back_url,
         "frontUrl": txn.front_url,

@@ -30,6 +30,7 @@ PAYER: dict[str, dict[str, Any]] = {
     "unionpay.gateway": {"return_url": "https://shop.example.com/paid"},
     "unionpay.wap": {"return_url": "https://shop.example.com/paid"},
     "alipay.jsapi": {"payer": {"openid": "2088102177846880"}},  # a user_id (apps before open_id)
+    "unionpay.b2b": {"return_url": "https://shop.example.com/paid"},
 }
 PAYER_CODES = iter(range(134567890000000000, 134567890099999999))
 ACTION = {
@@ -51,6 +52,8 @@ ACTION = {
     "ecny.qr": "qr_code",
     "ecny.barcode": "payer_code",
     "alipay.jsapi": "alipay_jsapi",
+    "unionpay.app": "unionpay_app",
+    "unionpay.b2b": "form_post",
 }
 PROVIDER = {"ecny": "huifu"}  # a product family reached through an acquirer
 PRODUCTS = sorted(row["product"] for row in catalog())
@@ -175,7 +178,7 @@ def test_product_lifecycle_against_its_sandbox(
     ):  # Huifu closes no e-CNY order: payable until its expiry
         assert status == 409 and closed["error"]["code"] == "payment_outcome_unknown", closed
         assert world.get(other["id"])[1]["status"] == "PROCESSING"
-    elif method in ("unionpay.gateway", "unionpay.wap"):  # UnionPay takes the form until payTimeout
+    elif method in ("unionpay.gateway", "unionpay.wap", "unionpay.b2b"):  # forms: taken until payTimeout
         assert status == 409 and closed["error"]["code"] == "payment_outcome_unknown", closed
         assert world.get(other["id"])[1]["status"] in ("PENDING", "PROCESSING")
     else:

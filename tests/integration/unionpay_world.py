@@ -30,7 +30,7 @@ class UnionPayWorld:
 
     def create(self, method: str = "unionpay.qr", **overrides: Any) -> tuple[int, Any]:
         extra: dict[str, Any] = {}
-        if method in ("unionpay.gateway", "unionpay.wap"):
+        if method in ("unionpay.gateway", "unionpay.wap", "unionpay.b2b"):
             extra["return_url"] = "https://merchant.example.com/paid"
         return self.world.create(method=method, **extra, **overrides)
 

@@ -74,6 +74,7 @@ ACTIONS = (
         "sign": "oR9d8PuhnIc+YZ8cBHFCwfgpaK9gd7vaRvkYD7rthRAZ",
     },
     {"type": "alipay_app", "order_string": "app_id=2021000000000001&biz_content=%7B%7D&sign=abc"},
+    {"type": "unionpay_app", "tn": "201512151321481233778"},
 )
 
 
@@ -123,6 +124,7 @@ PAYMENTS = [
     payment(status=PaymentStatus.FAILED, failure_code="NOAUTH", failure_message="no permission"),
     payment(status=PaymentStatus.CLOSED, closed_at=NOW + 7200),
     payment(status=PaymentStatus.REFUNDED, amount_refunded=1999, amount_refund_reserved=1999, version=5),
+    payment(status=PaymentStatus.PROCESSING, provider="unionpay", method="unionpay.app", action=ACTIONS[5]),
 ]
 REFUNDS = [
     refund(),

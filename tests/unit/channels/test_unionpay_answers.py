@@ -165,3 +165,14 @@ def test_a_paid_answer_without_settle_date_clears_on_its_txn_time_day() -> None:
     reconciled on the statement that lists it, not on its paid day (found by review)."""
     fields = {k: v for k, v in _query("00", "00").items() if k != "settleDate"}
     assert answers.query_trade(fields, ORDER).settle_date == "2026-12-02"
+
+
+def test_an_app_consume_answer_is_its_tn_only_when_accepted_with_one() -> None:
+    assert answers.app_tn({"respCode": "00", "tn": "201512151321481233778"}) == "201512151321481233778"
+    with pytest.raises(ChannelUnavailable, match="without a tn"):
+        answers.app_tn({"respCode": "00"})
+    with pytest.raises(ChannelUnavailable):
+        answers.app_tn({"respCode": "03", "tn": "201512151321481233778"})  # unknown: no tn believed
+    with pytest.raises(ChannelError) as refused:
+        answers.app_tn({"respCode": "43", "respMsg": "无此业务权限", "tn": "201512151321481233778"})
+    assert refused.value.channel_code == "43" and not isinstance(refused.value, ChannelUnavailable)

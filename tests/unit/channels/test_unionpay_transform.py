@@ -191,3 +191,39 @@ def test_refund_fields_name_the_payment_by_its_query_id() -> None:
     assert (fields["txnType"], fields["txnAmt"], fields["bizType"]) == ("04", "300", "000201")
     with pytest.raises(BadRequest):
         transform.refund_fields(replace(request, channel_trade_no=""), DIRECT, "04", "000201")
+
+
+def test_an_app_consume_is_01_01_on_000201_08_payable_until_its_expiry_without_a_front_url() -> None:
+    fields = transform.create_fields(_request("unionpay.app"), DIRECT)
+
+    assert (fields["txnType"], fields["txnSubType"], fields["bizType"], fields["channelType"]) == (
+        "01", "01", "000201", "08",
+    )  # fmt: skip
+    assert fields["payTimeout"] == "20261201123005" and "frontUrl" not in fields
+    assert "bizScene" not in fields and transform.PRODUCTS["unionpay.app"].endpoint == "app"
+    # its result comes later (notify or query): queried on the front ladder, as is the B2B form
+    assert transform.QUERY_LADDERS["unionpay.app"] == transform.QUERY_LADDERS["unionpay.b2b"]
+    assert transform.QUERY_LADDERS["unionpay.app"] == transform.FRONT_LADDER
+
+
+def test_a_b2b_consume_is_the_gateway_form_on_000202_07_with_its_business_scene() -> None:
+    fields = transform.create_fields(_request("unionpay.b2b"), DIRECT)
+
+    assert (fields["txnType"], fields["txnSubType"], fields["bizType"], fields["channelType"]) == (
+        "01", "01", "000202", "07",
+    )  # fmt: skip
+    assert fields["bizScene"] == "110001" and fields["frontUrl"] == "https://shop.example.com/paid"
+    assert fields["payTimeout"] == "20261201123005"
+    with pytest.raises(BadRequest, match="return_url"):
+        transform.create_fields(_request("unionpay.b2b", return_url=""), DIRECT)
+
+
+@pytest.mark.parametrize(("product", "txn_type"), [("unionpay.b2b", "04"), ("unionpay.app", "31")])
+def test_a_full_refund_on_the_clearing_day_of_a_b2b_payment_is_never_an_undo(
+    product: str, txn_type: str
+) -> None:
+    request = replace(_refund(1000, "2026-12-01"), product=product)
+
+    assert transform.refund_type(request, NOW) == txn_type
+    fields = transform.refund_fields(request, DIRECT, txn_type, transform.PRODUCTS[product].biz_type)
+    assert (fields["txnType"], fields["bizType"]) == (txn_type, transform.PRODUCTS[product].biz_type)

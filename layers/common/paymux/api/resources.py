@@ -84,7 +84,7 @@ class WechatAppAction(_Resource):
 
 
 class FormPostAction(_Resource):
-    """unionpay.gateway and unionpay.wap: the payer's browser POSTs `fields` as they are
+    """unionpay.gateway, unionpay.wap and unionpay.b2b: the payer's browser POSTs `fields` as they are
     (application/x-www-form-urlencoded, UTF-8) to `url`, usually with a form that submits itself."""
 
     type: Literal["form_post"]
@@ -104,6 +104,11 @@ class AlipayAppAction(_Resource):
     order_string: str = Field(description="hand to the Alipay app SDK's payOrder (alipay.app), signed")
 
 
+class UnionpayAppAction(_Resource):
+    type: Literal["unionpay_app"]
+    tn: str = Field(description="hand to UnionPay's app SDK (startPay / 手机控件) as it is (unionpay.app)")
+
+
 PaymentAction = Annotated[
     QrCodeAction
     | RedirectAction
@@ -111,7 +116,8 @@ PaymentAction = Annotated[
     | WechatAppAction
     | AlipayAppAction
     | FormPostAction
-    | PayerCodeAction,
+    | PayerCodeAction
+    | UnionpayAppAction,
     Field(discriminator="type"),
 ]
 

@@ -28,6 +28,10 @@ FAMILIES: dict[str, str] = {
     "alipay.jsapi": "alipay_browser",  # inside the Alipay app only
     "wechat.barcode": "wechat_payer_code",
     "alipay.barcode": "alipay_payer_code",
+    # the app hands the tn to UnionPay's app SDK: an app SDK call like wechat.app, alipay.app
+    "unionpay.app": "app",
+    # 企业网银: paid from a business bank account only, never replaced by a personal-card product
+    "unionpay.b2b": "unionpay_business_bank",
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
 # What a merchant may ask for besides a product: `barcode`, the wallet read from the payer's
@@ -49,6 +53,7 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "unionpay.gateway": ("return_url",),
     "unionpay.wap": ("return_url",),
     "alipay.jsapi": ("payer.openid",),
+    "unionpay.b2b": ("return_url",),
 }
 
 

@@ -81,6 +81,16 @@ def outcome_of(fields: Mapping[str, str], what: str) -> None:
     raise ChannelError(message, channel_code=code or "no_respCode")
 
 
+def app_tn(fields: Mapping[str, str]) -> str:
+    """The in-app consume's answer (appTransReq.do): respCode 00 and its tn (交易流水号), which
+    the merchant's app passes to UnionPay's app SDK; UnionPay has the order from then on."""
+    outcome_of(fields, "app consume")
+    tn = fields.get("tn", "")
+    if not tn:
+        raise ChannelUnavailable("UnionPay accepted the app consume without a tn")
+    return tn
+
+
 def _amount(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 

@@ -156,6 +156,9 @@ class UnionPayChannel:
             signed = self._key.sign(fields)
             action = {"type": "form_post", "url": self._url(transform.FRONT_PATH), "fields": signed}
             return CreateResult(action)
+        if spec.endpoint == "app":  # the in-app consume: its tn goes to UnionPay's app SDK
+            tn = answers.app_tn(self._post(transform.APP_PATH, fields))
+            return CreateResult({"type": "unionpay_app", "tn": tn})
         answer = self._post(transform.BACK_PATH, fields)
         if request.product == "unionpay.barcode":
             trade = answers.sync_trade(answer, request.out_trade_no)

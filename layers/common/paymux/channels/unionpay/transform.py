@@ -22,6 +22,7 @@ TIME_FORMAT = "%Y%m%d%H%M%S"
 FRONT_PATH = "/gateway/api/frontTransReq.do"
 BACK_PATH = "/gateway/api/backTransReq.do"
 QUERY_PATH = "/gateway/api/queryTrans.do"
+APP_PATH = "/gateway/api/appTransReq.do"  # 手机控件支付: answered with the tn for the app SDK
 CONSUME, REFUND, UNDO, QUERY = "01", "04", "31", "00"
 # UnionPay's clearing day turns at 23:00 Beijing time: a transaction at or after 23:00 is
 # cleared (and listed in the statement) of the next calendar day. The one definition paymux
@@ -38,7 +39,7 @@ class Product:
     txn_sub_type: str
     biz_type: str
     channel_type: str  # 07 PC/internet, 08 mobile
-    endpoint: Literal["front", "back"]  # the browser's form POST, or server to server
+    endpoint: Literal["front", "back", "app"]  # the browser's form POST, server to server, or the app's tn
     front_like: bool  # its payment result comes later (notify/query), not in the answer
 
 
@@ -49,7 +50,17 @@ PRODUCTS: dict[str, Product] = {
     "unionpay.barcode": Product("06", "000000", "08", "back", front_like=False),
     "unionpay.gateway": Product("01", "000201", "07", "front", front_like=True),
     "unionpay.wap": Product("01", "000201", "08", "front", front_like=True),
+    # 手机控件支付: the consume is sent server to server to appTransReq.do; its answer's tn is
+    # what the merchant's app hands UnionPay's app SDK (the payer pays there; notify/query tell)
+    "unionpay.app": Product("01", "000201", "08", "app", front_like=True),
+    # 企业网银 (business bank accounts): the gateway form with bizType 000202, PC only
+    "unionpay.b2b": Product("01", "000202", "07", "front", front_like=True),
 }
+# 企业网银 consumes carry their business scene: 110001 (the ACP 5.1.0 B2B consume's value).
+B2B_BIZ_SCENE = "110001"
+# Products refunded by 退货 (04) only, never by 消费撤销 (31): a B2B consume (the undo of
+# 企业网银 payments is not confirmed in the public ACP sources examined; 04 is, same day too).
+REFUND_ONLY = frozenset({"unionpay.b2b"})
 # Query ladders (RESEARCH.md §1.3): back transactions 1, 2, 4, 8, 16, 32 s; front ones
 # 5, 10, 30, 60, 120 min (then the sweeper's tiers, and the expiry's query after payTimeout).
 BACK_LADDER: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
@@ -166,6 +177,8 @@ def create_fields(request: CreateRequest, access: Access) -> dict[str, str]:
         # the order stops being payable at paymux's expiry: a gateway/WAP form and a QR code
         # apply (07, a back transaction) alike; its failure before then is not final
         fields["payTimeout"] = txn_time(request.expires_at)
+    if spec.biz_type == "000202":
+        fields["bizScene"] = B2B_BIZ_SCENE
     if spec.endpoint == "front":
         if not request.return_url:
             raise BadRequest(f"{request.product} needs return_url (where the payer's browser goes back)")
@@ -193,6 +206,8 @@ def refund_type(request: RefundRequest, now: float) -> str:
     wait); a refund (04) otherwise. A payment without a known clearing day is refunded. The
     day is the one the refund was asked on (`requested_at`), so a resend of the same refund is
     the same message whenever it is sent."""
+    if request.product in REFUND_ONLY:
+        return REFUND
     full = request.amount == request.total
     asked = request.requested_at if request.requested_at is not None else now
     same_day = bool(request.settle_date) and request.settle_date == clearing_day(asked).isoformat()
