@@ -104,6 +104,14 @@ class AlipayAppAction(_Resource):
     order_string: str = Field(description="hand to the Alipay app SDK's payOrder (alipay.app), signed")
 
 
+class AlipayMiniProgramAction(_Resource):
+    """alipay.mini_program: the mini program calls `my.tradePay({tradeNO: trade_no})`."""
+
+    type: Literal["alipay_mini_program"]
+    trade_no: str = Field(description="Alipay's trade number, made by alipay.trade.create (JSAPI_PAY)")
+    out_trade_no: str = Field(description="the channel order number (paymux's, sent to Alipay)")
+
+
 PaymentAction = Annotated[
     QrCodeAction
     | RedirectAction
@@ -111,7 +119,8 @@ PaymentAction = Annotated[
     | WechatAppAction
     | AlipayAppAction
     | FormPostAction
-    | PayerCodeAction,
+    | PayerCodeAction
+    | AlipayMiniProgramAction,
     Field(discriminator="type"),
 ]
 

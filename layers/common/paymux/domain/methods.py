@@ -28,6 +28,7 @@ FAMILIES: dict[str, str] = {
     "alipay.jsapi": "alipay_browser",  # inside the Alipay app only
     "wechat.barcode": "wechat_payer_code",
     "alipay.barcode": "alipay_payer_code",
+    "alipay.mini_program": "alipay_mini_program",  # inside an Alipay mini program only
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
 # What a merchant may ask for besides a product: `barcode`, the wallet read from the payer's
@@ -49,6 +50,7 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "unionpay.gateway": ("return_url",),
     "unionpay.wap": ("return_url",),
     "alipay.jsapi": ("payer.openid",),
+    "alipay.mini_program": ("payer.openid",),
 }
 
 
