@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,8 +18,9 @@ import requests
 from alipay_sandbox_helpers import FakeClock, NotifyReceiver
 
 from paymux.channels.alipay.client import AlipayChannel
-from paymux.channels.base import ChannelAccount, CreateRequest, TradeState
+from paymux.channels.base import ChannelAccount, CreateRequest, RefundRequest, RefundState, TradeState
 from paymux.channels.http import READ_TIMEOUT, HttpResponse, RequestsHttpClient
+from paymux.clock import CHINA
 from paymux.errors import BadRequest, ChannelError
 from sandbox.alipay import AlipaySandbox, GeneratedApp
 from sandbox.alipay.jsapi import UserAuthorizations
@@ -142,6 +144,14 @@ def test_the_payer_pays_inside_the_mini_program(mini: Mini) -> None:
     event = channel.parse_callback({}, notify.raw)
     assert event.trade is not None and (event.trade.state, event.trade.amount) == (TradeState.PAID, 1999)
     assert channel.query("MINI0001").state == TradeState.PAID
+
+    refund = RefundRequest("MINI0001", "RMINI0001", 500, 1999, "CNY", "退一杯", mini.receiver.url)
+    assert channel.refund(refund).state == RefundState.SUCCESS
+    assert channel.query_refund("RMINI0001", "MINI0001").amount == 500
+    bill = channel.fetch_statement(datetime.fromtimestamp(mini.clock(), CHINA).date())
+    assert bill is not None
+    rows = {(row.kind, row.out_trade_no): row.amount for row in bill.rows}
+    assert rows == {("payment", "MINI0001"): 1999, ("refund", "MINI0001"): 500}
 
 
 def test_an_open_id_of_another_mini_program_is_refused(mini: Mini) -> None:
