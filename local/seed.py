@@ -80,6 +80,7 @@ def seed_wechat_account(
 
 
 ALIPAY_PRODUCTS = ("alipay.qr", "alipay.page", "alipay.wap", "alipay.app", "alipay.jsapi", "alipay.barcode")
+ALIPAY_PRODUCTS = (*ALIPAY_PRODUCTS, "alipay.mini_program")  # inside an Alipay mini program
 
 
 def seed_alipay_account(

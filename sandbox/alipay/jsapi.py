@@ -60,6 +60,7 @@ class UserAuthorizations:
         self._codes: dict[str, tuple[str, str, float]] = {}  # auth_code → (app_id, payer, issued)
         self._user_id_apps: set[str] = set()
         self._issued: dict[str, str] = {}  # open_id → the app it was given in
+        self._mini_programs: set[str] = set()  # apps whose codes came from my.getAuthCode
 
     def use_user_id(self, app_id: str) -> None:
         """`app_id` is an application created before open_id: its users are their user_id."""
@@ -80,6 +81,22 @@ class UserAuthorizations:
         with self._lock:
             return self._issued.get(open_id)
 
+    def knows(self, app_id: str) -> bool:
+        return self._apps.get(app_id) is not None
+
+    def is_mini_program(self, app_id: str) -> bool:
+        with self._lock:
+            return app_id in self._mini_programs
+
+    def issue(self, app_id: str, payer: str = "sandbox-payer", *, mini_program: bool = False) -> str:
+        """A fresh auth_code of `payer` for `app_id` (the page's, or a mini program's getAuthCode)."""
+        code = secrets.token_hex(16)
+        with self._lock:
+            self._codes[code] = (app_id, payer, self._clock())
+            if mini_program:
+                self._mini_programs.add(app_id)
+        return code
+
     def page(self, method: str, query: dict[str, str]) -> Answer:
         """The authorize URL: with scope auth_base the user is sent back at once, with a code."""
         app_id, redirect = query.get("app_id", ""), query.get("redirect_uri", "")
@@ -90,9 +107,7 @@ class UserAuthorizations:
             return _html(400, page("授权失败", "<p>app_id 或 redirect_uri 参数错误</p>"))
         if query.get("scope") not in ("auth_base", "auth_user"):
             return _html(400, page("授权失败", "<p>scope 参数错误</p>"))
-        code = secrets.token_hex(16)
-        with self._lock:
-            self._codes[code] = (app_id, "sandbox-payer", self._clock())
+        code = self.issue(app_id)
         back = {"app_id": app_id, "source": "alipay_wallet", "scope": query["scope"], "auth_code": code}
         back["state"] = query.get("state", "")
         joined = "&" if parts.query else "?"
@@ -106,7 +121,7 @@ class UserAuthorizations:
         code = request.params.get("code", "")
         with self._lock:
             issued = self._codes.pop(code, None)
-        app_id = request.app.app_id
+        app_id = request.merchant.app_id  # a third-party application asks for its merchant's app
         if issued is None or issued[0] != app_id or self._clock() - issued[2] > CODE_SECONDS:
             raise invalid("isv.code-invalid", "授权码code无效", response_key=ERROR_RESPONSE)
         answer: dict[str, Any] = {
@@ -147,14 +162,25 @@ class JsapiTradeApi:
         user_id = text(biz, "buyer_id", maximum=28)
         if bool(open_id) == bool(user_id):
             raise invalid_parameter("参数无效：buyer_id与buyer_open_id必须且只能传一个")
-        owner = self._users.app_of(open_id) if open_id else None
-        if owner is not None and owner != request.merchant.app_id:
-            raise business("ACQ.INVALID_PARAMETER", "参数无效：buyer_open_id不是本应用下的用户标识")
+        self._check_buyer(request, open_id)
         now = self._clock()
         trade = build_trade(request, now, require_https_notify=self._require_https_notify)
         trade.buyer_id = user_id or None
         placed = self._store.place(trade, now)
         return {"out_trade_no": placed.out_trade_no, "trade_no": placed.trade_no}
+
+    def _check_buyer(self, request: GatewayRequest, open_id: str) -> None:
+        """The open_id must be the paying app's: `op_app_id` (the mini program a third-party
+        application orders for; it must be the authorizing merchant's), else the merchant's."""
+        op_app_id = text(request.biz, "op_app_id", maximum=32)
+        if op_app_id and op_app_id != request.merchant.app_id:
+            raise business("ACQ.INVALID_PARAMETER", "参数无效：op_app_id不是授权商户的小程序")
+        owner = self._users.app_of(open_id) if open_id else None
+        if owner is not None and owner != request.merchant.app_id:
+            raise business("ACQ.INVALID_PARAMETER", "参数无效：buyer_open_id不是本应用下的用户标识")
+        provider_order = request.authorizer is not None and not op_app_id
+        if owner is not None and provider_order and self._users.is_mini_program(owner):
+            raise invalid_parameter("参数无效：服务商代小程序下单，op_app_id必填")
 
 
 class InApp:
@@ -184,17 +210,21 @@ class InApp:
         if not isinstance(asked, dict):
             return _json(400, {"resultCode": "4000", "memo": "a JSON object is expected"})
         app_id, trade_no = str(asked.get("app_id", "")), str(asked.get("trade_no", ""))
+        return _json(*self.trade_pay(app_id, trade_no, str(asked.get("action", "pay"))))
+
+    def trade_pay(self, app_id: str, trade_no: str, action: str = "pay") -> tuple[int, dict[str, Any]]:
+        """The cashier tradePay opens in `app_id`: (HTTP status, its answer)."""
         try:
             trade = self._store.existing(app_id, "", trade_no, self._clock())
         except GatewayError:
-            return _json(404, {"resultCode": "4000", "memo": "交易不存在"})
-        if asked.get("action") == "cancel":
-            return _json(200, {"resultCode": "6001", "memo": "用户中途取消"})
+            return 404, {"resultCode": "4000", "memo": "交易不存在"}
+        if action == "cancel":
+            return 200, {"resultCode": "6001", "memo": "用户中途取消"}
         try:
             self._pay(app_id, trade.out_trade_no)
         except SandboxStateError as exc:
-            return _json(409, {"resultCode": "4000", "memo": str(exc)})
-        return _json(200, {"resultCode": "9000", "memo": "", "trade_no": trade_no})
+            return 409, {"resultCode": "4000", "memo": str(exc)}
+        return 200, {"resultCode": "9000", "memo": "", "trade_no": trade_no}
 
 
 def _json(status: int, payload: dict[str, Any]) -> Answer:

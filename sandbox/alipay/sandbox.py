@@ -28,6 +28,8 @@ from sandbox.alipay.envelope import (
 from sandbox.alipay.errors import GatewayError, SandboxStateError, business
 from sandbox.alipay.jsapi import PATHS as JSAPI_PATHS
 from sandbox.alipay.jsapi import InApp, JsapiTradeApi, UserAuthorizations
+from sandbox.alipay.mini_program import PATHS as MINI_PROGRAM_PATHS
+from sandbox.alipay.mini_program import MiniPrograms
 from sandbox.alipay.misreports import Change, Misreports
 from sandbox.alipay.notify import ALIPAY_NOTIFY_DELAYS, Notification, NotifyAttempt, NotifyDispatcher
 from sandbox.alipay.orders import build_trade
@@ -86,6 +88,8 @@ class AlipaySandbox:
         auth_api = AuthApi(self.app_auth)
         self.user_auth = UserAuthorizations(self._apps, clock)  # 网页授权 of users (JSAPI)
         jsapi = JsapiTradeApi(self._store, self.user_auth, clock, require_https_notify=require_https_notify)
+        in_app = InApp(self.user_auth, self._store, clock, self.pay)
+        self.mini_programs = MiniPrograms(self.user_auth, in_app)  # my.getAuthCode, my.tradePay
         config = GatewayConfig(
             apps=self._apps,
             store=self._store,
@@ -101,8 +105,8 @@ class AlipaySandbox:
             bill_download=self._bills.download,
             resolve_token=self.app_auth.resolve,
             auth_page=auth_api.page,
-            in_app=InApp(self.user_auth, self._store, clock, self.pay).handle,
-            in_app_paths=JSAPI_PATHS,
+            in_app=self.mini_programs.handle,  # its own paths; JSAPI's go to in_app.handle
+            in_app_paths=JSAPI_PATHS + MINI_PROGRAM_PATHS,
         )
         self._app = GatewayApp(config, self)
 

@@ -31,6 +31,7 @@ PAYER: dict[str, dict[str, Any]] = {
     "unionpay.wap": {"return_url": "https://shop.example.com/paid"},
     "alipay.jsapi": {"payer": {"openid": "2088102177846880"}},  # a user_id (apps before open_id)
     "unionpay.b2b": {"return_url": "https://shop.example.com/paid"},
+    "alipay.mini_program": {"payer": {"openid": "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5"}},
 }
 PAYER_CODES = iter(range(134567890000000000, 134567890099999999))
 ACTION = {
@@ -54,6 +55,7 @@ ACTION = {
     "alipay.jsapi": "alipay_jsapi",
     "unionpay.app": "unionpay_app",
     "unionpay.b2b": "form_post",
+    "alipay.mini_program": "alipay_mini_program",
 }
 PROVIDER = {"ecny": "huifu"}  # a product family reached through an acquirer
 PRODUCTS = sorted(row["product"] for row in catalog())

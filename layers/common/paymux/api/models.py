@@ -74,7 +74,8 @@ class Payer(BaseModel):
             "it is the sub-merchant's sub_appid when the binding has one (sent as sub_openid), "
             "else the provider's sp_appid (sent as sp_openid). Alipay JSAPI (alipay.jsapi): the "
             "payer's open_id in the app (sent as buyer_open_id), or for an app made before open_id "
-            "its user_id, 2088 and 12 digits (sent as buyer_id)"
+            "its user_id, 2088 and 12 digits (sent as buyer_id); the same for an Alipay mini program "
+            "(alipay.mini_program), its id from my.getAuthCode and alipay.system.oauth.token"
         ),
     )
     client_ip: IpAddress | None = None

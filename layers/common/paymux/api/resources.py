@@ -109,6 +109,14 @@ class UnionpayAppAction(_Resource):
     tn: str = Field(description="hand to UnionPay's app SDK (startPay / 手机控件) as it is (unionpay.app)")
 
 
+class AlipayMiniProgramAction(_Resource):
+    """alipay.mini_program: the mini program calls `my.tradePay({tradeNO: trade_no})`."""
+
+    type: Literal["alipay_mini_program"]
+    trade_no: str = Field(description="Alipay's trade number, made by alipay.trade.create (JSAPI_PAY)")
+    out_trade_no: str = Field(description="the channel order number (paymux's, sent to Alipay)")
+
+
 PaymentAction = Annotated[
     QrCodeAction
     | RedirectAction
@@ -117,7 +125,8 @@ PaymentAction = Annotated[
     | AlipayAppAction
     | FormPostAction
     | PayerCodeAction
-    | UnionpayAppAction,
+    | UnionpayAppAction
+    | AlipayMiniProgramAction,
     Field(discriminator="type"),
 ]
 

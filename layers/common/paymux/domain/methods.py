@@ -32,6 +32,7 @@ FAMILIES: dict[str, str] = {
     "unionpay.app": "app",
     # 企业网银: paid from a business bank account only, never replaced by a personal-card product
     "unionpay.b2b": "unionpay_business_bank",
+    "alipay.mini_program": "alipay_mini_program",  # inside an Alipay mini program only
 }
 METHODS: tuple[str, ...] = tuple(FAMILIES)
 # What a merchant may ask for besides a product: `barcode`, the wallet read from the payer's
@@ -54,6 +55,7 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "unionpay.wap": ("return_url",),
     "alipay.jsapi": ("payer.openid",),
     "unionpay.b2b": ("return_url",),
+    "alipay.mini_program": ("payer.openid",),
 }
 
 

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
 
 from paymux.channels import download
-from paymux.channels.alipay import answers, barcode, jsapi, signing, statement, transform
+from paymux.channels.alipay import answers, barcode, jsapi, mini_program, signing, statement, transform
 from paymux.channels.alipay.answers import SUCCESS, notify_form
 from paymux.channels.alipay.application import ThirdPartyApplication
 from paymux.channels.base import (
@@ -194,6 +194,10 @@ class AlipayChannel(ThirdPartyApplication):
         if request.product == jsapi.PRODUCT:
             answer = self._call(method, jsapi.trade_content(request), notify_url=request.notify_url)
             return CreateResult(jsapi.action(answer))
+        if request.product == mini_program.PRODUCT:
+            content = mini_program.trade_content(request, self._mini_program_app())
+            answer = self._call(method, content, notify_url=request.notify_url)
+            return CreateResult(mini_program.action(answer))
         extra = {"notify_url": request.notify_url}
         if request.return_url and request.product != "alipay.app":
             extra["return_url"] = request.return_url
@@ -201,6 +205,12 @@ class AlipayChannel(ThirdPartyApplication):
         if request.product == "alipay.app":
             return CreateResult({"type": "alipay_app", "order_string": urlencode(signed)})
         return CreateResult({"type": "redirect", "url": f"{self._account.base_url}?{urlencode(signed)}"})
+
+    def _mini_program_app(self) -> str:
+        """op_app_id: the merchant's mini program a third-party application orders for."""
+        if not self._provider or self._sub_merchant is None:
+            return ""
+        return self._sub_merchant.sub_appid
 
     def payer_identity(self, auth_code: str) -> str:
         """The payer's open_id (or user_id) in this app, from the auth_code of Alipay's user

@@ -36,6 +36,7 @@ PRODUCTS: dict[str, tuple[str, str]] = {
     "alipay.app": ("alipay.trade.app.pay", "QUICK_MSECURITY_PAY"),
     "alipay.jsapi": ("alipay.trade.create", "JSAPI_PAY"),  # in the Alipay app (channels/alipay/jsapi.py)
     "alipay.barcode": ("alipay.trade.pay", "FACE_TO_FACE_PAYMENT"),  # the payer's code: barcode.py
+    "alipay.mini_program": ("alipay.trade.create", "JSAPI_PAY"),  # in a mini program: mini_program.py
 }
 
 # Alipay OpenAPI counts characters: subject ≤ 256, refund_reason ≤ 256 (docs/channels.md).
