@@ -13,6 +13,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from paymux.api.resources import PaymentResource
 from paymux.channels.base import TradeState
 from paymux.channels.registry import catalog
 from tests.integration.conftest import Alipay, World
@@ -150,6 +151,7 @@ def test_product_lifecycle_against_its_sandbox(
 ):
     status, created = world.create(method=method, amount=2000, **_inputs(method, unionpay, huifu))
     assert status == 201 and created["status"] == "PROCESSING", created
+    assert PaymentResource.model_validate(created).action is not None  # the documented shape
     action = created["action"]
     assert action["type"] == ACTION[method]
     if action["type"] in ("wechat_jsapi", "wechat_app"):

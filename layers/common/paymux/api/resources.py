@@ -109,6 +109,15 @@ class UnionpayAppAction(_Resource):
     tn: str = Field(description="hand to UnionPay's app SDK (startPay / 手机控件) as it is (unionpay.app)")
 
 
+class AlipayJsapiAction(_Resource):
+    """alipay.jsapi: the page, open in the Alipay app, calls
+    `AlipayJSBridge.call("tradePay", {tradeNO: trade_no})`."""
+
+    type: Literal["alipay_jsapi"]
+    trade_no: str = Field(description="Alipay's trade number, made by alipay.trade.create (JSAPI_PAY)")
+    out_trade_no: str = Field(description="the channel order number (paymux's, sent to Alipay)")
+
+
 class AlipayMiniProgramAction(_Resource):
     """alipay.mini_program: the mini program calls `my.tradePay({tradeNO: trade_no})`."""
 
@@ -126,6 +135,7 @@ PaymentAction = Annotated[
     | FormPostAction
     | PayerCodeAction
     | UnionpayAppAction
+    | AlipayJsapiAction
     | AlipayMiniProgramAction,
     Field(discriminator="type"),
 ]
