@@ -90,6 +90,8 @@ class Payments:
         if outcome == "S":
             self._settle(order, "S")
             return self.view(order, "00000000", "交易成功")
+        if outcome != "P":
+            return self.view(order, outcome, "沙箱: 未说明的应答码")
         return self.view(order, "00000100", "交易正在处理中")
 
     # -- queries -------------------------------------------------------------------------

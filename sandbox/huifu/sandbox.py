@@ -93,9 +93,11 @@ class HuifuSandbox:
 
     def script_payer_code(self, auth_code: str, outcome: str) -> None:
         """What a D_MICROPAY with `auth_code` answers: S paid (the default), P pending (the
-        payer confirms in the wallet: `pay` or `fail` later), F refused (90000000)."""
-        if outcome not in ("S", "P", "F"):
-            raise ValueError("outcome is S, P or F")
+        payer confirms in the wallet: `pay` or `fail` later), F refused (90000000), or another
+        8-digit resp_code, answered as it stands while the order is left pending (P) behind it
+        (a code whose answer says nothing paymux can rely on: `pay` or `fail` later)."""
+        if outcome not in ("S", "P", "F") and not (len(outcome) == 8 and outcome.isdigit()):
+            raise ValueError("outcome is S, P, F or an 8-digit resp_code")
         self._payments.payer_codes[auth_code] = outcome
 
     @property

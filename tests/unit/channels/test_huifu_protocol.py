@@ -105,6 +105,22 @@ def test_a_payer_code_answer_is_paid_failed_or_left_to_the_ladder() -> None:
     with pytest.raises(ChannelError) as config:
         answers.payer_code_trade(_data("", "22000004"), NUMBER)
     assert config.value.retryable_elsewhere and not isinstance(config.value, ChannelUnavailable)
+    with pytest.raises(ChannelUnavailable):
+        answers.payer_code_trade(_data("", "99999999"), NUMBER)
+    # a verified code Huifu documents no meaning of may have charged the code: the ladder asks
+    assert answers.payer_code_trade(_data("", "30000009"), NUMBER) is None
+    assert answers.payer_code_trade(_data("F", "90000001"), NUMBER) is None
+
+
+@pytest.mark.parametrize(("expired", "state"), [(True, TradeState.CLOSED), (False, TradeState.FAILED)])
+def test_a_notifys_failure_is_read_in_its_attempts_context_like_a_querys(
+    expired: bool, state: TradeState
+) -> None:
+    failed = answers.stated(_data("F"), NUMBER, "callback", expired=False)
+    assert failed.state == TradeState.FAILED
+    assert answers.timed_out(failed, expired=expired).state == state
+    paid = answers.stated(_data("S"), NUMBER, "callback", expired=False)
+    assert answers.timed_out(paid, expired=True) == paid
 
 
 def test_a_refund_of_another_pay_channel_is_not_believed() -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from paymux.channels.base import CallbackEvent, Channel, ChannelAccount, HttpReply, TradeState
+from paymux.channels.base import CallbackEvent, Channel, ChannelAccount, HttpReply, TradeResult, TradeState
 from paymux.deps import Deps
+from paymux.domain.payment import Payment
 from paymux.errors import CallbackRejected, IllegalTransition, PaymuxError
 from paymux.observability import correlate, emit_metric
 from paymux.services.outcomes import (
@@ -18,6 +19,7 @@ from paymux.services.outcomes import (
     check_identity,
     record_unapplied,
 )
+from paymux.services.payments import query_context
 from paymux.services.routes import RouteRefused
 from paymux.store.exceptions import record_exception
 
@@ -52,7 +54,7 @@ def _ack(channel: Channel, event: CallbackEvent, error: Exception | None) -> Htt
 def _applied(d: Deps, channel: Channel, account: ChannelAccount, event: CallbackEvent) -> HttpReply:
     provider, account_id = account.provider, account.account_id
     try:
-        known = _apply(d, account, event)
+        known = _apply(d, channel, account, event)
     except TradeMismatch as exc:
         # Verified, but it disagrees with our order or its account, or lacks what such a
         # message always carries: recorded for operators (trade_mismatch, incomplete_trade),
@@ -80,7 +82,7 @@ def _applied(d: Deps, channel: Channel, account: ChannelAccount, event: Callback
     return _ack(channel, event, None)
 
 
-def _apply(d: Deps, account: ChannelAccount, event: CallbackEvent) -> bool:
+def _apply(d: Deps, channel: Channel, account: ChannelAccount, event: CallbackEvent) -> bool:
     """Applies a verified message; False when it names no order (or refund) of ours."""
     account_id = account.account_id
     if event.kind == "refund" and event.refund is not None:
@@ -107,8 +109,16 @@ def _apply(d: Deps, account: ChannelAccount, event: CallbackEvent) -> bool:
         # verified with the provider's keys, which sign for every sub-merchant: a payment
         # message that does not say whose it is cannot be checked against the binding
         raise IncompleteTrade("a paid callback of a provider account without the sub-merchant id")
-    apply_trade_result(d, payment, trade, actor="channel_callback")
+    apply_trade_result(d, payment, _in_context(channel, trade, payment), actor="channel_callback")
     return True
+
+
+def _in_context(channel: Channel, trade: TradeResult, payment: Payment) -> TradeResult:
+    """The callback's trade as the attempt's context makes it, read the same way as a query's
+    answer (Huifu: a QR code's failure after its expiry is a time-out, CLOSED and watched for
+    a late payment); a channel without `callback_trade` says it all in the message."""
+    read = getattr(channel, "callback_trade", None)
+    return read(trade, query_context(payment)) if callable(read) else trade
 
 
 def _apply_refund(d: Deps, account_id: str, event: CallbackEvent) -> bool:

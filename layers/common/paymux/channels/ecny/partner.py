@@ -58,6 +58,10 @@ class EcnyAcquirer(Protocol):
         ...
 
     def query(self, out_trade_no: str, context: QueryContext) -> TradeResult: ...
+    def callback_trade(self, trade: TradeResult, context: QueryContext) -> TradeResult:
+        """A verified notify's trade in its attempt's context (an expiry that changes what F means)."""
+        ...
+
     def refund(self, request: RefundRequest) -> RefundResult: ...
     def query_refund(self, out_refund_no: str, context: RefundQueryContext) -> RefundResult: ...
 
@@ -121,6 +125,10 @@ class EcnyChannel:
 
     def callback_ack(self, error: Exception | None) -> HttpReply:
         return self._acquirer.notify_reply(None, error)
+
+    def callback_trade(self, trade: TradeResult, context: QueryContext) -> TradeResult:
+        """A verified callback's trade as its attempt's context makes it (services/callbacks)."""
+        return self._acquirer.callback_trade(trade, context)
 
     def event_ack(self, event: CallbackEvent, error: Exception | None) -> HttpReply:
         """The answer to a verified notify (Huifu's names its req_seq_id)."""

@@ -11,11 +11,16 @@ the official API (cccdl/dougong-pay `PaymentMicropay.php`).
   (系统错误/异常) and 20000001 (并发冲突) are no usable answer: ChannelUnavailable.
 - A create refused with a 1xxxxxxx or 2xxxxxxx code (parameters, product or merchant
   configuration) made nothing at Huifu: another account may be tried. A payer code refused
-  with 9000000 (付款码无效/已过期/交易存在风险) is a failed payment."""
+  with 90000000 (付款码无效/已过期/交易存在风险) is a failed payment. Any other code of a
+  micropay's verified answer is one Huifu documents no meaning of for a payer code: the code
+  may have been charged, so it is pending and the payer-code ladder's queries decide.
+- A failed (F) QR code past its expiry timed out unpaid (CLOSED, watched for a late payment),
+  whether a query or a notify says it; before its expiry a failure is a failure."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from paymux.channels.base import RefundErrorClass, RefundResult, RefundState, TradeResult, TradeState
@@ -97,9 +102,12 @@ def stated(data: Mapping[str, Any], out_trade_no: str, message: str, *, expired:
     state = _STATES.get(str(data.get("trans_stat", "")))
     if state is None:
         raise ChannelUnavailable(f"Huifu trans_stat {data.get('trans_stat')!r} is not one it documents")
-    if state == TradeState.FAILED and expired:
-        state = TradeState.CLOSED
-    return trade_result(data, out_trade_no, state, message)
+    return timed_out(trade_result(data, out_trade_no, state, message), expired=expired)
+
+
+def timed_out(trade: TradeResult, *, expired: bool) -> TradeResult:
+    """A failed trade of a QR code past its expiry is closed: it timed out unpaid."""
+    return replace(trade, state=TradeState.CLOSED) if trade.state == TradeState.FAILED and expired else trade
 
 
 def query_trade(data: Mapping[str, Any], out_trade_no: str, *, expired: bool) -> TradeResult:
@@ -112,13 +120,17 @@ def query_trade(data: Mapping[str, Any], out_trade_no: str, *, expired: bool) ->
 
 
 def payer_code_trade(data: Mapping[str, Any], out_trade_no: str) -> TradeResult | None:
-    """A micropay answer: S paid, F (or a refused code) failed, P None (the payer confirms in
-    the wallet: the payer-code ladder asks)."""
+    """A micropay answer: S paid, F (or 90000000) failed, P None (the payer confirms in the
+    wallet: the payer-code ladder asks). A code that made nothing (1xxxxxxx, 2xxxxxxx) or is no
+    usable answer raises; any other code may have charged the payer's code: None, the ladder
+    asks, never a failure (a failed payment is not watched)."""
     code = code_of(data)
     if code == PAYER_CODE_REFUSED:
         return trade_result(data, out_trade_no, TradeState.FAILED, "query")
-    if code not in ACCEPTED:
+    if not code or code in UNAVAILABLE or code[:1] in ("1", "2"):
         raise refusal(data, "micropay")
+    if code not in ACCEPTED:
+        return None
     trade = stated(data, out_trade_no, "query", expired=False)
     return None if trade.state == TradeState.OPEN else trade
 

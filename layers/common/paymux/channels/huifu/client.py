@@ -133,11 +133,16 @@ class HuifuAcquirer:
     def query(self, out_trade_no: str, context: QueryContext) -> TradeResult:
         """A failed QR code asked after its expiry timed out unpaid: CLOSED."""
         answer = self.post(transform.QUERY_PATH, transform.query_data(out_trade_no, self.huifu_id()))
-        expired = (
-            context.product == QR and context.expires_at is not None and self._clock() >= context.expires_at
-        )
-        trade = answers.query_trade(answer, out_trade_no, expired=expired)
+        trade = answers.query_trade(answer, out_trade_no, expired=self._expired(context))
         return self._own(trade) if trade.state != TradeState.NOT_FOUND else trade
+
+    def callback_trade(self, trade: TradeResult, context: QueryContext) -> TradeResult:
+        """A notify's trade read as a query's is: its F after a QR code's expiry is CLOSED."""
+        return answers.timed_out(trade, expired=self._expired(context))
+
+    def _expired(self, context: QueryContext) -> bool:
+        expires_at = context.expires_at
+        return context.product == QR and expires_at is not None and self._clock() >= expires_at
 
     def refund(self, request: RefundRequest) -> RefundResult:
         """Accepted is at least PROCESSING; the notify or a refund query tells the end."""
