@@ -97,7 +97,7 @@ function rates(id, series) {
     const rows = series.filter((s) => s.group === g).sort((a, b) => a.period < b.period ? -1 : 1);
     for (const [key, dash] of [['success_rate', ''], ['success_rate_without_fallback', '4 3']]) {
       const points = rows.map((s) => x(s.period).toFixed(1) + ',' + y(s[key]).toFixed(1)).join(' ');
-      chart.append(svg('polyline', {points, fill: 'none', stroke: COLOURS[i % COLOURS.length], 'stroke-width': 2, 'stroke-dasharray': dash || 'none', 'data-group': g, 'data-figure': key}));
+      chart.append(svg('polyline', {points, fill: 'none', stroke: COLOURS[i % COLOURS.length], 'stroke-width': 2, 'stroke-dasharray': dash || 'none', 'data-group': g, 'data-figure': key, 'data-values': rows.map((s) => s[key]).join(' ')}));
     }
     chart.append(svg('text', {x: 20 + 110 * i, y: 195, fill: COLOURS[i % COLOURS.length], 'font-size': 11, 'data-legend': g}, g));
   });

@@ -1,0 +1,128 @@
+"""A seeded day for the console's dashboard, made through the local stack's real handlers over
+HTTP: a merchant (mch_shop) with a WeChat Pay account at a sandbox, its payments created signed
+as the merchant, paid by the sandbox's payer (its callback comes back to the stack's callback
+route), one partly refunded, one closed, one left open; then the table's stream handed to
+StatsStreamFunction by a StreamPoller, as Lambda's mapping would, until it has nothing left.
+`Shop.stats` is GET /v1/stats asked signed as the merchant: what the dashboard must equal."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from local.seed import seed_wechat_account
+from local.stack import REGION, LocalStack
+from local.streams import StreamPoller
+from paymux.deps import Deps
+from paymux.store.merchants import MerchantApp
+from sandbox.wechat import WeChatSandbox, generate_merchant
+from tests.support import authorization
+
+MERCHANT = "mch_shop"
+
+
+@dataclass
+class Shop:
+    """The seeded merchant: signs its API calls as its app."""
+
+    stack: LocalStack
+    d: Deps
+    sandbox: WeChatSandbox
+    app_id: str
+    secret: str
+    mchid: str
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        raw = b"" if body is None else json.dumps(body).encode()
+        headers = {
+            "Authorization": authorization(self.app_id, self.secret, method, path, raw, time.time()),
+            "Content-Type": "application/json",
+        }
+        request = urllib.request.Request(
+            self.stack.api_url + path, data=raw or None, method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def create(self, amount: int) -> str:
+        status, body = self.call(
+            "POST",
+            "/v1/payments",
+            {
+                "amount": amount,
+                "currency": "CNY",
+                "method": "wechat.native",
+                "subject": "Console seeded day",
+                "merchant_order_no": "SHOP-" + secrets.token_hex(5),
+                "notify_url": "https://shop.example.com/paymux/notify",
+            },
+        )
+        assert status == 201, body
+        return str(body["id"])
+
+    def paid(self, amount: int) -> str:
+        payment_id = self.create(amount)
+        payment = self.d.payments.get(payment_id)
+        assert payment is not None
+        self.sandbox.pay(self.mchid, payment.out_trade_no)
+        until(lambda: self.call("GET", f"/v1/payments/{payment_id}")[1]["status"] == "SUCCESS")
+        return payment_id
+
+    def stats(self, day: str, next_day: str, group_by: str) -> dict[str, Any]:
+        query = f"from={day}&to={next_day}&granularity=1h&group_by={group_by}"
+        status, body = self.call("GET", f"/v1/stats?{query}")
+        assert status == 200, body
+        return dict(body)
+
+
+def until(check: Any, timeout: float = 20.0) -> None:
+    """Waits for the sandbox's callback to reach the stack (a real HTTP round trip)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the sandbox's callback did not arrive")
+        time.sleep(0.05)
+
+
+def open_shop(stack: LocalStack, d: Deps, sandbox: WeChatSandbox) -> Shop:
+    suffix = secrets.token_hex(4)
+    identity = generate_merchant(
+        mchid=str(1_900_100_000 + int(suffix, 16) % 99_999), appids=(f"wx{suffix}{suffix}",)
+    )
+    app_id, secret = f"app_shop{suffix}", "sk_" + secrets.token_hex(16)
+    d.merchants.put_app(MerchantApp(app_id=app_id, merchant_id=MERCHANT, name="Seeded shop"), secret)
+    account = seed_wechat_account(d, sandbox, identity, f"wx-shop-{suffix}", owner=MERCHANT)
+    return Shop(stack, d, sandbox, app_id, secret, account.mchid)
+
+
+def seed_day(shop: Shop) -> dict[str, str]:
+    """Three paid (one half refunded), one closed, one left open; the stream folded."""
+    made = {"paid_1": shop.paid(1999), "paid_2": shop.paid(25_000), "paid_3": shop.paid(880)}
+    status, refund = shop.call(
+        "POST", f"/v1/payments/{made['paid_2']}/refunds", {"amount": 12_500, "merchant_refund_no": "RF-1"}
+    )
+    assert status == 201, refund
+    until(lambda: shop.call("GET", f"/v1/refunds/{refund['id']}")[1]["status"] == "SUCCESS")
+    made["closed"] = shop.create(300)
+    assert shop.call("POST", f"/v1/payments/{made['closed']}/close")[0] == 200
+    made["open"] = shop.create(700)
+    fold_stream(shop.stack)
+    return made
+
+
+def fold_stream(stack: LocalStack) -> int:
+    """Hands every record the stream holds to StatsStreamFunction until none is left."""
+    (subscription,) = stack.stream_subscriptions
+    poller = StreamPoller(subscription, stack.invoke, REGION)
+    handed = 0
+    while count := poller.poll_once():
+        handed += count
+    return handed
