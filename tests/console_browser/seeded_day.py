@@ -1,7 +1,8 @@
 """A seeded day for the console's dashboard, made through the local stack's real handlers over
 HTTP: a merchant (mch_shop) with a WeChat Pay account at a sandbox, its payments created signed
 as the merchant, paid by the sandbox's payer (its callback comes back to the stack's callback
-route), one partly refunded, one closed, one left open; then the table's stream handed to
+route), one partly refunded, one closed, one left open, and a hosted checkout session whose
+payer chose WeChat Pay Native and paid (the session completed); then the table's stream handed to
 StatsStreamFunction by a StreamPoller, as Lambda's mapping would, until it has nothing left.
 `Shop.stats` is GET /v1/stats asked signed as the merchant: what the dashboard must equal."""
 
@@ -18,6 +19,8 @@ from typing import Any
 from local.seed import seed_wechat_account
 from local.stack import REGION, LocalStack
 from local.streams import StreamPoller
+from paymux.checkout.choose import PayerContext, choose, open_session
+from paymux.checkout.sessions import sessions
 from paymux.deps import Deps
 from paymux.store.merchants import MerchantApp
 from sandbox.wechat import WeChatSandbox, generate_merchant
@@ -114,8 +117,34 @@ def seed_day(shop: Shop) -> dict[str, str]:
     made["closed"] = shop.create(300)
     assert shop.call("POST", f"/v1/payments/{made['closed']}/close")[0] == 200
     made["open"] = shop.create(700)
+    made["checkout"] = checkout_paid(shop, 2500)
     fold_stream(shop.stack)
     return made
+
+
+def checkout_paid(shop: Shop, amount: int) -> str:
+    """A checkout session created signed as the merchant; its payer chooses WeChat Pay Native
+    (the page's service, paymux.checkout.choose) and pays; the session completes."""
+    status, created = shop.call(
+        "POST",
+        "/v1/checkout/sessions",
+        {
+            "amount": amount,
+            "currency": "CNY",
+            "subject": "Console checkout",
+            "merchant_order_no": "SHOP-CS-" + secrets.token_hex(5),
+            "notify_url": "https://shop.example.com/paymux/notify",
+            "return_url": "https://shop.example.com/orders/done",
+            "methods": ["wechat.native", "alipay.qr"],
+            "expires_in": 1800,
+        },
+    )
+    assert status == 201, created
+    payer = PayerContext(device="desktop", wallet="", client_ip="203.0.113.10")
+    payment = choose(shop.d, open_session(shop.d, created["id"]), "wechat.native", payer, "")
+    shop.sandbox.pay(shop.mchid, payment.out_trade_no)
+    until(lambda: getattr(sessions(shop.d).get(created["id"]), "status", "") == "completed")
+    return payment.payment_id
 
 
 def fold_stream(stack: LocalStack) -> int:

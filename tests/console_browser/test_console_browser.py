@@ -177,6 +177,10 @@ def shown_dashboard(page: Any) -> dict[str, Any]:
             )
             for chart in ("chart-method", "chart-provider")
         },
+        "checkout": page.eval_on_selector_all(
+            "#chart-checkout rect",
+            "rs => rs.map(r => [r.dataset.method, Number(r.dataset.count), Number(r.dataset.share)])",
+        ),
         "mix": page.eval_on_selector_all(
             "#chart-mix rect",
             "rs => rs.map(r => [r.dataset.method, r.dataset.share, Number(r.dataset.value)])",
@@ -201,9 +205,10 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
     by_method = world.shop.stats(day, next_day, "method")
     by_provider = world.shop.stats(day, next_day, "provider")
     totals = by_method["totals"]
-    # the seeded day itself: 3 paid (27,879 fen, one half refunded), 1 closed, 1 open
-    assert (totals["created"], totals["succeeded"], totals["closed"], totals["ended"]) == (5, 3, 1, 4)
-    assert (totals["amount_succeeded"], totals["refunds"], totals["amount_refunded"]) == (27_879, 1, 12_500)
+    # the seeded day itself: 3 paid (one half refunded), 1 closed, 1 open, 1 paid in checkout
+    assert (totals["created"], totals["succeeded"], totals["closed"], totals["ended"]) == (6, 4, 1, 5)
+    assert (totals["amount_succeeded"], totals["refunds"], totals["amount_refunded"]) == (30_379, 1, 12_500)
+    assert totals["checkout_completed"] == 1
 
     def steps(context: Any) -> None:
         page = sign_in(context, world, "carol", lang="zh-CN")
@@ -214,9 +219,9 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
         assert {k: v[0] for k, v in shown["tiles"].items()} == {
             tile: totals[figure] for tile, figure in TILE_FIGURES.items()
         }
-        assert shown["tiles"]["success_rate"][1] == "75.0%"
-        assert shown["tiles"]["amount"][1] == "¥278.79"
-        assert shown["tiles"]["average_amount"][1] == "¥92.93"
+        assert shown["tiles"]["success_rate"][1] == "80.0%"
+        assert shown["tiles"]["amount"][1] == "¥303.79"
+        assert shown["tiles"]["average_amount"][1] == "¥75.95"
         hours = sorted({p["period"] for g in by_method["groups"] for p in g["series"]})
         assert len(hours) == 24
         for key, figure in (("bars", "ended"), ("rescued", "rescued")):
@@ -225,20 +230,28 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
                 for h in hours
             }
             assert shown[key] == [[h, per_hour[h]] for h in hours]
-        assert sum(n for _, n in shown["bars"]) == 4
+        assert sum(n for _, n in shown["bars"]) == 5
         assert shown["lines"]["chart-method"] == rate_lines(by_method)
         assert shown["lines"]["chart-provider"] == rate_lines(by_provider)
         assert shown["mix"] == [
             [m["method"], key, m[key]] for m in by_method["method_mix"] for key in ("count", "amount")
         ]
-        assert shown["mix"] == [["wechat.native", "count", 3], ["wechat.native", "amount", 27_879]]
+        assert shown["mix"] == [["wechat.native", "count", 4], ["wechat.native", "amount", 30_379]]
+        assert shown["checkout"] == [
+            [m["method"], m["checkout_completed"], m["checkout_share"]]
+            for m in by_method["method_mix"]
+            if m["checkout_completed"]
+        ]
+        assert shown["checkout"] == [["wechat.native", 1, 1.0]]
         IMAGES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMAGES / "console-dashboard.png"), full_page=True)
         # another merchant's user sees its own day: none of the shop's figures
         other = sign_in(context, world, "bob")
         answer = api_answer(other, f"dashboard?day={day}")["body"]
         assert answer["scope"] == "mch_b" and answer["totals"]["success_count"] == 0
-        assert answer["method_mix"] == [{"method": "wechat.native", "count": 0, "amount": 0}]  # created only
+        assert answer["method_mix"] == [
+            {"method": "wechat.native", "count": 0, "amount": 0, "checkout_completed": 0}
+        ]  # created only
 
     in_browser(steps)
 
