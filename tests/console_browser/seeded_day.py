@@ -1,8 +1,9 @@
 """A seeded day for the console's dashboard, made through the local stack's real handlers over
 HTTP: a merchant (mch_shop) with a WeChat Pay account at a sandbox, its payments created signed
 as the merchant, paid by the sandbox's payer (its callback comes back to the stack's callback
-route), one partly refunded, one closed, one left open, and a hosted checkout session whose
-payer chose WeChat Pay Native and paid (the session completed); then the table's stream handed to
+route), one partly refunded, one closed, one left open, a hosted checkout session whose
+payer chose WeChat Pay Native and paid (the session completed), and one rescued by fallback
+(its preferred account is down: the second attempt, on the sandbox's account, is paid); then the table's stream handed to
 StatsStreamFunction by a StreamPoller, as Lambda's mapping would, until it has nothing left.
 `Shop.stats` is GET /v1/stats asked signed as the merchant: what the dashboard must equal."""
 
@@ -13,7 +14,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from local.seed import seed_wechat_account
@@ -27,6 +28,7 @@ from sandbox.wechat import WeChatSandbox, generate_merchant
 from tests.support import authorization
 
 MERCHANT = "mch_shop"
+DOWN = "http://127.0.0.1:9"  # nothing listens: connection refused
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Shop:
     app_id: str
     secret: str
     mchid: str
+    account_id: str
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         raw = b"" if body is None else json.dumps(body).encode()
@@ -103,7 +106,7 @@ def open_shop(stack: LocalStack, d: Deps, sandbox: WeChatSandbox) -> Shop:
     app_id, secret = f"app_shop{suffix}", "sk_" + secrets.token_hex(16)
     d.merchants.put_app(MerchantApp(app_id=app_id, merchant_id=MERCHANT, name="Seeded shop"), secret)
     account = seed_wechat_account(d, sandbox, identity, f"wx-shop-{suffix}", owner=MERCHANT)
-    return Shop(stack, d, sandbox, app_id, secret, account.mchid)
+    return Shop(stack, d, sandbox, app_id, secret, account.mchid, account.account_id)
 
 
 def seed_day(shop: Shop) -> dict[str, str]:
@@ -118,6 +121,7 @@ def seed_day(shop: Shop) -> dict[str, str]:
     assert shop.call("POST", f"/v1/payments/{made['closed']}/close")[0] == 200
     made["open"] = shop.create(700)
     made["checkout"] = checkout_paid(shop, 2500)
+    made["rescued"] = rescued_by_fallback(shop, 1500)
     fold_stream(shop.stack)
     return made
 
@@ -145,6 +149,20 @@ def checkout_paid(shop: Shop, amount: int) -> str:
     shop.sandbox.pay(shop.mchid, payment.out_trade_no)
     until(lambda: getattr(sessions(shop.d).get(created["id"]), "status", "") == "completed")
     return payment.payment_id
+
+
+def rescued_by_fallback(shop: Shop, amount: int) -> str:
+    """A preferred account of the shop whose channel is down (nothing listens: the create never
+    left), so routing falls back to the sandbox's account, where the payer pays."""
+    current = shop.d.channel_config.account(shop.account_id)
+    credentials = dict(shop.d.channel_config.credentials(shop.account_id))
+    down = replace(current, account_id=f"{shop.account_id}-down", base_url=DOWN, priority=1)
+    shop.d.channel_config.put_account(down, credentials)
+    payment_id = shop.paid(amount)
+    payment = shop.d.payments.get(payment_id)
+    assert payment is not None and payment.attempt_count == 2
+    shop.d.channel_config.put_account(replace(down, enabled=False), credentials)
+    return payment_id
 
 
 def fold_stream(stack: LocalStack) -> int:

@@ -205,9 +205,10 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
     by_method = world.shop.stats(day, next_day, "method")
     by_provider = world.shop.stats(day, next_day, "provider")
     totals = by_method["totals"]
-    # the seeded day itself: 3 paid (one half refunded), 1 closed, 1 open, 1 paid in checkout
-    assert (totals["created"], totals["succeeded"], totals["closed"], totals["ended"]) == (6, 4, 1, 5)
-    assert (totals["amount_succeeded"], totals["refunds"], totals["amount_refunded"]) == (30_379, 1, 12_500)
+    # the seeded day: 3 paid (one half refunded), 1 closed, 1 open, 1 paid in checkout, 1 rescued
+    assert (totals["created"], totals["succeeded"], totals["closed"], totals["ended"]) == (7, 5, 1, 6)
+    assert (totals["amount_succeeded"], totals["refunds"], totals["amount_refunded"]) == (31_879, 1, 12_500)
+    assert (totals["rescued"], totals["amount_rescued"]) == (1, 1500)
     assert totals["checkout_completed"] == 1
 
     def steps(context: Any) -> None:
@@ -219,9 +220,9 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
         assert {k: v[0] for k, v in shown["tiles"].items()} == {
             tile: totals[figure] for tile, figure in TILE_FIGURES.items()
         }
-        assert shown["tiles"]["success_rate"][1] == "80.0%"
-        assert shown["tiles"]["amount"][1] == "¥303.79"
-        assert shown["tiles"]["average_amount"][1] == "¥75.95"
+        assert shown["tiles"]["success_rate"][1] == "83.3%"
+        assert shown["tiles"]["amount"][1] == "¥318.79"
+        assert shown["tiles"]["average_amount"][1] == "¥63.76"
         hours = sorted({p["period"] for g in by_method["groups"] for p in g["series"]})
         assert len(hours) == 24
         for key, figure in (("bars", "ended"), ("rescued", "rescued")):
@@ -230,13 +231,15 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
                 for h in hours
             }
             assert shown[key] == [[h, per_hour[h]] for h in hours]
-        assert sum(n for _, n in shown["bars"]) == 5
+        assert sum(n for _, n in shown["bars"]) == 6
+        assert sum(n for _, n in shown["rescued"]) == shown["tiles"]["fallback_rescued"][0] == 1
+        assert shown["tiles"]["success_rate_without_fallback"][1] == "66.7%"
         assert shown["lines"]["chart-method"] == rate_lines(by_method)
         assert shown["lines"]["chart-provider"] == rate_lines(by_provider)
         assert shown["mix"] == [
             [m["method"], key, m[key]] for m in by_method["method_mix"] for key in ("count", "amount")
         ]
-        assert shown["mix"] == [["wechat.native", "count", 4], ["wechat.native", "amount", 30_379]]
+        assert shown["mix"] == [["wechat.native", "count", 5], ["wechat.native", "amount", 31_879]]
         assert shown["checkout"] == [
             [m["method"], m["checkout_completed"], m["checkout_share"]]
             for m in by_method["method_mix"]
