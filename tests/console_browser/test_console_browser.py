@@ -7,18 +7,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import openpyxl
 import pytest
 
+from paymux.clock import CHINA
 from paymux.console.audit import actions_on
 from paymux.services.reconciliation_records import CSV_COLUMNS
 from paymux.services.report_xlsx import SUMMARY_COLUMNS
 from paymux.store.exceptions import record_exception
 from tests.console_browser.conftest import IMAGES
-from tests.console_browser.world import PASSWORD, ConsoleWorld, FakeStats
+from tests.console_browser.world import PASSWORD, ConsoleWorld
 
 pytestmark = pytest.mark.browser
 
@@ -135,67 +136,125 @@ def test_an_export_downloads_a_file_that_parses(in_browser, world, tmp_path) -> 
     in_browser(steps)
 
 
-def test_the_dashboard_shows_the_figures_of_the_stats_source(in_browser, world) -> None:
-    def steps(context: Any) -> None:
-        page = sign_in(context, world, "op", lang="zh-CN")
-        page.fill("#dash-day", "2026-11-30")
-        page.click("#dash-form button")
-        page.wait_for_selector("#view-dashboard[data-loaded='2026-11-30']")
-        figures = page.eval_on_selector_all(
+# The dashboard's names for GET /v1/stats's figures (console/stats_port.dashboard_figures).
+TILE_FIGURES = {
+    "count": "ended",
+    "success_count": "succeeded",
+    "amount": "amount_succeeded",
+    "success_rate": "success_rate",
+    "success_rate_without_fallback": "success_rate_without_fallback",
+    "average_amount": "average_transaction_value",
+    "fallback_rescued": "rescued",
+}
+
+
+def seeded_day(world: ConsoleWorld) -> tuple[str, str]:
+    payment = world.d.payments.get(world.seeded["paid_1"])
+    assert payment is not None
+    day = datetime.fromtimestamp(payment.created_at, CHINA).date()
+    return day.isoformat(), (day + timedelta(days=1)).isoformat()
+
+
+def shown_dashboard(page: Any) -> dict[str, Any]:
+    """What the page shows: the tiles' values and texts, the hourly bars, the rate lines' values
+    and the method-mix bars."""
+    return {
+        "tiles": page.eval_on_selector_all(
             "#tiles .tile",
-            "tiles => Object.fromEntries(tiles.map(t => [t.dataset.figure, [t.dataset.value, t.querySelector('strong').textContent]]))",
-        )
-        asked = world.stats.asked[-2:]  # by method, then by provider
-        expected = FakeStats().query(None, *asked[0][1:3], "1h", "method")
-        totals = expected["totals"]
-        assert {k: float(v[0]) for k, v in figures.items()} == {k: float(v) for k, v in totals.items()}
-        assert figures["success_rate"][1] == "82.4%"
-        assert figures["success_rate_without_fallback"][1] == "79.3%"
-        assert figures["amount"][1] == "¥20,335.00"
-        bars = page.eval_on_selector_all(
-            "#chart-hourly rect[data-count]",
-            "bars => bars.map(b => [b.dataset.period, Number(b.dataset.count)])",
-        )
-        rescued = page.eval_on_selector_all(
+            "ts => Object.fromEntries(ts.map(t => [t.dataset.figure, [Number(t.dataset.value), t.querySelector('strong').textContent]]))",
+        ),
+        "bars": page.eval_on_selector_all(
+            "#chart-hourly rect[data-count]", "bs => bs.map(b => [b.dataset.period, Number(b.dataset.count)])"
+        ),
+        "rescued": page.eval_on_selector_all(
             "#chart-hourly rect[data-rescued]",
-            "bars => bars.map(b => [b.dataset.period, Number(b.dataset.rescued)])",
-        )
-        hourly: dict[str, list[int]] = {}
-        for s in expected["series"]:
-            sums = hourly.setdefault(s["period"], [0, 0])
-            sums[0] += s["count"]
-            sums[1] += s["fallback_rescued"]
-        assert bars == [[period, sums[0]] for period, sums in sorted(hourly.items())]
-        assert rescued == [[period, sums[1]] for period, sums in sorted(hourly.items())]
-        lines = page.eval_on_selector_all(
-            "#chart-method polyline", "ls => ls.map(l => l.dataset.group + ' ' + l.dataset.figure)"
-        )
-        assert sorted(lines) == sorted(
-            f"{g} {f}"
-            for g in ("alipay.qr", "wechat.native")
-            for f in ("success_rate", "success_rate_without_fallback")
-        )
-        mix = page.eval_on_selector_all(
+            "bs => bs.map(b => [b.dataset.period, Number(b.dataset.rescued)])",
+        ),
+        "lines": {
+            chart: page.eval_on_selector_all(
+                f"#{chart} polyline",
+                "ls => ls.map(l => [l.dataset.group, l.dataset.figure, l.dataset.values.split(' ').map(Number)])",
+            )
+            for chart in ("chart-method", "chart-provider")
+        },
+        "checkout": page.eval_on_selector_all(
+            "#chart-checkout rect",
+            "rs => rs.map(r => [r.dataset.method, Number(r.dataset.count), Number(r.dataset.share)])",
+        ),
+        "mix": page.eval_on_selector_all(
             "#chart-mix rect",
             "rs => rs.map(r => [r.dataset.method, r.dataset.share, Number(r.dataset.value)])",
-        )
-        assert mix == [
-            [m["method"], key, m[key]] for m in expected["method_mix"] for key in ("count", "amount")
+        ),
+    }
+
+
+def rate_lines(answer: dict[str, Any]) -> list[list[Any]]:
+    """Each group's two rate lines as the page draws them (a period where nothing ended: 0)."""
+    return [
+        [group["group"], figure, [p[figure] or 0 for p in group["series"]]]
+        for group in sorted(answer["groups"], key=lambda g: str(g["group"]))
+        for figure in ("success_rate", "success_rate_without_fallback")
+    ]
+
+
+def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_browser, world) -> None:
+    """The issue's must-show: a day seeded through the handlers, folded from the stream by the
+    real StatsStreamFunction, shown by the console from the real stats service; every figure
+    equals GET /v1/stats asked signed as the merchant."""
+    day, next_day = seeded_day(world)
+    by_method = world.shop.stats(day, next_day, "method")
+    by_provider = world.shop.stats(day, next_day, "provider")
+    totals = by_method["totals"]
+    # the seeded day: 3 paid (one half refunded), 1 closed, 1 open, 1 paid in checkout, 1 rescued
+    assert (totals["created"], totals["succeeded"], totals["closed"], totals["ended"]) == (7, 5, 1, 6)
+    assert (totals["amount_succeeded"], totals["refunds"], totals["amount_refunded"]) == (31_879, 1, 12_500)
+    assert (totals["rescued"], totals["amount_rescued"]) == (1, 1500)
+    assert totals["checkout_completed"] == 1
+
+    def steps(context: Any) -> None:
+        page = sign_in(context, world, "carol", lang="zh-CN")
+        page.fill("#dash-day", day)
+        page.click("#dash-form button")
+        page.wait_for_selector(f"#view-dashboard[data-loaded='{day}']")
+        shown = shown_dashboard(page)
+        assert {k: v[0] for k, v in shown["tiles"].items()} == {
+            tile: totals[figure] for tile, figure in TILE_FIGURES.items()
+        }
+        assert shown["tiles"]["success_rate"][1] == "83.3%"
+        assert shown["tiles"]["amount"][1] == "¥318.79"
+        assert shown["tiles"]["average_amount"][1] == "¥63.76"
+        hours = sorted({p["period"] for g in by_method["groups"] for p in g["series"]})
+        assert len(hours) == 24
+        for key, figure in (("bars", "ended"), ("rescued", "rescued")):
+            per_hour = {
+                h: sum(p[figure] for g in by_method["groups"] for p in g["series"] if p["period"] == h)
+                for h in hours
+            }
+            assert shown[key] == [[h, per_hour[h]] for h in hours]
+        assert sum(n for _, n in shown["bars"]) == 6
+        assert sum(n for _, n in shown["rescued"]) == shown["tiles"]["fallback_rescued"][0] == 1
+        assert shown["tiles"]["success_rate_without_fallback"][1] == "66.7%"
+        assert shown["lines"]["chart-method"] == rate_lines(by_method)
+        assert shown["lines"]["chart-provider"] == rate_lines(by_provider)
+        assert shown["mix"] == [
+            [m["method"], key, m[key]] for m in by_method["method_mix"] for key in ("count", "amount")
         ]
-        day = (None, "2026-11-30T00:00:00+08:00", "2026-12-01T00:00:00+08:00", "1h")
-        assert [(s, a.isoformat(), b.isoformat(), g, by) for s, a, b, g, by in asked] == [
-            (*day, "method"),
-            (*day, "provider"),
+        assert shown["mix"] == [["wechat.native", "count", 5], ["wechat.native", "amount", 31_879]]
+        assert shown["checkout"] == [
+            [m["method"], m["checkout_completed"], m["checkout_share"]]
+            for m in by_method["method_mix"]
+            if m["checkout_completed"]
         ]
+        assert shown["checkout"] == [["wechat.native", 1, 1.0]]
         IMAGES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMAGES / "console-dashboard.png"), full_page=True)
-        merchant = sign_in(context, world, "bob")
-        merchant.wait_for_selector("#view-dashboard[data-loaded]")
-        assert world.stats.asked[-1][0] == "mch_b"
-        assert (
-            json.loads(json.dumps(api_answer(merchant, "dashboard?day=2026-11-30")["body"]["scope"]))
-            == "mch_b"
-        )
+        # another merchant's user sees its own day: none of the shop's figures
+        other = sign_in(context, world, "bob")
+        answer = api_answer(other, f"dashboard?day={day}")["body"]
+        assert answer["scope"] == "mch_b" and answer["totals"]["success_count"] == 0
+        assert answer["method_mix"] == [
+            {"method": "wechat.native", "count": 0, "amount": 0, "checkout_completed": 0}
+        ]  # created only
 
     in_browser(steps)
 

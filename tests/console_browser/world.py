@@ -2,26 +2,30 @@
 console's Cognito pool in moto's cognito-idp, JWTs verified as API Gateway does), three users
 (an operator and one user each of merchants mch_a and mch_b), payments of both merchants
 created today, a reconciled day (the real reconciliation run, so its exports are the real
-files) and a fake stats source (console.stats_port) whose figures the dashboard must show."""
+files), and a seeded day of a fourth merchant's payments (seeded_day.py) made through the
+stack's handlers and folded from the table's stream into the stats buckets, which the dashboard
+reads through the real stats service (console.stats_port.ServiceStats)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from local.console_users import add_console_user
 from local.stack import LocalStack
 from paymux.channels.base import ChannelAccount
 from paymux.clock import CHINA
+from paymux.config import Settings
 from paymux.console.stats_port import set_stats_source
-from paymux.deps import Deps, deps, set_deps
+from paymux.deps import Deps, set_deps
 from paymux.domain.ids import new_payment_id
 from paymux.domain.payment import Payment
 from paymux.services.reconciliation import reconcile_day
+from sandbox.wechat import WeChatSandbox
+from tests.console_browser.seeded_day import MERCHANT, Shop, open_shop, seed_day
 
 PASSWORD = "Console-Test-Pass-1"
 CONSOLE_ACCOUNT = ChannelAccount(
@@ -33,60 +37,22 @@ CONSOLE_ACCOUNT = ChannelAccount(
     base_url="https://api.mch.weixin.qq.com",
     owner="mch_a",
 )
-USERS = {"op": "", "alice": "mch_a", "bob": "mch_b"}  # username → merchant ("": an operator)
-
-
-@dataclass
-class FakeStats:
-    """Fixed figures for any query, and every query kept (what the dashboard asked for)."""
-
-    asked: list[tuple[Any, ...]] = field(default_factory=list)
-
-    def query(
-        self, scope: str | None, from_: datetime, to: datetime, granularity: str, group_by: str
-    ) -> Mapping[str, Any]:
-        self.asked.append((scope, from_, to, granularity, group_by))
-        groups = ("wechat.native", "alipay.qr") if group_by == "method" else ("wechat", "alipay")
-        series = [
-            {
-                "group": g,
-                "period": (from_ + timedelta(hours=h)).isoformat(),
-                "count": 10 * (i + 1) + h,
-                "success_count": 8 * (i + 1) + h,
-                "amount": 12_345 * (h + 1),
-                "success_rate": 0.9 - 0.25 * i - 0.01 * (h % 7),
-                "success_rate_without_fallback": 0.8 - 0.25 * i - 0.02 * (h % 5),
-                "average_amount": 1_999,
-                "fallback_rescued": i + 1,
-            }
-            for i, g in enumerate(groups)
-            for h in range(0, 24, 3)
-        ]
-        return {
-            "totals": {
-                "count": 1234,
-                "success_count": 1017,
-                "amount": 2_033_500,
-                "success_rate": 0.8241,
-                "success_rate_without_fallback": 0.7926,
-                "average_amount": 1_999,
-                "fallback_rescued": 40,
-            },
-            "series": series,
-            "method_mix": [
-                {"method": "wechat.native", "count": 700, "amount": 1_500_000},
-                {"method": "alipay.qr", "count": 317, "amount": 533_500},
-            ],
-        }
+USERS = {
+    "op": "",
+    "alice": "mch_a",
+    "bob": "mch_b",
+    "carol": MERCHANT,
+}  # username → merchant ("": an operator)
 
 
 @dataclass
 class ConsoleWorld:
     stack: LocalStack
     d: Deps
-    stats: FakeStats
     payments: dict[str, Payment]  # by merchant_order_no
     reconciled_day: date
+    shop: Shop  # the seeded day's merchant (user carol)
+    seeded: dict[str, str]  # its payments' ids, by what became of them
 
     @property
     def url(self) -> str:
@@ -114,12 +80,14 @@ def seed_payment(d: Deps, merchant_id: str, order_no: str, amount: int, now: flo
 
 @contextmanager
 def console_world() -> Iterator[ConsoleWorld]:
-    stats = FakeStats()
+    sandbox = WeChatSandbox(key_mode="both", callback_time_scale=0.001)
     with LocalStack(api_port=0, moto_port=0, schedules=False, sqs_poll=False) as stack:
-        set_deps(None)
-        set_stats_source(stats)
+        # the sandbox's callbacks come back to the stack's own callback route
+        d = Deps(settings=replace(Settings.from_env(), public_base_url=stack.api_url))
+        set_deps(d)
+        set_stats_source(None)  # the real stats service, from the buckets
+        sandbox.start()
         try:
-            d = deps()
             for username, merchant_id in USERS.items():
                 add_console_user(stack, username, PASSWORD, merchant_id)
             now = d.clock()
@@ -131,9 +99,11 @@ def console_world() -> Iterator[ConsoleWorld]:
             }
             day = datetime.fromtimestamp(now, CHINA).date() - timedelta(days=1)
             reconcile_day(d, day)
-            # after the reconciliation, which would fetch its statement
+            # after the reconciliation, which would fetch their statements
             d.channel_config.put_account(CONSOLE_ACCOUNT, {"apiv3_key": "0" * 32}, create=True)
-            yield ConsoleWorld(stack, d, stats, payments, day)
+            shop = open_shop(stack, d, sandbox)
+            seeded = seed_day(shop)
+            yield ConsoleWorld(stack, d, payments, day, shop, seeded)
         finally:
-            set_stats_source(None)
+            sandbox.stop()
             set_deps(None)

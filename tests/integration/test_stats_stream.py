@@ -225,6 +225,50 @@ def test_the_consoles_dashboard_shows_what_the_stats_api_answers(world: World, p
     assert shown["totals"]["amount"] == totals["amount_succeeded"] == 26_000
     assert shown["totals"]["success_rate"] == totals["success_rate"]
     assert shown["totals"]["average_amount"] == totals["average_transaction_value"] == 13_000
-    assert shown["method_mix"] == [{"method": "wechat.native", "count": 2, "amount": 26_000}]
+    assert shown["method_mix"] == [
+        {"method": "wechat.native", "count": 2, "amount": 26_000, "checkout_completed": 0}
+    ]
     paid_hours = {p["period"] for p in api["groups"][0]["series"] if p["succeeded"]}
     assert paid_hours and paid_hours <= {p["period"] for p in shown["by_method"] if p["success_count"]}
+
+
+def test_a_completed_checkout_session_counts_once_under_the_chosen_method(world: World, poller: StreamPoller):
+    """The share of each checkout method: a session completed through the real flow is one
+    `checkout_completed` under the method the payer chose, the records replayed add nothing,
+    one left open adds nothing, and the backfill rebuilds the same count from the payments."""
+    from paymux.checkout.choose import choose, open_session
+    from paymux.checkout.sessions import sessions
+    from tests.integration.test_checkout_sessions import DESKTOP, create, session_body
+
+    seen: list[dict[str, Any]] = []
+    mine = StreamPoller(
+        poller.subscription,
+        lambda f, e: (seen.extend(e["Records"]), world.stack.invoke(f, e))[1],
+        "us-east-1",
+        position="LATEST",
+    )
+    mine.poll_once()
+    _, paid = create(world, session_body(amount=2500))
+    payment = choose(world.d, open_session(world.d, paid["id"]), "wechat.native", DESKTOP, "")
+    world.sandbox.pay(world.mchid, payment.out_trade_no)
+    wait_until(lambda: sessions(world.d).get(paid["id"]).status == "completed")  # type: ignore[union-attr]
+    _, left_open = create(world, session_body(amount=900))
+    choose(world.d, open_session(world.d, left_open["id"]), "wechat.native", DESKTOP, "")
+    drain(mine)
+    assert any(r["dynamodb"]["Keys"]["SK"]["S"] == "CHECKOUT" for r in seen)
+
+    def checkout_mix() -> list[tuple[str, int, float | None]]:
+        body = stats_over_api(world, "1h", "method")
+        assert body["totals"]["checkout_completed"] == sum(
+            m["checkout_completed"] for m in body["method_mix"]
+        )
+        return [(m["method"], m["checkout_completed"], m["checkout_share"]) for m in body["method_mix"]]
+
+    assert checkout_mix() == [("wechat.native", 1, 1.0)]
+    batch = seen * 2
+    random.Random(5).shuffle(batch)
+    assert invoke("stats_stream", {"Records": batch}) == {"batchItemFailures": []}
+    assert checkout_mix() == [("wechat.native", 1, 1.0)]
+    start, _ = day_range(world)
+    rebuild(world.d, start.date(), start.date())
+    assert checkout_mix() == [("wechat.native", 1, 1.0)]

@@ -17,7 +17,7 @@ from local.streams import StreamPoller, StreamSubscription, matches, stream_mapp
 from local.template import choose_parameters, load_template, transform_template
 
 ROOT = Path(__file__).resolve().parents[2]
-PATTERN = {"dynamodb": {"Keys": {"SK": {"S": ["PAY", "REFUND"]}}}}
+PATTERN = {"dynamodb": {"Keys": {"SK": {"S": ["PAY", "REFUND", "CHECKOUT"]}}}}
 
 
 @pytest.fixture
@@ -134,4 +134,5 @@ def test_the_template_maps_the_tables_stream_to_the_stats_consumer() -> None:
     pattern = json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"])
     assert pattern == PATTERN
     assert matches(pattern, {"dynamodb": {"Keys": {"SK": {"S": "REFUND"}}}})
+    assert matches(pattern, {"dynamodb": {"Keys": {"SK": {"S": "CHECKOUT"}}}})  # a checkout session
     assert not matches(pattern, {"dynamodb": {"Keys": {"SK": {"S": "STATSREC"}}}})

@@ -158,6 +158,38 @@ def test_a_delta_lands_in_its_quarter_hour_and_day_in_shanghai_time():
     assert period_start(late, "15m").utcoffset() == timedelta(hours=8)
 
 
+def session(status: str, **changes: object) -> dict[str, object]:
+    return {
+        "PK": "CHECKOUT#cs_1",
+        "SK": "CHECKOUT",
+        "session_id": "cs_1",
+        "merchant_id": "mch_a",
+        "status": status,
+        "version": 1,
+        **changes,
+    }
+
+
+def test_a_completed_checkout_session_counts_once_under_the_chosen_method_at_its_completion():
+    def paid(payment_id: str) -> dict[str, object] | None:
+        assert payment_id == PAY_ID
+        return payment("SUCCESS", method="alipay.qr", provider="alipay", paid_at=T0 + 60)
+
+    completed = session("completed", payment_id=PAY_ID, method="alipay.qr", completed_at=T0 + 90)
+    (delta,) = fold(session("open", method="wechat.native"), completed, paid)
+    assert (delta.key, delta.at, delta.counters) == (
+        BucketKey("mch_a", "alipay.qr", "alipay", "CNY"),
+        T0 + 90,
+        {"checkout_completed": 1},
+    )
+    assert fold(None, completed, paid) == [delta]  # the backfill's view: written completed
+    assert fold(completed, {**completed, "version": 2}, paid) == []  # already completed
+    assert fold(session("open"), session("expired"), paid) == []
+    assert fold(session("open"), session("open", method="alipay.qr"), paid) == []  # a choice only
+    assert fold(session("open"), completed, nothing) == []  # its payment unknown
+    assert fold(completed, None, paid) == []  # REMOVE
+
+
 def test_the_figures_define_the_rates_and_the_average():
     sums = dict.fromkeys(COUNTERS, 0) | {"succeeded": 3, "failed": 1, "closed": 0, "rescued": 1}
     sums["amount_succeeded"] = 1000
@@ -182,12 +214,14 @@ def test_the_answer_sums_hours_into_days_and_groups_by_hour_of_day():
             "method": "wechat.native",
             "succeeded": 2,
             "amount_succeeded": 300,
+            "checkout_completed": 3,
         },
         {
             "period": "2026-12-02T09:00:00+08:00",
             "method": "alipay.qr",
             "succeeded": 1,
             "amount_succeeded": 100,
+            "checkout_completed": 1,
         },
         {"period": "2026-12-02T21:00:00+08:00", "method": "alipay.qr", "failed": 1},
     ]
@@ -207,6 +241,8 @@ def test_the_answer_sums_hours_into_days_and_groups_by_hour_of_day():
             "amount": 100,
             "count_share": round(1 / 3, 6),
             "amount_share": 0.25,
+            "checkout_completed": 1,
+            "checkout_share": 0.25,
         },
         {
             "method": "wechat.native",
@@ -214,6 +250,8 @@ def test_the_answer_sums_hours_into_days_and_groups_by_hour_of_day():
             "amount": 300,
             "count_share": round(2 / 3, 6),
             "amount_share": 0.75,
+            "checkout_completed": 3,
+            "checkout_share": 0.75,
         },
     ]
 

@@ -309,6 +309,9 @@ class StatsFigures(_Resource):
     amount_rescued: int
     refunds: int = Field(description="merchant refunds that succeeded in the period, by their success time")
     amount_refunded: int
+    checkout_completed: int = Field(
+        description="checkout sessions completed in the period (completed_at), under the chosen method"
+    )
     success_rate: float | None = Field(description="succeeded / ended; null when nothing ended")
     success_rate_without_fallback: float | None = Field(
         description="(succeeded − rescued) / ended: the rate without the fallback attempts' rescues"
@@ -334,6 +337,12 @@ class MethodShare(_Resource):
     amount: int
     count_share: float | None = Field(description="count / all paid payments' count (0–1)")
     amount_share: float | None = Field(description="amount / all paid payments' amount (0–1)")
+    checkout_completed: int = Field(
+        description="completed hosted checkout sessions whose payer chose the method"
+    )
+    checkout_share: float | None = Field(
+        description="checkout_completed / all completed checkout sessions (0–1); null when none completed"
+    )
 
 
 class StatsResource(_Resource):

@@ -97,7 +97,7 @@ function rates(id, series) {
     const rows = series.filter((s) => s.group === g).sort((a, b) => a.period < b.period ? -1 : 1);
     for (const [key, dash] of [['success_rate', ''], ['success_rate_without_fallback', '4 3']]) {
       const points = rows.map((s) => x(s.period).toFixed(1) + ',' + y(s[key]).toFixed(1)).join(' ');
-      chart.append(svg('polyline', {points, fill: 'none', stroke: COLOURS[i % COLOURS.length], 'stroke-width': 2, 'stroke-dasharray': dash || 'none', 'data-group': g, 'data-figure': key}));
+      chart.append(svg('polyline', {points, fill: 'none', stroke: COLOURS[i % COLOURS.length], 'stroke-width': 2, 'stroke-dasharray': dash || 'none', 'data-group': g, 'data-figure': key, 'data-values': rows.map((s) => s[key]).join(' ')}));
     }
     chart.append(svg('text', {x: 20 + 110 * i, y: 195, fill: COLOURS[i % COLOURS.length], 'font-size': 11, 'data-legend': g}, g));
   });
@@ -120,6 +120,22 @@ function mix(items) {
   chart.setAttribute('height', String(height));
   chart.setAttribute('viewBox', '0 0 720 ' + height);
 }
+function checkoutMix(items) {
+  const chart = $('chart-checkout');
+  const used = items.filter((m) => m.checkout_completed > 0);
+  const total = used.reduce((n, m) => n + m.checkout_completed, 0);
+  chart.replaceChildren();
+  if (!total) chart.append(svg('text', {x: 0, y: 24, 'font-size': 12, fill: '#57606a'}, T.no_checkout));
+  used.forEach((m, i) => {
+    const share = m.checkout_completed / total;
+    const bar = svg('rect', {x: 160, y: 6 + i * 24, width: Math.max(1, Math.round(480 * share)), height: 14, fill: COLOURS[4], 'data-method': m.method, 'data-count': m.checkout_completed, 'data-share': share});
+    bar.append(svg('title', {}, m.method + ' ' + m.checkout_completed));
+    chart.append(svg('text', {x: 0, y: 18 + i * 24, 'font-size': 12}, m.method), bar, svg('text', {x: 650, y: 18 + i * 24, 'font-size': 11}, pct(share) + ' (' + m.checkout_completed + ')'));
+  });
+  const height = Math.max(40, used.length * 24 + 8);
+  chart.setAttribute('height', String(height));
+  chart.setAttribute('viewBox', '0 0 720 ' + height);
+}
 async function loadDashboard() {
   const input = $('dash-day');
   if (!input.value) input.value = today();
@@ -131,6 +147,7 @@ async function loadDashboard() {
   rates('chart-method', doc.by_method);
   rates('chart-provider', doc.by_provider);
   mix(doc.method_mix);
+  checkoutMix(doc.method_mix);
   $('view-dashboard').dataset.loaded = doc.day;
 }
 // ------------------------------------------------------------------ payments

@@ -10,7 +10,8 @@ tested against `StatsSource`; `ServiceStats` adapts `paymux.services.stats.query
                average_amount, fallback_rescued}
   series      [{group, period (ISO start), count, success_count, amount, success_rate,
                 success_rate_without_fallback, average_amount, fallback_rescued}, ...]
-  method_mix  [{method, count, amount}, ...]
+  method_mix  [{method, count, amount, checkout_completed}, ...]  (checkout_completed: the
+               hosted checkout sessions completed whose payer chose the method)
 
 Amounts are integer fen, rates fractions in [0, 1]. `checked` keeps exactly these fields (a
 missing one is a 0), so a service that gives more is fine and one that gives less shows zeros."""
@@ -64,6 +65,7 @@ def checked(result: Mapping[str, Any]) -> dict[str, Any]:
                 "method": str(m.get("method", "")),
                 "count": _number(m.get("count")),
                 "amount": _number(m.get("amount")),
+                "checkout_completed": _number(m.get("checkout_completed")),
             }
             for m in result.get("method_mix") or []
         ],
@@ -96,7 +98,13 @@ def from_service(answer: Mapping[str, Any]) -> dict[str, Any]:
             for point in group["series"]
         ],
         "method_mix": [
-            {"method": m["method"], "count": m["count"], "amount": m["amount"]} for m in answer["method_mix"]
+            {
+                "method": m["method"],
+                "count": m["count"],
+                "amount": m["amount"],
+                "checkout_completed": m["checkout_completed"],
+            }
+            for m in answer["method_mix"]
         ],
     }
 

@@ -32,6 +32,12 @@ _KEYS = (
     ("rate_by_provider", "按渠道的成功率", "Success rate by provider"),
     ("method_mix", "支付方式占比（蓝：按笔数，绿：按金额）", "Method mix (blue: by count, green: by amount)"),
     ("legend_lines", "实线：含降级挽回　虚线：不含", "solid: with fallback rescues, dashed: without"),
+    (
+        "checkout_mix",
+        "收银台支付方式占比（当日完成的收银台会话，按付款人所选方式）",
+        "Checkout methods (the day's completed checkout sessions, by the method the payer chose)",
+    ),
+    ("no_checkout", "当日没有完成的收银台会话", "No checkout session completed this day"),
     ("by_count", "按笔数", "by count"),
     ("by_amount", "按金额", "by amount"),
     ("search", "搜索", "Search"),

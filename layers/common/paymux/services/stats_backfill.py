@@ -7,7 +7,9 @@ Read through the indexes, never a scan:
 - payments created on the range's days or up to `MAX_PAID_DAYS_AFTER` days before (an outcome
   comes at most that long after creation: store.day_payments), from store.day_payments;
 - succeeded refunds listed (GSI3 `REFUNDED#…`, by the day they were asked for) on the range's
-  days or up to `REFUND_LOOKBACK_DAYS` before, kept when their success falls in the range.
+  days or up to `REFUND_LOOKBACK_DAYS` before, kept when their success falls in the range;
+- the hosted checkout session of each of those payments paid for one (its
+  `metadata.checkout_session`), one read by key each, counted when that payment completed it.
 Deltas outside the range are dropped. Run it on days the stream has finished with (a record
 applied between this read and this write would be overwritten); running it again fixes that."""
 
@@ -20,10 +22,11 @@ from typing import Any
 from paymux.clock import CHINA
 from paymux.deps import Deps
 from paymux.errors import ValidationFailed
-from paymux.services.stats_fold import fold_payment, fold_refund
+from paymux.services.stats_fold import fold_checkout_session, fold_payment, fold_refund
 from paymux.services.stats_stream import PaymentReader
 from paymux.store.buckets import GRANULARITIES, BucketStore, Delta, bucket_item, merge, partitions
 from paymux.store.day_payments import MAX_PAID_DAYS_AFTER, DayPayments
+from paymux.store.dynamo import from_item
 from paymux.store.refund_days import RefundDays
 
 REFUND_LOOKBACK_DAYS = 30
@@ -40,6 +43,21 @@ def _payment_deltas(d: Deps, accounts: list[str], first: date, last: date) -> It
     for day in _days(first - timedelta(days=MAX_PAID_DAYS_AFTER), last):
         for payment in source.created_on(day, accounts, latest=latest):
             yield from fold_payment(None, payment)
+            yield from _checkout_deltas(d, payment)
+
+
+def _checkout_deltas(d: Deps, payment: dict[str, Any]) -> list[Delta]:
+    """The completed checkout session this payment paid, folded as if just written."""
+    metadata = payment.get("metadata")
+    session_id = metadata.get("checkout_session") if isinstance(metadata, dict) else None
+    if not session_id or payment.get("status") not in ("SUCCESS", "REFUNDED"):
+        return []
+    key = {"PK": {"S": f"CHECKOUT#{session_id}"}, "SK": {"S": "CHECKOUT"}}
+    item = d.dynamodb.get_item(TableName=d.settings.table, Key=key, ConsistentRead=True).get("Item")
+    session = from_item(item) if item else None
+    if session is None or session.get("payment_id") != payment.get("payment_id"):
+        return []
+    return fold_checkout_session(None, session, lambda _: payment)
 
 
 def _refund_deltas(d: Deps, accounts: list[str], first: date, last: date) -> Iterator[Delta]:

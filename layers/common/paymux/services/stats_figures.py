@@ -8,7 +8,9 @@ the same per group, and the method mix. Definitions (docs/analytics.md):
 - `average_transaction_value` = amount_succeeded / succeeded, in the currency's minor unit,
   rounded half up; null when nothing succeeded;
 - `created` counts the payments created in the period (the attempted ones), by creation time;
-- the method mix: each method's share of the succeeded count and amount over the range."""
+- the method mix: each method's share of the succeeded count and amount over the range, and of
+  the hosted checkout sessions completed in the range (`checkout_completed`: the method the
+  payer chose)."""
 
 from __future__ import annotations
 
@@ -71,6 +73,7 @@ def method_mix(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         _add(by_method.setdefault(str(item.get("method", "")), _zero()), bucket_counters(item))
     count = sum(c["succeeded"] for c in by_method.values())
     amount = sum(c["amount_succeeded"] for c in by_method.values())
+    completed = sum(c["checkout_completed"] for c in by_method.values())
     return [
         {
             "method": method,
@@ -78,6 +81,8 @@ def method_mix(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "amount": c["amount_succeeded"],
             "count_share": _rate(c["succeeded"], count),
             "amount_share": _rate(c["amount_succeeded"], amount),
+            "checkout_completed": c["checkout_completed"],
+            "checkout_share": _rate(c["checkout_completed"], completed),
         }
         for method, c in sorted(by_method.items())
     ]

@@ -1,4 +1,4 @@
-"""What one change of a payment or a refund adds to the stats buckets (pure; no I/O).
+"""What one change of a payment, a refund or a checkout session adds to the stats buckets (pure; no I/O).
 
 The stream consumer (services.stats_stream) folds each DynamoDB stream record's old and new
 image through `fold`; the backfill (services.stats_backfill) folds each stored payment and
@@ -15,7 +15,11 @@ refund as if it had just been written (no old image), so both count exactly the 
   `closed` at `closed_at`. SUCCESS → REFUNDED is no new outcome;
 - a merchant refund whose status becomes SUCCESS counts one `refunds` (+ `amount_refunded`) at
   its `succeeded_at`, under its payment's method and provider (`PaymentLookup`). Automatic
-  refunds (charges the payment never kept) are not the merchant's refunds: not counted.
+  refunds (charges the payment never kept) are not the merchant's refunds: not counted;
+- a hosted checkout session whose status becomes completed counts one `checkout_completed` at its
+  `completed_at`, under the method the payer chose (the session's `method`, its paid
+  payment's) and that payment's provider and currency (`PaymentLookup`): the share of each
+  checkout method among the completed sessions.
 Anything else (other items, changes within a state, REMOVE) adds nothing."""
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ def is_payment(image: dict[str, Any]) -> bool:
 
 def is_refund(image: dict[str, Any]) -> bool:
     return str(image.get("PK", "")).startswith("REFUND#") and image.get("SK") == "REFUND"
+
+
+def is_checkout_session(image: dict[str, Any]) -> bool:
+    return str(image.get("PK", "")).startswith("CHECKOUT#") and image.get("SK") == "CHECKOUT"
 
 
 def _key(payment: dict[str, Any], merchant_id: str | None = None) -> BucketKey:
@@ -101,6 +109,23 @@ def fold_refund(
     return [Delta(key, float(new.get("succeeded_at") or new.get("updated_at") or 0), counters)]
 
 
+def fold_checkout_session(
+    old: dict[str, Any] | None, new: dict[str, Any] | None, payment_of: PaymentLookup
+) -> list[Delta]:
+    if new is None or new.get("status") != "completed":
+        return []
+    if old is not None and old.get("status") == "completed":
+        return []
+    payment = payment_of(str(new.get("payment_id", "")))
+    if payment is None:
+        return []
+    key = _key(
+        {**payment, "method": new.get("method") or payment.get("method")},
+        str(new.get("merchant_id", "")) or None,
+    )
+    return [Delta(key, float(new.get("completed_at") or 0), {"checkout_completed": 1})]
+
+
 def fold(old: dict[str, Any] | None, new: dict[str, Any] | None, payment_of: PaymentLookup) -> list[Delta]:
     """The deltas of one item change (plain values, not DynamoDB JSON)."""
     image = new or old or {}
@@ -108,4 +133,6 @@ def fold(old: dict[str, Any] | None, new: dict[str, Any] | None, payment_of: Pay
         return fold_payment(old, new)
     if is_refund(image):
         return fold_refund(old, new, payment_of)
+    if is_checkout_session(image):
+        return fold_checkout_session(old, new, payment_of)
     return []

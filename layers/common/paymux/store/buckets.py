@@ -49,6 +49,7 @@ COUNTERS = (
     "amount_rescued",
     "refunds",
     "amount_refunded",
+    "checkout_completed",
 )
 
 
