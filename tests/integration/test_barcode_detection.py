@@ -55,7 +55,6 @@ def test_the_code_picks_the_wallet_and_the_payment_records_it(
     ("payer", "extra", "code"),
     [
         ({"auth_code": "999999999999999999"}, {}, "payer_code_unrecognized"),  # no wallet's rule
-        ({"auth_code": "0112345678901234567"}, {}, "payer_code_unrecognized"),  # e-CNY: not registered
         ({}, {}, "validation_failed"),  # no code at all
         ({"auth_code": "13456789012345670x"}, {}, "validation_failed"),  # not digits
         ({"auth_code": "134567890123456700"}, {"fallback_methods": ["alipay.barcode"]}, "validation_failed"),
@@ -69,5 +68,18 @@ def test_a_code_of_no_wallet_is_a_typed_422_with_nothing_written(
     status, body = world.create(method="barcode", payer=payer, **extra)
 
     assert status == 422 and body["error"]["code"] == code, body
+    assert _payments(world) == before
+    assert world.sandbox.orders == {} and alipay.sandbox.trades == {}
+
+
+def test_an_e_cny_code_is_read_as_ecny_barcode(world: World, alipay: Alipay) -> None:
+    """19 digits starting 01 are an e-CNY wallet's code: this world has no Huifu account, so the
+    detected method has no route (the same 503 as any method no account offers), nothing written."""
+    before = _payments(world)
+
+    status, body = world.create(method="barcode", payer={"auth_code": "0112345678901234567"})
+
+    assert status == 503 and body["error"]["code"] == "channel_unavailable", body
+    assert "ecny.barcode" in body["error"]["message"]
     assert _payments(world) == before
     assert world.sandbox.orders == {} and alipay.sandbox.trades == {}

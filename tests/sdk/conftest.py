@@ -1,4 +1,6 @@
-"""The SDK tests' shared local stack (tests/sdk/world.py), started once per session."""
+"""The SDK tests' shared local stack (tests/sdk/world.py): started once for tests/sdk and
+stopped when the package is done, so its pollers never run on into other packages' tests
+(tracemalloc-measured ones count every thread's allocations)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 from tests.sdk.world import World, sdk_world
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world() -> Iterator[World]:
     with sdk_world() as running:
         yield running
