@@ -84,6 +84,8 @@ def _error_page(exc: PaymuxError, lang: str, path: str) -> Page:
     if isinstance(exc, Gone):
         text = "completed_page" if exc.code == "checkout_session_completed" else "expired_page"
         return message_page(frame, "gone_title", text, 410, path)
+    if exc.status == 429:
+        return message_page(frame, "error_title", "too_many", 429, path)
     if exc.status == 422 and any(d.get("field") == "amount" for d in exc.details):
         return message_page(frame, "error_title", "bad_amount", 422, path)
     if 400 <= exc.status < 500:
