@@ -16,7 +16,7 @@ import requests
 
 from paymux.checkout.sessions import sessions
 from tests.integration.conftest import Alipay, World
-from tests.integration.test_checkout_page import ALIPAY, methods_listed, page, page_event, status
+from tests.integration.test_checkout_page import ALIPAY, JAR, methods_listed, page, page_event, status
 from tests.integration.test_checkout_sessions import create, session_body
 from tests.support import invoke, wait_until
 
@@ -36,8 +36,10 @@ def authorize(link: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
 
 
-def come_back(session_id: str, query: dict[str, str]) -> dict[str, Any]:
-    event = page_event("checkout_page", session_id, "/alipay", agent=ALIPAY, query=urlencode(query))
+def come_back(session_id: str, query: dict[str, str], **browser: Any) -> dict[str, Any]:
+    event = page_event(
+        "checkout_page", session_id, "/alipay", agent=ALIPAY, query=urlencode(query), **browser
+    )
     return invoke("checkout_page", event)
 
 
@@ -109,7 +111,7 @@ def test_the_aggregated_code_opened_in_alipay_starts_the_user_authorization(
     state = dict(parse_qsl(location.query))["state"]
     other = create(world, session_body(methods=["alipay.jsapi"]))[1]["id"]
     back = authorize(opened["headers"]["Location"])
-    assert come_back(other, back)["statusCode"] == 404  # a state is one session's
+    assert come_back(other, back, cookies=JAR[session_id])["statusCode"] == 404  # a state is one session's
     assert come_back(session_id, {**back, "state": state[:-1] + "0"})["statusCode"] == 404
     assert trade_no_of(come_back(session_id, back))
 

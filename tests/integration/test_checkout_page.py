@@ -28,8 +28,22 @@ ALIPAY = (
 )
 
 
+# The payer's browser: the cookies the checkout set (name=value), one browser per session.
+JAR: dict[str, list[str]] = {}
+
+
+def keep_cookies(session_id: str, response: dict[str, Any]) -> dict[str, Any]:
+    """Stores what the response's Set-Cookie (HTTP API's `cookies`) set for the session's browser."""
+    for cookie in response.get("cookies") or []:
+        name_value = cookie.split(";", 1)[0]
+        name = name_value.split("=", 1)[0]
+        JAR[session_id] = [c for c in JAR.get(session_id, []) if not c.startswith(name + "=")] + [name_value]
+    return response
+
+
 def page_event(name: str, session_id: str, tail: str = "", **kwargs: Any) -> dict[str, Any]:
     event = copy.deepcopy(load_event(f"{name}.json"))
+    event["cookies"] = kwargs.get("cookies", JAR.get(session_id, []))
     path = f"/checkout/{session_id}{tail}"
     query = kwargs.get("query", "")
     event.update(rawPath=path, rawQueryString=query, pathParameters={"session_id": session_id})
@@ -44,12 +58,14 @@ def page_event(name: str, session_id: str, tail: str = "", **kwargs: Any) -> dic
 
 
 def page(session_id: str, **kwargs: Any) -> dict[str, Any]:
-    return invoke("checkout_page", page_event("checkout_page", session_id, **kwargs))
+    return keep_cookies(
+        session_id, invoke("checkout_page", page_event("checkout_page", session_id, **kwargs))
+    )
 
 
 def choose(session_id: str, method: str, **kwargs: Any) -> dict[str, Any]:
     event = page_event("checkout_choose", session_id, "/pay", body=f"method={method}", **kwargs)
-    return invoke("checkout_choose", event)
+    return keep_cookies(session_id, invoke("checkout_choose", event))
 
 
 def status(session_id: str) -> dict[str, Any]:

@@ -15,8 +15,9 @@ import pytest
 
 from paymux.checkout.sessions import sessions
 from paymux.store.merchants import StaticCode
+from paymux.store.static_code_limits import SESSIONS_PER_MINUTE
 from tests.integration.conftest import World
-from tests.integration.test_checkout_page import DESKTOP, WECHAT, page
+from tests.integration.test_checkout_page import DESKTOP, WECHAT, page, page_event
 from tests.support import invoke, load_event
 
 CODE = StaticCode(
@@ -37,7 +38,16 @@ def code_event(app_id: str, method: str = "GET", body: str = "", **kwargs: Any) 
     event["requestContext"]["domainName"] = "pay.example.com"
     event["headers"]["user-agent"] = kwargs.get("agent", DESKTOP)
     event["headers"]["accept-language"] = kwargs.get("language", "zh-CN,zh;q=0.9")
+    if "ip" in kwargs:
+        event["requestContext"]["http"]["sourceIp"] = kwargs["ip"]
     return event
+
+
+def session_of(posted: dict[str, Any]) -> str:
+    assert posted["statusCode"] == 200, posted["body"]
+    found = re.search(r"id='channel-link' href='/checkout/(cs_[0-9A-Z]{26})\?", posted["body"])
+    assert found is not None, posted["body"]
+    return found.group(1)
 
 
 def sessions_stored(world: World) -> int:
@@ -105,3 +115,43 @@ def test_a_body_that_is_not_the_form_is_a_415_page(coded: World) -> None:
     event["headers"]["content-type"] = "application/json"
     assert invoke("checkout_page", event)["statusCode"] == 415
     assert sessions_stored(coded) == 0
+
+
+def test_the_same_amount_from_the_same_address_gets_its_open_session_again(coded: World) -> None:
+    """A reload or a double tap does not write a second session: the open one, untouched by any
+    payment, is offered again for 5 minutes; another amount or address, or a started payment,
+    gets a new one."""
+    post = lambda amount, ip="203.0.113.7": invoke(  # noqa: E731
+        "checkout_page", code_event(coded.app_id, "POST", f"amount={amount}", ip=ip)
+    )
+    first = session_of(post("12.50"))
+    assert session_of(post("12.5")) == first and sessions_stored(coded) == 1
+    assert session_of(post("12.50", ip="198.51.100.9")) != first
+    assert session_of(post("13")) != first and sessions_stored(coded) == 3
+    chosen = invoke(
+        "checkout_choose",
+        page_event("checkout_choose", first, "/pay", body="method=wechat.native"),
+    )
+    assert chosen["statusCode"] == 303, chosen
+    after_choice = session_of(post("12.50"))  # a payment was started on it: a fresh session
+    assert after_choice != first and sessions_stored(coded) == 4
+    coded.clock.advance(301)
+    assert session_of(post("12.50")) not in (first, after_choice) and sessions_stored(coded) == 5
+
+
+def test_past_the_codes_sessions_per_minute_a_429_page_in_the_payers_language(coded: World) -> None:
+    for n in range(SESSIONS_PER_MINUTE):
+        assert (
+            invoke("checkout_page", code_event(coded.app_id, "POST", f"amount={n + 1}"))["statusCode"] == 200
+        )
+    refused = invoke("checkout_page", code_event(coded.app_id, "POST", "amount=40", language="en"))
+    assert refused["statusCode"] == 429 and "try again in a minute" in refused["body"]
+    zh = invoke("checkout_page", code_event(coded.app_id, "POST", "amount=41"))
+    assert zh["statusCode"] == 429 and "请一分钟后再试" in zh["body"]
+    assert sessions_stored(coded) == SESSIONS_PER_MINUTE  # nothing written past the limit
+    assert (
+        invoke("checkout_page", code_event(coded.app_id, "POST", "amount=1"))["statusCode"] == 200
+    )  # reused
+    coded.clock.advance(60 - coded.clock() % 60)  # the next minute
+    assert invoke("checkout_page", code_event(coded.app_id, "POST", "amount=40"))["statusCode"] == 200
+    assert sessions_stored(coded) == SESSIONS_PER_MINUTE + 1

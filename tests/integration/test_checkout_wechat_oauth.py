@@ -21,7 +21,7 @@ from paymux.services.bindings import create_binding
 from paymux.store.merchants import MerchantApp
 from sandbox.wechat import generate_merchant
 from tests.integration.conftest import World
-from tests.integration.test_checkout_page import WECHAT, page, page_event
+from tests.integration.test_checkout_page import JAR, WECHAT, page, page_event
 from tests.integration.test_checkout_sessions import create, session_body
 from tests.support import invoke
 from tests.wechat_partner import (
@@ -55,8 +55,10 @@ def authorize(world: World, link: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
 
 
-def come_back(session_id: str, query: dict[str, str]) -> dict[str, Any]:
-    event = page_event("checkout_page", session_id, "/wechat", agent=WECHAT, query=urlencode(query))
+def come_back(session_id: str, query: dict[str, str], **browser: Any) -> dict[str, Any]:
+    event = page_event(
+        "checkout_page", session_id, "/wechat", agent=WECHAT, query=urlencode(query), **browser
+    )
     return invoke("checkout_page", event)
 
 
@@ -113,15 +115,50 @@ def test_the_oauth_state_cannot_be_swapped_for_another_app_or_session(world: Wor
     session_id = create(world, session_body(methods=["wechat.jsapi"]))[1]["id"]
     back = authorize(world, jsapi_link(world, session_id))
     state = back["state"]
-    appid, tag = state[:-32], state[-32:]
+    appid, tail = state[:-42], state[-42:]  # the app, then the expiry (10 digits) and the tag
     assert appid in (world.appid, other.appid)
-    swapped = (other.appid if appid == world.appid else world.appid) + tag
+    swapped = (other.appid if appid == world.appid else world.appid) + tail
     assert come_back(session_id, {**back, "state": swapped})["statusCode"] == 404
     assert come_back(session_id, {**back, "state": session_id})["statusCode"] == 404
     another = create(world, session_body(methods=["wechat.jsapi"]))[1]["id"]
-    assert come_back(another, back)["statusCode"] == 404  # a state made for another session
+    # a state made for another session, in the same browser
+    assert come_back(another, back, cookies=JAR[session_id])["statusCode"] == 404
     assert sessions(world.d).get(session_id).attempt == 0  # type: ignore[union-attr]
     assert jsapi_parameters(come_back(session_id, back))["appId"] == appid  # the real one works
+
+
+def test_a_link_made_in_another_browser_does_not_pay_for_its_openid(world: World) -> None:
+    """Someone who saw the session's URL authorizes in their own browser and sends the payer
+    the return link (their code, their state): in the payer's browser (another nonce, or none)
+    it is the 404 page and nothing is created; the payer's own authorization still works."""
+    session_id = create(world, session_body(methods=["wechat.jsapi"]))[1]["id"]
+    theirs = authorize(world, jsapi_link(world, session_id))
+    attacker = JAR.pop(session_id)
+    assert come_back(session_id, theirs, cookies=[])["statusCode"] == 404  # no nonce at all
+    mine = authorize(world, jsapi_link(world, session_id))  # the payer's browser: a new nonce
+    assert JAR[session_id] != attacker
+    refused = come_back(session_id, theirs)
+    assert refused["statusCode"] == 404 and "Content-Type" in refused["headers"]
+    assert sessions(world.d).get(session_id).attempt == 0  # type: ignore[union-attr]
+    assert jsapi_parameters(come_back(session_id, mine))["appId"] == world.appid
+
+
+def test_the_nonce_cookie_is_http_only_lax_on_the_checkout_and_the_state_expires(world: World) -> None:
+    session_id = create(world, session_body(methods=["wechat.jsapi"]))[1]["id"]
+    shown = page(session_id, agent=WECHAT)
+    [cookie] = shown["cookies"]
+    attributes = {a.strip().split("=")[0] for a in cookie.split(";")[1:]}
+    assert cookie.startswith("paymux_oauth=") and re.fullmatch(
+        r"paymux_oauth=[0-9a-f]{32}", cookie.split(";")[0]
+    )
+    assert attributes == {"Max-Age", "Path", "Secure", "HttpOnly", "SameSite"}
+    assert "Path=/checkout;" in cookie and "SameSite=Lax" in cookie and "Max-Age=600" in cookie
+    qr = page(session_id, agent=WECHAT, query="via=qr")  # the aggregated code: straight to WeChat
+    assert qr["statusCode"] == 302 and qr["cookies"][0].split(";")[0] == JAR[session_id][0]
+    back = authorize(world, jsapi_link(world, session_id))
+    world.clock.advance(601)
+    assert come_back(session_id, back)["statusCode"] == 404  # the state has expired
+    assert sessions(world.d).get(session_id).attempt == 0  # type: ignore[union-attr]
 
 
 def partner_shop(world: World, sub_mchid: str, sub_appid: str = "") -> tuple[str, str]:

@@ -187,3 +187,18 @@ def test_a_binding_change_is_attributed_and_audited(world) -> None:
     assert [b["weight"] for b in overview["bindings"]] == [3]
     actions = [(a["action"], a["target"], a["sub"]) for a in actions_on(world.d, world.clock())]
     assert actions == [("binding.updated", binding["binding_id"], "sub-op")]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "2101-01-01"])
+def test_a_day_at_the_edge_of_the_calendar_is_a_typed_422(world, day: str) -> None:
+    """datetime's own edges (years 1 and 9999) overflow a day's arithmetic: a 422, never a 5xx."""
+    queries = [
+        ("/console/api/dashboard", f"day={day}"),
+        ("/console/api/payments", f"day={day}"),
+        ("/console/api/reconciliation", f"from={day}&to={day}"),
+    ]
+    for path, query in queries:
+        status, body = call(world, "GET", path, OPERATOR, query)
+        assert (status, body["error"]["code"]) == (422, "validation_failed"), (path, body)
+    status, body = call(world, "GET", f"/console/api/reconciliation/{day}/exports/csv", OPERATOR)
+    assert (status, body["error"]["code"]) == (422, "validation_failed"), body

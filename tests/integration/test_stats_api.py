@@ -63,6 +63,12 @@ BAD_QUERIES = {
         "from=2026-12-01T00:00:00Z&to=2026-12-03&granularity=1d",
         "from",
     ),
+    "from at the end of year 9999 (UTC; overflows Shanghai's offset)": (
+        "from=9999-12-31T16:00:00Z&to=9999-12-31T17:00:00Z",
+        "from",
+    ),
+    "from on the first day of year 1": ("from=0001-01-01&to=0001-01-02", "from"),
+    "to past year 2100": ("from=2026-12-01&to=2101-01-01", "to"),
     "from of 10 000 characters": ("from=" + "9" * 10_000 + "&to=2026-12-02", "from"),
 }
 

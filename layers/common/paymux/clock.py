@@ -11,6 +11,9 @@ Clock = Callable[[], float]
 system_clock: Clock = time.time
 # Asia/Shanghai, the channels' wall clock: UTC+8, no DST since 1991 (no tzdata needed).
 CHINA = timezone(timedelta(hours=8))
+# The years a query may name (stats ranges, console and report days): far enough from
+# datetime's 1..9999 edges that no offset or day's arithmetic overflows into a 5xx.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def iso(ts: float) -> str:

@@ -102,6 +102,14 @@ class UnsupportedMediaType(PaymuxError):
     code = "unsupported_media_type"
 
 
+class RateLimited(PaymuxError):
+    """Too many requests of one kind in a short window (the static payment code's sessions per
+    minute): retrying later helps."""
+
+    status = 429
+    code = "rate_limited"
+
+
 class Conflict(PaymuxError):
     status = 409
     code = "conflict"

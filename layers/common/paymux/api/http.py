@@ -34,6 +34,7 @@ class Request:
     domain: str
     request_id: str
     source_ip: str
+    cookies: tuple[str, ...] = ()  # `name=value` (HTTP API's `cookies`, or the Cookie header)
 
     @property
     def path_with_query(self) -> str:
@@ -41,6 +42,10 @@ class Request:
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
+
+    def cookie(self, name: str) -> str:
+        """The first cookie of that name, or ""."""
+        return next((v for n, _, v in (c.strip().partition("=") for c in self.cookies) if n == name), "")
 
     def path_id(self, name: str, grammar: re.Pattern[str]) -> str:
         """A path parameter that must be an id of `grammar`: anything else names nothing, so
@@ -88,7 +93,15 @@ def parse_event(event: dict[str, Any]) -> Request:
         domain=str(context.get("domainName", "")),
         request_id=str(context.get("requestId", "")),
         source_ip=str(http.get("sourceIp", "")),
+        cookies=_cookies(event),
     )
+
+
+def _cookies(event: dict[str, Any]) -> tuple[str, ...]:
+    listed = event.get("cookies")
+    if isinstance(listed, list):
+        return tuple(str(c) for c in listed)
+    return tuple(c for c in event_header(event, "cookie").split(";") if c.strip())
 
 
 def event_header(event: dict[str, Any], name: str) -> str:

@@ -157,7 +157,7 @@ ROUTES: tuple[Route, ...] = (
                        "to not after from, the range too long, or an unknown granularity, group_by or "
                        "currency; details name the field"),)},
         query=(Param("from", "the range's start (inclusive): ISO 8601 date-time with an offset, or a date "
-                     "(its Asia/Shanghai midnight)", {"type": "string"}, True),
+                     "(its Asia/Shanghai midnight), years 2000-2100", {"type": "string"}, True),
                Param("to", "the range's end (exclusive), as from", {"type": "string"}, True),
                Param("granularity", "the series' period", {"type": "string", "enum": ["15m", "1h", "1d"],
                                                            "default": "1h"}),

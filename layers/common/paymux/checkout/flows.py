@@ -11,14 +11,14 @@ from paymux.checkout import alipay_oauth, wechat_oauth
 from paymux.checkout import page as pages
 from paymux.checkout.choose import PayerContext, choose, open_session
 from paymux.checkout.models import SESSION_ID
-from paymux.checkout.oauth_state import oauth_state, state_appid
+from paymux.checkout.oauth_state import NONCE, NONCE_COOKIE, new_nonce, nonce_cookie, oauth_state, state_appid
 from paymux.checkout.offer import WALLET_METHODS, offered, wallet_method
 from paymux.checkout.returns import signed_return_url
 from paymux.checkout.sessions import current_payment, page_base, refresh, sessions
 from paymux.checkout.text import method_name, t
 from paymux.checkout.usage import ordered
 from paymux.checkout.wallet import device_of, h5_type_of, wallet_of
-from paymux.checkout.web import Answer, form_values
+from paymux.checkout.web import Answer, WithCookie, form_values
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES
@@ -45,10 +45,24 @@ OAUTH = {
 }
 
 
-def _oauth_url(d: Deps, session: CheckoutSession, request: Request, method: str) -> str:
+def browser_nonce(request: Request) -> str:
+    """The nonce the payer's browser already holds (kept, so that two tabs or a reload do not
+    break each other's authorization), or a new one."""
+    held = request.cookie(NONCE_COOKIE)
+    return held if NONCE.fullmatch(held) else new_nonce()
+
+
+def _with_nonce(answer: Answer, nonce: str, started: bool) -> Answer:
+    """`answer` with the nonce's cookie when it starts (or links to) an authorization."""
+    return (
+        WithCookie(answer, nonce_cookie(nonce)) if started and not isinstance(answer, WithCookie) else answer
+    )
+
+
+def _oauth_url(d: Deps, session: CheckoutSession, request: Request, method: str, nonce: str) -> str:
     """The wallet's authorize URL in the payer app of the best route of `method` now, that app
-    in a state bound to the session (paymux.checkout.oauth_state), or "" when none can take it
-    or the page is not open in that wallet."""
+    in a state bound to the session and the browser's `nonce` (paymux.checkout.oauth_state),
+    or "" when none can take it or the page is not open in that wallet."""
     wallet, authorize, _ = OAUTH[method]
     if method not in session.methods or wallet_of(request.header("user-agent")) != wallet:
         return ""
@@ -60,7 +74,8 @@ def _oauth_url(d: Deps, session: CheckoutSession, request: Request, method: str)
     if not keys:
         return ""
     back = f"{page_base(d, request.domain)}/checkout/{session.session_id}/{wallet}"
-    return authorize(route, back, oauth_state(keys[0].secret, wallet, session.session_id, route.payer_appid))
+    state = oauth_state(keys[0].secret, wallet, session.session_id, route.payer_appid, nonce, d.clock())
+    return authorize(route, back, state)
 
 
 def _list(
@@ -71,14 +86,15 @@ def _list(
     methods = ordered(d, session.merchant_id, payer.device, methods)
     first = wallet_method(payer.wallet, methods)
     methods.sort(key=lambda m: m != first)  # the wallet the page is open in comes first
-    frame = _frame(d, session, lang)
-    links = {m: _oauth_url(d, session, request, m) for m in OAUTH if m in methods}
+    frame, nonce = _frame(d, session, lang), browser_nonce(request)
+    links = {m: _oauth_url(d, session, request, m, nonce) for m in OAUTH if m in methods}
     methods = [m for m in methods if m not in OAUTH or links[m]]
     content = pages.notice(note) if note else ""
     content += pages.choices(frame, methods, links=links, wallet=payer.wallet)
     if payer.device == "desktop" and any(wallet_method(w, session.methods) for w in WALLET_METHODS):
         content += pages.aggregated_code(frame, f"{session.url}?via=qr")
-    return pages.render(frame, content, path=f"/checkout/{session.session_id}")
+    page = pages.render(frame, content, path=f"/checkout/{session.session_id}")
+    return _with_nonce(page, nonce, any(links.values()))
 
 
 def h5_url_back(h5_url: str, back: str) -> str:
@@ -112,10 +128,11 @@ def show(d: Deps, request: Request, lang: str) -> Answer:
     method = wallet_method(payer.wallet, session.methods)
     if request.query.get("via") == "qr" and method:
         if method in OAUTH:
-            oauth = _oauth_url(d, session, request, method)
+            nonce = browser_nonce(request)
+            oauth = _oauth_url(d, session, request, method, nonce)
             if not oauth:  # no JSAPI account can take it now (or none): the methods, not a loop
                 return _list(d, session, request, lang)
-            return oauth
+            return _with_nonce(oauth, nonce, True)
         return start(d, request, lang, session, method, payer)
     payment = current_payment(d, session)
     if (
@@ -205,9 +222,10 @@ def wallet_return(d: Deps, request: Request, lang: str, method: str) -> Answer:
     wallet, _, code_name = OAUTH[method]
     session = open_session(d, request.path_id("session_id", SESSION_ID))
     secrets = [k.secret for k in d.merchants.signing_keys(session.app_id)]
+    state, nonce = request.query.get("state", ""), request.cookie(NONCE_COOKIE)
     try:
-        appid = state_appid(secrets, wallet, session.session_id, request.query.get("state", ""))
-    except ValidationFailed as exc:
+        appid = state_appid(secrets, wallet, session.session_id, state, nonce, d.clock())
+    except ValidationFailed as exc:  # forged, of another browser (no or another nonce), expired
         raise NotFound("no such authorization") from exc
     exchange = wechat_oauth.openid_for if wallet == "wechat" else alipay_oauth.open_id_for
     try:

@@ -12,15 +12,19 @@ from decimal import Decimal
 
 from paymux.api.http import Request
 from paymux.checkout import page as pages
+from paymux.checkout.sessions import sessions
 from paymux.checkout.web import Answer, form_values
 from paymux.deps import Deps
 from paymux.domain.ids import ulid
-from paymux.errors import NotFound, ValidationFailed
+from paymux.errors import NotFound, RateLimited, ValidationFailed
+from paymux.store.checkout_sessions import OPEN
 from paymux.store.merchants import MerchantApp, StaticCode
+from paymux.store.static_code_limits import StaticCodeLimits
 
 APP_ID = re.compile(r"app_[0-9A-Za-z_]{1,60}")
 AMOUNT = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,2})?")
 SESSION_SECONDS = 1800  # the shortest a session lives: the payer is at the counter
+REUSE_LEFT_SECONDS = 600  # a session offered again still leaves the payer this long
 
 
 def _code(d: Deps, request: Request) -> tuple[MerchantApp, StaticCode]:
@@ -55,12 +59,40 @@ def code_page(d: Deps, request: Request, lang: str) -> Answer:
 
 
 def pay_amount(d: Deps, request: Request, lang: str) -> Answer:
-    """POST /pay/{app_id} (amount=…): a new session for that amount, then its page."""
+    """POST /pay/{app_id} (amount=…): a session for that amount (a new one, or the one this
+    address was just given), then its page."""
+    app, code = _code(d, request)
+    fen = amount_fen(form_values(request).get("amount", ""), min(code.max_amount, app.max_amount))
+    limits = StaticCodeLimits(d.dynamodb, d.settings.table)
+    session_id = _reusable(d, limits, app, fen, request.source_ip) or _new_session(
+        d, limits, request, app, code, fen
+    )
+    # a followed link, not a 303: inside a wallet the session's page goes on to the wallet's
+    # authorization, which the form's CSP form-action would block in a redirect chain
+    session = sessions(d).get(session_id)
+    frame = pages.Frame(lang, app, session)
+    link = pages.redirect_view(frame, f"/checkout/{session_id}?via=qr&lang={lang}")
+    return pages.render(frame, link, path=f"/checkout/{session_id}")
+
+
+def _reusable(d: Deps, limits: StaticCodeLimits, app: MerchantApp, fen: int, source_ip: str) -> str:
+    """The open session last made for this amount from this address, untouched by any payment."""
+    session_id = limits.reusable(app.app_id, fen, source_ip, d.clock())
+    session = sessions(d).get(session_id) if session_id else None
+    if session is None or session.status != OPEN or session.payment_id or session.attempt:
+        return ""
+    return session_id if session.expires_at - d.clock() >= REUSE_LEFT_SECONDS else ""
+
+
+def _new_session(
+    d: Deps, limits: StaticCodeLimits, request: Request, app: MerchantApp, code: StaticCode, fen: int
+) -> str:
+    """A new session for `fen`, counted in the code's per-minute limit (RateLimited past it)."""
     from paymux.checkout.models import CreateCheckoutSessionRequest  # noqa: PLC0415 - pydantic
     from paymux.checkout.sessions import create_session  # noqa: PLC0415
 
-    app, code = _code(d, request)
-    fen = amount_fen(form_values(request).get("amount", ""), min(code.max_amount, app.max_amount))
+    if not limits.claim_session(app.app_id, d.clock()):
+        raise RateLimited("this payment code made too many sessions this minute")
     methods = [m for m in code.methods if not app.methods or m in app.methods]
     body = CreateCheckoutSessionRequest(
         amount=fen,
@@ -73,8 +105,5 @@ def pay_amount(d: Deps, request: Request, lang: str) -> Answer:
         expires_in=SESSION_SECONDS,
     )
     _, session = create_session(d, app, body, request.domain)
-    # a followed link, not a 303: inside a wallet the session's page goes on to the wallet's
-    # authorization, which the form's CSP form-action would block in a redirect chain
-    frame = pages.Frame(lang, app, session)
-    link = pages.redirect_view(frame, f"/checkout/{session.session_id}?via=qr&lang={lang}")
-    return pages.render(frame, link, path=f"/checkout/{session.session_id}")
+    limits.remember(app.app_id, fen, request.source_ip, session.session_id, d.clock())
+    return session.session_id

@@ -64,6 +64,7 @@ TEXT = {
         "pay": "立即支付",
         "amount": "请输入付款金额（元）",
         "bad_amount": "金额无效：请输入 0.01 元到商户设定上限之间的金额。",
+        "too_many": "此收款码当前请求过多，请一分钟后再试。",
         "language": "English",
     },
     "en": {
@@ -101,6 +102,7 @@ TEXT = {
         "pay": "Pay now",
         "amount": "Amount to pay (yuan)",
         "bad_amount": "That amount cannot be paid here: enter from 0.01 yuan up to the shop's limit.",
+        "too_many": "This payment code is taking too many payments right now: try again in a minute.",
         "language": "中文",
     },
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,7 +23,18 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
-Answer = Page | str  # a page, or the Location of a 303 (302 for WeChat's authorize URL)
+
+
+@dataclass(frozen=True, slots=True)
+class WithCookie:
+    """A page or a redirect that also sets a cookie (the OAuth nonce, paymux.checkout.oauth_state)."""
+
+    answer: Page | str
+    set_cookie: str
+
+
+# a page, or the Location of a 303 (302 for WeChat's authorize URL), maybe with a cookie
+Answer = Page | str | WithCookie
 
 
 def html_response(page: Page) -> dict[str, Any]:
@@ -72,6 +84,8 @@ def _error_page(exc: PaymuxError, lang: str, path: str) -> Page:
     if isinstance(exc, Gone):
         text = "completed_page" if exc.code == "checkout_session_completed" else "expired_page"
         return message_page(frame, "gone_title", text, 410, path)
+    if exc.status == 429:
+        return message_page(frame, "error_title", "too_many", 429, path)
     if exc.status == 422 and any(d.get("field") == "amount" for d in exc.details):
         return message_page(frame, "error_title", "bad_amount", 422, path)
     if 400 <= exc.status < 500:
@@ -95,6 +109,11 @@ def handle_page(operation: Callable[[Request, str], Answer], event: dict[str, An
     except Exception:
         log.exception("unhandled error on the checkout page")
         return html_response(_error_page(PaymuxError("internal error"), lang, path))
+    cookies = [answer.set_cookie] if isinstance(answer, WithCookie) else []
+    if isinstance(answer, WithCookie):
+        answer = answer.answer
     if isinstance(answer, str):
-        return redirect_response(answer, 302 if "#wechat_redirect" in answer else 303)
-    return html_response(answer)
+        response = redirect_response(answer, 302 if "#wechat_redirect" in answer else 303)
+    else:
+        response = html_response(answer)
+    return {**response, "cookies": cookies} if cookies else response

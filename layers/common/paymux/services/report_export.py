@@ -8,7 +8,7 @@ import re
 from datetime import date
 from typing import Any
 
-from paymux.clock import iso
+from paymux.clock import FIRST_YEAR, LAST_YEAR, iso
 from paymux.errors import NotFound, ValidationFailed
 from paymux.store.reports import ReportStore, report_key
 
@@ -25,15 +25,18 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def report_day(raw: str) -> date:
-    """A YYYY-MM-DD calendar day (Asia/Shanghai, as the reports count days), or a 422."""
+    """A YYYY-MM-DD calendar day (Asia/Shanghai, as the reports count days) from FIRST_YEAR to
+    LAST_YEAR (the edges of datetime overflow a day's arithmetic), or a 422."""
     try:
-        if _DAY.fullmatch(raw):
+        if _DAY.fullmatch(raw) and FIRST_YEAR <= int(raw[:4]) <= LAST_YEAR:
             return date.fromisoformat(raw)
     except ValueError:
         pass
     raise ValidationFailed(
-        "date must be a calendar day, YYYY-MM-DD",
-        details=[{"field": "date", "message": "a calendar day, YYYY-MM-DD"}],
+        f"date must be a calendar day, YYYY-MM-DD, from {FIRST_YEAR} to {LAST_YEAR}",
+        details=[
+            {"field": "date", "message": f"a calendar day, YYYY-MM-DD, from {FIRST_YEAR} to {LAST_YEAR}"}
+        ],
     )
 
 

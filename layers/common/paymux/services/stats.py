@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from paymux.clock import CHINA
+from paymux.clock import CHINA, FIRST_YEAR, LAST_YEAR
 from paymux.deps import Deps
 from paymux.errors import ValidationFailed
 from paymux.services.stats_figures import answer
@@ -49,12 +49,15 @@ def parse_instant(value: str, field: str) -> datetime:
     """An ISO 8601 date-time with an offset (or Z), or a date (its Asia/Shanghai midnight)."""
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), CHINA)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time(), CHINA)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise _invalid(field, "an ISO 8601 date or date-time with an offset") from exc
     if parsed.tzinfo is None:
         raise _invalid(field, "a date-time needs an offset (Z or +08:00)")
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise _invalid(field, f"a year from {FIRST_YEAR} to {LAST_YEAR}")
     return parsed.astimezone(CHINA)
 
 
