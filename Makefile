@@ -12,7 +12,7 @@ CHECKOV := $(CHECKOVVENV)/bin/checkov
 # sam build resolves the runtime's python from PATH.
 SAMPATH := $(dir $(PYTHON313)):$(PATH)
 
-.PHONY: dev test validate bench lint typecheck security unit clean browser
+.PHONY: dev test validate bench lint typecheck security unit clean browser sdk
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (pyenv 3.13.0 or a system python3.13 is required)"; exit 1; }
@@ -56,9 +56,14 @@ security: $(VENV)/.installed $(CHECKOVVENV)/.installed
 test: lint typecheck security
 	$(VENV)/bin/pytest
 
-# Only the checkout in headless Chromium (Debian's chromium + fonts-noto-cjk; .ci/run installs them).
+# Only the checkout and the console in headless Chromium (Debian's chromium + fonts-noto-cjk;
+# .ci/run installs them).
 browser: $(VENV)/.installed
-	$(VENV)/bin/pytest tests/browser -m browser
+	$(VENV)/bin/pytest tests/browser tests/console_browser -m browser
+
+# Only the five SDKs (their own tests, end-to-end payments and README snippets; tests/sdk).
+sdk: $(VENV)/.installed
+	$(VENV)/bin/pytest tests/sdk
 
 validate: $(VENV)/.installed $(SAMVENV)/.installed security
 	$(VENV)/bin/cfn-lint template.yaml
