@@ -23,7 +23,9 @@ from tests.integration.barcode_world import (
     run_ladder,
     sweep_at,
 )
-from tests.integration.conftest import Alipay, World
+from tests.integration.conftest import Alipay, World, callback_event
+from tests.integration.test_refunds import wait_until
+from tests.support import invoke
 
 
 @pytest.fixture
@@ -119,7 +121,7 @@ def test_a_lost_pay_answer_is_not_closed_at_once_and_a_late_charge_is_refunded(
     assert world.out_trade_no(body["id"]) not in world.sandbox.orders  # no order (yet)
 
     status, closed = world.close(body["id"])  # the cashier cancels at once
-    assert (status, closed["error"]["code"]) == (409, "payment_outcome_unknown"), closed
+    assert status == 409 and closed["error"]["code"] == "payment_outcome_unknown", closed
     assert world.d.payments.get(body["id"]).status in ("PENDING", "PROCESSING")
 
     world.clock.advance(31)
@@ -148,7 +150,12 @@ def test_alipays_paid_notify_before_the_cancels_answer_is_not_success(
     original = AlipayChannel.reverse
 
     def paid_meanwhile(self: AlipayChannel, out_trade_no: str, **kwargs: Any) -> str:
-        alipay.sandbox.pay(alipay.app_id, out_trade_no)  # its notify reaches paymux first
+        world.catcher.forward = False  # captured, then handed to paymux here, before the cancel
+        alipay.sandbox.pay(alipay.app_id, out_trade_no)
+        wait_until(lambda: world.catcher.received)
+        notify = world.catcher.received[0]
+        event = callback_event(alipay.account_id, notify["headers"], notify["body"], "alipay")
+        assert invoke("channel_callback", event)["body"] == "success"  # taken, changes nothing
         return original(self, out_trade_no, **kwargs)
 
     monkeypatch.setattr(AlipayChannel, "reverse", paid_meanwhile)
@@ -157,5 +164,9 @@ def test_alipays_paid_notify_before_the_cancels_answer_is_not_success(
 
     stored = world.d.payments.get(body["id"])
     assert stored is not None and stored.status == "CLOSED"
-    assert alipay.sandbox.trades[world.out_trade_no(body["id"])]["trade_status"] == "TRADE_CLOSED"
+    trade = alipay.sandbox.trades[world.out_trade_no(body["id"])]
+    assert trade["trade_status"] == "TRADE_CLOSED"
     assert "payment.succeeded" not in event_types(world, body["id"])
+    # the cancel's own refund gave the charge back; nothing was refunded a second time
+    refunds = [r for (number, _), r in alipay.sandbox.refunds.items() if number == trade["out_trade_no"]]
+    assert [r["refund_amount"] for r in refunds] == ["25.00"] and stored.automatic_refunds == {}
