@@ -82,3 +82,12 @@ def test_unionpay_declares_back_and_front_ladders() -> None:
     for product in ("unionpay.qr", "unionpay.gateway", "unionpay.wap"):
         assert ladder_of("unionpay", product) == front
     assert set(cls.query_ladders) == set(cls.products)
+
+
+def test_every_closed_payer_code_is_watched_and_other_products_are_not() -> None:
+    now = 5000.0
+    for provider, method in (("wechat", "wechat.barcode"), ("alipay", "alipay.barcode")):
+        watch = sweep_schedule.closed_watch(_payment(provider, method), provider, now)
+        assert watch == {"watch_until": now + sweep_schedule.PAYER_CODE_WATCH_SECONDS}
+    for provider, method in (("wechat", "wechat.native"), ("alipay", "alipay.qr"), ("nowhere", "x.y")):
+        assert sweep_schedule.closed_watch(_payment(provider, method), provider, now) == {}

@@ -372,14 +372,17 @@ class Reversible(Protocol):
     The contract, for one attempt (`out_trade_no`) of one of `reversible_products`:
     - `reverse` is sent only after the product's query ladder (`query_ladders[product]`) has
       ended with the trade still unpaid (USERPAYING, or no answer at all), or when the
-      merchant or expiry closes the payment. It must leave the channel unable to take the
+      merchant or expiry closes the payment, never within 30 s of the pay call (a trade may
+      not exist yet), and after the payment was claimed for it (`reversal_started_at`, so a
+      PAID word meanwhile is applied only by the reversal). It must leave the channel unable to take the
       payer's money for that trade: an unpaid trade is closed, a trade paid meanwhile is given
       back to the payer by the channel itself.
-    - It returns the channel's word for what it did ("closed", "refunded", "reversed"), kept
-      in the payment's event. The caller then queries the trade and applies that answer
-      exactly like any query answer (checks included): REVOKED/CLOSED ends the payment
-      CLOSED, PAYERROR FAILED, NOT_FOUND CLOSED (nothing was ever charged), PAID SUCCESS (a
-      channel that refuses to reverse a paid trade).
+    - It returns the channel's word for what it did ("closed", "refunded", "reversed",
+      "not_found" for a trade the channel does not have), kept in the payment's event. The
+      caller then queries the trade and applies that answer (checks included):
+      REVOKED/CLOSED ends the payment CLOSED, PAYERROR FAILED, NOT_FOUND CLOSED (watched
+      afterwards: a late charge is refunded), PAID SUCCESS only after a refused reverse (PAID
+      after an accepted one is asked again, never taken as paid on one read).
     - It raises ChannelUnavailable whenever the outcome is not known, including the channel's
       own "call me again" (WeChat's recall=Y, Alipay's retry_flag=Y): the reversal is sent
       again later (the sweeper), never guessed. A definitive refusal is a ChannelError: the

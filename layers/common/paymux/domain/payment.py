@@ -56,6 +56,9 @@ class Payment:
     # A payment closed while the channel had no trade for it (Alipay's precreate has none until
     # a payer scans): its code can still be paid, so the sweeper asks until then.
     watch_until: float = 0.0
+    # A payer's code whose reversal began (services/reversal): written before the reverse is
+    # sent, so a PAID word meanwhile is applied only by the reversal's own final query.
+    reversal_started_at: float | None = None
     # refund_id → Refund.to_summary() of the automatic refunds of charges it did not keep
     automatic_refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
 

@@ -19,7 +19,7 @@ from paymux.errors import IllegalTransition, PaymuxError
 from paymux.observability import emit_metric
 from paymux.services.routes import ForeignAttempt, attempt_route, route_fields
 from paymux.services.routing import Route
-from paymux.services.sweep_schedule import late_payment_watch
+from paymux.services.sweep_schedule import closed_watch
 from paymux.store.bindings import Binding
 from paymux.store.exceptions import record_exception
 from paymux.store.notifications import notification_ids_in, notification_item
@@ -253,18 +253,22 @@ def queried_key(trade: TradeResult, exc: TradeMismatch) -> str:
     return f"query#{trade.out_trade_no}#{exc.code}#{cause}"
 
 
-def apply_trade_result(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
+def apply_trade_result(
+    d: Deps, payment: Payment, trade: TradeResult, actor: str, *, by_reversal: bool = False
+) -> Payment:
     """Applies what the channel says about one of the payment's attempts, idempotently and
     race-safely: a lost race re-reads the payment and decides again. The trade is checked
     against the route (account and binding) of the attempt it is about, which must be the
-    payment's merchant's own (RouteRefused otherwise: nothing changes)."""
+    payment's merchant's own (RouteRefused otherwise: nothing changes). While a reversal holds
+    the payment (reversal_started_at), a PAID word is applied only `by_reversal` (its own last
+    query, services/reversal): the reverse may have given that charge back."""
     try:
         route = attempt_route(d, payment, trade.out_trade_no)
     except ForeignAttempt as exc:
         raise TradeMismatch(exc.message, reason="unknown_order") from exc
     for _ in range(MAX_RACE_RETRIES):
         try:
-            return _apply_once(d, payment, trade, actor, route)
+            return _apply_once(d, payment, trade, actor, route, by_reversal)
         except IllegalTransition:
             fresh = d.payments.get(payment.payment_id)
             if fresh is None or fresh.version == payment.version:
@@ -321,15 +325,25 @@ def _apply_paid(d: Deps, payment: Payment, trade: TradeResult, actor: str, route
     return payment
 
 
-def _apply_once(d: Deps, payment: Payment, trade: TradeResult, actor: str, route: Route) -> Payment:
+def held_by_reversal(payment: Payment) -> bool:
+    """An open payment whose reversal has begun (services/reversal's claim)."""
+    return payment.reversal_started_at is not None and payment.status in OPEN_PAYMENT_STATES
+
+
+def _apply_once(
+    d: Deps, payment: Payment, trade: TradeResult, actor: str, route: Route, by_reversal: bool
+) -> Payment:
     if trade.state in (TradeState.PAID, TradeState.CLOSED, TradeState.FAILED):
         check_trade(payment, trade, *route)
         if trade.sent_at is not None:
             check_sent_at(trade, attempt_sent_at(d, payment, trade.out_trade_no))
     if trade.state == TradeState.PAID:
+        if held_by_reversal(payment) and not by_reversal:
+            log.info("payment %s is being reversed: its reversal's query applies PAID", payment.payment_id)
+            return payment
         return _apply_paid(d, payment, trade, actor, route)
     if trade.state == TradeState.CLOSED and payment.status in OPEN_PAYMENT_STATES:
-        changes = {"closed_at": d.clock(), **late_payment_watch(route.account.provider, d.clock())}
+        changes = {"closed_at": d.clock(), **closed_watch(payment, route.account.provider, d.clock())}
         return transition(
             d,
             payment,

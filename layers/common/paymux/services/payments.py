@@ -434,8 +434,11 @@ def watch_closed_payment(d: Deps, payment: Payment, actor: str) -> Payment:
         return payment
     trade = channel.query(payment.out_trade_no, context=query_context(payment))
     if trade.state == TradeState.OPEN:
-        try:
-            channel.close(payment.out_trade_no)
+        try:  # a payer code is reversed (a close would not stop a payer entering a password)
+            if is_reversible(payment):
+                channel.reverse(payment.out_trade_no, context=query_context(payment))  # type: ignore[attr-defined]
+            else:
+                channel.close(payment.out_trade_no)
         except ChannelError as exc:  # paid meanwhile, or unreachable: the next look tells
             log.info("could not close the scanned code of %s: %s", payment.payment_id, exc.message)
         return payment

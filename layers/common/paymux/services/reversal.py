@@ -8,27 +8,42 @@ messages, never by a sleep). When the ladder ends with the trade still unpaid, o
 or expiry closes the payment, the trade is reversed at the channel, so the payer can never be
 charged for a payment paymux closed:
 
+0. not before the pay call's `sent_at` + REVERSE_AFTER (WeChat Pay: never reverse within
+   ~15 s of the pay call; a trade not made yet reads "does not exist"): earlier, nothing is
+   sent and OutcomeNotKnown answers (the merchant's close: 409 payment_outcome_unknown; the
+   sweeper asks again);
 1. ask the channel once more: a trade paid (or failed, or closed) by now is applied as it is
    (a paid one becomes SUCCESS and is never reversed);
-2. reverse it (`reverse`; its word is kept in the payment's events as `payment.reversed`);
-3. ask again and apply the answer: REVOKED/CLOSED → CLOSED, PAYERROR → FAILED, NOT_FOUND →
-   CLOSED (the code never made a trade), PAID → SUCCESS (the channel refused to reverse a paid
-   trade). A reversal whose outcome is unknown (ChannelUnavailable, the channel's own "call
-   again") or a trade still open afterwards raises: the sweeper sends it again, nothing is
-   guessed."""
+2. claim the payment (`reversal_started_at`, a conditional write, the state stays open) before
+   anything is sent: a PAID word applied meanwhile by the ladder or a notification makes the
+   claim lose, and the trade is not reversed; once claimed, a PAID word from anyone else is
+   not applied (services/outcomes), only through this reversal's own last query;
+3. reverse it (`reverse`; its word is kept in the payment's events as `payment.reversed`);
+4. ask again and apply the answer: REVOKED/CLOSED → CLOSED, PAYERROR → FAILED, NOT_FOUND →
+   CLOSED (the code never made a trade), PAID after a refused reverse → SUCCESS (the channel
+   would not reverse a paid trade). PAID after an accepted reverse is asked once more: a
+   reverse that gave the charge back reads REVOKED/CLOSED (Alipay's `refund` action is one)
+   and closes; still paid, the outcome is not known and the reversal is sent again. A
+   reversal whose outcome is unknown (ChannelUnavailable, the channel's own "call again") or
+   a trade still open afterwards raises: the sweeper sends it again, nothing is guessed.
+
+Every payer code closed this way is watched afterwards (sweep_schedule.payer_code_watch): a
+charge the channel makes late is found by the closed watch and refunded automatically."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from paymux.channels.base import QueryContext, TradeResult, TradeState
 from paymux.channels.registry import PROVIDERS, channel_class
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
-from paymux.errors import ChannelError, ChannelUnavailable, Conflict, OutcomeNotKnown
+from paymux.errors import ChannelError, ChannelUnavailable, Conflict, IllegalTransition, OutcomeNotKnown
 from paymux.services.outcomes import (
+    MAX_RACE_RETRIES,
     TradeMismatch,
     apply_trade_result,
     queried_key,
@@ -36,10 +51,14 @@ from paymux.services.outcomes import (
     transition,
 )
 from paymux.services.routes import attempt_route, route_channel
-from paymux.services.sweep_schedule import ladder_of
+from paymux.services.sweep_schedule import ladder_of, payer_code_watch
 
 log = logging.getLogger("paymux")
 REFUNDED = "refunded"  # a reversal's word for a charge the channel gave back (Reversible)
+REFUSED = "refused"  # a reverse the channel would not do (a paid trade): the query tells
+# WeChat Pay asks for no reverse within ~15 s of the pay call (its trade may not exist yet);
+# both wallets wait twice that before a payer code is reversed (or taken as never made).
+REVERSE_AFTER = 30.0
 
 
 def is_reversible(payment: Payment) -> bool:
@@ -62,44 +81,97 @@ def _context(payment: Payment) -> QueryContext:
 
 
 def reverse_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
-    """Steps 1-3 above; the payment as it ends (CLOSED, FAILED or SUCCESS)."""
+    """Steps 0-4 above; the payment as it ends (CLOSED, FAILED or SUCCESS)."""
+    _not_too_early(d, payment)
     channel = route_channel(d, attempt_route(d, payment))  # RouteRefused: retried, nothing sent
-    before = channel.query(payment.out_trade_no, context=_context(payment))
-    if before.state in (TradeState.PAID, TradeState.CLOSED, TradeState.FAILED):
-        return _apply(d, payment, before, actor)
+    if payment.reversal_started_at is None:
+        before = channel.query(payment.out_trade_no, context=_context(payment))
+        if before.state in (TradeState.PAID, TradeState.CLOSED, TradeState.FAILED):
+            return _apply(d, payment, before, actor)
+        payment = _mark(d, payment, {"reversal_started_at": d.clock()}, "payment.reversal_started", actor, {})
+        if payment.status not in OPEN_PAYMENT_STATES:
+            return payment  # applied meanwhile (paid, closed): never reversed
+    did = _send_reverse(channel, payment)
+    detail = {"out_trade_no": payment.out_trade_no, "reversal": did}
+    payment = _mark(d, payment, {}, "payment.reversed", actor, detail)
+    if payment.status not in OPEN_PAYMENT_STATES:
+        return payment
+    after = _final_answer(channel, payment, did)
+    payment = _apply(d, payment, after, actor)
+    if after.state == TradeState.NOT_FOUND and payment.status in OPEN_PAYMENT_STATES:
+        # no trade was made for the code (refused before it, or the answer lost), past the
+        # time a running pay call could still make one: closed, and watched all the same
+        changes = {"closed_at": d.clock(), **payer_code_watch(d.clock())}
+        detail = {"reason": actor, "reversal": did}
+        payment = transition(d, payment, PaymentStatus.CLOSED, changes, "payment.closed", actor, detail)
+    return payment
+
+
+def _not_too_early(d: Deps, payment: Payment) -> None:
+    sent_at = payment.sent_at if payment.sent_at is not None else payment.created_at
+    if d.clock() < sent_at + REVERSE_AFTER:
+        raise OutcomeNotKnown(
+            f"payment {payment.payment_id}'s pay call may still be running at the channel: "
+            f"it can be closed from {int(sent_at + REVERSE_AFTER - d.clock()) + 1} s on",
+            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
+        )
+
+
+def _send_reverse(channel: Any, payment: Payment) -> str:
     try:
-        did = channel.reverse(payment.out_trade_no, context=_context(payment))  # type: ignore[attr-defined]
+        return str(channel.reverse(payment.out_trade_no, context=_context(payment)))
     except ChannelUnavailable:
         log.warning("reversal of %s has no known outcome: sent again later", payment.payment_id)
         raise
     except ChannelError as exc:  # e.g. a paid trade the channel will not reverse: the query tells
-        did = f"refused {exc.channel_code or exc.code}"
-    detail = {"out_trade_no": payment.out_trade_no, "reversal": did}
-    payment = transition(d, payment, payment.status, {}, "payment.reversed", actor, detail)
-    after = channel.query(payment.out_trade_no, context=_context(payment))
-    if did == REFUNDED and after.state == TradeState.PAID:
+        return f"{REFUSED} {exc.channel_code or exc.code}"
+
+
+def _mark(
+    d: Deps, payment: Payment, changes: dict[str, Any], event: str, actor: str, detail: dict[str, Any]
+) -> Payment:
+    """A conditional write that keeps the payment's state; a lost race re-reads it and, if it is
+    still open, writes again (an outcome applied meanwhile is returned as it is)."""
+    for _ in range(MAX_RACE_RETRIES):
+        try:
+            return transition(d, payment, payment.status, changes, event, actor, detail)
+        except IllegalTransition:
+            fresh = d.payments.get(payment.payment_id)
+            if fresh is None or fresh.version == payment.version:
+                raise
+            payment = fresh
+            if payment.status not in OPEN_PAYMENT_STATES:
+                return payment
+    raise IllegalTransition(f"payment {payment.payment_id} kept changing; its reversal is sent again")
+
+
+def _final_answer(channel: Any, payment: Payment, did: str) -> TradeResult:
+    """The trade as the reversal leaves it; PAID only when the channel refused the reverse."""
+    after: TradeResult = channel.query(payment.out_trade_no, context=_context(payment))
+    if after.state == TradeState.PAID and did == REFUNDED:
         # the channel gave the charge back itself (Alipay's cancel, action=refund): the trade
         # reads as paid-then-closed, but the payer keeps the money and the order is closed
         after = replace(after, state=TradeState.CLOSED, raw_state=f"{after.raw_state} ({did})")
+    elif after.state == TradeState.PAID and not did.startswith(REFUSED):
+        after = channel.query(payment.out_trade_no, context=_context(payment))  # a stale read?
+        if after.state == TradeState.PAID:
+            raise OutcomeNotKnown(
+                f"payment {payment.payment_id} reads paid after the channel accepted its reversal "
+                f"({did}): it is reversed again, never taken as paid",
+                details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
+            )
     if after.state == TradeState.OPEN:
         raise OutcomeNotKnown(
             f"payment {payment.payment_id} is still open at the channel after its reversal "
             f"({after.raw_state or 'open'}): it is reversed again",
             details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
         )
-    payment = _apply(d, payment, after, actor)
-    if after.state == TradeState.NOT_FOUND and payment.status in OPEN_PAYMENT_STATES:
-        # no trade was ever made for the code (refused before it, or the answer lost): reversed
-        # at the channel, nothing can be charged any more, so nothing is watched either
-        changes = {"closed_at": d.clock()}
-        detail = {"reason": actor, "reversal": did}
-        payment = transition(d, payment, PaymentStatus.CLOSED, changes, "payment.closed", actor, detail)
-    return payment
+    return after
 
 
 def _apply(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
     try:
-        return apply_trade_result(d, payment, trade, actor)
+        return apply_trade_result(d, payment, trade, actor, by_reversal=True)
     except TradeMismatch as exc:
         record_unapplied(d, trade, exc, actor, key=queried_key(trade, exc))
         raise Conflict(

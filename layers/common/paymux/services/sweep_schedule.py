@@ -84,3 +84,22 @@ def late_payment_watch(provider: str, now: float) -> dict[str, float]:
         return {}
     seconds = float(getattr(channel_class(provider), "late_payment_watch_seconds", 0.0))
     return {"watch_until": now + seconds} if seconds > 0 else {}
+
+
+# How long a closed payer code is watched: a charge the channel makes after the reversal (a
+# pay call still running when "order does not exist" was read) is found and refunded.
+PAYER_CODE_WATCH_SECONDS = 86400.0
+
+
+def payer_code_watch(now: float) -> dict[str, float]:
+    return {"watch_until": now + PAYER_CODE_WATCH_SECONDS}
+
+
+def closed_watch(payment: Payment, provider: str, now: float) -> dict[str, float]:
+    """The watch of a payment its channel's word closes: the provider's (late_payment_watch),
+    else a payer code's (every closed payer code is watched), else none."""
+    watch = late_payment_watch(provider, now)
+    if watch or provider not in PROVIDERS:
+        return watch
+    reversible = getattr(channel_class(provider), "reversible_products", ())
+    return payer_code_watch(now) if payment.method in reversible else {}

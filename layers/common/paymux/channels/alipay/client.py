@@ -226,13 +226,14 @@ class AlipayChannel(ThirdPartyApplication):
         return CreateResult({"type": "payer_code"}, trade=barcode.pay_outcome(answer, request))
 
     def reverse(self, out_trade_no: str, *, context: QueryContext | None = None) -> str:
-        """alipay.trade.cancel (base.Reversible): a trade that does not exist has nothing to
-        cancel ("reversed"); retry_flag Y and unknown answers raise ChannelUnavailable."""
+        """alipay.trade.cancel (base.Reversible): a trade that does not exist (yet) answers
+        "not_found" (services/reversal waits REVERSE_AFTER and watches the closed payment);
+        retry_flag Y and unknown answers raise ChannelUnavailable."""
         try:
             answer = self._call(barcode.CANCEL_METHOD, {"out_trade_no": out_trade_no})
         except ChannelError as exc:
             if exc.channel_code == "ACQ.TRADE_NOT_EXIST":
-                return "reversed"
+                return "not_found"
             raise
         return barcode.cancel_outcome(answer)
 

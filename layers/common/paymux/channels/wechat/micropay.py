@@ -166,7 +166,9 @@ class Micropay:
             return "reversed"
         code = answer.get("err_code", "")
         if code == "ORDERNOTEXIST":
-            return "reversed"  # no order was made for the code: nothing can be charged
+            # no order (yet): services/reversal sends no reverse within REVERSE_AFTER of the pay
+            # call and watches the closed payment, so a late charge is still found
+            return "not_found"
         if code in REVERSE_REFUSALS:
             raise ChannelError(f"WeChat Pay refused the reverse: {code}", channel_code=code)
         raise ChannelUnavailable(f"WeChat Pay reverse {code or 'FAIL'}", channel_code=code)
