@@ -67,6 +67,16 @@ _AGAIN = "was sent before with the same parameters: the existing one."
 _NOT_MODIFIED = Success(304, "Not modified: If-None-Match matched the ETag.", media=None)
 
 # fmt: off
+# An ISO 8601 date or date-time with an offset, years 2000-2100 (services/stats.parse_instant
+# also refuses a day the calendar lacks, e.g. 2026-02-30).
+INSTANT = {
+    "type": "string",
+    "pattern": (
+        r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
+    ),
+}
+
 ROUTES: tuple[Route, ...] = (
     Route(
         "POST", "/v1/payments", "createPayment", "CreatePaymentFunction", "payments", "Create a payment",
@@ -157,8 +167,8 @@ ROUTES: tuple[Route, ...] = (
                        "to not after from, the range too long, or an unknown granularity, group_by or "
                        "currency; details name the field"),)},
         query=(Param("from", "the range's start (inclusive): ISO 8601 date-time with an offset, or a date "
-                     "(its Asia/Shanghai midnight), years 2000-2100", {"type": "string"}, True),
-               Param("to", "the range's end (exclusive), as from", {"type": "string"}, True),
+                     "(its Asia/Shanghai midnight), years 2000-2100", INSTANT, True),
+               Param("to", "the range's end (exclusive), as from", INSTANT, True),
                Param("granularity", "the series' period", {"type": "string", "enum": ["15m", "1h", "1d"],
                                                            "default": "1h"}),
                Param("group_by", "also per method, provider or hour of day",
