@@ -4,6 +4,7 @@ server (FakePaymux) whose every request is recorded and checked with paymux's ow
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import re
 import threading
@@ -46,18 +47,24 @@ class FakePaymux:
         self.secret = secret
         self.script: list[Step] = []
         self.seen: list[Seen] = []
+        connections = itertools.count(1)
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            """One instance per accepted connection: `number` tells connections apart (an id()
+            of a closed socket can be reused by the next one)."""
+
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                self.number = next(connections)
 
             def _any(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 fake.seen.append(
-                    Seen(
-                        self.command, self.path, headers, body, id(self.connection), fake.verifies(self, body)
-                    )
+                    Seen(self.command, self.path, headers, body, self.number, fake.verifies(self, body))
                 )
                 step = fake.script.pop(0) if fake.script else Step(500, {"error": {"code": "unscripted"}})
                 if step.close:
