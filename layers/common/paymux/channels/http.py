@@ -58,22 +58,7 @@ class RequestsHttpClient:
         body: bytes = b"",
         timeout: float = READ_TIMEOUT,
     ) -> HttpResponse:
-        import requests  # noqa: PLC0415 - deferred: 300 ms of import most functions never need
-
-        if self._session is None:
-            self._session = requests.Session()
-        try:
-            response = self._session.request(
-                method,
-                url,
-                headers=dict(headers),
-                data=body or None,
-                timeout=(CONNECT_TIMEOUT, timeout),
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise ChannelUnavailable(f"{method} {url} failed: {type(exc).__name__}") from exc
-        return HttpResponse(response.status_code, response.content, dict(response.headers))
+        return self._send(method, url, headers, body, timeout, cert=None)
 
     def request_with_client_cert(
         self,
@@ -89,7 +74,18 @@ class RequestsHttpClient:
         """Like `request`, presenting a TLS client certificate (WeChat Pay's /secapi/ calls).
         Python's TLS reads a certificate chain from files only: the PEMs go to a private
         directory of this container (0700, files 0600), once per certificate."""
-        import requests  # noqa: PLC0415 - deferred, as in request()
+        return self._send(method, url, headers, body, timeout, cert=_client_cert_files(cert_pem, key_pem))
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float,
+        cert: tuple[str, str] | None,
+    ) -> HttpResponse:
+        import requests  # noqa: PLC0415 - deferred: 300 ms of import most functions never need
 
         if self._session is None:
             self._session = requests.Session()
@@ -101,7 +97,7 @@ class RequestsHttpClient:
                 data=body or None,
                 timeout=(CONNECT_TIMEOUT, timeout),
                 allow_redirects=False,
-                cert=_client_cert_files(cert_pem, key_pem),
+                cert=cert,
             )
         except requests.RequestException as exc:
             raise ChannelUnavailable(f"{method} {url} failed: {type(exc).__name__}") from exc
