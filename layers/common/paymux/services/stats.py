@@ -95,7 +95,7 @@ def read_buckets(
     last_sk = (to - timedelta(seconds=1)).astimezone(CHINA).strftime("%Y-%m-%dT%H:%M") + "~"
     items: list[dict[str, Any]] = []
     for merchant_id in merchants:
-        for pk in partitions(merchant_id, stored, days[0], days[-1]):
+        for pk in partitions(merchant_id, stored, days[0], days[-1], store.shards):
             items.extend(store.query(pk, first_sk, last_sk))
     return [i for i in items if i.get("currency") == currency]
 
@@ -111,7 +111,7 @@ def query(
 ) -> dict[str, Any]:
     """The figures of `scope`'s payments with outcomes (and creations) in [from_, to)."""
     stored = check_range(from_, to, granularity, group_by)
-    store = BucketStore(d.dynamodb, d.settings.table)
+    store = BucketStore(d.dynamodb, d.settings.table, d.settings.stats_shards)
     if scope.merchant_id is not None:
         merchants: Iterable[str] = [scope.merchant_id]
     else:
