@@ -156,20 +156,40 @@ def test_merchants_see_only_their_own_payments(world) -> None:
     assert len(everyone["data"]) == 4 and everyone["next"] is None
 
 
-def test_the_migration_indexes_older_payments_once(world) -> None:
-    from ops.payments import index_days
-
-    mine = seeded(world, "mch_a", 3, world.clock())
-    for payment in mine:  # as created before the entry existed
+def unindexed(world: Any, payments: list[Payment]) -> None:
+    """The claim items as written before the entry existed."""
+    for payment in payments:
         world.d.dynamodb.update_item(
             TableName=world.d.settings.table,
-            Key={"PK": {"S": f"MORDER#mch_a#{payment.merchant_order_no}"}, "SK": {"S": "MORDER"}},
+            Key={
+                "PK": {"S": f"MORDER#{payment.merchant_id}#{payment.merchant_order_no}"},
+                "SK": {"S": "MORDER"},
+            },
             UpdateExpression="REMOVE GSI3PK, GSI3SK",
         )
+
+
+def test_the_migration_indexes_older_payments_once(world, tmp_path) -> None:
+    from local.state import write_state
+    from ops.payments import index_days
+    from tests.integration.test_ops_cli import ops
+
+    mine = seeded(world, "mch_a", 3, world.clock())
+    unindexed(world, mine)
     day = today(world)
     assert call(world, "GET", "/console/api/payments", ALICE, f"day={day}")[1]["data"] == []
     args = argparse.Namespace(segments=3)
     assert index_days(world.d, args) == {"claims": 3, "indexed": 3, "skipped": 0}
     assert index_days(world.d, args) == {"claims": 0, "indexed": 0, "skipped": 0}
+    _, body = call(world, "GET", "/console/api/payments", ALICE, f"day={day}")
+    assert [p["id"] for p in body["data"]] == [p.payment_id for p in reversed(mine)]
+
+    unindexed(world, mine[:2])  # the documented command, against the local stack
+    state = tmp_path / "stack.json"
+    write_state(state, world.stack.state())
+    ran = ops(state, "payments", "index-days", "--segments", "2")
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == {"claims": 2, "indexed": 2, "skipped": 0}
+    assert ops(state, "payments", "index-days", "--segments", "0").returncode == 2
     _, body = call(world, "GET", "/console/api/payments", ALICE, f"day={day}")
     assert [p["id"] for p in body["data"]] == [p.payment_id for p in reversed(mine)]
