@@ -16,6 +16,7 @@
     channels disable ACCOUNT
     channels refresh-certificates [ACCOUNT]
     refunds apply-abnormal REFUND_ID --to merchant-card|user-card [--bank-type T ...]
+    payments index-days [--segments N]
     reconcile run [--date YYYY-MM-DD]
     reconcile show --date YYYY-MM-DD
     reconcile fetch --date YYYY-MM-DD --format summary|csv|xlsx|txt|html [--out FILE]
@@ -39,7 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.state import state_file
-from ops import bindings, channels, merchants, reconcile, refunds, stack, stats
+from ops import bindings, channels, merchants, payments, reconcile, refunds, stack, stats
 from ops.stack import Stack
 from paymux.config import Settings
 from paymux.deps import Deps
@@ -155,6 +156,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     refresh = c.add_parser("refresh-certificates", help="download WeChat Pay platform certificates now")
     refresh.add_argument("account_id", nargs="?", help="one account (default: every enabled WeChat Pay one)")
     refunds.register(groups)
+    payments.register(groups)
     stats.register(groups)
     reconcile.register(groups)
     return parser.parse_args(argv)

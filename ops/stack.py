@@ -28,6 +28,9 @@ class Stack:
     stage: str
     outputs: dict[str, str]
     aws: dict[str, str | None] = field(default_factory=dict)  # AWS_* to reach it (local: moto); None unsets
+    # Its StatsShards parameter (the readers sum that many bucket shards); "" for the template's
+    # default (paymux.config.STATS_SHARDS), which the local stack runs with.
+    stats_shards: str = ""
 
     def environment(self, stage: str | None = None) -> dict[str, str]:
         """The functions' variables, as far as ops needs them; `stage` (--stage), when given,
@@ -43,6 +46,8 @@ class Stack:
         env = {variable: self.outputs[key] for key, variable in OUTPUT_VARIABLES.items()}
         env["PAYMUX_PUBLIC_BASE_URL"] = env["PAYMUX_PUBLIC_BASE_URL"].removesuffix(CALLBACK_PATH)
         local = stage == "local"
+        if self.stats_shards:
+            env["PAYMUX_STATS_SHARDS"] = self.stats_shards
         return env | {
             "PAYMUX_STAGE": stage,
             "PAYMUX_SECRETS_PREFIX": f"paymux/{stage}/",
@@ -60,7 +65,7 @@ def deployed(name: str, cloudformation: Any) -> Stack:
         raise ConfigurationError(f"cannot describe stack {name}: {exc}") from exc
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-    return Stack(name, parameters.get("Stage", ""), outputs)
+    return Stack(name, parameters.get("Stage", ""), outputs, stats_shards=parameters.get("StatsShards", ""))
 
 
 def local(path: Path) -> Stack:

@@ -12,4 +12,5 @@ setup_logging()
 @lambda_handler(correlation=no_correlation)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     d = deps()
-    return consume(d.dynamodb, d.settings.table, list(event.get("Records") or []), d.clock())
+    records = list(event.get("Records") or [])
+    return consume(d.dynamodb, d.settings.table, records, d.clock(), d.settings.stats_shards)

@@ -84,7 +84,7 @@ def test_another_merchants_payment_is_the_same_404_as_a_missing_one(world, shop)
 def test_a_merchant_search_never_finds_another_merchants_payment(world, shop) -> None:
     by_id = call(world, "GET", "/console/api/payments", ALICE, f"id={shop['b'].payment_id}")
     by_order = call(world, "GET", "/console/api/payments", ALICE, "merchant_order_no=B-1&merchant_id=mch_b")
-    assert by_id == (200, {"data": []}) and by_order == (200, {"data": []})
+    assert by_id == (200, {"data": [], "next": None}) and by_order == (200, {"data": [], "next": None})
     today = datetime.fromtimestamp(world.clock(), CHINA).date().isoformat()
     status, mine = call(world, "GET", "/console/api/payments", ALICE, f"day={today}")
     assert status == 200 and [p["merchant_order_no"] for p in mine["data"]] == ["A-1"]

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from local.intrinsics import Intrinsics, pseudo_parameters, references
 from local.template import choose_parameters, load_template, transform_template
-from paymux.config import Settings
+from paymux.config import STATS_SHARDS, Settings
 from paymux.deps import Deps
 from paymux.errors import ConfigurationError
 from paymux.services.payments import callback_url
@@ -195,3 +195,16 @@ def test_functions_read_the_parameter_cloudformation_writes(cfn: dict[str, Any])
         ):
             allowed.add(logical_id)
     assert allowed == CALLBACK_FUNCTIONS
+
+
+def test_the_stats_shards_are_the_template_s_for_every_function_and_checked() -> None:
+    sam = load_template(TEMPLATE)
+    assert sam["Parameters"]["StatsShards"]["Default"] == STATS_SHARDS
+    assert sam["Globals"]["Function"]["Environment"]["Variables"]["PAYMUX_STATS_SHARDS"] == {
+        "Ref": "StatsShards"
+    }
+    assert Settings.from_env({**BASE_ENV, "PAYMUX_PUBLIC_BASE_URL": "https://p.example"}).stats_shards == 4
+    given = {**BASE_ENV, "PAYMUX_PUBLIC_BASE_URL": "https://p.example", "PAYMUX_STATS_SHARDS": "8"}
+    assert Settings.from_env(given).stats_shards == 8
+    with pytest.raises(ConfigurationError, match="PAYMUX_STATS_SHARDS"):
+        Settings.from_env({**given, "PAYMUX_STATS_SHARDS": "0"})

@@ -132,3 +132,19 @@ def test_the_local_stack_state_round_trips_and_is_removed_only_by_its_stack(tmp_
     assert path.exists()
     remove_state(path, "paymux-local")
     assert not path.exists()
+
+
+def test_a_deployed_stack_s_stats_shards_reach_the_readers(aws: Any) -> None:
+    from ops.stack import deployed
+
+    template = {**STACK, "Parameters": {"Stage": {"Type": "String"}, "StatsShards": {"Type": "Number"}}}
+    aws.create_stack(
+        StackName="paymux-sharded",
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": "Stage", "ParameterValue": "prod"},
+            {"ParameterKey": "StatsShards", "ParameterValue": "8"},
+        ],
+    )
+    assert deployed("paymux-sharded", aws).environment()["PAYMUX_STATS_SHARDS"] == "8"
+    assert "PAYMUX_STATS_SHARDS" not in deployed("paymux-prod", aws).environment()  # the default: 4

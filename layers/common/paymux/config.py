@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from paymux.errors import ConfigurationError
 
+# template.yaml's StatsShards default (tests/unit/test_config.py holds them equal).
+STATS_SHARDS = 4
 CALLBACK_BASE_SOURCES = ("PAYMUX_PUBLIC_BASE_URL", "PAYMUX_API_DOMAIN", "PAYMUX_API_DOMAIN_PARAMETER")
 
 
@@ -81,6 +83,9 @@ class Settings:
     # How many sweep workers may run at once (the worker event source's MaximumConcurrency):
     # each takes this share of every channel account's query limits.
     sweep_workers: int = 1
+    # The stats buckets' shards per partition (the StatsShards parameter, store.buckets): the
+    # stream writes into them, every reader sums them. Its default is the template's.
+    stats_shards: int = STATS_SHARDS
 
     @property
     def is_local(self) -> bool:
@@ -112,6 +117,7 @@ class Settings:
             api_domain_parameter=parameter,
             sweep_queue_url=env.get("PAYMUX_SWEEP_QUEUE_URL", "").strip(),
             sweep_workers=_positive(env, "PAYMUX_SWEEP_WORKERS", 1),
+            stats_shards=_positive(env, "PAYMUX_STATS_SHARDS", STATS_SHARDS),
         )
 
 

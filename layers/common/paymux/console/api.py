@@ -52,7 +52,7 @@ def _body(request: Request) -> dict[str, Any]:
 ROUTES: list[tuple[str, re.Pattern[str], Operation]] = [
     ("GET", re.compile("me"), _me),
     ("GET", re.compile("dashboard"), lambda d, u, r, a: dashboard(stats_source(d), u, r.query)),
-    ("GET", re.compile("payments"), lambda d, u, r, a: {"data": payments.search(d, u, r.query)}),
+    ("GET", re.compile("payments"), lambda d, u, r, a: payments.search(d, u, r.query)),
     ("GET", re.compile(f"payments/{_ID}"), lambda d, u, r, a: payments.detail(d, u, a[0])),
     ("GET", re.compile("exceptions"), lambda d, u, r, a: {"data": exceptions_queue.open_exceptions(d, u)}),
     (

@@ -2,10 +2,20 @@
 day's payments filtered by status) and a detail with its audit trail and notifications.
 
 A merchant user's scope is its own merchant: another merchant's payment is answered exactly as
-a missing one (the same 404, code and message), so ids cannot be probed."""
+a missing one (the same 404, code and message), so ids cannot be probed.
+
+A day's search of one merchant (a merchant user's, or an operator's naming `merchant_id`) reads
+that merchant's day alone (store.merchant_days: its own index partition key), newest first, a
+page of at most 100, with `next` (an opaque cursor, validated: another search's or a tampered
+one is a 422) while older ones follow. With a `status`, the page is filled from at most
+`MAX_READ` of the day's payments a request: a rare status may answer fewer (even none) and a
+`next` that goes on from where the reading stopped. An operator's search of every merchant
+reads every channel account's day (store.day_payments): at most 100, no `next`."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -21,9 +31,11 @@ from paymux.errors import NotFound, ValidationFailed
 from paymux.services.notifications import public_notification
 from paymux.services.report_export import report_day
 from paymux.store.day_payments import DayPayments
+from paymux.store.merchant_days import MerchantDays
 from paymux.store.payment_keys import payment_from_values
 
 MAX_RESULTS = 100
+MAX_READ = 1000  # a status search's payments read per request, at most (10 pages of 100)
 STATUSES = tuple(s.value for s in PaymentStatus)
 
 
@@ -48,21 +60,79 @@ def visible_payment(d: Deps, user: ConsoleUser, payment_id: str) -> Payment:
     return payment
 
 
-def search(d: Deps, user: ConsoleUser, query: dict[str, str]) -> list[dict[str, Any]]:
+def search(d: Deps, user: ConsoleUser, query: dict[str, str]) -> dict[str, Any]:
     """By `id`, by `merchant_order_no` (operators also name the `merchant_id`), or the payments
-    created on `day` (Asia/Shanghai), optionally of one `status`: newest first, at most 100."""
+    created on `day` (Asia/Shanghai), optionally of one `status`, newest first: `data` and
+    `next` (the cursor of the following page, or None)."""
     if query.get("id"):
         try:
-            return [row(visible_payment(d, user, query["id"]))]
+            return {"data": [row(visible_payment(d, user, query["id"]))], "next": None}
         except NotFound:
-            return []
+            return {"data": [], "next": None}
     if query.get("merchant_order_no"):
-        return _by_order_no(d, user, query["merchant_order_no"], query.get("merchant_id", ""))
+        found = _by_order_no(d, user, query["merchant_order_no"], query.get("merchant_id", ""))
+        return {"data": found, "next": None}
     status = query.get("status", "")
     if status and status not in STATUSES:
         raise _invalid("status", f"one of {', '.join(STATUSES)}")
     day = report_day(query.get("day", ""))
-    return _of_day(d, user, day, status)
+    merchant_id = user.merchant_id if user.role == "merchant" else query.get("merchant_id", "")
+    if merchant_id:
+        return _of_merchant_day(d, merchant_id, day, status, query.get("next", ""))
+    if query.get("next"):
+        raise _invalid("next", "a cursor of a search of one merchant's day")
+    return {"data": _of_day(d, user, day, status), "next": None}
+
+
+def cursor(merchant_id: str, day: date, status: str, before: str) -> str:
+    """The `next` of a page: the search it continues and the last payment id it read."""
+    text = json.dumps([merchant_id, day.isoformat(), status, before], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _position(token: str, merchant_id: str, day: date, status: str) -> str | None:
+    """The payment id a cursor goes on after; a 422 for one of another search, or not ours."""
+    if not token:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        decoded = None
+    if (
+        not isinstance(decoded, list)
+        or decoded[:3] != [merchant_id, day.isoformat(), status]
+        or len(decoded) != 4
+        or not isinstance(decoded[3], str)
+        or not PAYMENT_ID.fullmatch(decoded[3])
+    ):
+        raise _invalid("next", "the cursor of this search's previous page")
+    return decoded[3]
+
+
+def _of_merchant_day(d: Deps, merchant_id: str, day: date, status: str, token: str) -> dict[str, Any]:
+    """A page of one merchant's day: the index's ids a page at a time (only this merchant's
+    partition key), their payments by BatchGetItem, kept by status until the page is full."""
+    before = _position(token, merchant_id, day, status)
+    index = MerchantDays(d.dynamodb, d.settings.table)
+    found: list[Payment] = []
+    read = 0
+    while True:
+        ids, more = index.newest(merchant_id, day, before, MAX_RESULTS)
+        payments = d.payments.get_many(ids)
+        for payment_id in ids:
+            payment = payments.get(payment_id)
+            read += 1
+            before = payment_id
+            mine = payment is not None and payment.merchant_id == merchant_id
+            if mine and payment is not None and (not status or payment.status.value == status):
+                found.append(payment)
+            if len(found) == MAX_RESULTS:
+                more = more or payment_id != ids[-1]
+                break
+        if not more or len(found) == MAX_RESULTS or read >= MAX_READ:
+            break
+    next_page = cursor(merchant_id, day, status, before) if more and before else None
+    return {"data": [row(p) for p in found], "next": next_page}
 
 
 def _by_order_no(d: Deps, user: ConsoleUser, order_no: str, merchant_id: str) -> list[dict[str, Any]]:

@@ -152,13 +152,17 @@ async function loadDashboard() {
 }
 // ------------------------------------------------------------------ payments
 const PAYMENT_COLUMNS = ['id', 'merchant_order_no', 'merchant_id', 'amount', 'status', 'method', 'created_at'];
-async function searchPayments() {
+async function searchPayments(next) {
   const form = new FormData($('pay-form'));
   const query = new URLSearchParams([...form.entries()].filter(([, v]) => v));
   if (![...query.keys()].some((k) => ['id', 'merchant_order_no', 'day'].includes(k))) query.set('day', today());
+  if (typeof next === 'string') query.set('next', next);  // the same search, its following page
   const doc = await api('payments?' + query);
   table('pay-table', PAYMENT_COLUMNS, doc.data.map((p) => ({...p, amount: yuan(p.amount)})), (p) => [
     Object.assign(el('button', {'type': 'button', 'data-open': p.id}, '→'), {onclick: () => openPayment(p.id)})]);
+  const older = $('pay-older');
+  older.hidden = !doc.next;
+  older.onclick = () => searchPayments(doc.next).catch(() => {});
   $('pay-detail').replaceChildren();
 }
 async function openPayment(id) {

@@ -41,6 +41,7 @@ _KEYS = (
     ("by_count", "按笔数", "by count"),
     ("by_amount", "按金额", "by amount"),
     ("search", "搜索", "Search"),
+    ("older", "更早的", "Older"),
     ("payment_id", "支付单号", "Payment id"),
     ("merchant_order_no", "商户订单号", "Merchant order no"),
     ("merchant_id", "商户", "Merchant"),

@@ -1,7 +1,8 @@
 """`python -m ops stats backfill --from DAY --to DAY`: rebuilds the stats buckets of whole
 Asia/Shanghai days from the stored payments and refunds, through the stream's own fold
 (services.stats_fold, every item folded as if just written), and replaces the range's buckets
-(all granularities) with the result. Idempotent: a second run writes the same items.
+(all granularities) with the result: every shard's buckets of the range are deleted and the recount is written
+into shard 0 (store.buckets). Idempotent: a second run writes the same items.
 
 Read through the indexes, never a scan:
 - payments created on the range's days or up to `MAX_PAID_DAYS_AFTER` days before (an outcome
@@ -87,7 +88,7 @@ def rebuild(d: Deps, first: date, last: date, merchant_id: str | None = None) ->
         if wanted(x)
     ]
     buckets = merge(deltas)
-    store = BucketStore(d.dynamodb, d.settings.table)
+    store = BucketStore(d.dynamodb, d.settings.table, d.settings.stats_shards)
     merchants = {merchant_id} if merchant_id else {b.key.merchant_id for b in buckets}
     if not merchant_id:
         merchants |= set().union(*(store.merchants_on(day) for day in _days(first, last)))
@@ -96,7 +97,7 @@ def rebuild(d: Deps, first: date, last: date, merchant_id: str | None = None) ->
         key
         for m in sorted(merchants)
         for g in GRANULARITIES
-        for pk in partitions(m, g, first, last)
+        for pk in partitions(m, g, first, last, store.shards)
         for key in store.keys_between(pk, first_sk, last_sk)
     ]
     store.write_batch([bucket_item(b, c) for b, c in buckets.items()], stale)

@@ -50,9 +50,11 @@ def _sequence(record: dict[str, Any]) -> str:
     return str((record.get("dynamodb") or {}).get("SequenceNumber") or record.get("eventID") or "")
 
 
-def consume(client: Any, table: str, records: list[dict[str, Any]], now: float) -> dict[str, Any]:
-    """Applies a stream batch; answers Lambda's partial batch response."""
-    store = BucketStore(client, table)
+def consume(
+    client: Any, table: str, records: list[dict[str, Any]], now: float, shards: int = 1
+) -> dict[str, Any]:
+    """Applies a stream batch into the buckets' `shards`; answers Lambda's partial batch response."""
+    store = BucketStore(client, table, shards)
     payment_of = PaymentReader(client, table)
     for start in range(0, len(records), RECORDS_PER_WRITE):
         chunk = records[start : start + RECORDS_PER_WRITE]

@@ -8,6 +8,15 @@ items of its own granularity only:
 | 1h  | `STATS#<merchant_id>#1h#<YYYY-MM-DD>`  | same, minutes `00` |
 | 1d  | `STATS#<merchant_id>#1d#<YYYY-MM>`     | same, `T00:00` |
 
+Each PK is sharded: a record's deltas go to shard `crc32(eventID) % shards` (the StatsShards
+template parameter, PAYMUX_STATS_SHARDS), whose PK is the one above with `#<shard>` appended,
+except shard 0, which is the PK above itself: buckets written before the shards are shard 0's,
+read by every reader with the others. One hot merchant's bucket partition takes about 1,000
+writes a second (a transaction's write counts twice), so `shards` multiplies that; a reader
+sums the shards (`partitions` names them all), one Query per shard. The number may be raised
+at any time; lowered, the shards above it are no longer read (a backfill of their days puts
+their counts back into shard 0).
+
 Periods and days are Asia/Shanghai's (the merchants' day; no daylight saving, so hours and
 quarters are also UTC's). A daily bucket also carries `GSI2PK=STATSDAY#<YYYY-MM-DD>`,
 `GSI2SK=<merchant_id>#<method>#<provider>#<currency>`: the day's merchants, for an operator's
@@ -38,6 +47,7 @@ from paymux.store.dynamo import (
     to_attr,
     transact,
 )
+from paymux.store.payment_keys import shard_of
 
 COUNTERS = (
     "created",
@@ -84,16 +94,20 @@ def period_start(at: float, granularity: str) -> datetime:
     return moment.replace(minute=moment.minute - moment.minute % step, second=0, microsecond=0)
 
 
-def partition(merchant_id: str, granularity: str, start: datetime) -> str:
+def partition(merchant_id: str, granularity: str, start: datetime, shard: int = 0) -> str:
     day = start.strftime("%Y-%m") if granularity == "1d" else start.date().isoformat()
-    return f"STATS#{merchant_id}#{granularity}#{day}"
+    base = f"STATS#{merchant_id}#{granularity}#{day}"
+    return f"{base}#{shard}" if shard else base  # shard 0: the key of the unsharded buckets
 
 
-def partitions(merchant_id: str, granularity: str, first: date, last: date) -> list[str]:
-    """The bucket partitions that hold the periods of days first..last (inclusive)."""
+def partitions(merchant_id: str, granularity: str, first: date, last: date, shards: int = 1) -> list[str]:
+    """The bucket partitions (every shard of each) that hold the periods of days first..last
+    (inclusive)."""
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     starts = [datetime(d.year, d.month, d.day, tzinfo=CHINA) for d in days]
-    return list(dict.fromkeys(partition(merchant_id, granularity, s) for s in starts))
+    return list(
+        dict.fromkeys(partition(merchant_id, granularity, s, n) for s in starts for n in range(shards))
+    )
 
 
 def sort_key(start: datetime, key: BucketKey) -> str:
@@ -105,11 +119,12 @@ class BucketId:
     granularity: str
     start: datetime
     key: BucketKey
+    shard: int = 0
 
     @property
     def table_key(self) -> dict[str, Any]:
         return {
-            "PK": {"S": partition(self.key.merchant_id, self.granularity, self.start)},
+            "PK": {"S": partition(self.key.merchant_id, self.granularity, self.start, self.shard)},
             "SK": {"S": sort_key(self.start, self.key)},
         }
 
@@ -130,13 +145,15 @@ class BucketId:
         return values
 
 
-def merge(deltas: Iterable[Delta]) -> dict[BucketId, dict[str, int]]:
-    """The deltas summed per bucket, at every granularity."""
-    buckets: dict[BucketId, dict[str, int]] = {}
+def merge(
+    deltas: Iterable[Delta], shard: int = 0, into: dict[BucketId, dict[str, int]] | None = None
+) -> dict[BucketId, dict[str, int]]:
+    """The deltas summed per bucket of `shard`, at every granularity (added to `into`)."""
+    buckets: dict[BucketId, dict[str, int]] = {} if into is None else into
     for delta in deltas:
         for granularity in GRANULARITIES:
             bucket = buckets.setdefault(
-                BucketId(granularity, period_start(delta.at, granularity), delta.key), {}
+                BucketId(granularity, period_start(delta.at, granularity), delta.key, shard), {}
             )
             for name, value in delta.counters.items():
                 bucket[name] = bucket.get(name, 0) + value
@@ -152,9 +169,10 @@ class RecordDeltas:
 
 
 class BucketStore:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, shards: int = 1) -> None:
         self._ddb = client
         self._table = table
+        self.shards = shards
 
     def _update(self, bucket: BucketId, counters: dict[str, int]) -> dict[str, Any]:
         identity = bucket.identity()
@@ -187,7 +205,9 @@ class BucketStore:
         }
 
     def _items(self, records: list[RecordDeltas], now: float) -> list[dict[str, Any]]:
-        merged = merge(d for r in records for d in r.deltas)
+        merged: dict[BucketId, dict[str, int]] = {}
+        for record in records:  # a record's deltas all go to its own shard
+            merge(record.deltas, shard_of(record.event_id, self.shards), merged)
         updates = [self._update(b, c) for b, c in merged.items() if any(c.values())]
         return [self._marker(r.event_id, now) for r in records] + updates
 

@@ -41,6 +41,7 @@ from paymux.store.dynamo import (
     to_item,
     transact,
 )
+from paymux.store.merchant_days import merchant_day_key
 from paymux.store.payer_limits import claim_item, refusal, release_item
 from paymux.store.payment_keys import (
     PAYMENT_FIELDS,
@@ -250,6 +251,9 @@ class PaymentStore:
                 "SK": "MORDER",
                 "payment_id": payment.payment_id,
                 "request_hash": payment.request_hash,
+                # the merchant's day search (store.merchant_days): written here only
+                "GSI3PK": merchant_day_key(payment.merchant_id, payment.created_at),
+                "GSI3SK": payment.payment_id,
             },
             payment_item,
             event,
