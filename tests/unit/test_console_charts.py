@@ -121,8 +121,19 @@ def test_a_label_from_merchant_data_is_escaped_and_still_parses() -> None:
     assert bar.get("data-method") == safe and bar.findtext(f"{SVG}title") == f"{safe} 100.0% (1)"
 
 
-def test_the_marks_carry_their_figures() -> None:
+def test_the_marks_carry_their_figures_and_the_description_says_them() -> None:
     charts = drawn("en", figures(DAY, MIX))
+    said = {c["id"]: c["description"] for c in dashboard_charts("en", figures(DAY, MIX))}
+    assert (
+        said["per_hour"] == "09:00 Payments 5, Rescued by fallback 1; 10:00 Payments 2, Rescued by fallback 0"
+    )
+    assert said["rate_by_method"] == (
+        "alipay.qr 09:00: Success rate 0.0%, Success rate without fallback 0.0%; "
+        "wechat.native 09:00: Success rate 75.0%, Success rate without fallback 50.0%; "
+        "wechat.native 10:00: Success rate 100.0%, Success rate without fallback 100.0%"
+    )
+    assert said["checkout_mix"] == "wechat.native 100.0% (1)"
+    assert all(charts[key].findtext(f"{SVG}desc") == said[key] for key in CHARTS)
     hourly = charts["per_hour"]
     bars = [
         (b.get("data-period", "")[11:13], b.get("data-count")) for b in with_data(hourly, "rect", "count")
@@ -186,6 +197,21 @@ def test_the_count_axis_steps_by_1_2_or_5_and_the_peak_bar_fills_it() -> None:
     assert ticks == ["0", "2", "4", "6", "8"]
 
 
+def test_a_quarter_hour_day_marks_its_rates_with_lines_only() -> None:
+    day = [
+        point("wechat.native", h // 4, count=1, success_rate=1.0, success_rate_without_fallback=1.0)
+        for h in range(96)
+    ]
+    for n, p in enumerate(day):
+        p["period"] = f"2026-12-02T{n // 4:02d}:{15 * (n % 4):02d}:00+08:00"
+    rates = drawn("en", figures(day, MIX, granularity="15m"))["rate_by_method"]
+    assert not with_data(rates, "circle", "value")
+    lines = with_data(rates, "polyline", "values")
+    assert [len(line.get("data-values", "").split()) for line in lines] == [96, 96]
+    labels = [t.text for t in rates.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+    assert labels == [f"{h:02d}:00" for h in range(0, 24, 2)]  # a dozen under the axis
+
+
 def test_one_point_a_day_is_drawn_in_the_middle() -> None:
     day = [
         {
@@ -208,6 +234,9 @@ def test_no_figures_draw_empty_charts_that_say_so() -> None:
         swatches = 2 if key == "per_hour" else 0  # the hourly chart's legend
         assert len(list(charts[key].iter(f"{SVG}rect"))) == swatches, key
     assert "当日没有完成的收银台会话" in {t.text for t in charts["checkout_mix"].iter(f"{SVG}text")}
+    assert [svg.findtext(f"{SVG}desc") for svg in charts.values()] == ["当日没有数据"] * 4 + [
+        "当日没有完成的收银台会话"
+    ]
     assert not with_data(charts["per_hour"], "rect", "count") and not list(
         charts["rate_by_method"].iter(f"{SVG}polyline")
     )

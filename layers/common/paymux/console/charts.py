@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from paymux.console.text import t
 from paymux.svg import circle, document, figure, line, polyline, rect, text
@@ -24,9 +24,20 @@ FONT = "system-ui, 'PingFang SC', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-se
 MUTED, GRID, AXIS = "#57606a", "#e3e6ea", "#999999"
 COUNT, RESCUED = "#1f6feb", "#d4a72c"
 COLOURS = ("#1f6feb", "#2da44e", "#d4a72c", "#cf222e", "#8250df", "#0a7d91")
+POINTS = 48  # the most periods a rate line marks with points (1h: 24; 15m: 96)
 LEGEND_ROW = 4  # groups named per row under a rate chart
 RATES = (("success_rate", None), ("success_rate_without_fallback", "4 3"))
 Series = Sequence[Mapping[str, Any]]
+
+
+class Chart(NamedTuple):
+    svg: str
+    description: str  # what the chart shows, in words: its <desc> and, in the page, its alt text
+
+
+def _chart(chart_id: str, title: str, height: int, body: list[str], said: list[str], empty: str) -> Chart:
+    description = "; ".join(said) or empty
+    return Chart(document(chart_id, title, WIDTH, height, body, desc=description), description)
 
 
 def pct(rate: float) -> str:
@@ -81,7 +92,7 @@ def _x_labels(periods: Sequence[str], granularity: str, x: Callable[[int], float
     ]
 
 
-def per_hour(lang: str, series: Series, granularity: str) -> str:
+def per_hour(lang: str, series: Series, granularity: str) -> Chart:
     """Payments per period (ended: succeeded, failed or closed) and, over them, those rescued by
     fallback, on one count axis."""
     periods = _periods(series)
@@ -118,7 +129,12 @@ def per_hour(lang: str, series: Series, granularity: str) -> str:
         rect(LEFT + 160, 192, 10, 10, RESCUED),
         _label(LEFT + 174, 201, t(lang, "fallback_rescued")),
     ]
-    return document("chart-per_hour", t(lang, "per_hour"), WIDTH, 210, body)
+    said = [
+        f"{_when(p, granularity)} {t(lang, 'count')} {c}, {t(lang, 'fallback_rescued')} {r}"
+        for p, c, r in zip(periods, counts, rescued, strict=True)
+        if c or r
+    ]
+    return _chart("chart-per_hour", t(lang, "per_hour"), 210, body, said, t(lang, "no_figures"))
 
 
 def _rate_y(rate: float) -> float:
@@ -127,7 +143,9 @@ def _rate_y(rate: float) -> float:
 
 def _rate_lines(lang: str, group: str, rows: Series, x: Callable[[int], float], colour: str) -> list[str]:
     """A group's two lines (solid: with fallback rescues, dashed: without) and a point for each
-    period where something ended (a period where nothing ended is drawn at 0 on the line)."""
+    period where something ended (a period where nothing ended is drawn at 0 on the line). With
+    more than POINTS periods (15m) the lines alone carry the figures (data-values): the points
+    would be a few pixels apart and make the answer of a busy day several times larger."""
     marks = []
     for key, dash in RATES:
         values = [row[key] for row in rows]
@@ -155,12 +173,21 @@ def _rate_lines(lang: str, group: str, rows: Series, x: Callable[[int], float], 
                 },
             )
             for i, (row, v) in enumerate(zip(rows, values, strict=True))
-            if row["count"]
+            if row["count"] and len(rows) <= POINTS
         ]
     return marks
 
 
-def rates(lang: str, chart: str, series: Series, granularity: str) -> str:
+def _rates_said(lang: str, group: str, rows: Series, granularity: str) -> list[str]:
+    return [
+        f"{group} {_when(str(row['period']), granularity)}: "
+        + ", ".join(f"{t(lang, key)} {pct(row[key])}" for key, _ in RATES)
+        for row in rows
+        if row["count"]
+    ]
+
+
+def rates(lang: str, chart: str, series: Series, granularity: str) -> Chart:
     """The success rate of each group (method or provider) over the day's periods, 0-100 %."""
     periods = _periods(series)
     groups = sorted({str(s["group"]) for s in series})
@@ -169,7 +196,7 @@ def rates(lang: str, chart: str, series: Series, granularity: str) -> str:
     def x(i: int) -> float:
         return LEFT + 8 + (span * i / (len(periods) - 1) if len(periods) > 1 else span / 2)
 
-    body = []
+    body, said = [], []
     for tick in (0.0, 0.5, 1.0):
         y = _rate_y(tick)
         body += [
@@ -180,6 +207,7 @@ def rates(lang: str, chart: str, series: Series, granularity: str) -> str:
         colour = COLOURS[n % len(COLOURS)]
         rows = sorted((s for s in series if s["group"] == group), key=lambda s: str(s["period"]))
         body += _rate_lines(lang, group, rows, x, colour)
+        said += _rates_said(lang, group, rows, granularity)
         row, column = divmod(n, LEGEND_ROW)
         y = 201 + 16 * row
         body.append(_label(LEFT + 165 * column, y, _short(group), fill=colour, extra={"data-legend": group}))
@@ -188,7 +216,7 @@ def rates(lang: str, chart: str, series: Series, granularity: str) -> str:
         body.append(_label(LEFT + 8, TOP + 20, t(lang, "no_figures"), fill=MUTED))
     below = 201 + 16 * math.ceil(len(groups) / LEGEND_ROW)
     body.append(_label(LEFT, below, t(lang, "legend_lines"), size=10, fill=MUTED))
-    return document(f"chart-{chart}", t(lang, chart), WIDTH, below + 9, body)
+    return _chart(f"chart-{chart}", t(lang, chart), below + 9, body, said, t(lang, "no_figures"))
 
 
 def _share_bar(y: float, share: float, fill: str, title: str, extra: Mapping[str, Any]) -> list[str]:
@@ -199,29 +227,31 @@ def _share_bar(y: float, share: float, fill: str, title: str, extra: Mapping[str
     ]
 
 
-def method_mix(lang: str, mix: Series) -> str:
+def method_mix(lang: str, mix: Series) -> Chart:
     """Each method's share of the day's successful payments by count and by amount."""
     totals = {key: sum(m[key] for m in mix) for key in ("count", "amount")}
-    body = []
+    body, said = [], []
     for row, m in enumerate(mix):
         y = 8 + row * 40
         body.append(_label(162, y + 16, _short(str(m["method"])), "end", 12))
         for j, (key, word) in enumerate((("count", "by_count"), ("amount", "by_amount"))):
             share = m[key] / totals[key] if totals[key] else 0.0
+            said.append(f"{m['method']} {t(lang, word)} {pct(share)}")
             extra = {"data-method": m["method"], "data-share": key, "data-value": figure(m[key])}
             body += _share_bar(
                 y + j * 16, share, COLOURS[j], f"{m['method']} {t(lang, word)} {pct(share)}", extra
             )
     if not mix:
         body.append(_label(0, 24, t(lang, "no_figures"), fill=MUTED))
-    return document("chart-method_mix", t(lang, "method_mix"), WIDTH, max(40, 40 * len(mix) + 8), body)
+    height = max(40, 40 * len(mix) + 8)
+    return _chart("chart-method_mix", t(lang, "method_mix"), height, body, said, t(lang, "no_figures"))
 
 
-def checkout_mix(lang: str, mix: Series) -> str:
+def checkout_mix(lang: str, mix: Series) -> Chart:
     """The share of each method among the day's completed hosted checkout sessions (the stats
     service's checkout_share)."""
     used = [m for m in mix if m["checkout_completed"]]
-    body = []
+    body, said = [], []
     for row, m in enumerate(used):
         y = 8 + row * 24
         extra = {
@@ -230,21 +260,18 @@ def checkout_mix(lang: str, mix: Series) -> str:
             "data-share": figure(m["checkout_share"]),
         }
         body.append(_label(162, y + 11, _short(str(m["method"])), "end", 12))
-        body += _share_bar(
-            y,
-            m["checkout_share"],
-            COLOURS[4],
-            f"{m['method']} {pct(m['checkout_share'])} ({m['checkout_completed']})",
-            extra,
-        )
+        said.append(f"{m['method']} {pct(m['checkout_share'])} ({m['checkout_completed']})")
+        body += _share_bar(y, m["checkout_share"], COLOURS[4], said[-1], extra)
         body.append(_label(718, y + 10, f"({m['checkout_completed']})", "end"))
     if not used:
         body.append(_label(0, 24, t(lang, "no_checkout"), size=12, fill=MUTED))
-    return document("chart-checkout_mix", t(lang, "checkout_mix"), WIDTH, max(40, 24 * len(used) + 12), body)
+    height = max(40, 24 * len(used) + 12)
+    return _chart("chart-checkout_mix", t(lang, "checkout_mix"), height, body, said, t(lang, "no_checkout"))
 
 
 def dashboard_charts(lang: str, figures: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The dashboard's charts of its figures (console/dashboard.py's answer), in CHARTS order."""
+    """The dashboard's charts of its figures (console/dashboard.py's answer), in CHARTS order:
+    `{id, title, description, svg}` each."""
     granularity = str(figures["granularity"])
     drawn = {
         "per_hour": per_hour(lang, figures["by_method"], granularity),
@@ -253,4 +280,7 @@ def dashboard_charts(lang: str, figures: Mapping[str, Any]) -> list[dict[str, st
         "method_mix": method_mix(lang, figures["method_mix"]),
         "checkout_mix": checkout_mix(lang, figures["method_mix"]),
     }
-    return [{"id": key, "title": t(lang, key), "svg": drawn[key]} for key in CHARTS]
+    return [
+        {"id": key, "title": t(lang, key), "description": drawn[key].description, "svg": drawn[key].svg}
+        for key in CHARTS
+    ]

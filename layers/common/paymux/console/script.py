@@ -62,7 +62,7 @@ function figure(name, value) {
 async function charts(list) {
   const shown = list.map((c) => {
     const img = $('chart-' + c.id);
-    img.alt = c.title;
+    img.alt = c.description;  // the figures in words; the figure's caption is the title
     img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(c.svg);
     return img.decode().catch(() => {});  // a chart that does not decode shows its alt text
   });
