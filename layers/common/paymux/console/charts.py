@@ -92,6 +92,17 @@ def _x_labels(periods: Sequence[str], granularity: str, x: Callable[[int], float
     ]
 
 
+def _grid(ticks: Sequence[tuple[float, str]]) -> list[str]:
+    """The value axis: a line and a label at each tick, the first (0) the axis itself."""
+    marks = []
+    for n, (y, label) in enumerate(ticks):
+        marks += [
+            line(LEFT, y, RIGHT, y, AXIS if n == 0 else GRID),
+            _label(LEFT - 6, y + 4, label, "end", 10),
+        ]
+    return marks
+
+
 def per_hour(lang: str, series: Series, granularity: str) -> Chart:
     """Payments per period (ended: succeeded, failed or closed) and, over them, those rescued by
     fallback, on one count axis."""
@@ -100,13 +111,7 @@ def per_hour(lang: str, series: Series, granularity: str) -> Chart:
     rescued = [sum(s["fallback_rescued"] for s in series if s["period"] == p) for p in periods]
     top, ticks = count_axis(max(counts, default=0))
     slot = (RIGHT - LEFT) / max(1, len(periods))
-    body = []
-    for tick in ticks:
-        y = BOTTOM - PLOT * tick / top
-        body += [
-            line(LEFT, y, RIGHT, y, AXIS if tick == 0 else GRID),
-            _label(LEFT - 6, y + 4, str(tick), "end", 10),
-        ]
+    body = _grid([(BOTTOM - PLOT * tick / top, str(tick)) for tick in ticks])
     for i, period in enumerate(periods):
         x, w = LEFT + i * slot + 1, max(1.0, slot - 2)
         for value, fill, key, word in (
@@ -196,13 +201,7 @@ def rates(lang: str, chart: str, series: Series, granularity: str) -> Chart:
     def x(i: int) -> float:
         return LEFT + 8 + (span * i / (len(periods) - 1) if len(periods) > 1 else span / 2)
 
-    body, said = [], []
-    for tick in (0.0, 0.5, 1.0):
-        y = _rate_y(tick)
-        body += [
-            line(LEFT, y, RIGHT, y, AXIS if tick == 0 else GRID),
-            _label(LEFT - 6, y + 4, f"{tick:.0%}", "end", 10),
-        ]
+    body, said = _grid([(_rate_y(tick), f"{tick:.0%}") for tick in (0.0, 0.5, 1.0)]), []
     for n, group in enumerate(groups):
         colour = COLOURS[n % len(COLOURS)]
         rows = sorted((s for s in series if s["group"] == group), key=lambda s: str(s["period"]))
