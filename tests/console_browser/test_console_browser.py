@@ -7,14 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
 
 from paymux.clock import CHINA
 from paymux.console.audit import actions_on
+from paymux.console.text import TEXT
 from paymux.services.reconciliation_records import CSV_COLUMNS
 from paymux.services.report_xlsx import SUMMARY_COLUMNS
 from paymux.store.exceptions import record_exception
@@ -155,36 +158,67 @@ def seeded_day(world: ConsoleWorld) -> tuple[str, str]:
     return day.isoformat(), (day + timedelta(days=1)).isoformat()
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+DATA_SVG = "data:image/svg+xml;charset=utf-8,"
+
+
+def shown_chart(page: Any, key: str) -> ET.Element:
+    """The SVG document the page shows as chart `key`: its <img>'s data: URL, which the browser
+    decoded (a document that does not parse would show nothing), parsed as XML."""
+    shown = page.eval_on_selector(
+        f"#chart-{key}",
+        "img => ({src: img.src, alt: img.alt, width: img.naturalWidth, done: img.complete})",
+    )
+    assert shown["done"] and shown["width"] > 0, f"the browser drew chart {key}"
+    assert shown["src"].startswith(DATA_SVG)
+    svg = ET.fromstring(unquote(shown["src"].removeprefix(DATA_SVG)))
+    assert svg.tag == f"{SVG}svg" and svg.get("role") == "img"
+    assert svg.findtext(f"{SVG}title") == TEXT["zh-CN"][key]
+    assert svg.findtext(f"{SVG}desc") == shown["alt"] != ""  # its figures in words
+    return svg
+
+
+def marks(svg: ET.Element, tag: str, key: str) -> list[ET.Element]:
+    """The chart's marks of that tag carrying data-`key`, each with its figure in a <title>."""
+    found = [m for m in svg.iter(f"{SVG}{tag}") if m.get(f"data-{key}") is not None]
+    assert all(m.findtext(f"{SVG}title") for m in found), "every mark has its tooltip"
+    return found
+
+
 def shown_dashboard(page: Any) -> dict[str, Any]:
     """What the page shows: the tiles' values and texts, the hourly bars, the rate lines' values
-    and the method-mix bars."""
+    and the method-mix and checkout bars, read from the charts' SVG as numbers."""
+    hourly, mix, checkout = (shown_chart(page, k) for k in ("per_hour", "method_mix", "checkout_mix"))
     return {
         "tiles": page.eval_on_selector_all(
             "#tiles .tile",
             "ts => Object.fromEntries(ts.map(t => [t.dataset.figure, [Number(t.dataset.value), t.querySelector('strong').textContent]]))",
         ),
-        "bars": page.eval_on_selector_all(
-            "#chart-hourly rect[data-count]", "bs => bs.map(b => [b.dataset.period, Number(b.dataset.count)])"
-        ),
-        "rescued": page.eval_on_selector_all(
-            "#chart-hourly rect[data-rescued]",
-            "bs => bs.map(b => [b.dataset.period, Number(b.dataset.rescued)])",
-        ),
+        "bars": [
+            [b.get("data-period"), int(b.get("data-count", ""))] for b in marks(hourly, "rect", "count")
+        ],
+        "rescued": [
+            [b.get("data-period"), int(b.get("data-rescued", ""))] for b in marks(hourly, "rect", "rescued")
+        ],
         "lines": {
-            chart: page.eval_on_selector_all(
-                f"#{chart} polyline",
-                "ls => ls.map(l => [l.dataset.group, l.dataset.figure, l.dataset.values.split(' ').map(Number)])",
-            )
-            for chart in ("chart-method", "chart-provider")
+            chart: [
+                [
+                    line.get("data-group"),
+                    line.get("data-figure"),
+                    [float(v) for v in line.get("data-values", "").split()],
+                ]
+                for line in marks(shown_chart(page, chart), "polyline", "values")
+            ]
+            for chart in ("rate_by_method", "rate_by_provider")
         },
-        "checkout": page.eval_on_selector_all(
-            "#chart-checkout rect",
-            "rs => rs.map(r => [r.dataset.method, Number(r.dataset.count), Number(r.dataset.share)])",
-        ),
-        "mix": page.eval_on_selector_all(
-            "#chart-mix rect",
-            "rs => rs.map(r => [r.dataset.method, r.dataset.share, Number(r.dataset.value)])",
-        ),
+        "checkout": [
+            [r.get("data-method"), int(r.get("data-count", "")), float(r.get("data-share", ""))]
+            for r in marks(checkout, "rect", "count")
+        ],
+        "mix": [
+            [r.get("data-method"), r.get("data-share"), int(r.get("data-value", ""))]
+            for r in marks(mix, "rect", "share")
+        ],
     }
 
 
@@ -213,6 +247,8 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
 
     def steps(context: Any) -> None:
         page = sign_in(context, world, "carol", lang="zh-CN")
+        refused: list[str] = []  # what the policy blocked: the charts are data: images it allows
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
         page.fill("#dash-day", day)
         page.click("#dash-form button")
         page.wait_for_selector(f"#view-dashboard[data-loaded='{day}']")
@@ -234,8 +270,8 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
         assert sum(n for _, n in shown["bars"]) == 6
         assert sum(n for _, n in shown["rescued"]) == shown["tiles"]["fallback_rescued"][0] == 1
         assert shown["tiles"]["success_rate_without_fallback"][1] == "66.7%"
-        assert shown["lines"]["chart-method"] == rate_lines(by_method)
-        assert shown["lines"]["chart-provider"] == rate_lines(by_provider)
+        assert shown["lines"]["rate_by_method"] == rate_lines(by_method)
+        assert shown["lines"]["rate_by_provider"] == rate_lines(by_provider)
         assert shown["mix"] == [
             [m["method"], key, m[key]] for m in by_method["method_mix"] for key in ("count", "amount")
         ]
@@ -246,6 +282,7 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
             if m["checkout_completed"]
         ]
         assert shown["checkout"] == [["wechat.native", 1, 1.0]]
+        assert refused == []
         IMAGES.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMAGES / "console-dashboard.png"), full_page=True)
         # another merchant's user sees its own day: none of the shop's figures
@@ -253,7 +290,7 @@ def test_the_dashboard_of_a_seeded_day_shows_what_the_stats_api_answers(in_brows
         answer = api_answer(other, f"dashboard?day={day}")["body"]
         assert answer["scope"] == "mch_b" and answer["totals"]["success_count"] == 0
         assert answer["method_mix"] == [
-            {"method": "wechat.native", "count": 0, "amount": 0, "checkout_completed": 0}
+            {"method": "wechat.native", "count": 0, "amount": 0, "checkout_completed": 0, "checkout_share": 0}
         ]  # created only
 
     in_browser(steps)

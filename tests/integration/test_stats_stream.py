@@ -226,7 +226,13 @@ def test_the_consoles_dashboard_shows_what_the_stats_api_answers(world: World, p
     assert shown["totals"]["success_rate"] == totals["success_rate"]
     assert shown["totals"]["average_amount"] == totals["average_transaction_value"] == 13_000
     assert shown["method_mix"] == [
-        {"method": "wechat.native", "count": 2, "amount": 26_000, "checkout_completed": 0}
+        {
+            "method": "wechat.native",
+            "count": 2,
+            "amount": 26_000,
+            "checkout_completed": 0,
+            "checkout_share": 0,
+        }
     ]
     paid_hours = {p["period"] for p in api["groups"][0]["series"] if p["succeeded"]}
     assert paid_hours and paid_hours <= {p["period"] for p in shown["by_method"] if p["success_count"]}

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 
 from paymux.checkout.assets import csp_hash
+from paymux.console.charts import CHARTS
 from paymux.console.page import console_page
 from paymux.console.text import TEXT
 
@@ -36,3 +38,14 @@ def test_the_policy_allows_the_inline_style_and_script_by_hash_and_nothing_else(
     assert " style=" not in page and "onclick=" not in page
     assert answer["headers"]["X-Frame-Options"] == "DENY"
     assert answer["headers"]["Cache-Control"] == "no-store"
+
+
+def test_the_dashboard_shows_the_servers_charts_as_images_the_policy_allows_as_data() -> None:
+    """The charts are SVG drawn on the server (console/charts.py), shown through <img> from a
+    data: URL: the page draws none itself and its policy adds nothing to show them."""
+    answer = console_page({"lang": "en"}, "")
+    page, csp = answer["body"], answer["headers"]["Content-Security-Policy"]
+    for key in CHARTS:
+        assert f"<img id='chart-{key}' alt='{escape(TEXT['en'][key])}'>" in page
+    assert "<svg" not in page and "createElementNS" not in page
+    assert "img-src 'self' data:;" in csp and "unsafe" not in csp

@@ -47,7 +47,9 @@ def test_checked_keeps_the_documented_fields_and_zeroes_what_is_missing() -> Non
         "fallback_rescued": 0,
     }
     assert result["series"][0]["count"] == 2 and result["series"][0]["success_rate"] == 0
-    assert result["method_mix"] == [{"method": "alipay.qr", "count": 1, "amount": 0, "checkout_completed": 0}]
+    assert result["method_mix"] == [
+        {"method": "alipay.qr", "count": 1, "amount": 0, "checkout_completed": 0, "checkout_share": 0}
+    ]
 
 
 def test_a_merchant_user_asks_for_its_merchant_and_an_operator_for_everything() -> None:

@@ -1,25 +1,19 @@
 # ruff: noqa: E501 - the string is JavaScript, formatted as JavaScript
 """The console's one script (inline, allowed by its hash): sign-in, views by the URL's hash,
-tables built with DOM calls only (text is never parsed as HTML) and the dashboard's charts drawn
-as SVG elements from the figures. Tokens live in sessionStorage for the tab only."""
+tables built with DOM calls only (text is never parsed as HTML) and the dashboard's charts, drawn
+on the server as SVG (console/charts.py), shown as images. Tokens live in sessionStorage for the
+tab only."""
 
 SCRIPT = r"""
 (() => {
 const T = JSON.parse(document.getElementById('i18n').textContent);
 const $ = (id) => document.getElementById(id);
 const KEY = 'paymux.console.token';
-const SVG = 'http://www.w3.org/2000/svg';
 let token = sessionStorage.getItem(KEY) || '';
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
   for (const c of kids) e.append(c instanceof Node ? c : String(c));
-  return e;
-}
-function svg(tag, attrs, text) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = String(text);
   return e;
 }
 const say = (text) => { $('message').textContent = text || ''; };
@@ -63,92 +57,26 @@ function figure(name, value) {
   if (name === 'amount' || name === 'average_amount') return yuan(value);
   return String(value);
 }
-function periods(series) { return [...new Set(series.map((s) => s.period))].sort(); }
-function hourly(series) {
-  const chart = $('chart-hourly');
-  const ps = periods(series);
-  const counts = ps.map((p) => series.filter((s) => s.period === p).reduce((n, s) => n + s.count, 0));
-  const rescued = ps.map((p) => series.filter((s) => s.period === p).reduce((n, s) => n + s.fallback_rescued, 0));
-  const top = Math.max(1, ...counts);
-  const w = 720 / Math.max(1, ps.length);
-  chart.replaceChildren();
-  ps.forEach((p, i) => {
-    const h = Math.round(160 * counts[i] / top);
-    const bar = svg('rect', {x: i * w + 2, y: 170 - h, width: Math.max(1, w - 4), height: h, fill: '#1f6feb', 'data-period': p, 'data-count': counts[i]});
-    bar.append(svg('title', {}, p.slice(11, 16) + ' ' + counts[i]));
-    const r = Math.round(160 * rescued[i] / top);
-    const rescue = svg('rect', {x: i * w + 2, y: 170 - r, width: Math.max(1, w - 4), height: r, fill: '#d4a72c', 'data-period': p, 'data-rescued': rescued[i]});
-    rescue.append(svg('title', {}, T.fallback_rescued + ' ' + rescued[i]));
-    chart.append(bar, rescue, svg('text', {x: i * w + w / 2, y: 190, 'text-anchor': 'middle', 'font-size': 10}, p.slice(11, 13)));
+// The charts come drawn from the server (console/charts.py); each is shown as an <img> of a
+// data: URL, where the browser runs no script and loads nothing, whatever the SVG holds.
+async function charts(list) {
+  const shown = list.map((c) => {
+    const img = $('chart-' + c.id);
+    img.alt = c.description;  // the figures in words; the figure's caption is the title
+    img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(c.svg);
+    return img.decode().catch(() => {});  // a chart that does not decode shows its alt text
   });
-}
-const COLOURS = ['#1f6feb', '#2da44e', '#d4a72c', '#cf222e', '#8250df', '#0a7d91'];
-function rates(id, series) {
-  const chart = $(id);
-  const ps = periods(series);
-  const groups = [...new Set(series.map((s) => s.group))].sort();
-  const x = (p) => 20 + 680 * ps.indexOf(p) / Math.max(1, ps.length - 1);
-  const y = (r) => 170 - 150 * r;
-  chart.replaceChildren(svg('line', {x1: 20, y1: 170, x2: 700, y2: 170, stroke: '#999'}));
-  for (const r of [0.5, 1]) {
-    chart.append(svg('line', {x1: 20, y1: y(r), x2: 700, y2: y(r), stroke: '#e3e6ea'}), svg('text', {x: 0, y: y(r) + 4, 'font-size': 10}, pct(r).replace('.0', '')));
-  }
-  groups.forEach((g, i) => {
-    const rows = series.filter((s) => s.group === g).sort((a, b) => a.period < b.period ? -1 : 1);
-    for (const [key, dash] of [['success_rate', ''], ['success_rate_without_fallback', '4 3']]) {
-      const points = rows.map((s) => x(s.period).toFixed(1) + ',' + y(s[key]).toFixed(1)).join(' ');
-      chart.append(svg('polyline', {points, fill: 'none', stroke: COLOURS[i % COLOURS.length], 'stroke-width': 2, 'stroke-dasharray': dash || 'none', 'data-group': g, 'data-figure': key, 'data-values': rows.map((s) => s[key]).join(' ')}));
-    }
-    chart.append(svg('text', {x: 20 + 110 * i, y: 195, fill: COLOURS[i % COLOURS.length], 'font-size': 11, 'data-legend': g}, g));
-  });
-  chart.append(svg('text', {x: 700, y: 195, 'text-anchor': 'end', 'font-size': 10, fill: '#57606a'}, T.legend_lines));
-}
-function mix(items) {
-  const chart = $('chart-mix');
-  chart.replaceChildren();
-  const totals = {count: items.reduce((n, m) => n + m.count, 0) || 1, amount: items.reduce((n, m) => n + m.amount, 0) || 1};
-  items.forEach((m, i) => {
-    chart.append(svg('text', {x: 0, y: 18 + i * 40, 'font-size': 12}, m.method));
-    [['count', T.by_count], ['amount', T.by_amount]].forEach(([key, label], j) => {
-      const share = m[key] / totals[key];
-      const bar = svg('rect', {x: 160, y: 6 + i * 40 + j * 16, width: Math.round(480 * share), height: 12, fill: COLOURS[j], 'data-method': m.method, 'data-share': key, 'data-value': m[key]});
-      bar.append(svg('title', {}, label + ' ' + pct(share)));
-      chart.append(bar, svg('text', {x: 650, y: 16 + i * 40 + j * 16, 'font-size': 11}, pct(share)));
-    });
-  });
-  const height = Math.max(40, items.length * 40);
-  chart.setAttribute('height', String(height));
-  chart.setAttribute('viewBox', '0 0 720 ' + height);
-}
-function checkoutMix(items) {
-  const chart = $('chart-checkout');
-  const used = items.filter((m) => m.checkout_completed > 0);
-  const total = used.reduce((n, m) => n + m.checkout_completed, 0);
-  chart.replaceChildren();
-  if (!total) chart.append(svg('text', {x: 0, y: 24, 'font-size': 12, fill: '#57606a'}, T.no_checkout));
-  used.forEach((m, i) => {
-    const share = m.checkout_completed / total;
-    const bar = svg('rect', {x: 160, y: 6 + i * 24, width: Math.max(1, Math.round(480 * share)), height: 14, fill: COLOURS[4], 'data-method': m.method, 'data-count': m.checkout_completed, 'data-share': share});
-    bar.append(svg('title', {}, m.method + ' ' + m.checkout_completed));
-    chart.append(svg('text', {x: 0, y: 18 + i * 24, 'font-size': 12}, m.method), bar, svg('text', {x: 650, y: 18 + i * 24, 'font-size': 11}, pct(share) + ' (' + m.checkout_completed + ')'));
-  });
-  const height = Math.max(40, used.length * 24 + 8);
-  chart.setAttribute('height', String(height));
-  chart.setAttribute('viewBox', '0 0 720 ' + height);
+  await Promise.all(shown);
 }
 async function loadDashboard() {
   const input = $('dash-day');
   if (!input.value) input.value = today();
   const day = input.value;
-  const doc = await api('dashboard?day=' + encodeURIComponent(day));
+  const doc = await api('dashboard?day=' + encodeURIComponent(day) + '&lang=' + document.documentElement.lang);
   if (day !== input.value) return;
   $('tiles').replaceChildren(...FIGURES.map((f) => el('div', {'class': 'tile', 'data-figure': f, 'data-value': doc.totals[f]}, el('small', {}, T[f]), el('strong', {}, figure(f, doc.totals[f])))));
-  hourly(doc.by_method);
-  rates('chart-method', doc.by_method);
-  rates('chart-provider', doc.by_provider);
-  mix(doc.method_mix);
-  checkoutMix(doc.method_mix);
-  $('view-dashboard').dataset.loaded = doc.day;
+  await charts(doc.charts);
+  if (day === input.value) $('view-dashboard').dataset.loaded = doc.day;
 }
 // ------------------------------------------------------------------ payments
 const PAYMENT_COLUMNS = ['id', 'merchant_order_no', 'merchant_id', 'amount', 'status', 'method', 'created_at'];

@@ -10,8 +10,9 @@ tested against `StatsSource`; `ServiceStats` adapts `paymux.services.stats.query
                average_amount, fallback_rescued}
   series      [{group, period (ISO start), count, success_count, amount, success_rate,
                 success_rate_without_fallback, average_amount, fallback_rescued}, ...]
-  method_mix  [{method, count, amount, checkout_completed}, ...]  (checkout_completed: the
-               hosted checkout sessions completed whose payer chose the method)
+  method_mix  [{method, count, amount, checkout_completed, checkout_share}, ...]
+               (checkout_completed: the hosted checkout sessions completed whose payer chose
+               the method; checkout_share: its fraction of all completed ones, 0 when none)
 
 Amounts are integer fen, rates fractions in [0, 1]. `checked` keeps exactly these fields (a
 missing one is a 0), so a service that gives more is fine and one that gives less shows zeros."""
@@ -66,6 +67,7 @@ def checked(result: Mapping[str, Any]) -> dict[str, Any]:
                 "count": _number(m.get("count")),
                 "amount": _number(m.get("amount")),
                 "checkout_completed": _number(m.get("checkout_completed")),
+                "checkout_share": _number(m.get("checkout_share")),
             }
             for m in result.get("method_mix") or []
         ],
@@ -103,6 +105,7 @@ def from_service(answer: Mapping[str, Any]) -> dict[str, Any]:
                 "count": m["count"],
                 "amount": m["amount"],
                 "checkout_completed": m["checkout_completed"],
+                "checkout_share": m["checkout_share"],
             }
             for m in answer["method_mix"]
         ],

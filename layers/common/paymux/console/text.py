@@ -1,5 +1,6 @@
 """The console's words in zh-CN and en: the page renders its frame with them and hands the
-whole table of its language to the script (for what it draws later)."""
+whole table of its language to the script (for what it builds later); the dashboard's charts
+(console/charts.py) are drawn on the server with them."""
 
 from __future__ import annotations
 
@@ -27,10 +28,14 @@ _KEYS = (
     ("amount", "成功金额", "Amount paid"),
     ("average_amount", "客单价", "Average transaction value"),
     ("fallback_rescued", "降级挽回", "Rescued by fallback"),
-    ("per_hour", "每时段支付笔数（黄色：降级挽回）", "Payments per period (yellow: rescued by fallback)"),
+    ("per_hour", "每时段支付笔数与降级挽回笔数", "Payments per period and those rescued by fallback"),
     ("rate_by_method", "按支付方式的成功率", "Success rate by method"),
     ("rate_by_provider", "按渠道的成功率", "Success rate by provider"),
-    ("method_mix", "支付方式占比（蓝：按笔数，绿：按金额）", "Method mix (blue: by count, green: by amount)"),
+    (
+        "method_mix",
+        "支付方式占比（上：按笔数，下：按金额）",
+        "Method mix (upper bar: by count, lower: by amount)",
+    ),
     ("legend_lines", "实线：含降级挽回　虚线：不含", "solid: with fallback rescues, dashed: without"),
     (
         "checkout_mix",
@@ -38,6 +43,7 @@ _KEYS = (
         "Checkout methods (the day's completed checkout sessions, by the method the payer chose)",
     ),
     ("no_checkout", "当日没有完成的收银台会话", "No checkout session completed this day"),
+    ("no_figures", "当日没有数据", "No figures for this day"),
     ("by_count", "按笔数", "by count"),
     ("by_amount", "按金额", "by amount"),
     ("search", "搜索", "Search"),

@@ -1,13 +1,16 @@
-"""The analytics page's HTML: one self-contained document, charts as inline SVG drawn here, with
-presentation attributes only — no script, no style sheet or style attribute, no external
-resource — so it opens from S3, a mail or a disk under `Content-Security-Policy: default-src
-'none'` (which it declares). Every chart has a table of its exact numbers beside it."""
+"""The analytics page's HTML: one self-contained document, charts as inline SVG (the marks of
+paymux/svg.py, shared with the console's dashboard) with presentation attributes only — no
+script, no style sheet or style attribute, no external resource — so it opens from S3, a mail
+or a disk under `Content-Security-Policy: default-src 'none'` (which it declares). Every chart
+has a table of its exact numbers beside it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
+
+from paymux.svg import INK, document, rect, text
 
 if TYPE_CHECKING:
     from paymux.services.day_analytics import DayAnalytics
@@ -16,7 +19,6 @@ WIDTH = 720
 LABEL = 170  # the left column of the success-rate chart
 BAR = "#2f6fb0"
 LIGHT = "#a9c6e8"
-INK = "#222222"
 GRID = "#dddddd"
 
 
@@ -28,26 +30,6 @@ def yuan(fen: int) -> str:
 
 def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "–"
-
-
-def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12) -> str:
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" font-family="sans-serif" fill="{INK}" '
-        f'text-anchor="{anchor}">{escape(text)}</text>'
-    )
-
-
-def _rect(x: float, y: float, w: float, h: float, fill: str) -> str:
-    return f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" fill="{fill}"/>'
-
-
-def _svg(chart_id: str, title: str, height: int, body: list[str]) -> str:
-    return (
-        f'<svg id="{chart_id}" xmlns="http://www.w3.org/2000/svg" role="img" width="{WIDTH}" '
-        f'height="{height}" viewBox="0 0 {WIDTH} {height}"><title>{escape(title)}</title>'
-        + "".join(body)
-        + "</svg>"
-    )
 
 
 def _table(table_id: str, header: Sequence[str], rows: list[list[str]]) -> str:
@@ -63,11 +45,11 @@ def success_chart(a: DayAnalytics) -> str:
     for row, (method, counts) in enumerate(methods):
         y = 10 + row * 30
         rate = counts.paid / counts.created if counts.created else 0.0
-        body.append(_text(LABEL - 8, y + 15, method, "end"))
-        body.append(_rect(LABEL, y, span, 20, GRID))
-        body.append(_rect(LABEL, y, span * rate, 20, BAR))
+        body.append(text(LABEL - 8, y + 15, method, "end"))
+        body.append(rect(LABEL, y, span, 20, GRID))
+        body.append(rect(LABEL, y, span * rate, 20, BAR))
         body.append(
-            _text(LABEL + span + 8, y + 15, f"{percent(counts.paid, counts.created)} of {counts.created}")
+            text(LABEL + span + 8, y + 15, f"{percent(counts.paid, counts.created)} of {counts.created}")
         )
     rows = [
         [
@@ -82,7 +64,9 @@ def success_chart(a: DayAnalytics) -> str:
         for m, c in methods
     ]
     columns = ("method", "created", "paid", "failed", "closed", "open", "success rate")
-    svg = _svg("success-rate-chart", "Success rate per method", 20 + 30 * max(len(methods), 1), body)
+    svg = document(
+        "success-rate-chart", "Success rate per method", WIDTH, 20 + 30 * max(len(methods), 1), body
+    )
     return svg + _table("success-rate", columns, rows)
 
 
@@ -95,17 +79,17 @@ def _columns(
     peak = max((max(values, default=0) for values, _ in series), default=0) or 1
     group = (WIDTH - 20) / len(labels)
     width = group * 0.8 / len(series)
-    body = [_rect(10, top + plot, WIDTH - 20, 1, INK)]
+    body = [rect(10, top + plot, WIDTH - 20, 1, INK)]
     for i, label in enumerate(labels):
         x0 = 10 + i * group + group * 0.1
         for s, (values, fill) in enumerate(series):
             h = plot * values[i] / peak
-            body.append(_rect(x0 + s * width, top + plot - h, width, h, fill))
+            body.append(rect(x0 + s * width, top + plot - h, width, h, fill))
             if values[i] and len(series) == 1:
-                body.append(_text(x0 + width / 2, top + plot - h - 4, str(values[i]), "middle", 11))
+                body.append(text(x0 + width / 2, top + plot - h - 4, str(values[i]), "middle", 11))
         if label:
-            body.append(_text(10 + i * group + group / 2, height - bottom + 16, label, "middle", 11))
-    return _svg(chart_id, title, height, body)
+            body.append(text(10 + i * group + group / 2, height - bottom + 16, label, "middle", 11))
+    return document(chart_id, title, WIDTH, height, body)
 
 
 def amount_chart(a: DayAnalytics, edges: Sequence[int]) -> str:
@@ -126,15 +110,16 @@ def hour_chart(a: DayAnalytics) -> str:
     labels = [f"{h:02d}" if h % 3 == 0 else "" for h in range(24)]
     series = [(a.created_by_hour, LIGHT), (a.paid_by_hour, BAR)]
     svg = _columns("hour-chart", "Payments by hour (Asia/Shanghai): created, paid", labels, series)
-    legend = _svg(
+    legend = document(
         "hour-legend",
         "Legend",
+        WIDTH,
         24,
         [
-            _rect(10, 6, 12, 12, LIGHT),
-            _text(28, 17, "created"),
-            _rect(100, 6, 12, 12, BAR),
-            _text(118, 17, "paid"),
+            rect(10, 6, 12, 12, LIGHT),
+            text(28, 17, "created"),
+            rect(100, 6, 12, 12, BAR),
+            text(118, 17, "paid"),
         ],
     )
     rows = [
