@@ -54,6 +54,7 @@ ONLY_CLIENTS: dict[str, tuple[str, ...]] = {
     "admin_get_reconciliation_report": ("s3",),
     "sweeper": ("dynamodb", "sqs"),
     "stats_stream": ("dynamodb",),  # table items into table items
+    "stats_repair": ("dynamodbstreams", "dynamodb"),  # the batch read again, then folded
 }
 CHILD_TIMEOUT_S = 120
 _MARK = "BENCH"
@@ -113,6 +114,7 @@ USED_STORES: dict[str, tuple[str, ...]] = {
     "sweeper": (),
     "get_payment": ("payments", "nonces", "merchants"),
     "stats_stream": (),  # store.buckets on the DynamoDB client itself
+    "stats_repair": (),  # the same, after the stream client
 }
 
 

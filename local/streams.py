@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -218,22 +219,42 @@ class StreamPoller:
             )
             if self._sqs is not None:
                 self._sqs.send_message(
-                    QueueUrl=sub.on_failure_url, MessageBody=json.dumps(_batch_info(rest, shard))
+                    QueueUrl=sub.on_failure_url, MessageBody=json.dumps(_batch_info(rest, shard, sub))
                 )
             shard.pending = shard.pending[len(rest) :]
             shard.attempts, shard.size = 0, 0
         return len(batch)
 
 
-def _batch_info(records: list[dict[str, Any]], shard: _Shard) -> dict[str, Any]:
-    """What Lambda's OnFailure record says of a stream batch (the records themselves are not in it)."""
+def _arrival(record: dict[str, Any]) -> str:
+    at = record["dynamodb"].get("ApproximateCreationDateTime")
+    moment = datetime.fromtimestamp(float(at), UTC) if at is not None else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _batch_info(records: list[dict[str, Any]], shard: _Shard, sub: StreamSubscription) -> dict[str, Any]:
+    """Lambda's OnFailure record of a stream batch, in its documented shape (the records
+    themselves are not in it: a consumer reads them again from the stream)."""
+    region = sub.stream_arn.split(":")[3]
     return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"arn:aws:lambda:{region}:000000000000:function:{sub.function}",
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": shard.attempts,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "DDBStreamBatchInfo": {
             "shardId": shard.shard_id,
             "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
             "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _arrival(records[0]),
+            "approximateArrivalOfLastRecord": _arrival(records[-1]),
             "batchSize": len(records),
-        }
+            "streamArn": sub.stream_arn,
+        },
     }
 
 

@@ -7,8 +7,10 @@ key). A store imports its module on first use, so the bench must charge each sto
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
+import boto3
 import pytest
 
 from bench import cold_start
@@ -29,6 +31,18 @@ class RecordingDeps(Deps):
         return super()._client(service, **options)
 
 
+def _stream_failure(world: World) -> dict[str, Any]:
+    arn = world.d.dynamodb.describe_table(TableName=world.d.settings.table)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    (shard, *_) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    first = shard["SequenceNumberRange"]["StartingSequenceNumber"]
+    body: dict[str, Any] = json.loads(load_event("stats_repair.json")["Records"][0]["body"])
+    body["DDBStreamBatchInfo"].update(
+        shardId=shard["ShardId"], startSequenceNumber=first, endSequenceNumber=first, streamArn=arn
+    )
+    return body
+
+
 def _event(function: str, world: World) -> dict[str, Any]:
     if function == "unrouted":
         event = copy.deepcopy(load_event("api_docs.json"))
@@ -37,6 +51,8 @@ def _event(function: str, world: World) -> dict[str, Any]:
         event["requestContext"]["http"]["path"] = "/v1/nothing-here"
         return event
     event = copy.deepcopy(load_event(f"{function}.json"))
+    if function == "stats_repair":  # a failure record of the world's stream: its first record
+        return {"Records": [{**event["Records"][0], "body": json.dumps(_stream_failure(world))}]}
     if "account_id" in (event.get("pathParameters") or {}):
         event["pathParameters"]["account_id"] = world.account_id
         event["rawPath"] = event["rawPath"].replace("wx-main", world.account_id)
@@ -55,6 +71,7 @@ def _event(function: str, world: World) -> dict[str, Any]:
         "admin_get_reconciliation_report",
         "sweeper",
         "stats_stream",
+        "stats_repair",
     ],
 )
 def test_a_first_invocation_builds_the_clients_the_bench_charges(world: World, function: str) -> None:
@@ -62,6 +79,7 @@ def test_a_first_invocation_builds_the_clients_the_bench_charges(world: World, f
     set_deps(fresh)
     response = invoke(function, _event(function, world))
     assert "errorMessage" not in response and response.get("statusCode", 200) < 500
+    assert not response.get("batchItemFailures")  # the stream and repair events are handled
     charged = set(cold_start.clients_for(function))
     if function == "sweeper":  # an idle run sends nothing; one with due work sends to SweepQueue
         assert set(fresh.built) <= charged and "secretsmanager" not in fresh.built

@@ -94,6 +94,7 @@ def test_routes_queues_and_schedules_come_from_the_template(paymux: LocalStack) 
     assert subscriptions == {
         ("NotifyMerchantFunction", "NotifyQueue", 10, True),
         ("SweepWorkerFunction", "SweepQueue", 100, True),  # the sweep's fan-out
+        ("StatsRepairFunction", "StatsStreamDeadLetterQueue", 5, True),  # stream batches given up
     }
     table = boto3.client("dynamodb").describe_table(TableName=paymux.env["PAYMUX_TABLE"])["Table"]
     streams = {

@@ -100,8 +100,14 @@ def test_a_failing_batch_is_retried_halved_then_given_to_the_on_failure_queue(aw
         poller.poll_once()
     assert calls[:4] == [["PAY#0", "PAY#1", "PAY#2"], ["PAY#0"], ["PAY#0"], ["PAY#1", "PAY#2", "PAY#3"]]
     (message,) = boto3.client("sqs").receive_message(QueueUrl=aws["queue"])["Messages"]
-    info = json.loads(message["Body"])["DDBStreamBatchInfo"]
+    body = json.loads(message["Body"])
+    info = body["DDBStreamBatchInfo"]
     assert info["batchSize"] == 1
+    # Lambda's documented failure record: what the stats repair reads the records again with.
+    assert info["startSequenceNumber"] == info["endSequenceNumber"]
+    assert info["streamArn"] == subscription(aws).stream_arn
+    assert info["approximateArrivalOfFirstRecord"].endswith("Z") and info["shardId"].startswith("shardId-")
+    assert body["requestContext"]["condition"] == "RetryAttemptsExhausted"
 
 
 def test_a_partial_batch_response_resumes_at_the_first_failed_record(aws) -> None:

@@ -17,6 +17,7 @@ CONTRACT_METRICS = frozenset(
         "SweepChecked",
         "ReconciliationDiscrepancies",
         "ReconciliationUnitFailed",  # issue 13: a reconciliation unit (route, day) failed for good
+        "StatsRecordsLost",  # issue 17: a failed stream batch's records were gone when repaired
     }
 )
 

@@ -57,6 +57,7 @@ READS = {
     "CheckoutStatusFunction": {MERCHANT} | TALKS_TO_CHANNELS,
     "GetStatsFunction": {MERCHANT},  # the request's signature; the buckets are plain table items
     "StatsStreamFunction": set(),  # folds table items into table items
+    "StatsRepairFunction": set(),  # the same, from records read again from the stream
     # the console: no secrets (account changes carry no credentials; Cognito needs none)
     "ConsolePageFunction": set(),
     "ConsoleLoginFunction": set(),

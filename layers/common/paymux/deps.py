@@ -78,6 +78,11 @@ class Deps:
         return self._client("dynamodb")
 
     @cached_property
+    def dynamodbstreams(self) -> Any:
+        # the stats repair's re-reads of failed stream batches (services.stats_repair)
+        return self._client("dynamodbstreams")
+
+    @cached_property
     def sqs(self) -> Any:
         return self._client("sqs")
 
