@@ -51,13 +51,19 @@ def test_a_payment_written_reaches_the_buckets_through_the_stream(
     ddb = boto3.client("dynamodb")
     table = paymux.env["PAYMUX_TABLE"]
     ddb.put_item(TableName=table, Item=pending_payment(PAY_ID, "mch_local"))
-    key = {
-        "PK": {"S": "STATS#mch_local#15m#2026-12-01"},
-        "SK": {"S": "2026-12-01T10:15#wechat.native#wechat#CNY"},
-    }
+    shards = int(paymux.env["PAYMUX_STATS_SHARDS"])
+    sort_key = {"S": "2026-12-01T10:15#wechat.native#wechat#CNY"}
+    keys = [  # the record lands in one shard, crc32(eventID) % shards: shard 0 is the bare key
+        {"PK": {"S": "STATS#mch_local#15m#2026-12-01" + (f"#{n}" if n else "")}, "SK": sort_key}
+        for n in range(shards)
+    ]
 
-    bucket = wait_for(lambda: ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
-    assert bucket["created"] == {"N": "1"}
+    def written() -> list[dict[str, Any]]:
+        found = (ddb.get_item(TableName=table, Key=k, ConsistentRead=True).get("Item") for k in keys)
+        return [item for item in found if item]
+
+    buckets_written = wait_for(written)
+    assert [b["created"] for b in buckets_written] == [{"N": "1"}]
     markers = ddb.scan(
         TableName=table, FilterExpression="SK = :m", ExpressionAttributeValues={":m": {"S": "STATSREC"}}
     )
