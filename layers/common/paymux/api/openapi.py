@@ -262,6 +262,8 @@ UNDOCUMENTED = {
     ("POST", "/v1/admin/bindings", "AdminCreateBindingFunction"): "operators, IAM",
     ("GET", "/v1/admin/bindings/{binding_id}", "AdminGetBindingFunction"): "operators, IAM",
     ("PATCH", "/v1/admin/bindings/{binding_id}", "AdminUpdateBindingFunction"): "operators, IAM",
+    # A merchant app's static code and its limits (operators, IAM): docs/operations.md.
+    ("PATCH", "/v1/admin/apps/{app_id}/static-code", "AdminUpdateStaticCodeFunction"): "operators, IAM",
     # A reconciled day's report as a presigned URL (operators, IAM): docs/reconciliation.md.
     ("GET", "/v1/admin/reconciliation/{date}/reports/{format}", "AdminGetReconciliationReportFunction"): (
         "operators, IAM"
