@@ -1,6 +1,7 @@
 """PATCH /v1/admin/bindings/{binding_id} — operators only (IAM-authorized route): change
 `enabled` (`{"enabled": false}` disables it: no new payments through it; its payments still
-settle and refund), `weight`, `priority`, `products` or `sub_appid`; conditional on `version`
+settle and refund), `weight`, `priority`, `products`, `sub_appid` or, on a WeChat Pay binding,
+`oauth_app_secret` (kept in Secrets Manager, answered masked); conditional on `version`
 when given (409 `version_conflict`). 404; 422 with field details, nothing written. Audited with
 the caller's ARN; effective within 60 s."""
 

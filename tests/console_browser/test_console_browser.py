@@ -22,7 +22,7 @@ from paymux.services.reconciliation_records import CSV_COLUMNS
 from paymux.services.report_xlsx import SUMMARY_COLUMNS
 from paymux.store.exceptions import record_exception
 from tests.console_browser.conftest import IMAGES
-from tests.console_browser.world import PASSWORD, ConsoleWorld
+from tests.console_browser.world import PASSWORD, ConsoleWorld, seed_payment
 
 pytestmark = pytest.mark.browser
 
@@ -313,6 +313,31 @@ def test_an_operator_resolves_an_exception_and_it_is_audited(in_browser, world) 
         assert (audit["action"], audit["username"]) == ("exception.resolved", "op")
         assert stored["resolved_by"]["S"] == f"console:op#{audit['sub']}" and audit["sub"]
         assert stored["resolution"]["S"] == "checked with the channel" and "GSI2PK" not in stored
+
+    in_browser(steps)
+
+
+def test_a_stopped_reversal_is_resolved_with_its_outcome_and_the_payment_closes(in_browser, world) -> None:
+    payment = seed_payment(world.d, "mch_a", "REV-1", 1999, world.d.clock())
+    detail = {"payment_id": payment.payment_id, "action": "check the trade, then choose"}
+    record_exception(
+        world.d, "reversal_unconfirmed", payment.payment_id, detail, key="browser-rev", metric=None
+    )
+
+    def steps(context: Any) -> None:
+        page = sign_in(context, world, "op")
+        page.goto(f"{world.url}/console?lang=en#exceptions")
+        page.wait_for_selector("#exc-table select[name='outcome']")
+        page.fill("#exc-table input[name='note']", "revoked in the merchant platform")
+        page.click("#exc-table button")  # no outcome chosen: refused, nothing written
+        page.wait_for_function("document.getElementById('message').textContent.length > 0")
+        assert world.d.payments.get(payment.payment_id).status == "PENDING"
+        page.select_option("#exc-table select[name='outcome']", "closed")
+        page.click("#exc-table button")
+        page.wait_for_selector("#exc-table[data-rows='0']")
+        assert world.d.payments.get(payment.payment_id).status == "CLOSED"
+        (audit,) = [a for a in actions_on(world.d, world.d.clock()) if a["target"] == "browser-rev"]
+        assert json.loads(audit["detail"])["outcome"] == "closed"
 
     in_browser(steps)
 

@@ -166,3 +166,55 @@ def test_a_new_binding_reaches_payments_when_their_cache_expires(
     world.clock.advance(CACHE_SECONDS + 1)
     status, created = create()
     assert status == 201 and world.d.payments.get(created["id"]).sub_mchid == "1600000002"
+
+
+def test_an_oauth_app_secret_is_set_kept_in_secrets_manager_and_shown_masked(
+    world: World, provider_account: ChannelAccount, caplog
+) -> None:
+    caplog.set_level(logging.INFO, logger="paymux")
+    doc = {"merchant_id": "mch_x", "account_id": provider_account.account_id, "sub_mchid": "1600000001"}
+    status, created = admin(world, "admin_create_binding", {**doc, "sub_appid": "wxsub1"})
+    assert status == 201 and created["oauth_app_secret"] is None and created["has_secret"] is False
+    binding_id = created["binding_id"]
+    for bad in ("short", "x" * 65, "has space in it 0123456789", 12345678901234567890, None):
+        got, body = admin(world, "admin_update_binding", {"oauth_app_secret": bad, "weight": 3}, binding_id)
+        assert (got, body["error"]["details"][0]["field"]) == (422, "oauth_app_secret"), body
+    assert world.d.bindings.record(binding_id).version == 1  # nothing written
+
+    secret = secrets.token_hex(16)  # WeChat's AppSecret: 32 letters and digits
+    status, updated = admin(
+        world, "admin_update_binding", {"oauth_app_secret": secret, "version": 1}, binding_id
+    )
+    assert (status, updated["oauth_app_secret"], updated["has_secret"], updated["version"]) == (
+        200,
+        "********",
+        True,
+        2,
+    )
+    assert admin(world, "admin_get_binding", binding_id=binding_id) == (200, updated)
+    assert world.d.bindings.read_secret(binding_id) == {"oauth_app_secret": secret}
+    assert secret not in caplog.text and secret not in json.dumps(updated)
+    audits = [
+        json.loads(r.getMessage()) for r in caplog.records if r.getMessage().startswith('{"account_id"')
+    ]
+    # the log's own redaction masks the key's value as well
+    assert set(audits[-1]["changes"]) == {"oauth_app_secret"} and audits[-1]["secret_replaced"]
+    # a later change keeps it; a second secret replaces it
+    admin(world, "admin_update_binding", {"weight": 4}, binding_id)
+    assert world.d.bindings.read_secret(binding_id) == {"oauth_app_secret": secret}
+    other = secrets.token_hex(16)
+    assert admin(world, "admin_update_binding", {"oauth_app_secret": other}, binding_id)[0] == 200
+    assert world.d.bindings.read_secret(binding_id) == {"oauth_app_secret": other}
+
+
+def test_only_a_wechat_binding_takes_an_oauth_app_secret(world: World) -> None:
+    account = ChannelAccount(
+        f"sp-{secrets.token_hex(3)}", "alipay", ("alipay.qr",), "2088", "app1", "https://x", mode="provider"
+    )
+    world.d.channel_config.put_account(account, {})
+    doc = {"merchant_id": "mch_x", "account_id": account.account_id, "sub_mchid": "2088000000000001"}
+    status, created = admin(world, "admin_create_binding", doc)
+    assert status == 201, created
+    got, body = admin(world, "admin_update_binding", {"oauth_app_secret": "a" * 32}, created["binding_id"])
+    assert (got, body["error"]["details"][0]["field"]) == (422, "oauth_app_secret"), body
+    assert world.d.bindings.record(created["binding_id"]).version == 1

@@ -46,6 +46,7 @@ READS = {
     "AdminListBindingsFunction": set(),
     "AdminGetBindingFunction": set(),
     "AdminUpdateBindingFunction": set(),
+    "AdminUpdateStaticCodeFunction": set(),  # the app item only, never its signing keys
     "AdminCreateBindingFunction": {CHANNEL},  # the provider app's keys, to exchange an Alipay code
     "ChannelAuthorizationNoticeFunction": {CHANNEL},  # verifies the notice with the account's keys
     "RefreshAuthorizationsFunction": TALKS_TO_CHANNELS,

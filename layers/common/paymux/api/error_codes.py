@@ -53,7 +53,7 @@ CATALOG: tuple[tuple[PaymuxError, str], ...] = (
     (Conflict("duplicate_merchant_refund_no", "-"), "merchant_refund_no was used with other parameters"),
     (Conflict("payment_not_closable", "-"), "the payment is SUCCESS, FAILED or REFUNDED"),
     (Conflict("payment_already_paid", "-"), "the payer paid before the close: the payment is SUCCESS"),
-    (Conflict("payment_under_review", "-"), "the channel's answer disagrees with the payment"),
+    (Conflict("payment_under_review", "-"), "the channel's answer disagrees, or a reversal awaits operators"),
     (OutcomeNotKnown("-"), "the channel cannot say yet whether the payer paid: close it later"),
     (Conflict("payment_not_refundable", "-"), "the payment is not SUCCESS"),
     (Conflict("notification_not_failed", "-"), "the notification is pending or delivered"),

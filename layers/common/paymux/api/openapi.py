@@ -125,8 +125,8 @@ ROUTES: tuple[Route, ...] = (
             404: NOT_FOUND,
             409: (("payment_not_closable", "the payment is SUCCESS, FAILED or REFUNDED"),
                   ("payment_already_paid", "the payer paid before the close: the payment is now SUCCESS"),
-                  ("payment_under_review", "the channel's answer disagrees with the payment: it stays open "
-                   "while operators look"),
+                  ("payment_under_review", "the channel's answer disagrees with the payment, or a payer "
+                   "code's accepted reversal still reads paid: it stays open while operators look"),
                   ("payment_outcome_unknown", "the channel does not know yet whether the payer paid (a "
                    "payer's code still being charged, an order its payer may still pay): nothing changed; "
                    "query it and close it later")),
@@ -262,6 +262,8 @@ UNDOCUMENTED = {
     ("POST", "/v1/admin/bindings", "AdminCreateBindingFunction"): "operators, IAM",
     ("GET", "/v1/admin/bindings/{binding_id}", "AdminGetBindingFunction"): "operators, IAM",
     ("PATCH", "/v1/admin/bindings/{binding_id}", "AdminUpdateBindingFunction"): "operators, IAM",
+    # A merchant app's static code and its limits (operators, IAM): docs/operations.md.
+    ("PATCH", "/v1/admin/apps/{app_id}/static-code", "AdminUpdateStaticCodeFunction"): "operators, IAM",
     # A reconciled day's report as a presigned URL (operators, IAM): docs/reconciliation.md.
     ("GET", "/v1/admin/reconciliation/{date}/reports/{format}", "AdminGetReconciliationReportFunction"): (
         "operators, IAM"

@@ -382,7 +382,8 @@ class Reversible(Protocol):
       caller then queries the trade and applies that answer (checks included):
       REVOKED/CLOSED ends the payment CLOSED, PAYERROR FAILED, NOT_FOUND CLOSED (watched
       afterwards: a late charge is refunded), PAID SUCCESS only after a refused reverse (PAID
-      after an accepted one is asked again, never taken as paid on one read).
+      after an accepted one is asked again, never taken as paid on one read; after a few
+      such rounds no reverse is sent again and operators decide: services/reversal_review).
     - It raises ChannelUnavailable whenever the outcome is not known, including the channel's
       own "call me again" (WeChat's recall=Y, Alipay's retry_flag=Y): the reversal is sent
       again later (the sweeper), never guessed. A definitive refusal is a ChannelError: the

@@ -77,7 +77,9 @@ def pay_amount(d: Deps, request: Request, lang: str) -> Answer:
 
 def _reusable(d: Deps, limits: StaticCodeLimits, app: MerchantApp, fen: int, source_ip: str) -> str:
     """The open session last made for this amount from this address, untouched by any payment."""
-    session_id = limits.reusable(app.app_id, fen, source_ip, d.clock())
+    code = app.static_code
+    seconds = code.reuse_seconds if code is not None else 0
+    session_id = limits.reusable(app.app_id, fen, source_ip, d.clock(), seconds)
     session = sessions(d).get(session_id) if session_id else None
     if session is None or session.status != OPEN or session.payment_id or session.attempt:
         return ""
@@ -91,7 +93,7 @@ def _new_session(
     from paymux.checkout.models import CreateCheckoutSessionRequest  # noqa: PLC0415 - pydantic
     from paymux.checkout.sessions import create_session  # noqa: PLC0415
 
-    if not limits.claim_session(app.app_id, d.clock()):
+    if not limits.claim_session(app.app_id, d.clock(), code.sessions_per_minute):
         raise RateLimited("this payment code made too many sessions this minute")
     methods = [m for m in code.methods if not app.methods or m in app.methods]
     body = CreateCheckoutSessionRequest(
@@ -105,5 +107,5 @@ def _new_session(
         expires_in=SESSION_SECONDS,
     )
     _, session = create_session(d, app, body, request.domain)
-    limits.remember(app.app_id, fen, request.source_ip, session.session_id, d.clock())
+    limits.remember(app.app_id, fen, request.source_ip, session.session_id, d.clock(), code.reuse_seconds)
     return session.session_id

@@ -1,7 +1,10 @@
 """The exceptions queue (operators): what services.exceptions lists, each with an id, and a
 resolve action. Resolving takes the record off the queue's index (GSI2) and keeps it, with who
 resolved it, when and why; it is audited (console.audit). A record resolved already is a 409,
-an unknown id a 404; nothing is written then."""
+an unknown id a 404; nothing is written then. A `reversal_unconfirmed` record (a payer-code
+reversal the channel accepted while its trade still reads paid, services/reversal_review) also
+needs the operator's `outcome` (`closed` or `paid`), applied to its payment before the record
+is resolved, so resolving it always leaves the payment in a final state."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from paymux.console.identity import ConsoleUser
 from paymux.deps import Deps
 from paymux.errors import Conflict, NotFound, ValidationFailed
 from paymux.services.exceptions import newest_items
+from paymux.services.reversal_review import REVERSAL_UNCONFIRMED, resolve_unconfirmed
 
 MAX_NOTE = 500
 # off the queue index (GSI2), kept with who, when and why
@@ -59,6 +63,7 @@ def resolve(d: Deps, user: ConsoleUser, identifier: str, body: dict[str, Any]) -
             "note is required", details=[{"field": "note", "message": f"1-{MAX_NOTE} characters"}]
         )
     pk = _pk(identifier)
+    outcome = _decide(d, user, pk, body)
     now = d.clock()
     ddb = d.dynamodb
     try:
@@ -80,5 +85,20 @@ def resolve(d: Deps, user: ConsoleUser, identifier: str, body: dict[str, Any]) -
         if found is None:
             raise NotFound("no such exception") from exc
         raise Conflict("exception_resolved", "this exception is resolved already") from exc
-    record_action(d, user, "exception.resolved", pk.removeprefix("EXC#"), {"note": note})
-    return {"id": identifier, "resolved_at": iso(now), "resolved_by": user.actor, "resolution": note}
+    record_action(d, user, "exception.resolved", pk.removeprefix("EXC#"), {"note": note, **outcome})
+    done = {"id": identifier, "resolved_at": iso(now), "resolved_by": user.actor, "resolution": note}
+    return done | outcome
+
+
+def _decide(d: Deps, user: ConsoleUser, pk: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What a record's kind needs before it is resolved: for a reversal_unconfirmed one, the
+    operator's outcome applied to its payment (`outcome` and the payment's status returned)."""
+    key = {"PK": {"S": pk}, "SK": {"S": "EXC"}}
+    found = d.dynamodb.get_item(TableName=d.settings.table, Key=key).get("Item")
+    if found is None:
+        raise NotFound("no such exception")
+    if found.get("kind", {}).get("S") != REVERSAL_UNCONFIRMED or "GSI2PK" not in found:
+        return {}  # other kinds: the note alone; a resolved record: the 409 below
+    detail = json.loads(found["detail"]["S"])
+    payment = resolve_unconfirmed(d, detail, body.get("outcome"), user.actor)
+    return {"outcome": body["outcome"], "payment_status": payment.status.value}

@@ -108,8 +108,14 @@ async function loadExceptions() {
   table('exc-table', ['at', 'kind', 'subject'], doc.data, (x) => {
     const note = el('input', {'name': 'note', 'placeholder': T.note, 'maxlength': '500'});
     const go = el('button', {'type': 'button'}, T.resolve);
-    go.onclick = async () => { await api('exceptions/' + x.id + '/resolve', {method: 'POST', body: {note: note.value}}); loadExceptions(); };
-    return [note, go];
+    // a stopped payer-code reversal needs the operator's outcome too (services/reversal_review)
+    const outcome = x.kind === 'reversal_unconfirmed' ? el('select', {'name': 'outcome'}, el('option', {'value': ''}, T.outcome), el('option', {'value': 'closed'}, T.outcome_closed), el('option', {'value': 'paid'}, T.outcome_paid)) : null;
+    if (outcome) outcome.title = x.detail.action || '';
+    go.onclick = async () => {
+      const body = outcome ? {note: note.value, outcome: outcome.value} : {note: note.value};
+      await api('exceptions/' + x.id + '/resolve', {method: 'POST', body}); loadExceptions();
+    };
+    return outcome ? [outcome, note, go] : [note, go];
   });
 }
 // ------------------------------------------------------------------ reconciliation

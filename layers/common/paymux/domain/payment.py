@@ -59,6 +59,11 @@ class Payment:
     # A payer's code whose reversal began (services/reversal): written before the reverse is
     # sent, so a PAID word meanwhile is applied only by the reversal's own final query.
     reversal_started_at: float | None = None
+    # Reverses the channel accepted whose trade still read paid afterwards (services/
+    # reversal_review); at its bound the reversal stops and an operator decides the outcome:
+    # `reversal_escalated_at` is when, and the payment stays open until then.
+    reversal_rounds: int = 0
+    reversal_escalated_at: float | None = None
     # refund_id → Refund.to_summary() of the automatic refunds of charges it did not keep
     automatic_refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
 

@@ -5,7 +5,11 @@ A binding lets one merchant use one of paymux's provider-mode accounts as one su
 (whose own account at the channel receives the money). Every write is validated completely
 before anything is written, attributed (`created_by`/`updated_by` and their times on the item)
 and logged as one audit line; tokens go to Secrets Manager only and are never returned or
-logged. Containers pick a change up within CACHE_SECONDS (60 s); the writing container at once."""
+logged. Containers pick a change up within CACHE_SECONDS (60 s); the writing container at once.
+
+Secrets an operator sets (SECRET_FIELDS: a WeChat Pay binding's `oauth_app_secret`, the AppSecret
+of its `sub_appid` official account for the JSAPI checkout's OAuth) are merged into the
+binding's Secrets Manager document; the resource shows them masked (MASK), never their value."""
 
 from __future__ import annotations
 
@@ -26,6 +30,9 @@ log = logging.getLogger("paymux")
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 CHANGEABLE = ("enabled", "weight", "priority", "products", "sub_appid")
 CREATE_FIELDS = ("binding_id", "merchant_id", "account_id", "sub_mchid", *CHANGEABLE)
+# WeChat's AppSecret is 32 letters and digits; a little room either way, nothing else
+SECRET_FIELDS = {"oauth_app_secret": re.compile(r"[0-9A-Za-z]{16,64}")}
+MASK = "********"
 
 
 def public(binding: Binding) -> dict[str, Any]:
@@ -36,6 +43,9 @@ def public(binding: Binding) -> dict[str, Any]:
         fields[name] = iso(fields[name]) if fields[name] is not None else None
     for name in ("created_by", "updated_by"):
         fields[name] = fields[name] or None
+    for name in SECRET_FIELDS:
+        fields[name] = MASK if name in binding.secret_fields else None
+    fields.pop("secret_fields")
     return {"object": "binding", **fields}
 
 
@@ -100,8 +110,9 @@ def new_binding(d: Deps, doc: Any) -> Binding:
 
 
 def update_binding(d: Deps, binding_id: str, changes: dict[str, Any], actor: str = "") -> dict[str, Any]:
-    """Changes some of enabled, weight, priority, products, sub_appid (`version`: the one it
-    was read at). merchant_id, account_id and sub_mchid never change: bind again instead."""
+    """Changes some of enabled, weight, priority, products, sub_appid, and sets the secret
+    fields (SECRET_FIELDS) (`version`: the one it was read at). merchant_id, account_id and
+    sub_mchid never change: bind again instead."""
     if not isinstance(changes, dict):
         raise invalid("body", "must be a JSON object")
     changes = dict(changes)
@@ -109,16 +120,38 @@ def update_binding(d: Deps, binding_id: str, changes: dict[str, Any], actor: str
     expected = changes.pop("version", current.version)
     if not isinstance(expected, int) or isinstance(expected, bool):
         raise invalid("version", "must be the binding's version, an integer")
+    secrets = _secrets(d, current, {k: changes.pop(k) for k in list(changes) if k in SECRET_FIELDS})
     for name in sorted(set(changes) - set(CHANGEABLE)):
         message = "cannot change; bind again" if name in CREATE_FIELDS else "unknown field"
         raise invalid(name, message)
     updated = replace(_checked(d, current, changes), version=expected)
-    diff = {k: [v, _fields(updated)[k]] for k, v in _fields(current).items() if _fields(updated)[k] != v}
-    if not diff:
+    diff: dict[str, Any] = {
+        k: [v, _fields(updated)[k]] for k, v in _fields(current).items() if _fields(updated)[k] != v
+    }
+    if not diff and not secrets:
         return public(current)
-    stored = d.bindings.update(updated, actor)
-    audit("binding.updated", stored, actor, diff, False)
+    doc = None
+    if secrets:  # merged into what the secret holds (an Alipay token, other fields) and named
+        doc = {**(d.bindings.read_secret(binding_id) if current.has_secret else {}), **secrets}
+        names = tuple(sorted({*updated.secret_fields, *secrets}))
+        updated = replace(updated, secret_fields=names)
+        diff |= {name: "replaced" for name in sorted(secrets)}
+    stored = d.bindings.update(updated, actor, secret=doc)
+    audit("binding.updated", stored, actor, diff, doc is not None)
     return public(stored)
+
+
+def _secrets(d: Deps, binding: Binding, given: dict[str, Any]) -> dict[str, str]:
+    """The secret fields of an update, checked (422 otherwise): only a WeChat Pay binding's."""
+    if not given:
+        return {}
+    record = d.channel_config.record(binding.account_id)
+    if record is None or record.account.provider != "wechat":
+        raise invalid(next(iter(given)), "only a WeChat Pay binding has an OAuth secret (its sub_appid's)")
+    for name, value in given.items():
+        if not isinstance(value, str) or not SECRET_FIELDS[name].fullmatch(value):
+            raise invalid(name, "must be the sub_appid's AppSecret: 16-64 letters and digits")
+    return dict(given)
 
 
 def disable_binding(d: Deps, binding_id: str, actor: str = "", reason: str = "") -> dict[str, Any]:
@@ -183,6 +216,7 @@ def _fields(binding: Binding) -> dict[str, Any]:
     values["products"] = list(binding.products)
     for name in ("version", "created_at", "created_by", "updated_at", "updated_by", "has_secret"):
         values.pop(name)
+    values.pop("secret_fields")
     return values
 
 

@@ -23,7 +23,9 @@ charged for a payment paymux closed:
    CLOSED (the code never made a trade), PAID after a refused reverse → SUCCESS (the channel
    would not reverse a paid trade). PAID after an accepted reverse is asked once more: a
    reverse that gave the charge back reads REVOKED/CLOSED (Alipay's `refund` action is one)
-   and closes; still paid, the outcome is not known and the reversal is sent again. A
+   and closes; still paid, the outcome is not known and the reversal is sent again, at most
+   MAX_STILL_PAID_ROUNDS times: then it stops and an operator decides (services/
+   reversal_review; a payment under review answers 409 payment_under_review, nothing sent). A
    reversal whose outcome is unknown (ChannelUnavailable, the channel's own "call again") or
    a trade still open afterwards raises: the sweeper sends it again, nothing is guessed.
 
@@ -50,6 +52,7 @@ from paymux.services.outcomes import (
     record_unapplied,
     transition,
 )
+from paymux.services.reversal_review import review_conflict, still_paid, under_review
 from paymux.services.routes import attempt_route, route_channel
 from paymux.services.sweep_schedule import ladder_of, payer_code_watch
 
@@ -82,6 +85,8 @@ def _context(payment: Payment) -> QueryContext:
 
 def reverse_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
     """Steps 0-4 above; the payment as it ends (CLOSED, FAILED or SUCCESS)."""
+    if under_review(payment):
+        raise review_conflict(payment)
     _not_too_early(d, payment)
     channel = route_channel(d, attempt_route(d, payment))  # RouteRefused: retried, nothing sent
     if payment.reversal_started_at is None:
@@ -96,7 +101,12 @@ def reverse_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
     payment = _mark(d, payment, {}, "payment.reversed", actor, detail)
     if payment.status not in OPEN_PAYMENT_STATES:
         return payment
-    after = _final_answer(channel, payment, did)
+    try:
+        after = _final_answer(channel, payment, did)
+    except StillPaid as exc:
+        if under_review(still_paid(d, payment, did, exc.trade, actor)):
+            raise review_conflict(payment) from exc
+        raise
     payment = _apply(d, payment, after, actor)
     if after.state == TradeState.NOT_FOUND and payment.status in OPEN_PAYMENT_STATES:
         # no trade was made for the code (refused before it, or the answer lost), past the
@@ -145,6 +155,14 @@ def _mark(
     raise IllegalTransition(f"payment {payment.payment_id} kept changing; its reversal is sent again")
 
 
+class StillPaid(OutcomeNotKnown):
+    """The trade read paid twice after the channel accepted its reverse (`trade`: the last read)."""
+
+    def __init__(self, message: str, trade: TradeResult, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.trade = trade
+
+
 def _final_answer(channel: Any, payment: Payment, did: str) -> TradeResult:
     """The trade as the reversal leaves it; PAID only when the channel refused the reverse."""
     after: TradeResult = channel.query(payment.out_trade_no, context=_context(payment))
@@ -155,9 +173,10 @@ def _final_answer(channel: Any, payment: Payment, did: str) -> TradeResult:
     elif after.state == TradeState.PAID and not did.startswith(REFUSED):
         after = channel.query(payment.out_trade_no, context=_context(payment))  # a stale read?
         if after.state == TradeState.PAID:
-            raise OutcomeNotKnown(
+            raise StillPaid(
                 f"payment {payment.payment_id} reads paid after the channel accepted its reversal "
                 f"({did}): it is reversed again, never taken as paid",
+                after,
                 details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
             )
     if after.state == TradeState.OPEN:

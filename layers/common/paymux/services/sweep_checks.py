@@ -21,6 +21,7 @@ from paymux.services.payments import close_open_payment, refresh_from_channel, w
 from paymux.services.refund_outcomes import FIRST_CHECK_AFTER
 from paymux.services.refunds import refresh_refund
 from paymux.services.reversal import payer_time_over
+from paymux.services.reversal_review import under_review
 from paymux.services.sweep_plan import due_index, sweep_queue
 from paymux.services.sweep_schedule import LADDER_GUARD, ladder_step_at, next_check_at
 from paymux.store.due import due_sk
@@ -28,7 +29,13 @@ from paymux.store.sweep_queue import SweepMessage
 
 log = logging.getLogger("paymux")
 Result = Literal[
-    "queried", "expired_closed", "expiry_checked", "closed_watch", "refund_queried", "outbox_resent"
+    "queried",
+    "expired_closed",
+    "expiry_checked",
+    "closed_watch",
+    "refund_queried",
+    "outbox_resent",
+    "under_review",
 ]
 DEFER_SECONDS = 60.0
 
@@ -46,6 +53,11 @@ def check_payment(d: Deps, payment: Payment, message: SweepMessage, now: float) 
     if payment.status == PaymentStatus.CLOSED:
         _watch_closed(d, payment, message, now)
         return "closed_watch"
+    if under_review(payment):
+        # its reversal was stopped for an operator (services/reversal_review): nothing is
+        # sent or asked for it any more; the operator's resolution gives it its final state
+        d.payments.stop_watching(payment)
+        return "under_review"
     if now >= payment.expires_at or payer_time_over(payment, now):
         # a payer's code whose ladder ran out is reversed (services/reversal), like an expiry
         actor = "expiry" if now >= payment.expires_at else "payer_code_timeout"

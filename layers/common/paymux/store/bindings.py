@@ -34,6 +34,9 @@ class Binding:
     priority: int = 100
     enabled: bool = True
     has_secret: bool = False  # whether `{prefix}binding/<binding_id>` holds its tokens
+    # the names (never the values) of the secret's fields set through the admin API, so its
+    # resource can say which are set, masked, without reading Secrets Manager
+    secret_fields: tuple[str, ...] = ()
     version: int = 0
     created_at: float | None = None
     created_by: str = ""
@@ -47,6 +50,7 @@ _FIELDS = frozenset(f.name for f in fields(Binding))
 def binding_from_item(item: dict[str, Any]) -> Binding:
     values = {k: v for k, v in item.items() if k in _FIELDS and v is not None}
     values["products"] = tuple(values.get("products", ()))
+    values["secret_fields"] = tuple(values.get("secret_fields", ()))
     for name in ("weight", "priority", "version"):
         if name in values:
             values[name] = int(values[name])
@@ -187,4 +191,5 @@ class BindingStore:
 def _item(binding: Binding) -> dict[str, Any]:
     values = asdict(binding)
     values["products"] = list(binding.products)
+    values["secret_fields"] = list(binding.secret_fields)
     return {"PK": "CHANNEL", "SK": f"BINDING#{binding.binding_id}", **values}

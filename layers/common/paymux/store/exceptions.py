@@ -28,6 +28,23 @@ def exception_index_keys() -> list[str]:
     return [f"{LEGACY_EXCEPTIONS_KEY}#{n}" for n in range(EXCEPTION_SHARDS)] + [LEGACY_EXCEPTIONS_KEY]
 
 
+def exception_item(d: Deps, kind: str, subject: str, detail: dict[str, Any], key: str = "") -> dict[str, Any]:
+    """The record of one exception, as stored (record_exception, or a transaction's Put that
+    opens it together with the change that caused it)."""
+    now = d.clock()
+    identity = key or f"{kind}#{subject}#{json.dumps(detail, sort_keys=True, default=str)}"
+    return {
+        "PK": f"EXC#{identity}",
+        "SK": "EXC",
+        "kind": kind,
+        "subject": subject,
+        "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+        "at": now,
+        "GSI2PK": f"{LEGACY_EXCEPTIONS_KEY}#{shard_of(identity, EXCEPTION_SHARDS)}",
+        "GSI2SK": f"{iso(now)}#{kind}#{subject}",
+    }
+
+
 def record_exception(
     d: Deps,
     kind: str,
@@ -38,18 +55,7 @@ def record_exception(
 ) -> None:
     """`key` makes repeats of one cause (a callback retried by the channel) one record. `metric`
     (which CallbackExceptionsAlarm watches) is None for what must not page operators."""
-    now = d.clock()
-    identity = key or f"{kind}#{subject}#{json.dumps(detail, sort_keys=True, default=str)}"
-    item = {
-        "PK": f"EXC#{identity}",
-        "SK": "EXC",
-        "kind": kind,
-        "subject": subject,
-        "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
-        "at": now,
-        "GSI2PK": f"{LEGACY_EXCEPTIONS_KEY}#{shard_of(identity, EXCEPTION_SHARDS)}",
-        "GSI2SK": f"{iso(now)}#{kind}#{subject}",
-    }
+    item = exception_item(d, kind, subject, detail, key)
     try:
         d.dynamodb.put_item(
             TableName=d.settings.table,

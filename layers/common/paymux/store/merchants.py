@@ -13,6 +13,7 @@ from paymux.errors import Conflict
 from paymux.store.cache import TTLCache
 from paymux.store.dynamo import from_item, to_attr, to_item
 from paymux.store.secrets import SecretCache
+from paymux.store.static_code_limits import REUSE_SECONDS, SESSIONS_PER_MINUTE
 
 DEFAULT_NOTIFY_SCHEDULE = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 CACHE_SECONDS = 60.0
@@ -50,6 +51,10 @@ class StaticCode:
     methods: tuple[str, ...]
     max_amount: int
     subject: str = ""
+    # store/static_code_limits: how long a payer's session for an amount is offered again, and
+    # how many sessions the code makes a minute (more: 429), each settable per app by operators
+    reuse_seconds: int = REUSE_SECONDS
+    sessions_per_minute: int = SESSIONS_PER_MINUTE
 
     def to_config(self) -> dict[str, Any]:
         return {
@@ -58,6 +63,8 @@ class StaticCode:
             "methods": list(self.methods),
             "max_amount": self.max_amount,
             "subject": self.subject,
+            "reuse_seconds": self.reuse_seconds,
+            "sessions_per_minute": self.sessions_per_minute,
         }
 
     @classmethod
@@ -68,6 +75,8 @@ class StaticCode:
             tuple(values.get("methods") or ()),
             int(values["max_amount"]),
             str(values.get("subject", "")),
+            int(values.get("reuse_seconds", REUSE_SECONDS)),
+            int(values.get("sessions_per_minute", SESSIONS_PER_MINUTE)),
         )
 
 
@@ -186,6 +195,24 @@ class MerchantStore:
                 Key=key,
                 UpdateExpression="SET payer_limits = :limits",
                 ExpressionAttributeValues={":limits": to_attr(limits.to_config())},
+                **condition,
+            )
+        self._apps.clear()
+
+    def set_static_code(self, app_id: str, code: StaticCode | None) -> None:
+        """Sets (None: removes) an existing app's static code, as set_payer_limits does."""
+        key = {"PK": {"S": f"APP#{app_id}"}, "SK": {"S": "APP"}}
+        condition = {"ConditionExpression": "attribute_exists(PK)"}
+        if code is None:
+            self._ddb.update_item(
+                TableName=self._table, Key=key, UpdateExpression="REMOVE static_code", **condition
+            )
+        else:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET static_code = :code",
+                ExpressionAttributeValues={":code": to_attr(code.to_config())},
                 **condition,
             )
         self._apps.clear()

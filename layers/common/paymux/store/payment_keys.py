@@ -41,6 +41,8 @@ _OMITTED_WHEN_DEFAULT = (
     "sub_mchid",
     "sub_appid",
     "settle_date",
+    "reversal_rounds",
+    "reversal_escalated_at",
 )
 _DEFAULTS = {name: Payment.__dataclass_fields__[name].default for name in _OMITTED_WHEN_DEFAULT}
 _DEFAULT_FACTORIES = {"metadata": dict, "payer": dict, "action": dict, "automatic_refunds": dict}

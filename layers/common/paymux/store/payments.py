@@ -409,7 +409,8 @@ class PaymentStore:
         return updated
 
     def stop_watching(self, payment: Payment) -> None:
-        """Takes a closed payment off the sweeper's index once its watch is over."""
+        """Takes a payment off the sweeper's index: a closed one once its watch is over, an open
+        one whose reversal an operator decides (services/reversal_review)."""
         self._schedule(payment, "REMOVE GSI1PK, GSI1SK", {})
 
     def reschedule(self, payment: Payment, next_check_at: float) -> None:

@@ -2,10 +2,12 @@
 POST, unauthenticated as it is:
 
 - reuse: `PK=STATICREUSE#<app>#<fen>#<sha256 of the source IP>`, `SK=STATICREUSE`, the session
-  last made for that amount from that address, offered again for REUSE_SECONDS while it is open
-  and no payment was started on it (a reload, a double tap, a retyped amount);
+  last made for that amount from that address, offered again for REUSE_SECONDS (by default; the
+  app's StaticCode.reuse_seconds) while it is open and no payment was started on it (a reload, a
+  double tap, a retyped amount);
 - a per-code counter per minute: `PK=STATICRATE#<app>#<Unix minute>`, `SK=STATICRATE`, `count`,
-  one conditional ADD per new session, refused at the limit (a 429 page).
+  one conditional ADD per new session, refused at the limit (SESSIONS_PER_MINUTE by default,
+  the app's StaticCode.sessions_per_minute; a 429 page).
 
 Both items carry the table's TTL attribute `ttl` and are never read after it."""
 
@@ -29,21 +31,29 @@ class StaticCodeLimits:
         self._ddb = client
         self._table = table
 
-    def reusable(self, app_id: str, fen: int, source_ip: str, now: float) -> str:
-        """The session id last made for this amount from this address within REUSE_SECONDS, or ""."""
+    def reusable(
+        self, app_id: str, fen: int, source_ip: str, now: float, seconds: int = REUSE_SECONDS
+    ) -> str:
+        """The session id last made for this amount from this address within `seconds`, or ""."""
+        if seconds <= 0:
+            return ""
         item = self._ddb.get_item(
             TableName=self._table, Key=_reuse_key(app_id, fen, source_ip), ConsistentRead=True
         ).get("Item")
-        if not item or float(item["made_at"]["N"]) + REUSE_SECONDS <= now:
+        if not item or float(item["made_at"]["N"]) + seconds <= now:
             return ""
         return str(item["session_id"]["S"])
 
-    def remember(self, app_id: str, fen: int, source_ip: str, session_id: str, now: float) -> None:
+    def remember(
+        self, app_id: str, fen: int, source_ip: str, session_id: str, now: float, seconds: int = REUSE_SECONDS
+    ) -> None:
+        if seconds <= 0:
+            return  # nothing is offered again: nothing to remember
         item = {
             **_reuse_key(app_id, fen, source_ip),
             "session_id": {"S": session_id},
             "made_at": {"N": str(int(now))},
-            "ttl": {"N": str(int(now) + REUSE_SECONDS + _TTL_MARGIN)},
+            "ttl": {"N": str(int(now) + seconds + _TTL_MARGIN)},
         }
         self._ddb.put_item(TableName=self._table, Item=item)
 
