@@ -16,6 +16,7 @@
     channels disable ACCOUNT
     channels refresh-certificates [ACCOUNT]
     refunds apply-abnormal REFUND_ID --to merchant-card|user-card [--bank-type T ...]
+    refunds index-days [--segments N] [--dry-run]
     reconcile run [--date YYYY-MM-DD]
     reconcile show --date YYYY-MM-DD
     reconcile fetch --date YYYY-MM-DD --format summary|csv|xlsx|txt|html [--out FILE]
