@@ -25,6 +25,7 @@ from paymux.domain.states import REFUND_TRANSITIONS, PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
 from paymux.services.reconciliation_pending import paired
 from paymux.services.reconciliation_records import ACTOR, FEE_TOLERANCE, Record, expected_fee
+from paymux.services.reconciliation_reversals import reversal_refund_row, reversal_refunded
 from paymux.services.reconciliation_routes import refund_attempts, refund_route_or_none
 from paymux.services.statement_checks import refund_row_mismatch
 from paymux.store.refund_days import RefundDays, RefundEntry, refund_index_day
@@ -128,6 +129,10 @@ class RefundSide:
             whole = "in full" if row.amount == payment.amount else "in part"
             detail = f"refunded {whole} at the channel (a refund or an undo not made by paymux), "
             return base.classed("status_mismatch", detail + "SUCCESS here (never repaired)")
+        if payment is not None and reversal_refunded(run.d, payment):
+            reversal = reversal_refund_row(base, payment, row.amount)
+            if reversal is not None:
+                return reversal
         record = base.classed("channel_only", "no local refund for this out_refund_no")
         return run.pending.unmatched(record, row.occurred_at)
 
