@@ -6,7 +6,10 @@
   format (tests/integration/reconcile_bills.py) and read by the channel's parser.
 - UnionPay's ZM file lists a consume undo (消费撤销) as a line of txnType 31, beside the consume
   (01): a refund row of the consume's orderId. Served by the UnionPay sandbox as the real
-  deflated ZM/RD file and read by the channel's parser."""
+  deflated ZM/RD file and read by the channel's parser.
+- Alipay's bill lists a payer code its cancel gave back (action=refund) as a trade and a refund.
+
+And UnionPay's file through the payment classes the other tests show on WeChat Pay's bill."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from paymux.domain.refund import automatic_refund_id
 from paymux.services.reconciliation import reconcile_day
 from paymux.services.routes import attempt_route, route_channel
 from tests.integration.barcode_world import ALIPAY_CODE, hold_sweep_messages, run_ladder
-from tests.integration.conftest import Alipay, World
+from tests.integration.conftest import Alipay, World, notification_bodies
 from tests.integration.reconcile_bills import BillRow, serve_wechat_bills, wechat_bill
 from tests.integration.test_automatic_refunds import only_alipay
 from tests.integration.test_reconcile import (
@@ -183,3 +186,76 @@ def test_an_alipay_payer_code_its_cancel_gave_back_is_matched_and_never_refunded
     assert len(alipay.sandbox.refunds) == refunds_at_alipay  # nothing sent to Alipay
     assert world.d.payments.get(body["id"]).status == "CLOSED"
     assert [r for r in discrepancies(world, day) if r["account_id"] == alipay.account_id] == []
+
+
+def _forget_locally(world: World, payment_id: str) -> None:
+    """Removes every local record of a payment (as one made outside paymux on the account's
+    merId would have none): the payment item and its creation event (its first attempt)."""
+    table = world.d.settings.table
+    for sk in ("PAY", "EVT#000001"):
+        world.d.dynamodb.delete_item(TableName=table, Key={"PK": {"S": f"PAY#{payment_id}"}, "SK": {"S": sk}})
+    assert world.d.payments.get(payment_id) is None
+
+
+def _record_amount(world: World, payment_id: str, amount: int) -> None:
+    """The payment's amount as paymux holds it (item and paid-day sort key) set to `amount`."""
+    key = {"PK": {"S": f"PAY#{payment_id}"}, "SK": {"S": "PAY"}}
+    item = world.d.dynamodb.get_item(TableName=world.d.settings.table, Key=key)["Item"]
+    parts = item["GSI3SK"]["S"].split("#")
+    parts[2] = str(amount)
+    world.d.dynamodb.update_item(
+        TableName=world.d.settings.table,
+        Key=key,
+        UpdateExpression="SET amount = :a, GSI3SK = :sk",
+        ExpressionAttributeValues={":a": {"N": str(amount)}, ":sk": {"S": "#".join(parts)}},
+    )
+
+
+def test_unionpay_payment_classes_in_its_own_file(world: World, unionpay: UnionPayWorld) -> None:
+    """matched, channel_only, local_only, amount_mismatch and a repaired status_mismatch (the
+    merchant notified), from the sandbox's deflated ZM/RD file read by the channel's parser."""
+    away_from_midnight(world)
+    kept, stranger, cleared_later, differs = (unionpay.paid(amount=a) for a in (1000, 1100, 1200, 1300))
+    status, lost = unionpay.create("unionpay.qr", amount=1400)
+    assert status == 201, lost
+    world.catcher.forward = False  # its paid notify never reaches paymux
+    unionpay.sandbox.pay(unionpay.order_id(lost["id"]))
+    assert world.d.payments.get(lost["id"]).status == "PROCESSING"
+    payment = world.d.payments.get(kept["id"])
+    assert payment is not None
+    day = date.fromisoformat(payment.settle_date)
+    stranger_no = unionpay.order_id(stranger["id"])
+    _forget_locally(world, stranger["id"])
+    # UnionPay clears this one on the next day: its line is in the next day's file only (the
+    # sandbox's own record moved; it has no switch for that)
+    store = unionpay.sandbox._store
+    held = store._by_order[(unionpay.mer_id, unionpay.order_id(cleared_later["id"]))]
+    held.settle_date = date.fromordinal(day.toordinal() + 1)
+    _record_amount(world, differs["id"], 1299)
+    unionpay.sandbox.set_file_ready(day, True)
+    world.queued_messages()
+    world.run_notifier()
+    before = len(notification_bodies(world.merchant_endpoint))
+
+    run = _run(world, day, unionpay.account.account_id)
+
+    assert run["counts"]["payment"] == NO_CLASSES | {
+        "matched": 1,
+        "channel_only": 1,
+        "local_only": 1,
+        "amount_mismatch": 1,
+        "status_mismatch": 1,
+    }
+    rows = {r["out_trade_no"]: r for r in discrepancies(world, day)}
+    assert rows[stranger_no]["class"] == "channel_only"
+    assert rows[unionpay.order_id(cleared_later["id"])]["class"] == "local_only"
+    assert rows[unionpay.order_id(differs["id"])]["class"] == "amount_mismatch"
+    repaired = rows[unionpay.order_id(lost["id"])]
+    assert repaired["class"] == "status_mismatch" and "repaired PROCESSING → SUCCESS" in repaired["detail"]
+    assert world.d.payments.get(lost["id"]).status == "SUCCESS"
+    world.run_notifier()
+    sent = [
+        (b["type"], b["data"]["object"]["id"]) for b in notification_bodies(world.merchant_endpoint)[before:]
+    ]
+    assert ("payment.succeeded", lost["id"]) in sent
+    assert unionpay.order_id(kept["id"]) not in rows
