@@ -9,7 +9,8 @@
   deflated ZM/RD file and read by the channel's parser.
 - Alipay's bill lists a payer code its cancel gave back (action=refund) as a trade and a refund.
 
-And UnionPay's file through the payment classes the other tests show on WeChat Pay's bill."""
+And UnionPay's file and Alipay's bill through the payment classes the other tests show on WeChat
+Pay's bill (channel_only, local_only, amount_mismatch, a repair with the merchant notified)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from paymux.services.routes import attempt_route, route_channel
 from tests.integration.barcode_world import ALIPAY_CODE, hold_sweep_messages, run_ladder
 from tests.integration.conftest import Alipay, World, notification_bodies
 from tests.integration.reconcile_bills import BillRow, serve_wechat_bills, wechat_bill
+from tests.integration.test_alipay import create as alipay_create
+from tests.integration.test_alipay import paid as alipay_paid
 from tests.integration.test_automatic_refunds import only_alipay
 from tests.integration.test_reconcile import (
     NO_CLASSES,
@@ -259,3 +262,43 @@ def test_unionpay_payment_classes_in_its_own_file(world: World, unionpay: UnionP
     ]
     assert ("payment.succeeded", lost["id"]) in sent
     assert unionpay.order_id(kept["id"]) not in rows
+
+
+def test_alipay_payment_classes_in_its_own_bill(world: World, alipay: Alipay) -> None:
+    """matched, channel_only, amount_mismatch and a repaired status_mismatch (the merchant
+    notified), from the sandbox's zip of GBK CSVs read by the channel's parser."""
+    only_alipay(world, alipay)
+    away_from_midnight(world)
+    day = today(world)
+    kept, stranger, differs = (alipay_paid(world, alipay, a) for a in (1000, 1100, 1300))
+    lost = alipay_create(world, amount=1400)
+    world.catcher.forward = False  # its paid notify never reaches paymux
+    alipay.sandbox.pay(alipay.app_id, world.out_trade_no(lost["id"]))
+    assert world.d.payments.get(lost["id"]).status == "PROCESSING"
+    numbers = {p["id"]: world.out_trade_no(p["id"]) for p in (kept, stranger, differs, lost)}
+    _forget_locally(world, stranger["id"])
+    _record_amount(world, differs["id"], 1299)
+    world.queued_messages()
+    world.run_notifier()
+    before = len(notification_bodies(world.merchant_endpoint))
+
+    run = _run(world, day, alipay.account_id)
+
+    assert run["counts"]["payment"] == NO_CLASSES | {
+        "matched": 1,
+        "channel_only": 1,
+        "amount_mismatch": 1,
+        "status_mismatch": 1,
+    }
+    rows = {r["out_trade_no"]: r for r in discrepancies(world, day)}
+    assert rows[numbers[stranger["id"]]]["class"] == "channel_only"
+    assert rows[numbers[differs["id"]]]["class"] == "amount_mismatch"
+    repaired = rows[numbers[lost["id"]]]
+    assert repaired["class"] == "status_mismatch" and "repaired PROCESSING → SUCCESS" in repaired["detail"]
+    assert world.d.payments.get(lost["id"]).status == "SUCCESS"
+    world.run_notifier()
+    sent = [
+        (b["type"], b["data"]["object"]["id"]) for b in notification_bodies(world.merchant_endpoint)[before:]
+    ]
+    assert ("payment.succeeded", lost["id"]) in sent
+    assert numbers[kept["id"]] not in rows
