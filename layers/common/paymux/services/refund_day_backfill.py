@@ -49,6 +49,7 @@ def backfill_refund_days(d: Deps, segments: int = DEFAULT_SEGMENTS, dry_run: boo
     account by; with `dry_run`, `written` is what would be written)."""
     if not 1 <= segments <= MAX_SEGMENTS:
         raise ValidationFailed(f"segments must be 1 to {MAX_SEGMENTS}")
+    _ = d.dynamodb, d.payments, d.channel_config.accounts()  # built (and cached) once, before the threads
     with ThreadPoolExecutor(max_workers=segments) as pool:
         parts = list(pool.map(lambda s: _segment(d, s, segments, dry_run), range(segments)))
     total: Counter[str] = Counter()
