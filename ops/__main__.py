@@ -16,6 +16,7 @@
     channels disable ACCOUNT
     channels refresh-certificates [ACCOUNT]
     refunds apply-abnormal REFUND_ID --to merchant-card|user-card [--bank-type T ...]
+    refunds index-days [--segments N] [--dry-run]
     payments index-days [--segments N]
     reconcile run [--date YYYY-MM-DD]
     reconcile show --date YYYY-MM-DD

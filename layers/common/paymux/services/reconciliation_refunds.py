@@ -16,7 +16,7 @@ never repaired: paymux does not guess a refund's outcome."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from paymux.channels.base import RefundResult, RefundState, StatementRow
 from paymux.domain.payment import Payment
@@ -25,7 +25,8 @@ from paymux.domain.states import REFUND_TRANSITIONS, PaymentStatus, RefundStatus
 from paymux.errors import PaymuxError
 from paymux.services.reconciliation_pending import paired
 from paymux.services.reconciliation_records import ACTOR, FEE_TOLERANCE, Record, expected_fee
-from paymux.services.reconciliation_routes import refund_route_or_none
+from paymux.services.reconciliation_reversals import reversal_refund_row, reversal_refunded
+from paymux.services.reconciliation_routes import refund_attempts, refund_route_or_none
 from paymux.services.statement_checks import refund_row_mismatch
 from paymux.store.refund_days import RefundDays, RefundEntry, refund_index_day
 
@@ -47,6 +48,7 @@ class RefundSide:
         self._refunds: dict[str, Refund] = {}
         self._payments: dict[str, Payment] = {}
         self._refunded_by_channel: dict[str, str] = {}
+        self._attempts: dict[str, dict[str, Any]] = {}  # automatic refunds' own attempts
 
     # -- pass 1 ----------------------------------------------------------------------------
     def stream(self, row: StatementRow) -> bool:
@@ -81,6 +83,7 @@ class RefundSide:
         self._refunded_by_channel = refunded
         payment_ids = [r.payment_id for r in self._refunds.values()] + list(refunded.values())
         self._payments = self._run.d.payments.get_many(payment_ids)
+        self._attempts = refund_attempts(self._run.d, self._refunds.values(), self._payments)
 
     def row(self, row: StatementRow) -> None:
         run = self._run
@@ -90,7 +93,7 @@ class RefundSide:
             self._refunds.get(refund_id_from_out_refund_no(row.out_refund_no)) if row.out_refund_no else None
         )
         payment = self._payments.get(refund.payment_id) if refund else None
-        route = refund_route_or_none(run.d, refund, payment)
+        route = refund_route_or_none(run.d, refund, payment, self._attempts)
         if refund is None or payment is None or route is None or route.key != _route_key(run):
             run.record(self._unknown(base, row))
             return
@@ -126,6 +129,10 @@ class RefundSide:
             whole = "in full" if row.amount == payment.amount else "in part"
             detail = f"refunded {whole} at the channel (a refund or an undo not made by paymux), "
             return base.classed("status_mismatch", detail + "SUCCESS here (never repaired)")
+        if payment is not None and reversal_refunded(run.d, payment):
+            reversal = reversal_refund_row(base, payment, row.amount)
+            if reversal is not None:
+                return reversal
         record = base.classed("channel_only", "no local refund for this out_refund_no")
         return run.pending.unmatched(record, row.occurred_at)
 

@@ -17,6 +17,7 @@ from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus, RefundStatu
 from paymux.errors import PaymuxError
 from paymux.services.outcomes import apply_trade_result
 from paymux.services.reconciliation_records import ACTOR, FEE_TOLERANCE, Record, expected_fee
+from paymux.services.reconciliation_reversals import reversal_refunded, reversed_paid_row
 from paymux.services.statement_checks import payment_row_mismatch
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ def refund_unkept(run: RouteMatch, base: Record, payment: Payment, row: Statemen
     a discrepancy of the day, reported with what was done."""
     if mismatch := payment_row_mismatch(row, payment, run.account, run.binding):
         return base.classed(mismatch[0], mismatch[1] + " (not refunded)")
+    if reversal_refunded(run.d, payment):  # the channel gave it back already: never again
+        return reversed_paid_row(base)
     detail = f"paid at the channel after it was {payment.status.value} here"
     try:
         apply_trade_result(run.d, payment, paid_trade(row), actor=ACTOR)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from paymux.channels.base import RefundQueryContext, RefundRequest, RefundState
 from paymux.deps import Deps
@@ -24,7 +24,7 @@ from paymux.services.refund_outcomes import (
     apply_refund_result,
     apply_refusal,
 )
-from paymux.services.routes import RouteRefused, attempt_route, route_channel
+from paymux.services.routes import RouteRefused, attempt_ids_of, attempt_route, checked_route, route_channel
 from paymux.services.routing import Route
 from paymux.store.merchants import MerchantApp
 from paymux.store.refunds import DuplicateMerchantRefund, RefundRejected
@@ -124,10 +124,18 @@ def place_refund(d: Deps, refund: Refund, payment: Payment, api_domain: str = ""
     return apply_refund_result(d, refund, result, actor="channel")
 
 
-def refund_route(d: Deps, refund: Refund, payment: Payment) -> Route:
+def refund_route(
+    d: Deps, refund: Refund, payment: Payment, attempts: dict[str, dict[str, Any]] | None = None
+) -> Route:
     """The route of the attempt a refund returns (an automatic refund's own attempt, else the
-    payment's), checked like every attempt's (RouteRefused: nothing is sent)."""
-    route = attempt_route(d, payment, refund.out_trade_no)
+    payment's), checked like every attempt's (RouteRefused: nothing is sent). `attempts`: the
+    attempts already read by out_trade_no (PaymentStore.attempts_of), for a caller resolving
+    many refunds; without it the attempt is read here."""
+    if attempts is None:
+        route = attempt_route(d, payment, refund.out_trade_no)
+    else:
+        ids = attempt_ids_of(payment, refund.out_trade_no, attempts.get(refund.out_trade_no))
+        route = checked_route(d, payment, *ids)
     if refund.account_id and refund.account_id != route.account.account_id:
         raise RouteRefused(f"refund {refund.refund_id} names another account than its attempt's")
     return route

@@ -7,6 +7,7 @@ merchant's account or binding, whatever is stored on it."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from paymux.channels.base import Channel, SubMerchant
 from paymux.deps import Deps
@@ -36,17 +37,28 @@ class ForeignAttempt(RouteRefused):
 def attempt_ids(d: Deps, payment: Payment, out_trade_no: str = "") -> tuple[str, str]:
     """(account_id, binding_id) of one of the payment's attempts (default: its current one)."""
     out_trade_no = out_trade_no or payment.out_trade_no
-    if out_trade_no == payment.out_trade_no:
-        return payment.account_id, payment.binding_id
-    attempt = d.payments.get_attempt(out_trade_no)
-    if attempt is None or attempt["payment_id"] != payment.payment_id:
-        raise ForeignAttempt(f"{out_trade_no} is not an attempt of payment {payment.payment_id}")
-    return str(attempt["account_id"]), str(attempt.get("binding_id") or "")
+    attempt = None if out_trade_no == payment.out_trade_no else d.payments.get_attempt(out_trade_no)
+    return attempt_ids_of(payment, out_trade_no, attempt)
 
 
 def attempt_route(d: Deps, payment: Payment, out_trade_no: str = "") -> Route:
     """The route of one of the payment's attempts, checked to be its merchant's, or RouteRefused."""
     account_id, binding_id = attempt_ids(d, payment, out_trade_no)
+    return checked_route(d, payment, account_id, binding_id)
+
+
+def attempt_ids_of(payment: Payment, out_trade_no: str, attempt: dict[str, Any] | None) -> tuple[str, str]:
+    """attempt_ids with the attempt already read (None: not found), for callers that read many
+    attempts at once (PaymentStore.attempts_of: BatchGetItem)."""
+    if not out_trade_no or out_trade_no == payment.out_trade_no:
+        return payment.account_id, payment.binding_id
+    if attempt is None or attempt["payment_id"] != payment.payment_id:
+        raise ForeignAttempt(f"{out_trade_no} is not an attempt of payment {payment.payment_id}")
+    return str(attempt["account_id"]), str(attempt.get("binding_id") or "")
+
+
+def checked_route(d: Deps, payment: Payment, account_id: str, binding_id: str) -> Route:
+    """The route of an attempt's (account_id, binding_id), checked like attempt_route's."""
     account = d.channel_config.account(account_id)
     if account is None:
         raise RouteRefused(f"channel account {account_id} is no longer configured")
