@@ -113,3 +113,26 @@ def test_another_issuer_or_audience_is_refused(stack, pool) -> None:
         JwtAuthorizer(authorizer.issuer, ["another-client"], authorizer.jwks_url, clock).claims(token)
     with pytest.raises(Unauthorized, match="JWKS"):
         JwtAuthorizer(authorizer.issuer, authorizer.audience, "http://127.0.0.1:9/none", clock).claims(token)
+
+
+def test_paths_no_operation_takes_are_401_then_typed_404_or_405_on_the_local_stack(stack, pool) -> None:
+    """As API Gateway routes them: each operation's route beats `ANY /console/api/{proxy+}`
+    (the authorizer, then ConsoleUnroutedFunction), and `$default` (UnroutedFunction) takes
+    only what is outside /console/api/ altogether."""
+    token = login(stack).json()["id_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"{stack.api_url}/console/api"
+    for method, path in (("GET", "/nowhere"), ("POST", "/me"), ("GET", "/login")):
+        anonymous = requests.request(method, url + path, timeout=10)
+        assert (anonymous.status_code, anonymous.json()) == (401, {"message": "Unauthorized"}), path
+    missing = requests.get(f"{url}/nowhere", headers=auth, timeout=10)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
+    deeper = requests.get(f"{url}/payments/a/b", headers=auth, timeout=10)
+    assert deeper.status_code == 404
+    wrong = requests.delete(f"{url}/me", headers=auth, timeout=10)
+    assert (wrong.status_code, wrong.headers["Allow"]) == (405, "GET")
+    assert wrong.json()["error"]["code"] == "method_not_allowed"
+    resolve = requests.get(f"{url}/exceptions/x/resolve", headers=auth, timeout=10)
+    assert (resolve.status_code, resolve.headers["Allow"]) == (405, "POST")
+    outside = requests.post(f"{stack.api_url}/console", timeout=10)
+    assert (outside.status_code, outside.headers["Allow"]) == (405, "GET")
