@@ -30,6 +30,7 @@ log = logging.getLogger("paymux")
 PAGE = 50
 MAX_PAGE = 100
 MAX_KEY = 128  # an actor (username) or a target (an id) to look for
+MAX_SK = 64  # `<ISO time>#<ulid>` is 47: a longer cursor is none of ours (and no oversized key)
 BY_ACTOR = ("GSI1", "GSI1PK", "GSI1SK", "CAUDIT_BY#")
 ON_TARGET = ("GSI3", "GSI3PK", "GSI3SK", "CAUDIT_ON#")
 
@@ -91,7 +92,10 @@ def _cursor(raw: str, partition: str) -> dict[str, Any] | None:
         key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         key = None
-    if not isinstance(key, dict) or key.get("partition") != partition or not isinstance(key.get("sk"), str):
+    if not isinstance(key, dict) or key.get("partition") != partition:
+        raise _refuse("cursor", "not a cursor of this listing")
+    sort_key = key.get("sk")
+    if not isinstance(sort_key, str) or not 0 < len(sort_key) <= MAX_SK:
         raise _refuse("cursor", "not a cursor of this listing")
     return key
 
