@@ -9,6 +9,7 @@ import base64
 import json
 import time
 
+import boto3
 import pytest
 import requests
 from cryptography.hazmat.primitives import hashes
@@ -136,3 +137,50 @@ def test_paths_no_operation_takes_are_401_then_typed_404_or_405_on_the_local_sta
     assert (resolve.status_code, resolve.headers["Allow"]) == (405, "POST")
     outside = requests.post(f"{stack.api_url}/console", timeout=10)
     assert (outside.status_code, outside.headers["Allow"]) == (405, "GET")
+
+
+def test_a_new_user_replaces_the_temporary_password_then_signs_in_with_the_new_one_only(stack, pool) -> None:
+    """moto's cognito-idp: admin_create_user with a TemporaryPassword leaves the user in
+    FORCE_CHANGE_PASSWORD, InitiateAuth answers NEW_PASSWORD_REQUIRED with a session, and
+    RespondToAuthChallenge checks the pool's password policy (from template.yaml)."""
+    idp = boto3.client("cognito-idp")
+    temporary, chosen = "Temporary-Pass-1", "Chosen-New-Pass-2"
+    idp.admin_create_user(
+        UserPoolId=pool, Username="dave", TemporaryPassword=temporary, MessageAction="SUPPRESS"
+    )
+    idp.admin_add_user_to_group(UserPoolId=pool, Username="dave", GroupName="operators")
+    url = f"{stack.api_url}/console/api/login"
+
+    def sign_in(password: str) -> requests.Response:
+        return requests.post(url, json={"username": "dave", "password": password}, timeout=10)
+
+    first = sign_in(temporary)
+    assert first.status_code == 200 and first.json()["challenge"] == "new_password_required"
+    assert first.json()["password_policy"]["minimum_length"] == 12
+    session = first.json()["session"]
+    weak = requests.post(
+        url + "/new-password",
+        json={"username": "dave", "session": session, "new_password": "weak"},
+        timeout=10,
+    )
+    assert (weak.status_code, weak.json()["error"]["code"]) == (422, "weak_password")
+    gone = requests.post(
+        url + "/new-password",
+        json={"username": "dave", "session": "no-such-session-of-cognitos", "new_password": chosen},
+        timeout=10,
+    )
+    assert (gone.status_code, gone.json()["error"]["code"]) == (401, "session_expired")
+    done = requests.post(
+        url + "/new-password",
+        json={"username": "dave", "session": session, "new_password": chosen},
+        timeout=10,
+    )
+    assert done.status_code == 200
+    seen = me(stack, done.json()["id_token"])
+    assert (seen.status_code, seen.json()["role"]) == (200, "operator")
+    assert (sign_in(temporary).status_code, sign_in(temporary).json()["error"]["code"]) == (
+        401,
+        "invalid_credentials",
+    )
+    again = sign_in(chosen)
+    assert again.status_code == 200 and "id_token" in again.json()

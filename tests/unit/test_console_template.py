@@ -40,6 +40,7 @@ def test_the_jwt_authorizer_guards_the_console_api_but_not_its_sign_in_or_page(r
     assert console == {
         ("GET", "/console"): ("ConsolePageFunction", ""),
         ("POST", "/console/api/login"): ("ConsoleLoginFunction", ""),
+        ("POST", "/console/api/login/new-password"): ("ConsoleLoginFunction", ""),
         ("ANY", UNROUTED_PATH): (UNROUTED_FUNCTION, "ConsoleJwt"),
         **{(op.method, op.path): (op.function, "ConsoleJwt") for op in OPERATIONS},
     }

@@ -279,6 +279,7 @@ UNDOCUMENTED = {
     # The operator and merchant console (Cognito users, not merchant apps): docs/console.md.
     ("GET", "/console", "ConsolePageFunction"): "the console's page (HTML)",
     ("POST", "/console/api/login", "ConsoleLoginFunction"): "the console's sign-in (Cognito)",
+    ("POST", "/console/api/login/new-password", "ConsoleLoginFunction"): "a temporary password replaced",
     ("ANY", CONSOLE_UNROUTED_PATH, CONSOLE_UNROUTED): "what no console operation takes: 404, or 405 (JWT)",
     ("POST", "/checkout/{session_id}/pay", "CheckoutChooseFunction"): "the payer's choice of method (a form)",
     ("GET", "/checkout/{session_id}/status", "CheckoutStatusFunction"): "the page's status poll",
