@@ -65,8 +65,11 @@ def _event(method: str, path: str, params: dict[str, str], query: str, body: Any
     }
 
 
-def _calls(world) -> dict[str, tuple[dict[str, str], str, Any]]:
-    """A successful request of each operation: (path parameters, query, body)."""
+Call = tuple[dict[str, str], str, Any]  # (path parameters, query, body)
+
+
+def _calls(world) -> dict[str, list[Call]]:
+    """Successful requests of each operation, one for each way it reads."""
     record_exception(world.d, "unknown_order", "wx-1/T-9", {"amount": 1}, key="ops-1", metric=None)
     queue = operation_handler("exceptions")(world.d, _event("GET", "/", {}, "", None))
     exception_id = json.loads(queue["body"])["data"][0]["id"]
@@ -76,18 +79,23 @@ def _calls(world) -> dict[str, tuple[dict[str, str], str, Any]]:
     record_action(world.d, ConsoleUser("sub-op", "op", "operator"), "binding.updated", "b-1", {"weight": 1})
     today = datetime.fromtimestamp(world.clock(), CHINA).date().isoformat()
     return {
-        "me": ({}, "", None),
-        "dashboard": ({}, f"day={today}", None),
-        "payments": ({}, f"id={payment.payment_id}", None),
-        "payment": ({"payment_id": payment.payment_id}, "", None),
-        "exceptions": ({}, "", None),
-        "resolve_exception": ({"exception_id": exception_id}, "", {"note": "by hand"}),
-        "reconciliation": ({}, "from=2026-11-01&to=2026-11-02", None),
-        "export": ({"day": "2026-11-01", "format": "csv"}, "", None),
-        "accounts": ({}, "", None),
-        "change_account": ({"account_id": world.account_id}, "", {"weight": 4}),
-        "change_binding": ({"binding_id": binding["binding_id"]}, "", {"weight": 2}),
-        "audit": ({}, "actor=op", None),
+        "me": [({}, "", None)],
+        "dashboard": [({}, f"day={today}", None), ({}, f"day={today}&granularity=15m", None)],
+        "payments": [
+            ({}, f"id={payment.payment_id}", None),
+            ({}, "merchant_order_no=OPS-1&merchant_id=mch_a", None),
+            ({}, f"day={today}", None),
+            ({}, f"day={today}&status=SUCCESS", None),
+        ],
+        "payment": [({"payment_id": payment.payment_id}, "", None)],
+        "exceptions": [({}, "", None)],
+        "resolve_exception": [({"exception_id": exception_id}, "", {"note": "by hand"})],
+        "reconciliation": [({}, "from=2026-11-01&to=2026-11-02", None)],
+        "export": [({"day": "2026-11-01", "format": "csv"}, "", None)],
+        "accounts": [({}, "", None)],
+        "change_account": [({"account_id": world.account_id}, "", {"weight": 4})],
+        "change_binding": [({"binding_id": binding["binding_id"]}, "", {"weight": 2})],
+        "audit": [({}, "", None), ({}, "actor=op", None), ({}, "target=b-1&limit=1", None)],
     }
 
 
@@ -97,11 +105,11 @@ def test_the_calls_cover_the_catalogue(world) -> None:
 
 @pytest.mark.parametrize("name", [op.name for op in OPERATIONS])
 def test_an_operation_makes_only_the_calls_it_declares_and_every_write(world, name: str) -> None:
-    op = BY_NAME[name]
-    params, query, body = _calls(world)[name]
+    op, calls = BY_NAME[name], _calls(world)[name]  # the seeding before the recording
     with recording(world.d.dynamodb, world.d.s3) as made:
-        answer = operation_handler(name)(world.d, _event(op.method, op.path, params, query, body))
-    assert answer["statusCode"] in (200, 404), answer["body"]  # 404: the export of an unreconciled day
+        for params, query, body in calls:
+            answer = operation_handler(name)(world.d, _event(op.method, op.path, params, query, body))
+            assert answer["statusCode"] in (200, 404), answer["body"]  # 404: an unreconciled day's export
     assert made <= set(op.actions), f"{name} called {sorted(made - set(op.actions))} it does not declare"
     declared_writes = {a for a in op.actions if a.split(":")[1].startswith(WRITES)}
     assert declared_writes <= made, f"{name} declares writes it never makes: {declared_writes - made}"

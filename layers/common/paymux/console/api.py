@@ -62,7 +62,14 @@ class ConsoleOperation:
 OPERATIONS: tuple[ConsoleOperation, ...] = (
     ConsoleOperation("me", "GET", "/console/api/me", "me", (), "who is logged in"),
     ConsoleOperation("dashboard", "GET", "/console/api/dashboard", "dashboard", READ, "the day's figures"),
-    ConsoleOperation("payments", "GET", "/console/api/payments", "payments", READ, "payment search"),
+    ConsoleOperation(
+        "payments",
+        "GET",
+        "/console/api/payments",
+        "payments",
+        (*READ, "dynamodb:BatchGetItem"),  # a day's payments: keys from the KEYS_ONLY indexes, then items
+        "payment search",
+    ),
     ConsoleOperation(
         "payment", "GET", "/console/api/payments/{payment_id}", "payment", READ, "a payment, events, notices"
     ),
