@@ -16,7 +16,14 @@ import pytest
 
 from local.stack import REGION
 from local.template import choose_parameters, load_template, transform_template
-from paymux.console.api import OPERATIONS, UNROUTED_FUNCTION, ConsoleOperation, allowed, route
+from paymux.console.api import (
+    OPERATIONS,
+    UNROUTED_FUNCTION,
+    ConsoleOperation,
+    allowed,
+    operation_handler,
+    route,
+)
 from paymux.errors import MethodNotAllowed, NotFound
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +143,21 @@ def test_the_catalogue_routes_every_path_once_and_types_the_rest() -> None:
     for path in ("/console/api/nowhere", "/console/api/payments/a/b", "/console/api/", "/console/apix/me"):
         with pytest.raises(NotFound):
             route("GET", path)
+
+
+@pytest.mark.parametrize("value", ["a b", "<script>", "x" * 401, "a/b"])
+def test_a_path_parameter_no_id_grammar_allows_is_a_typed_404_before_any_read(value: str) -> None:
+    claims = {"sub": "s", "cognito:username": "op", "cognito:groups": "[operators]", "token_use": "id"}
+    event = {
+        "rawPath": "/console/api/payments/x",
+        "pathParameters": {"payment_id": value},
+        "headers": {},
+        "requestContext": {
+            "http": {"method": "GET"},
+            "requestId": "r",
+            "authorizer": {"jwt": {"claims": claims}},
+        },
+    }
+    answer = operation_handler("payment")(None, event)  # type: ignore[arg-type]  # no store is reached
+    assert (answer["statusCode"], json.loads(answer["body"])["error"]["code"]) == (404, "not_found")
+    assert value not in answer["body"]
