@@ -1,11 +1,12 @@
-"""POST /console/api/login — no authorizer: a username and password for Cognito tokens
-(paymux.console.login). The password is never logged."""
+"""POST /console/api/login and POST /console/api/login/new-password — no authorizer: a
+username and password for Cognito tokens, and the new password a temporary one must be
+replaced with (paymux.console.login). Passwords are never logged."""
 
 from functools import cache
 from typing import Any
 
-from paymux.api.http import Request, handle
-from paymux.console.login import login
+from paymux.api.http import Outcome, Request, handle
+from paymux.console.login import login, new_password
 from paymux.observability import lambda_handler, setup_logging
 
 setup_logging()
@@ -18,7 +19,9 @@ def cognito() -> Any:
     return boto3.client("cognito-idp")
 
 
-def _login(request: Request) -> Any:
+def _login(request: Request) -> Outcome:
+    if request.path.endswith("/new-password"):
+        return new_password(cognito(), request)
     return login(cognito(), request)
 
 

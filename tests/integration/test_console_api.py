@@ -5,6 +5,7 @@ identity, bad input is a typed 4xx with nothing written."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from typing import Any
@@ -202,3 +203,64 @@ def test_a_day_at_the_edge_of_the_calendar_is_a_typed_422(world, day: str) -> No
         assert (status, body["error"]["code"]) == (422, "validation_failed"), (path, body)
     status, body = call(world, "GET", f"/console/api/reconciliation/{day}/exports/csv", OPERATOR)
     assert (status, body["error"]["code"]) == (422, "validation_failed"), body
+
+
+def test_the_audit_page_lists_operators_actions_newest_first_by_cursor_and_key(world) -> None:
+    bob = {**OPERATOR, "sub": "sub-bob", "cognito:username": "bob"}
+    path = f"/console/api/accounts/{world.account_id}"
+    for claims, weight in ((OPERATOR, 3), (bob, 4), (OPERATOR, 5)):
+        assert call(world, "PATCH", path, claims, body={"weight": weight})[0] == 200
+        world.clock.advance(1)
+    assert call(world, "GET", "/console/api/audit", ALICE)[0] == 403
+    status, page = call(world, "GET", "/console/api/audit", OPERATOR, "limit=2")
+    assert status == 200
+    assert [(a["username"], a["detail"]) for a in page["data"]] == [
+        ("op", {"weight": 5}),
+        ("bob", {"weight": 4}),
+    ]
+    status, rest = call(world, "GET", "/console/api/audit", OPERATOR, f"limit=2&cursor={page['next_cursor']}")
+    assert [a["detail"] for a in rest["data"]] == [{"weight": 3}] and rest["next_cursor"] is None
+    by_op = call(world, "GET", "/console/api/audit", OPERATOR, "actor=op")[1]["data"]
+    assert [(a["username"], a["sub"], a["detail"]["weight"]) for a in by_op] == [
+        ("op", "sub-op", 5),
+        ("op", "sub-op", 3),
+    ]
+    on_account = call(world, "GET", "/console/api/audit", OPERATOR, f"target={world.account_id}&limit=1")[1]
+    assert [a["detail"]["weight"] for a in on_account["data"]] == [5]
+    following = call(
+        world,
+        "GET",
+        "/console/api/audit",
+        OPERATOR,
+        f"target={world.account_id}&cursor={on_account['next_cursor']}",
+    )[1]
+    assert [a["detail"]["weight"] for a in following["data"]] == [4, 3]
+    today = page["day"]
+    assert (
+        call(world, "GET", "/console/api/audit", OPERATOR, f"actor=bob&day={today}")[1]["data"][0]["username"]
+        == "bob"
+    )
+    assert call(world, "GET", "/console/api/audit", OPERATOR, "actor=bob&day=2020-01-01")[1]["data"] == []
+    assert call(world, "GET", "/console/api/audit", OPERATOR, "day=2020-01-01")[1]["data"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=101", "limit=x", "cursor=%%%", "cursor=e30", "actor=op&target=t", "day=2020-02-30"],
+)
+def test_a_bad_audit_query_is_a_typed_422(world, query: str) -> None:
+    status, body = call(world, "GET", "/console/api/audit", OPERATOR, query)
+    assert (status, body["error"]["code"]) == (422, "validation_failed")
+
+
+def test_a_cursor_of_another_listing_is_refused(world) -> None:
+    path = f"/console/api/accounts/{world.account_id}"
+    for weight in (3, 4):
+        call(world, "PATCH", path, OPERATOR, body={"weight": weight})
+    cursor = call(world, "GET", "/console/api/audit", OPERATOR, "limit=1")[1]["next_cursor"]
+    assert cursor
+    assert call(world, "GET", "/console/api/audit", OPERATOR, f"actor=op&cursor={cursor}")[0] == 422
+    day = json.loads(base64.urlsafe_b64decode(cursor + "=="))["partition"]
+    for sort_key in ("x" * 2000, 7, ""):
+        forged = base64.urlsafe_b64encode(json.dumps({"partition": day, "sk": sort_key}).encode()).decode()
+        assert call(world, "GET", "/console/api/audit", OPERATOR, f"limit=1&cursor={forged}")[0] == 422

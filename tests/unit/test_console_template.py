@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from local.template import load_template
+from paymux.console.api import OPERATIONS, UNROUTED_FUNCTION, UNROUTED_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,9 @@ def test_the_jwt_authorizer_guards_the_console_api_but_not_its_sign_in_or_page(r
     assert console == {
         ("GET", "/console"): ("ConsolePageFunction", ""),
         ("POST", "/console/api/login"): ("ConsoleLoginFunction", ""),
-        ("ANY", "/console/api/{proxy+}"): ("ConsoleApiFunction", "ConsoleJwt"),
+        ("POST", "/console/api/login/new-password"): ("ConsoleLoginFunction", ""),
+        ("ANY", UNROUTED_PATH): (UNROUTED_FUNCTION, "ConsoleJwt"),
+        **{(op.method, op.path): (op.function, "ConsoleJwt") for op in OPERATIONS},
     }
     jwt = resources["HttpApi"]["Properties"]["Auth"]["Authorizers"]["ConsoleJwt"]
     assert jwt["IdentitySource"] == "$request.header.Authorization"
@@ -63,10 +66,12 @@ def test_users_are_created_by_operators_and_cannot_change_their_merchant(resourc
 
 
 def test_the_console_api_reads_reports_only_and_no_secrets(resources) -> None:
-    statements = resources["ConsoleApiFunction"]["Properties"]["Policies"][0]["Statement"]
-    actions = {
-        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-    }
-    assert not any(a.startswith(("secretsmanager:", "dynamodb:Delete", "dynamodb:Scan")) for a in actions)
-    (read,) = [s for s in statements if s["Action"] == "s3:GetObject"]
-    assert read["Resource"] == {"Fn::Sub": "${ReportsBucket.Arn}/reports/*"}
+    for op in OPERATIONS:
+        policies = resources[op.function]["Properties"].get("Policies") or [{"Statement": []}]
+        statements = policies[0]["Statement"]
+        actions = {
+            a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        }
+        assert not any(a.startswith(("secretsmanager:", "dynamodb:Delete", "dynamodb:Scan")) for a in actions)
+        for read in [s for s in statements if s["Action"] == "s3:GetObject"]:
+            assert read["Resource"] == {"Fn::Sub": "${ReportsBucket.Arn}/reports/*"}

@@ -14,6 +14,7 @@ import pytest
 
 from local.stack import REGION
 from local.template import choose_parameters, load_template, transform_template
+from paymux.console.api import OPERATIONS, UNROUTED_FUNCTION
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_ARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:paymux/${Stage}/"
@@ -62,7 +63,8 @@ READS = {
     # the console: no secrets (account changes carry no credentials; Cognito needs none)
     "ConsolePageFunction": set(),
     "ConsoleLoginFunction": set(),
-    "ConsoleApiFunction": set(),
+    **{op.function: set() for op in OPERATIONS},
+    UNROUTED_FUNCTION: set(),
 }
 
 

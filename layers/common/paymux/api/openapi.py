@@ -46,6 +46,9 @@ from paymux.api.openapi_text import (
     Success,
     webhooks,
 )
+from paymux.console.api import OPERATIONS as CONSOLE_OPERATIONS
+from paymux.console.api import UNROUTED_FUNCTION as CONSOLE_UNROUTED
+from paymux.console.api import UNROUTED_PATH as CONSOLE_UNROUTED_PATH
 from paymux.domain.ids import EVENT_ID, MERCHANT_ORDER_NO, PAYMENT_ID, REFUND_ID, ULID_PATTERN
 
 REF = "#/components/schemas/{model}"
@@ -278,11 +281,14 @@ UNDOCUMENTED = {
     # The operator and merchant console (Cognito users, not merchant apps): docs/console.md.
     ("GET", "/console", "ConsolePageFunction"): "the console's page (HTML)",
     ("POST", "/console/api/login", "ConsoleLoginFunction"): "the console's sign-in (Cognito)",
-    ("ANY", "/console/api/{proxy+}", "ConsoleApiFunction"): "the console's API (Cognito JWT)",
+    ("POST", "/console/api/login/new-password", "ConsoleLoginFunction"): "a temporary password replaced",
+    ("ANY", CONSOLE_UNROUTED_PATH, CONSOLE_UNROUTED): "what no console operation takes: 404, or 405 (JWT)",
     ("POST", "/checkout/{session_id}/pay", "CheckoutChooseFunction"): "the payer's choice of method (a form)",
     ("GET", "/checkout/{session_id}/status", "CheckoutStatusFunction"): "the page's status poll",
     # Every path also answers other methods: 405 with Allow (each operation lists it), or 404.
     ("ANY", "$default", "UnroutedFunction"): "what no other route takes: 405 with Allow, or 404",
+    # The console's API, one function per operation (Cognito JWT): paymux.console.api.OPERATIONS.
+    **{(op.method, op.path, op.function): f"the console: {op.summary}" for op in CONSOLE_OPERATIONS},
 }
 
 

@@ -1,61 +1,166 @@
-"""POST /console/api/login: a username and password traded at Cognito (InitiateAuth,
-USER_PASSWORD_AUTH, the console's app client) for the ID token the console API's authorizer
-verifies. The password goes to Cognito only: never logged, stored or echoed. Any refusal
-(unknown user, wrong password, disabled user) is the one 401 `invalid_credentials`; the pool's
-PreventUserExistenceErrors keeps Cognito from telling them apart either."""
+"""The console's sign-in at Cognito (the console's app client), no authorizer on either route:
+
+  POST /console/api/login               {"username", "password"}: InitiateAuth, USER_PASSWORD_AUTH
+  POST /console/api/login/new-password  {"username", "session", "new_password"}
+
+A user an administrator created has a temporary password: InitiateAuth answers the
+NEW_PASSWORD_REQUIRED challenge, which the first route hands on (200, `challenge`, Cognito's
+`session` and the pool's password policy) and the second answers (RespondToAuthChallenge),
+for the ID token the console API's authorizer verifies. Passwords go to Cognito only: never
+logged, stored or echoed. Any refusal of a password is the one 401 `invalid_credentials` (the
+pool's PreventUserExistenceErrors keeps Cognito from telling them apart either); a new password
+the policy refuses is a 422 `weak_password` naming the rules; a session Cognito no longer
+knows (it lasts 3 minutes, and serves once) is a 401 `session_expired`."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
 from paymux.api.admin import json_object
 from paymux.api.http import Outcome, Request
 from paymux.api.media import JSON, media_type
-from paymux.errors import AuthenticationFailed, ConfigurationError, UnsupportedMediaType, ValidationFailed
+from paymux.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    PaymuxError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 log = logging.getLogger("paymux")
 MAX_FIELD = 128
+SESSION_LENGTH = (20, 2048)  # Cognito's bounds: anything else was never a session of its
 _REFUSED = ("NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException")
+_SESSION_GONE = (
+    "NotAuthorizedException",
+    "ExpiredCodeException",
+    "CodeMismatchException",
+    "ResourceNotFoundException",
+)
+NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105  # nosec B105 - a challenge name
+# ConsoleUserPool's Policies.PasswordPolicy in template.yaml (tests/unit/test_console_login.py
+# keeps them equal): checked here first so the answer names the rules, and stated on the page.
+PASSWORD_POLICY = {
+    "MinimumLength": 12,
+    "RequireLowercase": True,
+    "RequireUppercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": False,
+}
+_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("RequireLowercase", "lowercase", re.compile(r"[a-z]")),
+    ("RequireUppercase", "uppercase", re.compile(r"[A-Z]")),
+    ("RequireNumbers", "numbers", re.compile(r"[0-9]")),
+    ("RequireSymbols", "symbols", re.compile(r"[\^$*.\[\]{}()?\"!@#%&/\\,><':;|_~`=+\- ]")),
+)
 
 
-def _credentials(request: Request) -> tuple[str, str]:
+class WeakPassword(PaymuxError):
+    status = 422
+    code = "weak_password"
+
+
+def password_policy() -> dict[str, Any]:
+    """The policy as the page states it."""
+    stated: dict[str, Any] = {"minimum_length": PASSWORD_POLICY["MinimumLength"]}
+    return stated | {name: bool(PASSWORD_POLICY[key]) for key, name, _ in _RULES}
+
+
+def broken_rules(password: str) -> list[str]:
+    """The policy's rules `password` breaks (none: Cognito is asked)."""
+    broken = ["minimum_length"] if len(password) < int(PASSWORD_POLICY["MinimumLength"]) else []
+    return broken + [
+        name for key, name, found in _RULES if PASSWORD_POLICY[key] and not found.search(password)
+    ]
+
+
+def _fields(request: Request, names: tuple[str, ...], limits: tuple[int, ...]) -> list[str]:
     if media_type(request.header("content-type")) != JSON:
         raise UnsupportedMediaType(f"the login takes {JSON}")
     body = json_object(request.body)
-    values = [body.get("username"), body.get("password")]
+    values = [body.get(name) for name in names]
     bad = [
-        {"field": name, "message": f"1-{MAX_FIELD} characters"}
-        for name, value in zip(("username", "password"), values, strict=True)
-        if not isinstance(value, str) or not 1 <= len(value) <= MAX_FIELD
+        {"field": name, "message": f"1-{limit} characters"}
+        for name, value, limit in zip(names, values, limits, strict=True)
+        if not isinstance(value, str) or not 1 <= len(value) <= limit
     ]
     if bad:
-        raise ValidationFailed("username and password are required", details=bad)
-    return str(values[0]), str(values[1])
+        raise ValidationFailed(f"{' and '.join(names)} are required", details=bad)
+    return [str(v) for v in values]
 
 
-def login(cognito: Any, request: Request, client_id: str = "") -> Outcome:
-    username, password = _credentials(request)
+def _client_id(client_id: str) -> str:
     client_id = client_id or os.environ.get("PAYMUX_CONSOLE_CLIENT_ID", "")
     if not client_id:
         raise ConfigurationError("PAYMUX_CONSOLE_CLIENT_ID is not set")
-    try:
-        answer = cognito.initiate_auth(
-            AuthFlow="USER_PASSWORD_AUTH",
-            ClientId=client_id,
-            AuthParameters={"USERNAME": username, "PASSWORD": password},
-        )
-    except cognito.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in _REFUSED:
-            raise AuthenticationFailed("invalid_credentials", "wrong username or password") from exc
-        raise
+    return client_id
+
+
+def _code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _tokens(answer: dict[str, Any]) -> Outcome:
     result = answer.get("AuthenticationResult")
-    if not result:  # a challenge (a new password is required): set it with the pool's own tools
+    if not result:  # another challenge (MFA is not configured): nothing the console can answer
         raise AuthenticationFailed("challenge_required", f"Cognito asks for {answer.get('ChallengeName')}")
     scheme = "Bearer"  # nosec B105 - the Authorization scheme's name, not a password
     return 200, {"id_token": result["IdToken"], "expires_in": result["ExpiresIn"], "token_type": scheme}
+
+
+def login(cognito: Any, request: Request, client_id: str = "") -> Outcome:
+    username, password = _fields(request, ("username", "password"), (MAX_FIELD, MAX_FIELD))
+    try:
+        answer = cognito.initiate_auth(
+            AuthFlow="USER_PASSWORD_AUTH",
+            ClientId=_client_id(client_id),
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+    except cognito.exceptions.ClientError as exc:
+        if _code(exc) in _REFUSED:
+            raise AuthenticationFailed("invalid_credentials", "wrong username or password") from exc
+        raise
+    if answer.get("ChallengeName") == NEW_PASSWORD_REQUIRED and answer.get("Session"):
+        policy = password_policy()
+        return 200, {
+            "challenge": "new_password_required",
+            "session": answer["Session"],
+            "password_policy": policy,
+        }
+    return _tokens(answer)
+
+
+def new_password(cognito: Any, request: Request, client_id: str = "") -> Outcome:
+    names, limits = ("username", "session", "new_password"), (MAX_FIELD, SESSION_LENGTH[1], MAX_FIELD)
+    username, session, password = _fields(request, names, limits)
+    if len(session) < SESSION_LENGTH[0]:
+        raise AuthenticationFailed("session_expired", "the sign-in expired: sign in again")
+    broken = broken_rules(password)
+    if broken:
+        raise WeakPassword(
+            "the new password breaks the pool's password policy",
+            details=[{"field": "new_password", "message": rule} for rule in broken],
+        )
+    try:
+        answer = cognito.respond_to_auth_challenge(
+            ClientId=_client_id(client_id),
+            ChallengeName=NEW_PASSWORD_REQUIRED,
+            Session=session,
+            ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": password},
+        )
+    except cognito.exceptions.ClientError as exc:
+        if _code(exc) == "InvalidPasswordException":  # a rule of Cognito's own (e.g. a reused password)
+            raise WeakPassword(
+                "Cognito refused the new password", details=[{"field": "new_password", "message": "policy"}]
+            ) from exc
+        if _code(exc) in _SESSION_GONE:
+            raise AuthenticationFailed("session_expired", "the sign-in expired: sign in again") from exc
+        raise
+    return _tokens(answer)
 
 
 Login = Callable[[Any, Request], Outcome]

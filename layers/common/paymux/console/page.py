@@ -14,6 +14,7 @@ from typing import Any
 from paymux.checkout.assets import csp_hash
 from paymux.checkout.web import SECURITY_HEADERS
 from paymux.console.charts import CHARTS
+from paymux.console.login import password_policy
 from paymux.console.script import SCRIPT
 from paymux.console.text import TEXT, language, t
 
@@ -78,6 +79,34 @@ def _views(lang: str) -> str:
         "<table id='rec-table'></table></section>"
         f"<section id='view-accounts' class='view' hidden><h2>{x('accounts')}</h2>"
         f"<table id='acc-table'></table><h3>{x('binding')}</h3><table id='bind-table'></table></section>"
+        f"<section id='view-audit' class='view' hidden><h2>{x('audit')}</h2><form id='audit-form'>"
+        f"<label>{x('day')}<input type='date' id='audit-day' name='day'></label>{_field(lang, 'actor')}"
+        f"{_field(lang, 'target')}<button>{x('load')}</button></form><p>{x('audit_hint')}</p>"
+        "<table id='audit-table'></table>"
+        f"<button id='audit-more' type='button' hidden>{x('more')}</button></section>"
+    )
+
+
+def _new_password(lang: str) -> str:
+    """The screen a temporary password leads to, the pool's policy stated (console.login)."""
+
+    def x(key: str) -> str:
+        return escape(t(lang, key))
+
+    policy = password_policy()
+    rules = "".join(
+        f"<li data-rule='{name}'>{escape(t(lang, 'policy_' + name).format(n=value))}</li>"
+        for name, value in policy.items()
+        if value
+    )
+    return (
+        f"<section id='new-password' hidden><h2>{x('new_password_title')}</h2><p>{x('new_password_why')}</p>"
+        f"<p>{x('policy_intro')}</p><ul id='policy'>{rules}</ul><form id='new-password-form'>"
+        f"<label>{x('new_password')}<input name='new_password' type='password' id='f-new-password'"
+        f" autocomplete='new-password' minlength='{policy['minimum_length']}'></label>"
+        f"<label>{x('confirm_password')}<input name='confirm' type='password' id='f-confirm-password'"
+        " autocomplete='new-password'></label>"
+        f"<button>{x('set_password')}</button></form></section>"
     )
 
 
@@ -88,7 +117,7 @@ def console_html(lang: str) -> str:
     other = "en" if lang == "zh-CN" else "zh-CN"
     links = "".join(
         f"<a href='#{view}' data-view='{view}'>{x(view)}</a>"
-        for view in ("dashboard", "payments", "exceptions", "reconciliation", "accounts")
+        for view in ("dashboard", "payments", "exceptions", "reconciliation", "accounts", "audit")
     )
     words = json.dumps(TEXT[lang], ensure_ascii=False).replace("<", "\\u003c")
     return (
@@ -100,7 +129,7 @@ def console_html(lang: str) -> str:
         f"<a id='lang' hreflang='{other}' href='/console?lang={other}'>{x('language')}</a></header><main>"
         f"<section id='login'><form id='login-form'>{_field(lang, 'username')}"
         f"{_field(lang, 'password', 'password')}<button>{x('sign_in')}</button></form></section>"
-        f"{_views(lang)}<p id='message' role='status'></p></main>"
+        f"{_new_password(lang)}{_views(lang)}<p id='message' role='status'></p></main>"
         f"<script type='application/json' id='i18n'>{words}</script><script>{SCRIPT}</script></body></html>"
     )
 

@@ -26,11 +26,11 @@ async function api(path, opts) {
   if (opts.body) headers['Content-Type'] = 'application/json';
   const r = await fetch('/console/api/' + path, {method: opts.method || 'GET', headers, body: opts.body ? JSON.stringify(opts.body) : undefined});
   const doc = await r.json().catch(() => ({}));
-  if (r.status === 401 && path !== 'login') { signOut(); throw new Error('401'); }
+  if (r.status === 401 && !path.startsWith('login')) { signOut(); throw new Error('401'); }
   if (!r.ok) {
     const error = doc.error || {};
     say(r.status === 404 ? T.not_found : r.status === 403 ? T.forbidden : (error.message || T.error));
-    throw new Error(error.code || String(r.status));
+    throw Object.assign(new Error(error.code || String(r.status)), {error});
   }
   say('');
   return doc;
@@ -150,11 +150,24 @@ async function loadAccounts() {
   table('acc-table', ['account_id', 'provider', 'mode', 'enabled', 'weight'], doc.accounts, (a) => controls('account', a));
   table('bind-table', ['binding_id', 'merchant_id', 'account_id', 'enabled', 'weight'], doc.bindings, (b) => controls('binding', b));
 }
+// ------------------------------------------------------------------ audit
+let auditRows = [], auditCursor = null;
+async function loadAudit(more) {
+  const query = new URLSearchParams([...new FormData($('audit-form')).entries()].filter(([, v]) => v));
+  if (more && auditCursor) query.set('cursor', auditCursor);
+  const doc = await api('audit?' + query);
+  const rows = doc.data.map((a) => ({...a, detail: JSON.stringify(a.detail)}));
+  auditRows = more ? auditRows.concat(rows) : rows;
+  auditCursor = doc.next_cursor;
+  table('audit-table', ['at', 'username', 'sub', 'action', 'target', 'detail'], auditRows);
+  $('audit-more').hidden = !auditCursor;
+}
 // ------------------------------------------------------------------ frame
 const LOADERS = {'view-dashboard': loadDashboard, 'view-payments': searchPayments, 'view-exceptions': loadExceptions,
-  'view-reconciliation': loadReconciliation, 'view-accounts': loadAccounts};
+  'view-reconciliation': loadReconciliation, 'view-accounts': loadAccounts, 'view-audit': () => loadAudit(false)};
 async function show() {
   for (const s of document.querySelectorAll('section.view')) s.hidden = true;
+  $('new-password').hidden = true;
   if (!token) { $('login').hidden = false; $('nav').hidden = true; return; }
   const me = await api('me');
   $('who').textContent = me.username + (me.merchant_id ? ' · ' + me.merchant_id : '');
@@ -170,13 +183,39 @@ $('login-form').addEventListener('submit', async (event) => {
   const form = new FormData(event.target);
   try {
     const doc = await api('login', {method: 'POST', body: {username: form.get('username'), password: form.get('password')}});
-    token = doc.id_token;
-    sessionStorage.setItem(KEY, token);
-    show();
+    if (doc.challenge === 'new_password_required') { askNewPassword(String(form.get('username')), doc.session); return; }
+    signedIn(doc);
   } catch (e) { say(T.wrong_login); }
 });
+function signedIn(doc) { token = doc.id_token; sessionStorage.setItem(KEY, token); show(); }
+// A temporary password: the new one, within the stated policy; Cognito's session is kept in memory only.
+let pending = null;
+function askNewPassword(username, session) {
+  pending = {username, session};
+  $('login').hidden = true;
+  $('new-password').hidden = false;
+  $('f-new-password').focus();
+}
+$('new-password-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const chosen = $('f-new-password').value;
+  if (chosen !== $('f-confirm-password').value) { say(T.passwords_differ); return; }
+  try {
+    signedIn(await api('login/new-password', {method: 'POST', body: {...pending, new_password: chosen}}));
+    pending = null;
+  } catch (e) {
+    const error = e.error || {};
+    if (error.code === 'weak_password') {
+      const rules = (error.details || []).map((d) => T['policy_' + d.message] || '').filter(Boolean);
+      say(T.weak_password + ' ' + rules.map((r) => r.replace('{n}', $('f-new-password').minLength)).join('、'));
+    } else if (error.code === 'session_expired') {
+      pending = null; $('new-password').hidden = true; $('login').hidden = false; say(T.session_expired);
+    }
+  }
+});
 $('signout').addEventListener('click', signOut);
-for (const [form, loader] of [['dash-form', loadDashboard], ['pay-form', searchPayments], ['rec-form', loadReconciliation]]) {
+$('audit-more').addEventListener('click', () => loadAudit(true).catch(() => {}));
+for (const [form, loader] of [['dash-form', loadDashboard], ['pay-form', searchPayments], ['rec-form', loadReconciliation], ['audit-form', () => loadAudit(false)]]) {
   $(form).addEventListener('submit', (event) => { event.preventDefault(); loader().catch(() => {}); });
 }
 window.addEventListener('hashchange', () => show().catch(() => {}));

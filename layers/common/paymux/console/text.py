@@ -85,6 +85,38 @@ _KEYS = (
     ("not_found", "未找到", "Not found"),
     ("forbidden", "仅限运营人员", "Operators only"),
     ("error", "出错了，请重试", "Something went wrong; try again"),
+    # the new-password screen (a temporary password from an administrator)
+    ("new_password_title", "请设置新密码", "Choose a new password"),
+    (
+        "new_password_why",
+        "管理员设置的临时密码须先更换。",
+        "The temporary password an administrator set must be replaced first.",
+    ),
+    ("new_password", "新密码", "New password"),
+    ("confirm_password", "确认新密码", "Confirm the new password"),
+    ("set_password", "设置密码并登录", "Set the password and sign in"),
+    ("policy_minimum_length", "至少 {n} 个字符", "at least {n} characters"),
+    ("policy_lowercase", "含小写字母", "a lowercase letter"),
+    ("policy_uppercase", "含大写字母", "an uppercase letter"),
+    ("policy_numbers", "含数字", "a digit"),
+    ("policy_symbols", "含符号", "a symbol"),
+    ("policy_intro", "新密码须满足：", "The new password needs:"),
+    ("weak_password", "新密码不符合要求：", "The new password does not meet:"),
+    ("passwords_differ", "两次输入的新密码不一致", "The two new passwords differ"),
+    ("session_expired", "登录已超时，请重新登录", "The sign-in expired; sign in again"),
+    # the audit page
+    ("audit", "操作审计", "Audit log"),
+    ("actor", "操作人", "Operator"),
+    ("action", "操作", "Action"),
+    ("target", "操作对象", "Target"),
+    ("detail", "内容", "Detail"),
+    ("sub", "用户 ID", "User id"),
+    ("more", "更多", "More"),
+    (
+        "audit_hint",
+        "按操作人或对象筛选时可不填日期（查全部日期）；日期为 UTC。",
+        "With an operator or a target the day may be left empty (every day); days are UTC.",
+    ),
 )
 TEXT: dict[str, dict[str, str]] = {
     "zh-CN": {key: zh for key, zh, _ in _KEYS},

@@ -1,5 +1,6 @@
-"""ANY /console/api/{proxy+} — console users (the HTTP API's Cognito JWT authorizer
-ConsoleJwt verified the ID token before this runs): paymux.console.api routes it."""
+"""ANY /console/api/{proxy+} — what no console operation's route takes (API Gateway prefers
+the operations' own routes): after the JWT authorizer, 405 with Allow for a path the console
+serves with other methods, else 404, both typed (paymux.console.api.handle_console)."""
 
 from typing import Any
 
