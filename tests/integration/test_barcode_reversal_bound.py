@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from paymux.channels.wechat.client import WeChatPayChannel
-from paymux.console.api import handle_console
+from paymux.console.api import BY_NAME, handle_console
 from paymux.console.audit import actions_on
 from paymux.services.exceptions import list_exceptions
 from paymux.services.reversal_review import MAX_STILL_PAID_ROUNDS, REVERSAL_UNCONFIRMED
@@ -27,6 +27,7 @@ from tests.integration.barcode_world import (
 )
 from tests.integration.conftest import World
 from tests.integration.test_console_api import OPERATOR, event
+from tests.integration.test_console_operations import recording
 
 
 @pytest.fixture
@@ -106,9 +107,11 @@ def test_resolving_it_paid_makes_the_payment_success(world: World, stuck: dict[s
     assert world.d.payments.get(payment.payment_id).status == "PROCESSING"  # nothing written
     assert _queued(world)["id"] == item["id"]
 
-    status, resolved = _console(
-        world, "POST", path, {"note": "WeChat Pay kept the charge", "outcome": "paid"}
-    )
+    with recording(world.d.dynamodb, world.d.s3, world.d.sqs) as made:  # what its function's role must grant
+        status, resolved = _console(
+            world, "POST", path, {"note": "WeChat Pay kept the charge", "outcome": "paid"}
+        )
+    assert made <= set(BY_NAME["resolve_exception"].actions), sorted(made)
     assert status == 200 and (resolved["outcome"], resolved["payment_status"]) == ("paid", "SUCCESS"), (
         resolved
     )

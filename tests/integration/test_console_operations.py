@@ -1,7 +1,7 @@
 """Each console operation, run as its own function would run it (paymux.console.api's
 operation_handler, the event API Gateway passes with its path parameters), against moto with
 every AWS call recorded: an operation makes no call outside the actions it declares (which is
-all its IAM policy grants: tests/unit/test_console_operations.py), and makes every write it
+all its IAM policy grants: tests/unit/test_console_catalogue.py), and makes every write it
 declares, so no policy grants a write the operation never makes."""
 
 from __future__ import annotations
@@ -77,6 +77,16 @@ def _calls(world) -> dict[str, list[Call]]:
     binding = seed_wechat_partner(world.d, world.sandbox, provider, "wx-sp-ops", "mch_a", "1900000201")
     payment = seed_payment(world.d, "mch_a", "OPS-1", 100, world.clock())
     record_action(world.d, ConsoleUser("sub-op", "op", "operator"), "binding.updated", "b-1", {"weight": 1})
+    stuck = seed_payment(world.d, "mch_a", "OPS-2", 100, world.clock())  # a reversal left unconfirmed
+    detail = {"payment_id": stuck.payment_id, "out_trade_no": stuck.payment_id + "_1"}
+    record_exception(world.d, "reversal_unconfirmed", stuck.payment_id, detail, key="ops-2", metric=None)
+    stuck_id = next(
+        e["id"]
+        for e in json.loads(
+            operation_handler("exceptions")(world.d, _event("GET", "/", {}, "", None))["body"]
+        )["data"]
+        if e["kind"] == "reversal_unconfirmed"
+    )
     today = datetime.fromtimestamp(world.clock(), CHINA).date().isoformat()
     return {
         "me": [({}, "", None)],
@@ -89,7 +99,10 @@ def _calls(world) -> dict[str, list[Call]]:
         ],
         "payment": [({"payment_id": payment.payment_id}, "", None)],
         "exceptions": [({}, "", None)],
-        "resolve_exception": [({"exception_id": exception_id}, "", {"note": "by hand"})],
+        "resolve_exception": [
+            ({"exception_id": exception_id}, "", {"note": "by hand"}),
+            ({"exception_id": stuck_id}, "", {"note": "revoked at the channel", "outcome": "closed"}),
+        ],
         "reconciliation": [({}, "from=2026-11-01&to=2026-11-02", None)],
         "export": [({"day": "2026-11-01", "format": "csv"}, "", None)],
         "accounts": [({}, "", None)],
@@ -106,7 +119,7 @@ def test_the_calls_cover_the_catalogue(world) -> None:
 @pytest.mark.parametrize("name", [op.name for op in OPERATIONS])
 def test_an_operation_makes_only_the_calls_it_declares_and_every_write(world, name: str) -> None:
     op, calls = BY_NAME[name], _calls(world)[name]  # the seeding before the recording
-    with recording(world.d.dynamodb, world.d.s3) as made:
+    with recording(world.d.dynamodb, world.d.s3, world.d.sqs) as made:
         for params, query, body in calls:
             answer = operation_handler(name)(world.d, _event(op.method, op.path, params, query, body))
             assert answer["statusCode"] in (200, 404), answer["body"]  # 404: an unreconciled day's export

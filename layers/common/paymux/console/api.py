@@ -2,7 +2,7 @@
 JWT authorizer (ConsoleJwt). OPERATIONS is the one catalogue the template, the local stack, the
 tests and the $default answers agree on: each operation's method and path, its function
 (functions/console_<name>/, Console<Name>Function) and the AWS actions it makes, from which
-its IAM policy is written and checked (tests/unit/test_console_operations.py).
+its IAM policy is written and checked (tests/unit/test_console_catalogue.py).
 
 Each operation's code is imported on its function's first call only (`_run` imports it), so
 a function loads its own operation and nothing of the others. The user comes from the verified
@@ -81,7 +81,9 @@ OPERATIONS: tuple[ConsoleOperation, ...] = (
         "POST",
         "/console/api/exceptions/{exception_id}/resolve",
         "resolve",
-        (*READ, "dynamodb:UpdateItem", *AUDITED),
+        # a reversal_unconfirmed one moves its payment (services.reversal_review): the transition's
+        # transaction and the merchant's notification
+        (*READ, "dynamodb:UpdateItem", "dynamodb:TransactWriteItems", *AUDITED, "sqs:SendMessage"),
         "resolve an exception (audited)",
     ),
     ConsoleOperation(

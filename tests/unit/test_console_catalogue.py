@@ -32,6 +32,7 @@ RESOURCES = {
     "dynamodb": TABLE,
     "s3:GetObject": [{"Fn::Sub": "${ReportsBucket.Arn}/reports/*"}],
     "s3:ListBucket": [{"Fn::GetAtt": ["ReportsBucket", "Arn"]}],
+    "sqs:SendMessage": [{"Fn::GetAtt": ["NotifyQueue", "Arn"]}],
 }
 
 
