@@ -17,6 +17,7 @@ import pytest
 
 from paymux.channels.base import StatementFile, StatementRow, StatementSummary
 from paymux.channels.statement import StatementInvalid, StatementNotReady
+from paymux.channels.wechat import statement as wechat_statement
 from paymux.clock import iso
 from paymux.services import reconciliation
 from paymux.store import payment_keys, refund_days, reports
@@ -96,6 +97,26 @@ def test_matched_rows_read_no_payment(world: World, reads: list[tuple[str, dict[
     ]
     assert len(refund_reads) == refund_days.REFUND_SHARDS  # the day's refunds, beside its payments
     assert {p["ProjectionExpression"] for p in index_reads} == {"GSI3SK"}
+
+
+def test_a_row_that_matches_is_never_built(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The WeChat reader offers each paid row to the match first (RouteMatch.quick): a row that
+    matches is counted from its fields, and no StatementRow is made for it."""
+    built: list[str] = []
+
+    def counted(**fields: Any) -> StatementRow:
+        built.append(fields["out_trade_no"])
+        return StatementRow(**fields)
+
+    monkeypatch.setattr(wechat_statement, "StatementRow", counted)
+    alone(world)
+    day = today(world)
+    for amount in (100, 250, 999):
+        paid_payment(world, amount)
+    summary = reconcile(world, day)
+    assert summary["counts"]["payment"]["matched"] == 3 and summary["discrepancies"] == 0
+    assert summary["totals"]["channel_payments"] == 1349
+    assert built == []
 
 
 def test_an_index_entry_from_before_the_sort_key_carried_the_fields_still_matches(world: World) -> None:

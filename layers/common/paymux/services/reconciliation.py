@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any
 
 from paymux.channels import download
-from paymux.channels.base import StatementFile
+from paymux.channels.base import QuickRows, StatementFile
 from paymux.deps import Deps
 from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
@@ -116,7 +116,9 @@ def _match(d: Deps, reports: ReportStore, route: Route, day: date, run: RouteMat
         # the archive uploads the file while its rows are matched (it reads the file itself)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive") as pool:
             archived = pool.submit(_archive, reports, route, day, statement)
-            for row in statement.rows:
+            rows = statement.rows
+            # a reader that can offer its paid rows to run.quick first builds no row that matches
+            for row in rows.stream(run.quick) if isinstance(rows, QuickRows) else rows:
                 run.row(row)
             key = archived.result()
         sha1 = statement.sha1 or _sha1(statement.raw)
