@@ -163,8 +163,7 @@ class RouteMatch:
         if sort_key is None or out_trade_no in self._earlier_repairs:
             return False
         _, _, local_amount, local_currency, _ = sort_key.split("#")
-        money = LocalMoney(int(local_amount), local_currency)
-        fields = (amount, currency, mchid, appid, sub_mchid)
+        fields, money = (amount, currency, mchid, appid, sub_mchid), (int(local_amount), local_currency)
         if not fields_agree(fields, carries, money, self._account, self._binding):
             return False
         if abs(fee - expected_fee(amount, self._account.fee_rate)) > FEE_TOLERANCE:

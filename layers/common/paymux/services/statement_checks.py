@@ -77,23 +77,24 @@ def _agrees(row: StatementRow, payment: Money, account: ChannelAccount, binding:
     """Every checked field is there and equal to what is expected (so field_problems finds
     nothing), and a sub-merchant that neither side names is not one the row must carry."""
     fields = (row.amount, row.currency, row.mchid, row.appid, row.sub_mchid)
-    return fields_agree(fields, row.carries, payment, account, binding)
+    return fields_agree(fields, row.carries, (payment.amount, payment.currency), account, binding)
 
 
 def fields_agree(
     fields: tuple[int, str, str, str, str],
     carries: frozenset[str],
-    payment: Money,
+    money: tuple[int, str],
     account: ChannelAccount,
     binding: Binding | None,
 ) -> bool:
     """_agrees on a row's (amount, currency, mchid, appid, sub_mchid), before (or without) its
-    StatementRow: payment_row_mismatch finds nothing for a row of which this is True."""
+    StatementRow, against the payment's (amount, currency): payment_row_mismatch finds nothing
+    for a row of which this is True."""
     amount, currency, mchid, appid, sub_mchid = fields
     expected_sub_mchid = binding.sub_mchid if binding else ""
     return (
-        amount == payment.amount
-        and currency == payment.currency != ""
+        amount == money[0]
+        and currency == money[1] != ""
         and mchid == account.mchid != ""
         and appid == account.appid != ""
         and sub_mchid == expected_sub_mchid

@@ -205,21 +205,27 @@ def _chunk_rows(
     zeros = [0] * len(chunk)
     fen = units.fen_of
     # A payment's 订单金额 is what the payer was asked for (our amount); 应结订单金额 excludes coupons.
-    columns = (exact.get(c.order, zeros), exact.get(c.refund_amount, zeros), exact[c.fee])
-    for values, order, refund, fee in zip(chunk, *columns, strict=True):
-        state = values[c.state].strip()
+    money = (exact.get(c.order, zeros), exact.get(c.refund_amount, zeros), exact[c.fee])
+    # the fields a paid row is matched on, a column at a time (a comprehension, not a call a row)
+    checked = [_texts(chunk, n) for n in (c.state, c.trade, c.currency, c.mchid, c.appid)]
+    subs = [_sub_mchid(t) for t in _texts(chunk, c.sub_mchid)] if c.provider else [""] * len(chunk)
+    for values, order, refund, fee, state, trade, currency, mchid, appid, sub in zip(
+        chunk, *money, *checked, subs, strict=True
+    ):
         if state == "SUCCESS":
             amount = fen(order)
-            if quick is not None and quick(
-                values[c.trade].strip(), amount, fen(fee), _at(values, c.currency), _at(values, c.mchid),
-                _at(values, c.appid), _sub_mchid(_at(values, c.sub_mchid)) if c.provider else "", c.carries,
-            ):  # fmt: skip
+            if quick is not None and quick(trade, amount, fen(fee), currency, mchid, appid, sub, c.carries):
                 continue
             yield _row(values, c, (amount, fen(fee)))
         elif state == "REFUND":
             yield _row(values, c, (fen(refund), fen(fee)))
         elif state == "REVOKED":
             yield _row(values, c, (fen(order), fen(fee)))
+
+
+def _texts(chunk: list[list[str]], n: int) -> list[str]:
+    """Column `n` of a chunk, stripped ("" for a column the bill has not)."""
+    return [values[n].strip() for values in chunk] if n >= 0 else [""] * len(chunk)
 
 
 def _summary(line: str, lines: Iterator[str], sums: dict[str, int], count: int) -> StatementSummary:
