@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,9 +18,12 @@ import pytest
 
 from paymux.channels.base import StatementFile, StatementRow, StatementSummary
 from paymux.channels.statement import StatementInvalid, StatementNotReady
+from paymux.channels.wechat import statement as wechat_statement
+from paymux.channels.wechat.client import WeChatPayChannel
 from paymux.clock import iso
 from paymux.services import reconciliation
 from paymux.store import payment_keys, refund_days, reports
+from paymux.store.payments import PaymentStore
 from tests.integration.conftest import World
 from tests.integration.test_reconcile import alone, reconcile, s3_object, today
 from tests.integration.test_refunds import paid_payment
@@ -96,6 +100,52 @@ def test_matched_rows_read_no_payment(world: World, reads: list[tuple[str, dict[
     ]
     assert len(refund_reads) == refund_days.REFUND_SHARDS  # the day's refunds, beside its payments
     assert {p["ProjectionExpression"] for p in index_reads} == {"GSI3SK"}
+
+
+def test_a_row_that_matches_is_never_built(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The WeChat reader offers each paid row to the match first (RouteMatch.quick): a row that
+    matches is counted from its fields, and no StatementRow is made for it."""
+    built: list[str] = []
+
+    def counted(**fields: Any) -> StatementRow:
+        built.append(fields["out_trade_no"])
+        return StatementRow(**fields)
+
+    monkeypatch.setattr(wechat_statement, "StatementRow", counted)
+    alone(world)
+    day = today(world)
+    for amount in (100, 250, 999):
+        paid_payment(world, amount)
+    summary = reconcile(world, day)
+    assert summary["counts"]["payment"]["matched"] == 3 and summary["discrepancies"] == 0
+    assert summary["totals"]["channel_payments"] == 1349
+    assert built == []
+
+
+def test_the_paid_index_is_read_while_the_statement_downloads(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day's local side is read in a thread of its own while the statement is fetched: the
+    index read finds the fetch already under way (read one after the other, it waits in vain)."""
+    fetching, found_fetching = threading.Event(), []
+    real_fetch, real_keys = WeChatPayChannel.fetch_statement, PaymentStore.paid_sort_keys
+
+    def fetch(channel: WeChatPayChannel, day: date) -> StatementFile | None:
+        fetching.set()
+        return real_fetch(channel, day)
+
+    def sort_keys(store: PaymentStore, account_id: str, day: date) -> list[str]:
+        found_fetching.append(fetching.wait(5))
+        return real_keys(store, account_id, day)
+
+    monkeypatch.setattr(WeChatPayChannel, "fetch_statement", fetch)
+    monkeypatch.setattr(PaymentStore, "paid_sort_keys", sort_keys)
+    alone(world)
+    day = today(world)
+    paid_payment(world, 100)
+    summary = reconcile(world, day)
+    assert summary["counts"]["payment"]["matched"] == 1 and summary["discrepancies"] == 0
+    assert found_fetching == [True]
 
 
 def test_an_index_entry_from_before_the_sort_key_carried_the_fields_still_matches(world: World) -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from paymux.channels import download, units
 from paymux.channels.http import HttpResponse, HttpStream
 from paymux.channels.statement import StatementInvalid, bill_time, to_fen
+from paymux.channels.wechat import statement as wechat_statement
 from paymux.channels.wechat.statement import TradeBillReader, parse_trade_bill, read_bill_file
 from tests.unit.channels.test_wechat_statement import PAY_1, PAY_2, REFUND, FakeWeChat, bill, channel
 
@@ -35,12 +36,16 @@ class CountedLines:
             yield line
 
 
-def test_rows_come_out_as_their_lines_are_read() -> None:
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_rows_come_out_as_their_lines_are_read(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader reads one chunk of lines ahead (CHUNK_LINES, whose amount columns it reads
+    together), never more."""
+    monkeypatch.setattr(wechat_statement, "CHUNK_LINES", chunk)
     lines = CountedLines(bill(PAY_1, PAY_2, REFUND))
     rows = iter(TradeBillReader(lines))
     first = next(rows)
     assert first.out_trade_no == "S20210128170702357723"
-    assert lines.taken == 2  # the header and the first row, nothing more
+    assert lines.taken == 1 + chunk  # the header and the first chunk of rows, nothing more
     assert [r.kind for r in rows] == ["payment", "refund"]
     assert lines.taken == len(lines.lines)
 
@@ -88,6 +93,35 @@ def test_more_than_five_decimals_or_no_number_is_refused() -> None:
     for text in ("0.000001", "1e3", "abc", "1.2.3"):
         with pytest.raises(StatementInvalid):
             units.exact(text, "手续费")
+
+
+_AMOUNT_TEXTS = st.one_of(
+    st.builds(
+        lambda value, decimals: str(Decimal(value).scaleb(-decimals)) if decimals else str(value),
+        st.integers(-(10**15) + 1, 10**15 - 1),
+        st.sampled_from([0, 1, 2, 5]),
+    ),
+    st.sampled_from(["", " 1.00", "0.00 ", "-0.00", "007.50", "１.00"]),
+)
+
+
+@given(st.lists(_AMOUNT_TEXTS, max_size=40), st.sampled_from([2, 5]))
+def test_a_column_read_at_once_equals_its_values_read_one_by_one(texts: list[str], decimals: int) -> None:
+    """exact_column reads a column of one shape in C and anything else value by value: the
+    same numbers either way, and fen_of rounds them as fen() does."""
+    uniform = [f"{Decimal(n).scaleb(-decimals):.{decimals}f}" for n in range(-3, 40, 7)]
+    for column in (texts, uniform, uniform + texts):
+        values = units.exact_column(column, "订单金额")
+        assert values == [units.exact(t.strip(), "订单金额") for t in column]
+        assert [units.fen_of(v) for v in values] == [units.fen(t.strip(), "订单金额") for t in column]
+
+
+@pytest.mark.parametrize("bad", ["1.00,2.00", "1.005000", "1e3", "1.00 2.00"])
+def test_a_column_with_one_bad_value_is_refused(bad: str) -> None:
+    """A value that is two numbers (a comma or a space between) or has too many decimals is
+    refused, never read as the numbers it looks like once the column is joined."""
+    with pytest.raises(StatementInvalid):
+        units.exact_column(["1.00", bad, "3.00"], "订单金额")
 
 
 @pytest.mark.parametrize("moment", ["2021-01-28 17:07:11", "2021-01-01 03:00:00", "2024-02-29 23:59:59"])

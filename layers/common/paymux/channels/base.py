@@ -302,6 +302,32 @@ class StreamedRows(Protocol):
     def summary(self) -> StatementSummary: ...
 
 
+class QuickMatch(Protocol):
+    """Takes a paid row (SUCCESS) as matched from its checked fields alone, before a
+    StatementRow is built for it: True when it is counted and done, False when the row must
+    come as a StatementRow after all (RouteMatch.quick)."""
+
+    def __call__(
+        self,
+        out_trade_no: str,
+        amount: int,
+        fee: int,
+        currency: str,
+        mchid: str,
+        appid: str,
+        sub_mchid: str,
+        carries: frozenset[str],
+    ) -> bool: ...
+
+
+@runtime_checkable
+class QuickRows(Protocol):
+    """Rows whose reader can offer each paid row to a QuickMatch first: most rows of a day
+    match, and the StatementRow of a row that matches would only be thrown away."""
+
+    def stream(self, quick: QuickMatch | None) -> Iterator[StatementRow]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class StatementFile:
     """A day's statement as downloaded: the file (archived as is) and its rows.

@@ -25,6 +25,11 @@ _SIXTY = frozenset(f"{n:02d}" for n in range(60))
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}):(\d{2}):(\d{2})")
 _HOURS: dict[str, str] = {}  # "YYYY-MM-DD HH" (Asia/Shanghai) → "YYYY-MM-DDTHH" (UTC)
 _CHINA_OFFSET = timedelta(hours=8)
+# a column of amounts joined with ",", all with 2 (or all with 5) decimals: what bills write
+_JOINED = {
+    decimals: re.compile(rf"-?\d{{1,15}}\.\d{{{decimals}}}(?:,-?\d{{1,15}}\.\d{{{decimals}}})*", re.ASCII)
+    for decimals in (2, 5)
+}
 
 
 def exact(text: str, column: str) -> int:
@@ -32,6 +37,27 @@ def exact(text: str, column: str) -> int:
     here and no bill writes them: refused as not a number."""
     value = _cached(text)
     return _exact(text, column) if value is None else value
+
+
+def exact_column(texts: list[str], column: str) -> list[int]:
+    """exact() of each of `texts` (a column of many rows). A column whose values all have the
+    bill's shape with the same number of decimals is read by one regular expression and int()
+    over the joined digits, in C; anything else value by value (same values, same errors)."""
+    joined = ",".join(texts)
+    for decimals, shape in _JOINED.items():
+        if shape.fullmatch(joined):
+            digits = joined.replace(".", "").split(",")
+            if len(digits) != len(texts):
+                break  # a value held a comma: value by value
+            scale = 10 ** (5 - decimals)
+            return [int(d) * scale for d in digits] if scale != 1 else list(map(int, digits))
+    return [exact(t.strip(), column) for t in texts]
+
+
+def fen_of(value: int) -> int:
+    """exact() units → whole fen, ROUND_HALF_UP (half away from zero), as fen() rounds."""
+    rounded = (abs(value) + 500) // 1000
+    return -rounded if value < 0 else rounded
 
 
 def _cached(text: str) -> int | None:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from paymux.channels import download
-from paymux.channels.base import StatementFile
+from paymux.channels.base import QuickRows, StatementFile
 from paymux.deps import Deps
 from paymux.errors import PaymuxError
 from paymux.observability import emit_metric
@@ -105,10 +105,11 @@ def _archive(reports: ReportStore, route: Route, day: date, statement: Statement
     return key
 
 
-def _match(d: Deps, reports: ReportStore, route: Route, day: date, run: RouteMatch) -> None:
+def _match(
+    reports: ReportStore, route: Route, day: date, run: RouteMatch, statement: StatementFile | None
+) -> None:
     """One statement, streamed: archived while its rows are matched as they are read, then (its
     totals checked and its archive done) what was put aside is resolved and repaired."""
-    statement = route_channel(d, route).fetch_statement(day)
     if statement is None:
         run.finish()
         return
@@ -116,7 +117,9 @@ def _match(d: Deps, reports: ReportStore, route: Route, day: date, run: RouteMat
         # the archive uploads the file while its rows are matched (it reads the file itself)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive") as pool:
             archived = pool.submit(_archive, reports, route, day, statement)
-            for row in statement.rows:
+            rows = statement.rows
+            # a reader that can offer its paid rows to run.quick first builds no row that matches
+            for row in rows.stream(run.quick) if isinstance(rows, QuickRows) else rows:
                 run.row(row)
             key = archived.result()
         sha1 = statement.sha1 or _sha1(statement.raw)
@@ -124,6 +127,25 @@ def _match(d: Deps, reports: ReportStore, route: Route, day: date, run: RouteMat
     finally:
         download.discard(statement.path)
     run.finish()
+
+
+def _prepared(
+    d: Deps, route: Route, day: date, local_side: Callable[[], RouteMatch]
+) -> tuple[RouteMatch, StatementFile | None]:
+    """The route's local side (`local_side`: the day's paid index above all, read in a thread)
+    and its statement (fetched meanwhile, here): neither waits for the other. A statement
+    downloaded for a local side that failed is not left on /tmp."""
+    channel = route_channel(d, route)
+    _ = d.dynamodb, d.payments, d.s3  # built here, once, not by both threads at a time
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-side") as pool:
+        matching = pool.submit(local_side)
+        statement = channel.fetch_statement(day)
+        try:
+            return matching.result(), statement
+        except BaseException:
+            if statement is not None:
+                download.discard(statement.path)
+            raise
 
 
 def _sha1(raw: bytes) -> str:
@@ -172,8 +194,14 @@ def reconcile_route(d: Deps, day: date, key: str) -> AccountReport:
         raise RouteNotFound(f"route {key} is not reconciled")
     reports = ReportStore(d.s3, d.settings.bucket)
     records: list[Record] = []
-    run = RouteMatch(d, routes[key], day, _earlier_repairs(d, reports, day, key), records.append)
-    _match(d, reports, routes[key], day, run)
+    route = routes[key]
+    run, statement = _prepared(
+        d,
+        route,
+        day,
+        lambda: RouteMatch(d, route, day, _earlier_repairs(d, reports, day, key), records.append),
+    )
+    _match(reports, route, day, run, statement)
     records.sort(key=lambda r: (r.kind, r.out_trade_no, r.out_refund_no, r.cls))  # a re-run writes alike
     lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records)
     reports.put_text(route_report_key(day, key, "jsonl"), lines, "application/x-ndjson; charset=utf-8")

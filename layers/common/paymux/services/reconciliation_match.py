@@ -48,7 +48,7 @@ from paymux.services.reconciliation_repairs import (
     unpaid_row,
 )
 from paymux.services.routing import Route
-from paymux.services.statement_checks import LocalMoney, payment_row_mismatch
+from paymux.services.statement_checks import LocalMoney, fields_agree, payment_row_mismatch
 from paymux.store.payment_keys import paid_entry, reconciliation_day
 from paymux.store.reconciliation_pool import RepairJournal
 
@@ -144,6 +144,36 @@ class RouteMatch:
             self.report.counts["payment"]["matched"] += 1
         else:
             self._disagreeing.append((row, payment_id))
+
+    def quick(
+        self,
+        out_trade_no: str,
+        amount: int,
+        fee: int,
+        currency: str,
+        mchid: str,
+        appid: str,
+        sub_mchid: str,
+        carries: frozenset[str],
+    ) -> bool:
+        """row() of a paid row that matches, from its fields alone (channels.base.QuickMatch):
+        True when it was counted matched; False (nothing counted, the index untouched) for any
+        other row, which then comes to row() as a StatementRow."""
+        sort_key = self._paid.get(out_trade_no)
+        if sort_key is None or out_trade_no in self._earlier_repairs:
+            return False
+        _, _, local_amount, local_currency, _ = sort_key.split("#")
+        fields, money = (amount, currency, mchid, appid, sub_mchid), (int(local_amount), local_currency)
+        if not fields_agree(fields, carries, money, self._account, self._binding):
+            return False
+        if abs(fee - expected_fee(amount, self._account.fee_rate)) > FEE_TOLERANCE:
+            return False
+        del self._paid[out_trade_no]
+        totals = self.report.totals
+        totals["channel_fees"] += fee
+        totals["channel_payments"] += amount
+        self.report.counts["payment"]["matched"] += 1
+        return True
 
     def _paid_id(self, out_trade_no: str) -> str | None:
         sort_key = self._paid.pop(out_trade_no, None)

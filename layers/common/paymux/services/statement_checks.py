@@ -76,14 +76,29 @@ def field_mismatch(
 def _agrees(row: StatementRow, payment: Money, account: ChannelAccount, binding: Binding | None) -> bool:
     """Every checked field is there and equal to what is expected (so field_problems finds
     nothing), and a sub-merchant that neither side names is not one the row must carry."""
-    sub_mchid = binding.sub_mchid if binding else ""
+    fields = (row.amount, row.currency, row.mchid, row.appid, row.sub_mchid)
+    return fields_agree(fields, row.carries, (payment.amount, payment.currency), account, binding)
+
+
+def fields_agree(
+    fields: tuple[int, str, str, str, str],
+    carries: frozenset[str],
+    money: tuple[int, str],
+    account: ChannelAccount,
+    binding: Binding | None,
+) -> bool:
+    """_agrees on a row's (amount, currency, mchid, appid, sub_mchid), before (or without) its
+    StatementRow, against the payment's (amount, currency): payment_row_mismatch finds nothing
+    for a row of which this is True."""
+    amount, currency, mchid, appid, sub_mchid = fields
+    expected_sub_mchid = binding.sub_mchid if binding else ""
     return (
-        row.amount == payment.amount
-        and row.currency == payment.currency != ""
-        and row.mchid == account.mchid != ""
-        and row.appid == account.appid != ""
-        and row.sub_mchid == sub_mchid
-        and (sub_mchid != "" or "sub_mchid" not in row.carries)
+        amount == money[0]
+        and currency == money[1] != ""
+        and mchid == account.mchid != ""
+        and appid == account.appid != ""
+        and sub_mchid == expected_sub_mchid
+        and (expected_sub_mchid != "" or "sub_mchid" not in carries)
     )
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from paymux.channels import units
-from paymux.channels.base import StatementRow, StatementSummary
+from paymux.channels.base import QuickMatch, StatementRow, StatementSummary
 from paymux.channels.statement import ParsedBill, StatementInvalid, SummaryAtEnd, decimal, to_fen
 from paymux.channels.wechat import partner
 from paymux.channels.wechat.transform import CARRIED_FIELDS
 
 SUMMARY_FIRST_COLUMN = "总交易单数"
+CHUNK_LINES = 2048  # lines split before their amount columns are read together (bounded memory)
 _REQUIRED = ("交易时间", "交易状态", "商户订单号", "微信订单号", "手续费")
 # 退款状态 as written in bills → RefundState value, by the same rules as the API's statuses
 # (transform.REFUND_STATES): closed is a definitive failure; ABNORMAL (and CHANGE, its v2-era
@@ -88,8 +89,9 @@ class _Columns:
     """Where each column the rows use sits in this bill's header (-1 where it has none),
     looked up once per bill rather than once per row."""
 
-    def __init__(self, header: list[str]) -> None:
-        self.width = len(header)
+    def __init__(self, header: list[str], provider: bool) -> None:
+        self.width, self.provider = len(header), provider
+        self.carries = (partner.CARRIED_FIELDS if provider else CARRIED_FIELDS)["statement"]
         where = {name: n for n, name in enumerate(header)}
         self.totals = [(column, where[column]) for column in _TOTALS.values() if column in where]
         self.state, self.trade, self.fee = where["交易状态"], where["商户订单号"], where["手续费"]
@@ -105,20 +107,18 @@ def _at(values: list[str], n: int) -> str:
     return values[n].strip() if n >= 0 else ""
 
 
-def _row(values: list[str], c: _Columns, provider: bool) -> StatementRow | None:
+def _row(values: list[str], c: _Columns, money: tuple[int, int]) -> StatementRow:
+    """The row of `values` whose state is SUCCESS, REFUND or REVOKED; `money` its amount and
+    fee in fen (read with the chunk's columns, _Chunk)."""
     state = values[c.state].strip()
-    if state not in ("SUCCESS", "REFUND", "REVOKED"):
-        return None  # other states move no money: counted, not reconciled
     # REVOKED (付款码 only): the trade was revoked, no money moved; a payment row whose status
     # says so, so that a payment paid here and revoked there is a status mismatch
     refund = state == "REFUND"
-    # A payment's 订单金额 is what the payer was asked for (our amount); 应结订单金额 excludes coupons.
-    amount = _at(values, c.refund_amount) if refund else _at(values, c.order)
     return StatementRow(
         out_trade_no=values[c.trade].strip(),
         kind="refund" if refund else "payment",
-        amount=units.fen(amount, "退款金额" if refund else "订单金额"),
-        fee=units.fen(values[c.fee].strip(), "手续费"),
+        amount=money[0],
+        fee=money[1],
         channel_trade_no=values[c.channel_trade].strip(),
         status=_REFUND_STATUS.get(_at(values, c.refund_status), "PROCESSING") if refund else state,
         occurred_at=units.bill_time(values[c.time].strip()),
@@ -127,9 +127,9 @@ def _row(values: list[str], c: _Columns, provider: bool) -> StatementRow | None:
         mchid=_at(values, c.mchid),
         appid=_at(values, c.appid),
         currency=_at(values, c.currency),
+        carries=c.carries,
         # a service provider's bill: 商户号/公众账号ID are the provider's, 特约商户号 the sub-merchant
-        carries=(partner.CARRIED_FIELDS if provider else CARRIED_FIELDS)["statement"],
-        sub_mchid=_sub_mchid(_at(values, c.sub_mchid)) if provider else "",
+        sub_mchid=_sub_mchid(_at(values, c.sub_mchid)) if c.provider else "",
     )
 
 
@@ -167,26 +167,65 @@ class TradeBillReader(SummaryAtEnd):
         self._summary: StatementSummary | None = None
 
     def __iter__(self) -> Iterator[StatementRow]:
+        return self.stream(None)
+
+    def stream(self, quick: QuickMatch | None) -> Iterator[StatementRow]:
+        """The rows as iterating gives them, except the paid rows `quick` takes as matched
+        (QuickMatch): each is offered to it first, and one it takes is not built. The lines are
+        read a chunk at a time, so that a chunk's amount columns are read in C (exact_column)."""
         lines = _lines(self._lines)
         first = next(lines, None)
         if first is None:
             raise StatementInvalid("the bill is empty")
-        columns = _Columns(_header(first))
+        columns = _Columns(_header(first), self._provider)
         sums = dict.fromkeys((name for name, _ in columns.totals), 0)
-        count = 0
+        count, chunk = 0, list[list[str]]()
         for line in lines:
             # a detail row starts with its backtick; only a plain line can be the summary header
             if line[0] != "`" and line.split(",", 1)[0].strip() == SUMMARY_FIRST_COLUMN:
-                self._summary = _summary(line, lines, sums, count)
+                yield from _chunk_rows(chunk, columns, sums, quick)
+                self._summary = _summary(line, lines, sums, count + len(chunk))
                 return
-            values = _split(line, columns.width)
-            count += 1
-            for name, n in columns.totals:
-                sums[name] += units.exact(values[n].strip(), name)
-            row = _row(values, columns, self._provider)
-            if row is not None:
-                yield row
-        raise StatementInvalid(f"the bill has no summary after {count} detail rows (truncated)")
+            chunk.append(_split(line, columns.width))
+            if len(chunk) == CHUNK_LINES:
+                yield from _chunk_rows(chunk, columns, sums, quick)
+                count, chunk = count + len(chunk), []
+        yield from _chunk_rows(chunk, columns, sums, quick)
+        raise StatementInvalid(f"the bill has no summary after {count + len(chunk)} detail rows (truncated)")
+
+
+def _chunk_rows(
+    chunk: list[list[str]], c: _Columns, sums: dict[str, int], quick: QuickMatch | None
+) -> Iterator[StatementRow]:
+    """The rows of a chunk of split lines, its amount columns added to `sums`. Rows of other
+    states than SUCCESS, REFUND and REVOKED move no money: counted and summed, not reconciled."""
+    exact = {n: units.exact_column([values[n] for values in chunk], name) for name, n in c.totals}
+    for name, n in c.totals:
+        sums[name] += sum(exact[n])
+    zeros = [0] * len(chunk)
+    fen = units.fen_of
+    # A payment's 订单金额 is what the payer was asked for (our amount); 应结订单金额 excludes coupons.
+    money = (exact.get(c.order, zeros), exact.get(c.refund_amount, zeros), exact[c.fee])
+    # the fields a paid row is matched on, a column at a time (a comprehension, not a call a row)
+    checked = [_texts(chunk, n) for n in (c.state, c.trade, c.currency, c.mchid, c.appid)]
+    subs = [_sub_mchid(t) for t in _texts(chunk, c.sub_mchid)] if c.provider else [""] * len(chunk)
+    for values, order, refund, fee, state, trade, currency, mchid, appid, sub in zip(
+        chunk, *money, *checked, subs, strict=True
+    ):
+        if state == "SUCCESS":
+            amount = fen(order)
+            if quick is not None and quick(trade, amount, fen(fee), currency, mchid, appid, sub, c.carries):
+                continue
+            yield _row(values, c, (amount, fen(fee)))
+        elif state == "REFUND":
+            yield _row(values, c, (fen(refund), fen(fee)))
+        elif state == "REVOKED":
+            yield _row(values, c, (fen(order), fen(fee)))
+
+
+def _texts(chunk: list[list[str]], n: int) -> list[str]:
+    """Column `n` of a chunk, stripped ("" for a column the bill has not)."""
+    return [values[n].strip() for values in chunk] if n >= 0 else [""] * len(chunk)
 
 
 def _summary(line: str, lines: Iterator[str], sums: dict[str, int], count: int) -> StatementSummary:
