@@ -12,23 +12,16 @@ clock only stamps ``notify_time``.
 
 from __future__ import annotations
 
-import heapq
-import http.client
-import itertools
-import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.alipay.crypto import NOTIFY_EXCLUDED, rsa2_sign, sign_content
 from sandbox.alipay.times import alipay_time
+from sandbox.common.resend import ResendScheduler, notify_opener, post_notify
 
 NOTIFY_TIMEOUT_SECONDS = 5.0
 MAX_NOTIFICATIONS = 8
@@ -65,18 +58,11 @@ class NotifyAttempt:
         return self.form.get("trade_status")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A 3xx answer is a failed notification, not something to follow."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def delivered(status: int | None, body: str | None) -> bool:
     return status is not None and 200 <= status < 300 and (body or "").strip() == "success"
 
 
-class NotifyDispatcher:
+class NotifyDispatcher(ResendScheduler[Notification, NotifyAttempt]):
     def __init__(
         self,
         alipay_key: rsa.RSAPrivateKey,
@@ -84,55 +70,18 @@ class NotifyDispatcher:
         retry_delays: Sequence[float] = ALIPAY_NOTIFY_DELAYS,
         time_scale: float = 1.0,
     ) -> None:
+        super().__init__(
+            due_clock=time.monotonic,
+            thread_name="alipay-notify-scheduler",
+            pool_prefix="alipay-notify",
+            workers=8,
+        )
         self._key = alipay_key
         self._clock = clock
         self._delays = tuple(retry_delays)[: MAX_NOTIFICATIONS - 1]
         self._scale = time_scale
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, Notification]] = []
-        self._sequence = itertools.count()
-        self._outstanding = 0  # notifications scheduled or in flight
-        self._log: list[NotifyAttempt] = []
-        self._stopped = False
-        self._thread: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="alipay-notify")
-
-    @property
-    def log(self) -> list[NotifyAttempt]:
-        with self._cond:
-            return list(self._log)
-
-    def start(self) -> None:
-        with self._cond:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._run, name="alipay-notify-scheduler", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Cancel pending resends; a notification already on the wire finishes on its own."""
-        with self._cond:
-            self._stopped = True
-            self._outstanding = 0
-            self._heap.clear()
-            self._cond.notify_all()
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout=5)
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def submit(self, notification: Notification) -> None:
-        """Queue a first notification; returns at once (safe to call under other locks)."""
-        with self._cond:
-            if self._stopped:
-                return
-            self._outstanding += 1
-            self._schedule(notification, 0.0)
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._outstanding == 0, timeout)
+        # a 3xx answer is a failed notification, not something to follow
+        self._opener = notify_opener(follow_redirects=False)
 
     def signed_form(self, notification: Notification) -> dict[str, str]:
         form = dict(notification.fields)
@@ -144,39 +93,13 @@ class NotifyDispatcher:
         form["sign"] = rsa2_sign(self._key, content.encode(notification.charset, errors="replace"))
         return form
 
-    def _schedule(self, notification: Notification, delay: float) -> None:
-        heapq.heappush(self._heap, (time.monotonic() + delay, next(self._sequence), notification))
-        self._cond.notify_all()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stopped and not self._due():
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._cond.wait(wait)
-                if self._stopped:
-                    return
-                _, _, notification = heapq.heappop(self._heap)
-            try:
-                self._pool.submit(self._attempt, notification)
-            except RuntimeError:  # the pool was shut down by stop()
-                return
-
-    def _due(self) -> bool:
-        return bool(self._heap) and self._heap[0][0] <= time.monotonic()
-
-    def _attempt(self, notification: Notification) -> None:
-        attempt = self._send(notification)
-        with self._cond:
-            self._log.append(attempt)
-            if self._stopped:
-                return
-            if not attempt.delivered and notification.attempt <= len(self._delays):
-                delay = self._delays[notification.attempt - 1] * self._scale
-                self._schedule(replace(notification, attempt=notification.attempt + 1), delay)
-            else:
-                self._outstanding -= 1
-                self._cond.notify_all()
+    def _resend(
+        self, notification: Notification, attempt: NotifyAttempt
+    ) -> tuple[float, Notification] | None:
+        if attempt.delivered or notification.attempt > len(self._delays):
+            return None
+        due = time.monotonic() + self._delays[notification.attempt - 1] * self._scale
+        return due, replace(notification, attempt=notification.attempt + 1)
 
     def _send(self, notification: Notification) -> NotifyAttempt:
         form = self.signed_form(notification)
@@ -197,21 +120,19 @@ class NotifyDispatcher:
     def _post(
         self, url: str, form: dict[str, str], charset: str
     ) -> tuple[int | None, str | None, str | None]:
-        if urlsplit(url).scheme not in ("http", "https"):
-            return None, None, f"unsupported notify_url scheme: {url}"
         data = urlencode(form, encoding=charset, errors="replace").encode("ascii")
         headers = {
             "Content-Type": f"application/x-www-form-urlencoded; charset={charset}",
             "User-Agent": "Mozilla/4.0",
         }
-        request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
-        try:
-            with self._opener.open(request, timeout=NOTIFY_TIMEOUT_SECONDS) as response:
-                answer = response.read(_MAX_ANSWER_BYTES)
-                return int(response.status), answer.decode("utf-8", errors="replace"), None
-        except urllib.error.HTTPError as exc:
-            answer = exc.read(_MAX_ANSWER_BYTES) if exc.fp is not None else b""
-            exc.close()
-            return int(exc.code), answer.decode("utf-8", errors="replace"), None
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            return None, None, f"{type(exc).__name__}: {exc}"
+        answer = post_notify(
+            self._opener,
+            url,
+            data,
+            headers,
+            timeout=NOTIFY_TIMEOUT_SECONDS,
+            url_field="notify_url",
+            max_bytes=_MAX_ANSWER_BYTES,
+        )
+        body = None if answer.body is None else answer.body.decode("utf-8", errors="replace")
+        return answer.status, body, answer.error

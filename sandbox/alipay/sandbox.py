@@ -38,12 +38,13 @@ from sandbox.alipay.store import Event, Refund, SandboxStore, Trade
 from sandbox.alipay.times import alipay_time
 from sandbox.alipay.validation import yuan
 from sandbox.common.http import ServingThread
+from sandbox.common.lifecycle import ServedSandbox
 
 APP_PAY_METHOD = "alipay.trade.app.pay"
 _SWEEP_INTERVAL_SECONDS = 0.2
 
 
-class AlipaySandbox:
+class AlipaySandbox(ServedSandbox):
     """See ``sandbox/alipay/README.md`` for the behaviour; the constructor only builds a key."""
 
     def __init__(
@@ -132,17 +133,6 @@ class AlipaySandbox:
         self._http.stop()
         if self._sweeper is not None:
             self._sweeper.join(timeout=5)
-
-    def __enter__(self) -> AlipaySandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._http.base_url
 
     @property
     def gateway_url(self) -> str:

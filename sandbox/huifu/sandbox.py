@@ -11,6 +11,7 @@ from email.message import Message
 from typing import Any
 
 from sandbox.common.http import Reply, ServingThread
+from sandbox.common.lifecycle import ServedSandbox
 from sandbox.huifu.api import JSON, SysIds, TradeApi
 from sandbox.huifu.bill import Bills
 from sandbox.huifu.keys import GeneratedSysId, new_key, public_pem
@@ -21,7 +22,7 @@ from sandbox.huifu.payments import Payments, Refused
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
-class HuifuSandbox:
+class HuifuSandbox(ServedSandbox):
     """See sandbox/huifu/README.md."""
 
     def __init__(
@@ -50,17 +51,6 @@ class HuifuSandbox:
     def stop(self) -> None:
         self._notifier.stop()
         self._http.stop()
-
-    def __enter__(self) -> HuifuSandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._http.base_url
 
     @property
     def public_key_pem(self) -> bytes:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sandbox.unionpay.errors import SUCCESS_MSG, SandboxStateError
 from sandbox.unionpay.merchants import DEFAULT_FEE_RATE_BP, MerchantRegistry
 from sandbox.unionpay.messages import MessageSigner, notify_fields
-from sandbox.unionpay.notify import NotifyDispatcher
+from sandbox.unionpay.notify import Notification, NotifyDispatcher
 from sandbox.unionpay.store import PAID_CODES, UNKNOWN_CODES, Transaction, TransactionStore
 from sandbox.unionpay.times import parse_txn_time
 
@@ -74,7 +74,7 @@ class Payments:
             txn.mer_id, txn.order_id, code, resp_msg(code), self._clock(), amount_fee
         )
         if code in PAID_CODES and ended.back_url:
-            self._notifier.submit(ended.back_url, self._signer.sign(notify_fields(ended)))
+            self._notifier.submit(Notification(ended.back_url, self._signer.sign(notify_fields(ended))))
         return ended
 
     def pay(self, order_id: str, mer_id: str | None = None) -> Transaction:

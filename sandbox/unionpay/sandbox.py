@@ -12,6 +12,7 @@ from typing import Any
 from cryptography import x509
 
 from sandbox.common.http import ServingThread
+from sandbox.common.lifecycle import ServedSandbox
 from sandbox.unionpay.back_api import BackApi
 from sandbox.unionpay.certificates import GeneratedMerchant, generate_chain
 from sandbox.unionpay.file_api import FileApi
@@ -30,8 +31,9 @@ DEFAULT_TXN_TIME_TOLERANCE = 900.0  # seconds between txnTime and the sandbox cl
 DEFAULT_FILE_READY_HOUR = 9  # a day's file is there from 09:00 Beijing time the next day
 
 
-class UnionPaySandbox:
-    """See ``sandbox/unionpay/README.md`` for the behaviour; the constructor builds the chain."""
+class UnionPaySandbox(ServedSandbox):
+    """See ``sandbox/unionpay/README.md`` for the behaviour; the constructor builds the chain.
+    ``base_url`` is the gateway base (``/gateway/api/...``); the file transfer is ``base_url + "/"``."""
 
     def __init__(
         self,
@@ -87,18 +89,6 @@ class UnionPaySandbox:
         self._stopped = True
         self._notifier.stop()
         self._http.stop()
-
-    def __enter__(self) -> UnionPaySandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The gateway base (``/gateway/api/...``); the file transfer is ``base_url + "/"``."""
-        return self._http.base_url
 
     # the trust chain ----------------------------------------------------------------------
 

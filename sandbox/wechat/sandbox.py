@@ -13,6 +13,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from sandbox.common.http import ServingThread
+from sandbox.common.lifecycle import ServedSandbox
 from sandbox.wechat import resources
 from sandbox.wechat.abnormal import AbnormalRefundApi
 from sandbox.wechat.api import PaymentApi
@@ -46,7 +47,7 @@ KEY_MODES: frozenset[str] = frozenset({"platform_cert", "public_key", "both"})
 _DAY = 86400.0
 
 
-class WeChatSandbox:
+class WeChatSandbox(ServedSandbox):
     """See ``sandbox/wechat/README.md`` for the behaviour; the constructor only builds keys."""
 
     def __init__(
@@ -124,17 +125,6 @@ class WeChatSandbox:
         self._stopped = True
         self._callbacks.stop()
         self._http.stop()
-
-    def __enter__(self) -> WeChatSandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self._http.base_url
 
     # keys ---------------------------------------------------------------------------------
 

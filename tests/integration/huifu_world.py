@@ -7,57 +7,29 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from local.seed import seed_huifu_account, seed_huifu_provider
 from paymux.channels.base import ChannelAccount
 from sandbox.huifu import HuifuSandbox, generate_sys_id
+from tests.integration.channel_world import ChannelWorld, sandbox_beside
 from tests.integration.conftest import World, callback_event
 from tests.support import invoke
 
 
 @dataclass
-class HuifuWorld:
-    world: World
-    sandbox: HuifuSandbox
-    account: ChannelAccount
-    merchant_id: str
-
+class HuifuWorld(ChannelWorld[HuifuSandbox]):
     def create(self, method: str = "ecny.qr", **overrides: Any) -> tuple[int, Any]:
         return self.world.create(method=method, **overrides)
 
     def req_seq_id(self, payment_id: str) -> str:
         return self.world.out_trade_no(payment_id)
 
-    def refund(self, payment_id: str, amount: int) -> tuple[int, Any]:
-        body = {"amount": amount, "merchant_refund_no": "RF-" + secrets.token_hex(5)}
-        return self.world.call(
-            "refund_payment.json",
-            path=f"/v1/payments/{payment_id}/refunds",
-            path_params={"payment_id": payment_id},
-            body=body,
-        )
-
-    def get_refund(self, refund_id: str) -> dict[str, Any]:
-        status, body = self.world.call(
-            "get_refund.json", path=f"/v1/refunds/{refund_id}", path_params={"refund_id": refund_id}
-        )
-        assert status == 200, body
-        return dict(body)
-
-    def deliver(self) -> None:
-        """Every notify due is sent and answered (the catcher forwards it to the handler)."""
-        assert self.sandbox.wait_for_notifies(timeout=10)
-
     def paid_qr(self, amount: int = 1999) -> dict[str, Any]:
         status, body = self.create("ecny.qr", amount=amount)
         assert status == 201 and body["status"] == "PROCESSING", body
-        self.sandbox.pay(self.req_seq_id(body["id"]))
-        self.deliver()
-        _, paid = self.world.get(body["id"])
-        assert paid["status"] == "SUCCESS", paid
-        return dict(paid)
+        return self._paid_at_sandbox(body["id"])
 
     def post_notify(self, form: dict[str, str], account_id: str = "") -> dict[str, Any]:
         """A notify POSTed straight to the callback handler; its raw reply."""
@@ -73,22 +45,19 @@ class HuifuWorld:
         the merchant's direct account is disabled so routes go to the binding."""
         identity = generate_sys_id(f"66660001{secrets.randbelow(10**8):08d}")
         account_id = f"hf-sp-{secrets.token_hex(3)}"
-        binding = seed_huifu_provider(
-            self.world.d, self.sandbox, identity, account_id, self.merchant_id, sub_huifu_id
+        return self._routes_to(
+            seed_huifu_provider(
+                self.world.d, self.sandbox, identity, account_id, self.merchant_id, sub_huifu_id
+            )
         )
-        self.world.d.channel_config.put_account(replace(self.account, enabled=False), None)
-        return binding
 
 
 def huifu_beside(world: World) -> Iterator[HuifuWorld]:
     """A test module's `huifu` fixture: `yield from huifu_beside(world)`."""
-    sandbox = HuifuSandbox(clock=world.clock, notify_time_scale=0.001)
-    sandbox.start()
-    app = world.d.merchants.app(world.app_id)
-    assert app is not None
     identity = generate_sys_id(f"66660001{secrets.randbelow(10**8):08d}")
-    account = seed_huifu_account(world.d, sandbox, identity, f"hf-{identity.sys_id}", owner=app.merchant_id)
-    try:
-        yield HuifuWorld(world, sandbox, account, app.merchant_id)
-    finally:
-        sandbox.stop()
+    sandbox = HuifuSandbox(clock=world.clock, notify_time_scale=0.001)
+
+    def seed(owner: str) -> ChannelAccount:
+        return seed_huifu_account(world.d, sandbox, identity, f"hf-{identity.sys_id}", owner=owner)
+
+    yield from sandbox_beside(world, sandbox, seed, HuifuWorld)

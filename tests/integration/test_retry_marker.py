@@ -13,7 +13,7 @@ import pytest
 from paymux.api.http import parse_event
 from paymux.api.idempotency import KEY_TTL_SECONDS, idempotent
 from paymux.errors import ChannelUnavailable, InProgress
-from paymux.services import payments
+from paymux.services import payment_submission
 from paymux.store.dynamo import to_item
 from tests.integration.conftest import World
 from tests.support import api_event, response_json
@@ -76,7 +76,7 @@ def test_a_refused_request_says_false_and_its_replay_too(world: World) -> None:
 def test_an_unreachable_channel_says_true_and_the_same_request_again_submits_it_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = payments.route_channel
+    real = payment_submission.route_channel
     failures = [ChannelUnavailable("POST https://api.mch.weixin.qq.com failed: ReadTimeout")]
 
     class Unreachable:
@@ -91,7 +91,7 @@ def test_an_unreachable_channel_says_true_and_the_same_request_again_submits_it_
         def __getattr__(self, name: str) -> Any:
             return getattr(self._channel, name)
 
-    monkeypatch.setattr(payments, "route_channel", lambda d, route: Unreachable(real(d, route)))
+    monkeypatch.setattr(payment_submission, "route_channel", lambda d, route: Unreachable(real(d, route)))
     body, key = _body(world), "k-" + secrets.token_hex(8)
     lost = _create(world, body, key)
     assert lost["statusCode"] == 503 and lost["headers"]["Paymux-Should-Retry"] == "true"

@@ -1,45 +1,35 @@
-"""Creating, reading and closing payments."""
+"""Creating payments; reading, closing and submitting them are in payment_reads,
+payment_closing and payment_submission, whose names this module still offers."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from paymux.channels.base import ChannelAccount, CreateRequest, QueryContext, TradeState
 from paymux.channels.registry import channel_class
-from paymux.clock import iso
 from paymux.deps import Deps
 from paymux.domain.ids import attempt_out_trade_no, new_payment_id
 from paymux.domain.methods import METHODS, REQUIRED_INPUTS
 from paymux.domain.payer_codes import GENERIC_METHOD, wallet_method
 from paymux.domain.payer_limits import LIMIT_ONLY_KINDS, payer_charge
 from paymux.domain.payment import Payment
-from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
-from paymux.errors import (
-    ChannelError,
-    ChannelUnavailable,
-    Conflict,
-    IllegalTransition,
-    NotFound,
-    OutcomeNotKnown,
-    ValidationFailed,
-)
+from paymux.domain.states import PaymentStatus
+from paymux.errors import ChannelUnavailable, Conflict, IllegalTransition, ValidationFailed
 from paymux.observability import emit_metric
 from paymux.services.channel_limits import check_create_limits
-from paymux.services.outcomes import (
-    TradeMismatch,
-    apply_queried_trade,
-    apply_trade_result,
-    queried_key,
-    record_unapplied,
-    transition,
+from paymux.services.outcomes import transition
+from paymux.services.payment_closing import (
+    CLOSED_WATCH_GRACE,
+    close_open_payment,
+    close_payment,
+    watch_closed_payment,
 )
-from paymux.services.reversal import is_reversible, reverse_open_payment
-from paymux.services.routes import RouteRefused, attempt_route, route_channel, route_fields
-from paymux.services.routing import Route, rank_merchant_routes
+from paymux.services.payment_reads import find_payment, get_payment, payment_events, refresh_from_channel
+from paymux.services.payment_submission import Choice, callback_url, query_context, submit
+from paymux.services.routes import route_fields
+from paymux.services.routing import rank_merchant_routes
 from paymux.services.sweep_ladder import start_ladder
 from paymux.services.sweep_schedule import first_check_at
 from paymux.services.urls import check_url_syntax
@@ -49,32 +39,30 @@ from paymux.store.payments import DuplicateMerchantOrder
 if TYPE_CHECKING:  # pydantic is imported only by handlers that validate a body (cold start)
     from paymux.api.models import CreatePaymentRequest
 
-log = logging.getLogger("paymux")
-# How long past its expiry a code closed before the channel knew it is still asked about:
-# channels round expiry (Alipay's timeout_express is in minutes) and clocks differ.
-CLOSED_WATCH_GRACE = 600.0
-Choice = tuple[Route, str]  # a route and the method it would be asked for
+
+# The names callers import from here; reading, closing and submitting live in their own modules.
+__all__ = [
+    "CLOSED_WATCH_GRACE",
+    "Choice",
+    "callback_url",
+    "close_open_payment",
+    "close_payment",
+    "create_payment",
+    "find_payment",
+    "get_payment",
+    "payment_events",
+    "query_context",
+    "rank_routes",
+    "refresh_from_channel",
+    "request_hash",
+    "submit",
+    "watch_closed_payment",
+]
 
 
 def request_hash(request: CreatePaymentRequest) -> str:
     canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def callback_url(d: Deps, api_domain: str, provider: str, account_id: str) -> str:
-    """The absolute URL a channel calls back for this account, the same on every path (create,
-    refund, the sweeper's resubmission, automatic refunds). The base: the settings' when set
-    (PublicBaseUrl, or the local stack's own domain); else `api_domain`, the domain the API
-    request being served came in on (API Gateway's requestContext.domainName: the custom
-    domain, whose execute-api endpoint the template disables, or else the execute-api domain,
-    which is what the SSM parameter holds), so an API function reads no parameter; else, with
-    no request to serve (the sweeper, callbacks), the API's domain from SSM (Deps.callback_base)."""
-    settings = d.settings
-    if settings.public_base_url or not api_domain:
-        base = d.callback_base
-    else:
-        base = settings.base_url_for_domain(api_domain, "the request's domainName")
-    return f"{base}/v1/callbacks/{provider}/{account_id}"
 
 
 def create_payment(
@@ -224,41 +212,6 @@ def rank_routes(
     return routes
 
 
-def submit(d: Deps, payment: Payment, api_domain: str, fallbacks: Sequence[Choice] = ()) -> Payment:
-    """Creates the order at the channel and records what the payer needs. A failure that is
-    safe to retry elsewhere (the channel was unreachable or refused this account's
-    configuration: no payer has a QR code or prepay id yet, so nobody can have paid; never an
-    unknown answer for a product the create itself charges, a payer's code) moves to the next
-    account as a new attempt; an unknown outcome with no fallback left leaves the
-    payment PENDING for the sweeper; a business refusal fails it."""
-    remaining = list(fallbacks)
-    while True:
-        route = attempt_route(d, payment)
-        try:
-            result = route_channel(d, route).create(_create_request(d, payment, route.account, api_domain))
-        except ChannelError as exc:
-            # a product charged by the create itself (a payer's code) may have been paid
-            # although the answer was lost: only a refusal that says so is safe elsewhere
-            charging = payment.method in getattr(
-                channel_class(route.account.provider), "charging_products", ()
-            )
-            unknown_is_safe = isinstance(exc, ChannelUnavailable) and not charging
-            safe_elsewhere = unknown_is_safe or exc.retryable_elsewhere
-            d.breaker.record(route.key, not safe_elsewhere, d.clock())
-            if safe_elsewhere and remaining:
-                _close_orphan(d, route, payment.out_trade_no)
-                payment = _next_attempt(d, payment, *remaining.pop(0), exc)
-                continue
-            raise _unsubmitted(d, payment, exc) from None
-        d.breaker.record(route.key, True, d.clock())
-        submitted = _submitted(d, payment, result.action)
-        if result.trade is None:
-            return submitted
-        # The answer already says the outcome (a payer's code is paid or refused at once): it
-        # is applied exactly like a query answer, its checks included.
-        return apply_queried_trade(d, submitted, result.trade, actor="channel")
-
-
 def _repeated(d: Deps, existing: Payment, api_domain: str) -> Payment:
     """The answer to a create repeated with the same parameters: the payment as it is, or, when
     its first try never reached the channel or its answer was lost, the payment sent again."""
@@ -288,217 +241,3 @@ def _sent_again(d: Deps, payment: Payment) -> Payment:
         if fresh is None:
             raise
         return fresh  # sent meanwhile (an action, or an outcome): the caller answers it as it is
-
-
-def query_context(payment: Payment) -> QueryContext:
-    """What a channel's query of the payment's attempt needs beside its number."""
-    return QueryContext(sent_at=payment.sent_at, product=payment.method, expires_at=payment.expires_at)
-
-
-def _create_request(d: Deps, payment: Payment, account: ChannelAccount, api_domain: str) -> CreateRequest:
-    return CreateRequest(
-        out_trade_no=payment.out_trade_no,
-        product=payment.method,
-        amount=payment.amount,
-        currency=payment.currency,
-        subject=payment.subject,
-        notify_url=callback_url(d, api_domain, account.provider, account.account_id),
-        expires_at=payment.expires_at,
-        return_url=payment.return_url,
-        payer=payment.payer,
-        sent_at=payment.sent_at,
-    )
-
-
-def _close_orphan(d: Deps, route: Route, out_trade_no: str) -> None:
-    """Best effort: the abandoned attempt may exist at the channel; it also expires there at
-    the payment's time_expire, and nobody holds its QR code or prepay id."""
-    try:
-        route_channel(d, route).close(out_trade_no)
-    except ChannelError as exc:
-        log.info("could not close abandoned attempt %s: %s", out_trade_no, exc.message)
-
-
-def _next_attempt(d: Deps, payment: Payment, route: Route, method: str, cause: ChannelError) -> Payment:
-    number = payment.attempt_count + 1
-    out_trade_no = attempt_out_trade_no(payment.payment_id, number)
-    reason = {"fallback_from": payment.account_id, "cause": cause.channel_code or cause.code}
-    if method != payment.method:
-        reason["fallback_from_method"] = payment.method
-    now = d.clock()
-    attempt = {
-        "out_trade_no": out_trade_no,
-        "payment_id": payment.payment_id,
-        "merchant_id": payment.merchant_id,
-        **route_fields(route),
-        "product": method,
-        "created_at": now,
-        "sent_at": now,
-        "routing": reason,
-    }
-    log.warning(
-        "payment %s falls back from %s to %s: %s",
-        payment.payment_id,
-        payment.account_id,
-        route.key,
-        reason["cause"],
-    )
-    changes = {
-        **route_fields(route),
-        "method": method,
-        "out_trade_no": out_trade_no,
-        "sent_at": now,
-        "attempt_count": number,
-        "updated_at": now,
-    }
-    return d.payments.add_attempt(payment, attempt, changes)
-
-
-def _unsubmitted(d: Deps, payment: Payment, exc: ChannelError) -> ChannelError:
-    if isinstance(exc, ChannelUnavailable):
-        log.warning("channel create outcome unknown for %s: %s", payment.payment_id, exc.message)
-        exc.details = [{"payment_id": payment.payment_id, "status": payment.status.value}]
-        return exc
-    changes = {"failure_code": exc.channel_code or exc.code, "failure_message": exc.message}
-    detail = {"channel_code": exc.channel_code}
-    transition(d, payment, PaymentStatus.FAILED, changes, "payment.failed", "channel", detail)
-    exc.details = [{"payment_id": payment.payment_id, "status": PaymentStatus.FAILED.value}]
-    return exc
-
-
-def _submitted(d: Deps, payment: Payment, action: dict[str, Any]) -> Payment:
-    detail = {"out_trade_no": payment.out_trade_no}
-    try:
-        return transition(
-            d, payment, PaymentStatus.PROCESSING, {"action": action}, "payment.submitted", "paymux", detail
-        )
-    except IllegalTransition:
-        # A concurrent identical create submitted the same out_trade_no (the channel answers
-        # it idempotently) and recorded the result first.
-        fresh = d.payments.get(payment.payment_id)
-        if fresh is None:
-            raise
-        return fresh
-
-
-def get_payment(d: Deps, app: MerchantApp, payment_id: str, sync: bool = False) -> Payment:
-    payment = d.payments.get(payment_id)
-    if payment is None or payment.merchant_id != app.merchant_id:
-        raise NotFound(f"no payment {payment_id}")
-    if sync and payment.status in OPEN_PAYMENT_STATES:
-        payment = refresh_from_channel(d, payment, actor="merchant_sync")
-    return payment
-
-
-def payment_events(d: Deps, app: MerchantApp, payment_id: str) -> list[dict[str, Any]]:
-    """Every change of the payment and its refunds, oldest first (who, what, from, to, when)."""
-    get_payment(d, app, payment_id)
-    events = sorted(d.payments.events(payment_id), key=lambda e: (e["at"], e["SK"]))
-    return [
-        {
-            "type": e["type"],
-            "actor": e["actor"],
-            "from_status": e.get("from_status"),
-            "to_status": e["to_status"],
-            "refund_id": e.get("refund_id"),
-            "at": iso(e["at"]),
-            "detail": json.loads(e["detail"]),
-        }
-        for e in events
-    ]
-
-
-def find_payment(d: Deps, app: MerchantApp, merchant_order_no: str) -> Payment:
-    payment = d.payments.get_by_merchant_order_no(app.merchant_id, merchant_order_no)
-    if payment is None:
-        raise NotFound(f"no payment with merchant_order_no {merchant_order_no}")
-    return payment
-
-
-def refresh_from_channel(d: Deps, payment: Payment, actor: str) -> Payment:
-    try:
-        route = attempt_route(d, payment)
-    except RouteRefused:
-        return payment  # said in the log; the configuration is for operators to fix
-    trade = route_channel(d, route).query(payment.out_trade_no, context=query_context(payment))
-    return apply_queried_trade(d, payment, trade, actor)
-
-
-def watch_closed_payment(d: Deps, payment: Payment, actor: str) -> Payment:
-    """One look at a closed payment whose code the channel may still take (Payment.watch_until):
-    a trade the payer has opened since is closed at the channel, so it cannot be paid; one paid
-    is applied (a charge after close, refunded automatically)."""
-    try:
-        channel = route_channel(d, attempt_route(d, payment))
-    except RouteRefused:
-        return payment
-    trade = channel.query(payment.out_trade_no, context=query_context(payment))
-    if trade.state == TradeState.OPEN:
-        try:  # a payer code is reversed (a close would not stop a payer entering a password)
-            if is_reversible(payment):
-                channel.reverse(payment.out_trade_no, context=query_context(payment))  # type: ignore[attr-defined]
-            else:
-                channel.close(payment.out_trade_no)
-        except ChannelError as exc:  # paid meanwhile, or unreachable: the next look tells
-            log.info("could not close the scanned code of %s: %s", payment.payment_id, exc.message)
-        return payment
-    return apply_queried_trade(d, payment, trade, actor)
-
-
-def close_payment(d: Deps, app: MerchantApp, payment_id: str, actor: str = "merchant") -> Payment:
-    """Closes at the channel first, then locally; a payment the channel reports paid becomes
-    SUCCESS (and the close answers 409), never CLOSED."""
-    payment = get_payment(d, app, payment_id)
-    if payment.status == PaymentStatus.CLOSED:
-        return payment
-    if payment.status not in OPEN_PAYMENT_STATES:
-        raise Conflict("payment_not_closable", f"a {payment.status} payment cannot be closed")
-    payment = close_open_payment(d, payment, actor)
-    if payment.status != PaymentStatus.CLOSED:
-        raise Conflict(
-            "payment_already_paid",
-            f"payment {payment_id} was paid before it could be closed",
-            details=[{"payment_id": payment_id, "status": payment.status.value}],
-        )
-    return payment
-
-
-def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
-    """PENDING payments are closed at the channel too: a create whose answer was lost may
-    still have made an order there. A payer's code that can be reversed is reversed instead
-    (services/reversal): a close would not stop a payer still entering a password."""
-    if is_reversible(payment):
-        return reverse_open_payment(d, payment, actor)
-    channel = route_channel(d, attempt_route(d, payment))  # RouteRefused: 503, nothing changed
-    try:
-        channel.close(payment.out_trade_no)
-    except ChannelUnavailable:
-        raise
-    except ChannelError as exc:  # e.g. ORDERPAID: the query below tells what happened
-        log.info("channel refused close of %s: %s", payment.payment_id, exc.channel_code)
-    # a close answers 204 even for unknown orders
-    trade = channel.query(payment.out_trade_no, context=query_context(payment))
-    if trade.state == TradeState.OPEN:
-        raise OutcomeNotKnown(
-            f"the channel does not know yet whether payment {payment.payment_id} is paid "
-            f"({trade.raw_state or 'open'}): query it (GET with sync=true) and close it later",
-            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
-        )
-    try:
-        payment = apply_trade_result(d, payment, trade, actor)
-    except TradeMismatch as exc:
-        record_unapplied(d, trade, exc, actor, key=queried_key(trade, exc))
-        raise Conflict(
-            "payment_under_review",
-            f"the channel's answer about payment {payment.payment_id} disagrees with it; "
-            "it stays open while operators look",
-            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
-        ) from exc
-    if trade.state == TradeState.NOT_FOUND and payment.status in OPEN_PAYMENT_STATES:
-        # The channel has no trade to close; where a code makes one when scanned (Alipay's
-        # precreate), it can still be paid until it expires at the channel: keep asking.
-        changes = {"closed_at": d.clock(), "watch_until": payment.expires_at + CLOSED_WATCH_GRACE}
-        payment = transition(
-            d, payment, PaymentStatus.CLOSED, changes, "payment.closed", actor, {"reason": actor}
-        )
-    return payment

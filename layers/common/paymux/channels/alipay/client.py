@@ -18,24 +18,21 @@ can only verify notifies and handle the application's own authorization calls
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
 
 from paymux.channels import download
-from paymux.channels.alipay import answers, barcode, jsapi, mini_program, signing, statement, transform
-from paymux.channels.alipay.answers import SUCCESS, notify_form
+from paymux.channels.alipay import barcode, jsapi, mini_program, signing, statement, transform
 from paymux.channels.alipay.application import ThirdPartyApplication
+from paymux.channels.alipay.gateway import AlipayGateway
+from paymux.channels.alipay.notifies import AlipayNotifies
 from paymux.channels.base import (
-    CallbackEvent,
     ChannelAccount,
     CreateRequest,
     CreateResult,
-    HttpReply,
     QueryContext,
     RefundQueryContext,
     RefundRequest,
@@ -49,13 +46,11 @@ from paymux.channels.base import (
 )
 from paymux.channels.http import HttpClient
 from paymux.clock import Clock
-from paymux.errors import CallbackRejected, ChannelError, ChannelUnavailable, ConfigurationError
-
-MAX_NOTIFY_AGE = 48 * 3600.0
-MAX_CLOCK_SKEW = 300.0
+from paymux.errors import ChannelError, ChannelUnavailable, ConfigurationError
 
 
-class AlipayChannel(ThirdPartyApplication):
+# The notifies' and the gateway's methods come before ThirdPartyApplication's stand-ins for them.
+class AlipayChannel(AlipayNotifies, AlipayGateway, ThirdPartyApplication):
     provider = "alipay"
     amount_unit: Literal["fen", "yuan"] = "yuan"
     products = frozenset(transform.PRODUCTS)
@@ -96,88 +91,6 @@ class AlipayChannel(ThirdPartyApplication):
         self._provider = account.mode == "provider"
         if self._provider:
             self.carried_fields = transform.PROVIDER_CARRIED_FIELDS
-
-    # -- requests ----------------------------------------------------------------------------
-    def _authorizing(self) -> dict[str, str]:
-        """The public parameter that makes a call the authorizing merchant's (none in direct
-        mode); a third-party application without a sub-merchant acts for nobody."""
-        if not self._provider:
-            return {}
-        if self._sub_merchant is None:
-            raise ConfigurationError(
-                f"Alipay third-party account {self._account.account_id} needs a sub-merchant for this call"
-            )
-        return {"app_auth_token": self._sub_merchant.app_auth_token}
-
-    def _signed(
-        self,
-        method: str,
-        content: Mapping[str, Any],
-        extra: Mapping[str, str] | None = None,
-        *,
-        for_merchant: bool = True,
-    ) -> dict[str, str]:
-        public = dict(extra or {}) | (self._authorizing() if for_merchant else {})
-        params = {
-            "app_id": self._account.appid,
-            "method": method,
-            "format": "JSON",
-            "charset": "utf-8",
-            "sign_type": signing.SIGN_TYPE,
-            "timestamp": transform.china_time(self._clock()),
-            "version": "1.0",
-            "biz_content": json.dumps(content, ensure_ascii=False, separators=(",", ":")),
-            **public,
-        }
-        return signing.sign_request(self._private_key, params)
-
-    def _call(
-        self, method: str, content: Mapping[str, Any], *, for_merchant: bool = True, **extra: str
-    ) -> dict[str, Any]:
-        """A verified answer object (code 10000, or a business error raised as ChannelError)."""
-        answer = self._answer(method, content, extra, for_merchant=for_merchant)
-        if str(answer.get("code")) != SUCCESS:
-            raise answers.error(answer)
-        return answer
-
-    def _answer(
-        self,
-        method: str,
-        content: Mapping[str, Any],
-        extra: Mapping[str, str],
-        *,
-        for_merchant: bool = True,
-        unsigned_refusals: bool = True,
-    ) -> dict[str, Any]:
-        """The verified answer object, whatever its code. An unsigned refusal is raised as one
-        only with `unsigned_refusals` (never for a request that may have charged the payer)."""
-        body = urlencode(self._signed(method, content, extra, for_merchant=for_merchant)).encode()
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded;charset=utf-8",
-            "Accept": "application/json",
-            "User-Agent": "paymux/0.1",
-        }
-        response = self._http.request("POST", self._account.base_url, headers=headers, body=body)
-        if response.status != 200:
-            raise ChannelUnavailable(f"Alipay answered HTTP {response.status}")
-        text = response.body.decode("utf-8", errors="replace")
-        try:
-            document = json.loads(text)
-        except ValueError as exc:
-            raise ChannelUnavailable("Alipay answered something that is not JSON") from exc
-        if not isinstance(document, dict):
-            raise ChannelUnavailable("Alipay answered something that is not a JSON object")
-        if "sign" not in document:
-            # Gateway-level refusals (bad signature, unknown app) may come unsigned. An unsigned
-            # answer is only ever believed as a refusal, never as a success.
-            answer = document.get(answers.response_key(method)) or document.get("error_response") or {}
-            if unsigned_refusals and isinstance(answer, dict) and answer.get("code") not in (None, SUCCESS):
-                raise answers.error(answer)
-            raise ChannelUnavailable(f"Alipay answer to {method} is not signed")
-        try:
-            return signing.verify_response(self._alipay_key, text, method)
-        except CallbackRejected as exc:
-            raise ChannelUnavailable(f"unverifiable Alipay answer: {exc.message}") from exc
 
     # -- payments ----------------------------------------------------------------------------
     def create(self, request: CreateRequest) -> CreateResult:
@@ -287,53 +200,6 @@ class AlipayChannel(ThirdPartyApplication):
                 return RefundResult(out_refund_no=out_refund_no, state=RefundState.NOT_FOUND)
             raise
         return transform.refund_query_result(out_refund_no, answer)
-
-    # -- notifies ----------------------------------------------------------------------------
-    def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
-        form = notify_form(body)
-        signing.verify_notify(self._alipay_key, form)
-        if form.get("notify_type") != "trade_status_sync":
-            raise CallbackRejected(f"unexpected Alipay notify_type {form.get('notify_type')!r}")
-        if not form.get("notify_id") or not form.get("out_trade_no"):
-            raise CallbackRejected("Alipay notify without notify_id or out_trade_no")
-        self._check_fresh(form.get("notify_time", ""))
-        if transform.is_refund_notify(form):
-            if form.get("app_id") != self._account.appid:
-                raise CallbackRejected(
-                    f"Alipay notify for app {form.get('app_id')}, not this account's",
-                    reason="merchant_mismatch",
-                )
-            refund = transform.refund_notify_result(form)
-            if self._provider:
-                refund = replace(refund, sub_mchid=str(form.get("seller_id") or ""))
-            return CallbackEvent(form["notify_id"], "refund", refund=refund)
-        # A payment notify's app_id, seller_id and total_amount are checked against the order
-        # and this account by services/outcomes: a disagreement is recorded for operators.
-        trade = transform.trade_result(form, message="callback")
-        if self._provider:
-            trade = transform.provider_trade(trade, form)
-        return CallbackEvent(form["notify_id"], "payment", trade=trade)
-
-    def _check_fresh(self, notify_time: str) -> None:
-        try:
-            sent = transform.parse_china_time(notify_time)
-        except ValueError as exc:
-            raise CallbackRejected(f"Alipay notify_time {notify_time!r} is not a time") from exc
-        self._check_age(sent)
-
-    def _check_age(self, sent: float) -> None:
-        """Alipay re-sends one notification for about 25 h (8 tries); anything older than
-        MAX_NOTIFY_AGE, or dated in the future, is a replay or a forgery, not a resend."""
-        age = self._clock() - sent
-        if age > MAX_NOTIFY_AGE or age < -MAX_CLOCK_SKEW:
-            raise CallbackRejected("Alipay notify is stale or dated in the future", reason="stale")
-
-    def callback_ack(self, error: Exception | None) -> HttpReply:
-        """Alipay reads the body: exactly `success` ends its resends, anything else is retried."""
-        headers = {"Content-Type": "text/plain; charset=utf-8"}
-        if error is None:
-            return HttpReply(200, "success", headers)
-        return HttpReply(401 if isinstance(error, CallbackRejected) else 500, "fail", headers)
 
     # -- statements --------------------------------------------------------------------------
     def download_statement(self, bill_date: date) -> Iterator[StatementRow]:
