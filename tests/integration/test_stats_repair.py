@@ -18,6 +18,7 @@ from local.streams import StreamPoller
 from paymux.services.exceptions import list_exceptions
 from paymux.services.stats_repair import LOST_KIND, UNREADABLE_KIND
 from paymux.store import buckets
+from paymux.store.payment_keys import shard_of
 from tests.integration.conftest import World
 from tests.integration.test_stats_stream import direct_count, drain, picked, seeded_day, stats_over_api
 
@@ -110,6 +111,7 @@ def test_a_batch_given_up_by_the_stream_is_counted_once_by_the_repair(
     counted = stats_over_api(world, "15m", "method")
     assert picked(counted["totals"]) == expected
     assert expected["succeeded"] == 2 and expected["refunds"] == 1  # the seeded day, not zeros
+    assert_in_their_shards(world)
 
     # The same failure records again (SQS delivers at least once), all at once and one by one.
     assert repair(world, records + records[:1]) == {"batchItemFailures": []}
@@ -117,6 +119,24 @@ def test_a_batch_given_up_by_the_stream_is_counted_once_by_the_repair(
         assert repair(world, [record]) == {"batchItemFailures": []}
     assert stats_over_api(world, "15m", "method") == counted
     assert not list_exceptions(world.d, kind=LOST_KIND)
+
+
+def assert_in_their_shards(world: World) -> None:
+    """Each record's counters went to its own shard, crc32(eventID) % StatsShards, as the stream
+    function writes them (not all into shard 0)."""
+    shards = world.d.settings.stats_shards
+    assert shards > 1, "the world runs the template's default StatsShards"
+    items = world.d.dynamodb.scan(TableName=world.d.settings.table)["Items"]
+    marked = {
+        shard_of(i["PK"]["S"].removeprefix("STATSREC#"), shards) for i in items if i["SK"]["S"] == "STATSREC"
+    }
+    written = {
+        int(pk.rsplit("#", 1)[1]) if pk.count("#") == 4 else 0
+        for pk in (i["PK"]["S"] for i in items)
+        if pk.startswith("STATS#")
+    }
+    assert written and written <= marked and len(marked) > 1, (written, marked)
+    assert written == marked
 
 
 def stubbed_streams(world: World, monkeypatch: pytest.MonkeyPatch, error: str, operation: str) -> Stubber:

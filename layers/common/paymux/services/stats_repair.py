@@ -204,7 +204,9 @@ def repair(d: Deps, body: str, message_id: str = "") -> str:
             info.end,
             info.batch_size,
         )
-    failures = consume(d.dynamodb, d.settings.table, wanted, d.clock())["batchItemFailures"]
+    failures = consume(d.dynamodb, d.settings.table, wanted, d.clock(), d.settings.stats_shards)[
+        "batchItemFailures"
+    ]
     if failures:
         raise RepairIncomplete(f"stats repair: records from {failures[0]['itemIdentifier']} not applied yet")
     return f"{len(wanted)} records of {info.shard_id} {info.start}..{info.end} folded"

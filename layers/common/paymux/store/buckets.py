@@ -14,8 +14,9 @@ except shard 0, which is the PK above itself: buckets written before the shards 
 read by every reader with the others. One hot merchant's bucket partition takes about 1,000
 writes a second (a transaction's write counts twice), so `shards` multiplies that; a reader
 sums the shards (`partitions` names them all), one Query per shard. The number may be raised
-at any time; lowered, the shards above it are no longer read (a backfill of their days puts
-their counts back into shard 0).
+at any time and must never be lowered: the shards from the new number up would stop being read,
+and a backfill (which clears only the shards below the number and writes its recount into
+shard 0) leaves them, so raising the number again later would count them twice.
 
 Periods and days are Asia/Shanghai's (the merchants' day; no daylight saving, so hours and
 quarters are also UTC's). A daily bucket also carries `GSI2PK=STATSDAY#<YYYY-MM-DD>`,
