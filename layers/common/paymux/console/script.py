@@ -151,16 +151,16 @@ async function loadAccounts() {
   table('bind-table', ['binding_id', 'merchant_id', 'account_id', 'enabled', 'weight'], doc.bindings, (b) => controls('binding', b));
 }
 // ------------------------------------------------------------------ audit
-let auditRows = [], auditCursor = null;
+let auditRows = [], auditNext = null;
 async function loadAudit(more) {
   const query = new URLSearchParams([...new FormData($('audit-form')).entries()].filter(([, v]) => v));
-  if (more && auditCursor) query.set('cursor', auditCursor);
+  if (more && auditNext) query.set('next', auditNext);  // the same listing, its following page
   const doc = await api('audit?' + query);
   const rows = doc.data.map((a) => ({...a, detail: JSON.stringify(a.detail)}));
   auditRows = more ? auditRows.concat(rows) : rows;
-  auditCursor = doc.next_cursor;
+  auditNext = doc.next;
   table('audit-table', ['at', 'username', 'sub', 'action', 'target', 'detail'], auditRows);
-  $('audit-more').hidden = !auditCursor;
+  $('audit-more').hidden = !auditNext;
 }
 // ------------------------------------------------------------------ frame
 const LOADERS = {'view-dashboard': loadDashboard, 'view-payments': searchPayments, 'view-exceptions': loadExceptions,
