@@ -5,7 +5,9 @@ reaches the dashboard, and can sign in again with the new password only."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -103,3 +105,64 @@ def test_a_new_user_sets_a_new_password_reaches_the_dashboard_and_signs_in_with_
         assert page.text_content("#who") == "erin"
 
     in_browser(steps)
+
+
+# the API's answers (tests/unit/test_console_login.py) in the page's words; moto's Cognito
+# cannot be made to answer them, so the browser is handed each answer at the network
+REFUSALS = [
+    ("en", 401, "password_reset_required", "An administrator must reset your password"),
+    ("en", 429, "sign_in_throttled", "Too many sign-in attempts; try again later"),
+    ("en", 503, "sign_in_unavailable", "The sign-in service is unavailable; try again shortly"),
+    ("en", 422, "sign_in_refused", "The sign-in was refused; sign in again or ask an administrator"),
+    ("zh-CN", 429, "sign_in_throttled", "登录尝试过于频繁，请稍后再试"),
+    ("zh-CN", 401, "password_reset_required", "密码需由管理员重置，请联系管理员"),
+]
+
+
+def test_the_sign_in_page_names_each_of_cognitos_other_refusals(in_browser, world) -> None:
+    def steps(context: Any) -> None:
+        page = context.new_page()
+        answer: dict[str, Any] = {}
+        page.route(
+            "**/console/api/login",
+            lambda route: route.fulfill(
+                status=answer["status"],
+                content_type="application/json",
+                body=json.dumps({"error": {"code": answer["code"], "message": "from the API"}}),
+            ),
+        )
+        for lang, status, code, text in REFUSALS:
+            answer.update(status=status, code=code)
+            page.goto(f"{world.url}/console?lang={lang}")
+            page.fill("#f-username", "op")
+            page.fill("#f-password", "any-password-1")
+            page.click("#login-form button")
+            page.wait_for_selector(f"#message:text-is('{text}')")
+
+    in_browser(steps)
+
+
+def test_the_audit_page_asks_for_the_following_page_with_the_answers_next(in_browser, world) -> None:
+    record = {"at": "2026-12-02T04:00:00Z", "action": "a", "target": "t", "username": "op", "sub": "s"}
+    pages = [
+        {"data": [{**record, "role": "operator", "detail": {"n": 1}}], "day": None, "next": "CURSOR-1"},
+        {"data": [{**record, "role": "operator", "detail": {"n": 2}}], "day": None, "next": None},
+    ]
+    asked: list[str] = []
+
+    def answer(route: Any) -> None:
+        asked.append(route.request.url)
+        body = pages[1] if "next=" in route.request.url else pages[0]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    def steps(context: Any) -> None:
+        page = sign_in(context, world, "op")
+        page.route("**/console/api/audit?*", answer)
+        page.goto(f"{world.url}/console?lang=en#audit")
+        page.wait_for_selector("#audit-table[data-rows='1']")
+        page.click("#audit-more")
+        page.wait_for_selector("#audit-table[data-rows='2']")
+        assert page.is_hidden("#audit-more")
+
+    in_browser(steps)
+    assert [parse_qs(urlsplit(url).query).get("next") for url in asked] == [None, ["CURSOR-1"]]

@@ -218,8 +218,8 @@ def test_the_audit_page_lists_operators_actions_newest_first_by_cursor_and_key(w
         ("op", {"weight": 5}),
         ("bob", {"weight": 4}),
     ]
-    status, rest = call(world, "GET", "/console/api/audit", OPERATOR, f"limit=2&cursor={page['next_cursor']}")
-    assert [a["detail"] for a in rest["data"]] == [{"weight": 3}] and rest["next_cursor"] is None
+    status, rest = call(world, "GET", "/console/api/audit", OPERATOR, f"limit=2&next={page['next']}")
+    assert [a["detail"] for a in rest["data"]] == [{"weight": 3}] and rest["next"] is None
     by_op = call(world, "GET", "/console/api/audit", OPERATOR, "actor=op")[1]["data"]
     assert [(a["username"], a["sub"], a["detail"]["weight"]) for a in by_op] == [
         ("op", "sub-op", 5),
@@ -232,7 +232,7 @@ def test_the_audit_page_lists_operators_actions_newest_first_by_cursor_and_key(w
         "GET",
         "/console/api/audit",
         OPERATOR,
-        f"target={world.account_id}&cursor={on_account['next_cursor']}",
+        f"target={world.account_id}&next={on_account['next']}",
     )[1]
     assert [a["detail"]["weight"] for a in following["data"]] == [4, 3]
     today = page["day"]
@@ -246,7 +246,7 @@ def test_the_audit_page_lists_operators_actions_newest_first_by_cursor_and_key(w
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=101", "limit=x", "cursor=%%%", "cursor=e30", "actor=op&target=t", "day=2020-02-30"],
+    ["limit=0", "limit=101", "limit=x", "next=%%%", "next=e30", "actor=op&target=t", "day=2020-02-30"],
 )
 def test_a_bad_audit_query_is_a_typed_422(world, query: str) -> None:
     status, body = call(world, "GET", "/console/api/audit", OPERATOR, query)
@@ -257,10 +257,10 @@ def test_a_cursor_of_another_listing_is_refused(world) -> None:
     path = f"/console/api/accounts/{world.account_id}"
     for weight in (3, 4):
         call(world, "PATCH", path, OPERATOR, body={"weight": weight})
-    cursor = call(world, "GET", "/console/api/audit", OPERATOR, "limit=1")[1]["next_cursor"]
+    cursor = call(world, "GET", "/console/api/audit", OPERATOR, "limit=1")[1]["next"]
     assert cursor
-    assert call(world, "GET", "/console/api/audit", OPERATOR, f"actor=op&cursor={cursor}")[0] == 422
+    assert call(world, "GET", "/console/api/audit", OPERATOR, f"actor=op&next={cursor}")[0] == 422
     day = json.loads(base64.urlsafe_b64decode(cursor + "=="))["partition"]
     for sort_key in ("x" * 2000, 7, ""):
         forged = base64.urlsafe_b64encode(json.dumps({"partition": day, "sk": sort_key}).encode()).decode()
-        assert call(world, "GET", "/console/api/audit", OPERATOR, f"limit=1&cursor={forged}")[0] == 422
+        assert call(world, "GET", "/console/api/audit", OPERATOR, f"limit=1&next={forged}")[0] == 422

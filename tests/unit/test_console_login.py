@@ -32,7 +32,11 @@ class FakeCognito:
     def initiate_auth(self, **kwargs: Any) -> dict[str, Any]:
         self.asked.append(kwargs)
         if self.error:
-            raise ClientError({"Error": {"Code": self.error, "Message": "no"}}, "InitiateAuth")
+            status = 500 if self.error == "SomethingNew5xx" else 400
+            meta = {"HTTPStatusCode": status}
+            raise ClientError(
+                {"Error": {"Code": self.error, "Message": "no"}, "ResponseMetadata": meta}, "Auth"
+            )
         return self.answer or {}
 
 
@@ -82,7 +86,7 @@ def test_a_challenge_is_named_and_cognito_trouble_is_not_a_refusal() -> None:
     )
     assert (status, body["error"]["code"]) == (401, "challenge_required")
     status, body = post(FakeCognito(error="InternalErrorException"), {"username": "op", "password": "p"})
-    assert (status, body["error"]["code"]) == (500, "internal_error")
+    assert (status, body["error"]["code"]) == (503, "sign_in_unavailable")
     assert "p" not in body["error"]["message"].split()
 
 
@@ -169,7 +173,7 @@ def test_a_weak_new_password_is_a_422_naming_the_rules_before_cognito_is_asked(
         ("ExpiredCodeException", 401, "session_expired"),
         ("ResourceNotFoundException", 401, "session_expired"),  # moto's word for an unknown session
         ("InvalidPasswordException", 422, "weak_password"),
-        ("InternalErrorException", 500, "internal_error"),
+        ("InternalErrorException", 503, "sign_in_unavailable"),
     ],
 )
 def test_cognitos_refusals_of_the_new_password_are_typed(code: str, status: int, answer: str) -> None:
@@ -197,3 +201,59 @@ def test_bad_new_password_bodies_are_refused() -> None:
 def test_the_stated_policy_is_the_pools() -> None:
     pool = load_template(ROOT / "template.yaml")["Resources"]["ConsoleUserPool"]["Properties"]
     assert pool["Policies"]["PasswordPolicy"] == PASSWORD_POLICY
+
+
+# every other code Cognito documents for InitiateAuth / RespondToAuthChallenge, and unknown ones
+OTHER_REFUSALS = [
+    ("PasswordResetRequiredException", 401, "password_reset_required", None),
+    ("TooManyRequestsException", 429, "sign_in_throttled", "30"),
+    ("LimitExceededException", 429, "sign_in_throttled", "30"),
+    ("TooManyFailedAttemptsException", 429, "sign_in_throttled", "30"),
+    ("InvalidParameterException", 422, "sign_in_refused", None),  # e.g. not the session's username
+    ("InvalidUserPoolConfigurationException", 422, "sign_in_refused", None),
+    ("UserLambdaValidationException", 422, "sign_in_refused", None),
+    ("SomethingNew4xx", 422, "sign_in_refused", None),
+    ("SomethingNew5xx", 503, "sign_in_unavailable", "5"),
+    ("InternalErrorException", 503, "sign_in_unavailable", "5"),
+]
+
+
+def answer_of(cognito: FakeCognito, body: Any, operation: Any) -> dict[str, Any]:
+    event = {
+        "rawPath": "/console/api/login",
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+        "requestContext": {"http": {"method": "POST"}, "requestId": "r"},
+    }
+    return handle(lambda request: operation(cognito, request, client_id="client-1"), event)
+
+
+@pytest.mark.parametrize(("code", "status", "answer", "wait"), OTHER_REFUSALS)
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        (login, {"username": "op", "password": STRONG}),
+        (new_password, {"username": "other", "session": "s" * 20, "new_password": STRONG}),
+    ],
+    ids=["login", "new_password"],
+)
+def test_every_other_cognito_refusal_is_a_typed_answer_with_its_wait(
+    operation: Any, body: dict[str, str], code: str, status: int, answer: str, wait: str | None
+) -> None:
+    got = answer_of(FakeCognito(error=code), body, operation)
+    error = json.loads(got["body"])["error"]
+    assert (got["statusCode"], error["code"]) == (status, answer)
+    assert got["headers"].get("Retry-After") == wait
+    assert got["headers"]["Paymux-Should-Retry"] == ("true" if wait else "false")
+    assert STRONG not in got["body"]
+
+
+def test_a_user_not_confirmed_is_still_the_one_refusal_at_sign_in() -> None:
+    status, body = post(FakeCognito(error="UserNotConfirmedException"), {"username": "op", "password": "p"})
+    assert (status, body["error"]["code"]) == (401, "invalid_credentials")
+    status, body = post(
+        FakeCognito(error="CodeMismatchException"),
+        {"username": "n", "session": "s" * 20, "new_password": STRONG},
+        operation=new_password,
+    )
+    assert (status, body["error"]["code"]) == (401, "session_expired")

@@ -10,6 +10,7 @@ Regenerate the committed copy:
 from __future__ import annotations
 
 from paymux.api.http import RETRY_HEADER, retry_headers
+from paymux.console.login import SignInRefused, SignInThrottled, SignInUnavailable, WeakPassword
 from paymux.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -62,6 +63,14 @@ CATALOG: tuple[tuple[PaymuxError, str], ...] = (
     (NoChannelAccount("-"), "no enabled channel account of yours offers the method"),
     (RouteRefused("-"), "the payment's channel account or binding is no longer configured"),
     (Busy("-"), "another write kept touching the same record: nothing was written"),
+    (AuthenticationFailed("invalid_credentials", "-"), "console sign-in: wrong username or password"),
+    (AuthenticationFailed("challenge_required", "-"), "console sign-in: Cognito asks for a challenge"),
+    (AuthenticationFailed("session_expired", "-"), "console new password: the sign-in session expired"),
+    (AuthenticationFailed("password_reset_required", "-"), "console sign-in: an administrator must reset it"),
+    (WeakPassword("-"), "console new password: the pool's password policy refuses it"),
+    (SignInRefused("-"), "console sign-in: another refusal of Cognito's (e.g. a parameter)"),
+    (SignInThrottled("-"), "console sign-in: Cognito's request or failed-attempt limits"),
+    (SignInUnavailable("-"), "console sign-in: Cognito itself failed"),
     (PaymuxError("-"), "an unexpected error; nothing about it is revealed"),
 )
 

@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,9 @@ log = logging.getLogger("paymux")
 PAGE = 50
 MAX_PAGE = 100
 MAX_KEY = 128  # an actor (username) or a target (an id) to look for
-MAX_SK = 64  # `<ISO time>#<ulid>` is 47: a longer cursor is none of ours (and no oversized key)
+# record_action's sort key, `<ISO time>#<ulid>` (47 characters): a cursor's must be one, or the
+# ExclusiveStartKey would name another partition than the query's (DynamoDB: ValidationException)
+SORT_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z#[0-9A-HJKMNP-TV-Z]{26}")
 BY_ACTOR = ("GSI1", "GSI1PK", "GSI1SK", "CAUDIT_BY#")
 ON_TARGET = ("GSI3", "GSI3PK", "GSI3SK", "CAUDIT_ON#")
 
@@ -84,19 +87,22 @@ def _limit(raw: str) -> int:
     return int(raw)
 
 
-def _cursor(raw: str, partition: str) -> dict[str, Any] | None:
-    """A cursor is the last key of the previous page, for this same query only."""
+def _cursor(raw: str, partition: str, day: str) -> dict[str, Any] | None:
+    """A cursor is the last key of the previous page, for this same query only: its sort key is
+    a record's, of the queried day (the partition's own, or `day` on an index)."""
     if not raw:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         key = None
-    if not isinstance(key, dict) or key.get("partition") != partition:
-        raise _refuse("cursor", "not a cursor of this listing")
-    sort_key = key.get("sk")
-    if not isinstance(sort_key, str) or not 0 < len(sort_key) <= MAX_SK:
-        raise _refuse("cursor", "not a cursor of this listing")
+    if not isinstance(key, dict) or set(key) != {"partition", "sk"} or key["partition"] != partition:
+        raise _refuse("next", "not a cursor of this listing")
+    sort_key = key["sk"]
+    if not isinstance(sort_key, str) or not SORT_KEY.fullmatch(sort_key):
+        raise _refuse("next", "not a cursor of this listing")
+    if not sort_key.startswith(day):
+        raise _refuse("next", "not a cursor of this listing's day")
     return key
 
 
@@ -121,14 +127,14 @@ def _query(query: dict[str, str]) -> tuple[tuple[str, str, str, str], str, str]:
 
 
 def listing(d: Deps, user: ConsoleUser, query: dict[str, str]) -> dict[str, Any]:
-    """GET /console/api/audit?[day=][&actor=|&target=][&limit=][&cursor=]: newest first. With
+    """GET /console/api/audit?[day=][&actor=|&target=][&limit=][&next=]: newest first. With
     neither actor nor target, one UTC day (today unless given); with one, every day or `day`."""
     user.require_operator()
     index, partition, day = _query(query)
     if not partition:
         day = day or datetime.fromtimestamp(d.clock(), UTC).date().isoformat()
         partition = f"CAUDIT#{day}"
-    limit, after = _limit(query.get("limit", "")), _cursor(query.get("cursor", ""), partition)
+    limit, after = _limit(query.get("limit", "")), _cursor(query.get("next", ""), partition, day)
     name, pk, sk, _ = index
     condition, values = f"{pk} = :pk", {":pk": {"S": partition}}
     if day and name:
@@ -145,7 +151,7 @@ def listing(d: Deps, user: ConsoleUser, query: dict[str, str]) -> dict[str, Any]
         asked["IndexName"] = name
     if after is not None:
         asked["ExclusiveStartKey"] = _start_key(index, partition, after["sk"])
-    page = d.dynamodb.query(**asked)
+    page = _read(d, asked)
     items = [from_item(i) for i in page.get("Items", [])]
     if name:  # a KEYS_ONLY index: the records themselves, by key
         found = batch_get(
@@ -154,7 +160,20 @@ def listing(d: Deps, user: ConsoleUser, query: dict[str, str]) -> dict[str, Any]
         items = sorted(found, key=lambda i: i["SK"], reverse=True)
     last = page.get("LastEvaluatedKey")
     following = _encode(partition, from_item(last)[sk]) if last else None
-    return {"data": [_public(i) for i in items], "day": day or None, "next_cursor": following}
+    return {"data": [_public(i) for i in items], "day": day or None, "next": following}
+
+
+def _read(d: Deps, asked: dict[str, Any]) -> dict[str, Any]:
+    """The query; a start key DynamoDB still refuses (none _cursor lets through should be) is
+    the cursor's fault, so a 422 like any other bad cursor, not a 500."""
+    try:
+        return dict(d.dynamodb.query(**asked))
+    except d.dynamodb.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code != "ValidationException" or "ExclusiveStartKey" not in asked:
+            raise
+        log.warning("console audit: DynamoDB refused a cursor: %s", exc)
+        raise _refuse("next", "not a cursor of this listing") from exc
 
 
 def _start_key(index: tuple[str, str, str, str], partition: str, sort_key: str) -> dict[str, Any]:

@@ -10,7 +10,11 @@ for the ID token the console API's authorizer verifies. Passwords go to Cognito 
 logged, stored or echoed. Any refusal of a password is the one 401 `invalid_credentials` (the
 pool's PreventUserExistenceErrors keeps Cognito from telling them apart either); a new password
 the policy refuses is a 422 `weak_password` naming the rules; a session Cognito no longer
-knows (it lasts 3 minutes, and serves once) is a 401 `session_expired`."""
+knows (it lasts 3 minutes, and serves once) is a 401 `session_expired`. Every other refusal of
+Cognito's is typed as well (`_refusal`): a password an administrator must reset is a 401
+`password_reset_required`; Cognito's request or attempt limits a 429 `sign_in_throttled` (with
+Retry-After); Cognito's own failure a 503 `sign_in_unavailable`; any other refusal (e.g. a
+username that is not the session's: InvalidParameterException) a 422 `sign_in_refused`."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from paymux.errors import (
 log = logging.getLogger("paymux")
 MAX_FIELD = 128
 SESSION_LENGTH = (20, 2048)  # Cognito's bounds: anything else was never a session of its
+# a refused password: one answer, so none tells whether the user exists or is confirmed
 _REFUSED = ("NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException")
 _SESSION_GONE = (
     "NotAuthorizedException",
@@ -41,6 +46,8 @@ _SESSION_GONE = (
     "CodeMismatchException",
     "ResourceNotFoundException",
 )
+_THROTTLED = ("TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException")
+_COGNITO_DOWN = ("InternalErrorException", "ServiceUnavailable", "ServiceUnavailableException")
 NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105  # nosec B105 - a challenge name
 # ConsoleUserPool's Policies.PasswordPolicy in template.yaml (tests/unit/test_console_login.py
 # keeps them equal): checked here first so the answer names the rules, and stated on the page.
@@ -62,6 +69,31 @@ _RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 class WeakPassword(PaymuxError):
     status = 422
     code = "weak_password"
+
+
+class SignInThrottled(PaymuxError):
+    """Cognito's limits (requests a second, failed attempts of a user): the same sign-in,
+    later, can succeed. Cognito says no wait; 30 s outlasts its first lockouts."""
+
+    status = 429
+    code = "sign_in_throttled"
+    should_retry = True
+    retry_after = 30
+
+
+class SignInUnavailable(PaymuxError):
+    """Cognito itself failed: nothing about the input, so worth trying again shortly."""
+
+    status = 503
+    code = "sign_in_unavailable"
+    should_retry = True
+    retry_after = 5
+
+
+class SignInRefused(ValidationFailed):
+    """A refusal of Cognito's no other answer names (e.g. a username that is not the session's)."""
+
+    code = "sign_in_refused"
 
 
 def password_policy() -> dict[str, Any]:
@@ -104,6 +136,22 @@ def _code(exc: Any) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def _refusal(exc: Any, refused: tuple[str, ...], refusal: PaymuxError) -> PaymuxError:
+    """The typed answer to a ClientError of Cognito's: `refusal` for a code in `refused`."""
+    code = _code(exc)
+    if code in refused:
+        return refusal
+    if code == "PasswordResetRequiredException":
+        return AuthenticationFailed("password_reset_required", "an administrator must reset this password")
+    if code in _THROTTLED:
+        return SignInThrottled("too many sign-in attempts: try again later")
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
+    log.warning("console sign-in: Cognito answered %s (%s)", code, status)  # no field of the body
+    if code in _COGNITO_DOWN or status >= 500:
+        return SignInUnavailable("the sign-in service is unavailable: try again shortly")
+    return SignInRefused(f"Cognito refused the sign-in ({code or 'no code'})")
+
+
 def _tokens(answer: dict[str, Any]) -> Outcome:
     result = answer.get("AuthenticationResult")
     if not result:  # another challenge (MFA is not configured): nothing the console can answer
@@ -121,9 +169,8 @@ def login(cognito: Any, request: Request, client_id: str = "") -> Outcome:
             AuthParameters={"USERNAME": username, "PASSWORD": password},
         )
     except cognito.exceptions.ClientError as exc:
-        if _code(exc) in _REFUSED:
-            raise AuthenticationFailed("invalid_credentials", "wrong username or password") from exc
-        raise
+        refused = AuthenticationFailed("invalid_credentials", "wrong username or password")
+        raise _refusal(exc, _REFUSED, refused) from exc
     if answer.get("ChallengeName") == NEW_PASSWORD_REQUIRED and answer.get("Session"):
         policy = password_policy()
         return 200, {
@@ -157,9 +204,8 @@ def new_password(cognito: Any, request: Request, client_id: str = "") -> Outcome
             raise WeakPassword(
                 "Cognito refused the new password", details=[{"field": "new_password", "message": "policy"}]
             ) from exc
-        if _code(exc) in _SESSION_GONE:
-            raise AuthenticationFailed("session_expired", "the sign-in expired: sign in again") from exc
-        raise
+        expired = AuthenticationFailed("session_expired", "the sign-in expired: sign in again")
+        raise _refusal(exc, _SESSION_GONE, expired) from exc
     return _tokens(answer)
 
 

@@ -151,16 +151,16 @@ async function loadAccounts() {
   table('bind-table', ['binding_id', 'merchant_id', 'account_id', 'enabled', 'weight'], doc.bindings, (b) => controls('binding', b));
 }
 // ------------------------------------------------------------------ audit
-let auditRows = [], auditCursor = null;
+let auditRows = [], auditNext = null;
 async function loadAudit(more) {
   const query = new URLSearchParams([...new FormData($('audit-form')).entries()].filter(([, v]) => v));
-  if (more && auditCursor) query.set('cursor', auditCursor);
+  if (more && auditNext) query.set('next', auditNext);  // the same listing, its following page
   const doc = await api('audit?' + query);
   const rows = doc.data.map((a) => ({...a, detail: JSON.stringify(a.detail)}));
   auditRows = more ? auditRows.concat(rows) : rows;
-  auditCursor = doc.next_cursor;
+  auditNext = doc.next;
   table('audit-table', ['at', 'username', 'sub', 'action', 'target', 'detail'], auditRows);
-  $('audit-more').hidden = !auditCursor;
+  $('audit-more').hidden = !auditNext;
 }
 // ------------------------------------------------------------------ frame
 const LOADERS = {'view-dashboard': loadDashboard, 'view-payments': searchPayments, 'view-exceptions': loadExceptions,
@@ -185,8 +185,12 @@ $('login-form').addEventListener('submit', async (event) => {
     const doc = await api('login', {method: 'POST', body: {username: form.get('username'), password: form.get('password')}});
     if (doc.challenge === 'new_password_required') { askNewPassword(String(form.get('username')), doc.session); return; }
     signedIn(doc);
-  } catch (e) { say(T.wrong_login); }
+  } catch (e) { say(signInText(e)); }
 });
+// The sign-in's typed refusals (paymux.console.login), each in the page's words.
+const SIGN_IN = {invalid_credentials: 'wrong_login', session_expired: 'session_expired', password_reset_required: 'password_reset_required',
+  sign_in_throttled: 'sign_in_throttled', sign_in_unavailable: 'sign_in_unavailable', sign_in_refused: 'sign_in_refused'};
+function signInText(e) { const code = (e.error || {}).code; return T[SIGN_IN[code] || (code ? 'sign_in_refused' : 'error')]; }
 function signedIn(doc) { token = doc.id_token; sessionStorage.setItem(KEY, token); show(); }
 // A temporary password: the new one, within the stated policy; Cognito's session is kept in memory only.
 let pending = null;
@@ -210,6 +214,8 @@ $('new-password-form').addEventListener('submit', async (event) => {
       say(T.weak_password + ' ' + rules.map((r) => r.replace('{n}', $('f-new-password').minLength)).join('、'));
     } else if (error.code === 'session_expired') {
       pending = null; $('new-password').hidden = true; $('login').hidden = false; say(T.session_expired);
+    } else {
+      say(signInText(e));
     }
   }
 });

@@ -14,6 +14,23 @@ _KEYS = (
     ("sign_in", "登录", "Sign in"),
     ("sign_out", "退出", "Sign out"),
     ("wrong_login", "用户名或密码错误", "Wrong username or password"),
+    # the sign-in's other answers, by error code (script.py's SIGN_IN; paymux.console.login)
+    (
+        "password_reset_required",
+        "密码需由管理员重置，请联系管理员",
+        "An administrator must reset your password",
+    ),
+    ("sign_in_throttled", "登录尝试过于频繁，请稍后再试", "Too many sign-in attempts; try again later"),
+    (
+        "sign_in_unavailable",
+        "登录服务暂不可用，请稍后再试",
+        "The sign-in service is unavailable; try again shortly",
+    ),
+    (
+        "sign_in_refused",
+        "无法登录，请重新登录或联系管理员",
+        "The sign-in was refused; sign in again or ask an administrator",
+    ),
     ("dashboard", "概览", "Dashboard"),
     ("payments", "支付", "Payments"),
     ("exceptions", "异常", "Exceptions"),
