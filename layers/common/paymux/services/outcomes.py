@@ -181,6 +181,11 @@ def _apply_paid(d: Deps, payment: Payment, trade: TradeResult, actor: str, route
         },
         key=f"paid-after#{trade.out_trade_no}#{trade.channel_trade_no}",
     )
+    if payment.status == PaymentStatus.CLOSED and payment.reversal_escalated_at is not None:
+        # closed by an operator's review of an unconfirmed reversal (services/reversal_review):
+        # the operator said the payer has the money back; the exception above asks a person
+        log.error("paid read on reviewed CLOSED payment %s: not refunded", payment.payment_id)
+        return payment
     if payment.status in UNPAID_FINAL_STATES:
         # The merchant was told this payment will not be paid (e.g. an Alipay QR code closed
         # before anyone scanned it, which Alipay cannot close, then paid): the charge goes back.
