@@ -8,14 +8,19 @@ revoking is switched off."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from paymux.channels.base import TradeResult, TradeState
 from paymux.channels.wechat.client import WeChatPayChannel
 from paymux.console.api import BY_NAME, handle_console
 from paymux.console.audit import actions_on
+from paymux.domain.refund import automatic_refund_id
+from paymux.domain.states import PaymentStatus
 from paymux.services.exceptions import list_exceptions
+from paymux.services.outcomes import apply_trade_result, transition
 from paymux.services.reversal_review import MAX_STILL_PAID_ROUNDS, REVERSAL_UNCONFIRMED
 from sandbox.wechat.store import SandboxStore
 from tests.integration.barcode_world import (
@@ -28,6 +33,7 @@ from tests.integration.barcode_world import (
 from tests.integration.conftest import World
 from tests.integration.test_console_api import OPERATOR, event
 from tests.integration.test_console_operations import recording
+from tests.integration.test_reconcile import SHANGHAI, reconcile
 
 
 @pytest.fixture
@@ -156,3 +162,72 @@ def test_an_outcome_against_the_payments_final_state_is_a_409(
     assert _queued(world)["subject"] == payment.payment_id  # still on the queue
     status, resolved = _console(world, "POST", path, {"note": "revoked late", "outcome": "closed"})
     assert (status, resolved["payment_status"]) == (200, "CLOSED"), resolved
+
+
+def test_paid_losing_to_a_concurrent_close_is_a_409_without_a_refund(
+    world: World, stuck: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another operator resolves `closed` between this resolution's read of the open payment
+    and its transition: the `paid` decision loses the race (409), and PAID is never applied to
+    the CLOSED payment (that would refund a payer the operator says has the money back)."""
+    payment = stuck["payment"]
+    path = f"/console/api/exceptions/{_queued(world)['id']}/resolve"
+    store, read = world.d.payments, world.d.payments.get
+    raced: list[str] = []
+
+    def read_then_closed(payment_id: str) -> Any:
+        found = read(payment_id)
+        if found is not None and not raced and found.status == "PROCESSING":
+            raced.append(payment_id)  # the other operator's close lands right behind this read
+            note = {"reason": "operator", "resolution": "closed", "out_trade_no": found.out_trade_no}
+            changes = {"closed_at": world.clock(), "watch_until": 0.0}
+            transition(world.d, found, PaymentStatus.CLOSED, changes, "payment.closed", "operator-b", note)
+        return found
+
+    monkeypatch.setattr(store, "get", read_then_closed)
+    status, answer = _console(world, "POST", path, {"note": "kept", "outcome": "paid"})
+    assert raced == [payment.payment_id]
+    assert (status, answer["error"]["code"]) == (409, "exception_outcome_conflict"), answer
+    stored = read(payment.payment_id)
+    assert stored is not None and stored.status == "CLOSED"
+    assert stored.automatic_refunds == {}  # no refund placed
+    assert "payment.paid_after_close" not in event_types(world, payment.payment_id)
+    assert [x for x in list_exceptions(world.d) if x["kind"] == "paid_after_terminal"] == []
+
+
+def test_a_paid_read_after_the_operators_close_refunds_nothing(world: World, stuck: dict[str, Any]) -> None:
+    """A late SUCCESS word (notify, `?sync=true`, the statement's repair) about a payment an
+    operator resolved `closed`: recorded for a person, never refunded automatically."""
+    payment = stuck["payment"]
+    trade = dict(_queued(world)["detail"]["trade"])
+    path = f"/console/api/exceptions/{_queued(world)['id']}/resolve"
+    status, _ = _console(world, "POST", path, {"note": "revoked there", "outcome": "closed"})
+    assert status == 200
+    closed = world.d.payments.get(payment.payment_id)
+    assert closed is not None and closed.status == "CLOSED"
+    trade |= {"state": TradeState(trade["state"]), "carries": frozenset(trade["carries"])}
+    after = apply_trade_result(world.d, closed, TradeResult(**trade), "notify")
+    assert after.status == "CLOSED"
+    stored = world.d.payments.get(payment.payment_id)
+    assert stored is not None and stored.automatic_refunds == {}
+    assert [x["subject"] for x in list_exceptions(world.d) if x["kind"] == "paid_after_terminal"] == [
+        payment.payment_id
+    ]
+
+
+def test_reconciliation_leaves_the_operators_close_to_an_operator(
+    world: World, stuck: dict[str, Any]
+) -> None:
+    """The day's statement lists the trade paid (the channel still reads it so) after the
+    operator resolved it `closed`: a status_mismatch for a person, no automatic refund."""
+    payment = stuck["payment"]
+    path = f"/console/api/exceptions/{_queued(world)['id']}/resolve"
+    status, _ = _console(world, "POST", path, {"note": "refunded there", "outcome": "closed"})
+    assert status == 200
+    day = datetime.fromtimestamp(payment.created_at, SHANGHAI).date()  # the fixture ran a day on
+    summary = reconcile(world, day)
+    (account,) = [a for a in summary["accounts"] if a["account_id"] == world.account_id]
+    assert account["counts"]["payment"]["status_mismatch"] == 1, account
+    stored = world.d.payments.get(payment.payment_id)
+    assert stored is not None and stored.status == "CLOSED" and stored.automatic_refunds == {}
+    assert world.d.refunds.get(automatic_refund_id(stuck["out_trade_no"])) is None

@@ -104,18 +104,34 @@ def queried_key(trade: TradeResult, exc: TradeMismatch) -> str:
 
 
 def apply_trade_result(
-    d: Deps, payment: Payment, trade: TradeResult, actor: str, *, by_reversal: bool = False
+    d: Deps,
+    payment: Payment,
+    trade: TradeResult,
+    actor: str,
+    *,
+    by_reversal: bool = False,
+    while_open: bool = False,
 ) -> Payment:
     """Applies what the channel says about one of the payment's attempts, idempotently and
     race-safely: a lost race re-reads the payment and decides again. The trade is checked
     against the route (account and binding) of the attempt it is about, which must be the
     payment's merchant's own (RouteRefused otherwise: nothing changes). While a reversal holds
     the payment (reversal_started_at), a PAID word is applied only `by_reversal` (its own last
-    query, services/reversal): the reverse may have given that charge back."""
+    query, services/reversal): the reverse may have given that charge back. `while_open` (an
+    operator's decision about an open payment, services/reversal_review): one transition on the
+    version read while open; a lost race returns the payment as it now is, never applying the
+    word to a payment that left the open states meanwhile (that would refund it)."""
     try:
         route = attempt_route(d, payment, trade.out_trade_no)
     except ForeignAttempt as exc:
         raise TradeMismatch(exc.message, reason="unknown_order") from exc
+    if while_open:
+        if payment.status not in OPEN_PAYMENT_STATES:
+            return payment
+        try:
+            return _apply_once(d, payment, trade, actor, route, by_reversal)
+        except IllegalTransition:
+            return d.payments.get(payment.payment_id) or payment
     for _ in range(MAX_RACE_RETRIES):
         try:
             return _apply_once(d, payment, trade, actor, route, by_reversal)
@@ -165,6 +181,11 @@ def _apply_paid(d: Deps, payment: Payment, trade: TradeResult, actor: str, route
         },
         key=f"paid-after#{trade.out_trade_no}#{trade.channel_trade_no}",
     )
+    if payment.status == PaymentStatus.CLOSED and payment.reversal_escalated_at is not None:
+        # closed by an operator's review of an unconfirmed reversal (services/reversal_review):
+        # the operator said the payer has the money back; the exception above asks a person
+        log.error("paid read on reviewed CLOSED payment %s: not refunded", payment.payment_id)
+        return payment
     if payment.status in UNPAID_FINAL_STATES:
         # The merchant was told this payment will not be paid (e.g. an Alipay QR code closed
         # before anyone scanned it, which Alipay cannot close, then paid): the charge goes back.

@@ -129,7 +129,7 @@ class RefundSide:
             whole = "in full" if row.amount == payment.amount else "in part"
             detail = f"refunded {whole} at the channel (a refund or an undo not made by paymux), "
             return base.classed("status_mismatch", detail + "SUCCESS here (never repaired)")
-        if payment is not None and reversal_refunded(run.d, payment):
+        if payment is not None and reversal_refunded(run.d, payment, row.out_trade_no):
             reversal = reversal_refund_row(base, payment, row.amount)
             if reversal is not None:
                 return reversal

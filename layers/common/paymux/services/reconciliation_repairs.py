@@ -66,8 +66,11 @@ def refund_unkept(run: RouteMatch, base: Record, payment: Payment, row: Statemen
     a discrepancy of the day, reported with what was done."""
     if mismatch := payment_row_mismatch(row, payment, run.account, run.binding):
         return base.classed(mismatch[0], mismatch[1] + " (not refunded)")
-    if reversal_refunded(run.d, payment):  # the channel gave it back already: never again
+    if reversal_refunded(run.d, payment, row.out_trade_no):  # the channel gave it back already: never again
         return reversed_paid_row(base)
+    if payment.reversal_escalated_at is not None:  # an operator closed it: the payer has it back
+        detail = "paid at the channel, CLOSED here by an operator's review of its reversal"
+        return base.classed("status_mismatch", detail + ": not refunded, needs an operator")
     detail = f"paid at the channel after it was {payment.status.value} here"
     try:
         apply_trade_result(run.d, payment, paid_trade(row), actor=ACTOR)

@@ -25,13 +25,16 @@ if TYPE_CHECKING:
 DETAIL = "given back by its reversal at the channel (reversed after it was paid); CLOSED here"
 
 
-def reversal_refunded(d: Deps, payment: Payment) -> bool:
-    """The payment was closed by a reversal whose channel answer was that it gave the charge
-    back. Only a reversed CLOSED payment's events are read (one Query, a rare row)."""
+def reversal_refunded(d: Deps, payment: Payment, out_trade_no: str) -> bool:
+    """The payment was closed by a reversal of attempt `out_trade_no` (the statement row's)
+    whose channel answer was that it gave the charge back: another attempt's paid row is not
+    given back by it. Only a reversed CLOSED payment's events are read (one Query, a rare row)."""
     if payment.status != PaymentStatus.CLOSED or payment.reversal_started_at is None:
         return False
     return any(
-        e.get("type") == "payment.reversed" and _detail(e).get("reversal") == REFUNDED
+        e.get("type") == "payment.reversed"
+        and _detail(e).get("reversal") == REFUNDED
+        and _detail(e).get("out_trade_no") == out_trade_no
         for e in d.payments.events(payment.payment_id)
     )
 

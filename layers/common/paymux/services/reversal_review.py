@@ -140,4 +140,5 @@ def _decide(d: Deps, payment: Payment, outcome: str, detail: dict[str, Any], act
     fields = dict(detail["trade"])
     fields |= {"state": TradeState(fields["state"]), "carries": frozenset(fields["carries"])}
     trade = TradeResult(**fields)
-    return apply_trade_result(d, payment, trade, actor, by_reversal=True)
+    # conditioned on the version read while open: a concurrent resolution wins, this one is a 409
+    return apply_trade_result(d, payment, trade, actor, by_reversal=True, while_open=True)
