@@ -130,6 +130,36 @@ def test_resolving_an_exception_takes_it_off_the_queue_and_is_audited(world) -> 
     assert (audit["sub"], audit["username"], audit["target"]) == ("sub-op", "op", "cause-1")
 
 
+def test_a_failed_audit_write_resolves_nothing_and_a_retry_resolves_it_once(world, monkeypatch) -> None:
+    record_exception(world.d, "unknown_order", "wx-1/T-2", {"amount": 100}, key="cause-2", metric=None)
+    (item,) = call(world, "GET", "/console/api/exceptions", OPERATOR)[1]["data"]
+    path = f"/console/api/exceptions/{item['id']}/resolve"
+    ddb, failed = world.d.dynamodb, []
+
+    def refuse_the_audit(real: Any) -> Any:
+        def write(**kwargs: Any) -> Any:  # the one write that carries the audit record, once
+            if not failed and "exception.resolved" in json.dumps(kwargs):
+                failed.append(real.__name__)
+                raise ddb.exceptions.ProvisionedThroughputExceededException(
+                    {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}},
+                    "Write",
+                )
+            return real(**kwargs)
+
+        return write
+
+    for name in ("put_item", "transact_write_items"):
+        monkeypatch.setattr(ddb, name, refuse_the_audit(getattr(ddb, name)))
+    assert call(world, "POST", path, OPERATOR, body={"note": "by hand"})[0] >= 500
+    assert failed and [
+        e["id"] for e in call(world, "GET", "/console/api/exceptions", OPERATOR)[1]["data"]
+    ] == [item["id"]]  # still open: the resolution went with its audit record, or not at all
+    status, resolved = call(world, "POST", path, OPERATOR, body={"note": "by hand"})
+    assert status == 200 and resolved["resolution"] == "by hand"
+    audits = [a for a in actions_on(world.d, world.clock()) if a["target"] == "cause-2"]
+    assert [a["action"] for a in audits] == ["exception.resolved"]
+
+
 def test_an_account_weight_change_is_attributed_and_audited(world) -> None:
     path = f"/console/api/accounts/{world.account_id}"
     assert call(world, "PATCH", path, OPERATOR, body={"products": []})[0] == 422

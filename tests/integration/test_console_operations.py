@@ -28,6 +28,12 @@ from tests.integration.test_console_api import OPERATOR
 WRITES = ("Put", "Update", "Delete", "BatchWrite", "TransactWrite")
 # The IAM action an API call needs where the names differ.
 IAM_ACTION = {"s3:ListObjectsV2": "s3:ListBucket", "s3:HeadObject": "s3:GetObject"}
+TRANSACT_ACTION = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 @contextmanager
@@ -39,13 +45,21 @@ def recording(*clients: Any) -> Iterator[set[str]]:
         call = f"{model.service_model.endpoint_prefix}:{model.name}"
         made.add(IAM_ACTION.get(call, call))
 
+    def transacted(params: dict[str, Any], **_: Any) -> None:
+        # IAM governs a transaction's items by their own actions (PutItem, UpdateItem, ...):
+        # AWS's "Using IAM with DynamoDB transactions"; the role must grant those too
+        for item in params.get("TransactItems", []):
+            made.update(f"dynamodb:{TRANSACT_ACTION[kind]}" for kind in item)
+
     for client in clients:
         client.meta.events.register("before-call", seen)
+        client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", transacted)
     try:
         yield made
     finally:
         for client in clients:
             client.meta.events.unregister("before-call", seen)
+            client.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", transacted)
 
 
 def _event(method: str, path: str, params: dict[str, str], query: str, body: Any) -> dict[str, Any]:

@@ -44,6 +44,15 @@ def audit_key(at: float) -> str:
 
 def record_action(d: Deps, user: ConsoleUser, action: str, target: str, detail: dict[str, Any]) -> None:
     """`detail` holds what was asked (field names and new values), never credentials."""
+    d.dynamodb.put_item(TableName=d.settings.table, Item=action_item(d, user, action, target, detail))
+    log.info("console audit: %s %s by %s (%s)", action, target, user.username, user.sub)
+
+
+def action_item(
+    d: Deps, user: ConsoleUser, action: str, target: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The audit record of an action, as a wire item: for a write that must go with its change
+    in one transaction (console.exceptions_queue.resolve)."""
     now = d.clock()
     sort_key = f"{iso(now)}#{ulid(now)}"
     item = {
@@ -61,8 +70,7 @@ def record_action(d: Deps, user: ConsoleUser, action: str, target: str, detail: 
         "at": now,
         "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
     }
-    d.dynamodb.put_item(TableName=d.settings.table, Item=to_item(item))
-    log.info("console audit: %s %s by %s (%s)", action, target, user.username, user.sub)
+    return to_item(item)
 
 
 def actions_on(d: Deps, at: float) -> list[dict[str, Any]]:

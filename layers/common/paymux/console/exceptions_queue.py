@@ -14,12 +14,13 @@ import json
 from typing import Any
 
 from paymux.clock import iso
-from paymux.console.audit import record_action
+from paymux.console.audit import action_item
 from paymux.console.identity import ConsoleUser
 from paymux.deps import Deps
 from paymux.errors import Conflict, NotFound, ValidationFailed
 from paymux.services.exceptions import newest_items
 from paymux.services.reversal_review import REVERSAL_UNCONFIRMED, resolve_unconfirmed
+from paymux.store.dynamo import cancellation_codes, transact
 
 MAX_NOTE = 500
 # off the queue index (GSI2), kept with who, when and why
@@ -66,26 +67,30 @@ def resolve(d: Deps, user: ConsoleUser, identifier: str, body: dict[str, Any]) -
     outcome = _decide(d, user, pk, body)
     now = d.clock()
     ddb = d.dynamodb
-    try:
-        ddb.update_item(
-            TableName=d.settings.table,
-            Key={"PK": {"S": pk}, "SK": {"S": "EXC"}},
-            UpdateExpression=RESOLVE,
-            ConditionExpression="attribute_exists(PK) AND attribute_exists(GSI2PK)",
-            ExpressionAttributeValues={
-                ":at": {"N": repr(now)},
-                ":by": {"S": user.actor},
-                ":note": {"S": note},
-            },
-        )
-    except ddb.exceptions.ConditionalCheckFailedException as exc:
+    resolution = {
+        "TableName": d.settings.table,
+        "Key": {"PK": {"S": pk}, "SK": {"S": "EXC"}},
+        "UpdateExpression": RESOLVE,
+        "ConditionExpression": "attribute_exists(PK) AND attribute_exists(GSI2PK)",
+        "ExpressionAttributeValues": {
+            ":at": {"N": repr(now)},
+            ":by": {"S": user.actor},
+            ":note": {"S": note},
+        },
+    }
+    audit = action_item(d, user, "exception.resolved", pk.removeprefix("EXC#"), {"note": note, **outcome})
+    try:  # the resolution and its audit record together, or neither (a retry then finds it open)
+        items = [{"Update": resolution}, {"Put": {"TableName": d.settings.table, "Item": audit}}]
+        transact(ddb, d.settings.table, "exception.resolve", items)
+    except ddb.exceptions.TransactionCanceledException as exc:
+        if cancellation_codes(exc)[:1] != ["ConditionalCheckFailed"]:
+            raise
         found = ddb.get_item(TableName=d.settings.table, Key={"PK": {"S": pk}, "SK": {"S": "EXC"}}).get(
             "Item"
         )
         if found is None:
             raise NotFound("no such exception") from exc
         raise Conflict("exception_resolved", "this exception is resolved already") from exc
-    record_action(d, user, "exception.resolved", pk.removeprefix("EXC#"), {"note": note, **outcome})
     done = {"id": identifier, "resolved_at": iso(now), "resolved_by": user.actor, "resolution": note}
     return done | outcome
 
