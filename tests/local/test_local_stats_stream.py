@@ -89,13 +89,16 @@ def test_a_batch_the_stream_gives_up_on_is_counted_by_the_repair(
     ddb = boto3.client("dynamodb")
     table = paymux.env["PAYMUX_TABLE"]
     ddb.put_item(TableName=table, Item=pending_payment(FAILING_PAY_ID, "mch_failing"))
-    key = {
-        "PK": {"S": "STATS#mch_failing#15m#2026-12-01"},
-        "SK": {"S": "2026-12-01T10:15#wechat.native#wechat#CNY"},
-    }
+    shards = int(paymux.env["PAYMUX_STATS_SHARDS"])
+    sort_key = {"S": "2026-12-01T10:15#wechat.native#wechat#CNY"}
+    keys = [  # the repair writes the record into its own shard, crc32(eventID) % shards
+        {"PK": {"S": "STATS#mch_failing#15m#2026-12-01" + (f"#{n}" if n else "")}, "SK": sort_key}
+        for n in range(shards)
+    ]
 
-    bucket = wait_for(
-        lambda: ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"), timeout=30
-    )
-    assert bucket["created"] == {"N": "1"}
+    def written() -> list[dict[str, Any]]:
+        found = (ddb.get_item(TableName=table, Key=k, ConsistentRead=True).get("Item") for k in keys)
+        return [item for item in found if item]
+
+    assert [b["created"] for b in wait_for(written, timeout=30)] == [{"N": "1"}]
     assert len(calls) == 12  # 11 refused to the stream function, then the repair's, applied
