@@ -10,7 +10,7 @@ from paymux.channels.base import TradeResult, TradeState
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
-from paymux.errors import IllegalTransition
+from paymux.errors import Conflict, IllegalTransition
 from paymux.services.payment_transition import STATE_METRICS, NotificationFor, notification_for, transition
 from paymux.services.routes import ForeignAttempt, attempt_route, route_fields
 from paymux.services.routing import Route
@@ -96,6 +96,24 @@ def apply_queried_trade(d: Deps, payment: Payment, trade: TradeResult, actor: st
     except TradeMismatch as exc:
         record_unapplied(d, trade, exc, actor, key=queried_key(trade, exc))
         return payment
+
+
+def apply_or_review(
+    d: Deps, payment: Payment, trade: TradeResult, actor: str, *, by_reversal: bool = False
+) -> Payment:
+    """A queried trade applied for a caller that must not go on when it disagrees with the
+    payment (a close, a reversal): the disagreement is recorded for operators and answered 409
+    `payment_under_review`, the payment left open."""
+    try:
+        return apply_trade_result(d, payment, trade, actor, by_reversal=by_reversal)
+    except TradeMismatch as exc:
+        record_unapplied(d, trade, exc, actor, key=queried_key(trade, exc))
+        raise Conflict(
+            "payment_under_review",
+            f"the channel's answer about payment {payment.payment_id} disagrees with it; "
+            "it stays open while operators look",
+            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
+        ) from exc
 
 
 def queried_key(trade: TradeResult, exc: TradeMismatch) -> str:

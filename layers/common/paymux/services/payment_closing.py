@@ -10,11 +10,8 @@ from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
 from paymux.errors import ChannelError, ChannelUnavailable, Conflict, OutcomeNotKnown
 from paymux.services.outcomes import (
-    TradeMismatch,
+    apply_or_review,
     apply_queried_trade,
-    apply_trade_result,
-    queried_key,
-    record_unapplied,
     transition,
 )
 from paymux.services.payment_reads import get_payment
@@ -89,16 +86,7 @@ def close_open_payment(d: Deps, payment: Payment, actor: str) -> Payment:
             f"({trade.raw_state or 'open'}): query it (GET with sync=true) and close it later",
             details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
         )
-    try:
-        payment = apply_trade_result(d, payment, trade, actor)
-    except TradeMismatch as exc:
-        record_unapplied(d, trade, exc, actor, key=queried_key(trade, exc))
-        raise Conflict(
-            "payment_under_review",
-            f"the channel's answer about payment {payment.payment_id} disagrees with it; "
-            "it stays open while operators look",
-            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
-        ) from exc
+    payment = apply_or_review(d, payment, trade, actor)
     if trade.state == TradeState.NOT_FOUND and payment.status in OPEN_PAYMENT_STATES:
         # The channel has no trade to close; where a code makes one when scanned (Alipay's
         # precreate), it can still be paid until it expires at the channel: keep asking.

@@ -43,13 +43,10 @@ from paymux.channels.registry import PROVIDERS, channel_class
 from paymux.deps import Deps
 from paymux.domain.payment import Payment
 from paymux.domain.states import OPEN_PAYMENT_STATES, PaymentStatus
-from paymux.errors import ChannelError, ChannelUnavailable, Conflict, IllegalTransition, OutcomeNotKnown
+from paymux.errors import ChannelError, ChannelUnavailable, IllegalTransition, OutcomeNotKnown
 from paymux.services.outcomes import (
     MAX_RACE_RETRIES,
-    TradeMismatch,
-    apply_trade_result,
-    queried_key,
-    record_unapplied,
+    apply_or_review,
     transition,
 )
 from paymux.services.reversal_review import review_conflict, still_paid, under_review
@@ -189,13 +186,4 @@ def _final_answer(channel: Any, payment: Payment, did: str) -> TradeResult:
 
 
 def _apply(d: Deps, payment: Payment, trade: TradeResult, actor: str) -> Payment:
-    try:
-        return apply_trade_result(d, payment, trade, actor, by_reversal=True)
-    except TradeMismatch as exc:
-        record_unapplied(d, trade, exc, actor, key=queried_key(trade, exc))
-        raise Conflict(
-            "payment_under_review",
-            f"the channel's answer about payment {payment.payment_id} disagrees with it; "
-            "it stays open while operators look",
-            details=[{"payment_id": payment.payment_id, "status": payment.status.value}],
-        ) from exc
+    return apply_or_review(d, payment, trade, actor, by_reversal=True)
